@@ -1,0 +1,112 @@
+import { z } from "zod";
+
+/**
+ * Every setting Trendgate reads from the environment, with a default that works on a developer
+ * machine. Parsed once at start; a bad value stops the process with a message naming the
+ * variable (see {@link ConfigError}).
+ */
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const num = (def: number, min = 0, max = Number.POSITIVE_INFINITY) =>
+  z.coerce.number().min(min).max(max).default(def);
+const bool = (def: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no", ""])
+    .default(def ? "true" : "false")
+    .transform((v) => v === "true" || v === "1" || v === "yes");
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .url()
+    .refine((v) => protocols.some((p) => v.startsWith(`${p}:`)), {
+      message: `must start with ${protocols.map((p) => `${p}:`).join(" or ")}`,
+    });
+
+const schema = z.object({
+  NODE_ENV: z.string().default("development"),
+  DATABASE_URL: url(["postgres", "postgresql"]).default(
+    "postgres://trendgate:trendgate@127.0.0.1:5432/trendgate",
+  ),
+  REDIS_URL: url(["redis", "rediss"]).default("redis://127.0.0.1:6379"),
+  PORT: int(4000).refine((p) => p <= 65535, "must be a TCP port"),
+  HOST: z.string().default("0.0.0.0"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Prepended to every Redis key Trendgate owns, so several deployments (or tests) share a Redis. */
+  STREAM_PREFIX: z.string().default(""),
+  WEAVIATE_URL: url(["http", "https"]).optional(),
+  WEAVIATE_API_KEY: z.string().optional(),
+  VECTOR_STORE_PATH: z.string().default("data/vectors"),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(["http", "https"]).optional(),
+  TRENDGATE_API_KEYS: z.string().default(""),
+  PUBLISH_JSONL_PATH: z.string().default("data/published.jsonl"),
+  PUBLISH_WEBHOOK_URL: url(["http", "https"]).optional(),
+  /** Command line that starts the MCP publish adapter (stdio); empty = the bundled one. */
+  PUBLISH_MCP_COMMAND: z.string().default(""),
+  /** Streamable HTTP URL of an MCP publish adapter; wins over PUBLISH_MCP_COMMAND when set. */
+  PUBLISH_MCP_URL: url(["http", "https"]).optional(),
+  POLICY_PATH: z.string().optional(),
+  /** OpenAI-compatible endpoint (OpenAI, Ollama, vLLM) for embeddings; offline model when unset. */
+  EMBEDDING_API_URL: url(["http", "https"]).optional(),
+  EMBEDDING_API_KEY: z.string().optional(),
+  EMBEDDING_MODEL: z.string().default("text-embedding-3-small"),
+
+  // Judge thresholds (DESIGN.md): below confidence or above toxicity → a human decides.
+  JUDGE_MIN_CONFIDENCE: num(0.6, 0, 1),
+  JUDGE_MAX_TOXICITY: num(0.8, 0, 1),
+
+  // Stream runtime.
+  WORKER_BATCH_SIZE: int(16, 1),
+  WORKER_BLOCK_MS: int(1000, 1),
+  WORKER_CONCURRENCY: int(4, 1),
+  RETRY_MAX_ATTEMPTS: int(5, 1),
+  RETRY_BASE_MS: int(200, 1),
+  RETRY_MAX_MS: int(30_000, 1),
+  CLAIM_IDLE_MS: int(30_000, 100),
+  CONSUMER_DEAD_MS: int(300_000, 1000),
+  OUTBOX_POLL_MS: int(200, 10),
+  /** Ingest answers BACKPRESSURE when the ingest stream holds more unprocessed entries. */
+  INGEST_HIGH_WATER_MARK: int(10_000, 1),
+  /** Approximate cap on each stream's length (XADD MAXLEN ~). */
+  STREAM_MAX_LEN: int(100_000, 100),
+
+  // Gateway limits.
+  MAX_BODY_BYTES: int(1_000_000, 1024),
+  MAX_QUERY_DEPTH: int(10, 1),
+  MAX_QUERY_COST: int(5000, 1),
+  MAX_BATCH_INGEST: int(100, 1),
+  TREND_BODY_MAX_CHARS: int(50_000, 1),
+
+  /** Budget each item gets from the planner, in compute units (DESIGN.md "Budget"). */
+  DEFAULT_BUDGET: num(100, 0),
+  CONSOLE_ENABLED: bool(true),
+});
+
+export type Config = z.infer<typeof schema>;
+
+/** A configuration value that does not parse; the message names the variable. */
+export class ConfigError extends Error {
+  readonly code = "CONFIG_INVALID";
+  constructor(readonly issues: { variable: string; message: string }[]) {
+    super(
+      `invalid configuration: ${issues.map((i) => `${i.variable}: ${i.message}`).join("; ")}`,
+    );
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses the environment once; throws {@link ConfigError} naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  // Empty strings are "unset" for optional values, as docker-compose passes them.
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ""),
+  );
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => ({ variable: String(i.path[0]), message: i.message })),
+    );
+  }
+  return { ...parsed.data, ...overrides };
+}
+
+/** The names config reads, for docs and the docker-compose check. */
+export const CONFIG_VARIABLES = Object.keys(schema.shape) as (keyof Config)[];

@@ -1,0 +1,197 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
+
+/** Row shapes of the tables in migrations/, as kysely sees them. */
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json = ColumnType<unknown, string, string>;
+
+export const TREND_STATUSES = [
+  "RECEIVED",
+  "PLANNED",
+  "ENRICHED",
+  "EMBEDDED",
+  "READY",
+  "ESCALATED",
+  "APPROVED",
+  "REJECTED",
+  "PAUSED",
+  "CANCELLED",
+  "PUBLISHED",
+] as const;
+export type TrendStatus = (typeof TREND_STATUSES)[number];
+
+export const EMBEDDING_STATUSES = ["PENDING", "SUCCEEDED", "FAILED"] as const;
+export type EmbeddingStatus = (typeof EMBEDDING_STATUSES)[number];
+
+export const ISSUE_TYPES = ["low_confidence", "toxicity", "budget_overrun"] as const;
+export type IssueType = (typeof ISSUE_TYPES)[number];
+
+export const ESCALATION_STATUSES = ["OPEN", "CLAIMED", "RESOLVED"] as const;
+export type EscalationStatus = (typeof ESCALATION_STATUSES)[number];
+
+export const ROLES = ["integrator", "moderator", "operator", "viewer"] as const;
+export type Role = (typeof ROLES)[number];
+
+export type ApprovalPath = "judge" | "moderator" | "override";
+
+export interface EnrichedTrendTable {
+  id: string;
+  trace_id: string;
+  source: string;
+  external_id: string | null;
+  title: string | null;
+  body: string;
+  url: string | null;
+  author: string | null;
+  published_at: Date | null;
+  metadata: Json;
+  normalized_body: string | null;
+  language: string | null;
+  sentiment_score: number | null;
+  sentiment_label: string | null;
+  topics: ColumnType<string[], string[] | undefined, string[]>;
+  toxicity_score: number | null;
+  confidence: number | null;
+  summary: string | null;
+  enrichment: Json | null;
+  status: ColumnType<TrendStatus, TrendStatus | undefined, TrendStatus>;
+  embedding_status: ColumnType<EmbeddingStatus, EmbeddingStatus | undefined, EmbeddingStatus>;
+  paused_step: string | null;
+  budget_limit: ColumnType<number, number | undefined, number>;
+  budget_spent: ColumnType<number, number | undefined, number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PlannerIntentTable {
+  id: string;
+  trend_id: string;
+  trace_id: string;
+  intent: string;
+  steps: Json;
+  budget: number;
+  planner: string;
+  created_at: Timestamp;
+}
+
+export interface ProvenanceLogTable {
+  id: Generated<string>;
+  trace_id: string;
+  trend_id: string | null;
+  step: string;
+  actor: string;
+  input: Json;
+  output: Json;
+  parent_id: string | null;
+  created_at: Timestamp;
+}
+
+export interface EmbeddingRecordTable {
+  id: string;
+  trend_id: string;
+  vector_id: string;
+  store: string;
+  model: string;
+  dimension: number;
+  attempts: ColumnType<number, number | undefined, number>;
+  created_at: Timestamp;
+}
+
+export interface EscalationTable {
+  id: string;
+  trend_id: string;
+  issue_type: IssueType;
+  reason: string;
+  rule: string | null;
+  scores: Json;
+  status: ColumnType<EscalationStatus, EscalationStatus | undefined, EscalationStatus>;
+  claimed_by: string | null;
+  claim_token: ColumnType<string, string | number | undefined, string | number>;
+  claim_expires_at: Date | null;
+  decision: "APPROVE" | "REJECT" | null;
+  note: string | null;
+  resolved_by: string | null;
+  resolved_at: Date | null;
+  sla_alerted_at: Date | null;
+  stream_cursor: string | null;
+  created_at: Timestamp;
+}
+
+export interface IncidentTable {
+  id: string;
+  trend_id: string;
+  rule: string;
+  reason: string;
+  severity: ColumnType<string, string | undefined, string>;
+  provenance: Json;
+  created_at: Timestamp;
+}
+
+export interface PublishOverrideTable {
+  id: string;
+  trend_id: string;
+  operator: string;
+  justification: string;
+  incident_id: string | null;
+  created_at: Timestamp;
+}
+
+export interface PublicationTable {
+  id: string;
+  trend_id: string;
+  adapter: string;
+  tool: string;
+  external_ref: string;
+  idempotency_key: string;
+  approval_path: ApprovalPath;
+  override_id: string | null;
+  created_at: Timestamp;
+}
+
+export interface BudgetChargeTable {
+  trend_id: string;
+  step: string;
+  cost: number;
+  unit: string;
+  created_at: Timestamp;
+}
+
+export interface OutboxTable {
+  id: Generated<string>;
+  stream: string;
+  payload: Json;
+  created_at: Timestamp;
+}
+
+export interface ApiKeyTable {
+  id: string;
+  name: string;
+  role: Role;
+  key_hash: string;
+  created_at: Timestamp;
+  revoked_at: Date | null;
+}
+
+export interface Database {
+  enriched_trends: EnrichedTrendTable;
+  planner_intents: PlannerIntentTable;
+  provenance_log: ProvenanceLogTable;
+  embedding_records: EmbeddingRecordTable;
+  escalations: EscalationTable;
+  incidents: IncidentTable;
+  publish_overrides: PublishOverrideTable;
+  publications: PublicationTable;
+  budget_charges: BudgetChargeTable;
+  outbox: OutboxTable;
+  api_keys: ApiKeyTable;
+}
+
+export type TrendRow = Selectable<EnrichedTrendTable>;
+export type NewTrendRow = Insertable<EnrichedTrendTable>;
+export type TrendUpdate = Updateable<EnrichedTrendTable>;
+export type ProvenanceRow = Selectable<ProvenanceLogTable>;
+export type EscalationRow = Selectable<EscalationTable>;
+export type IncidentRow = Selectable<IncidentTable>;
+export type PublicationRow = Selectable<PublicationTable>;
+export type EmbeddingRecordRow = Selectable<EmbeddingRecordTable>;
+export type PlannerIntentRow = Selectable<PlannerIntentTable>;
