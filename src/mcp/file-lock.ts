@@ -7,7 +7,10 @@ import { dirname } from "node:path";
 export class FileLockError extends Error {
   readonly code = "FILE_LOCK_TIMEOUT";
   readonly retryable = true;
-  constructor(readonly lockPath: string, timeoutMs: number) {
+  constructor(
+    readonly lockPath: string,
+    timeoutMs: number,
+  ) {
     super(`could not lock ${lockPath} within ${timeoutMs} ms`);
     this.name = "FileLockError";
   }

@@ -21,14 +21,20 @@ export async function runPublishAdapterMain(env: NodeJS.ProcessEnv = process.env
     webhookUrl: env.PUBLISH_WEBHOOK_URL || undefined,
     onWarning: (message: string) => logger.warn(message),
   };
-  const target = options.webhookUrl ? `webhook ${options.webhookUrl}` : `jsonl ${options.jsonlPath ?? "data/published.jsonl"}`;
+  const target = options.webhookUrl
+    ? `webhook ${options.webhookUrl}`
+    : `jsonl ${options.jsonlPath ?? "data/published.jsonl"}`;
   const portText = env.PUBLISH_MCP_HTTP_PORT;
   if (portText) {
     const port = Number(portText);
     if (!Number.isInteger(port) || port < 0 || port > 65_535) {
       throw new Error(`PUBLISH_MCP_HTTP_PORT must be a TCP port, got ${portText}`);
     }
-    const server = await runPublishAdapterHttp({ ...options, port, host: env.PUBLISH_MCP_HTTP_HOST || undefined });
+    const server = await runPublishAdapterHttp({
+      ...options,
+      port,
+      host: env.PUBLISH_MCP_HTTP_HOST || undefined,
+    });
     logger.info({ url: server.url, target }, "publish adapter listening (Streamable HTTP)");
     await new Promise<void>((resolve) => {
       const stop = () => void server.close().finally(resolve);

@@ -45,11 +45,10 @@ export async function runPublishAdapterStdio(options: PublishAdapterOptions): Pr
   const sink = new PublishSink(sinkOptions(options));
   await sink.load();
   const server = buildServer(sink, options.name);
-  const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => {
-    transport.onclose = resolve;
+    server.server.onclose = resolve;
   });
-  await server.connect(transport);
+  await server.connect(new StdioServerTransport());
   // The SDK's stdio transport does not notice EOF; without this the process outlives its client.
   const onEnd = () => void server.close();
   process.stdin.once("end", onEnd);
@@ -112,7 +111,8 @@ export async function runPublishAdapterHttp(
     // A browser page must not reach a loopback-only adapter through DNS rebinding.
     allowedHosts = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
   }
-  const urlHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  const urlHost =
+    host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
   return {
     url: `http://${urlHost}:${port}/mcp`,
     close: () =>
@@ -134,7 +134,11 @@ function buildServer(sink: PublishSink, name = DEFAULT_ADAPTER_NAME): McpServer 
         "Idempotent on idempotencyKey: repeating a key publishes nothing and returns the first externalRef with duplicate=true.",
       inputSchema: publishInputShape,
       outputSchema: publishOutputShape,
-      annotations: { idempotentHint: true, destructiveHint: false, openWorldHint: sink.target === "webhook" },
+      annotations: {
+        idempotentHint: true,
+        destructiveHint: false,
+        openWorldHint: sink.target === "webhook",
+      },
     },
     async (args) => publishResult(sink, args),
   );

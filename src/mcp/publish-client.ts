@@ -97,7 +97,8 @@ class McpPublisher implements Publisher {
   }
 
   async connect(): Promise<Client> {
-    if (this.closed) throw new PublishError("PUBLISH_ADAPTER_UNAVAILABLE", "publisher is closed", false);
+    if (this.closed)
+      throw new PublishError("PUBLISH_ADAPTER_UNAVAILABLE", "publisher is closed", false);
     if (this.client) return this.client;
     // Concurrent publishes after a failure share one reconnect instead of spawning several.
     this.connecting ??= this.open().finally(() => {
@@ -176,7 +177,9 @@ class McpPublisher implements Publisher {
     const bundled = this.options.command ? undefined : bundledAdapterCommand();
     return new StdioClientTransport({
       command: this.options.command ?? (bundled as { command: string }).command,
-      args: this.options.command ? (this.options.args ?? []) : [...(bundled?.args ?? []), ...(this.options.args ?? [])],
+      args: this.options.command
+        ? (this.options.args ?? [])
+        : [...(bundled?.args ?? []), ...(this.options.args ?? [])],
       env: this.options.env,
       // The adapter logs to stderr; let it reach ours so operators see adapter failures.
       stderr: "inherit",
@@ -184,7 +187,10 @@ class McpPublisher implements Publisher {
   }
 
   private describeTarget(): string {
-    return this.options.url ?? [this.options.command ?? "bundled adapter", ...(this.options.args ?? [])].join(" ");
+    return (
+      this.options.url ??
+      [this.options.command ?? "bundled adapter", ...(this.options.args ?? [])].join(" ")
+    );
   }
 
   private async drop(client: Client): Promise<void> {
@@ -204,19 +210,31 @@ class McpPublisher implements Publisher {
       .map((c) => c.text)
       .join("\n");
     if (result.isError) {
-      const meta = result._meta?.[PUBLISH_ERROR_META] as { code?: unknown; retryable?: unknown } | undefined;
-      throw new PublishError("PUBLISH_REJECTED", text || "publish tool failed without a message", meta?.retryable === true, {
-        adapterCode: typeof meta?.code === "string" ? meta.code : undefined,
-        raw,
-      });
+      const meta = result._meta?.[PUBLISH_ERROR_META] as Record<string, unknown> | undefined;
+      const { code, retryable, ...details } = meta ?? {};
+      throw new PublishError(
+        "PUBLISH_REJECTED",
+        text || "publish tool failed without a message",
+        retryable === true,
+        {
+          ...details,
+          adapterCode: typeof code === "string" ? code : undefined,
+          raw,
+        },
+      );
     }
     // Older servers answer only with text; ours sends the same JSON in both.
     const content = result.structuredContent ?? parseJsonObject(text);
     const externalRef = content?.externalRef;
     if (typeof externalRef !== "string" || externalRef === "") {
-      throw new PublishError("PUBLISH_BAD_RESPONSE", `publish tool returned no externalRef: ${text.slice(0, 200)}`, false, {
-        raw,
-      });
+      throw new PublishError(
+        "PUBLISH_BAD_RESPONSE",
+        `publish tool returned no externalRef: ${text.slice(0, 200)}`,
+        false,
+        {
+          raw,
+        },
+      );
     }
     return {
       externalRef,
@@ -255,7 +273,13 @@ export function createInProcessPublisher(options: PublishAdapterOptions): Publis
             ...err.data,
           });
         }
-        throw new PublishError("PUBLISH_REJECTED", (err as Error).message, true, {}, { cause: err });
+        throw new PublishError(
+          "PUBLISH_REJECTED",
+          (err as Error).message,
+          true,
+          {},
+          { cause: err },
+        );
       }
     },
     async close() {},
@@ -284,9 +308,14 @@ export function bundledAdapterCommand(): { command: string; args: string[] } {
     const built = join(root, "dist", "src", "mcp", "publish-adapter-main.js");
     if (existsSync(built)) return { command: process.execPath, args: [built] };
     const src = join(root, "src", "mcp", "publish-adapter-main.ts");
-    if (existsSync(src)) return { command: process.execPath, args: ["--import", tsxLoaderUrl(), src] };
+    if (existsSync(src))
+      return { command: process.execPath, args: ["--import", tsxLoaderUrl(), src] };
   }
-  throw new PublishError("PUBLISH_ADAPTER_UNAVAILABLE", `bundled publish adapter not found near ${dir}`, false);
+  throw new PublishError(
+    "PUBLISH_ADAPTER_UNAVAILABLE",
+    `bundled publish adapter not found near ${dir}`,
+    false,
+  );
 }
 
 function tsxLoaderUrl(): string {
@@ -331,13 +360,31 @@ function toPublishError(err: unknown): PublishError {
   if (err instanceof PublishError) return err;
   if (err instanceof McpError) {
     if (err.code === ErrorCode.RequestTimeout || err.code === ErrorCode.ConnectionClosed) {
-      return new PublishError("PUBLISH_ADAPTER_UNAVAILABLE", err.message, true, { mcpCode: err.code }, { cause: err });
+      return new PublishError(
+        "PUBLISH_ADAPTER_UNAVAILABLE",
+        err.message,
+        true,
+        { mcpCode: err.code },
+        { cause: err },
+      );
     }
     if (err.code === ErrorCode.InternalError) {
-      return new PublishError("PUBLISH_REJECTED", err.message, true, { mcpCode: err.code }, { cause: err });
+      return new PublishError(
+        "PUBLISH_REJECTED",
+        err.message,
+        true,
+        { mcpCode: err.code },
+        { cause: err },
+      );
     }
     // Servers on older SDKs raise invalid arguments as a JSON-RPC error rather than isError.
-    return new PublishError("PUBLISH_REJECTED", err.message, false, { mcpCode: err.code }, { cause: err });
+    return new PublishError(
+      "PUBLISH_REJECTED",
+      err.message,
+      false,
+      { mcpCode: err.code },
+      { cause: err },
+    );
   }
   return new PublishError(
     "PUBLISH_ADAPTER_UNAVAILABLE",
@@ -351,7 +398,9 @@ function toPublishError(err: unknown): PublishError {
 function parseJsonObject(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined;
+    return typeof value === "object" && value !== null
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

@@ -1,7 +1,5 @@
 export type PublishErrorCode =
-  | "PUBLISH_ADAPTER_UNAVAILABLE"
-  | "PUBLISH_REJECTED"
-  | "PUBLISH_BAD_RESPONSE";
+  "PUBLISH_ADAPTER_UNAVAILABLE" | "PUBLISH_REJECTED" | "PUBLISH_BAD_RESPONSE";
 
 /**
  * A publish that did not happen. Branch on `code` and `retryable`:

@@ -44,9 +44,7 @@ export interface PublishOutcome {
 }
 
 export type PublishSinkErrorCode =
-  | "PUBLISH_INVALID_INPUT"
-  | "PUBLISH_WEBHOOK_FAILED"
-  | "PUBLISH_WRITE_FAILED";
+  "PUBLISH_INVALID_INPUT" | "PUBLISH_WEBHOOK_FAILED" | "PUBLISH_WRITE_FAILED";
 
 /** A publish that did not happen; `retryable` says whether the same call may succeed later. */
 export class PublishSinkError extends Error {
@@ -82,9 +80,14 @@ export function parsePublishInput(input: unknown): PublishInput {
     const detail = parsed.error.issues
       .map((i) => `${i.path.join(".") || "(arguments)"}: ${i.message}`)
       .join("; ");
-    throw new PublishSinkError("PUBLISH_INVALID_INPUT", `invalid publish arguments: ${detail}`, false, {
-      issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
-    });
+    throw new PublishSinkError(
+      "PUBLISH_INVALID_INPUT",
+      `invalid publish arguments: ${detail}`,
+      false,
+      {
+        issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
+      },
+    );
   }
   return parsed.data;
 }
@@ -142,7 +145,12 @@ export class PublishSink {
           : `jsonl:${randomUUID()}`;
       const record =
         this.target === "webhook"
-          ? { idempotencyKey: input.idempotencyKey, externalRef, trendId: input.trendId, publishedAt }
+          ? {
+              idempotencyKey: input.idempotencyKey,
+              externalRef,
+              trendId: input.trendId,
+              publishedAt,
+            }
           : { ...input, externalRef, publishedAt };
       try {
         await this.ledger.append(record);
@@ -203,7 +211,8 @@ export class PublishSink {
     const text = await response.text().catch(() => "");
     if (!response.ok) {
       // 408/429/5xx are the receiver's momentary trouble; any other 4xx refuses this payload.
-      const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
+      const retryable =
+        response.status >= 500 || response.status === 408 || response.status === 429;
       throw new PublishSinkError(
         "PUBLISH_WEBHOOK_FAILED",
         `webhook answered HTTP ${response.status}: ${text.slice(0, 200)}`,
