@@ -33,6 +33,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       embedding_status text NOT NULL DEFAULT 'PENDING'
         CHECK (embedding_status IN ('PENDING','SUCCEEDED','FAILED')),
       paused_step text,
+      paused_from text,
       budget_limit double precision NOT NULL DEFAULT 0 CHECK (budget_limit >= 0),
       budget_spent double precision NOT NULL DEFAULT 0 CHECK (budget_spent >= 0),
       created_at timestamptz NOT NULL DEFAULT now(),

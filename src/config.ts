@@ -75,6 +75,27 @@ const schema = z.object({
   MAX_BATCH_INGEST: int(100, 1),
   TREND_BODY_MAX_CHARS: int(50_000, 1),
 
+  /** How long a moderator's claim lasts before the escalation returns to the queue. */
+  CLAIM_LEASE_MS: int(10 * 60_000, 1000),
+  /** Per issue type, how long an escalation may wait before an operator alert: `type:ms,...`. */
+  ESCALATION_SLA_MS: z
+    .string()
+    .default("low_confidence:3600000,toxicity:900000,budget_overrun:1800000")
+    .transform((value, ctx) => {
+      const out: Record<string, number> = {};
+      for (const pair of value.split(",").map((p) => p.trim()).filter(Boolean)) {
+        const [type, ms] = pair.split(":");
+        const n = Number(ms);
+        if (!type || !Number.isInteger(n) || n <= 0) {
+          ctx.addIssue({ code: "custom", message: `"${pair}" must be issue_type:milliseconds` });
+          return z.NEVER;
+        }
+        out[type] = n;
+      }
+      return out;
+    }),
+  SWEEP_INTERVAL_MS: int(5000, 100),
+
   /** Budget each item gets from the planner, in compute units (DESIGN.md "Budget"). */
   DEFAULT_BUDGET: num(100, 0),
   CONSOLE_ENABLED: bool(true),

@@ -57,6 +57,7 @@ export interface EnrichedTrendTable {
   status: ColumnType<TrendStatus, TrendStatus | undefined, TrendStatus>;
   embedding_status: ColumnType<EmbeddingStatus, EmbeddingStatus | undefined, EmbeddingStatus>;
   paused_step: string | null;
+  paused_from: TrendStatus | null;
   budget_limit: ColumnType<number, number | undefined, number>;
   budget_spent: ColumnType<number, number | undefined, number>;
   created_at: Timestamp;

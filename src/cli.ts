@@ -1,0 +1,202 @@
+import "reflect-metadata";
+import { fileURLToPath } from "node:url";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { type Config, ConfigError, loadConfig } from "./config.js";
+import { openDatabase } from "./db/database.js";
+import { DomainError } from "./domain/domain-error.js";
+import { PolicyError } from "./domain/judge-policy.js";
+import { migrate, startApp, StartupError, WORKER_NAMES, type WorkerName } from "./main.js";
+import { createLogger } from "./observability/logger.js";
+import { AuthService } from "./services/auth-service.js";
+
+/**
+ * `trendgate start | serve | worker <name> | migrate | keys | dlq | mcp-publish-adapter | schema`.
+ * Errors a user can fix (bad configuration, a server that does not answer, bad arguments) print
+ * one line and exit non-zero; nothing else prints a stack trace unless LOG_LEVEL=debug.
+ */
+export function buildCli(): Command {
+  const program = new Command("trendgate")
+    .description("GraphQL gateway over a Redis-stream content pipeline with human-in-the-loop review")
+    .showHelpAfterError();
+
+  program
+    .command("start")
+    .description("apply migrations, then run the gateway and every worker in one process")
+    .option("-p, --port <port>", "HTTP port (default PORT or 4000)", parsePort)
+    .action(async (opts: { port?: number }) => {
+      const config = readConfig();
+      const logger = createLogger(config.LOG_LEVEL);
+      await migrate(config, logger);
+      await runUntilSignal(config, { gateway: true, workers: WORKER_NAMES, port: opts.port });
+    });
+
+  program
+    .command("serve")
+    .description("run the gateway only (GraphQL, subscriptions, REST, console)")
+    .option("-p, --port <port>", "HTTP port", parsePort)
+    .action(async (opts: { port?: number }) => {
+      await runUntilSignal(readConfig(), { gateway: true, workers: [], port: opts.port });
+    });
+
+  program
+    .command("worker")
+    .description(`run one or more workers: ${WORKER_NAMES.join(", ")}`)
+    .argument("<names...>", "worker names")
+    .action(async (names: string[]) => {
+      const unknown = names.filter((n) => !WORKER_NAMES.includes(n as WorkerName));
+      if (unknown.length) fail(`unknown worker ${unknown.join(", ")}; choose from ${WORKER_NAMES.join(", ")}`);
+      await runUntilSignal(readConfig(), { gateway: false, workers: names as WorkerName[] });
+    });
+
+  program
+    .command("migrate")
+    .description("create the database if missing and apply pending migrations")
+    .action(async () => {
+      const config = readConfig();
+      await migrate(config, createLogger(config.LOG_LEVEL));
+    });
+
+  const keys = program.command("keys").description("API keys (stored hashed; the key is shown once)");
+  keys
+    .command("create")
+    .requiredOption("--role <role>", "integrator | moderator | operator | viewer")
+    .option("--name <name>", "a name to recognise the key by")
+    .action(async (opts: { role: string; name?: string }) => {
+      await withAuth(async (auth) => {
+        const created = await auth.createKey(opts.role, opts.name);
+        process.stdout.write(`${created.key}\n`);
+        process.stderr.write(`created ${created.role} key "${created.name}" (id ${created.id}); it is not shown again\n`);
+      });
+    });
+  keys.command("list").action(async () => {
+    await withAuth(async (auth) => {
+      for (const k of await auth.listKeys()) {
+        process.stdout.write(`${k.id}  ${k.role.padEnd(10)}  ${k.name}${k.revoked_at ? "  (revoked)" : ""}\n`);
+      }
+    });
+  });
+  keys
+    .command("revoke")
+    .argument("<id>")
+    .action(async (id: string) => {
+      await withAuth(async (auth) => {
+        if (!(await auth.revokeKey(id))) fail(`no active key ${id}`);
+        process.stderr.write(`revoked ${id}\n`);
+      });
+    });
+
+  program
+    .command("dlq")
+    .description("dead letters: list | replay | purge")
+    .argument("<action>", "list | replay | purge")
+    .addOption(new Option("--stream <stream>", "dead-letter stream or the stream it serves").default("trend:embedding:dlq"))
+    .option("--id <ids...>", "only these dead-letter ids")
+    .option("--since <time>", "only entries that last failed at or after this ISO time", parseDate)
+    .option("--until <time>", "only entries that last failed before this ISO time", parseDate)
+    .option("--error <text>", "only entries whose error message or code contains this")
+    .option("--dry-run", "run the stage's current code on each entry without writing, and show what would change")
+    .option("--json", "print JSON")
+    .action(async (action: string, opts: DlqOptions) => {
+      const { runDlqCommand } = await import("./services/dlq-command.js");
+      await runDlqCommand(readConfig(), action, opts);
+    });
+
+  program
+    .command("mcp-publish-adapter")
+    .description("run the bundled MCP publish adapter (stdio; Streamable HTTP with PUBLISH_MCP_HTTP_PORT)")
+    .action(async () => {
+      await import("./mcp/publish-adapter-main.js");
+    });
+
+  program
+    .command("schema")
+    .description("print the GraphQL SDL (what schema.graphql holds)")
+    .action(async () => {
+      const { printTrendgateSchema } = await import("./schema/print-schema.js");
+      process.stdout.write(await printTrendgateSchema());
+    });
+
+  return program;
+}
+
+export interface DlqOptions {
+  stream: string;
+  id?: string[];
+  since?: Date;
+  until?: Date;
+  error?: string;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+function readConfig(): Config {
+  return loadConfig();
+}
+
+async function withAuth(fn: (auth: AuthService) => Promise<void>): Promise<void> {
+  const config = readConfig();
+  await migrate(config, createLogger("warn"));
+  const database = openDatabase(config.DATABASE_URL, { max: 2 });
+  try {
+    await fn(new AuthService(database.db, config.TRENDGATE_API_KEYS));
+  } finally {
+    await database.close();
+  }
+}
+
+async function runUntilSignal(config: Config, what: Parameters<typeof startApp>[1]): Promise<void> {
+  const app = await startApp(config, what);
+  const logger = app.services.logger;
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, "second signal: exiting now; unacknowledged jobs will be redelivered");
+      process.exit(130);
+    }
+    stopping = true;
+    logger.info({ signal }, "shutting down: finishing in-flight work");
+    app.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  if (app.gateway) {
+    process.stdout.write(`Trendgate is up: ${app.gateway.url}/graphql (console: ${app.gateway.url}/console/)\n`);
+  }
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("must be a TCP port");
+  return n;
+}
+
+function parseDate(value: string): Date {
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) throw new InvalidArgumentError("must be an ISO 8601 time");
+  return d;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`trendgate: ${message}\n`);
+  process.exit(2);
+}
+
+/** One line for errors a user can act on; the exit code says which kind. */
+export function reportFatal(error: unknown): never {
+  if (error instanceof ConfigError || error instanceof StartupError || error instanceof PolicyError || error instanceof DomainError) {
+    process.stderr.write(`trendgate: ${error.message}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`trendgate: ${(error as Error)?.stack ?? String(error)}\n`);
+  process.exit(1);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  buildCli().parseAsync(process.argv).catch(reportFatal);
+}

@@ -1,0 +1,47 @@
+import type { Kysely, Transaction } from "kysely";
+import type { Database, ProvenanceRow } from "./types.js";
+
+export interface ProvenanceInput {
+  traceId: string;
+  trendId: string | null;
+  step: string;
+  actor: string;
+  input?: unknown;
+  output?: unknown;
+  /** The entry this one follows; by default the trend's latest entry, so each trend's log is a chain. */
+  parentId?: string | null;
+}
+
+/**
+ * Appends one entry to the append-only provenance log. Callers run it in the transaction of the
+ * change it records, so the audit trail and the change commit together or not at all.
+ */
+export async function appendProvenance(
+  db: Kysely<Database> | Transaction<Database>,
+  entry: ProvenanceInput,
+): Promise<ProvenanceRow> {
+  let parentId = entry.parentId;
+  if (parentId === undefined && entry.trendId) {
+    const last = await db
+      .selectFrom("provenance_log")
+      .select("id")
+      .where("trend_id", "=", entry.trendId)
+      .orderBy("id", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    parentId = last?.id ?? null;
+  }
+  return db
+    .insertInto("provenance_log")
+    .values({
+      trace_id: entry.traceId,
+      trend_id: entry.trendId,
+      step: entry.step,
+      actor: entry.actor,
+      input: JSON.stringify(entry.input ?? {}),
+      output: JSON.stringify(entry.output ?? {}),
+      parent_id: parentId ?? null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}

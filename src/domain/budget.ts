@@ -1,0 +1,49 @@
+/**
+ * Budget rules (DESIGN.md "Budget"). Costs are compute units for local models, derived from the
+ * size of the step's input before it runs, so the decision to pause is made before any work and
+ * the same input always costs the same (a redelivery is never charged differently).
+ */
+export type PipelineStep = "plan" | "etl" | "embed" | "judge" | "publish";
+
+export const PIPELINE_STEPS: readonly PipelineStep[] = ["plan", "etl", "embed", "judge", "publish"];
+
+/** Rough token count: whitespace-separated words (good enough for compute accounting). */
+export function countTokens(text: string): number {
+  const trimmed = text.trim();
+  return trimmed ? trimmed.split(/\s+/u).length : 0;
+}
+
+const PER_TOKEN: Record<PipelineStep, number> = {
+  plan: 0,
+  etl: 0.02,
+  embed: 0.01,
+  judge: 0,
+  publish: 0,
+};
+const FIXED: Record<PipelineStep, number> = { plan: 0.5, etl: 1, embed: 1, judge: 0.25, publish: 0.5 };
+
+/** Compute units one step costs for a text of this size (offline models). */
+export function estimateStepCost(step: PipelineStep, text: string): number {
+  const cost = FIXED[step] + PER_TOKEN[step] * countTokens(text);
+  return Math.round(cost * 1000) / 1000;
+}
+
+/** Cost when a remote model reports its token usage. */
+export function tokenCost(tokens: number, unitsPerThousandTokens = 1): number {
+  return Math.round((tokens / 1000) * unitsPerThousandTokens * 1000) / 1000;
+}
+
+export interface BudgetState {
+  limit: number;
+  spent: number;
+}
+
+/** Whether charging `cost` keeps the item within its budget. */
+export function fitsBudget(budget: BudgetState, cost: number): boolean {
+  return budget.spent + cost <= budget.limit + 1e-9;
+}
+
+/** How much to raise the limit when a moderator approves an overrun: enough for the rest of the plan. */
+export function budgetGrant(budget: BudgetState, remainingCost: number): number {
+  return Math.max(0, budget.spent + remainingCost - budget.limit);
+}

@@ -1,0 +1,172 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { expressMiddleware } from "@as-integrations/express5";
+import { ApolloArmor } from "@escape.tech/graphql-armor";
+import express from "express";
+import { type GraphQLFormattedError, type GraphQLSchema, specifiedRules, validate as graphqlValidate } from "graphql";
+import { CloseCode } from "graphql-ws";
+import { useServer } from "graphql-ws/use/ws";
+import { WebSocketServer } from "ws";
+import type { AppServices } from "../services/app-services.js";
+import type { Principal } from "../services/auth-service.js";
+import { bearerKey, createContext, type GraphQLContext } from "../resolvers/context.js";
+import { formatError } from "../resolvers/format-error.js";
+import { buildTrendgateSchema } from "../schema/build-schema.js";
+import { mountConsole } from "./console-route.js";
+import { healthRoute } from "./health-route.js";
+import type { MetricsRegistry } from "../observability/metrics.js";
+import { restRoutes } from "./rest-routes.js";
+
+export interface GatewayServer {
+  url: string;
+  wsUrl: string;
+  port: number;
+  server: Server;
+  /** Stops accepting, closes sockets and drains in-flight requests. */
+  close(): Promise<void>;
+}
+
+/**
+ * One HTTP server, one port: Apollo for queries and mutations at /graphql, graphql-ws on the
+ * same path for subscriptions, and the REST routes beside them. Abuse limits (depth, cost,
+ * aliases, tokens, body size, no batching) are applied before any resolver runs, for HTTP and
+ * WebSocket alike.
+ */
+export async function startGatewayServer(
+  services: AppServices,
+  options: { port: number; host?: string; metrics?: MetricsRegistry },
+): Promise<GatewayServer> {
+  const { config, logger } = services;
+  const schema: GraphQLSchema = await buildTrendgateSchema();
+  const app = express();
+  app.disable("x-powered-by");
+  const httpServer = createServer(app);
+
+  const armor = new ApolloArmor({
+    maxDepth: { n: config.MAX_QUERY_DEPTH },
+    costLimit: { maxCost: config.MAX_QUERY_COST },
+    maxAliases: { n: 15 },
+    maxDirectives: { n: 50 },
+    maxTokens: { n: 2000 },
+    blockFieldSuggestion: { enabled: config.NODE_ENV === "production" },
+  });
+  const protection = armor.protect();
+
+  const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: config.MAX_BODY_BYTES });
+  const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal }>(
+    {
+      schema,
+      // The key arrives in connection_init (browsers cannot set headers on a WebSocket).
+      onConnect: async (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const raw = (params.authorization ?? params.Authorization ?? params.apiKey) as string | undefined;
+        const key = bearerKey(raw) ?? (typeof raw === "string" ? raw : undefined);
+        const principal = await services.auth.authenticate(key);
+        if (!principal) {
+          // 4403 Forbidden from graphql-ws's own CloseCode vocabulary.
+          ctx.extra.socket.close(CloseCode.Forbidden, "Forbidden: a valid API key is required in connection_init");
+          return false;
+        }
+        (ctx.extra as { principal?: Principal }).principal = principal;
+        options.metrics?.subscribers.inc();
+        return true;
+      },
+      onClose: (ctx) => {
+        if ((ctx.extra as { principal?: Principal }).principal) options.metrics?.subscribers.dec();
+      },
+      context: (ctx) => createContext(services, (ctx.extra as { principal?: Principal }).principal),
+      validate: (s, document) => graphqlValidate(s, document, [...specifiedRules, ...protection.validationRules]),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors?.length
+          ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) }
+          : undefined,
+      onError: (_ctx, _id, _payload, errors) => errors.map((e): GraphQLFormattedError => formatError(e.toJSON(), e)),
+    },
+    wsServer,
+  );
+
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    includeStacktraceInErrorResponses: false,
+    formatError,
+    validationRules: protection.validationRules,
+    plugins: [
+      // graphql-armor is typed against Apollo's CommonJS build; the objects are the same.
+      ...(protection.plugins as unknown as ApolloServerPlugin<GraphQLContext>[]),
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              await wsCleanup.dispose();
+            },
+          };
+        },
+      },
+    ],
+  });
+  await apollo.start();
+
+  app.get("/healthz", healthRoute(services));
+  if (options.metrics) {
+    const metrics = options.metrics;
+    app.get("/metrics", async (_req, res) => {
+      res.setHeader("content-type", metrics.contentType);
+      res.send(await metrics.render());
+    });
+  }
+  app.use(restRoutes(services, config.MAX_BODY_BYTES));
+  app.use(
+    "/graphql",
+    express.json({ limit: config.MAX_BODY_BYTES }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => createContext(services, await services.auth.authenticate(bearerKey(req.headers.authorization))),
+    }),
+  );
+  if (config.CONSOLE_ENABLED) mountConsole(app);
+  app.use(payloadErrorHandler);
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(options.port, options.host ?? config.HOST, () => resolve());
+  });
+  const address = httpServer.address() as AddressInfo;
+  const host = options.host === "0.0.0.0" || !options.host ? "127.0.0.1" : options.host;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
+  logger.info({ url: `${url}/graphql` }, "gateway listening");
+  return {
+    url,
+    wsUrl: `${url.replace(/^http/, "ws")}/graphql`,
+    port: address.port,
+    server: httpServer,
+    async close() {
+      // 1001 Going Away: graphql-ws clients treat it as retryable and reconnect (with their cursor).
+      for (const client of wsServer.clients) client.close(1001, "server shutting down");
+      await apollo.stop();
+      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+    },
+  };
+}
+
+/** Oversized or unparseable bodies: a JSON error naming the limit, never a stack trace. */
+function payloadErrorHandler(
+  error: { type?: string; status?: number; message?: string; limit?: number },
+  _req: express.Request,
+  res: express.Response,
+  next: express.NextFunction,
+): void {
+  if (res.headersSent) return next(error);
+  if (error.type === "entity.too.large") {
+    res.status(413).json({ errors: [{ message: `request body over the limit of ${error.limit} bytes`, extensions: { code: "PAYLOAD_TOO_LARGE" } }] });
+    return;
+  }
+  if (error.type === "entity.parse.failed") {
+    res.status(400).json({ errors: [{ message: "request body is not valid JSON", extensions: { code: "BAD_REQUEST" } }] });
+    return;
+  }
+  res.status(error.status ?? 500).json({ errors: [{ message: "internal error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
+}

@@ -1,0 +1,52 @@
+import express, { type Request, type Response, Router } from "express";
+import { DomainError, HTTP_STATUS_OF } from "../domain/domain-error.js";
+import { isAllowed } from "../domain/permissions.js";
+import { bearerKey } from "../resolvers/context.js";
+import type { AppServices } from "../services/app-services.js";
+import { toEscalation } from "../schema/mappers.js";
+
+/**
+ * REST beside GraphQL: `POST /escalations/{id}/resolve` with the same semantics, errors and
+ * codes as `resolveEscalation` (the body is `{ decision, note, claimToken }`).
+ */
+export function restRoutes(services: AppServices, maxBodyBytes: number): Router {
+  const router = Router();
+  router.post("/escalations/:id/resolve", express.json({ limit: maxBodyBytes }), async (req: Request, res: Response) => {
+    try {
+      const principal = await services.auth.authenticate(bearerKey(req.headers.authorization));
+      if (!principal) throw new DomainError("UNAUTHENTICATED", "an API key is required (Authorization: Bearer <key>)");
+      if (!isAllowed(principal.role, "moderate")) {
+        throw new DomainError("FORBIDDEN", `role ${principal.role} may not moderate`, { role: principal.role });
+      }
+      const body = (req.body ?? {}) as { decision?: unknown; note?: unknown; claimToken?: unknown };
+      if (body.decision !== "APPROVE" && body.decision !== "REJECT") {
+        throw new DomainError("BAD_USER_INPUT", "decision: must be APPROVE or REJECT", { field: "decision" });
+      }
+      if (body.note !== undefined && body.note !== null && typeof body.note !== "string") {
+        throw new DomainError("BAD_USER_INPUT", "note: must be a string", { field: "note" });
+      }
+      const row = await services.escalations.resolve(
+        String(req.params.id),
+        {
+          decision: body.decision,
+          note: (body.note as string | undefined) ?? null,
+          claimToken: body.claimToken == null ? null : String(body.claimToken),
+        },
+        principal,
+      );
+      res.status(200).json({ escalation: toEscalation(row) });
+    } catch (error) {
+      sendError(res, error, services);
+    }
+  });
+  return router;
+}
+
+function sendError(res: Response, error: unknown, services: AppServices): void {
+  if (error instanceof DomainError) {
+    res.status(HTTP_STATUS_OF[error.code]).json({ error: { code: error.code, message: error.message, ...error.data } });
+    return;
+  }
+  services.logger.error({ err: error }, "REST request failed");
+  res.status(500).json({ error: { code: "INTERNAL_SERVER_ERROR", message: "internal error" } });
+}

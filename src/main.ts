@@ -1,0 +1,300 @@
+import "reflect-metadata";
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { Redis } from "ioredis";
+import type { Config } from "./config.js";
+import { type DatabaseHandle, openDatabase } from "./db/database.js";
+import { ensureDatabaseExists, migrateToLatest, redactUrl } from "./db/migrate.js";
+import { startGatewayServer, type GatewayServer } from "./http/gateway-server.js";
+import { connectMcpPublisher, bundledAdapterCommand, type Publisher } from "./mcp/publish-client.js";
+import { createOfflineEmbedder, createOpenAiEmbedder, type Embedder } from "./nlp/embedder.js";
+import { createOfflineEnricher, type Enricher } from "./nlp/enricher.js";
+import { createLogger, type Logger } from "./observability/logger.js";
+import { MetricsRegistry } from "./observability/metrics.js";
+import type { AppServices } from "./services/app-services.js";
+import { AuthService } from "./services/auth-service.js";
+import { DeadLetterService } from "./services/dead-letter-service.js";
+import { EscalationService } from "./services/escalation-service.js";
+import { IngestService } from "./services/ingest-service.js";
+import { OverrideService } from "./services/override-service.js";
+import { PolicyProvider } from "./services/policy-provider.js";
+import { ProvenanceService } from "./services/provenance-service.js";
+import { SearchService } from "./services/search-service.js";
+import { TrendQueryService } from "./services/trend-query-service.js";
+import { StreamProducer } from "./streams/producer.js";
+import { GROUPS, StreamKeys, STREAMS } from "./streams/stream-names.js";
+import { StreamPubSub } from "./subscriptions/stream-pubsub.js";
+import { createVectorStore } from "./vector/create-vector-store.js";
+import type { VectorStore } from "./vector/vector-store.js";
+import { createEmbeddingDeadLetterHook, createEmbeddingHandler } from "./workers/embedding-worker.js";
+import { EscalationSweeper } from "./workers/escalation-sweeper.js";
+import { createEtlHandler } from "./workers/etl-worker.js";
+import { createJudgeHandler } from "./workers/judge-worker.js";
+import { OutboxRelay } from "./workers/outbox-relay.js";
+import { createPublisherHandler } from "./workers/publisher-worker.js";
+import { type JobHandler, StreamConsumer, type StreamConsumerOptions } from "./workers/runtime/stream-consumer.js";
+
+export const WORKER_NAMES = ["etl", "embedding", "judge", "publisher", "relay", "maintenance"] as const;
+export type WorkerName = (typeof WORKER_NAMES)[number];
+
+/** A dependency that cannot be reached at start; the CLI prints `message` on one line. */
+export class StartupError extends Error {
+  readonly code = "STARTUP_FAILED";
+}
+
+/** Parts a test (or another deployment) may swap; everything else is built from config. */
+export interface AppOverrides {
+  enricher?: Enricher;
+  embedder?: Embedder;
+  vectorStore?: VectorStore;
+  publisher?: Publisher;
+  logger?: Logger;
+}
+
+export interface App {
+  services: AppServices;
+  gateway?: GatewayServer;
+  metrics: MetricsRegistry;
+  consumers: StreamConsumer[];
+  /** Graceful: stop taking work, finish or return in-flight jobs, close connections. */
+  stop(): Promise<void>;
+}
+
+/** Checks both servers answer before anything else starts, naming the URL that does not. */
+export async function checkConnectivity(config: Config): Promise<void> {
+  const probe = new Redis(config.REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 3000,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
+  probe.on("error", () => undefined);
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (error) {
+    throw new StartupError(`cannot reach Redis at ${redactUrl(config.REDIS_URL)}: ${(error as Error).message}`);
+  } finally {
+    probe.disconnect();
+  }
+  try {
+    await ensureDatabaseExists(config.DATABASE_URL);
+  } catch (error) {
+    throw new StartupError(`cannot reach Postgres at ${redactUrl(config.DATABASE_URL)}: ${(error as Error).message}`);
+  }
+}
+
+/** Creates the database if needed and applies pending migrations. */
+export async function migrate(config: Config, logger: Logger): Promise<void> {
+  await checkConnectivity(config);
+  const database = openDatabase(config.DATABASE_URL, { max: 1 });
+  try {
+    const results = await migrateToLatest(database.db);
+    for (const r of results) logger.info({ migration: r.migrationName, status: r.status }, "migration applied");
+    if (results.length === 0) logger.info("database schema is up to date");
+  } finally {
+    await database.close();
+  }
+}
+
+/**
+ * The composition root: builds every dependency from configuration and starts the gateway
+ * and/or the named workers. `trendgate start` runs everything in one process; `serve` and
+ * `worker <name>` run them separately.
+ */
+export async function startApp(
+  config: Config,
+  what: { gateway: boolean; workers: readonly WorkerName[]; port?: number },
+  overrides: AppOverrides = {},
+): Promise<App> {
+  const logger = overrides.logger ?? createLogger(config.LOG_LEVEL);
+  await checkConnectivity(config);
+  const database: DatabaseHandle = openDatabase(config.DATABASE_URL, { max: 10 });
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  redis.on("error", (error) => logger.warn({ err: error }, "redis connection error"));
+  const keys = new StreamKeys(config.STREAM_PREFIX);
+  const producer = new StreamProducer(redis, keys, config.STREAM_MAX_LEN);
+  const relay = new OutboxRelay({ db: database.db, producer, pollMs: config.OUTBOX_POLL_MS, logger: logger.child({ component: "outbox-relay" }) });
+  const metrics = new MetricsRegistry(redis, keys, [STREAMS.ingest, STREAMS.embeddingJobs, STREAMS.judgeJobs, STREAMS.publishJobs, STREAMS.resolutions]);
+
+  let embedderPromise: Promise<Embedder> | undefined;
+  const embedder = () =>
+    (embedderPromise ??= overrides.embedder
+      ? Promise.resolve(overrides.embedder)
+      : config.EMBEDDING_API_URL
+        ? Promise.resolve(createOpenAiEmbedder({ baseUrl: config.EMBEDDING_API_URL, apiKey: config.EMBEDDING_API_KEY, model: config.EMBEDDING_MODEL }))
+        : createOfflineEmbedder());
+  const store =
+    overrides.vectorStore ??
+    createVectorStore({ weaviateUrl: config.WEAVIATE_URL, weaviateApiKey: config.WEAVIATE_API_KEY, embeddedPath: config.VECTOR_STORE_PATH });
+
+  const pubsub = new StreamPubSub({ redis, keys, logger: logger.child({ component: "pubsub" }) });
+  const services: AppServices = {
+    config,
+    db: database.db,
+    redis,
+    keys,
+    logger,
+    auth: new AuthService(database.db, config.TRENDGATE_API_KEYS),
+    ingest: new IngestService({
+      db: database.db,
+      redis,
+      keys,
+      logger: logger.child({ component: "ingest" }),
+      limits: {
+        bodyMaxChars: config.TREND_BODY_MAX_CHARS,
+        maxBatch: config.MAX_BATCH_INGEST,
+        highWaterMark: config.INGEST_HIGH_WATER_MARK,
+        defaultBudget: config.DEFAULT_BUDGET,
+      },
+      flushOutbox: (ids) => relay.flush(ids),
+    }),
+    trends: new TrendQueryService(database.db),
+    provenance: new ProvenanceService(database.db),
+    escalations: new EscalationService({ db: database.db, logger, claimLeaseMs: config.CLAIM_LEASE_MS }),
+    overrides: new OverrideService(database.db),
+    deadLetters: new DeadLetterService({ redis, keys, db: database.db, logger }),
+    search: new SearchService({ db: database.db, store, embedder }),
+    pubsub,
+  };
+
+  const consumers: StreamConsumer[] = [];
+  const stoppables: { stop(): Promise<void> | void }[] = [];
+  const consumerName = (stage: string) => `${hostname()}-${process.pid}-${stage}-${randomBytes(2).toString("hex")}`;
+  const consume = (stage: string, stream: string, group: string, handler: JobHandler, onDeadLetter?: StreamConsumerOptions["onDeadLetter"]) => {
+    const consumer = new StreamConsumer({
+      redis,
+      keys,
+      stream,
+      group,
+      consumer: consumerName(stage),
+      handler,
+      onDeadLetter,
+      batchSize: config.WORKER_BATCH_SIZE,
+      blockMs: config.WORKER_BLOCK_MS,
+      concurrency: config.WORKER_CONCURRENCY,
+      maxAttempts: config.RETRY_MAX_ATTEMPTS,
+      backoff: { baseMs: config.RETRY_BASE_MS, maxMs: config.RETRY_MAX_MS },
+      claimIdleMs: config.CLAIM_IDLE_MS,
+      deadConsumerMs: config.CONSUMER_DEAD_MS,
+      logger: logger.child({ stage }),
+      metrics: {
+        processed: (s, ms) => {
+          metrics.processed.inc({ stage: s });
+          metrics.latency.observe({ stage: s }, ms / 1000);
+        },
+        failed: (s) => metrics.failed.inc({ stage: s }),
+        retried: (s) => metrics.retried.inc({ stage: s }),
+        deadLettered: (s) => metrics.deadLettered.inc({ stage: s }),
+        reclaimed: (s, n) => metrics.reclaimed.inc({ stage: s }, n),
+      },
+    });
+    consumers.push(consumer);
+  };
+
+  let publisher: Publisher | undefined;
+  let enricher: Enricher | undefined;
+  try {
+    for (const worker of what.workers) {
+      switch (worker) {
+        case "etl":
+          enricher = overrides.enricher ?? (await createOfflineEnricher({ maxChars: config.TREND_BODY_MAX_CHARS }));
+          consume("etl", STREAMS.ingest, GROUPS.etl, createEtlHandler({ db: database.db, enricher, logger }));
+          break;
+        case "embedding": {
+          const e = await embedder();
+          consume(
+            "embedding",
+            STREAMS.embeddingJobs,
+            GROUPS.embedding,
+            createEmbeddingHandler({ db: database.db, embedder: e, store, logger }),
+            createEmbeddingDeadLetterHook({ db: database.db, logger }),
+          );
+          break;
+        }
+        case "judge": {
+          const policy = new PolicyProvider(config.POLICY_PATH, { minConfidence: config.JUDGE_MIN_CONFIDENCE, maxToxicity: config.JUDGE_MAX_TOXICITY }, logger);
+          consume("judge", STREAMS.judgeJobs, GROUPS.judge, createJudgeHandler({ db: database.db, policy, logger }));
+          break;
+        }
+        case "publisher": {
+          publisher = overrides.publisher ?? (await connectPublisher(config));
+          const handler = createPublisherHandler({ db: database.db, publisher, logger });
+          consume("publisher", STREAMS.publishJobs, GROUPS.publisher, handler);
+          consume("publisher-resolutions", STREAMS.resolutions, GROUPS.publisher, handler);
+          break;
+        }
+        case "relay":
+          relay.start();
+          stoppables.push(relay);
+          break;
+        case "maintenance": {
+          const sweeper = new EscalationSweeper({ db: database.db, logger, slaMs: config.ESCALATION_SLA_MS, intervalMs: config.SWEEP_INTERVAL_MS });
+          sweeper.start();
+          stoppables.push(sweeper);
+          break;
+        }
+      }
+    }
+    for (const consumer of consumers) await consumer.start();
+  } catch (error) {
+    await Promise.allSettled(consumers.map((c) => c.stop()));
+    await pubsub.close();
+    redis.disconnect();
+    await database.close();
+    throw error;
+  }
+
+  let gateway: GatewayServer | undefined;
+  if (what.gateway) {
+    const printed = await services.auth.bootstrapKeys();
+    if (printed.length) printBootstrapKeys(printed);
+    gateway = await startGatewayServer(services, { port: what.port ?? config.PORT, metrics });
+  }
+
+  let stopped: Promise<void> | undefined;
+  return {
+    services,
+    gateway,
+    metrics,
+    consumers,
+    stop() {
+      stopped ??= (async () => {
+        await gateway?.close();
+        await Promise.allSettled(consumers.map((c) => c.stop({ timeoutMs: 10_000 })));
+        await Promise.allSettled(stoppables.map((s) => s.stop()));
+        await pubsub.close();
+        await publisher?.close().catch(() => undefined);
+        await enricher?.close?.().catch(() => undefined);
+        if (embedderPromise) await (await embedderPromise).close().catch(() => undefined);
+        await store.close().catch(() => undefined);
+        await redis.quit().catch(() => redis.disconnect());
+        await database.close();
+      })();
+      return stopped;
+    },
+  };
+}
+
+async function connectPublisher(config: Config): Promise<Publisher> {
+  if (config.PUBLISH_MCP_URL) return connectMcpPublisher({ url: config.PUBLISH_MCP_URL });
+  const env: Record<string, string> = { PUBLISH_JSONL_PATH: config.PUBLISH_JSONL_PATH };
+  if (config.PUBLISH_WEBHOOK_URL) env.PUBLISH_WEBHOOK_URL = config.PUBLISH_WEBHOOK_URL;
+  if (config.PUBLISH_MCP_COMMAND) {
+    const [command, ...args] = config.PUBLISH_MCP_COMMAND.split(/\s+/).filter(Boolean);
+    return connectMcpPublisher({ command: command!, args, env });
+  }
+  return connectMcpPublisher({ ...bundledAdapterCommand(), env });
+}
+
+function printBootstrapKeys(keys: { role: string; key: string }[]): void {
+  const lines = [
+    "",
+    "  Trendgate API keys (fresh database; shown once — keep them):",
+    ...keys.map((k) => `    ${k.role.padEnd(11)} ${k.key}`),
+    "  Send one as `Authorization: Bearer <key>` (HTTP) or { authorization: \"Bearer <key>\" } in connection_init.",
+    "",
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+}

@@ -1,0 +1,86 @@
+import DataLoader from "dataloader";
+import type { EmbeddingRecordRow, EscalationRow, PlannerIntentRow, ProvenanceRow, PublicationRow, TrendRow } from "../db/types.js";
+import { DomainError } from "../domain/domain-error.js";
+import { type Action, isAllowed } from "../domain/permissions.js";
+import type { AppServices } from "../services/app-services.js";
+import type { Principal } from "../services/auth-service.js";
+
+export interface Loaders {
+  trend: DataLoader<string, TrendRow | undefined>;
+  provenance: DataLoader<string, ProvenanceRow[]>;
+  escalations: DataLoader<string, EscalationRow[]>;
+  plan: DataLoader<string, PlannerIntentRow | undefined>;
+  embedding: DataLoader<string, EmbeddingRecordRow | undefined>;
+  publication: DataLoader<string, PublicationRow | undefined>;
+}
+
+export interface GraphQLContext {
+  services: AppServices;
+  principal: Principal | undefined;
+  loaders: Loaders;
+  /** The principal if it may do `action`; otherwise UNAUTHENTICATED or FORBIDDEN. */
+  require(action: Action): Principal;
+}
+
+function byKey<T>(ids: readonly string[], rows: T[], key: (row: T) => string): (T | undefined)[] {
+  const map = new Map(rows.map((r) => [key(r), r]));
+  return ids.map((id) => map.get(id));
+}
+
+function groupBy<T>(ids: readonly string[], rows: T[], key: (row: T) => string): T[][] {
+  const map = new Map<string, T[]>();
+  for (const row of rows) {
+    const list = map.get(key(row)) ?? [];
+    list.push(row);
+    map.set(key(row), list);
+  }
+  return ids.map((id) => map.get(id) ?? []);
+}
+
+/** Per-request DataLoaders: one query per relation per request, however many trends are listed. */
+export function createLoaders(services: AppServices): Loaders {
+  const db = services.db;
+  return {
+    trend: new DataLoader(async (ids) => byKey(ids, await services.trends.getMany(ids), (r) => r.id)),
+    provenance: new DataLoader(async (ids) => {
+      const map = await services.provenance.forTrends(ids);
+      return ids.map((id) => map.get(id) ?? []);
+    }),
+    escalations: new DataLoader(async (ids) =>
+      groupBy(ids, await db.selectFrom("escalations").selectAll().where("trend_id", "in", ids).orderBy("created_at").execute(), (r) => r.trend_id),
+    ),
+    plan: new DataLoader(async (ids) =>
+      byKey(ids, await db.selectFrom("planner_intents").selectAll().where("trend_id", "in", ids).execute(), (r) => r.trend_id),
+    ),
+    embedding: new DataLoader(async (ids) =>
+      byKey(ids, await db.selectFrom("embedding_records").selectAll().where("trend_id", "in", ids).execute(), (r) => r.trend_id),
+    ),
+    publication: new DataLoader(async (ids) =>
+      byKey(ids, await db.selectFrom("publications").selectAll().where("trend_id", "in", ids).execute(), (r) => r.trend_id),
+    ),
+  };
+}
+
+export function createContext(services: AppServices, principal: Principal | undefined): GraphQLContext {
+  return {
+    services,
+    principal,
+    loaders: createLoaders(services),
+    require(action) {
+      if (!principal) {
+        throw new DomainError("UNAUTHENTICATED", "an API key is required (Authorization: Bearer <key>)");
+      }
+      if (!isAllowed(principal.role, action)) {
+        throw new DomainError("FORBIDDEN", `role ${principal.role} may not ${action}`, { role: principal.role, action });
+      }
+      return principal;
+    },
+  };
+}
+
+/** The bearer key from an Authorization header value. */
+export function bearerKey(header: string | undefined | null): string | undefined {
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}

@@ -1,0 +1,119 @@
+import { sql } from "kysely";
+import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+import { encodeCursor, decodeCursor } from "../services/escalation-service.js";
+import { toIncident, toProvenanceEntry } from "../schema/mappers.js";
+import {
+  DeadLetterConnection,
+  IncidentConnection,
+  PipelineHealth,
+  ProvenanceGraph,
+  PublishOverride,
+  ReplayResult,
+} from "../schema/moderation-types.js";
+import { readGroupHealth } from "../workers/runtime/group-health.js";
+import { STREAMS } from "../streams/stream-names.js";
+import type { GraphQLContext } from "./context.js";
+
+const HEALTH_STREAMS = [
+  STREAMS.ingest,
+  STREAMS.embeddingJobs,
+  STREAMS.judgeJobs,
+  STREAMS.publishJobs,
+  STREAMS.resolutions,
+  STREAMS.ingestDlq,
+  STREAMS.embeddingDlq,
+  STREAMS.judgeDlq,
+  STREAMS.publishDlq,
+];
+
+@Resolver()
+export class OperationsResolver {
+  @Query(() => ProvenanceGraph, { description: "The audit trail of a trace or trend as entries and edges" })
+  async provenance(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("traceId", () => String, { nullable: true }) traceId?: string | null,
+    @Arg("trendId", () => ID, { nullable: true }) trendId?: string | null,
+  ): Promise<ProvenanceGraph> {
+    ctx.require("read");
+    const graph = await ctx.services.provenance.graph({ traceId, trendId });
+    return { entries: graph.entries.map(toProvenanceEntry), edges: graph.edges };
+  }
+
+  @Query(() => IncidentConnection, { description: "Policy violations, newest first" })
+  async incidents(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("trendId", () => ID, { nullable: true }) trendId?: string | null,
+    @Arg("first", () => Int, { defaultValue: 50 }) first = 50,
+    @Arg("after", () => String, { nullable: true }) after?: string | null,
+  ): Promise<IncidentConnection> {
+    ctx.require("read");
+    let query = ctx.services.db.selectFrom("incidents").selectAll();
+    if (trendId) query = query.where("trend_id", "=", trendId);
+    if (after) {
+      const c = decodeCursor(after);
+      query = query.where((eb) => eb.or([eb("created_at", "<", c.at), eb.and([eb("created_at", "=", c.at), eb("id", "<", c.id)])]));
+    }
+    const limit = Math.min(Math.max(first, 1), 500);
+    const rows = await query.orderBy("created_at", "desc").orderBy("id", "desc").limit(limit + 1).execute();
+    const edges = rows.slice(0, limit).map((row) => ({ cursor: encodeCursor(row.created_at, row.id), node: toIncident(row) }));
+    return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };
+  }
+
+  @Query(() => PipelineHealth, { description: "Streams, consumer groups, lag, pending and consumers" })
+  async pipelineHealth(@Ctx() ctx: GraphQLContext): Promise<PipelineHealth> {
+    ctx.require("read");
+    const [streams, outbox] = await Promise.all([
+      readGroupHealth(ctx.services.redis, ctx.services.keys, HEALTH_STREAMS),
+      ctx.services.db.selectFrom("outbox").select(sql<number>`count(*)::int`.as("n")).executeTakeFirst(),
+    ]);
+    return {
+      streams: streams.map((s) => ({
+        stream: s.stream,
+        length: s.length,
+        lastEntryId: s.lastEntryId ?? null,
+        groups: s.groups.map((g) => ({
+          name: g.name,
+          lag: g.lag ?? null,
+          pending: g.pending,
+          oldestPendingAgeMs: g.oldestPendingAgeMs ?? null,
+          consumers: g.consumers.map((c) => ({ name: c.name, pending: c.pending, idleMs: c.idleMs })),
+        })),
+      })),
+      outboxBacklog: outbox?.n ?? 0,
+      at: new Date(),
+    };
+  }
+
+  @Query(() => DeadLetterConnection, { description: "Entries a stage gave up on (operator)" })
+  async deadLetters(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("stream", () => String) stream: string,
+    @Arg("first", () => Int, { defaultValue: 50 }) first = 50,
+    @Arg("after", () => String, { nullable: true }) after?: string | null,
+  ): Promise<DeadLetterConnection> {
+    ctx.require("operate");
+    return ctx.services.deadLetters.list(stream, { first, after: after ?? undefined });
+  }
+
+  @Mutation(() => ReplayResult, { description: "Re-run dead letters with the code deployed now: by ids, or all when ids is omitted" })
+  async replayDeadLetters(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("stream", () => String) stream: string,
+    @Arg("ids", () => [String], { nullable: true }) ids?: string[] | null,
+  ): Promise<ReplayResult> {
+    const principal = ctx.require("operate");
+    return ctx.services.deadLetters.replay(stream, { ids: ids ?? undefined, actor: principal.name });
+  }
+
+  @Mutation(() => PublishOverride, { description: "Publish despite the pipeline's decision; the justification goes to provenance" })
+  async overridePublish(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("trendId", () => ID) trendId: string,
+    @Arg("justification", () => String) justification: string,
+    @Arg("incidentId", () => ID, { nullable: true, description: "Required when the trend has an incident" })
+    incidentId?: string | null,
+  ): Promise<PublishOverride> {
+    const principal = ctx.require("operate");
+    return ctx.services.overrides.overridePublish(trendId, justification, principal, incidentId);
+  }
+}

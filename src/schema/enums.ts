@@ -1,0 +1,60 @@
+import { registerEnumType } from "type-graphql";
+
+/** GraphQL enums; values equal the database's, so no mapping layer is needed. */
+export enum TrendStatus {
+  RECEIVED = "RECEIVED",
+  PLANNED = "PLANNED",
+  ENRICHED = "ENRICHED",
+  EMBEDDED = "EMBEDDED",
+  READY = "READY",
+  ESCALATED = "ESCALATED",
+  APPROVED = "APPROVED",
+  REJECTED = "REJECTED",
+  PAUSED = "PAUSED",
+  CANCELLED = "CANCELLED",
+  PUBLISHED = "PUBLISHED",
+}
+
+export enum EmbeddingStatus {
+  PENDING = "PENDING",
+  SUCCEEDED = "SUCCEEDED",
+  FAILED = "FAILED",
+}
+
+export enum IssueType {
+  LOW_CONFIDENCE = "low_confidence",
+  TOXICITY = "toxicity",
+  BUDGET_OVERRUN = "budget_overrun",
+}
+
+export enum EscalationStatus {
+  OPEN = "OPEN",
+  CLAIMED = "CLAIMED",
+  RESOLVED = "RESOLVED",
+}
+
+export enum Decision {
+  APPROVE = "APPROVE",
+  REJECT = "REJECT",
+}
+
+export enum ApprovalPath {
+  JUDGE = "judge",
+  MODERATOR = "moderator",
+  OVERRIDE = "override",
+}
+
+export enum Role {
+  INTEGRATOR = "integrator",
+  MODERATOR = "moderator",
+  OPERATOR = "operator",
+  VIEWER = "viewer",
+}
+
+registerEnumType(TrendStatus, { name: "TrendStatus" });
+registerEnumType(EmbeddingStatus, { name: "EmbeddingStatus" });
+registerEnumType(IssueType, { name: "IssueType", description: "Why an item waits for a human" });
+registerEnumType(EscalationStatus, { name: "EscalationStatus" });
+registerEnumType(Decision, { name: "Decision" });
+registerEnumType(ApprovalPath, { name: "ApprovalPath" });
+registerEnumType(Role, { name: "Role" });

@@ -1,0 +1,81 @@
+import type { EscalationRow, IncidentRow, ProvenanceRow, TrendRow } from "../db/types.js";
+import type { EmbeddingStatus, EscalationStatus, IssueType, TrendStatus } from "./enums.js";
+import type { Decision } from "./enums.js";
+import type { Escalation, Incident, ProvenanceEntry } from "./moderation-types.js";
+import type { Trend } from "./trend-types.js";
+
+/** Database rows → GraphQL objects. Relations are left to field resolvers. */
+export function toTrend(row: TrendRow): Trend {
+  return {
+    id: row.id,
+    traceId: row.trace_id,
+    source: row.source,
+    externalId: row.external_id,
+    title: row.title,
+    body: row.body,
+    url: row.url,
+    author: row.author,
+    publishedAt: row.published_at,
+    metadata: row.metadata,
+    language: row.language,
+    status: row.status as TrendStatus,
+    embeddingStatus: row.embedding_status as EmbeddingStatus,
+    sentiment:
+      row.sentiment_score === null ? null : { score: row.sentiment_score, label: row.sentiment_label ?? "neutral" },
+    topics: row.topics,
+    toxicityScore: row.toxicity_score,
+    confidence: row.confidence,
+    summary: row.summary,
+    enrichment: row.enrichment,
+    budget: { limit: row.budget_limit, spent: row.budget_spent },
+    pausedStep: row.paused_step,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function toEscalation(row: EscalationRow, cursor: string | null = row.stream_cursor): Escalation {
+  return {
+    id: row.id,
+    trendId: row.trend_id,
+    issueType: row.issue_type as IssueType,
+    reason: row.reason,
+    rule: row.rule,
+    scores: row.scores,
+    status: row.status as EscalationStatus,
+    claimedBy: row.claimed_by,
+    claimToken: String(row.claim_token),
+    claimExpiresAt: row.claim_expires_at,
+    resolution:
+      row.decision && row.resolved_by && row.resolved_at
+        ? { decision: row.decision as Decision, note: row.note, resolvedBy: row.resolved_by, resolvedAt: row.resolved_at }
+        : null,
+    createdAt: row.created_at,
+    cursor,
+  };
+}
+
+export function toIncident(row: IncidentRow): Incident {
+  return {
+    id: row.id,
+    trendId: row.trend_id,
+    rule: row.rule,
+    reason: row.reason,
+    severity: row.severity,
+    provenance: row.provenance,
+    createdAt: row.created_at,
+  };
+}
+
+export function toProvenanceEntry(row: ProvenanceRow): ProvenanceEntry {
+  return {
+    id: row.id,
+    traceId: row.trace_id,
+    trendId: row.trend_id,
+    step: row.step,
+    actor: row.actor,
+    input: row.input,
+    output: row.output,
+    createdAt: row.created_at,
+  };
+}

@@ -1,0 +1,32 @@
+import type { Redis } from "ioredis";
+import type { Config } from "../config.js";
+import type { Db } from "../db/database.js";
+import type { Logger } from "../observability/logger.js";
+import type { StreamKeys } from "../streams/stream-names.js";
+import type { StreamPubSub } from "../subscriptions/stream-pubsub.js";
+import type { AuthService } from "./auth-service.js";
+import type { DeadLetterService } from "./dead-letter-service.js";
+import type { EscalationService } from "./escalation-service.js";
+import type { IngestService } from "./ingest-service.js";
+import type { OverrideService } from "./override-service.js";
+import type { ProvenanceService } from "./provenance-service.js";
+import type { SearchService } from "./search-service.js";
+import type { TrendQueryService } from "./trend-query-service.js";
+
+/** Everything the API layer may call; built once by the composition root (main.ts). */
+export interface AppServices {
+  config: Config;
+  db: Db;
+  redis: Redis;
+  keys: StreamKeys;
+  logger: Logger;
+  auth: AuthService;
+  ingest: IngestService;
+  trends: TrendQueryService;
+  provenance: ProvenanceService;
+  escalations: EscalationService;
+  overrides: OverrideService;
+  deadLetters: DeadLetterService;
+  search: SearchService;
+  pubsub: StreamPubSub;
+}

@@ -1,0 +1,120 @@
+import { randomUUID } from "node:crypto";
+import type { Transaction } from "kysely";
+import { enqueueOutbox } from "../db/outbox.js";
+import { appendProvenance } from "../db/provenance.js";
+import type { Database, TrendRow, TrendStatus } from "../db/types.js";
+import { fitsBudget, type PipelineStep } from "../domain/budget.js";
+import type { Logger } from "../observability/logger.js";
+import { makeEnvelope } from "../streams/envelope.js";
+import { STREAMS } from "../streams/stream-names.js";
+import { transitionTrend } from "./trend-lifecycle.js";
+
+export type ChargeOutcome = "charged" | "already_charged" | "paused";
+
+/**
+ * Charges a step's cost against the item's budget inside the step's own transaction, so the
+ * charge commits with the work it pays for. A step is charged once (primary key trend + step):
+ * a redelivered job finds its charge and pays nothing. When the cost does not fit, the item is
+ * PAUSED at this step with a budget_overrun escalation and an operator alert, and the caller
+ * must stop (its work is kept: earlier steps' results stay on the row).
+ */
+export async function chargeOrPause(
+  trx: Transaction<Database>,
+  trend: TrendRow,
+  step: PipelineStep,
+  cost: number,
+  logger: Logger,
+): Promise<ChargeOutcome> {
+  const existing = await trx
+    .selectFrom("budget_charges")
+    .select("cost")
+    .where("trend_id", "=", trend.id)
+    .where("step", "=", step)
+    .executeTakeFirst();
+  if (existing) return "already_charged";
+
+  const current = await trx
+    .selectFrom("enriched_trends")
+    .select(["budget_limit", "budget_spent", "status"])
+    .where("id", "=", trend.id)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+  if (fitsBudget({ limit: current.budget_limit, spent: current.budget_spent }, cost)) {
+    await trx.insertInto("budget_charges").values({ trend_id: trend.id, step, cost, unit: "compute_unit" }).execute();
+    await trx
+      .updateTable("enriched_trends")
+      .set((eb) => ({ budget_spent: eb("budget_spent", "+", cost) }))
+      .where("id", "=", trend.id)
+      .execute();
+    return "charged";
+  }
+  await pauseForBudget(trx, trend, current.status, step, cost, current, logger);
+  return "paused";
+}
+
+async function pauseForBudget(
+  trx: Transaction<Database>,
+  trend: TrendRow,
+  status: TrendStatus,
+  step: PipelineStep,
+  cost: number,
+  budget: { budget_limit: number; budget_spent: number },
+  logger: Logger,
+): Promise<void> {
+  const reason = `step ${step} needs ${cost} compute units; ${budget.budget_spent} of ${budget.budget_limit} spent`;
+  const moved = await transitionTrend(
+    trx,
+    trend.id,
+    [status],
+    "PAUSED",
+    { paused_step: step, paused_from: status },
+    { reason, actor: `worker:${step}` },
+  );
+  if (!moved) return;
+  const escalationId = randomUUID();
+  const inserted = await trx
+    .insertInto("escalations")
+    .values({
+      id: escalationId,
+      trend_id: trend.id,
+      issue_type: "budget_overrun",
+      reason,
+      rule: "budget_limit",
+      scores: JSON.stringify({ limit: budget.budget_limit, spent: budget.budget_spent, cost, step }),
+    })
+    .onConflict((oc) => oc.columns(["trend_id", "issue_type"]).where("status", "<>", "RESOLVED").doNothing())
+    .returning("id")
+    .executeTakeFirst();
+  await appendProvenance(trx, {
+    traceId: trend.trace_id,
+    trendId: trend.id,
+    step: "budget_overrun",
+    actor: `worker:${step}`,
+    input: { step, cost, limit: budget.budget_limit, spent: budget.budget_spent },
+    output: { status: "PAUSED", escalationId: inserted?.id ?? null },
+  });
+  if (inserted) {
+    await enqueueOutbox(
+      trx,
+      STREAMS.escalations,
+      makeEnvelope("escalation.created", {
+        traceId: trend.trace_id,
+        trendId: trend.id,
+        payload: { escalationId: inserted.id, issueType: "budget_overrun" },
+      }),
+    );
+  }
+  await enqueueOutbox(
+    trx,
+    STREAMS.operatorAlerts,
+    makeEnvelope("alert.budget_overrun", {
+      traceId: trend.trace_id,
+      trendId: trend.id,
+      payload: { kind: "BUDGET_OVERRUN", severity: "warning", message: `trend ${trend.id} paused: ${reason}`, step, cost, escalationId: inserted?.id ?? null },
+    }),
+  );
+  logger.warn(
+    { trace_id: trend.trace_id, enriched_trend_id: trend.id, step, cost, alert: "budget_overrun" },
+    "budget exceeded: item paused for a human decision",
+  );
+}

@@ -1,0 +1,63 @@
+import type { Db } from "../db/database.js";
+import type { ProvenanceRow } from "../db/types.js";
+import { badInput, notFound } from "../domain/domain-error.js";
+import { assertUuid } from "./escalation-service.js";
+
+export interface ProvenanceEdgeData {
+  from: string;
+  to: string;
+  kind: string;
+}
+
+export interface ProvenanceGraphData {
+  entries: ProvenanceRow[];
+  edges: ProvenanceEdgeData[];
+}
+
+/**
+ * The audit trail of one item as a graph: entries in the order they were written, and an edge
+ * from each entry to the one it follows (`kind` says why: the next pipeline step, a retry after
+ * failure, a human decision, a replay, an override).
+ */
+export class ProvenanceService {
+  constructor(private readonly db: Db) {}
+
+  async graph(args: { traceId?: string | null; trendId?: string | null }): Promise<ProvenanceGraphData> {
+    if (!args.traceId && !args.trendId) throw badInput("traceId", "give traceId or trendId");
+    let query = this.db.selectFrom("provenance_log").selectAll();
+    if (args.trendId) {
+      assertUuid(args.trendId, "trendId");
+      query = query.where("trend_id", "=", args.trendId);
+    }
+    if (args.traceId) query = query.where("trace_id", "=", args.traceId);
+    const entries = await query.orderBy("id").execute();
+    if (entries.length === 0) throw notFound(args.trendId ? "trend" : "trace", (args.trendId ?? args.traceId)!);
+    const ids = new Set(entries.map((e) => e.id));
+    const edges = entries
+      .filter((e) => e.parent_id !== null && ids.has(e.parent_id))
+      .map((e) => ({ from: e.parent_id!, to: e.id, kind: edgeKind(e.step) }));
+    return { entries, edges };
+  }
+
+  async forTrends(trendIds: readonly string[]): Promise<Map<string, ProvenanceRow[]>> {
+    const rows = trendIds.length
+      ? await this.db.selectFrom("provenance_log").selectAll().where("trend_id", "in", trendIds).orderBy("id").execute()
+      : [];
+    const byTrend = new Map<string, ProvenanceRow[]>();
+    for (const row of rows) {
+      const list = byTrend.get(row.trend_id!) ?? [];
+      list.push(row);
+      byTrend.set(row.trend_id!, list);
+    }
+    return byTrend;
+  }
+}
+
+function edgeKind(step: string): string {
+  if (step === "resolution") return "human_decision";
+  if (step === "override") return "override";
+  if (step === "replay") return "replay";
+  if (step.endsWith("_failed")) return "failure";
+  if (step === "budget_overrun") return "pause";
+  return "next";
+}

@@ -1,0 +1,64 @@
+import type { Db } from "../db/database.js";
+import type { TrendRow, TrendStatus } from "../db/types.js";
+import { badInput, notFound } from "../domain/domain-error.js";
+import type { Embedder } from "../nlp/embedder.js";
+import type { VectorStore } from "../vector/vector-store.js";
+import { embeddingText } from "../workers/embedding-worker.js";
+import { assertUuid } from "./escalation-service.js";
+
+export interface SimilarQuery {
+  trendId?: string | null;
+  text?: string | null;
+  first: number;
+  filter?: { source?: string | null; status?: TrendStatus[] | string[] | null; createdAfter?: Date | null; createdBefore?: Date | null };
+}
+
+/**
+ * Semantic recall: the nearest trends to a trend (its stored vector) or to free text (embedded
+ * now with the same model). Status is filtered against Postgres, not the vector store's copy,
+ * which only knows the status at embedding time.
+ */
+export class SearchService {
+  constructor(
+    private readonly deps: { db: Db; store: VectorStore; embedder: () => Promise<Embedder> },
+  ) {}
+
+  async similar(query: SimilarQuery): Promise<{ trend: TrendRow; score: number }[]> {
+    if (!query.trendId === !query.text) throw badInput("text", "give exactly one of trendId or text");
+    if (query.first < 1 || query.first > 100) throw badInput("first", "must be between 1 and 100");
+    let vector: number[] | undefined;
+    if (query.trendId) {
+      assertUuid(query.trendId, "trendId");
+      vector = (await this.deps.store.get(query.trendId))?.vector;
+      if (!vector) {
+        const trend = await this.deps.db.selectFrom("enriched_trends").selectAll().where("id", "=", query.trendId).executeTakeFirst();
+        if (!trend) throw notFound("trend", query.trendId);
+        [vector] = await (await this.deps.embedder()).embed([embeddingText(trend)]);
+      }
+    } else {
+      const text = query.text!.trim();
+      if (!text) throw badInput("text", "must not be empty");
+      if (text.length > 10_000) throw badInput("text", "must be at most 10000 characters");
+      [vector] = await (await this.deps.embedder()).embed([text]);
+    }
+    if (!vector) return [];
+    const statuses = query.filter?.status?.length ? new Set<string>(query.filter.status) : undefined;
+    const matches = await this.deps.store.nearest(vector, statuses ? query.first * 4 : query.first, {
+      source: query.filter?.source ?? undefined,
+      createdAfter: query.filter?.createdAfter?.toISOString(),
+      createdBefore: query.filter?.createdBefore?.toISOString(),
+      excludeIds: query.trendId ? [query.trendId] : undefined,
+    });
+    if (matches.length === 0) return [];
+    const rows = await this.deps.db
+      .selectFrom("enriched_trends")
+      .selectAll()
+      .where("id", "in", matches.map((m) => m.id))
+      .execute();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return matches
+      .map((m) => ({ trend: byId.get(m.id), score: m.score }))
+      .filter((m): m is { trend: TrendRow; score: number } => !!m.trend && (!statuses || statuses.has(m.trend.status)))
+      .slice(0, query.first);
+  }
+}

@@ -1,0 +1,70 @@
+import type { Transaction } from "kysely";
+import { enqueueOutbox } from "../db/outbox.js";
+import type { Database, TrendRow, TrendStatus, TrendUpdate } from "../db/types.js";
+import { canTransition } from "../domain/trend-status.js";
+import { makeEnvelope } from "../streams/envelope.js";
+import { STREAMS } from "../streams/stream-names.js";
+
+export interface TransitionResult {
+  trend: TrendRow;
+  from: TrendStatus;
+}
+
+/**
+ * Moves a trend to `to` inside the caller's transaction, if its current status is one of
+ * `from` and the move is allowed; locks the row so concurrent workers serialize. Returns
+ * undefined when the trend is not in an expected status — the caller's job was already done (a
+ * redelivery) or overtaken, and it must write nothing else. Announces the change on
+ * `trend:updates` through the outbox, so subscribers see every transition exactly when it commits.
+ */
+export async function transitionTrend(
+  trx: Transaction<Database>,
+  trendId: string,
+  from: readonly TrendStatus[],
+  to: TrendStatus,
+  set: Omit<TrendUpdate, "status" | "id"> = {},
+  meta: { reason?: string; actor?: string } = {},
+): Promise<TransitionResult | undefined> {
+  const current = await trx
+    .selectFrom("enriched_trends")
+    .select(["status"])
+    .where("id", "=", trendId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!current || !from.includes(current.status) || !canTransition(current.status, to)) {
+    return undefined;
+  }
+  const trend = await trx
+    .updateTable("enriched_trends")
+    .set({ ...set, status: to, updated_at: new Date() })
+    .where("id", "=", trendId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await announceTrendUpdate(trx, trend, current.status, meta);
+  return { trend, from: current.status };
+}
+
+/** Writes the `trend:updates` event for a change already made in this transaction. */
+export async function announceTrendUpdate(
+  trx: Transaction<Database>,
+  trend: TrendRow,
+  from: TrendStatus | null,
+  meta: { reason?: string; actor?: string } = {},
+): Promise<void> {
+  await enqueueOutbox(
+    trx,
+    STREAMS.trendUpdates,
+    makeEnvelope("trend.updated", {
+      traceId: trend.trace_id,
+      trendId: trend.id,
+      payload: {
+        trendId: trend.id,
+        from,
+        to: trend.status,
+        embeddingStatus: trend.embedding_status,
+        reason: meta.reason ?? null,
+        actor: meta.actor ?? null,
+      },
+    }),
+  );
+}

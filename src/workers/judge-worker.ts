@@ -1,0 +1,114 @@
+import { randomUUID } from "node:crypto";
+import type { Db } from "../db/database.js";
+import { enqueueOutbox } from "../db/outbox.js";
+import { appendProvenance } from "../db/provenance.js";
+import { estimateStepCost } from "../domain/budget.js";
+import { judge } from "../domain/judge-policy.js";
+import type { Logger } from "../observability/logger.js";
+import { chargeOrPause } from "../services/budget-service.js";
+import type { PolicyProvider } from "../services/policy-provider.js";
+import { transitionTrend } from "../services/trend-lifecycle.js";
+import { makeEnvelope } from "../streams/envelope.js";
+import { STREAMS } from "../streams/stream-names.js";
+import type { JobHandler } from "./runtime/stream-consumer.js";
+import { jobLogger, loadJobTrend } from "./stage-support.js";
+
+/**
+ * The Judge stage (`trend:judge:jobs`, group judge). The decision, its provenance entry (with
+ * the rule that fired) and what follows from it — an incident, an escalation event, or a
+ * publish job — commit in one transaction; the status guard makes redelivery a no-op.
+ */
+export function createJudgeHandler(deps: { db: Db; policy: PolicyProvider; logger: Logger }): JobHandler {
+  return async (job) => {
+    const trend = await loadJobTrend(deps.db, job);
+    if (trend.status !== "EMBEDDED") return;
+    const log = jobLogger(deps.logger, trend);
+    const policy = deps.policy.current();
+    const decision = judge(
+      {
+        source: trend.source,
+        title: trend.title,
+        body: trend.normalized_body ?? trend.body,
+        toxicityScore: trend.toxicity_score ?? 0,
+        confidence: trend.confidence ?? 0,
+      },
+      policy,
+    );
+    const scores = { toxicityScore: trend.toxicity_score, confidence: trend.confidence, sentiment: trend.sentiment_score };
+    await deps.db.transaction().execute(async (trx) => {
+      if ((await chargeOrPause(trx, trend, "judge", estimateStepCost("judge", ""), log)) === "paused") return;
+      const moved = await transitionTrend(trx, trend.id, ["EMBEDDED"], decision.outcome, {}, {
+        actor: "judge",
+        reason: decision.reason,
+      });
+      if (!moved) return;
+      const entry = await appendProvenance(trx, {
+        traceId: trend.trace_id,
+        trendId: trend.id,
+        step: "judge",
+        actor: `judge:policy-v${policy.version}`,
+        input: { ...scores, thresholds: policy.thresholds },
+        output: { outcome: decision.outcome, rule: decision.rule, reason: decision.reason },
+      });
+      const envelope = (type: string, payload: Record<string, unknown>) =>
+        makeEnvelope(type, { traceId: trend.trace_id, trendId: trend.id, payload: { trendId: trend.id, ...payload } });
+
+      if (decision.outcome === "REJECTED") {
+        const chain = await trx
+          .selectFrom("provenance_log")
+          .select(["id", "step", "actor", "created_at"])
+          .where("trend_id", "=", trend.id)
+          .orderBy("id")
+          .execute();
+        const incidentId = randomUUID();
+        await trx
+          .insertInto("incidents")
+          .values({
+            id: incidentId,
+            trend_id: trend.id,
+            rule: decision.rule,
+            reason: decision.reason,
+            provenance: JSON.stringify(chain.map((c) => ({ ...c, created_at: new Date(c.created_at).toISOString() }))),
+          })
+          .onConflict((oc) => oc.columns(["trend_id", "rule"]).doNothing())
+          .execute();
+        await enqueueOutbox(
+          trx,
+          STREAMS.operatorAlerts,
+          envelope("alert.incident", {
+            kind: "INCIDENT",
+            severity: "critical",
+            message: `trend ${trend.id} rejected by policy: ${decision.reason}`,
+            incidentId,
+            rule: decision.rule,
+          }),
+        );
+      } else if (decision.outcome === "ESCALATED") {
+        const escalationId = randomUUID();
+        const inserted = await trx
+          .insertInto("escalations")
+          .values({
+            id: escalationId,
+            trend_id: trend.id,
+            issue_type: decision.issueType,
+            reason: decision.reason,
+            rule: decision.rule,
+            scores: JSON.stringify(scores),
+          })
+          .onConflict((oc) => oc.columns(["trend_id", "issue_type"]).where("status", "<>", "RESOLVED").doNothing())
+          .returning("id")
+          .executeTakeFirst();
+        if (inserted) {
+          await enqueueOutbox(
+            trx,
+            STREAMS.escalations,
+            envelope("escalation.created", { escalationId: inserted.id, issueType: decision.issueType, provenanceId: entry.id }),
+          );
+        }
+      } else {
+        await enqueueOutbox(trx, STREAMS.publishJobs, envelope("trend.ready", { approvalPath: "judge" }));
+      }
+    });
+    log.info({ outcome: decision.outcome, rule: decision.rule, reason: decision.reason }, "item judged");
+  };
+}

@@ -1,0 +1,109 @@
+import { randomUUID } from "node:crypto";
+import type { Db } from "../db/database.js";
+import { appendProvenance } from "../db/provenance.js";
+import type { ApprovalPath, TrendRow } from "../db/types.js";
+import { estimateStepCost } from "../domain/budget.js";
+import { PUBLISHABLE_STATUSES } from "../domain/trend-status.js";
+import type { Publisher } from "../mcp/publish-client.js";
+import type { Logger } from "../observability/logger.js";
+import { chargeOrPause } from "../services/budget-service.js";
+import { transitionTrend } from "../services/trend-lifecycle.js";
+import { STREAMS } from "../streams/stream-names.js";
+import { PermanentError, type JobHandler } from "./runtime/stream-consumer.js";
+import { jobLogger, loadJobTrend } from "./stage-support.js";
+
+/** One publication per trend: the adapter deduplicates on this key across retries and crashes. */
+export const publishIdempotencyKey = (trendId: string) => `trendgate:publish:${trendId}`;
+
+/**
+ * The publisher (`trend:publish:jobs` and `hitl:resolution`, group publisher): publishes READY
+ * and APPROVED items, or items with an operator override, through the MCP publish tool, then
+ * records the Publication and PUBLISHED in one transaction. The database trigger re-checks the
+ * invariant at insert; a crash after the tool call is safe because the retry presents the same
+ * idempotency key and the adapter returns the first reference.
+ */
+export function createPublisherHandler(deps: { db: Db; publisher: Publisher; logger: Logger }): JobHandler {
+  return async (job) => {
+    if (job.stream === STREAMS.resolutions) {
+      const { decision, issueType } = job.envelope.payload;
+      if (decision !== "APPROVE" || issueType === "budget_overrun") return;
+    }
+    const trend = await loadJobTrend(deps.db, job);
+    if (trend.status === "PUBLISHED") return;
+    const path = await approvalFor(deps.db, trend);
+    const log = jobLogger(deps.logger, trend);
+    if (!path) {
+      log.info({ status: trend.status }, "not publishable (status changed or no override); skipped");
+      return;
+    }
+    const charged = await deps.db.transaction().execute(async (trx) => {
+      const outcome = await chargeOrPause(trx, trend, "publish", estimateStepCost("publish", ""), log);
+      return outcome;
+    });
+    if (charged === "paused") return;
+
+    const request = {
+      trendId: trend.id,
+      title: trend.title ?? "",
+      summary: trend.summary ?? "",
+      topics: trend.topics,
+      url: trend.url,
+      idempotencyKey: publishIdempotencyKey(trend.id),
+      approvalPath: path.approvalPath,
+    };
+    const result = await deps.publisher.publish(request);
+    await deps.db.transaction().execute(async (trx) => {
+      const from = path.approvalPath === "override" ? [trend.status] : PUBLISHABLE_STATUSES;
+      const moved = await transitionTrend(trx, trend.id, from, "PUBLISHED", {}, {
+        actor: "worker:publisher",
+        reason: `published via ${path.approvalPath}`,
+      });
+      if (!moved) {
+        throw new PermanentError(
+          `trend ${trend.id} changed status while publishing; the adapter holds reference ${result.externalRef}`,
+        );
+      }
+      await trx
+        .insertInto("publications")
+        .values({
+          id: randomUUID(),
+          trend_id: trend.id,
+          adapter: result.adapter,
+          tool: result.tool,
+          external_ref: result.externalRef,
+          idempotency_key: request.idempotencyKey,
+          approval_path: path.approvalPath,
+          override_id: path.overrideId,
+        })
+        .execute();
+      await appendProvenance(trx, {
+        traceId: trend.trace_id,
+        trendId: trend.id,
+        step: "publish",
+        actor: `worker:publisher:${result.adapter}`,
+        input: { tool: result.tool, arguments: result.arguments, approvalPath: path.approvalPath, overrideId: path.overrideId },
+        output: { externalRef: result.externalRef, duplicate: result.duplicate },
+      });
+    });
+    log.info({ external_ref: result.externalRef, approval_path: path.approvalPath }, "item published");
+  };
+}
+
+async function approvalFor(
+  db: Db,
+  trend: TrendRow,
+): Promise<{ approvalPath: ApprovalPath; overrideId: string | null } | undefined> {
+  const override = await db
+    .selectFrom("publish_overrides")
+    .select("id")
+    .where("trend_id", "=", trend.id)
+    .orderBy("created_at", "desc")
+    .limit(1)
+    .executeTakeFirst();
+  if (trend.status === "READY" && !override) return { approvalPath: "judge", overrideId: null };
+  if (trend.status === "APPROVED" && !override) return { approvalPath: "moderator", overrideId: null };
+  if (override && trend.status !== "CANCELLED" && trend.status !== "PAUSED") {
+    return { approvalPath: "override", overrideId: override.id };
+  }
+  return undefined;
+}
