@@ -1,4 +1,4 @@
-import { promises as fs } from "node:fs";
+import fs from "node:fs";
 import { dirname } from "node:path";
 
 /** What every ledger line carries so a later scan can rebuild the idempotency index. */
@@ -22,7 +22,7 @@ export class PublishLedger {
   private offset = 0;
   private inode: number | undefined;
   /** Bytes after the last newline: a line torn by a writer that crashed mid-write. */
-  private tornTail = false;
+  private tornBytes = 0;
 
   constructor(
     readonly path: string,
@@ -38,68 +38,68 @@ export class PublishLedger {
     return this.refs.size;
   }
 
-  /** Reads what other processes appended since the last call. */
-  async catchUp(): Promise<void> {
-    let handle: fs.FileHandle;
-    try {
-      handle = await fs.open(this.path, "r");
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") {
-        this.reset();
-        return;
-      }
-      throw err;
+  /**
+   * Reads what other processes appended since the last call.
+   *
+   * Synchronous on purpose: callers run it inside a critical section that is serialised
+   * anyway, and on the overlay and ext4 disks we run on each async fs call costs a thread-pool
+   * round trip that was most of a publish's time (bench/mcp/publish-overhead.ts). The files are
+   * local and each call touches a few bytes, so the event loop is blocked for microseconds.
+   */
+  catchUp(): void {
+    const stat = fs.statSync(this.path, { throwIfNoEntry: false });
+    if (!stat) {
+      this.reset();
+      return;
     }
+    // Replaced or truncated (rotation by an operator): forget and rescan from the start.
+    if (stat.ino !== this.inode || stat.size < this.offset) {
+      this.reset();
+      this.inode = stat.ino;
+    }
+    if (stat.size === this.offset) return;
+    const fd = fs.openSync(this.path, "r");
     try {
-      const stat = await handle.stat();
-      // Replaced or truncated (rotation by an operator): forget and rescan from the start.
-      if (stat.ino !== this.inode || stat.size < this.offset) {
-        this.reset();
-        this.inode = stat.ino;
-      }
-      if (stat.size === this.offset) return;
       const length = stat.size - this.offset;
       const buffer = Buffer.alloc(length);
       let read = 0;
       while (read < length) {
-        const { bytesRead } = await handle.read(buffer, read, length - read, this.offset + read);
+        const bytesRead = fs.readSync(fd, buffer, read, length - read, this.offset + read);
         if (bytesRead === 0) break;
         read += bytesRead;
       }
-      const lastNewline = buffer.lastIndexOf(0x0a, read - 1);
-      const complete = lastNewline + 1;
-      this.tornTail = complete < read;
+      const complete = buffer.lastIndexOf(0x0a, read - 1) + 1;
+      this.tornBytes = read - complete;
       if (complete === 0) return;
       for (const line of buffer.subarray(0, complete).toString("utf8").split("\n")) {
         if (line.trim() !== "") this.index(line);
       }
       this.offset += complete;
     } finally {
-      await handle.close();
+      fs.closeSync(fd);
     }
   }
 
   /**
    * Appends one record with a single O_APPEND write, so a concurrent reader never sees half of
-   * it unless the writer dies mid-call. Call only after {@link catchUp} under the lock.
+   * it unless the writer dies mid-call. Call only after {@link catchUp}, under the lock.
    */
-  async append(record: LedgerRecord): Promise<void> {
+  append(record: LedgerRecord): void {
     // Start on a fresh line if a crashed writer left a torn one, so ours stays parseable.
-    const text = `${this.tornTail ? "\n" : ""}${JSON.stringify(record)}\n`;
+    const text = `${this.tornBytes > 0 ? "\n" : ""}${JSON.stringify(record)}\n`;
     const bytes = Buffer.from(text, "utf8");
-    await fs.mkdir(dirname(this.path), { recursive: true });
-    const handle = await fs.open(this.path, "a");
     try {
-      await handle.write(bytes);
-      // Under the lock nobody else writes, so the end of the file is the end of our line (this
-      // also steps over a torn fragment, which catchUp left unread).
-      const stat = await handle.stat();
-      this.inode = stat.ino;
-      this.offset = stat.size;
-    } finally {
-      await handle.close();
+      fs.appendFileSync(this.path, bytes);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      fs.mkdirSync(dirname(this.path), { recursive: true });
+      fs.appendFileSync(this.path, bytes);
     }
-    this.tornTail = false;
+    // Under the lock nobody else writes, so the file now ends with our line; step over the
+    // torn fragment that catchUp left unread.
+    this.offset += this.tornBytes + bytes.length;
+    this.tornBytes = 0;
+    this.inode ??= fs.statSync(this.path).ino;
     this.refs.set(record.idempotencyKey, record.externalRef);
   }
 
@@ -122,6 +122,6 @@ export class PublishLedger {
     this.refs.clear();
     this.offset = 0;
     this.inode = undefined;
-    this.tornTail = false;
+    this.tornBytes = 0;
   }
 }

@@ -127,7 +127,7 @@ export class PublishSink {
 
   /** Reads the ledger now, so the first publish after a restart does not pay for the scan. */
   async load(): Promise<void> {
-    await this.exclusive(() => this.ledger.catchUp());
+    await this.exclusive(async () => this.ledger.catchUp());
   }
 
   async publish(input: PublishInput): Promise<PublishOutcome> {
@@ -135,7 +135,7 @@ export class PublishSink {
     const known = this.ledger.get(input.idempotencyKey);
     if (known !== undefined) return { externalRef: known, duplicate: true };
     return this.exclusive(async () => {
-      await this.ledger.catchUp();
+      this.ledger.catchUp();
       const existing = this.ledger.get(input.idempotencyKey);
       if (existing !== undefined) return { externalRef: existing, duplicate: true };
       const publishedAt = new Date().toISOString();
@@ -153,7 +153,7 @@ export class PublishSink {
             }
           : { ...input, externalRef, publishedAt };
       try {
-        await this.ledger.append(record);
+        this.ledger.append(record);
       } catch (err) {
         throw new PublishSinkError(
           "PUBLISH_WRITE_FAILED",
