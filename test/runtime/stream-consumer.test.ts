@@ -109,6 +109,30 @@ describe("StreamConsumer", () => {
     expect(await fx.redis.hlen(fx.keys.key(`${stream}:g:failures`))).toBe(0);
   });
 
+  it("should keep an entry's attempt count when the consumer that scheduled its retry dies", async () => {
+    const stream = fx.stream("retry-survives");
+    await fx.add(stream, 1);
+    const first = fx.consumer({
+      stream,
+      consumer: "first",
+      backoff: { baseMs: 200, maxMs: 200 },
+      handler: async () => {
+        throw new Error("transient");
+      },
+    });
+    await first.start();
+    await waitFor("the retry to be scheduled", async () => (await fx.redis.zcard(fx.keys.key(`${stream}:g:retry-due`))) === 1);
+    await first.stop({ timeoutMs: 0 });
+
+    const seen: Job[] = [];
+    const second = fx.consumer({ stream, consumer: "second", handler: async (job) => void seen.push(job) });
+    await second.start();
+    await waitFor("the retry", () => seen.length === 1);
+    await second.stop();
+    expect(seen[0]).toMatchObject({ attempt: 2, deliveries: 2 });
+    expect(await fx.pendingCount(stream)).toBe(0);
+  });
+
   it("should dead-letter an always-failing entry once after maxAttempts and keep processing the rest", async () => {
     const stream = fx.stream("always-fails");
     const dlq = `${stream}:dead`;

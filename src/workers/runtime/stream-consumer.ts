@@ -95,6 +95,7 @@ export class StreamConsumer {
   private readonly concurrency: number;
   private readonly reclaimEveryMs: number;
   private readonly cleanupEveryMs: number;
+  private readonly heartbeatEveryMs: number;
 
   private state: "idle" | "running" | "stopping" = "idle";
   private loop: Promise<void> | undefined;
@@ -107,6 +108,7 @@ export class StreamConsumer {
   private sleeping: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
   private nextReclaimAt = 0;
   private nextCleanupAt = 0;
+  private nextHeartbeatAt = 0;
   private errorStreak = 0;
 
   constructor(options: StreamConsumerOptions) {
@@ -127,7 +129,12 @@ export class StreamConsumer {
     );
     this.reclaimer = new Reclaimer(
       options.redis,
-      { streamKey: this.streamKey, dueKey: this.retries.dueKey, failuresKey: this.retries.failuresKey },
+      {
+        streamKey: this.streamKey,
+        dueKey: this.retries.dueKey,
+        failuresKey: this.retries.failuresKey,
+        heartbeatKey: keys.key(`${stream}:${group}:heartbeats`),
+      },
       group,
       consumer,
       options.claimIdleMs,
@@ -135,6 +142,8 @@ export class StreamConsumer {
     this.acks = new AckBatcher(options.redis, this.streamKey, group);
     this.reclaimEveryMs = clamp(options.claimIdleMs / 2, 10, 30_000);
     this.cleanupEveryMs = clamp((options.deadConsumerMs ?? 0) / 2, 50, 60_000);
+    // Every consumer beats, whether or not it removes others: the group shares CONSUMER_DEAD_MS.
+    this.heartbeatEveryMs = clamp((options.deadConsumerMs ?? 20_000) / 4, 10, 5_000);
   }
 
   get running(): boolean {
@@ -145,6 +154,7 @@ export class StreamConsumer {
   async start(): Promise<void> {
     if (this.state !== "idle") return;
     await ensureGroup(this.o.redis, this.streamKey, this.o.group);
+    await this.reclaimer.join();
     const reader = this.o.redis.duplicate();
     // The caller's connection reports its own errors; the reader's surface through the loop.
     reader.on("error", (error: Error) => this.log.debug({ err: error }, "reader connection error"));
@@ -154,6 +164,7 @@ export class StreamConsumer {
     this.state = "running";
     this.nextReclaimAt = 0;
     this.nextCleanupAt = 0;
+    this.nextHeartbeatAt = Date.now() + this.heartbeatEveryMs;
     this.loop = this.run();
     this.log.info({ concurrency: this.concurrency, batchSize: this.o.batchSize }, "stream consumer started");
   }
@@ -198,6 +209,14 @@ export class StreamConsumer {
     this.reader?.disconnect();
     this.reader = undefined;
     this.readerId = undefined;
+    try {
+      // Bounded: with Redis gone, stop() must still return; cleanup removes the ghost later.
+      const leaving = this.reclaimer.leave();
+      leaving.catch(() => undefined);
+      if (await settlesWithin(leaving, 1_000)) await leaving;
+    } catch (error) {
+      this.log.warn({ err: error }, "could not leave the consumer group; dead-consumer cleanup will remove it");
+    }
     this.state = "idle";
     this.log.info("stream consumer stopped");
   }
@@ -216,7 +235,12 @@ export class StreamConsumer {
           await this.removeDeadConsumers(this.o.deadConsumerMs);
           this.nextCleanupAt = now + this.cleanupEveryMs;
         }
-        let blockMs = Math.min(this.o.blockMs, this.nextReclaimAt - Date.now());
+        if (now >= this.nextHeartbeatAt) {
+          await this.reclaimer.heartbeat();
+          this.nextHeartbeatAt = now + this.heartbeatEveryMs;
+        }
+        const soonest = Math.min(this.nextReclaimAt, this.nextHeartbeatAt, this.o.deadConsumerMs === undefined ? Infinity : this.nextCleanupAt);
+        let blockMs = Math.min(this.o.blockMs, soonest - Date.now());
         if (this.free() > 0) {
           const { ids, nextDueInMs } = await this.retries.popDue(this.free());
           if (ids.length > 0) await this.claimAndDispatch(ids);
