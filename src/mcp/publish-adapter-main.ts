@@ -1,5 +1,3 @@
-import { realpathSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { runPublishAdapterHttp, runPublishAdapterStdio } from "./publish-adapter-server.js";
 
@@ -11,7 +9,7 @@ import { runPublishAdapterHttp, runPublishAdapterStdio } from "./publish-adapter
  * Logs go to stderr only: in stdio mode stdout carries the protocol and one stray line would
  * corrupt it.
  */
-export async function runPublishAdapterMain(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+async function runPublishAdapterMain(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const logger = pino(
     { name: "publish-adapter", level: env.LOG_LEVEL || "info", base: { pid: process.pid } },
     pino.destination({ fd: 2, sync: true }),
@@ -47,23 +45,14 @@ export async function runPublishAdapterMain(env: NodeJS.ProcessEnv = process.env
   await runPublishAdapterStdio(options);
 }
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
-  runPublishAdapterMain().then(
-    // stdin closed or signal received: nothing is left to serve.
-    () => process.exit(0),
-    (err: unknown) => {
-      process.stderr.write(`publish adapter failed: ${(err as Error).stack ?? String(err)}\n`);
-      process.exit(1);
-    },
-  );
+// Importing this module starts the adapter (`trendgate mcp-publish-adapter` does
+// `await import(...)`; `npx tsx src/mcp/publish-adapter-main.ts` runs it directly). The
+// top-level await keeps an importer waiting until the adapter is done.
+try {
+  await runPublishAdapterMain();
+  // stdin closed or a signal arrived: nothing is left to serve.
+  process.exit(0);
+} catch (err) {
+  process.stderr.write(`publish adapter failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
 }
