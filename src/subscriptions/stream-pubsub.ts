@@ -1,0 +1,548 @@
+import { randomBytes } from "node:crypto";
+import type { Redis } from "ioredis";
+import type { Logger } from "../observability/logger.js";
+import { type Envelope, fieldsToRecord, parseEnvelope } from "../streams/envelope.js";
+import type { StreamKeys } from "../streams/stream-names.js";
+import { InvalidCursorError } from "./invalid-cursor-error.js";
+import { PubSubClosedError } from "./pubsub-closed-error.js";
+import type { StreamEvent } from "./stream-event.js";
+import { compareStreamIds, normalizeStreamId, previousStreamId } from "./stream-id.js";
+import { StreamSubscription } from "./stream-subscription.js";
+
+export interface SubscribeOptions {
+  /** Cursor (a stream entry id) of the last event the client has; undefined = only new events. */
+  after?: string;
+  /** Runs once per event per subscriber on the shared event; false skips it. */
+  filter?: (envelope: Envelope) => boolean;
+  /** Events a subscriber may have queued before it gets an OVERFLOW gap. Default 1000. */
+  bufferSize?: number;
+}
+
+type StreamEntry = [id: string, fields: string[]];
+
+/** One stream the reader tails for this process. */
+interface TailedStream {
+  name: string;
+  key: string;
+  /** Last id the reader has seen; undefined until the starting position is known. */
+  lastId: string | undefined;
+  /** False while lastId is the "0-0" of a stream that was empty: no entry to check trimming by. */
+  lastIdIsEntry: boolean;
+  /** Resolves once lastId is set (or the stream is dropped / the pubsub closed). */
+  ready: Promise<void>;
+  subscribers: Set<StreamSubscription>;
+}
+
+/** What trim detection needs from XINFO STREAM, plus whether the cursor entry still exists. */
+interface TrimState {
+  firstId: string | undefined;
+  lastGeneratedId: string | undefined;
+  /** Redis 7+; undefined before, when removal cannot be told apart from a never-written id. */
+  removed: number | undefined;
+  cursorExists: boolean;
+}
+
+const DEFAULT_BUFFER = 1000;
+
+/**
+ * Redis-stream-backed pubsub for GraphQL subscriptions (DESIGN.md, "The API").
+ *
+ * One blocking XREAD loop per process, on one duplicated connection, tails every stream that has
+ * subscribers from the last id it has seen and fans each entry out in memory: an entry is parsed
+ * once into one frozen event object that every subscriber's queue shares. Subscribers with an
+ * `after` cursor first replay history with XRANGE pages from the `redis` connection given (at
+ * their own pace), buffering live events meanwhile, and switch to live at the seam with
+ * duplicates removed by id.
+ *
+ * Waking the blocked reader when a stream gains its first subscriber: CLIENT UNBLOCK, sent on the
+ * ordinary connection, makes the pending XREAD return at once so the loop re-issues it with the
+ * new stream. That costs nothing while idle, unlike a short block time (a round trip per
+ * blockMs per process, and up to blockMs latency for the new stream), and needs one connection,
+ * unlike a reader per stream. If the server refuses CLIENT UNBLOCK (some managed Redis ACLs),
+ * the new stream waits for the current XREAD to time out, so blockMs bounds that latency.
+ */
+export class StreamPubSub {
+  private readonly redis: Redis;
+  private readonly keys: StreamKeys;
+  private readonly logger: Logger;
+  private readonly blockMs: number;
+  private readonly readCount: number;
+  private readonly readerName: string;
+  private readonly streams = new Map<string, TailedStream>();
+  private reader: Redis | undefined;
+  private readerClientId: number | undefined;
+  private loopDone: Promise<void> | undefined;
+  private closed = false;
+  /** Bumped whenever the set of tailed streams grows; an XREAD issued before is stale. */
+  private generation = 0;
+  private inflightGeneration: number | undefined;
+  private idleWake: (() => void) | undefined;
+  private unblockSupported = true;
+  private unblockTimer: NodeJS.Timeout | undefined;
+  private unblocking = false;
+  /** After a reconnect the first batch of every stream is checked for trimming. */
+  private checkTrimAfterReconnect = false;
+  private readonly sleepers = new Set<{ timer: NodeJS.Timeout; resolve(): void }>();
+
+  constructor(o: {
+    redis: Redis;
+    keys: StreamKeys;
+    logger: Logger;
+    /** XREAD BLOCK timeout; only bounds latency when CLIENT UNBLOCK is refused. Default 5000. */
+    blockMs?: number;
+    /** XREAD COUNT and XRANGE page size. Default 200. */
+    readCount?: number;
+  }) {
+    this.redis = o.redis;
+    this.keys = o.keys;
+    this.logger = o.logger.child({ component: "stream-pubsub" });
+    this.blockMs = o.blockMs ?? 5000;
+    this.readCount = o.readCount ?? 200;
+    if (!Number.isInteger(this.blockMs) || this.blockMs < 1) throw new RangeError("blockMs must be a positive integer");
+    if (!Number.isInteger(this.readCount) || this.readCount < 1) throw new RangeError("readCount must be a positive integer");
+    // CLIENT SETNAME forbids spaces; the prefix keeps test files (and deployments) apart in CLIENT LIST.
+    this.readerName = `tg-pubsub:${o.keys.prefix.replace(/[^\w:.-]/g, "_")}:${randomBytes(4).toString("hex")}`;
+  }
+
+  /**
+   * Events of one stream (a logical name from STREAMS). `return()` on the iterator unsubscribes.
+   * Throws {@link InvalidCursorError} for a malformed `after`, {@link PubSubClosedError} after close().
+   */
+  subscribe(stream: string, options: SubscribeOptions = {}): AsyncIterableIterator<StreamEvent> {
+    if (this.closed) throw new PubSubClosedError();
+    let after: string | undefined;
+    if (options.after !== undefined) {
+      after = normalizeStreamId(options.after);
+      if (after === undefined) throw new InvalidCursorError(options.after);
+    }
+    const bufferSize = options.bufferSize ?? DEFAULT_BUFFER;
+    if (!Number.isInteger(bufferSize) || bufferSize < 1) throw new RangeError("bufferSize must be a positive integer");
+
+    const tailed = this.tail(stream);
+    const subscription = new StreamSubscription(stream, after !== undefined, {
+      filter: options.filter,
+      bufferSize,
+      onDetach: (s) => this.detach(tailed, s),
+    });
+    subscription.resumeFrom = after ?? tailed.lastId;
+    tailed.subscribers.add(subscription);
+    if (after !== undefined) {
+      this.replay(tailed, subscription, after).catch((error: unknown) => {
+        this.logger.error({ err: error, stream }, "subscription replay failed");
+        subscription.end();
+      });
+    }
+    return subscription;
+  }
+
+  /**
+   * Established subscribers of one stream, or of all: those certain to receive every entry added
+   * from now on. A subscriber with `after` counts at once (its replay covers everything after
+   * the cursor); one without counts once its stream's current end is known, which on a stream
+   * new to this process takes one round trip after subscribe(). Entries added before that are
+   * not "new" to it, as with PUBLISH before SUBSCRIBE completes; a client that must not miss
+   * anything passes a cursor.
+   */
+  subscriberCount(stream?: string): number {
+    if (stream !== undefined) {
+      const tailed = this.streams.get(stream);
+      return tailed ? this.established(tailed) : 0;
+    }
+    let n = 0;
+    for (const tailed of this.streams.values()) n += this.established(tailed);
+    return n;
+  }
+
+  private established(tailed: TailedStream): number {
+    if (tailed.lastId !== undefined) return tailed.subscribers.size;
+    let n = 0;
+    for (const s of tailed.subscribers) if (s.isReplaying) n += 1;
+    return n;
+  }
+
+  /** Ends every iterator, stops the reader and closes its connection; leaves `redis` open. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const tailed of [...this.streams.values()]) {
+      for (const s of [...tailed.subscribers]) s.end();
+    }
+    this.streams.clear();
+    clearTimeout(this.unblockTimer);
+    this.unblockTimer = undefined;
+    for (const sleeper of this.sleepers) {
+      clearTimeout(sleeper.timer);
+      sleeper.resolve();
+    }
+    this.sleepers.clear();
+    this.idleWake?.();
+    // disconnect() rejects the pending XREAD, which ends the loop.
+    this.reader?.disconnect();
+    await this.loopDone;
+  }
+
+  /** The stream's shared tail, created (and its start position looked up) on first use. */
+  private tail(stream: string): TailedStream {
+    const existing = this.streams.get(stream);
+    if (existing) return existing;
+    let markReady!: () => void;
+    const tailed: TailedStream = {
+      name: stream,
+      key: this.keys.key(stream),
+      lastId: undefined,
+      lastIdIsEntry: false,
+      ready: new Promise((resolve) => (markReady = resolve)),
+      subscribers: new Set(),
+    };
+    this.streams.set(stream, tailed);
+    this.startReader();
+    // Looked up now, in subscribe()'s tick, so "only new events" means "added after subscribe()".
+    this.retrying("look up stream position", () => this.redis.xrevrange(tailed.key, "+", "-", "COUNT", 1), () =>
+      this.isLive(tailed),
+    ).then(
+      (last) => {
+        if (last !== undefined && this.isLive(tailed)) {
+          tailed.lastId = last[0]?.[0] ?? "0-0";
+          tailed.lastIdIsEntry = last.length > 0;
+          for (const s of tailed.subscribers) s.resumeFrom ??= tailed.lastId;
+          this.wakeReader();
+        }
+        markReady();
+      },
+      () => markReady(),
+    );
+    return tailed;
+  }
+
+  private isLive(tailed: TailedStream): boolean {
+    return !this.closed && this.streams.get(tailed.name) === tailed;
+  }
+
+  private detach(tailed: TailedStream, subscription: StreamSubscription): void {
+    tailed.subscribers.delete(subscription);
+    // The reader stops tailing it on its next XREAD; a later subscriber starts a fresh tail.
+    if (tailed.subscribers.size === 0 && this.streams.get(tailed.name) === tailed) this.streams.delete(tailed.name);
+  }
+
+  /**
+   * History after `after`, page by page, then live. The subscriber was registered before the
+   * first page is read and its live events are held meanwhile, so every entry is either in a
+   * page or among the held events; goLive drops the held ones the pages already covered.
+   */
+  private async replay(tailed: TailedStream, subscription: StreamSubscription, after: string): Promise<void> {
+    // The reader's start position must precede the replay's reads, or entries in between are lost.
+    await tailed.ready;
+    let cursor = after;
+    const stillWanted = () => !subscription.isFinished && !this.closed;
+    while (stillWanted()) {
+      await subscription.waitForRoom(this.readCount);
+      if (!stillWanted()) return;
+      const page = await this.retrying("replay subscription history", () => this.readPage(tailed.key, cursor), stillWanted);
+      if (page === undefined || !stillWanted()) return;
+      const gap = this.trimGap(tailed.name, cursor, page.trim);
+      if (gap) {
+        subscription.pushReplay(gap);
+        cursor = gap.cursor;
+      }
+      for (const [id, fields] of page.entries) {
+        cursor = id;
+        const event = this.toEvent(tailed.name, id, fields);
+        if (event) subscription.pushReplay(event);
+      }
+      if (page.entries.length < this.readCount) {
+        if (subscription.liveDropped) {
+          // Held live events were dropped while this page was in flight; read on to cover them.
+          subscription.liveDropped = false;
+          continue;
+        }
+        subscription.goLive(cursor);
+        return;
+      }
+    }
+  }
+
+  /**
+   * One XRANGE page, read in one MULTI with what trim detection needs, so a trim cannot slip in
+   * between the check and the read.
+   */
+  private async readPage(key: string, cursor: string): Promise<{ trim: TrimState; entries: StreamEntry[] }> {
+    const results = await this.redis
+      .multi()
+      .xinfo("STREAM", key)
+      .xrange(key, cursor, cursor)
+      .xrange(key, `(${cursor}`, "+", "COUNT", this.readCount)
+      .exec();
+    if (!results) throw new Error("MULTI was aborted");
+    const [info, self, range] = results as [Error | null, unknown][];
+    return { trim: this.trimState(info!, self!), entries: this.replyOf(range!) as StreamEntry[] };
+  }
+
+  private async readTrimState(key: string, cursor: string): Promise<TrimState> {
+    const results = await this.redis.multi().xinfo("STREAM", key).xrange(key, cursor, cursor).exec();
+    if (!results) throw new Error("MULTI was aborted");
+    const [info, self] = results as [Error | null, unknown][];
+    return this.trimState(info!, self!);
+  }
+
+  private replyOf([error, reply]: [Error | null, unknown]): unknown {
+    if (error) throw error;
+    return reply;
+  }
+
+  private trimState(info: [Error | null, unknown], self: [Error | null, unknown]): TrimState {
+    const cursorExists = (this.replyOf(self) as unknown[]).length > 0;
+    // A stream nobody has written to yet has no key: nothing can have been trimmed.
+    if (info[0] && /no such key/i.test(info[0].message)) {
+      return { firstId: undefined, lastGeneratedId: undefined, removed: 0, cursorExists };
+    }
+    const flat = this.replyOf(info) as unknown[];
+    const field = (name: string) => {
+      const i = flat.indexOf(name);
+      return i >= 0 && i % 2 === 0 ? flat[i + 1] : undefined;
+    };
+    const entriesAdded = field("entries-added");
+    return {
+      firstId: (field("first-entry") as StreamEntry | null | undefined)?.[0],
+      lastGeneratedId: field("last-generated-id") as string | undefined,
+      removed: typeof entriesAdded === "number" ? entriesAdded - Number(field("length")) : undefined,
+      cursorExists,
+    };
+  }
+
+  /**
+   * A TRIMMED gap when entries after `cursor` may have been removed before delivery. Trimming
+   * removes from the head, so while the cursor's own entry is still there nothing after it was
+   * trimmed. Once it is gone, the ids between it and the first remaining entry (`before`) are
+   * reported, provided the stream has removed anything at all (Redis 7 `entries-added` >
+   * `length`). `max-deleted-entry-id` would be the natural signal, but Redis 7.0 only moves it
+   * on XDEL, not on XADD MAXLEN / XTRIM, so it cannot see trimming.
+   * If the cursor entry itself was XDELed and nothing else removed, this over-reports: a "may
+   * have missed" gap, never a silent loss.
+   */
+  private trimGap(stream: string, cursor: string, trim: TrimState, before?: string): StreamEvent | undefined {
+    if (trim.cursorExists || trim.removed === 0) return undefined;
+    const next = before ?? trim.firstId;
+    const missedTo = next !== undefined ? previousStreamId(next) : trim.lastGeneratedId;
+    if (missedTo === undefined || compareStreamIds(missedTo, cursor) <= 0) return undefined;
+    return {
+      kind: "gap",
+      stream,
+      cursor: missedTo,
+      reason: "TRIMMED",
+      missedFrom: cursor,
+      missedTo,
+      message:
+        `Entries of ${stream} after ${cursor} up to ${missedTo} were trimmed from the stream before ` +
+        `they were delivered; re-query the current state (e.g. the escalations or trends queries) ` +
+        `for what changed in that range. Delivery continues with the entries that remain.`,
+    };
+  }
+
+  private toEvent(stream: string, id: string, fields: string[]): StreamEvent | undefined {
+    try {
+      const envelope = Object.freeze(parseEnvelope(fieldsToRecord(fields).envelope));
+      return Object.freeze({ kind: "event", stream, cursor: id, envelope }) as StreamEvent;
+    } catch (error) {
+      this.logger.warn({ err: error, stream, id }, "skipping a stream entry that is not an envelope");
+      return undefined;
+    }
+  }
+
+  private startReader(): void {
+    if (this.reader || this.closed) return;
+    const reader = this.redis.duplicate({
+      connectionName: this.readerName,
+      lazyConnect: false,
+      enableOfflineQueue: true,
+      // Left on: with it off ioredis drops the pending XREAD after a reconnect without ever
+      // settling its promise, which would stall the loop for good.
+      autoResendUnfulfilledCommands: true,
+      maxRetriesPerRequest: null,
+    });
+    let connections = 0;
+    reader.on("ready", () => {
+      connections += 1;
+      if (connections > 1) {
+        this.logger.info({ name: this.readerName }, "subscription reader reconnected");
+        this.checkTrimAfterReconnect = true;
+        // ioredis re-sends the pending XREAD (same position, so nothing is missed) ahead of
+        // anything we could send on this connection, so its new id comes from CLIENT LIST.
+        this.findReaderClientId();
+      }
+    });
+    reader.on("close", () => {
+      this.readerClientId = undefined;
+    });
+    reader.on("error", (error: Error) => {
+      if (!this.closed) this.logger.warn({ err: error, name: this.readerName }, "subscription reader connection error");
+    });
+    this.reader = reader;
+    this.loopDone = this.readLoop(reader);
+  }
+
+  private async readLoop(reader: Redis): Promise<void> {
+    let backoffMs = 0;
+    while (!this.closed) {
+      try {
+        if (this.readerClientId === undefined && this.unblockSupported) {
+          this.readerClientId = Number(await reader.client("ID"));
+        }
+        // No await between choosing the streams and sending the XREAD, or a stream added in
+        // between would be neither in this read nor seen as stale by wakeReader().
+        const tailed = [...this.streams.values()].filter((t) => t.lastId !== undefined && t.subscribers.size > 0);
+        if (tailed.length === 0) {
+          await new Promise<void>((resolve) => (this.idleWake = resolve));
+          this.idleWake = undefined;
+          continue;
+        }
+        this.inflightGeneration = this.generation;
+        const reply = (await reader.xread(
+          "COUNT",
+          this.readCount,
+          "BLOCK",
+          this.blockMs,
+          "STREAMS",
+          ...tailed.map((t) => t.key),
+          ...tailed.map((t) => t.lastId!),
+        )) as [key: string, entries: StreamEntry[]][] | null;
+        this.inflightGeneration = undefined;
+        const checkTrim = this.checkTrimAfterReconnect;
+        this.checkTrimAfterReconnect = false;
+        if (reply) await this.dispatch(tailed, reply, checkTrim);
+        backoffMs = 0;
+      } catch (error) {
+        this.inflightGeneration = undefined;
+        if (this.closed) break;
+        backoffMs = Math.min(Math.max(backoffMs * 2, 50), 2000);
+        this.logger.warn({ err: error, retryInMs: backoffMs }, "subscription reader failed; retrying");
+        await this.sleep(backoffMs);
+      }
+    }
+  }
+
+  private async dispatch(
+    tailed: TailedStream[],
+    reply: [key: string, entries: StreamEntry[]][],
+    checkTrim: boolean,
+  ): Promise<void> {
+    for (const [key, entries] of reply) {
+      const t = tailed.find((x) => x.key === key);
+      if (!t || entries.length === 0) continue;
+      const previous = t.lastId!;
+      // Only a full batch (or the first after an outage) can follow a trim past our position:
+      // a trim leaves at least MAXLEN entries after it, all newer than what we had seen.
+      if (t.lastIdIsEntry && (checkTrim || entries.length >= this.readCount)) {
+        const gap = await this.liveTrimGap(t, previous, entries[0]![0]);
+        if (gap && this.isLive(t)) for (const s of t.subscribers) s.pushLive(gap);
+      }
+      if (!this.isLive(t)) continue;
+      for (const [id, fields] of entries) {
+        t.lastId = id;
+        t.lastIdIsEntry = true;
+        const event = this.toEvent(t.name, id, fields);
+        if (!event) continue;
+        for (const s of t.subscribers) s.pushLive(event);
+      }
+    }
+  }
+
+  /** Entries between our last id and the first one XREAD returned that were trimmed meanwhile. */
+  private async liveTrimGap(t: TailedStream, previous: string, firstRead: string): Promise<StreamEvent | undefined> {
+    try {
+      return this.trimGap(t.name, previous, await this.readTrimState(t.key, previous), firstRead);
+    } catch (error) {
+      this.logger.warn({ err: error, stream: t.name }, "could not check the stream for trimming");
+      return undefined;
+    }
+  }
+
+  private findReaderClientId(): void {
+    this.redis.call("CLIENT", "LIST", "TYPE", "normal").then(
+      (list) => {
+        const line = String(list)
+          .split("\n")
+          .find((l) => l.includes(` name=${this.readerName} `));
+        const id = line && /^id=(\d+) /.exec(line)?.[1];
+        if (id) this.readerClientId = Number(id);
+      },
+      (error: unknown) => this.logger.debug({ err: error }, "could not find the reader's client id"),
+    );
+  }
+
+  /** A stream became readable: make the blocked XREAD return so it is re-issued with it. */
+  private wakeReader(): void {
+    this.generation += 1;
+    if (this.idleWake) {
+      this.idleWake();
+      return;
+    }
+    this.unblock();
+  }
+
+  private unblock(): void {
+    if (this.unblockTimer || this.unblocking || !this.unblockSupported || this.closed) return;
+    const stale = () => this.inflightGeneration !== undefined && this.inflightGeneration < this.generation;
+    if (!stale()) return;
+    const id = this.readerClientId;
+    const retrySoon = () => {
+      // The XREAD may not have reached the server yet (UNBLOCK answered 0), or the client id is
+      // being refreshed after a reconnect: try again shortly while it is still stale.
+      if (!this.closed && stale()) {
+        this.unblockTimer = setTimeout(() => {
+          this.unblockTimer = undefined;
+          this.unblock();
+        }, 10);
+      }
+    };
+    if (id === undefined) {
+      retrySoon();
+      return;
+    }
+    this.unblocking = true;
+    this.redis.client("UNBLOCK", id).then(
+      (n) => {
+        this.unblocking = false;
+        if (Number(n) === 0) retrySoon();
+      },
+      (error: unknown) => {
+        this.unblocking = false;
+        if (this.closed) return;
+        this.unblockSupported = false;
+        this.logger.warn(
+          { err: error, blockMs: this.blockMs },
+          "CLIENT UNBLOCK refused; new subscription streams start when the current XREAD times out",
+        );
+      },
+    );
+  }
+
+  /** Runs `task` until it succeeds or `wanted()` turns false (then undefined), backing off. */
+  private async retrying<T>(what: string, task: () => Promise<T>, wanted: () => boolean): Promise<T | undefined> {
+    let backoffMs = 50;
+    while (wanted()) {
+      try {
+        return await task();
+      } catch (error) {
+        if (!wanted()) return undefined;
+        this.logger.warn({ err: error, retryInMs: backoffMs }, `could not ${what}; retrying`);
+        await this.sleep(backoffMs);
+        backoffMs = Math.min(backoffMs * 2, 2000);
+      }
+    }
+    return undefined;
+  }
+
+  /** A timer close() can cancel. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const sleeper = {
+        timer: setTimeout(() => {
+          this.sleepers.delete(sleeper);
+          resolve();
+        }, ms),
+        resolve,
+      };
+      this.sleepers.add(sleeper);
+    });
+  }
+}
