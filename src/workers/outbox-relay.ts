@@ -1,0 +1,185 @@
+import { type Kysely, sql } from "kysely";
+import type { Database } from "../db/types.js";
+import type { Logger } from "../observability/logger.js";
+import type { Envelope } from "../streams/envelope.js";
+import type { StreamProducer } from "../streams/producer.js";
+import { computeBackoff } from "./runtime/backoff.js";
+
+export interface OutboxRelayOptions {
+  db: Kysely<Database>;
+  /** Give it a connection that fails fast when Redis is away (`enableOfflineQueue: false`). */
+  producer: StreamProducer;
+  /** Pause between polls while healthy. */
+  pollMs: number;
+  /** Rows claimed and published per transaction (default 100). */
+  batchSize?: number;
+  logger: Logger;
+  /** Longest a publish may hold the claiming transaction open (default 5 s). */
+  publishTimeoutMs?: number;
+}
+
+/** Redis did not confirm a publish in time; the rows stay in the outbox for the next round. */
+export class OutboxPublishTimeoutError extends Error {
+  readonly code = "OUTBOX_PUBLISH_TIMEOUT";
+  constructor(timeoutMs: number) {
+    super(`publishing outbox rows took longer than ${timeoutMs} ms`);
+    this.name = "OutboxPublishTimeoutError";
+  }
+}
+
+// One relay publishes at a time (per database). Row locks alone (SKIP LOCKED) keep two relays
+// from publishing the same row, but would let relay B publish row 101 while relay A still holds
+// row 100 of the same stream, and order per stream is part of the protocol.
+const RELAY_LOCK = sql<unknown>`hashtext('trendgate.outbox-relay')`;
+const MAX_BACKOFF_MS = 10_000;
+
+/**
+ * Moves committed outbox rows to their Redis streams: claims the oldest rows
+ * (`FOR UPDATE SKIP LOCKED`), XADDs them in id order in one pipeline, and deletes them in the
+ * same transaction. A crash between the XADD and the commit publishes those rows again
+ * (at-least-once; every handler is idempotent); nothing committed is ever lost, and nothing is
+ * published before its transaction commits.
+ */
+export class OutboxRelay {
+  private readonly batchSize: number;
+  private readonly publishTimeoutMs: number;
+  private readonly log: Logger;
+  private timer: NodeJS.Timeout | undefined;
+  private tick: Promise<void> | undefined;
+  private started = false;
+  private outageSince: number | undefined;
+  private failures = 0;
+
+  constructor(private readonly o: OutboxRelayOptions) {
+    this.batchSize = Math.max(1, o.batchSize ?? 100);
+    this.publishTimeoutMs = o.publishTimeoutMs ?? 5_000;
+    this.log = o.logger.child({ component: "outbox-relay" });
+  }
+
+  /** Polls every `pollMs` until stopped; backs off while publishing fails. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.schedule(0);
+  }
+
+  /** Stops polling and waits for the round in progress. */
+  async stop(): Promise<void> {
+    this.started = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.tick;
+  }
+
+  /**
+   * Publishes now. Without ids: every row visible now. With ids (the gateway's fast path right
+   * after its commit): those rows, plus the older rows of the same streams, so per-stream order
+   * holds. Waits for a relay that is publishing at the same moment. Returns the rows published;
+   * throws when Redis or Postgres fails (the rows stay for the poller).
+   */
+  async flush(ids?: string[]): Promise<number> {
+    if (ids && ids.length === 0) return 0;
+    let total = 0;
+    for (;;) {
+      const n = await this.publishBatch(ids, true);
+      total += n;
+      if (n < this.batchSize) return total;
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.started) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.tick = this.poll().finally(() => {
+        this.tick = undefined;
+      });
+    }, delayMs);
+  }
+
+  private async poll(): Promise<void> {
+    let delay = this.o.pollMs;
+    try {
+      let published = 0;
+      for (;;) {
+        const n = await this.publishBatch(undefined, false);
+        published += Math.max(0, n);
+        if (n < this.batchSize) break;
+      }
+      if (this.outageSince !== undefined) {
+        this.log.info({ downMs: Date.now() - this.outageSince, published }, "outbox relay publishing again");
+      }
+      this.outageSince = undefined;
+      this.failures = 0;
+    } catch (error) {
+      this.failures += 1;
+      // Once per outage, not once per poll: an hour without Redis is one line, not 18,000.
+      if (this.outageSince === undefined) {
+        this.outageSince = Date.now();
+        this.log.warn({ err: error }, "outbox relay cannot publish; rows stay in the outbox, retrying with backoff");
+      } else {
+        this.log.debug({ err: error, failures: this.failures }, "outbox relay still cannot publish");
+      }
+      delay = this.o.pollMs + computeBackoff(this.failures, { baseMs: this.o.pollMs, maxMs: MAX_BACKOFF_MS });
+    }
+    this.schedule(delay);
+  }
+
+  /** One claim-publish-delete transaction; -1 when another relay holds the lock (poll only). */
+  private publishBatch(ids: string[] | undefined, waitForLock: boolean): Promise<number> {
+    return this.o.db.transaction().execute(async (trx) => {
+      if (waitForLock) {
+        await sql`SELECT pg_advisory_xact_lock(${RELAY_LOCK})`.execute(trx);
+      } else {
+        const { rows } = await sql<{ ok: boolean }>`SELECT pg_try_advisory_xact_lock(${RELAY_LOCK}) AS ok`.execute(trx);
+        // Another relay is draining the outbox right now; it loops until it is empty.
+        if (!rows[0]?.ok) return -1;
+      }
+      let query = trx
+        .selectFrom("outbox")
+        .select(["id", "stream", "payload"])
+        .orderBy("id")
+        .limit(this.batchSize)
+        .forUpdate()
+        .skipLocked();
+      if (ids) {
+        const bounds = await trx
+          .selectFrom("outbox")
+          .select(["stream", (eb) => eb.fn.max("id").as("last")])
+          .where("id", "in", ids)
+          .groupBy("stream")
+          .execute();
+        if (bounds.length === 0) return 0;
+        query = query.where((eb) => eb.or(bounds.map((b) => eb.and([eb("stream", "=", b.stream), eb("id", "<=", String(b.last))]))));
+      }
+      const rows = await query.execute();
+      if (rows.length === 0) return 0;
+      await this.publish(rows.map((r) => ({ stream: r.stream, envelope: r.payload as Envelope })));
+      await trx
+        .deleteFrom("outbox")
+        .where(
+          "id",
+          "in",
+          rows.map((r) => r.id),
+        )
+        .execute();
+      return rows.length;
+    });
+  }
+
+  private async publish(entries: { stream: string; envelope: Envelope }[]): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new OutboxPublishTimeoutError(this.publishTimeoutMs)), this.publishTimeoutMs);
+    });
+    try {
+      // A hung Redis must not hold the transaction (and its row locks) open indefinitely.
+      const publishing = this.o.producer.addMany(entries);
+      // After a timeout the late result is unwanted, but must not surface as an unhandled rejection.
+      publishing.catch(() => undefined);
+      await Promise.race([publishing, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
