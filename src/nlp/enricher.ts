@@ -63,7 +63,9 @@ function round(x: number, digits = 4): number {
  * and a confidence that says how far to trust them. Everything is loaded once, here; `enrich`
  * is synchronous work behind a Promise and deterministic for the same input.
  */
-export async function createOfflineEnricher(options: { maxChars?: number } = {}): Promise<Enricher> {
+export async function createOfflineEnricher(
+  options: { maxChars?: number } = {},
+): Promise<Enricher> {
   const maxChars = options.maxChars ?? DEFAULT_MAX_CHARS;
   const toxicity = ToxicityScorer.load();
   const topics = TopicClassifier.load();

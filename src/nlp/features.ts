@@ -30,7 +30,17 @@ export function fnv1a(text: string): number {
   return hash >>> 0;
 }
 
-const LEET: Readonly<Record<string, string>> = { "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", $: "s", "!": "i" };
+const LEET: Readonly<Record<string, string>> = {
+  "0": "o",
+  "1": "i",
+  "3": "e",
+  "4": "a",
+  "5": "s",
+  "7": "t",
+  "@": "a",
+  $: "s",
+  "!": "i",
+};
 
 /**
  * Lower-cases and splits text into word tokens for the classifiers. Digits and symbols inside a
@@ -57,46 +67,89 @@ export function featureTokens(text: string): string[] {
   return out;
 }
 
-/** Builds the L2-normalised hashed feature vector of `text`. */
+const FNV_OFFSET = 0x811c9dc5;
+
+// Dense accumulators reused across calls (one per dimension; JS is single-threaded here) and
+// reset after each use: cheaper than a Map or sorting every feature occurrence.
+const scratches = new Map<number, { sum: Float64Array; seen: Uint8Array }>();
+function scratchFor(dimension: number): { sum: Float64Array; seen: Uint8Array } {
+  let scratch = scratches.get(dimension);
+  if (!scratch) {
+    scratch = { sum: new Float64Array(dimension), seen: new Uint8Array(dimension) };
+    scratches.set(dimension, scratch);
+  }
+  return scratch;
+}
+
+/** Continues an FNV-1a hash over text[start, end): fnv1a(a + b) === feed(fnv1a(a), b, 0, b.length). */
+function feed(hash: number, text: string, start: number, end: number): number {
+  let h = hash;
+  for (let i = start; i < end; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h;
+}
+
+/**
+ * Builds the L2-normalised hashed feature vector of `text`. Feature keys are "w<n>:<words>",
+ * "c<n>:<chars>" and "x:<name>"; their hashes are computed incrementally (same values as
+ * fnv1a of the joined key) because building the key strings dominated the enricher's profile.
+ */
 export function hashFeatures(text: string, options: FeatureOptions): SparseVector {
   const tokens = featureTokens(text);
   const mask = options.dimension - 1;
-  const counts = new Map<number, number>();
-  const add = (key: string, value = 1): void => {
-    const h = fnv1a(key);
+  const { sum, seen } = scratchFor(options.dimension);
+  const touched: number[] = [];
+  const push = (h: number, value: number): void => {
+    const u = h >>> 0;
+    const index = u & mask;
+    if (seen[index] === 0) {
+      seen[index] = 1;
+      touched.push(index);
+    }
     // The top bit picks a sign so colliding features tend to cancel rather than pile up.
-    const signed = h & 0x80000000 ? -value : value;
-    const index = h & mask;
-    counts.set(index, (counts.get(index) ?? 0) + signed);
+    sum[index] = (sum[index] ?? 0) + (u & 0x80000000 ? -value : value);
   };
   for (const n of options.wordNgrams) {
-    for (let i = 0; i + n <= tokens.length; i++) add(`w${n}:${tokens.slice(i, i + n).join(" ")}`);
+    const prefix = feed(FNV_OFFSET, `w${n}:`, 0, `w${n}:`.length);
+    for (let i = 0; i + n <= tokens.length; i++) {
+      let h = prefix;
+      for (let j = 0; j < n; j++) {
+        if (j > 0) h = feed(h, " ", 0, 1);
+        const token = tokens[i + j] ?? "";
+        h = feed(h, token, 0, token.length);
+      }
+      push(h, 1);
+    }
   }
   if (options.charNgrams.length > 0) {
+    const prefixes = options.charNgrams.map((n) => feed(FNV_OFFSET, `c${n}:`, 0, `c${n}:`.length));
     for (const token of tokens) {
       const padded = `<${token}>`;
-      for (const n of options.charNgrams) {
-        for (let i = 0; i + n <= padded.length; i++) add(`c${n}:${padded.slice(i, i + n)}`, 0.5);
-      }
+      options.charNgrams.forEach((n, k) => {
+        const prefix = prefixes[k] ?? FNV_OFFSET;
+        for (let i = 0; i + n <= padded.length; i++) push(feed(prefix, padded, i, i + n), 0.5);
+      });
     }
   }
   if (options.extra) {
-    for (const [name, value] of Object.entries(options.extra)) if (value !== 0) add(`x:${name}`, value);
+    for (const [name, value] of Object.entries(options.extra))
+      if (value !== 0) push(fnv1a(`x:${name}`), value);
   }
-  const indices = new Int32Array(counts.size);
-  const values = new Float32Array(counts.size);
+  // Sorted indices make the vector independent of the order features were produced in.
+  const indices = Int32Array.from(touched).sort();
+  const values = new Float32Array(indices.length);
   let norm = 0;
-  let k = 0;
-  // Sorted indices make the vector (and so every score) independent of Map insertion order.
-  for (const index of [...counts.keys()].sort((a, b) => a - b)) {
-    const value = counts.get(index) ?? 0;
-    indices[k] = index;
+  indices.forEach((index, k) => {
+    const value = sum[index] ?? 0;
     values[k] = value;
     norm += value * value;
-    k++;
-  }
+    sum[index] = 0;
+    seen[index] = 0;
+  });
   norm = Math.sqrt(norm) || 1;
-  for (let i = 0; i < values.length; i++) values[i] = (values[i] ?? 0) / norm;
+  for (let k = 0; k < values.length; k++) values[k] = (values[k] ?? 0) / norm;
   return { indices, values };
 }
 

@@ -19,7 +19,9 @@ export interface LanguageResult {
  */
 export function detectLanguage(text: string): LanguageResult {
   const result = eld.detect(text);
-  const scores = Object.entries(result.getScores()).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const scores = Object.entries(result.getScores()).sort(
+    (a, b) => b[1] - a[1] || a[0].localeCompare(b[0]),
+  );
   const [top, second] = scores;
   const topScore = top?.[1] ?? 0;
   const gap = topScore > 0 ? (topScore - (second?.[1] ?? 0)) / topScore : 0;

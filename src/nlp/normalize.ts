@@ -48,7 +48,35 @@ const NAMED_ENTITIES: Readonly<Record<string, string>> = {
   shy: "",
   zwnj: "",
   zwj: "",
+  szlig: "ß",
+  AElig: "Æ",
+  aelig: "æ",
+  Oslash: "Ø",
+  oslash: "ø",
+  ETH: "Ð",
+  eth: "ð",
+  THORN: "Þ",
+  thorn: "þ",
 };
+
+// Latin letters with diacritics (&eacute;, &Uuml;, &ccedil;, ...), built from combining marks
+// rather than listed one by one.
+const ACCENTS: Readonly<Record<string, string>> = {
+  acute: "\u0301",
+  grave: "\u0300",
+  circ: "\u0302",
+  tilde: "\u0303",
+  uml: "\u0308",
+  ring: "\u030A",
+  cedil: "\u0327",
+};
+const ACCENTED: Record<string, string> = {};
+for (const letter of "aeiouycnAEIOUYCN") {
+  for (const [accent, mark] of Object.entries(ACCENTS)) {
+    const composed = `${letter}${mark}`.normalize("NFC");
+    if (composed.length === 1) ACCENTED[`${letter}${accent}`] = composed;
+  }
+}
 
 // Elements whose content is never readable text.
 const INVISIBLE_BLOCKS = /<(script|style|noscript|template|svg|head)\b[^>]*>[\s\S]*?<\/\1\s*>/gi;
@@ -68,11 +96,20 @@ const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000E-\u001F\u007F]/g;
 
 function decodeEntity(match: string, body: string): string {
   if (body.startsWith("#")) {
-    const code = body[1] === "x" || body[1] === "X" ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
-    if (!Number.isFinite(code) || code <= 0 || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return " ";
+    const code =
+      body[1] === "x" || body[1] === "X"
+        ? parseInt(body.slice(2), 16)
+        : parseInt(body.slice(1), 10);
+    if (
+      !Number.isFinite(code) ||
+      code <= 0 ||
+      code > 0x10ffff ||
+      (code >= 0xd800 && code <= 0xdfff)
+    )
+      return " ";
     return String.fromCodePoint(code);
   }
-  return NAMED_ENTITIES[body] ?? NAMED_ENTITIES[body.toLowerCase()] ?? match;
+  return NAMED_ENTITIES[body] ?? ACCENTED[body] ?? NAMED_ENTITIES[body.toLowerCase()] ?? match;
 }
 
 /** Removes HTML/XML markup and light Markdown, keeping only the readable text. */

@@ -41,14 +41,23 @@ export function analyzeText(text: string, titleChars = 0): TextAnalysis {
   const wordCount = types.filter((t) => t === "word").length;
   const raw = doc.out(its.sentiment) as number;
   const score = Math.round(Math.max(-1, Math.min(1, raw)) * 1e4) / 1e4;
-  const label = score > SENTIMENT_NEUTRAL_BAND ? "positive" : score < -SENTIMENT_NEUTRAL_BAND ? "negative" : "neutral";
+  const label =
+    score > SENTIMENT_NEUTRAL_BAND
+      ? "positive"
+      : score < -SENTIMENT_NEUTRAL_BAND
+        ? "negative"
+        : "neutral";
 
   // Noun-phrase chunks.
-  const phrases = new Map<string, { text: string; count: number; first: number; proper: boolean }>();
+  const phrases = new Map<
+    string,
+    { text: string; count: number; first: number; proper: boolean }
+  >();
   let start = -1;
   const flush = (end: number): void => {
     // Trim leading adjectives/stop words until the phrase starts at a content word.
-    while (start >= 0 && start < end && (stop[start] || pos[start] === "ADJ" && end - start > 2)) start++;
+    while (start >= 0 && start < end && (stop[start] || (pos[start] === "ADJ" && end - start > 2)))
+      start++;
     // A phrase must end in a noun.
     let last = end - 1;
     while (last >= start && pos[last] !== "NOUN" && pos[last] !== "PROPN") last--;
@@ -56,7 +65,12 @@ export function analyzeText(text: string, titleChars = 0): TextAnalysis {
       const words = values.slice(start, last + 1);
       const key = normals.slice(start, last + 1).join(" ");
       if (key.length > 2 && !stop.slice(start, last + 1).every(Boolean)) {
-        const entry = phrases.get(key) ?? { text: words.join(" "), count: 0, first: start, proper: false };
+        const entry = phrases.get(key) ?? {
+          text: words.join(" "),
+          count: 0,
+          first: start,
+          proper: false,
+        };
         entry.count++;
         entry.proper ||= pos.slice(start, last + 1).includes("PROPN");
         phrases.set(key, entry);
@@ -65,14 +79,19 @@ export function analyzeText(text: string, titleChars = 0): TextAnalysis {
     start = -1;
   };
   for (let i = 0; i < pos.length; i++) {
-    const inPhrase = types[i] === "word" && (pos[i] === "NOUN" || pos[i] === "PROPN" || pos[i] === "ADJ");
+    const inPhrase =
+      types[i] === "word" && (pos[i] === "NOUN" || pos[i] === "PROPN" || pos[i] === "ADJ");
     if (inPhrase && start < 0) start = i;
     else if (!inPhrase && start >= 0) flush(i);
   }
   if (start >= 0) flush(pos.length);
   const n = Math.max(1, pos.length);
   const ranked = [...phrases.entries()]
-    .map(([key, p]) => ({ key, text: p.text, score: p.count * (p.proper ? 1.5 : 1) * (1 + 0.5 * (1 - p.first / n)) }))
+    .map(([key, p]) => ({
+      key,
+      text: p.text,
+      score: p.count * (p.proper ? 1.5 : 1) * (1 + 0.5 * (1 - p.first / n)),
+    }))
     .sort((a, b) => b.score - a.score || a.key.localeCompare(b.key));
   const keywords: string[] = [];
   const seenKeys: string[] = [];
@@ -100,14 +119,21 @@ export function analyzeText(text: string, titleChars = 0): TextAnalysis {
  * Extractive summary: body sentences scored by position (news leads first) and by how many
  * top keywords they contain, then the best ones that fit in 280 characters, in text order.
  */
-function summarize(sentences: readonly string[], titleChars: number, keywords: ReadonlySet<string>): string {
+function summarize(
+  sentences: readonly string[],
+  titleChars: number,
+  keywords: ReadonlySet<string>,
+): string {
   let consumed = 0;
   let skip = 0;
   while (titleChars > 0 && skip < sentences.length && consumed < titleChars) {
     consumed += (sentences[skip]?.length ?? 0) + 1;
     skip++;
   }
-  const body = sentences.slice(skip < sentences.length ? skip : 0).map((s) => s.trim()).filter((s) => s !== "");
+  const body = sentences
+    .slice(skip < sentences.length ? skip : 0)
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
   if (body.length === 0) return "";
   const first = body[0] ?? "";
   if (first.length >= SUMMARY_MAX_CHARS) return cutWithEllipsis(first);

@@ -21,10 +21,16 @@ const VIOLENT_VERB = String.raw`(?:kill|murder|shoot|stab|hurt|strangle|choke|ra
 const TARGET = String.raw`(?:you|u|ya|yall|your|ur|him|her|them|his|their|ya'll)`;
 const THREAT_PATTERNS: readonly RegExp[] = [
   // "i will kill you", "i'm going to find and hurt your family", "we gonna shoot them"
-  new RegExp(String.raw`\b${SUBJECT} ${FILLER}{0,5}${VIOLENT_VERB}(?:s|ed|ing)? (?:\w+ ){0,2}?${TARGET}\b`),
+  new RegExp(
+    String.raw`\b${SUBJECT} ${FILLER}{0,5}${VIOLENT_VERB}(?:s|ed|ing)? (?:\w+ ){0,2}?${TARGET}\b`,
+  ),
   // Sport talk ("we will beat them") is not a threat; "beat you up" / "beat the shit out of you" is.
-  new RegExp(String.raw`\b${SUBJECT} ${FILLER}{0,5}(?:beat|punch|knock) (?:${TARGET} up|the \w+ out of ${TARGET}|${TARGET} (?:senseless|to death|unconscious))\b`),
-  new RegExp(String.raw`\bbreak (?:your|ur|his|her|their) (?:neck|legs?|arms?|face|jaw|skull|bones)\b`),
+  new RegExp(
+    String.raw`\b${SUBJECT} ${FILLER}{0,5}(?:beat|punch|knock) (?:${TARGET} up|the \w+ out of ${TARGET}|${TARGET} (?:senseless|to death|unconscious))\b`,
+  ),
+  new RegExp(
+    String.raw`\bbreak (?:your|ur|his|her|their) (?:neck|legs?|arms?|face|jaw|skull|bones)\b`,
+  ),
   /\b(?:you|u|ur|youre|you are|your) (?:\w+ ){0,2}?(?:dead|gonna die|going to die|will die|dead meat|next)\b/,
   /\b(?:kill|hang|shoot|end) (?:yourself|urself|yourselves|yoself)\b|\bkys\b/,
   /\b(?:i|we) know where (?:you|u) (?:live|work|sleep)\b|\bwatch (?:your|ur) back\b|\byou(?:ll| will) (?:pay|regret)\b/,
@@ -60,14 +66,19 @@ export interface ToxicityResult {
  */
 export class ToxicityScorer {
   readonly name: string;
-  private readonly matcher = new RegExpMatcher({ ...englishDataset.build(), ...englishRecommendedTransformers });
+  private readonly matcher = new RegExpMatcher({
+    ...englishDataset.build(),
+    ...englishRecommendedTransformers,
+  });
 
   private constructor(private readonly model: LinearModel) {
     this.name = model.name;
   }
 
   static load(): ToxicityScorer {
-    return new ToxicityScorer(LinearModel.load(new URL("./models/toxicity-v1.json", import.meta.url)));
+    return new ToxicityScorer(
+      LinearModel.load(new URL("./models/toxicity-v1.json", import.meta.url)),
+    );
   }
 
   score(text: string): ToxicityResult {

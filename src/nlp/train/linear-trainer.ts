@@ -60,7 +60,8 @@ export function trainLinear(examples: readonly Example[], options: TrainOptions)
       const ex = examples[i] as Example;
       const logits = rows.map((row, c) => {
         let s = bias[c] ?? 0;
-        for (let j = 0; j < ex.x.indices.length; j++) s += (row[ex.x.indices[j] ?? 0] ?? 0) * (ex.x.values[j] ?? 0);
+        for (let j = 0; j < ex.x.indices.length; j++)
+          s += (row[ex.x.indices[j] ?? 0] ?? 0) * (ex.x.values[j] ?? 0);
         return s;
       });
       const probs = k === 1 ? [sigmoid(logits[0] ?? 0)] : softmax(logits);
@@ -126,7 +127,11 @@ export interface BinaryMetrics {
   auc: number;
 }
 
-export function binaryMetrics(scores: readonly number[], labels: readonly number[], threshold = 0.5): BinaryMetrics {
+export function binaryMetrics(
+  scores: readonly number[],
+  labels: readonly number[],
+  threshold = 0.5,
+): BinaryMetrics {
   let tp = 0;
   let fp = 0;
   let fn = 0;

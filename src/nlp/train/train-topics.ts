@@ -10,7 +10,13 @@ import { readFileSync, writeFileSync } from "node:fs";
 import type { LinearModelFile } from "../linear-model.js";
 import { normalizeText } from "../normalize.js";
 import { featureTokens } from "../features.js";
-import { TOPIC_FEATURES, TOPIC_LABELS, lexiconHits, loadTopicLexicons, topicFeatures } from "../topics.js";
+import {
+  TOPIC_FEATURES,
+  TOPIC_LABELS,
+  lexiconHits,
+  loadTopicLexicons,
+  topicFeatures,
+} from "../topics.js";
 import { type Example, type TrainOptions, sparsify, trainLinear } from "./linear-trainer.js";
 
 const FOLDS = 5;
@@ -41,7 +47,11 @@ const data = rows.map((row) => {
   // Stratified folds: the n-th example of each label goes to fold n mod FOLDS.
   const nth = seen.get(row.label) ?? 0;
   seen.set(row.label, nth + 1);
-  const example: Example = { x: topicFeatures(normalizeText(row.text, 5000), lexicons).vector, y, weight: 1 };
+  const example: Example = {
+    x: topicFeatures(normalizeText(row.text, 5000), lexicons).vector,
+    y,
+    weight: 1,
+  };
   return { example, fold: nth % FOLDS };
 });
 
@@ -50,7 +60,8 @@ function predict(weights: ReturnType<typeof trainLinear>, example: Example): num
   let bestScore = Number.NEGATIVE_INFINITY;
   weights.rows.forEach((row, c) => {
     let s = weights.bias[c] ?? 0;
-    for (let j = 0; j < example.x.indices.length; j++) s += (row[example.x.indices[j] ?? 0] ?? 0) * (example.x.values[j] ?? 0);
+    for (let j = 0; j < example.x.indices.length; j++)
+      s += (row[example.x.indices[j] ?? 0] ?? 0) * (example.x.values[j] ?? 0);
     if (s > bestScore) {
       bestScore = s;
       best = c;
@@ -76,7 +87,9 @@ for (let fold = 0; fold < FOLDS; fold++) {
     perLabel.set(label, stat);
   }
   correct += foldCorrect;
-  console.log(`fold ${fold}: accuracy ${(foldCorrect / test.length).toFixed(3)} (${foldCorrect}/${test.length})`);
+  console.log(
+    `fold ${fold}: accuracy ${(foldCorrect / test.length).toFixed(3)} (${foldCorrect}/${test.length})`,
+  );
 }
 const accuracy = correct / data.length;
 // Baseline: the lexicon alone (argmax of hits, ties and misses counted wrong), to show what the
@@ -88,12 +101,32 @@ const lexiconCorrect = rows.filter((row) => {
 }).length;
 console.log(`lexicon-only baseline accuracy: ${(lexiconCorrect / rows.length).toFixed(3)}`);
 console.log(`5-fold cross-validated accuracy: ${accuracy.toFixed(3)} (${correct}/${data.length})`);
-for (const [label, s] of perLabel) console.log(`  ${label.padEnd(14)} ${(s.correct / s.total).toFixed(2)}`);
+for (const [label, s] of perLabel)
+  console.log(`  ${label.padEnd(14)} ${(s.correct / s.total).toFixed(2)}`);
 
 const final = trainLinear(
   data.map((d) => d.example),
   OPTIONS,
 );
+// A second, fully independent check: the similarity set's news items carry a topic and were
+// written separately from topics.jsonl; the final model never sees them.
+const heldOut = readFileSync(new URL("../data/similarity-pairs.jsonl", import.meta.url), "utf8")
+  .split("\n")
+  .filter((l) => l.trim() !== "")
+  .map((l) => JSON.parse(l) as { text: string; topic: string });
+const heldOutCorrect = heldOut.filter(
+  (row) =>
+    predict(final, {
+      x: topicFeatures(normalizeText(row.text, 5000), lexicons).vector,
+      y: 0,
+      weight: 1,
+    }) === labelIndex.get(row.topic),
+).length;
+const heldOutAccuracy = heldOutCorrect / heldOut.length;
+console.log(
+  `held-out news (similarity-pairs.jsonl) accuracy: ${heldOutAccuracy.toFixed(3)} (${heldOutCorrect}/${heldOut.length})`,
+);
+
 const file: LinearModelFile = {
   name: "topics-lr",
   version: 1,
@@ -105,6 +138,7 @@ const file: LinearModelFile = {
   trainedOn: `src/nlp/data/topics.jsonl (${data.length} hand-written examples) + src/nlp/data/topic-lexicons.json`,
   metrics: {
     cvAccuracy: Math.round(accuracy * 1000) / 1000,
+    heldOutNewsAccuracy: Math.round(heldOutAccuracy * 1000) / 1000,
     lexiconOnlyAccuracy: Math.round((lexiconCorrect / rows.length) * 1000) / 1000,
     folds: FOLDS,
     examples: data.length,

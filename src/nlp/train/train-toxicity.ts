@@ -19,7 +19,13 @@ import { fnv1a, hashFeatures, sigmoid } from "../features.js";
 import type { LinearModelFile } from "../linear-model.js";
 import { normalizeText } from "../normalize.js";
 import { TOXICITY_FEATURES, ToxicityScorer } from "../toxicity.js";
-import { type Example, type TrainOptions, binaryMetrics, sparsify, trainLinear } from "./linear-trainer.js";
+import {
+  type Example,
+  type TrainOptions,
+  binaryMetrics,
+  sparsify,
+  trainLinear,
+} from "./linear-trainer.js";
 
 const HOLDOUT_PERCENT = 15;
 const NEWS_WEIGHT = 2;
@@ -48,22 +54,33 @@ const rows = readJsonl<{ text: string; label: string }>(datasetPath).map((r) => 
 const isHeldOut = (text: string): boolean => fnv1a(text) % 100 < HOLDOUT_PERCENT;
 const train = rows.filter((r) => !isHeldOut(r.text));
 const test = rows.filter((r) => isHeldOut(r.text));
-const news = readJsonl<{ text: string }>(new URL("../data/topics.jsonl", import.meta.url)).map((r) =>
-  normalizeText(r.text, 5000),
+const news = readJsonl<{ text: string }>(new URL("../data/topics.jsonl", import.meta.url)).map(
+  (r) => normalizeText(r.text, 5000),
 );
-const heldOutNews = readJsonl<{ text: string }>(new URL("../data/similarity-pairs.jsonl", import.meta.url)).map((r) =>
-  normalizeText(r.text, 5000),
-);
+const heldOutNews = readJsonl<{ text: string }>(
+  new URL("../data/similarity-pairs.jsonl", import.meta.url),
+).map((r) => normalizeText(r.text, 5000));
 
 const positives = train.filter((r) => r.y === 1).length;
 const negatives = train.length - positives + news.length * NEWS_WEIGHT;
 const total = positives + negatives;
-const weightOf = (y: number): number => (y === 1 ? total / (2 * positives) : total / (2 * negatives));
+const weightOf = (y: number): number =>
+  y === 1 ? total / (2 * positives) : total / (2 * negatives);
 const examples: Example[] = [
-  ...train.map((r) => ({ x: hashFeatures(r.text, TOXICITY_FEATURES), y: r.y, weight: weightOf(r.y) })),
-  ...news.map((text) => ({ x: hashFeatures(text, TOXICITY_FEATURES), y: 0, weight: weightOf(0) * NEWS_WEIGHT })),
+  ...train.map((r) => ({
+    x: hashFeatures(r.text, TOXICITY_FEATURES),
+    y: r.y,
+    weight: weightOf(r.y),
+  })),
+  ...news.map((text) => ({
+    x: hashFeatures(text, TOXICITY_FEATURES),
+    y: 0,
+    weight: weightOf(0) * NEWS_WEIGHT,
+  })),
 ];
-console.log(`train ${train.length} tweets (+${news.length} news, clean) · held out ${test.length} tweets · ${heldOutNews.length} held-out news items`);
+console.log(
+  `train ${train.length} tweets (+${news.length} news, clean) · held out ${test.length} tweets · ${heldOutNews.length} held-out news items`,
+);
 
 const started = performance.now();
 const weights = trainLinear(examples, OPTIONS);
@@ -99,15 +116,23 @@ const newsScores = heldOutNews.map((t) => scorer.score(t).score);
 const newsFalsePositives = newsScores.filter((s) => s >= 0.5).length;
 const newsMax = Math.max(...newsScores);
 const f = (x: number): string => x.toFixed(3);
-console.log(`held-out tweets (n=${test.length}, ${labels.filter((y) => y === 1).length} toxic), threshold 0.5:`);
-console.log(`  classifier: precision ${f(clf.precision)} recall ${f(clf.recall)} F1 ${f(clf.f1)} accuracy ${f(clf.accuracy)} AUC ${f(clf.auc)}`);
-console.log(`  combined:   precision ${f(combined.precision)} recall ${f(combined.recall)} F1 ${f(combined.f1)} accuracy ${f(combined.accuracy)} AUC ${f(combined.auc)}`);
+console.log(
+  `held-out tweets (n=${test.length}, ${labels.filter((y) => y === 1).length} toxic), threshold 0.5:`,
+);
+console.log(
+  `  classifier: precision ${f(clf.precision)} recall ${f(clf.recall)} F1 ${f(clf.f1)} accuracy ${f(clf.accuracy)} AUC ${f(clf.auc)}`,
+);
+console.log(
+  `  combined:   precision ${f(combined.precision)} recall ${f(combined.recall)} F1 ${f(combined.f1)} accuracy ${f(combined.accuracy)} AUC ${f(combined.auc)}`,
+);
 const cleanOnly = binaryMetrics(
   test.filter((r) => r.y === 0).map((r) => 1 - scorer.score(r.text).score),
   test.filter((r) => r.y === 0).map(() => 1),
 );
 console.log(`  clean tweets scored < 0.5 (specificity): ${f(cleanOnly.recall)}`);
-console.log(`held-out news: ${newsFalsePositives}/${heldOutNews.length} scored >= 0.5, max ${f(newsMax)}, mean ${f(newsScores.reduce((a, b) => a + b, 0) / newsScores.length)}`);
+console.log(
+  `held-out news: ${newsFalsePositives}/${heldOutNews.length} scored >= 0.5, max ${f(newsMax)}, mean ${f(newsScores.reduce((a, b) => a + b, 0) / newsScores.length)}`,
+);
 
 const withMetrics: LinearModelFile = {
   ...file,
@@ -122,4 +147,6 @@ const withMetrics: LinearModelFile = {
   },
 };
 writeFileSync(out, JSON.stringify(withMetrics));
-console.log(`wrote ${out.pathname} (${(JSON.stringify(withMetrics).length / 1024).toFixed(0)} KiB, ${pairs.length / 2} weights, bias ${bias}, P(toxic | no features) ${f(sigmoid(bias))})`);
+console.log(
+  `wrote ${out.pathname} (${(JSON.stringify(withMetrics).length / 1024).toFixed(0)} KiB, ${pairs.length / 2} weights, bias ${bias}, P(toxic | no features) ${f(sigmoid(bias))})`,
+);
