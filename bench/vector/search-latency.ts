@@ -69,7 +69,9 @@ const store = new EmbeddedVectorStore({ path: dir });
 try {
   await store.ensureCollection(dimension);
   let inserted = 0;
-  console.log(`embedded store, ${dimension}-d random unit vectors, batches of ${batchSize}, ${queries} queries each`);
+  console.log(
+    `embedded store, ${dimension}-d random unit vectors, batches of ${batchSize}, ${queries} queries each`,
+  );
   for (const size of sizes) {
     const started = performance.now();
     const before = inserted;
@@ -81,14 +83,22 @@ try {
     const seconds = (performance.now() - started) / 1000;
     const halfway = new Date(START + (size / 2) * 60_000).toISOString();
     // source = 1/4 of rows, status in 2 of 4, first half of the time range: ~1/16 of rows pass.
-    const filter: VectorFilter = { source: "hn", status: ["READY", "ESCALATED"], createdBefore: halfway };
-    console.log(`n=${size}: upsert ${Math.round((inserted - before) / seconds)} vectors/s (count=${await store.count()})`);
+    const filter: VectorFilter = {
+      source: "hn",
+      status: ["READY", "ESCALATED"],
+      createdBefore: halfway,
+    };
+    console.log(
+      `n=${size}: upsert ${Math.round((inserted - before) / seconds)} vectors/s (count=${await store.count()})`,
+    );
     console.log(`n=${size}: nearest-10             ${await latency(store)}`);
     console.log(`n=${size}: nearest-10 + filter    ${await latency(store, filter)}`);
     const opened = performance.now();
     const reader = new EmbeddedVectorStore({ path: dir });
     const seen = await reader.count();
-    console.log(`n=${size}: cold open of a second instance ${(performance.now() - opened).toFixed(0)} ms (count=${seen})`);
+    console.log(
+      `n=${size}: cold open of a second instance ${(performance.now() - opened).toFixed(0)} ms (count=${seen})`,
+    );
     await reader.close();
   }
 } finally {

@@ -6,7 +6,11 @@ import {
   type SegmentRecord,
   segmentMergedFrom,
 } from "./segment-codec.js";
-import { type CompactionOptions, compactSegments, DEFAULT_COMPACTION } from "./segment-compactor.js";
+import {
+  type CompactionOptions,
+  compactSegments,
+  DEFAULT_COMPACTION,
+} from "./segment-compactor.js";
 import { COMPACTED_PREFIX, SegmentDirectory, WRITTEN_PREFIX } from "./segment-directory.js";
 import { VectorIndex } from "./vector-index.js";
 import {
@@ -70,10 +74,13 @@ export class EmbeddedVectorStore implements VectorStore {
       checkDimension(dimension);
       const meta = await this.#directory.createMeta(dimension);
       if (meta.dimension !== dimension) {
-        throw badInput(`the store at ${this.#directory.path} holds ${meta.dimension}-d vectors, not ${dimension}-d`, {
-          expected: meta.dimension,
-          actual: dimension,
-        });
+        throw badInput(
+          `the store at ${this.#directory.path} holds ${meta.dimension}-d vectors, not ${dimension}-d`,
+          {
+            expected: meta.dimension,
+            actual: dimension,
+          },
+        );
       }
       await this.#refresh();
     });
@@ -143,7 +150,9 @@ export class EmbeddedVectorStore implements VectorStore {
 
   #run<T>(operation: () => Promise<T>): Promise<T> {
     if (this.#closed) {
-      return Promise.reject(new VectorStoreError("VECTOR_STORE_CLOSED", "the vector store is closed"));
+      return Promise.reject(
+        new VectorStoreError("VECTOR_STORE_CLOSED", "the vector store is closed"),
+      );
     }
     const result = this.#queue.then(operation);
     this.#queue = result.catch(() => undefined);
@@ -210,9 +219,13 @@ export class EmbeddedVectorStore implements VectorStore {
       this.#clock.observe(index.maxTime);
       if (!vanished) return index;
     }
-    throw new VectorStoreError("VECTOR_STORE_UNAVAILABLE", "segment files kept changing while being read", {
-      retryable: true,
-    });
+    throw new VectorStoreError(
+      "VECTOR_STORE_UNAVAILABLE",
+      "segment files kept changing while being read",
+      {
+        retryable: true,
+      },
+    );
   }
 
   async #coversOnlyApplied(name: string): Promise<boolean> {

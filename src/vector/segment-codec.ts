@@ -58,7 +58,9 @@ const LITTLE_ENDIAN_HOST = endianness() === "LE";
 const pad4 = (n: number) => (n + 3) & ~3;
 
 function corrupt(file: string, why: string): VectorStoreError {
-  return new VectorStoreError("VECTOR_STORE_CORRUPT", `segment ${file} is corrupt: ${why}`, { data: { file } });
+  return new VectorStoreError("VECTOR_STORE_CORRUPT", `segment ${file} is corrupt: ${why}`, {
+    data: { file },
+  });
 }
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
@@ -71,8 +73,26 @@ function writeUuid(buf: Buffer, offset: number, id: string): void {
 function readUuid(buf: Buffer, o: number): string {
   const h = (i: number) => HEX[buf[o + i]!]!;
   return (
-    h(0) + h(1) + h(2) + h(3) + "-" + h(4) + h(5) + "-" + h(6) + h(7) + "-" + h(8) + h(9) + "-" +
-    h(10) + h(11) + h(12) + h(13) + h(14) + h(15)
+    h(0) +
+    h(1) +
+    h(2) +
+    h(3) +
+    "-" +
+    h(4) +
+    h(5) +
+    "-" +
+    h(6) +
+    h(7) +
+    "-" +
+    h(8) +
+    h(9) +
+    "-" +
+    h(10) +
+    h(11) +
+    h(12) +
+    h(13) +
+    h(14) +
+    h(15)
   );
 }
 
@@ -84,7 +104,9 @@ export function encodeSegment(
   const inputs = mergedFrom ? Buffer.from(JSON.stringify(mergedFrom), "utf8") : undefined;
   const prefix = HEADER_BYTES + (inputs ? pad4(4 + inputs.length) : 0);
   const encoded = records.map((r) =>
-    r.kind === "upsert" ? { r, source: Buffer.from(r.source, "utf8"), status: Buffer.from(r.status, "utf8") } : { r },
+    r.kind === "upsert"
+      ? { r, source: Buffer.from(r.source, "utf8"), status: Buffer.from(r.status, "utf8") }
+      : { r },
   );
   let size = prefix;
   for (const e of encoded) {
@@ -140,12 +162,16 @@ export function encodeSegment(
  * SEGMENT_HEAD_BYTES, or the whole file); undefined for a segment written directly.
  */
 export function segmentMergedFrom(head: Buffer, file: string): string[] | undefined {
-  if (head.length < HEADER_BYTES || head.readUInt32LE(0) !== MAGIC) throw corrupt(file, "bad header");
+  if (head.length < HEADER_BYTES || head.readUInt32LE(0) !== MAGIC)
+    throw corrupt(file, "bad header");
   if ((head.readUInt16LE(6) & FLAG_MERGED_FROM) === 0) return undefined;
   const length = head.readUInt32LE(HEADER_BYTES);
   if (HEADER_BYTES + 4 + length > head.length) throw corrupt(file, "merged-from list past end");
-  const names: unknown = JSON.parse(head.toString("utf8", HEADER_BYTES + 4, HEADER_BYTES + 4 + length));
-  if (!Array.isArray(names) || !names.every((n) => typeof n === "string")) throw corrupt(file, "bad merged-from list");
+  const names: unknown = JSON.parse(
+    head.toString("utf8", HEADER_BYTES + 4, HEADER_BYTES + 4 + length),
+  );
+  if (!Array.isArray(names) || !names.every((n) => typeof n === "string"))
+    throw corrupt(file, "bad merged-from list");
   return names as string[];
 }
 
@@ -155,9 +181,16 @@ export interface SegmentVisitor {
 }
 
 /** Walks every record in file order; throws VECTOR_STORE_CORRUPT on any structural mismatch. */
-export function decodeSegment(buf: Buffer, file: string, expectedDimension: number, visit: SegmentVisitor): number {
-  if (buf.length < HEADER_BYTES + TRAILER_BYTES || buf.readUInt32LE(0) !== MAGIC) throw corrupt(file, "bad header");
-  if (buf.readUInt16LE(4) !== VERSION) throw corrupt(file, `unknown version ${buf.readUInt16LE(4)}`);
+export function decodeSegment(
+  buf: Buffer,
+  file: string,
+  expectedDimension: number,
+  visit: SegmentVisitor,
+): number {
+  if (buf.length < HEADER_BYTES + TRAILER_BYTES || buf.readUInt32LE(0) !== MAGIC)
+    throw corrupt(file, "bad header");
+  if (buf.readUInt16LE(4) !== VERSION)
+    throw corrupt(file, `unknown version ${buf.readUInt16LE(4)}`);
   const dimension = buf.readUInt32LE(8);
   if (dimension !== expectedDimension) {
     throw new VectorStoreError(
@@ -168,7 +201,8 @@ export function decodeSegment(buf: Buffer, file: string, expectedDimension: numb
   }
   const count = buf.readUInt32LE(12);
   const end = buf.length - TRAILER_BYTES;
-  if (buf.readUInt32LE(end) !== TRAILER_MAGIC || buf.readUInt32LE(end + 4) !== end) throw corrupt(file, "truncated");
+  if (buf.readUInt32LE(end) !== TRAILER_MAGIC || buf.readUInt32LE(end + 4) !== end)
+    throw corrupt(file, "truncated");
   const aligned = LITTLE_ENDIAN_HOST && buf.byteOffset % 4 === 0;
   let o = HEADER_BYTES;
   if ((buf.readUInt16LE(6) & FLAG_MERGED_FROM) !== 0) o += pad4(4 + buf.readUInt32LE(HEADER_BYTES));

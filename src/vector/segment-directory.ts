@@ -34,13 +34,19 @@ const TEMP_SUFFIX = ".tmp";
 const LOCK_NAME = "compact.lock";
 
 function unavailable(action: string, cause: unknown): VectorStoreError {
-  return new VectorStoreError("VECTOR_STORE_UNAVAILABLE", `vector store could not ${action}: ${String(cause)}`, {
-    cause,
-  });
+  return new VectorStoreError(
+    "VECTOR_STORE_UNAVAILABLE",
+    `vector store could not ${action}: ${String(cause)}`,
+    {
+      cause,
+    },
+  );
 }
 
 function errnoCode(error: unknown): string | undefined {
-  return typeof error === "object" && error !== null && "code" in error ? String(error.code) : undefined;
+  return typeof error === "object" && error !== null && "code" in error
+    ? String(error.code)
+    : undefined;
 }
 
 export class SegmentDirectory {
@@ -70,7 +76,10 @@ export class SegmentDirectory {
     }
     const meta = JSON.parse(text) as Partial<StoreMeta>;
     if (meta.format !== 1 || !Number.isInteger(meta.dimension)) {
-      throw new VectorStoreError("VECTOR_STORE_CORRUPT", `${this.#metaPath} is not a format-1 store description`);
+      throw new VectorStoreError(
+        "VECTOR_STORE_CORRUPT",
+        `${this.#metaPath} is not a format-1 store description`,
+      );
     }
     return meta as StoreMeta;
   }
@@ -84,7 +93,10 @@ export class SegmentDirectory {
     await this.ensure();
     const temp = `${this.#metaPath}.${randomBytes(6).toString("hex")}${TEMP_SUFFIX}`;
     try {
-      await writeDurably(temp, Buffer.from(JSON.stringify({ format: 1, dimension } satisfies StoreMeta)));
+      await writeDurably(
+        temp,
+        Buffer.from(JSON.stringify({ format: 1, dimension } satisfies StoreMeta)),
+      );
       await link(temp, this.#metaPath);
       await syncDirectory(this.path);
     } catch (error) {
@@ -183,7 +195,8 @@ export class SegmentDirectory {
     for (const name of names.filter((n) => n.endsWith(TEMP_SUFFIX))) {
       const path = join(this.segmentsPath, name);
       const info = await stat(path).catch(() => undefined);
-      if (info && Date.now() - info.mtimeMs > olderThanMs) await unlink(path).catch(() => undefined);
+      if (info && Date.now() - info.mtimeMs > olderThanMs)
+        await unlink(path).catch(() => undefined);
     }
   }
 

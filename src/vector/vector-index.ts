@@ -71,7 +71,8 @@ export class VectorIndex {
     const dim = this.dimension;
     this.#vectors.set(record.vector, slot * dim);
     let squared = 0;
-    for (let i = slot * dim, end = i + dim; i < end; i++) squared += this.#vectors[i]! * this.#vectors[i]!;
+    for (let i = slot * dim, end = i + dim; i < end; i++)
+      squared += this.#vectors[i]! * this.#vectors[i]!;
     this.#inverseNorms[slot] = squared > 0 ? 1 / Math.sqrt(squared) : 0;
     this.#times[slot] = record.stamp.time;
     this.#writers[slot] = record.stamp.writer;
@@ -170,7 +171,12 @@ export class VectorIndex {
       for (; i < dim; i++) s0 += vectors[base + i]! * q[i]!;
       top.offer((s0 + s1 + s2 + s3) * this.#inverseNorms[slot]! * qInverse, slot);
     }
-    return top.sorted().map(({ score, slot }) => ({ id: this.#ids[slot]!, score: Math.max(-1, Math.min(1, score)) }));
+    return top
+      .sorted()
+      .map(({ score, slot }) => ({
+        id: this.#ids[slot]!,
+        score: Math.max(-1, Math.min(1, score)),
+      }));
   }
 
   #grow(): void {
@@ -187,7 +193,10 @@ export class VectorIndex {
   }
 }
 
-function resized<T extends Float32Array | Float64Array | Uint32Array | Int32Array>(from: T, to: T): T {
+function resized<T extends Float32Array | Float64Array | Uint32Array | Int32Array>(
+  from: T,
+  to: T,
+): T {
   to.set(from as never);
   return to;
 }

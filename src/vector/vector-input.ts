@@ -36,10 +36,13 @@ export function checkId(id: unknown): string {
 
 function checkLabel(value: unknown, field: string, id: string): string {
   if (typeof value !== "string" || value.length === 0 || value.length > MAX_LABEL_LENGTH) {
-    throw badInput(`metadata.${field} must be a non-empty string of at most ${MAX_LABEL_LENGTH} characters`, {
-      id,
-      field,
-    });
+    throw badInput(
+      `metadata.${field} must be a non-empty string of at most ${MAX_LABEL_LENGTH} characters`,
+      {
+        id,
+        field,
+      },
+    );
   }
   return value;
 }
@@ -47,7 +50,8 @@ function checkLabel(value: unknown, field: string, id: string): string {
 /** Parses an ISO instant; returns epoch milliseconds. */
 export function checkInstant(value: unknown, field: string): number {
   const ms = typeof value === "string" ? Date.parse(value) : Number.NaN;
-  if (!Number.isFinite(ms)) throw badInput(`${field} must be an ISO 8601 date-time`, { field, value });
+  if (!Number.isFinite(ms))
+    throw badInput(`${field} must be an ISO 8601 date-time`, { field, value });
   return ms;
 }
 
@@ -62,7 +66,8 @@ export function checkVector(vector: unknown, dimension: number, id?: string): nu
   }
   let squared = 0;
   for (const x of vector as unknown[]) {
-    if (typeof x !== "number" || !Number.isFinite(x)) throw badInput("vector components must be finite numbers", { id });
+    if (typeof x !== "number" || !Number.isFinite(x))
+      throw badInput("vector components must be finite numbers", { id });
     squared += x * x;
   }
   // Cosine similarity is undefined for the zero vector.
@@ -104,7 +109,8 @@ export function checkIds(ids: readonly string[]): string[] {
 }
 
 export function checkK(k: number): number {
-  if (!Number.isInteger(k) || k < 0 || k > MAX_K) throw badInput(`k must be an integer in 0..${MAX_K}`, { k });
+  if (!Number.isInteger(k) || k < 0 || k > MAX_K)
+    throw badInput(`k must be an integer in 0..${MAX_K}`, { k });
   return k;
 }
 
@@ -119,12 +125,21 @@ export interface CheckedFilter {
 
 export function checkFilter(filter: VectorFilter | undefined): CheckedFilter {
   const f = filter ?? {};
-  if (f.status !== undefined && !Array.isArray(f.status)) throw badInput("filter.status must be an array");
+  if (f.status !== undefined && !Array.isArray(f.status))
+    throw badInput("filter.status must be an array");
   return {
     source: f.source,
     status: f.status,
-    createdAfterMs: f.createdAfter === undefined ? undefined : checkInstant(f.createdAfter, "filter.createdAfter"),
-    createdBeforeMs: f.createdBefore === undefined ? undefined : checkInstant(f.createdBefore, "filter.createdBefore"),
-    excludeIds: (f.excludeIds ?? []).filter((id) => typeof id === "string" && isUuid(id)).map((id) => id.toLowerCase()),
+    createdAfterMs:
+      f.createdAfter === undefined
+        ? undefined
+        : checkInstant(f.createdAfter, "filter.createdAfter"),
+    createdBeforeMs:
+      f.createdBefore === undefined
+        ? undefined
+        : checkInstant(f.createdBefore, "filter.createdBefore"),
+    excludeIds: (f.excludeIds ?? [])
+      .filter((id) => typeof id === "string" && isUuid(id))
+      .map((id) => id.toLowerCase()),
   };
 }

@@ -7,7 +7,10 @@ import { fileURLToPath } from "node:url";
 
 import { afterEach, describe, expect, it } from "vitest";
 
-import { EmbeddedVectorStore, type EmbeddedVectorStoreOptions } from "../../src/vector/embedded-vector-store.js";
+import {
+  EmbeddedVectorStore,
+  type EmbeddedVectorStoreOptions,
+} from "../../src/vector/embedded-vector-store.js";
 import { type VectorItem, VectorStoreError } from "../../src/vector/vector-store.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -27,7 +30,10 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-function open(path: string, options: Partial<EmbeddedVectorStoreOptions> = {}): EmbeddedVectorStore {
+function open(
+  path: string,
+  options: Partial<EmbeddedVectorStoreOptions> = {},
+): EmbeddedVectorStore {
   const store = new EmbeddedVectorStore({ path, ...options });
   leftovers.stores.push(store);
   return store;
@@ -40,27 +46,42 @@ async function freshStore(options: Partial<EmbeddedVectorStoreOptions> = {}) {
   return { path, store };
 }
 
-function item(vector: number[], metadata: Partial<VectorItem["metadata"]> = {}, id: string = randomUUID()): VectorItem {
+function item(
+  vector: number[],
+  metadata: Partial<VectorItem["metadata"]> = {},
+  id: string = randomUUID(),
+): VectorItem {
   return {
     id,
     vector,
-    metadata: { source: "reddit", status: "EMBEDDED", createdAt: "2025-03-01T12:00:00.000Z", ...metadata },
+    metadata: {
+      source: "reddit",
+      status: "EMBEDDED",
+      createdAt: "2025-03-01T12:00:00.000Z",
+      ...metadata,
+    },
   };
 }
 
 function runWriter(path: string, count: number, batch: number, source: string): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", WRITER, path, String(DIM), String(count), String(batch), source], {
-      cwd: REPO_ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", WRITER, path, String(DIM), String(count), String(batch), source],
+      {
+        cwd: REPO_ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.on("error", reject);
     child.on("exit", (code) =>
-      code === 0 ? resolve(JSON.parse(stdout) as string[]) : reject(new Error(`writer exited ${code}: ${stderr}`)),
+      code === 0
+        ? resolve(JSON.parse(stdout) as string[])
+        : reject(new Error(`writer exited ${code}: ${stderr}`)),
     );
   });
 }
@@ -99,7 +120,10 @@ describe("EmbeddedVectorStore", () => {
     await store.upsert([item([1, 0, 0, 0], { status: "EMBEDDED" }, id)]);
     await store.upsert([item([0, 1, 0, 0], { status: "READY" }, id.toUpperCase())]);
     // Within one call the last occurrence wins too.
-    await store.upsert([item([0, 0, 1, 0], {}, randomUUID()), item([0, 1, 0, 0], { status: "READY" }, id)]);
+    await store.upsert([
+      item([0, 0, 1, 0], {}, randomUUID()),
+      item([0, 1, 0, 0], { status: "READY" }, id),
+    ]);
 
     expect(await store.count()).toBe(2);
     const stored = await store.get(id);
@@ -126,10 +150,26 @@ describe("EmbeddedVectorStore", () => {
 
   it("should filter by source, status, creation time and excluded ids", async () => {
     const { store } = await freshStore();
-    const a = item([1, 0, 0, 0], { source: "reddit", status: "READY", createdAt: "2025-01-01T00:00:00Z" });
-    const b = item([0.9, 0.1, 0, 0], { source: "hn", status: "READY", createdAt: "2025-02-01T00:00:00Z" });
-    const c = item([0.8, 0.2, 0, 0], { source: "hn", status: "ESCALATED", createdAt: "2025-03-01T00:00:00Z" });
-    const d = item([0.7, 0.3, 0, 0], { source: "hn", status: "PUBLISHED", createdAt: "2025-04-01T00:00:00Z" });
+    const a = item([1, 0, 0, 0], {
+      source: "reddit",
+      status: "READY",
+      createdAt: "2025-01-01T00:00:00Z",
+    });
+    const b = item([0.9, 0.1, 0, 0], {
+      source: "hn",
+      status: "READY",
+      createdAt: "2025-02-01T00:00:00Z",
+    });
+    const c = item([0.8, 0.2, 0, 0], {
+      source: "hn",
+      status: "ESCALATED",
+      createdAt: "2025-03-01T00:00:00Z",
+    });
+    const d = item([0.7, 0.3, 0, 0], {
+      source: "hn",
+      status: "PUBLISHED",
+      createdAt: "2025-04-01T00:00:00Z",
+    });
     await store.upsert([a, b, c, d]);
     const ids = async (filter: Parameters<EmbeddedVectorStore["nearest"]>[2]) =>
       (await store.nearest([1, 0, 0, 0], 10, filter)).map((m) => m.id);
@@ -141,9 +181,17 @@ describe("EmbeddedVectorStore", () => {
     // Both bounds are exclusive.
     expect(await ids({ createdAfter: "2025-02-01T00:00:00Z" })).toEqual([c.id, d.id]);
     expect(await ids({ createdBefore: "2025-03-01T00:00:00.000Z" })).toEqual([a.id, b.id]);
-    expect(await ids({ excludeIds: [a.id.toUpperCase(), c.id, "not-a-uuid"] })).toEqual([b.id, d.id]);
+    expect(await ids({ excludeIds: [a.id.toUpperCase(), c.id, "not-a-uuid"] })).toEqual([
+      b.id,
+      d.id,
+    ]);
     expect(
-      await ids({ source: "hn", status: ["READY", "ESCALATED"], createdAfter: "2025-01-15T00:00:00Z", excludeIds: [b.id] }),
+      await ids({
+        source: "hn",
+        status: ["READY", "ESCALATED"],
+        createdAfter: "2025-01-15T00:00:00Z",
+        excludeIds: [b.id],
+      }),
     ).toEqual([c.id]);
   });
 
@@ -170,7 +218,9 @@ describe("EmbeddedVectorStore", () => {
     expect(upsert.retryable).toBe(false);
     expect(upsert.data).toMatchObject({ expected: 4, actual: 3 });
 
-    expect((await rejection(store.nearest([1, 0, 0, 0, 0], 3))).code).toBe("VECTOR_STORE_BAD_INPUT");
+    expect((await rejection(store.nearest([1, 0, 0, 0, 0], 3))).code).toBe(
+      "VECTOR_STORE_BAD_INPUT",
+    );
     expect((await rejection(store.ensureCollection(8))).data).toEqual({ expected: 4, actual: 8 });
     expect(await store.count()).toBe(0);
   });
@@ -185,7 +235,9 @@ describe("EmbeddedVectorStore", () => {
       item([1, 0, 0, 0], { source: "" }),
     ];
     for (const bad of cases) {
-      expect((await rejection(store.upsert([item([0, 1, 0, 0]), bad]))).code).toBe("VECTOR_STORE_BAD_INPUT");
+      expect((await rejection(store.upsert([item([0, 1, 0, 0]), bad]))).code).toBe(
+        "VECTOR_STORE_BAD_INPUT",
+      );
     }
     expect((await rejection(store.nearest([1, 0, 0, 0], -1))).code).toBe("VECTOR_STORE_BAD_INPUT");
     expect((await rejection(store.nearest([1, 0, 0, 0], 3, { createdAfter: "soon" }))).code).toBe(
@@ -237,10 +289,13 @@ describe("EmbeddedVectorStore", () => {
     const segments = (await readdir(join(path, "segments"))).filter((n) => n.endsWith(".seg"));
     expect(segments.length).toBeLessThanOrEqual(compaction.maxSegments + 1);
     expect(segments.some((n) => n.startsWith("c-"))).toBe(true);
-    const deleted = new Set(written.filter((_, i) => i % 2 === 1 && (i - 1) / 2 % 5 === 0).map((w) => w.id));
+    const deleted = new Set(
+      written.filter((_, i) => i % 2 === 1 && ((i - 1) / 2) % 5 === 0).map((w) => w.id),
+    );
     for (const store of [reader, open(path)]) {
       expect(await store.count()).toBe(written.length - deleted.size);
-      for (const w of written) expect(await store.get(w.id)).toEqual(deleted.has(w.id) ? undefined : w);
+      for (const w of written)
+        expect(await store.get(w.id)).toEqual(deleted.has(w.id) ? undefined : w);
     }
   });
 
@@ -252,7 +307,9 @@ describe("EmbeddedVectorStore", () => {
     await store.upsert(items);
     for (const gone of items.slice(0, 3)) await store.delete([gone.id]);
     await store.close();
-    const prefixes = (await readdir(join(path, "segments"))).filter((n) => n.endsWith(".seg")).map((n) => n.slice(0, 2));
+    const prefixes = (await readdir(join(path, "segments")))
+      .filter((n) => n.endsWith(".seg"))
+      .map((n) => n.slice(0, 2));
     expect(prefixes).toContain("c-");
     expect(prefixes).toContain("s-");
 
@@ -265,7 +322,10 @@ describe("EmbeddedVectorStore", () => {
   it("should break a compaction lock left by a dead process", async () => {
     const { path, store } = await freshStore({ compaction: { maxSegments: 2, keepLargest: 0 } });
     // A pid far above pid_max cannot belong to a live process.
-    await writeFile(join(path, "segments", "compact.lock"), JSON.stringify({ pid: 2 ** 30, at: new Date().toISOString() }));
+    await writeFile(
+      join(path, "segments", "compact.lock"),
+      JSON.stringify({ pid: 2 ** 30, at: new Date().toISOString() }),
+    );
     for (let i = 0; i < 6; i++) await store.upsert([item([1, i, 0, 0])]);
     await store.close();
 
@@ -279,7 +339,10 @@ describe("EmbeddedVectorStore", () => {
     it("should keep every vector when two writer processes write at once", async () => {
       const path = await tempDir();
       // Small batches: ~40 segments each, so both processes also compact while the other writes.
-      const [first, second] = await Promise.all([runWriter(path, 200, 5, "a"), runWriter(path, 200, 5, "b")]);
+      const [first, second] = await Promise.all([
+        runWriter(path, 200, 5, "a"),
+        runWriter(path, 200, 5, "b"),
+      ]);
       const store = open(path);
 
       expect(new Set([...first, ...second]).size).toBe(400);
