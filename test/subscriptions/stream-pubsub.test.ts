@@ -103,7 +103,7 @@ describe("StreamPubSub", () => {
 
   it("should neither skip nor repeat an entry at the replay/live seam under a concurrent writer", async () => {
     const stream = "seam:test";
-    // Small pages so the replay takes several round trips while the writer keeps adding.
+    // Small pages so each replay takes several round trips while the writer keeps adding.
     const local = newPubSub(env.redis, 16);
     const watcher = local.subscribe(stream); // keeps the stream tailed by the reader throughout
     const writer = new StreamProducer(env.newRedis(), env.keys, 100_000);
@@ -112,14 +112,20 @@ describe("StreamPubSub", () => {
     const writing = (async () => {
       for (let i = 0; i < 200; i++) written.push(...(await addEvents(writer, stream, 1)));
     })();
-    await waitUntil(() => written.length >= 60, "60 events are written");
-    const joiner = local.subscribe(stream, { after: firstId });
+    // Joiners at several points of the write, each consuming while the writer goes on, so the
+    // switch from replay to live happens with entries arriving on both sides of it.
+    const joiners = [20, 80, 140].map(async (at) => {
+      await waitUntil(() => written.length >= at, `${at} events are written`);
+      const joiner = local.subscribe(stream, { after: firstId });
+      return { joiner, got: await take(joiner, 200) };
+    });
     await writing;
-    const got = await take(joiner, 200);
-    expect(cursors(got)).toEqual(written);
     const [after] = await addEvents(writer, stream, 1);
-    expect(cursors(await take(joiner, 1))).toEqual([after]);
-    await joiner.return!();
+    for (const { joiner, got } of await Promise.all(joiners)) {
+      expect(cursors(got)).toEqual(written);
+      expect(cursors(await take(joiner, 1))).toEqual([after]);
+      await joiner.return!();
+    }
     await watcher.return!();
   });
 
