@@ -99,6 +99,8 @@ const schema = z.object({
   /** Budget each item gets from the planner, in compute units (DESIGN.md "Budget"). */
   DEFAULT_BUDGET: num(100, 0),
   CONSOLE_ENABLED: bool(true),
+  /** On a fresh database, create and print one API key per role at start (for newcomers). */
+  BOOTSTRAP_KEYS: bool(true),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -248,7 +248,7 @@ export async function startApp(
 
   let gateway: GatewayServer | undefined;
   if (what.gateway) {
-    const printed = await services.auth.bootstrapKeys();
+    const printed = config.BOOTSTRAP_KEYS ? await services.auth.bootstrapKeys() : [];
     if (printed.length) printBootstrapKeys(printed);
     gateway = await startGatewayServer(services, { port: what.port ?? config.PORT, metrics });
   }

@@ -13,6 +13,16 @@ export function buildTrendgateSchema(): Promise<GraphQLSchema> {
   cached ??= buildSchema({
     resolvers: [TrendResolver, EscalationResolver, OperationsResolver, SubscriptionResolver],
     validate: false,
+    // Every subscription brings its own `subscribe` (src/subscriptions, resumable Redis streams);
+    // type-graphql still insists on a pubSub, so it gets one that refuses topic-based use.
+    pubSub: {
+      publish() {
+        throw new Error("publish through the outbox, not type-graphql's pubSub");
+      },
+      subscribe() {
+        throw new Error("subscriptions use their own subscribe function");
+      },
+    },
   });
   return cached;
 }

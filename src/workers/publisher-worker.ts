@@ -53,16 +53,10 @@ export function createPublisherHandler(deps: { db: Db; publisher: Publisher; log
     };
     const result = await deps.publisher.publish(request);
     await deps.db.transaction().execute(async (trx) => {
-      const from = path.approvalPath === "override" ? [trend.status] : PUBLISHABLE_STATUSES;
-      const moved = await transitionTrend(trx, trend.id, from, "PUBLISHED", {}, {
-        actor: "worker:publisher",
-        reason: `published via ${path.approvalPath}`,
-      });
-      if (!moved) {
-        throw new PermanentError(
-          `trend ${trend.id} changed status while publishing; the adapter holds reference ${result.externalRef}`,
-        );
-      }
+      // The publication goes in first: the database's invariant trigger checks the trend is
+      // READY/APPROVED (or overridden) at this moment, and locks the row until commit.
+      const current = await trx.selectFrom("enriched_trends").select("status").where("id", "=", trend.id).forUpdate().executeTakeFirstOrThrow();
+      if (current.status === "PUBLISHED") return;
       await trx
         .insertInto("publications")
         .values({
@@ -76,6 +70,16 @@ export function createPublisherHandler(deps: { db: Db; publisher: Publisher; log
           override_id: path.overrideId,
         })
         .execute();
+      const from = path.approvalPath === "override" ? [current.status] : PUBLISHABLE_STATUSES;
+      const moved = await transitionTrend(trx, trend.id, from, "PUBLISHED", {}, {
+        actor: "worker:publisher",
+        reason: `published via ${path.approvalPath}`,
+      });
+      if (!moved) {
+        throw new PermanentError(
+          `trend ${trend.id} changed status while publishing; the adapter holds reference ${result.externalRef}`,
+        );
+      }
       await appendProvenance(trx, {
         traceId: trend.trace_id,
         trendId: trend.id,
