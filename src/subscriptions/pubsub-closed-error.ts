@@ -1,8 +1,11 @@
-/** subscribe() after close(): the process is shutting down. */
-export class PubSubClosedError extends Error {
-  readonly code = "PUBSUB_CLOSED";
+import { DomainError } from "../domain/domain-error.js";
+
+/** subscribe() after close(): this process is shutting down; a client retries elsewhere. */
+export class PubSubClosedError extends DomainError {
   constructor() {
-    super("the stream pubsub is closed");
+    super("UNAVAILABLE", "subscriptions are closed: the gateway is shutting down", {
+      reason: "PUBSUB_CLOSED",
+    });
     this.name = "PubSubClosedError";
   }
 }

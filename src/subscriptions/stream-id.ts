@@ -26,7 +26,8 @@ export function compareStreamIds(a: string, b: string): number {
   const ia = a.indexOf("-");
   const ib = b.indexOf("-");
   return (
-    compareDecimal(a.slice(0, ia), b.slice(0, ib)) || compareDecimal(a.slice(ia + 1), b.slice(ib + 1))
+    compareDecimal(a.slice(0, ia), b.slice(0, ib)) ||
+    compareDecimal(a.slice(ia + 1), b.slice(ib + 1))
   );
 }
 

@@ -98,8 +98,10 @@ export class StreamPubSub {
     this.logger = o.logger.child({ component: "stream-pubsub" });
     this.blockMs = o.blockMs ?? 5000;
     this.readCount = o.readCount ?? 200;
-    if (!Number.isInteger(this.blockMs) || this.blockMs < 1) throw new RangeError("blockMs must be a positive integer");
-    if (!Number.isInteger(this.readCount) || this.readCount < 1) throw new RangeError("readCount must be a positive integer");
+    if (!Number.isInteger(this.blockMs) || this.blockMs < 1)
+      throw new RangeError("blockMs must be a positive integer");
+    if (!Number.isInteger(this.readCount) || this.readCount < 1)
+      throw new RangeError("readCount must be a positive integer");
     // CLIENT SETNAME forbids spaces; the prefix keeps test files (and deployments) apart in CLIENT LIST.
     this.readerName = `tg-pubsub:${o.keys.prefix.replace(/[^\w:.-]/g, "_")}:${randomBytes(4).toString("hex")}`;
   }
@@ -116,7 +118,8 @@ export class StreamPubSub {
       if (after === undefined) throw new InvalidCursorError(options.after);
     }
     const bufferSize = options.bufferSize ?? DEFAULT_BUFFER;
-    if (!Number.isInteger(bufferSize) || bufferSize < 1) throw new RangeError("bufferSize must be a positive integer");
+    if (!Number.isInteger(bufferSize) || bufferSize < 1)
+      throw new RangeError("bufferSize must be a positive integer");
 
     const tailed = this.tail(stream);
     const subscription = new StreamSubscription(stream, after !== undefined, {
@@ -197,8 +200,10 @@ export class StreamPubSub {
     this.streams.set(stream, tailed);
     this.startReader();
     // Looked up now, in subscribe()'s tick, so "only new events" means "added after subscribe()".
-    this.retrying("look up stream position", () => this.redis.xrevrange(tailed.key, "+", "-", "COUNT", 1), () =>
-      this.isLive(tailed),
+    this.retrying(
+      "look up stream position",
+      () => this.redis.xrevrange(tailed.key, "+", "-", "COUNT", 1),
+      () => this.isLive(tailed),
     ).then(
       (last) => {
         if (last !== undefined && this.isLive(tailed)) {
@@ -221,7 +226,8 @@ export class StreamPubSub {
   private detach(tailed: TailedStream, subscription: StreamSubscription): void {
     tailed.subscribers.delete(subscription);
     // The reader stops tailing it on its next XREAD; a later subscriber starts a fresh tail.
-    if (tailed.subscribers.size === 0 && this.streams.get(tailed.name) === tailed) this.streams.delete(tailed.name);
+    if (tailed.subscribers.size === 0 && this.streams.get(tailed.name) === tailed)
+      this.streams.delete(tailed.name);
   }
 
   /**
@@ -229,7 +235,11 @@ export class StreamPubSub {
    * first page is read and its live events are held meanwhile, so every entry is either in a
    * page or among the held events; goLive drops the held ones the pages already covered.
    */
-  private async replay(tailed: TailedStream, subscription: StreamSubscription, after: string): Promise<void> {
+  private async replay(
+    tailed: TailedStream,
+    subscription: StreamSubscription,
+    after: string,
+  ): Promise<void> {
     // The reader's start position must precede the replay's reads, or entries in between are lost.
     await tailed.ready;
     let cursor = after;
@@ -237,7 +247,11 @@ export class StreamPubSub {
     while (stillWanted()) {
       await subscription.waitForRoom(this.readCount);
       if (!stillWanted()) return;
-      const page = await this.retrying("replay subscription history", () => this.readPage(tailed.key, cursor), stillWanted);
+      const page = await this.retrying(
+        "replay subscription history",
+        () => this.readPage(tailed.key, cursor),
+        stillWanted,
+      );
       if (page === undefined || !stillWanted()) return;
       const gap = this.trimGap(tailed.name, cursor, page.trim);
       if (gap) {
@@ -265,7 +279,10 @@ export class StreamPubSub {
    * One XRANGE page, read in one MULTI with what trim detection needs, so a trim cannot slip in
    * between the check and the read.
    */
-  private async readPage(key: string, cursor: string): Promise<{ trim: TrimState; entries: StreamEntry[] }> {
+  private async readPage(
+    key: string,
+    cursor: string,
+  ): Promise<{ trim: TrimState; entries: StreamEntry[] }> {
     const results = await this.redis
       .multi()
       .xinfo("STREAM", key)
@@ -278,7 +295,11 @@ export class StreamPubSub {
   }
 
   private async readTrimState(key: string, cursor: string): Promise<TrimState> {
-    const results = await this.redis.multi().xinfo("STREAM", key).xrange(key, cursor, cursor).exec();
+    const results = await this.redis
+      .multi()
+      .xinfo("STREAM", key)
+      .xrange(key, cursor, cursor)
+      .exec();
     if (!results) throw new Error("MULTI was aborted");
     const [info, self] = results as [Error | null, unknown][];
     return this.trimState(info!, self!);
@@ -304,7 +325,8 @@ export class StreamPubSub {
     return {
       firstId: (field("first-entry") as StreamEntry | null | undefined)?.[0],
       lastGeneratedId: field("last-generated-id") as string | undefined,
-      removed: typeof entriesAdded === "number" ? entriesAdded - Number(field("length")) : undefined,
+      removed:
+        typeof entriesAdded === "number" ? entriesAdded - Number(field("length")) : undefined,
       cursorExists,
     };
   }
@@ -319,8 +341,16 @@ export class StreamPubSub {
    * If the cursor entry itself was XDELed and nothing else removed, this over-reports: a "may
    * have missed" gap, never a silent loss.
    */
-  private trimGap(stream: string, cursor: string, trim: TrimState, before?: string): StreamEvent | undefined {
+  private trimGap(
+    stream: string,
+    cursor: string,
+    trim: TrimState,
+    before?: string,
+  ): StreamEvent | undefined {
     if (trim.cursorExists || trim.removed === 0) return undefined;
+    // Before Redis 7 nothing says whether anything was ever removed; "from the start" is then
+    // taken at its word rather than reported as a gap on every subscription.
+    if (trim.removed === undefined && cursor === "0-0") return undefined;
     const next = before ?? trim.firstId;
     const missedTo = next !== undefined ? previousStreamId(next) : trim.lastGeneratedId;
     if (missedTo === undefined || compareStreamIds(missedTo, cursor) <= 0) return undefined;
@@ -343,7 +373,10 @@ export class StreamPubSub {
       const envelope = Object.freeze(parseEnvelope(fieldsToRecord(fields).envelope));
       return Object.freeze({ kind: "event", stream, cursor: id, envelope }) as StreamEvent;
     } catch (error) {
-      this.logger.warn({ err: error, stream, id }, "skipping a stream entry that is not an envelope");
+      this.logger.warn(
+        { err: error, stream, id },
+        "skipping a stream entry that is not an envelope",
+      );
       return undefined;
     }
   }
@@ -374,7 +407,11 @@ export class StreamPubSub {
       this.readerClientId = undefined;
     });
     reader.on("error", (error: Error) => {
-      if (!this.closed) this.logger.warn({ err: error, name: this.readerName }, "subscription reader connection error");
+      if (!this.closed)
+        this.logger.warn(
+          { err: error, name: this.readerName },
+          "subscription reader connection error",
+        );
     });
     this.reader = reader;
     this.loopDone = this.readLoop(reader);
@@ -389,7 +426,9 @@ export class StreamPubSub {
         }
         // No await between choosing the streams and sending the XREAD, or a stream added in
         // between would be neither in this read nor seen as stale by wakeReader().
-        const tailed = [...this.streams.values()].filter((t) => t.lastId !== undefined && t.subscribers.size > 0);
+        const tailed = [...this.streams.values()].filter(
+          (t) => t.lastId !== undefined && t.subscribers.size > 0,
+        );
         if (tailed.length === 0) {
           await new Promise<void>((resolve) => (this.idleWake = resolve));
           this.idleWake = undefined;
@@ -414,7 +453,10 @@ export class StreamPubSub {
         this.inflightGeneration = undefined;
         if (this.closed) break;
         backoffMs = Math.min(Math.max(backoffMs * 2, 50), 2000);
-        this.logger.warn({ err: error, retryInMs: backoffMs }, "subscription reader failed; retrying");
+        this.logger.warn(
+          { err: error, retryInMs: backoffMs },
+          "subscription reader failed; retrying",
+        );
         await this.sleep(backoffMs);
       }
     }
@@ -447,7 +489,11 @@ export class StreamPubSub {
   }
 
   /** Entries between our last id and the first one XREAD returned that were trimmed meanwhile. */
-  private async liveTrimGap(t: TailedStream, previous: string, firstRead: string): Promise<StreamEvent | undefined> {
+  private async liveTrimGap(
+    t: TailedStream,
+    previous: string,
+    firstRead: string,
+  ): Promise<StreamEvent | undefined> {
     try {
       return this.trimGap(t.name, previous, await this.readTrimState(t.key, previous), firstRead);
     } catch (error) {
@@ -465,7 +511,8 @@ export class StreamPubSub {
         const id = line && /^id=(\d+) /.exec(line)?.[1];
         if (id) this.readerClientId = Number(id);
       },
-      (error: unknown) => this.logger.debug({ err: error }, "could not find the reader's client id"),
+      (error: unknown) =>
+        this.logger.debug({ err: error }, "could not find the reader's client id"),
     );
   }
 
@@ -481,7 +528,8 @@ export class StreamPubSub {
 
   private unblock(): void {
     if (this.unblockTimer || this.unblocking || !this.unblockSupported || this.closed) return;
-    const stale = () => this.inflightGeneration !== undefined && this.inflightGeneration < this.generation;
+    const stale = () =>
+      this.inflightGeneration !== undefined && this.inflightGeneration < this.generation;
     if (!stale()) return;
     const id = this.readerClientId;
     const retrySoon = () => {
@@ -517,7 +565,11 @@ export class StreamPubSub {
   }
 
   /** Runs `task` until it succeeds or `wanted()` turns false (then undefined), backing off. */
-  private async retrying<T>(what: string, task: () => Promise<T>, wanted: () => boolean): Promise<T | undefined> {
+  private async retrying<T>(
+    what: string,
+    task: () => Promise<T>,
+    wanted: () => boolean,
+  ): Promise<T | undefined> {
     let backoffMs = 50;
     while (wanted()) {
       try {

@@ -4,7 +4,10 @@ import type { StreamProducer } from "../../src/streams/producer.js";
 import type { StreamEvent } from "../../src/subscriptions/stream-event.js";
 
 /** The next `n` items of an iterator (the test timeout catches a hang). */
-export async function take(iterator: AsyncIterator<StreamEvent>, n: number): Promise<StreamEvent[]> {
+export async function take(
+  iterator: AsyncIterator<StreamEvent>,
+  n: number,
+): Promise<StreamEvent[]> {
   const out: StreamEvent[] = [];
   while (out.length < n) {
     const r = await iterator.next();
@@ -32,7 +35,10 @@ export async function addEvents(
   return ids;
 }
 
-export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+): Promise<void> {
   for (let i = 0; i < 1000; i++) {
     if (await condition()) return;
     await delay(10);

@@ -19,7 +19,13 @@ const extra: StreamPubSub[] = [];
 const BLOCK_MS = 120_000;
 
 function newPubSub(redis = env.redis, readCount?: number): StreamPubSub {
-  const p = new StreamPubSub({ redis, keys: env.keys, logger: env.logger, blockMs: BLOCK_MS, readCount });
+  const p = new StreamPubSub({
+    redis,
+    keys: env.keys,
+    logger: env.logger,
+    blockMs: BLOCK_MS,
+    readCount,
+  });
   extra.push(p);
   return p;
 }
@@ -49,11 +55,20 @@ describe("StreamPubSub", () => {
   it("should deliver new events live, sharing one event object between subscribers", async () => {
     const a = pubsub.subscribe(STREAMS.escalations);
     const b = pubsub.subscribe(STREAMS.escalations);
-    const envelope = makeEnvelope("escalation.created", { traceId: "tr-1", trendId: "trend-1", payload: { x: 1 } });
+    const envelope = makeEnvelope("escalation.created", {
+      traceId: "tr-1",
+      trendId: "trend-1",
+      payload: { x: 1 },
+    });
     const id = await producer.add(STREAMS.escalations, envelope);
     const [fromA] = await take(a, 1);
     const [fromB] = await take(b, 1);
-    expect(eventOf(fromA)).toEqual({ kind: "event", stream: STREAMS.escalations, cursor: id, envelope });
+    expect(eventOf(fromA)).toEqual({
+      kind: "event",
+      stream: STREAMS.escalations,
+      cursor: id,
+      envelope,
+    });
     expect(fromB).toBe(fromA);
     expect(Object.isFrozen(fromA)).toBe(true);
     await a.return!();
@@ -77,7 +92,12 @@ describe("StreamPubSub", () => {
     const sub = pubsub.subscribe(STREAMS.trendUpdates, { filter: (e) => e.trendId === "wanted" });
     const ids: string[] = [];
     for (const trendId of ["other", "wanted", "other", "wanted"]) {
-      ids.push(await producer.add(STREAMS.trendUpdates, makeEnvelope("trend.updated", { traceId: "t", trendId })));
+      ids.push(
+        await producer.add(
+          STREAMS.trendUpdates,
+          makeEnvelope("trend.updated", { traceId: "t", trendId }),
+        ),
+      );
     }
     const got = await take(sub, 2);
     expect(cursors(got)).toEqual([ids[1], ids[3]]);
@@ -136,7 +156,12 @@ describe("StreamPubSub", () => {
     const sub = pubsub.subscribe(stream, { after: ids[1] });
     const [first, ...rest] = await take(sub, 6);
     const gap = gapOf(first);
-    expect(gap).toMatchObject({ reason: "TRIMMED", missedFrom: ids[1], missedTo: ids[4], cursor: ids[4] });
+    expect(gap).toMatchObject({
+      reason: "TRIMMED",
+      missedFrom: ids[1],
+      missedTo: ids[4],
+      cursor: ids[4],
+    });
     expect(gap.message).toContain(ids[1]);
     expect(cursors(rest)).toEqual(ids.slice(5));
     await sub.return!();
@@ -165,7 +190,10 @@ describe("StreamPubSub", () => {
     const other = newPubSub(env.newRedis());
     const a = pubsub.subscribe(stream);
     const b = other.subscribe(stream);
-    await waitUntil(() => pubsub.subscriberCount(stream) === 1 && other.subscriberCount(stream) === 1, "both subscribed");
+    await waitUntil(
+      () => pubsub.subscriberCount(stream) === 1 && other.subscriberCount(stream) === 1,
+      "both subscribed",
+    );
     const ids = await addEvents(producer, stream, 3);
     expect(cursors(await take(a, 3))).toEqual(ids);
     expect(cursors(await take(b, 3))).toEqual(ids);
@@ -181,7 +209,11 @@ describe("StreamPubSub", () => {
       error = e;
     }
     expect(error).toBeInstanceOf(InvalidCursorError);
-    expect(error).toMatchObject({ code: "INVALID_CURSOR", cursor: "yesterday" });
+    expect(error).toMatchObject({
+      code: "BAD_USER_INPUT",
+      cursor: "yesterday",
+      data: { field: "after", reason: "INVALID_CURSOR" },
+    });
   });
 
   it("should end every iterator and close its reader connection on close()", async () => {
@@ -194,7 +226,9 @@ describe("StreamPubSub", () => {
     const pendingA = a.next();
     const readerName = `tg-pubsub:${env.prefix}`;
     const readers = async () =>
-      String(await env.redis.call("CLIENT", "LIST")).split("\n").filter((l) => l.includes(` name=${readerName}`)).length;
+      String(await env.redis.call("CLIENT", "LIST"))
+        .split("\n")
+        .filter((l) => l.includes(` name=${readerName}`)).length;
     const before = await readers();
     await local.close();
     expect(await pendingA).toEqual({ value: undefined, done: true });
@@ -202,5 +236,8 @@ describe("StreamPubSub", () => {
     expect(local.subscriberCount()).toBe(0);
     await waitUntil(async () => (await readers()) === before - 1, "the reader connection is gone");
     expect(() => local.subscribe("close:a")).toThrow(PubSubClosedError);
+    expect(() => local.subscribe("close:a")).toThrow(
+      expect.objectContaining({ code: "UNAVAILABLE", data: { reason: "PUBSUB_CLOSED" } }),
+    );
   });
 });

@@ -1,20 +1,34 @@
 import { describe, expect, it } from "vitest";
 import { makeEnvelope } from "../../src/streams/envelope.js";
 import type { StreamEvent } from "../../src/subscriptions/stream-event.js";
-import { compareStreamIds, normalizeStreamId, previousStreamId } from "../../src/subscriptions/stream-id.js";
+import {
+  compareStreamIds,
+  normalizeStreamId,
+  previousStreamId,
+} from "../../src/subscriptions/stream-id.js";
 import { StreamSubscription } from "../../src/subscriptions/stream-subscription.js";
 import { cursors, take } from "./helpers.js";
 
 // The seam and buffer rules without Redis, where each interleaving can be forced.
 
 const event = (cursor: string, trendId = "t"): StreamEvent =>
-  Object.freeze({ kind: "event", stream: "s", cursor, envelope: makeEnvelope("x", { traceId: "tr", trendId }) });
+  Object.freeze({
+    kind: "event",
+    stream: "s",
+    cursor,
+    envelope: makeEnvelope("x", { traceId: "tr", trendId }),
+  });
 
-function subscription(replaying: boolean, bufferSize = 100, filter?: (e: StreamEvent & { kind: "event" }) => boolean) {
+function subscription(
+  replaying: boolean,
+  bufferSize = 100,
+  filter?: (e: StreamEvent & { kind: "event" }) => boolean,
+) {
   const detached: StreamSubscription[] = [];
   const s = new StreamSubscription("s", replaying, {
     bufferSize,
-    filter: filter && ((envelope) => filter({ kind: "event", stream: "s", cursor: "0-0", envelope })),
+    filter:
+      filter && ((envelope) => filter({ kind: "event", stream: "s", cursor: "0-0", envelope })),
     onDetach: (x) => detached.push(x),
   });
   return { s, detached };
@@ -51,7 +65,13 @@ describe("StreamSubscription", () => {
     s.pushLive(event("4-0"));
     s.pushLive(event("5-0")); // ignored: the subscription has already given up
     const [gap] = await take(s, 1);
-    expect(gap).toMatchObject({ kind: "gap", reason: "OVERFLOW", cursor: "1-0", missedFrom: "1-0", missedTo: "4-0" });
+    expect(gap).toMatchObject({
+      kind: "gap",
+      reason: "OVERFLOW",
+      cursor: "1-0",
+      missedFrom: "1-0",
+      missedTo: "4-0",
+    });
     expect(detached).toEqual([s]);
     expect(await s.next()).toEqual({ value: undefined, done: true });
   });
