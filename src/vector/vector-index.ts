@@ -171,12 +171,10 @@ export class VectorIndex {
       for (; i < dim; i++) s0 += vectors[base + i]! * q[i]!;
       top.offer((s0 + s1 + s2 + s3) * this.#inverseNorms[slot]! * qInverse, slot);
     }
-    return top
-      .sorted()
-      .map(({ score, slot }) => ({
-        id: this.#ids[slot]!,
-        score: Math.max(-1, Math.min(1, score)),
-      }));
+    return top.sorted().map(({ score, slot }) => ({
+      id: this.#ids[slot]!,
+      score: Math.max(-1, Math.min(1, score)),
+    }));
   }
 
   #grow(): void {

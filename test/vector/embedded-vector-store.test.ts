@@ -63,11 +63,27 @@ function item(
   };
 }
 
-function runWriter(path: string, count: number, batch: number, source: string): Promise<string[]> {
+function runWriter(
+  path: string,
+  count: number,
+  batch: number,
+  source: string,
+  idSeed?: string,
+): Promise<string[]> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", WRITER, path, String(DIM), String(count), String(batch), source],
+      [
+        "--import",
+        "tsx",
+        WRITER,
+        path,
+        String(DIM),
+        String(count),
+        String(batch),
+        source,
+        ...(idSeed ? [idSeed] : []),
+      ],
       {
         cwd: REPO_ROOT,
         stdio: ["ignore", "pipe", "pipe"],
@@ -349,6 +365,23 @@ describe("EmbeddedVectorStore", () => {
       expect(await store.count()).toBe(400);
       for (const id of [...first, ...second]) expect(await store.get(id)).toBeDefined();
       expect(await store.nearest([1, 1, 1, 1], 500, { source: "a" })).toHaveLength(200);
+    });
+
+    it("should keep one vector per id when two processes upsert the same ids at once", async () => {
+      const path = await tempDir();
+      const [first, second] = await Promise.all([
+        runWriter(path, 150, 5, "a", "shared"),
+        runWriter(path, 150, 5, "b", "shared"),
+      ]);
+      const store = open(path);
+
+      expect(second).toEqual(first);
+      expect(await store.count()).toBe(150);
+      const sources = new Set(
+        (await Promise.all(first.map((id) => store.get(id)))).map((i) => i?.metadata.source),
+      );
+      expect([...sources].every((s) => s === "a" || s === "b")).toBe(true);
+      expect(await store.nearest([1, 1, 1, 1], 500)).toHaveLength(150);
     });
 
     it("should show a reader process another process's new vectors without reopening", async () => {
