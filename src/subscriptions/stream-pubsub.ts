@@ -80,6 +80,7 @@ export class StreamPubSub {
   private unblockSupported = true;
   private unblockTimer: NodeJS.Timeout | undefined;
   private unblocking = false;
+  private unblockRetryMs = 10;
   /** After a reconnect the first batch of every stream is checked for trimming. */
   private checkTrimAfterReconnect = false;
   private readonly sleepers = new Set<{ timer: NodeJS.Timeout; resolve(): void }>();
@@ -523,6 +524,7 @@ export class StreamPubSub {
       this.idleWake();
       return;
     }
+    this.unblockRetryMs = 10;
     this.unblock();
   }
 
@@ -534,12 +536,14 @@ export class StreamPubSub {
     const id = this.readerClientId;
     const retrySoon = () => {
       // The XREAD may not have reached the server yet (UNBLOCK answered 0), or the client id is
-      // being refreshed after a reconnect: try again shortly while it is still stale.
+      // being refreshed after a reconnect: try again shortly while it is still stale, backing
+      // off so that a long outage does not spin.
       if (!this.closed && stale()) {
         this.unblockTimer = setTimeout(() => {
           this.unblockTimer = undefined;
           this.unblock();
-        }, 10);
+        }, this.unblockRetryMs);
+        this.unblockRetryMs = Math.min(this.unblockRetryMs * 2, 1000);
       }
     };
     if (id === undefined) {
@@ -551,6 +555,7 @@ export class StreamPubSub {
       (n) => {
         this.unblocking = false;
         if (Number(n) === 0) retrySoon();
+        else this.unblockRetryMs = 10;
       },
       (error: unknown) => {
         this.unblocking = false;
