@@ -34,6 +34,8 @@ const schema = z.object({
   STREAM_PREFIX: z.string().default(""),
   WEAVIATE_URL: url(["http", "https"]).optional(),
   WEAVIATE_API_KEY: z.string().optional(),
+  /** The Weaviate class (collection) that holds trend vectors. */
+  WEAVIATE_CLASS: z.string().regex(/^[A-Z][A-Za-z0-9_]*$/, "must be a Weaviate class name (starts upper-case)").default("TrendVector"),
   VECTOR_STORE_PATH: z.string().default("data/vectors"),
   OTEL_EXPORTER_OTLP_ENDPOINT: url(["http", "https"]).optional(),
   TRENDGATE_API_KEYS: z.string().default(""),

@@ -127,7 +127,7 @@ export async function startApp(
         : createOfflineEmbedder());
   const store =
     overrides.vectorStore ??
-    createVectorStore({ weaviateUrl: config.WEAVIATE_URL, weaviateApiKey: config.WEAVIATE_API_KEY, embeddedPath: config.VECTOR_STORE_PATH });
+    createVectorStore({ weaviateUrl: config.WEAVIATE_URL, weaviateApiKey: config.WEAVIATE_API_KEY, weaviateClass: config.WEAVIATE_CLASS, embeddedPath: config.VECTOR_STORE_PATH });
 
   const pubsub = new StreamPubSub({ redis, keys, logger: logger.child({ component: "pubsub" }) });
   const services: AppServices = {
@@ -254,14 +254,15 @@ export async function startApp(
   }
 
   let stopped: Promise<void> | undefined;
-  return {
+  const app: App = {
     services,
     gateway,
     metrics,
     consumers,
     stop() {
       stopped ??= (async () => {
-        await gateway?.close();
+        // app.gateway, not the local: a caller may have restarted the gateway on this app.
+        await app.gateway?.close();
         await Promise.allSettled(consumers.map((c) => c.stop({ timeoutMs: 10_000 })));
         await Promise.allSettled(stoppables.map((s) => s.stop()));
         await pubsub.close();
@@ -275,6 +276,7 @@ export async function startApp(
       return stopped;
     },
   };
+  return app;
 }
 
 async function connectPublisher(config: Config): Promise<Publisher> {

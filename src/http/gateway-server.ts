@@ -62,11 +62,15 @@ export async function startGatewayServer(
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
         const raw = (params.authorization ?? params.Authorization ?? params.apiKey) as string | undefined;
-        const key = bearerKey(raw) ?? (typeof raw === "string" ? raw : undefined);
+        if (raw === undefined || raw === "") {
+          // No key at all: the socket opens and every operation answers UNAUTHENTICATED, as over HTTP.
+          return true;
+        }
+        const key = bearerKey(raw) ?? raw;
         const principal = await services.auth.authenticate(key);
         if (!principal) {
-          // 4403 Forbidden from graphql-ws's own CloseCode vocabulary.
-          ctx.extra.socket.close(CloseCode.Forbidden, "Forbidden: a valid API key is required in connection_init");
+          // A wrong key: 4403 Forbidden, graphql-ws's own close code.
+          ctx.extra.socket.close(CloseCode.Forbidden, "Forbidden: unknown or revoked API key");
           return false;
         }
         (ctx.extra as { principal?: Principal }).principal = principal;
@@ -78,11 +82,20 @@ export async function startGatewayServer(
       },
       context: (ctx) => createContext(services, (ctx.extra as { principal?: Principal }).principal),
       validate: (s, document) => graphqlValidate(s, document, [...specifiedRules, ...protection.validationRules]),
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors?.length
-          ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) }
-          : undefined,
-      onError: (_ctx, _id, _payload, errors) => errors.map((e): GraphQLFormattedError => formatError(e.toJSON(), e)),
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        if (!result.errors?.length) return undefined;
+        // A result without `data` failed before execution: the variables did not coerce. Apollo
+        // calls that BAD_USER_INPUT over HTTP; say the same over the socket.
+        const beforeExecution = !("data" in result) || result.data === undefined;
+        return {
+          ...result,
+          errors: result.errors.map((e) =>
+            formatError(beforeExecution && e.path === undefined ? { ...e.toJSON(), extensions: { code: "BAD_USER_INPUT" } } : e.toJSON(), e),
+          ),
+        };
+      },
+      onError: (_ctx, _id, _payload, errors) =>
+        errors.map((e): GraphQLFormattedError => ({ ...e.toJSON(), extensions: { code: "GRAPHQL_VALIDATION_FAILED" } })),
     },
     wsServer,
   );
