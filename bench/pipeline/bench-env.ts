@@ -1,0 +1,88 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Redis } from "ioredis";
+import pg from "pg";
+import { type Config, loadConfig } from "../../src/config.js";
+import { type DatabaseHandle, openDatabase } from "../../src/db/database.js";
+import { ensureDatabaseExists, migrateToLatest } from "../../src/db/migrate.js";
+import { StreamKeys } from "../../src/streams/stream-names.js";
+
+/**
+ * A private namespace for one benchmark run, like test/support/test-env.ts: its own Postgres
+ * database `tg_bench_<hex>` (migrated), Redis key prefix `bench-<hex>:` and temp directory for
+ * the vector store and publish file. `close()` drops all three, so a run leaves nothing behind
+ * (and a crashed run is recognisable by name).
+ */
+export interface BenchEnv {
+  config: Config;
+  database: DatabaseHandle;
+  redis: Redis;
+  keys: StreamKeys;
+  prefix: string;
+  dbName: string;
+  dir: string;
+  close(): Promise<void>;
+}
+
+const BASE_URL = process.env.DATABASE_URL ?? "postgres://trendgate:trendgate@127.0.0.1:5432/trendgate";
+
+export async function createBenchEnv(overrides: Partial<Config> = {}): Promise<BenchEnv> {
+  const suffix = randomBytes(6).toString("hex");
+  const dbName = `tg_bench_${suffix}`;
+  const url = new URL(BASE_URL);
+  url.pathname = `/${dbName}`;
+  const prefix = `bench-${suffix}:`;
+  const dir = await mkdtemp(path.join(tmpdir(), "trendgate-bench-"));
+  const config = loadConfig(
+    { ...process.env, DATABASE_URL: url.toString(), STREAM_PREFIX: prefix, LOG_LEVEL: "silent" },
+    {
+      VECTOR_STORE_PATH: path.join(dir, "vectors"),
+      PUBLISH_JSONL_PATH: path.join(dir, "published.jsonl"),
+      BOOTSTRAP_KEYS: false,
+      ...overrides,
+    },
+  );
+  await ensureDatabaseExists(config.DATABASE_URL);
+  const database = openDatabase(config.DATABASE_URL, { max: 5 });
+  await migrateToLatest(database.db);
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  let closed = false;
+  return {
+    config,
+    database,
+    redis,
+    keys: new StreamKeys(prefix),
+    prefix,
+    dbName,
+    dir,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await database.close().catch(() => undefined);
+      let cursor = "0";
+      do {
+        const [next, found] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+        cursor = next;
+        if (found.length) await redis.del(...found);
+      } while (cursor !== "0");
+      await redis.quit().catch(() => redis.disconnect());
+      const admin = new URL(BASE_URL);
+      admin.pathname = "/postgres";
+      const client = new pg.Client({ connectionString: admin.toString() });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(dbName)} WITH (FORCE)`);
+      await client.end();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Nearest-rank percentile of an unsorted sample (p in 0..100). */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
