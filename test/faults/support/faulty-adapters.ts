@@ -13,6 +13,8 @@ import { type VectorItem, type VectorStore, VectorStoreError } from "../../../sr
 export class FlakyVectorStore implements VectorStore {
   /** Upserts attempted per vector id, failed ones included. */
   readonly upsertCalls = new Map<string, number>();
+  /** Ids the real store accepted. */
+  readonly stored = new Set<string>();
   private rules: { match: (item: VectorItem) => boolean; times: number; used: Map<string, number> }[] = [];
 
   constructor(readonly inner: VectorStore) {}
@@ -43,6 +45,7 @@ export class FlakyVectorStore implements VectorStore {
       }
     }
     await this.inner.upsert(items);
+    for (const item of items) this.stored.add(item.id);
   }
 
   delete(ids: string[]): Promise<void> {
