@@ -1,0 +1,104 @@
+import { useEffect, useState } from "preact/hooks";
+import type { ConnectionState } from "../api/gql-client.ts";
+import { type Session, signIn, signOut, storedKey } from "../state/session.ts";
+import { BudgetOverrunsView, DeadLettersView, IncidentsView, OverridePublishView, PipelineHealthView } from "./operator-views.tsx";
+import { ProvenanceView } from "./provenance-graph.tsx";
+import { QueueView } from "./queue-view.tsx";
+import { SignIn } from "./sign-in.tsx";
+import { navigate, useRoute } from "./use-store.ts";
+
+const OPERATOR_TABS = [
+  ["health", "Pipeline health"],
+  ["dead-letters", "Dead letters"],
+  ["incidents", "Incidents"],
+  ["budget", "Budget overruns"],
+  ["override", "Override publish"],
+] as const;
+
+export function App() {
+  const [session, setSession] = useState<Session | undefined>();
+  const [restoring, setRestoring] = useState(() => Boolean(storedKey()));
+
+  useEffect(() => {
+    const key = storedKey();
+    if (!key) return;
+    signIn(key)
+      .then(setSession)
+      .catch(() => signOut(undefined))
+      .finally(() => setRestoring(false));
+  }, []);
+
+  if (restoring) return <p class="centered">Signing in…</p>;
+  if (!session) return <SignIn onSignedIn={setSession} />;
+  return (
+    <Shell
+      session={session}
+      onSignOut={() => {
+        signOut(session);
+        setSession(undefined);
+      }}
+    />
+  );
+}
+
+function Shell({ session, onSignOut }: { session: Session; onSignOut(): void }) {
+  const route = useRoute();
+  const [state, setState] = useState<ConnectionState>(session.client.connectionState);
+  useEffect(() => session.client.onState(setState), [session]);
+  const role = session.me.role;
+  const operator = role === "OPERATOR";
+  const [section = "queue", ...rest] = route;
+
+  return (
+    <div class="shell">
+      <header class="topbar">
+        <h1>Trendgate console</h1>
+        <nav aria-label="Views">
+          <a href="#/queue" aria-current={section === "queue" ? "page" : undefined}>
+            Queue
+          </a>
+          {operator &&
+            OPERATOR_TABS.map(([id, label]) => (
+              <a key={id} href={`#/ops/${id}`} aria-current={section === "ops" && rest[0] === id ? "page" : undefined}>
+                {label}
+              </a>
+            ))}
+        </nav>
+        <div class="who">
+          {(role === "MODERATOR" || role === "OPERATOR" || role === "VIEWER") && <ConnectionPill state={state} />}
+          <span data-testid="whoami">
+            {session.me.name} · <strong>{role.toLowerCase()}</strong>
+          </span>
+          <button type="button" onClick={onSignOut}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main>
+        {section === "queue" && <QueueView session={session} selectedId={rest[0]} />}
+        {section === "provenance" && rest[0] && <ProvenanceView session={session} trendId={rest[0]} />}
+        {section === "ops" && !operator && <p role="alert">The operator views need an operator key.</p>}
+        {section === "ops" && operator && rest[0] === "health" && <PipelineHealthView session={session} />}
+        {section === "ops" && operator && rest[0] === "dead-letters" && <DeadLettersView session={session} />}
+        {section === "ops" && operator && rest[0] === "incidents" && <IncidentsView session={session} />}
+        {section === "ops" && operator && rest[0] === "budget" && <BudgetOverrunsView session={session} />}
+        {section === "ops" && operator && rest[0] === "override" && <OverridePublishView session={session} trendId={rest[1]} incidentId={rest[2]} />}
+        {section === "ops" && operator && !rest[0] && <PipelineHealthView session={session} />}
+        {!["queue", "provenance", "ops"].includes(section) && (
+          <p>
+            Unknown page. <a href="#/queue" onClick={() => navigate("queue")}>Back to the queue</a>
+          </p>
+        )}
+      </main>
+    </div>
+  );
+}
+
+function ConnectionPill({ state }: { state: ConnectionState }) {
+  const label = { connecting: "connecting…", live: "live", reconnecting: "reconnecting…", forbidden: "key rejected" }[state];
+  return (
+    <span class={`pill pill-${state}`} role="status" data-testid="connection" data-state={state}>
+      {label}
+    </span>
+  );
+}
