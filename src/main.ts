@@ -1,5 +1,6 @@
 import "reflect-metadata";
 import { randomBytes } from "node:crypto";
+import { SpanKind } from "@opentelemetry/api";
 import { hostname } from "node:os";
 import { Redis } from "ioredis";
 import type { Config } from "./config.js";
@@ -11,6 +12,7 @@ import { createOfflineEmbedder, createOpenAiEmbedder, type Embedder } from "./nl
 import { createOfflineEnricher, type Enricher } from "./nlp/enricher.js";
 import { createLogger, type Logger } from "./observability/logger.js";
 import { MetricsRegistry } from "./observability/metrics.js";
+import { initTracing, withItemSpan } from "./observability/tracing.js";
 import type { AppServices } from "./services/app-services.js";
 import { AuthService } from "./services/auth-service.js";
 import { DeadLetterService } from "./services/dead-letter-service.js";
@@ -33,6 +35,15 @@ import { createJudgeHandler } from "./workers/judge-worker.js";
 import { OutboxRelay } from "./workers/outbox-relay.js";
 import { createPublisherHandler } from "./workers/publisher-worker.js";
 import { type JobHandler, StreamConsumer, type StreamConsumerOptions } from "./workers/runtime/stream-consumer.js";
+
+/** Span names of DESIGN.md's steps, by consumer stage. */
+const SPAN_OF_STAGE: Record<string, string> = {
+  etl: "etl",
+  embedding: "embed",
+  judge: "judge",
+  publisher: "publish",
+  "publisher-resolutions": "publish",
+};
 
 export const WORKER_NAMES = ["etl", "embedding", "judge", "publisher", "relay", "maintenance"] as const;
 export type WorkerName = (typeof WORKER_NAMES)[number];
@@ -109,6 +120,10 @@ export async function startApp(
   overrides: AppOverrides = {},
 ): Promise<App> {
   const logger = overrides.logger ?? createLogger(config.LOG_LEVEL);
+  const tracing = initTracing({
+    endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+    serviceName: what.gateway ? "trendgate-gateway" : `trendgate-${what.workers.join("-") || "worker"}`,
+  });
   await checkConnectivity(config);
   const database: DatabaseHandle = openDatabase(config.DATABASE_URL, { max: 10 });
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
@@ -162,7 +177,18 @@ export async function startApp(
   const consumers: StreamConsumer[] = [];
   const stoppables: { stop(): Promise<void> | void }[] = [];
   const consumerName = (stage: string) => `${hostname()}-${process.pid}-${stage}-${randomBytes(2).toString("hex")}`;
-  const consume = (stage: string, stream: string, group: string, handler: JobHandler, onDeadLetter?: StreamConsumerOptions["onDeadLetter"]) => {
+  const consume = (stage: string, stream: string, group: string, stageHandler: JobHandler, onDeadLetter?: StreamConsumerOptions["onDeadLetter"]) => {
+    // One span per job, child of the span that wrote the entry (its traceparent), so one trace
+    // follows the item across processes.
+    const spanName = SPAN_OF_STAGE[stage] ?? stage;
+    const handler: JobHandler = (job, signal) =>
+      withItemSpan(
+        spanName,
+        job.envelope,
+        { "trendgate.stage": stage, "trendgate.trend_id": job.envelope.trendId, "messaging.message.id": job.entryId, "trendgate.attempt": job.attempt },
+        () => stageHandler(job, signal),
+        SpanKind.CONSUMER,
+      );
     const consumer = new StreamConsumer({
       redis,
       keys,
@@ -272,6 +298,7 @@ export async function startApp(
         await store.close().catch(() => undefined);
         await redis.quit().catch(() => redis.disconnect());
         await database.close();
+        await tracing.flush().catch(() => undefined);
       })();
       return stopped;
     },

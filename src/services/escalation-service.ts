@@ -18,6 +18,7 @@ import {
 } from "../domain/budget.js";
 import { badInput, conflict, DomainError, notFound } from "../domain/domain-error.js";
 import type { Logger } from "../observability/logger.js";
+import { withItemSpan } from "../observability/tracing.js";
 import { makeEnvelope } from "../streams/envelope.js";
 import { STREAMS } from "../streams/stream-names.js";
 import { transitionTrend } from "./trend-lifecycle.js";
@@ -183,7 +184,39 @@ export class EscalationService {
     const note = input.note?.trim() || null;
     if (note && note.length > 5000) throw badInput("input.note", "must be at most 5000 characters");
 
-    const resolved = await this.deps.db.transaction().execute(async (trx) => {
+    // The human decision is a step of the item's trace, like the pipeline's own steps.
+    const item = await this.deps.db
+      .selectFrom("escalations")
+      .innerJoin("enriched_trends as t", "t.id", "escalations.trend_id")
+      .select("t.trace_id")
+      .where("escalations.id", "=", id)
+      .executeTakeFirst();
+    if (!item) throw notFound("escalation", id);
+    const resolved = await withItemSpan(
+      "resolution",
+      { traceId: item.trace_id },
+      { "trendgate.escalation_id": id, "trendgate.decision": input.decision },
+      () => this.resolveInTransaction(id, input, note, actor),
+    );
+    this.deps.logger.info(
+      {
+        escalation_id: id,
+        enriched_trend_id: resolved.trend_id,
+        decision: input.decision,
+        moderator: actor.name,
+      },
+      "escalation resolved",
+    );
+    return resolved;
+  }
+
+  private resolveInTransaction(
+    id: string,
+    input: { decision: Decision; claimToken?: string | null },
+    note: string | null,
+    actor: Actor,
+  ): Promise<EscalationRow> {
+    return this.deps.db.transaction().execute(async (trx) => {
       const current = await trx
         .selectFrom("escalations")
         .selectAll()
@@ -282,16 +315,6 @@ export class EscalationService {
       );
       return row;
     });
-    this.deps.logger.info(
-      {
-        escalation_id: id,
-        enriched_trend_id: resolved.trend_id,
-        decision: input.decision,
-        moderator: actor.name,
-      },
-      "escalation resolved",
-    );
-    return resolved;
   }
 
   /** Approve: raise the budget enough for the rest of the plan and re-run the paused step. Reject: cancel. */

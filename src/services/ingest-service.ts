@@ -8,6 +8,7 @@ import { appendProvenance } from "../db/provenance.js";
 import type { TrendStatus } from "../db/types.js";
 import { DomainError } from "../domain/domain-error.js";
 import type { Logger } from "../observability/logger.js";
+import { withItemSpan } from "../observability/tracing.js";
 import { makeEnvelope } from "../streams/envelope.js";
 import { GROUPS, type StreamKeys, STREAMS } from "../streams/stream-names.js";
 import { announceTrendUpdate } from "./trend-lifecycle.js";
@@ -58,7 +59,10 @@ function inputSchema(limits: IngestLimits) {
     body: z
       .string({ message: "is required" })
       .refine((v) => v.trim().length > 0, "is required")
-      .refine((v) => v.length <= limits.bodyMaxChars, `must be at most ${limits.bodyMaxChars} characters`),
+      .refine(
+        (v) => v.length <= limits.bodyMaxChars,
+        `must be at most ${limits.bodyMaxChars} characters`,
+      ),
     url: z
       .string()
       .max(2048, "must be at most 2048 characters")
@@ -158,11 +162,16 @@ export class IngestService {
     actor: string,
     fieldPrefix: (index: number) => string = (i) => `inputs[${i}]`,
   ): Promise<IngestReceipt[]> {
-    if (inputs.length === 0) throw new DomainError("BAD_USER_INPUT", "inputs must not be empty", { field: "inputs" });
+    if (inputs.length === 0)
+      throw new DomainError("BAD_USER_INPUT", "inputs must not be empty", { field: "inputs" });
     if (inputs.length > this.deps.limits.maxBatch) {
-      throw new DomainError("BAD_USER_INPUT", `inputs must hold at most ${this.deps.limits.maxBatch} items`, {
-        field: "inputs",
-      });
+      throw new DomainError(
+        "BAD_USER_INPUT",
+        `inputs must hold at most ${this.deps.limits.maxBatch} items`,
+        {
+          field: "inputs",
+        },
+      );
     }
     const valid = this.validate(inputs, fieldPrefix);
     await this.checkBackpressure(valid.length);
@@ -171,66 +180,88 @@ export class IngestService {
     const receipts = await this.deps.db.transaction().execute(async (trx) => {
       const out: IngestReceipt[] = [];
       for (const item of valid) {
-        const id = randomUUID();
         const traceId = newTraceId();
-        const inserted = await trx
-          .insertInto("enriched_trends")
-          .values({
-            id,
-            trace_id: traceId,
-            source: item.source,
-            external_id: item.externalId,
-            title: item.title,
-            body: item.body,
-            url: item.url,
-            author: item.author,
-            published_at: item.publishedAt,
-            metadata: JSON.stringify(item.metadata),
-            budget_limit: this.deps.limits.defaultBudget,
-          })
-          .onConflict((oc) => oc.columns(["source", "external_id"]).doNothing())
-          .returningAll()
-          .executeTakeFirst();
-        if (!inserted) {
-          // Same source + externalId as an earlier post (or a concurrent one that committed first).
-          const existing = await trx
-            .selectFrom("enriched_trends")
-            .select(["id", "trace_id", "status"])
-            .where("source", "=", item.source)
-            .where("external_id", "=", item.externalId)
-            .executeTakeFirstOrThrow();
-          out.push({ id: existing.id, traceId: existing.trace_id, status: existing.status, duplicate: true });
-          continue;
-        }
-        await appendProvenance(trx, {
-          traceId,
-          trendId: id,
-          step: "ingest",
-          actor,
-          input: { source: item.source, externalId: item.externalId, title: item.title, url: item.url },
-          output: { status: "RECEIVED", bodyChars: item.body.length },
-        });
-        outboxIds.push(
-          await enqueueOutbox(
-            trx,
-            STREAMS.ingest,
-            makeEnvelope("trend.ingested", { traceId, trendId: id, payload: { trendId: id } }),
-          ),
+        // The item's trace starts here; the ingest event carries this span as its parent.
+        const receipt = await withItemSpan(
+          "ingest",
+          { traceId },
+          { "trendgate.source": item.source },
+          async (span) => {
+            const id = randomUUID();
+            span.setAttribute("trendgate.trend_id", id);
+            const inserted = await trx
+              .insertInto("enriched_trends")
+              .values({
+                id,
+                trace_id: traceId,
+                source: item.source,
+                external_id: item.externalId,
+                title: item.title,
+                body: item.body,
+                url: item.url,
+                author: item.author,
+                published_at: item.publishedAt,
+                metadata: JSON.stringify(item.metadata),
+                budget_limit: this.deps.limits.defaultBudget,
+              })
+              .onConflict((oc) => oc.columns(["source", "external_id"]).doNothing())
+              .returningAll()
+              .executeTakeFirst();
+            if (!inserted) {
+              // Same source + externalId as an earlier post (or a concurrent one that committed first).
+              const existing = await trx
+                .selectFrom("enriched_trends")
+                .select(["id", "trace_id", "status"])
+                .where("source", "=", item.source)
+                .where("external_id", "=", item.externalId)
+                .executeTakeFirstOrThrow();
+              span.setAttribute("trendgate.duplicate", true);
+              return {
+                id: existing.id,
+                traceId: existing.trace_id,
+                status: existing.status,
+                duplicate: true,
+              };
+            }
+            await appendProvenance(trx, {
+              traceId,
+              trendId: id,
+              step: "ingest",
+              actor,
+              input: {
+                source: item.source,
+                externalId: item.externalId,
+                title: item.title,
+                url: item.url,
+              },
+              output: { status: "RECEIVED", bodyChars: item.body.length },
+            });
+            outboxIds.push(
+              await enqueueOutbox(
+                trx,
+                STREAMS.ingest,
+                makeEnvelope("trend.ingested", { traceId, trendId: id, payload: { trendId: id } }),
+              ),
+            );
+            await announceTrendUpdate(trx, inserted, null, { actor, reason: "ingested" });
+            this.deps.logger.info(
+              { trace_id: traceId, enriched_trend_id: id, source: item.source },
+              "trend ingested",
+            );
+            return { id, traceId, status: "RECEIVED" as TrendStatus, duplicate: false };
+          },
         );
-        await announceTrendUpdate(trx, inserted, null, { actor, reason: "ingested" });
-        out.push({ id, traceId, status: "RECEIVED", duplicate: false });
-        this.deps.logger.info(
-          { trace_id: traceId, enriched_trend_id: id, source: item.source },
-          "trend ingested",
-        );
+        out.push(receipt);
       }
       return out;
     });
     if (outboxIds.length && this.deps.flushOutbox) {
       // Fast path; the relay publishes anything this misses.
-      this.deps.flushOutbox(outboxIds).catch((error: unknown) =>
-        this.deps.logger.warn({ err: error }, "outbox fast path failed; the relay will publish"),
-      );
+      this.deps
+        .flushOutbox(outboxIds)
+        .catch((error: unknown) =>
+          this.deps.logger.warn({ err: error }, "outbox fast path failed; the relay will publish"),
+        );
     }
     this.backlog += receipts.filter((r) => !r.duplicate).length;
     return receipts;

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import { currentTraceparent } from "../observability/tracing.js";
 
 /**
  * What every stream entry carries (docs/PROTOCOL.md). Entries have two fields: `envelope`, this
@@ -28,7 +29,8 @@ export function makeEnvelope(
     id: randomUUID(),
     type,
     traceId: fields.traceId,
-    traceparent: fields.traceparent,
+    // The span that writes the event becomes the parent of the span that handles it.
+    traceparent: fields.traceparent ?? sameTrace(currentTraceparent(), fields.traceId),
     trendId: fields.trendId,
     createdAt: new Date().toISOString(),
     payload: fields.payload ?? {},
@@ -69,4 +71,8 @@ export function fieldsToRecord(fields: string[]): Record<string, string> {
   const record: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i]!] = fields[i + 1]!;
   return record;
+}
+
+function sameTrace(traceparent: string | undefined, traceId: string): string | undefined {
+  return traceparent?.slice(3, 35) === traceId ? traceparent : undefined;
 }

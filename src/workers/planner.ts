@@ -5,6 +5,7 @@ import type { Database, TrendRow } from "../db/types.js";
 import { estimateStepCost } from "../domain/budget.js";
 import { type Plan, planItem } from "../domain/plan.js";
 import type { Logger } from "../observability/logger.js";
+import { withChildSpan } from "../observability/tracing.js";
 import { chargeOrPause } from "../services/budget-service.js";
 import { transitionTrend } from "../services/trend-lifecycle.js";
 
@@ -13,11 +14,11 @@ import { transitionTrend } from "../services/trend-lifecycle.js";
  * and written to provenance under the item's trace. Runs in the caller's transaction; returns
  * undefined when the item was planned already (redelivery) or had to pause.
  */
-export async function planTrend(
-  trx: Transaction<Database>,
-  trend: TrendRow,
-  logger: Logger,
-): Promise<Plan | undefined> {
+export function planTrend(trx: Transaction<Database>, trend: TrendRow, logger: Logger): Promise<Plan | undefined> {
+  return withChildSpan("plan", { "trendgate.trend_id": trend.id }, () => plan(trx, trend, logger));
+}
+
+async function plan(trx: Transaction<Database>, trend: TrendRow, logger: Logger): Promise<Plan | undefined> {
   const plan = planItem(trend, trend.budget_limit);
   const charged = await chargeOrPause(trx, trend, "plan", estimateStepCost("plan", `${trend.title ?? ""} ${trend.body}`), logger);
   if (charged === "paused") return undefined;

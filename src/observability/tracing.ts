@@ -1,0 +1,121 @@
+import {
+  context,
+  type Context,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  TraceFlags,
+} from "@opentelemetry/api";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { BatchSpanProcessor, NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import { randomBytes } from "node:crypto";
+
+/**
+ * OpenTelemetry tracing (DESIGN.md "Tracing"). An item's trace id is the one minted at ingest
+ * (32 hex characters, W3C-compatible), and every stream entry carries the W3C traceparent of
+ * the span that produced it, so one trace follows an item across the gateway and every worker
+ * process. Spans are exported over OTLP/HTTP only when OTEL_EXPORTER_OTLP_ENDPOINT is set;
+ * without it the API is a no-op that still propagates ids.
+ */
+const tracer = () => trace.getTracer("trendgate");
+
+export interface Tracing {
+  enabled: boolean;
+  /** Exports what is buffered (tests, shutdown). */
+  flush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+let active: Tracing | undefined;
+
+/** Installs the exporter once per process; later calls return the same handle. */
+export function initTracing(options: { endpoint?: string; serviceName: string }): Tracing {
+  if (active) return active;
+  if (!options.endpoint) {
+    active = { enabled: false, flush: async () => undefined, shutdown: async () => undefined };
+    return active;
+  }
+  const base = options.endpoint.replace(/\/+$/, "");
+  const provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({ "service.name": options.serviceName, "process.pid": process.pid }),
+    spanProcessors: [
+      new BatchSpanProcessor(new OTLPTraceExporter({ url: base.endsWith("/v1/traces") ? base : `${base}/v1/traces` }), {
+        scheduledDelayMillis: 500,
+      }),
+    ],
+  });
+  provider.register();
+  active = {
+    enabled: true,
+    flush: () => provider.forceFlush(),
+    shutdown: () => provider.shutdown(),
+  };
+  return active;
+}
+
+/** A context whose parent is the item's trace (from a traceparent, else from its trace id). */
+export function itemContext(traceId: string, traceparent?: string): Context {
+  const parsed = traceparent ? parseTraceparent(traceparent) : undefined;
+  const spanContext = parsed ?? {
+    traceId: /^[0-9a-f]{32}$/.test(traceId) ? traceId : randomBytes(16).toString("hex"),
+    spanId: randomBytes(8).toString("hex"),
+    traceFlags: TraceFlags.SAMPLED,
+    isRemote: true,
+  };
+  return trace.setSpanContext(context.active(), spanContext);
+}
+
+/** Runs `fn` in a span named `name` under the item's trace; records errors on the span. */
+export async function withItemSpan<T>(
+  name: string,
+  item: { traceId: string; traceparent?: string },
+  attributes: Record<string, string | number | boolean | undefined>,
+  fn: (span: Span) => Promise<T>,
+  kind: SpanKind = SpanKind.INTERNAL,
+): Promise<T> {
+  return tracer().startActiveSpan(name, { kind, attributes: clean(attributes) }, itemContext(item.traceId, item.traceparent), async (span) => {
+    try {
+      return await fn(span);
+    } catch (error) {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+/** Runs `fn` in a child span of the active one (same trace). */
+export async function withChildSpan<T>(name: string, attributes: Record<string, string | number | boolean | undefined>, fn: () => Promise<T>): Promise<T> {
+  return tracer().startActiveSpan(name, { attributes: clean(attributes) }, async (span) => {
+    try {
+      return await fn();
+    } catch (error) {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+/** The W3C traceparent of the active span, for the stream entries it writes. */
+export function currentTraceparent(): string | undefined {
+  const sc = trace.getActiveSpan()?.spanContext();
+  if (!sc || !trace.isSpanContextValid(sc)) return undefined;
+  return `00-${sc.traceId}-${sc.spanId}-0${(sc.traceFlags & TraceFlags.SAMPLED).toString(16)}`;
+}
+
+export function parseTraceparent(value: string) {
+  const m = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/.exec(value);
+  if (!m) return undefined;
+  return { traceId: m[1]!, spanId: m[2]!, traceFlags: Number.parseInt(m[3]!, 16), isRemote: true };
+}
+
+function clean(attributes: Record<string, string | number | boolean | undefined>) {
+  return Object.fromEntries(Object.entries(attributes).filter(([, v]) => v !== undefined)) as Record<string, string | number | boolean>;
+}
