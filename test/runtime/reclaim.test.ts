@@ -141,11 +141,11 @@ describe("reclaiming entries left behind", () => {
     expect(await consumersOf(stream)).toEqual({ "busy-ghost": 1, "empty-ghost": 0 });
 
     // Two live consumers waiting on an empty stream look idle to XINFO; their heartbeats keep them.
-    const a = fx.consumer({ stream, consumer: "live-a", deadConsumerMs: 200, handler: async () => {} });
-    const b = fx.consumer({ stream, consumer: "live-b", deadConsumerMs: 200, handler: async () => {} });
+    const a = fx.consumer({ stream, consumer: "live-a", deadConsumerMs: 500, handler: async () => {} });
+    const b = fx.consumer({ stream, consumer: "live-b", deadConsumerMs: 500, handler: async () => {} });
     await Promise.all([a.start(), b.start()]);
     await waitFor("the empty ghost to be removed", async () => !("empty-ghost" in (await consumersOf(stream))));
-    await new Promise((r) => setTimeout(r, 600));
+    await new Promise((r) => setTimeout(r, 1_000));
     expect(await consumersOf(stream)).toEqual({ "busy-ghost": 1, "live-a": 0, "live-b": 0 });
 
     // A clean stop leaves no ghost behind.

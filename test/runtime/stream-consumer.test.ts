@@ -86,7 +86,9 @@ describe("StreamConsumer", () => {
       concurrency: 1,
       batchSize: 1,
       maxAttempts: 4,
-      backoff: { baseMs: 150, maxMs: 150 },
+      // Pinned jitter: each retry waits ~300 ms, far longer than the three entries behind it need.
+      backoff: { baseMs: 300, maxMs: 300 },
+      random: () => 0.99,
       handler: async (job) => {
         if (job.envelope.id === first!.id) {
           attempts.push(job.attempt);
@@ -144,6 +146,8 @@ describe("StreamConsumer", () => {
       stream,
       deadLetterStream: dlq,
       maxAttempts: 3,
+      // Pinned jitter so the retries wait 10 and 20 ms: first and last failure times differ.
+      random: () => 0.5,
       handler: async (job) => {
         if (job.envelope.id === bad!.id) {
           calls += 1;

@@ -40,17 +40,13 @@ type Flat = (string | number | null | Flat)[];
  * `pipelineHealth` query and the metrics. A stream that does not exist yet reports as empty.
  */
 export async function readGroupHealth(redis: Redis, keys: StreamKeys, streams: string[]): Promise<StreamHealth[]> {
-  const first = redis.pipeline().time();
+  const first = redis.pipeline();
   for (const stream of streams) first.call("XINFO", "STREAM", keys.key(stream)).call("XINFO", "GROUPS", keys.key(stream));
   const firstResults = (await first.exec()) ?? [];
-  const [timeError, time] = firstResults[0] ?? [];
-  if (timeError) throw timeError;
-  const [seconds, micros] = time as [string, string];
-  const nowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 
   const partial = streams.map((stream, i) => {
-    const [streamError, info] = firstResults[1 + 2 * i] ?? [];
-    const [groupsError, groups] = firstResults[2 + 2 * i] ?? [];
+    const [streamError, info] = firstResults[2 * i] ?? [];
+    const [groupsError, groups] = firstResults[1 + 2 * i] ?? [];
     if (streamError || groupsError) {
       const error = (streamError ?? groupsError)!;
       // "ERR no such key": nothing was produced yet and no consumer created the stream.
@@ -78,7 +74,13 @@ export async function readGroupHealth(redis: Redis, keys: StreamKeys, streams: s
         .zcard(keys.key(`${s.stream}:${name}:retry-due`));
     }
   }
+  // The Redis clock, read after the pending lists, so an entry's age is never below its idle time.
+  second.time();
   const secondResults = (await second.exec()) ?? [];
+  const [timeError, time] = secondResults.at(-1) ?? [];
+  if (timeError) throw timeError;
+  const [seconds, micros] = time as [string, string];
+  const nowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   let at = 0;
   const next = (): unknown => {
     const [error, value] = secondResults[at++] ?? [];

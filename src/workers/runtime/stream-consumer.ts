@@ -58,6 +58,8 @@ export interface StreamConsumerOptions {
   /** Attempts before an entry is dead-lettered; also the most deliveries an entry may have. */
   maxAttempts: number;
   backoff: { baseMs: number; maxMs: number };
+  /** Jitter source for the backoff, in [0, 1); default Math.random. Tests pin it. */
+  random?: () => number;
   /** Entries pending on a consumer longer than this are taken over. Must exceed the slowest handler. */
   claimIdleMs: number;
   /** Consumers of the group idle longer than this and owning no entry are deleted. Off when unset. */
@@ -389,7 +391,7 @@ export class StreamConsumer {
       return;
     }
     const now = new Date().toISOString();
-    const delayMs = computeBackoff(job.attempt, this.o.backoff);
+    const delayMs = computeBackoff(job.attempt, this.o.backoff, this.o.random);
     await this.retries.park(entry.entryId, delayMs, {
       failures: job.attempt,
       firstFailedAt: entry.failure?.firstFailedAt || now,
