@@ -29,6 +29,11 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
+async function outboxRows(): Promise<number> {
+  const row = await h.env.db.selectFrom("outbox").select(sql<number>`count(*)::int`.as("n")).where("stream", "=", STREAMS.ingest).executeTakeFirst();
+  return row?.n ?? 0;
+}
+
 async function countTrends(): Promise<number> {
   const row = await h.env.db.selectFrom("enriched_trends").select(sql<number>`count(*)::int`.as("n")).executeTakeFirst();
   return row?.n ?? 0;
@@ -119,12 +124,15 @@ describe("ingest → plan → enrich", () => {
     ["metadata not an object", { source: "s", body: "text", metadata: [1, 2] }, "input.metadata"],
   ])("should refuse %s with BAD_USER_INPUT naming the field and write nothing", async (_name, input, field) => {
     const before = await countTrends();
+    // Let the relay finish publishing earlier tests' items, so the stream length is stable.
+    await eventually(async () => ((await outboxRows()) === 0 ? true : undefined));
     const streamBefore = await h.env.redis.xlen(h.env.keys.key(STREAMS.ingest));
     const res = await h.gql(INGEST, { input }, h.keys.integrator);
     expect(res.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
     expect(res.errors?.[0]?.extensions?.field).toBe(field);
     expect(res.errors?.[0]?.message).toContain(field);
     expect(await countTrends()).toBe(before);
+    expect(await outboxRows()).toBe(0);
     expect(await h.env.redis.xlen(h.env.keys.key(STREAMS.ingest))).toBe(streamBefore);
   });
 
