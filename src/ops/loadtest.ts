@@ -1,0 +1,498 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { createLoadtestMix, DEFAULT_MIX, MIX_KINDS, type MixKind, type MixWeights } from "./loadtest-mix.js";
+import { histogramBuckets, histogramQuantile, parsePrometheusText, type PromSample, select, subtractBuckets } from "./prometheus-text.js";
+import { SCALABLE_STAGES, type ScalableStage, STAGE_STREAMS } from "./stages.js";
+
+export interface LoadStep {
+  /** Items per second. */
+  rate: number;
+  seconds: number;
+}
+
+export interface LoadtestOptions {
+  /** The gateway's GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
+  url: string;
+  /** An integrator (or operator) key. */
+  key: string;
+  steps: LoadStep[];
+  /** Most requests in flight (default 64); past it the client falls behind and says so. */
+  concurrency?: number;
+  seed?: number;
+  mix?: MixWeights;
+  sampleEveryMs?: number;
+  /** How long to wait after the last send for items to reach a final state (default 120 s). */
+  drainTimeoutMs?: number;
+  /** Read provenance with SQL instead of GraphQL (faster for large runs). */
+  databaseUrl?: string;
+  /** The autoscaler's /metrics, when one runs (`trendgate start --autoscale`); sampled if it answers. */
+  scalerMetricsUrl?: string;
+  onProgress?: (progress: LoadtestProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface LoadtestProgress {
+  phase: "load" | "drain" | "collect";
+  planned: number;
+  sent: number;
+  accepted: number;
+  refused: number;
+  backlog: number;
+}
+
+/** One sample of the system, taken every second during the run. */
+export interface LoadtestSample {
+  /** Seconds since the first send. */
+  t: number;
+  targetRate: number;
+  sent: number;
+  accepted: number;
+  refused: number;
+  /** Per stage: lag and pending of its group, from GET /metrics. */
+  lag: Partial<Record<ScalableStage, number>>;
+  pending: Partial<Record<ScalableStage, number>>;
+  oldestPendingSeconds: Partial<Record<ScalableStage, number>>;
+  /** Per stage: consumers in its group, from the pipelineHealth query. */
+  consumers: Partial<Record<ScalableStage, number>>;
+  /** Per stage: handler p50 (seconds) over this interval, when the gateway process runs workers. */
+  handlerP50: Partial<Record<string, number>>;
+  /** From the autoscaler's /metrics, when it answers. */
+  desiredWorkers: Partial<Record<ScalableStage, number>>;
+  workers: Partial<Record<ScalableStage, number>>;
+}
+
+export interface Quantiles {
+  n: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+export interface LoadtestReport {
+  runId: string;
+  url: string;
+  steps: LoadStep[];
+  startedAt: string;
+  loadSeconds: number;
+  drainSeconds: number;
+  drained: boolean;
+  counts: {
+    planned: number;
+    sent: number;
+    accepted: number;
+    duplicates: number;
+    refusedBackpressure: number;
+    invalid: number;
+    errors: number;
+    /** Items the client could not send on time because `concurrency` requests were in flight. */
+    lateSends: number;
+    byKind: Record<MixKind, { sent: number; accepted: number; duplicates: number; refused: number; invalid: number; errors: number }>;
+  };
+  errorSamples: string[];
+  /** Ingest request round trip (ms) as the client saw it. */
+  ingestLatencyMs: Quantiles;
+  /** Per stage, from the previous step's provenance entry to this step's (ms): queueing + work. */
+  stageLatencyMs: Record<string, Quantiles>;
+  endToEndMs: Quantiles;
+  finalStates: Record<string, number>;
+  /** Accepted items in PUBLISHED, REJECTED, CANCELLED, or waiting for a human (ESCALATED, PAUSED). */
+  settled: number;
+  notSettled: number;
+  /** Per second after the start: items that finished their last step, and their end-to-end p50. */
+  completions: { t: number; count: number; p50Ms: number | null }[];
+  samples: LoadtestSample[];
+}
+
+/** Stops the run early, e.g. on Ctrl-C or when the gateway cannot be reached. */
+export class LoadtestError extends Error {
+  constructor(
+    readonly code: "LOADTEST_UNREACHABLE" | "LOADTEST_UNAUTHORIZED" | "LOADTEST_BAD_OPTIONS",
+    message: string,
+  ) {
+    super(message);
+    this.name = "LoadtestError";
+  }
+}
+
+export const SETTLED_STATES = ["PUBLISHED", "REJECTED", "CANCELLED", "ESCALATED", "PAUSED"];
+/** The pipeline's steps in order; a stage's latency runs from the previous one present. */
+const STEP_ORDER = ["ingest", "plan", "etl", "embed", "judge", "publish"] as const;
+
+const INGEST = `mutation($input: TrendInput!) { ingestTrend(input: $input) { id status duplicate } }`;
+const HEALTH = `{ pipelineHealth { outboxBacklog streams { stream groups { name lag pending consumers { name idleMs } } } } }`;
+
+type GqlResponse<T> = { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
+
+export function parseSteps(text: string): LoadStep[] {
+  const steps = text
+    .split(",")
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const [rate, seconds] = part.split(":").map(Number);
+      if (!Number.isFinite(rate) || !Number.isFinite(seconds) || rate! <= 0 || seconds! <= 0) {
+        throw new LoadtestError("LOADTEST_BAD_OPTIONS", `--steps: "${part}" must be rate:seconds with both above 0`);
+      }
+      return { rate: rate!, seconds: seconds! };
+    });
+  if (steps.length === 0) throw new LoadtestError("LOADTEST_BAD_OPTIONS", "--steps must hold at least one rate:seconds");
+  return steps;
+}
+
+export function quantiles(values: number[]): Quantiles {
+  if (values.length === 0) return { n: 0, p50: null, p95: null, p99: null, max: null };
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+  return { n: sorted.length, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted.at(-1)! };
+}
+
+/** Items due by `seconds` into the schedule (the integral of the stepped rate). */
+export function dueBy(steps: readonly LoadStep[], seconds: number): number {
+  let due = 0;
+  let t = 0;
+  for (const step of steps) {
+    const span = Math.min(step.seconds, Math.max(0, seconds - t));
+    due += step.rate * span;
+    t += step.seconds;
+    if (seconds <= t) break;
+  }
+  return Math.floor(due + 1e-9);
+}
+
+function rateAt(steps: readonly LoadStep[], seconds: number): number {
+  let t = 0;
+  for (const step of steps) {
+    t += step.seconds;
+    if (seconds < t) return step.rate;
+  }
+  return 0;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+
+/**
+ * Drives the gateway at a steady or stepped rate with a realistic mix, samples /metrics and
+ * pipelineHealth every second, waits (bounded) for the accepted items to settle, and measures
+ * per-stage latency from their provenance. Pure HTTP: it works against any running Trendgate.
+ */
+export async function runLoadtest(options: LoadtestOptions): Promise<LoadtestReport> {
+  const runId = `lt-${Date.now().toString(36)}-${randomBytes(2).toString("hex")}`;
+  const concurrency = options.concurrency ?? 64;
+  const sampleEveryMs = options.sampleEveryMs ?? 1000;
+  const base = new URL(options.url);
+  const metricsUrl = new URL("/metrics", base).toString();
+  const headers = { "content-type": "application/json", authorization: `Bearer ${options.key}` };
+  const gql = async <T>(query: string, variables?: Record<string, unknown>, timeoutMs = 30_000): Promise<GqlResponse<T> & { status: number }> => {
+    const res = await fetch(options.url, { method: "POST", headers, body: JSON.stringify({ query, variables }), signal: AbortSignal.timeout(timeoutMs) });
+    const body = (await res.json().catch(() => ({}))) as GqlResponse<T>;
+    return { ...body, status: res.status };
+  };
+
+  // Fail fast with a clear message rather than a run full of connection errors.
+  try {
+    const probe = await gql<{ pipelineHealth: unknown }>(HEALTH, undefined, 5000);
+    const code = probe.errors?.[0]?.extensions?.code;
+    if (code === "UNAUTHENTICATED" || code === "FORBIDDEN") throw new LoadtestError("LOADTEST_UNAUTHORIZED", `the gateway refused the key (${code})`);
+  } catch (error) {
+    if (error instanceof LoadtestError) throw error;
+    throw new LoadtestError("LOADTEST_UNREACHABLE", `cannot reach ${options.url}: ${(error as Error).message}`);
+  }
+
+  const steps = options.steps;
+  const totalSeconds = steps.reduce((s, x) => s + x.seconds, 0);
+  const planned = dueBy(steps, totalSeconds);
+  const next = createLoadtestMix(runId, options.seed ?? 1, options.mix ?? DEFAULT_MIX);
+  const byKind = Object.fromEntries(MIX_KINDS.map((k) => [k, { sent: 0, accepted: 0, duplicates: 0, refused: 0, invalid: 0, errors: 0 }])) as LoadtestReport["counts"]["byKind"];
+  const counts = { planned, sent: 0, accepted: 0, duplicates: 0, refusedBackpressure: 0, invalid: 0, errors: 0, lateSends: 0, byKind };
+  const accepted = new Map<string, MixKind>();
+  const ingestMs: number[] = [];
+  const errorSamples: string[] = [];
+  let inFlight = 0;
+  let backlog = 0;
+  let phase: LoadtestProgress["phase"] = "load";
+  const report = () => options.onProgress?.({ phase, planned, sent: counts.sent, accepted: counts.accepted, refused: counts.refusedBackpressure, backlog });
+
+  const send = async () => {
+    const item = next();
+    const stats = byKind[item.kind];
+    counts.sent++;
+    stats.sent++;
+    inFlight++;
+    const started = performance.now();
+    try {
+      const res = await gql<{ ingestTrend: { id: string; status: string; duplicate: boolean } }>(INGEST, { input: item.input });
+      ingestMs.push(performance.now() - started);
+      const code = res.errors?.[0]?.extensions?.code;
+      if (res.data?.ingestTrend) {
+        counts.accepted++;
+        stats.accepted++;
+        if (res.data.ingestTrend.duplicate) {
+          counts.duplicates++;
+          stats.duplicates++;
+        } else accepted.set(res.data.ingestTrend.id, item.kind);
+      } else if (code === "BACKPRESSURE") {
+        counts.refusedBackpressure++;
+        stats.refused++;
+      } else if (code === "BAD_USER_INPUT") {
+        counts.invalid++;
+        stats.invalid++;
+      } else {
+        counts.errors++;
+        stats.errors++;
+        if (errorSamples.length < 10) errorSamples.push(`${res.status} ${code ?? ""} ${res.errors?.[0]?.message ?? ""}`.trim());
+      }
+    } catch (error) {
+      counts.errors++;
+      stats.errors++;
+      if (errorSamples.length < 10) errorSamples.push((error as Error).message);
+    } finally {
+      inFlight--;
+    }
+  };
+
+  // --- sampling -----------------------------------------------------------------------------
+  const samples: LoadtestSample[] = [];
+  let previousHistogram = new Map<string, Map<number, number>>();
+  let startMs = Date.now();
+  const takeSample = async () => {
+    const t = (Date.now() - startMs) / 1000;
+    const sample: LoadtestSample = {
+      t: Math.round(t * 10) / 10,
+      targetRate: phase === "load" ? rateAt(steps, t) : 0,
+      sent: counts.sent,
+      accepted: counts.accepted,
+      refused: counts.refusedBackpressure,
+      lag: {},
+      pending: {},
+      oldestPendingSeconds: {},
+      consumers: {},
+      handlerP50: {},
+      desiredWorkers: {},
+      workers: {},
+    };
+    const [metrics, health, scaler] = await Promise.allSettled([
+      fetch(metricsUrl, { signal: AbortSignal.timeout(3000) }).then((r) => r.text()),
+      gql<{ pipelineHealth: { outboxBacklog: number; streams: { stream: string; groups: { name: string; lag: number | null; pending: number; consumers: { name: string; idleMs: number }[] }[] }[] } }>(HEALTH, undefined, 5000),
+      options.scalerMetricsUrl ? fetch(options.scalerMetricsUrl, { signal: AbortSignal.timeout(2000) }).then((r) => r.text()) : Promise.reject(new Error("no scaler")),
+    ]);
+    if (metrics.status === "fulfilled") {
+      const parsed = parsePrometheusText(metrics.value);
+      readStageGauges(parsed, sample);
+      const now = new Map<string, Map<number, number>>();
+      for (const stage of new Set(select(parsed, "trendgate_stage_duration_seconds_count").map((s) => s.labels["stage"] ?? ""))) {
+        const buckets = histogramBuckets(parsed, "trendgate_stage_duration_seconds", { stage });
+        now.set(stage, buckets);
+        const q = histogramQuantile(0.5, subtractBuckets(buckets, previousHistogram.get(stage)));
+        if (q !== null) sample.handlerP50[stage] = q;
+      }
+      previousHistogram = now;
+    }
+    if (health.status === "fulfilled" && health.value.data) {
+      const h = health.value.data.pipelineHealth;
+      let total = h.outboxBacklog;
+      for (const stage of SCALABLE_STAGES) {
+        const { stream, group } = STAGE_STREAMS[stage];
+        const g = h.streams.find((s) => s.stream === stream)?.groups.find((x) => x.name === group);
+        if (!g) continue;
+        sample.consumers[stage] = g.consumers.length;
+        total += (g.lag ?? 0) + g.pending;
+        // /metrics may be off or unreachable; pipelineHealth carries the same figures.
+        sample.lag[stage] ??= g.lag ?? 0;
+        sample.pending[stage] ??= g.pending;
+      }
+      backlog = total;
+    }
+    if (scaler.status === "fulfilled") {
+      const parsed = parsePrometheusText(scaler.value);
+      for (const s of select(parsed, "trendgate_autoscale_desired_workers")) sample.desiredWorkers[s.labels["stage"] as ScalableStage] = s.value;
+      for (const s of select(parsed, "trendgate_autoscale_workers")) sample.workers[s.labels["stage"] as ScalableStage] = s.value;
+    }
+    samples.push(sample);
+    report();
+  };
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const started = Date.now();
+      await takeSample().catch(() => undefined);
+      await sleep(Math.max(0, sampleEveryMs - (Date.now() - started)));
+    }
+  })();
+
+  // --- load ---------------------------------------------------------------------------------
+  startMs = Date.now();
+  const startedAt = new Date(startMs).toISOString();
+  const sends = new Set<Promise<void>>();
+  let late = 0;
+  while (!options.signal?.aborted) {
+    const elapsed = (Date.now() - startMs) / 1000;
+    if (elapsed >= totalSeconds && counts.sent >= planned) break;
+    const due = dueBy(steps, Math.min(elapsed, totalSeconds));
+    while (counts.sent < due && inFlight < concurrency) {
+      const p = send();
+      sends.add(p);
+      void p.finally(() => sends.delete(p));
+    }
+    if (counts.sent < due) late = Math.max(late, due - counts.sent);
+    report();
+    await sleep(10);
+  }
+  await Promise.all(sends);
+  counts.lateSends = late;
+  const loadSeconds = (Date.now() - startMs) / 1000;
+
+  // --- drain --------------------------------------------------------------------------------
+  phase = "drain";
+  const drainStart = Date.now();
+  const drainTimeoutMs = options.drainTimeoutMs ?? 120_000;
+  let quietSamples = 0;
+  let drained = false;
+  let seen = samples.length;
+  while (!options.signal?.aborted && Date.now() - drainStart < drainTimeoutMs) {
+    await sleep(250);
+    if (samples.length === seen) continue;
+    seen = samples.length;
+    quietSamples = backlog === 0 ? quietSamples + 1 : 0;
+    if (quietSamples >= 2) {
+      drained = true;
+      break;
+    }
+  }
+  const drainSeconds = (Date.now() - drainStart) / 1000;
+  sampling = false;
+  await sampler;
+
+  // --- collect ------------------------------------------------------------------------------
+  phase = "collect";
+  report();
+  const trails = options.databaseUrl ? await trailsFromSql(options.databaseUrl, [...accepted.keys()]) : await trailsFromGraphql(gql, [...accepted.keys()]);
+  const finalStates: Record<string, number> = {};
+  const stageValues: Record<string, number[]> = {};
+  const endToEnd: number[] = [];
+  const completionBuckets = new Map<number, number[]>();
+  for (const trail of trails) {
+    finalStates[trail.status] = (finalStates[trail.status] ?? 0) + 1;
+    const first = new Map<string, number>();
+    for (const e of trail.steps) if (!first.has(e.step)) first.set(e.step, e.at);
+    let previous: number | undefined;
+    let last: number | undefined;
+    for (const step of STEP_ORDER) {
+      const at = first.get(step);
+      if (at === undefined) continue;
+      if (previous !== undefined) (stageValues[step] ??= []).push(Math.max(0, at - previous));
+      previous = at;
+      last = at;
+    }
+    const ingestAt = first.get("ingest");
+    if (ingestAt !== undefined && last !== undefined && last > ingestAt && SETTLED_STATES.includes(trail.status)) {
+      endToEnd.push(last - ingestAt);
+      const second = Math.max(0, Math.floor((last - startMs) / 1000));
+      const bucket = completionBuckets.get(second) ?? [];
+      bucket.push(last - ingestAt);
+      completionBuckets.set(second, bucket);
+    }
+  }
+  const settled = trails.filter((t) => SETTLED_STATES.includes(t.status)).length;
+  const lastSecond = Math.max(0, ...completionBuckets.keys());
+  const completions = Array.from({ length: completionBuckets.size ? lastSecond + 1 : 0 }, (_, t) => {
+    const values = completionBuckets.get(t) ?? [];
+    return { t, count: values.length, p50Ms: quantiles(values).p50 };
+  });
+
+  return {
+    runId,
+    url: options.url,
+    steps,
+    startedAt,
+    loadSeconds,
+    drainSeconds,
+    drained,
+    counts,
+    errorSamples,
+    ingestLatencyMs: quantiles(ingestMs),
+    stageLatencyMs: Object.fromEntries(STEP_ORDER.slice(1).filter((s) => stageValues[s]).map((s) => [s, quantiles(stageValues[s]!)])),
+    endToEndMs: quantiles(endToEnd),
+    finalStates,
+    settled,
+    notSettled: accepted.size - settled,
+    completions,
+    samples,
+  };
+}
+
+function readStageGauges(parsed: PromSample[], sample: LoadtestSample): void {
+  for (const stage of SCALABLE_STAGES) {
+    const labels = { stream: STAGE_STREAMS[stage].stream, group: STAGE_STREAMS[stage].group };
+    const lag = select(parsed, "trendgate_stream_group_lag", labels)[0];
+    const pending = select(parsed, "trendgate_stream_group_pending", labels)[0];
+    const oldest = select(parsed, "trendgate_stream_group_oldest_pending_seconds", labels)[0];
+    if (lag) sample.lag[stage] = lag.value;
+    if (pending) sample.pending[stage] = pending.value;
+    if (oldest) sample.oldestPendingSeconds[stage] = oldest.value;
+  }
+}
+
+interface Trail {
+  id: string;
+  status: string;
+  steps: { step: string; at: number }[];
+}
+
+async function trailsFromSql(databaseUrl: string, ids: string[]): Promise<Trail[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const out: Trail[] = [];
+    for (let i = 0; i < ids.length; i += 5000) {
+      const chunk = ids.slice(i, i + 5000);
+      const trends = await client.query<{ id: string; status: string }>("SELECT id, status FROM enriched_trends WHERE id = ANY($1::uuid[])", [chunk]);
+      const entries = await client.query<{ trend_id: string; step: string; created_at: Date }>(
+        "SELECT trend_id, step, created_at FROM provenance_log WHERE trend_id = ANY($1::uuid[]) ORDER BY created_at, id",
+        [chunk],
+      );
+      const byTrend = new Map<string, Trail>(trends.rows.map((r) => [r.id, { id: r.id, status: r.status, steps: [] }]));
+      for (const e of entries.rows) byTrend.get(e.trend_id)?.steps.push({ step: e.step, at: e.created_at.getTime() });
+      out.push(...byTrend.values());
+    }
+    return out;
+  } finally {
+    await client.end();
+  }
+}
+
+async function trailsFromGraphql(
+  gql: <T>(query: string, variables?: Record<string, unknown>) => Promise<GqlResponse<T> & { status: number }>,
+  ids: string[],
+): Promise<Trail[]> {
+  const out: Trail[] = [];
+  const batches: string[][] = [];
+  // Aliased trend(id) fields: 20 per request stays well inside the query cost limit.
+  for (let i = 0; i < ids.length; i += 20) batches.push(ids.slice(i, i + 20));
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (next < batches.length) {
+        const batch = batches[next++]!;
+        const fields = batch.map((_, j) => `t${j}: trend(id: $id${j}) { id status provenance { step createdAt } }`).join(" ");
+        const query = `query(${batch.map((_, j) => `$id${j}: ID!`).join(", ")}) { ${fields} }`;
+        const res = await gql<Record<string, { id: string; status: string; provenance: { step: string; createdAt: string }[] } | null>>(
+          query,
+          Object.fromEntries(batch.map((id, j) => [`id${j}`, id])),
+        );
+        for (const value of Object.values(res.data ?? {})) {
+          if (!value) continue;
+          out.push({ id: value.id, status: value.status, steps: value.provenance.map((p) => ({ step: p.step, at: Date.parse(p.createdAt) })) });
+        }
+      }
+    }),
+  );
+  return out;
+}
