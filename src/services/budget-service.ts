@@ -7,9 +7,10 @@ import { fitsBudget, type PipelineStep } from "../domain/budget.js";
 import type { Logger } from "../observability/logger.js";
 import { makeEnvelope } from "../streams/envelope.js";
 import { STREAMS } from "../streams/stream-names.js";
+import { canTransition } from "../domain/trend-status.js";
 import { transitionTrend } from "./trend-lifecycle.js";
 
-export type ChargeOutcome = "charged" | "already_charged" | "paused";
+export type ChargeOutcome = "charged" | "already_charged" | "paused" | "overdrawn";
 
 /**
  * Charges a step's cost against the item's budget inside the step's own transaction, so the
@@ -17,6 +18,12 @@ export type ChargeOutcome = "charged" | "already_charged" | "paused";
  * a redelivered job finds its charge and pays nothing. When the cost does not fit, the item is
  * PAUSED at this step with a budget_overrun escalation and an operator alert, and the caller
  * must stop (its work is kept: earlier steps' results stay on the row).
+ *
+ * `overdraftIfUnpausable` is for the publisher acting on an operator override of an ESCALATED
+ * or REJECTED item: those statuses cannot move to PAUSED, and pausing used to fail silently, so
+ * the job was acknowledged and the overridden item never published nor escalated. An override
+ * is already a human's decision to publish, so the step is charged over the limit instead, with
+ * provenance, an operator alert and a warning.
  */
 export async function chargeOrPause(
   trx: Transaction<Database>,
@@ -24,6 +31,7 @@ export async function chargeOrPause(
   step: PipelineStep,
   cost: number,
   logger: Logger,
+  options: { overdraftIfUnpausable?: boolean } = {},
 ): Promise<ChargeOutcome> {
   const existing = await trx
     .selectFrom("budget_charges")
@@ -47,6 +55,10 @@ export async function chargeOrPause(
       .where("id", "=", trend.id)
       .execute();
     return "charged";
+  }
+  if (options.overdraftIfUnpausable && !canTransition(current.status, "PAUSED")) {
+    await overdraw(trx, trend, current.status, step, cost, current, logger);
+    return "overdrawn";
   }
   await pauseForBudget(trx, trend, current.status, step, cost, current, logger);
   return "paused";
@@ -116,5 +128,44 @@ async function pauseForBudget(
   logger.warn(
     { trace_id: trend.trace_id, enriched_trend_id: trend.id, step, cost, alert: "budget_overrun" },
     "budget exceeded: item paused for a human decision",
+  );
+}
+
+async function overdraw(
+  trx: Transaction<Database>,
+  trend: TrendRow,
+  status: TrendStatus,
+  step: PipelineStep,
+  cost: number,
+  budget: { budget_limit: number; budget_spent: number },
+  logger: Logger,
+): Promise<void> {
+  const reason = `step ${step} needs ${cost} compute units; ${budget.budget_spent} of ${budget.budget_limit} spent; charged over the limit because an operator override of a ${status} item cannot be paused`;
+  await trx.insertInto("budget_charges").values({ trend_id: trend.id, step, cost, unit: "compute_unit" }).execute();
+  await trx
+    .updateTable("enriched_trends")
+    .set((eb) => ({ budget_spent: eb("budget_spent", "+", cost) }))
+    .where("id", "=", trend.id)
+    .execute();
+  await appendProvenance(trx, {
+    traceId: trend.trace_id,
+    trendId: trend.id,
+    step: "budget_overdraft",
+    actor: `worker:${step}`,
+    input: { step, cost, limit: budget.budget_limit, spent: budget.budget_spent, status },
+    output: { spent: budget.budget_spent + cost },
+  });
+  await enqueueOutbox(
+    trx,
+    STREAMS.operatorAlerts,
+    makeEnvelope("alert.budget_overdraft", {
+      traceId: trend.trace_id,
+      trendId: trend.id,
+      payload: { kind: "BUDGET_OVERDRAFT", severity: "warning", message: `trend ${trend.id}: ${reason}`, step, cost },
+    }),
+  );
+  logger.warn(
+    { trace_id: trend.trace_id, enriched_trend_id: trend.id, step, cost, alert: "budget_overdraft" },
+    "budget exceeded under an operator override: charged over the limit",
   );
 }

@@ -105,6 +105,10 @@ export function createJudgeHandler(deps: { db: Db; policy: PolicyProvider; logge
             envelope("escalation.created", { escalationId: inserted.id, issueType: decision.issueType, provenanceId: entry.id }),
           );
         }
+        // An operator overrode before the Judge ran; the publisher skipped it then (an unjudged
+        // item cannot move to PUBLISHED) and nothing else would send it there again.
+        const override = await trx.selectFrom("publish_overrides").select("id").where("trend_id", "=", trend.id).limit(1).executeTakeFirst();
+        if (override) await enqueueOutbox(trx, STREAMS.publishJobs, envelope("trend.override", { overrideId: override.id }));
       } else {
         await enqueueOutbox(trx, STREAMS.publishJobs, envelope("trend.ready", { approvalPath: "judge" }));
       }

@@ -3,7 +3,7 @@ import type { Db } from "../db/database.js";
 import { appendProvenance } from "../db/provenance.js";
 import type { ApprovalPath, TrendRow } from "../db/types.js";
 import { estimateStepCost } from "../domain/budget.js";
-import { PUBLISHABLE_STATUSES } from "../domain/trend-status.js";
+import { canTransition, PUBLISHABLE_STATUSES } from "../domain/trend-status.js";
 import type { Publisher } from "../mcp/publish-client.js";
 import type { Logger } from "../observability/logger.js";
 import { chargeOrPause } from "../services/budget-service.js";
@@ -36,10 +36,11 @@ export function createPublisherHandler(deps: { db: Db; publisher: Publisher; log
       log.info({ status: trend.status }, "not publishable (status changed or no override); skipped");
       return;
     }
-    const charged = await deps.db.transaction().execute(async (trx) => {
-      const outcome = await chargeOrPause(trx, trend, "publish", estimateStepCost("publish", ""), log);
-      return outcome;
-    });
+    const charged = await deps.db.transaction().execute((trx) =>
+      chargeOrPause(trx, trend, "publish", estimateStepCost("publish", ""), log, {
+        overdraftIfUnpausable: path.approvalPath === "override",
+      }),
+    );
     if (charged === "paused") return;
 
     const request = {
@@ -93,20 +94,30 @@ export function createPublisherHandler(deps: { db: Db; publisher: Publisher; log
   };
 }
 
+/**
+ * How the trend may be published now, mirroring the database's invariant trigger so the adapter
+ * is never called for something the trigger would refuse: the adapter publishes before the
+ * commit, so a refusal there leaves an external publication the database never records. An
+ * override counts only when it names every incident of the trend, and only from a status that
+ * may move to PUBLISHED (an override of an item not yet judged waits for the Judge).
+ */
 async function approvalFor(
   db: Db,
   trend: TrendRow,
 ): Promise<{ approvalPath: ApprovalPath; overrideId: string | null } | undefined> {
-  const override = await db
+  const incidents = await db.selectFrom("incidents").select("id").where("trend_id", "=", trend.id).execute();
+  const overrides = await db
     .selectFrom("publish_overrides")
-    .select("id")
+    .select(["id", "incident_id"])
     .where("trend_id", "=", trend.id)
     .orderBy("created_at", "desc")
-    .limit(1)
-    .executeTakeFirst();
-  if (trend.status === "READY" && !override) return { approvalPath: "judge", overrideId: null };
-  if (trend.status === "APPROVED" && !override) return { approvalPath: "moderator", overrideId: null };
-  if (override && trend.status !== "CANCELLED" && trend.status !== "PAUSED") {
+    .execute();
+  const override = overrides.find((o) => incidents.every((i) => i.id === o.incident_id));
+  if (overrides.length === 0 && incidents.length === 0) {
+    if (trend.status === "READY") return { approvalPath: "judge", overrideId: null };
+    if (trend.status === "APPROVED") return { approvalPath: "moderator", overrideId: null };
+  }
+  if (override && canTransition(trend.status, "PUBLISHED")) {
     return { approvalPath: "override", overrideId: override.id };
   }
   return undefined;
