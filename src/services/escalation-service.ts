@@ -109,7 +109,7 @@ export class EscalationService {
     const claimed = await this.deps.db.transaction().execute(async (trx) => {
       const row = await trx
         .updateTable("escalations")
-        .set((eb) => ({
+        .set(() => ({
           status: "CLAIMED",
           claimed_by: actor.name,
           claim_token: sql<string>`claim_token + 1`,
@@ -266,7 +266,7 @@ export class EscalationService {
         .where("id", "=", row.trend_id)
         .executeTakeFirstOrThrow();
 
-      let trendOutcome: TrendStatus | null = null;
+      let trendOutcome: TrendStatus | null;
       if (row.issue_type === "budget_overrun") {
         trendOutcome = await this.resolveBudget(trx, trend, input.decision, actor);
       } else {
