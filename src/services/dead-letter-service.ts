@@ -161,7 +161,7 @@ export class DeadLetterService {
 }
 
 export function parseDeadLetter(stream: string, id: string, fields: Record<string, string>): DeadLetterEntry {
-  let envelope: Envelope | null = null;
+  let envelope: Envelope | null;
   try {
     envelope = parseEnvelope(fields.envelope);
   } catch {
