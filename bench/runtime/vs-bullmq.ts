@@ -90,7 +90,11 @@ async function bullmqRun(jobs: number): Promise<number> {
   for (let i = 0; i < jobs; i += CHUNK) {
     const batch = [];
     for (let j = i; j < Math.min(jobs, i + CHUNK); j++) {
-      batch.push({ name: "noop", data: { j }, opts: { removeOnComplete: true, removeOnFail: true } });
+      batch.push({
+        name: "noop",
+        data: { j },
+        opts: { removeOnComplete: true, removeOnFail: true },
+      });
     }
     await queue.addBulk(batch);
   }
@@ -124,7 +128,9 @@ async function main(): Promise<void> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const info = await redis.info("server");
   const version = /redis_version:(\S+)/.exec(info)?.[1] ?? "?";
-  console.log(`jobs=${JOBS} concurrency=${CONCURRENCY} batch=${BATCH} redis=${version} node=${process.version}`);
+  console.log(
+    `jobs=${JOBS} concurrency=${CONCURRENCY} batch=${BATCH} redis=${version} node=${process.version}`,
+  );
   // Warm both paths (JIT, Lua script cache, connections) before measuring.
   await streamConsumerRun(redis, 1_000);
   await bullmqRun(1_000);
@@ -139,7 +145,9 @@ async function main(): Promise<void> {
   const fmt = (x: number) => `${Math.round(x).toLocaleString("en-US")} jobs/s`;
   console.log(`StreamConsumer: ${ours.map(fmt).join(", ")} (median ${fmt(median(ours))})`);
   console.log(`BullMQ Worker:  ${theirs.map(fmt).join(", ")} (median ${fmt(median(theirs))})`);
-  console.log(`ratio (median StreamConsumer / median BullMQ): ${(median(ours) / median(theirs)).toFixed(2)}x`);
+  console.log(
+    `ratio (median StreamConsumer / median BullMQ): ${(median(ours) / median(theirs)).toFixed(2)}x`,
+  );
   await redis.quit();
 }
 

@@ -107,7 +107,10 @@ export class OutboxRelay {
         if (n < this.batchSize) break;
       }
       if (this.outageSince !== undefined) {
-        this.log.info({ downMs: Date.now() - this.outageSince, published }, "outbox relay publishing again");
+        this.log.info(
+          { downMs: Date.now() - this.outageSince, published },
+          "outbox relay publishing again",
+        );
       }
       this.outageSince = undefined;
       this.failures = 0;
@@ -116,11 +119,19 @@ export class OutboxRelay {
       // Once per outage, not once per poll: an hour without Redis is one line, not 18,000.
       if (this.outageSince === undefined) {
         this.outageSince = Date.now();
-        this.log.warn({ err: error }, "outbox relay cannot publish; rows stay in the outbox, retrying with backoff");
+        this.log.warn(
+          { err: error },
+          "outbox relay cannot publish; rows stay in the outbox, retrying with backoff",
+        );
       } else {
-        this.log.debug({ err: error, failures: this.failures }, "outbox relay still cannot publish");
+        this.log.debug(
+          { err: error, failures: this.failures },
+          "outbox relay still cannot publish",
+        );
       }
-      delay = this.o.pollMs + computeBackoff(this.failures, { baseMs: this.o.pollMs, maxMs: MAX_BACKOFF_MS });
+      delay =
+        this.o.pollMs +
+        computeBackoff(this.failures, { baseMs: this.o.pollMs, maxMs: MAX_BACKOFF_MS });
     }
     this.schedule(delay);
   }
@@ -131,7 +142,9 @@ export class OutboxRelay {
       if (waitForLock) {
         await sql`SELECT pg_advisory_xact_lock(${RELAY_LOCK})`.execute(trx);
       } else {
-        const { rows } = await sql<{ ok: boolean }>`SELECT pg_try_advisory_xact_lock(${RELAY_LOCK}) AS ok`.execute(trx);
+        const { rows } = await sql<{
+          ok: boolean;
+        }>`SELECT pg_try_advisory_xact_lock(${RELAY_LOCK}) AS ok`.execute(trx);
         // Another relay is draining the outbox right now; it loops until it is empty.
         if (!rows[0]?.ok) return -1;
       }
@@ -150,7 +163,13 @@ export class OutboxRelay {
           .groupBy("stream")
           .execute();
         if (bounds.length === 0) return 0;
-        query = query.where((eb) => eb.or(bounds.map((b) => eb.and([eb("stream", "=", b.stream), eb("id", "<=", String(b.last))]))));
+        query = query.where((eb) =>
+          eb.or(
+            bounds.map((b) =>
+              eb.and([eb("stream", "=", b.stream), eb("id", "<=", String(b.last))]),
+            ),
+          ),
+        );
       }
       const rows = await query.execute();
       if (rows.length === 0) return 0;
@@ -170,7 +189,10 @@ export class OutboxRelay {
   private async publish(entries: { stream: string; envelope: Envelope }[]): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new OutboxPublishTimeoutError(this.publishTimeoutMs)), this.publishTimeoutMs);
+      timer = setTimeout(
+        () => reject(new OutboxPublishTimeoutError(this.publishTimeoutMs)),
+        this.publishTimeoutMs,
+      );
     });
     try {
       // A hung Redis must not hold the transaction (and its row locks) open indefinitely.

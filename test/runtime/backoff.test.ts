@@ -6,7 +6,9 @@ describe("computeBackoff", () => {
 
   it("should double the ceiling with each attempt up to maxMs", () => {
     const top = () => 0.999_999;
-    expect([1, 2, 3, 4, 5, 6].map((a) => computeBackoff(a, opts, top))).toEqual([99, 199, 399, 799, 999, 999]);
+    expect([1, 2, 3, 4, 5, 6].map((a) => computeBackoff(a, opts, top))).toEqual([
+      99, 199, 399, 799, 999, 999,
+    ]);
   });
 
   it("should spread delays over the whole range (full jitter)", () => {

@@ -23,8 +23,17 @@ afterAll(async () => {
   await env.close();
 });
 
-function relay(producer = new StreamProducer(env.redis, env.keys, 100_000), extra: { pollMs?: number; logger?: TestEnv["logger"]; batchSize?: number } = {}): OutboxRelay {
-  const r = new OutboxRelay({ db: env.db, producer, pollMs: extra.pollMs ?? 20, batchSize: extra.batchSize, logger: extra.logger ?? env.logger });
+function relay(
+  producer = new StreamProducer(env.redis, env.keys, 100_000),
+  extra: { pollMs?: number; logger?: TestEnv["logger"]; batchSize?: number } = {},
+): OutboxRelay {
+  const r = new OutboxRelay({
+    db: env.db,
+    producer,
+    pollMs: extra.pollMs ?? 20,
+    batchSize: extra.batchSize,
+    logger: extra.logger ?? env.logger,
+  });
   relays.push(r);
   return r;
 }
@@ -35,11 +44,17 @@ function envelope(i: number): Envelope {
 
 async function published(stream: string): Promise<{ envelope: Envelope; attempt: string }[]> {
   const entries = await env.redis.xrange(env.keys.key(stream), "-", "+");
-  return entries.map(([, f]) => ({ envelope: JSON.parse(f[f.indexOf("envelope") + 1]!) as Envelope, attempt: f[f.indexOf("attempt") + 1]! }));
+  return entries.map(([, f]) => ({
+    envelope: JSON.parse(f[f.indexOf("envelope") + 1]!) as Envelope,
+    attempt: f[f.indexOf("attempt") + 1]!,
+  }));
 }
 
 async function outboxCount(): Promise<number> {
-  const row = await env.db.selectFrom("outbox").select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow();
+  const row = await env.db
+    .selectFrom("outbox")
+    .select((eb) => eb.fn.countAll<string>().as("n"))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -107,7 +122,11 @@ describe("outbox", () => {
     const proxy = new TcpProxy(url.hostname, Number(url.port || 6379));
     await proxy.open();
     // Fail fast while disconnected instead of queueing commands, as the relay's docs ask.
-    const redis = new Redis(proxy.port, "127.0.0.1", { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => 20 });
+    const redis = new Redis(proxy.port, "127.0.0.1", {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => 20,
+    });
     redis.on("error", () => undefined);
     leftovers.push(async () => {
       redis.disconnect();
@@ -122,7 +141,10 @@ describe("outbox", () => {
     await waitFor("the producer to notice", () => redis.status !== "ready");
     const sent = [envelope(1), envelope(2), envelope(3)];
     for (const e of sent) await enqueueOutbox(env.db, stream, e);
-    await waitFor("several failed polls", () => lines.filter((l) => l.msg === "outbox relay still cannot publish").length >= 3);
+    await waitFor(
+      "several failed polls",
+      () => lines.filter((l) => l.msg === "outbox relay still cannot publish").length >= 3,
+    );
     expect(await outboxCount()).toBe(3);
     expect(await env.redis.exists(env.keys.key(stream))).toBe(0);
     expect(lines.filter((l) => l.level === 40)).toHaveLength(1);

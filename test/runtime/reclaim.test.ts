@@ -12,7 +12,9 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CRASH_FIXTURE = fileURLToPath(new URL("./fixtures/crash-consumer.ts", import.meta.url));
 
 async function consumersOf(stream: string, group = "g"): Promise<Record<string, number>> {
-  const rows = (await fx.redis.xinfo("CONSUMERS", fx.keys.key(stream), group)) as (string | number)[][];
+  const rows = (await fx.redis.xinfo("CONSUMERS", fx.keys.key(stream), group)) as (
+    string | number
+  )[][];
   return Object.fromEntries(
     rows.map((row) => {
       const info: Record<string, string | number> = {};
@@ -40,9 +42,17 @@ describe("reclaiming entries left behind", () => {
     await waitFor("the stuck consumer to hold all four", () => hungStarted === 4);
 
     const seen: Job[] = [];
-    const rescuer = fx.consumer({ stream, consumer: "rescuer", claimIdleMs: 300, handler: async (job) => void seen.push(job) });
+    const rescuer = fx.consumer({
+      stream,
+      consumer: "rescuer",
+      claimIdleMs: 300,
+      handler: async (job) => void seen.push(job),
+    });
     await rescuer.start();
-    await waitFor("the rescuer to finish all four", async () => seen.length === 4 && (await fx.pendingCount(stream)) === 0);
+    await waitFor(
+      "the rescuer to finish all four",
+      async () => seen.length === 4 && (await fx.pendingCount(stream)) === 0,
+    );
     await rescuer.stop();
 
     expect(seen.map((j) => j.envelope.id).sort()).toEqual(sent.map((e) => e.id).sort());
@@ -55,14 +65,31 @@ describe("reclaiming entries left behind", () => {
     const sent = await fx.add(stream, 5);
     await fx.redis.xgroup("CREATE", fx.keys.key(stream), "g", "0", "MKSTREAM");
     const crashed = fx.newRedis();
-    await crashed.xreadgroup("GROUP", "g", "crashed", "COUNT", 3, "STREAMS", fx.keys.key(stream), ">");
+    await crashed.xreadgroup(
+      "GROUP",
+      "g",
+      "crashed",
+      "COUNT",
+      3,
+      "STREAMS",
+      fx.keys.key(stream),
+      ">",
+    );
     crashed.disconnect();
     expect(await consumersOf(stream)).toEqual({ crashed: 3 });
 
     const seen: Job[] = [];
-    const live = fx.consumer({ stream, consumer: "live", claimIdleMs: 200, handler: async (job) => void seen.push(job) });
+    const live = fx.consumer({
+      stream,
+      consumer: "live",
+      claimIdleMs: 200,
+      handler: async (job) => void seen.push(job),
+    });
     await live.start();
-    await waitFor("all five processed", async () => seen.length === 5 && (await fx.pendingCount(stream)) === 0);
+    await waitFor(
+      "all five processed",
+      async () => seen.length === 5 && (await fx.pendingCount(stream)) === 0,
+    );
     await live.stop();
 
     const deliveries = Object.fromEntries(seen.map((j) => [j.envelope.id, j.deliveries]));
@@ -74,22 +101,40 @@ describe("reclaiming entries left behind", () => {
     const sent = await fx.add(stream, 6);
     const child = spawn(process.execPath, ["--import", "tsx", CRASH_FIXTURE], {
       cwd: ROOT,
-      env: { ...process.env, REDIS_URL, PREFIX: fx.prefix, STREAM: stream, GROUP: "g", CONSUMER: "doomed", CRASH_AFTER: "3" },
+      env: {
+        ...process.env,
+        REDIS_URL,
+        PREFIX: fx.prefix,
+        STREAM: stream,
+        GROUP: "g",
+        CONSUMER: "doomed",
+        CRASH_AFTER: "3",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const exitCode = await new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const exitCode = await new Promise<number | null>((resolve) =>
+      child.on("exit", (code) => resolve(code)),
+    );
     expect(exitCode, stderr).toBe(1);
     expect(stdout.match(/^started /gm)).toHaveLength(3);
     expect(await consumersOf(stream)).toEqual({ doomed: 3 });
 
     const seen: Job[] = [];
-    const live = fx.consumer({ stream, consumer: "survivor", claimIdleMs: 200, handler: async (job) => void seen.push(job) });
+    const live = fx.consumer({
+      stream,
+      consumer: "survivor",
+      claimIdleMs: 200,
+      handler: async (job) => void seen.push(job),
+    });
     await live.start();
-    await waitFor("all six processed", async () => seen.length === 6 && (await fx.pendingCount(stream)) === 0);
+    await waitFor(
+      "all six processed",
+      async () => seen.length === 6 && (await fx.pendingCount(stream)) === 0,
+    );
     await live.stop();
     expect(seen.map((j) => j.envelope.id).sort()).toEqual(sent.map((e) => e.id).sort());
     expect(seen.filter((j) => j.deliveries === 2)).toHaveLength(3);
@@ -100,10 +145,16 @@ describe("reclaiming entries left behind", () => {
     const dlq = `${stream}:dead`;
     const [poison] = await fx.add(stream, 1);
     await fx.redis.xgroup("CREATE", fx.keys.key(stream), "g", "0", "MKSTREAM");
-    const read = (await fx.redis.xreadgroup("GROUP", "g", "crasher", "COUNT", 1, "STREAMS", fx.keys.key(stream), ">")) as [
-      string,
-      [string, string[]][],
-    ][];
+    const read = (await fx.redis.xreadgroup(
+      "GROUP",
+      "g",
+      "crasher",
+      "COUNT",
+      1,
+      "STREAMS",
+      fx.keys.key(stream),
+      ">",
+    )) as [string, [string, string[]][]][];
     const entryId = read[0]![1][0]![0];
     // Two more processes took it and died with it: three deliveries so far.
     await fx.redis.xclaim(fx.keys.key(stream), "g", "crasher-2", 0, entryId);
@@ -127,7 +178,11 @@ describe("reclaiming entries left behind", () => {
     expect(job?.envelope.id).toBe(poison!.id);
     expect(job?.deliveries).toBe(4);
     const [letter] = await fx.deadLetters(dlq);
-    expect(letter!.fields).toMatchObject({ error_code: "DELIVERY_LIMIT", deliveries: "4", source_id: entryId });
+    expect(letter!.fields).toMatchObject({
+      error_code: "DELIVERY_LIMIT",
+      deliveries: "4",
+      source_id: entryId,
+    });
     expect(await fx.pendingCount(stream)).toBe(0);
   });
 
@@ -136,15 +191,37 @@ describe("reclaiming entries left behind", () => {
     await fx.add(stream, 1);
     await fx.redis.xgroup("CREATE", fx.keys.key(stream), "g", "0", "MKSTREAM");
     const ghost = fx.newRedis();
-    await ghost.xreadgroup("GROUP", "g", "busy-ghost", "COUNT", 1, "STREAMS", fx.keys.key(stream), ">");
+    await ghost.xreadgroup(
+      "GROUP",
+      "g",
+      "busy-ghost",
+      "COUNT",
+      1,
+      "STREAMS",
+      fx.keys.key(stream),
+      ">",
+    );
     await ghost.xgroup("CREATECONSUMER", fx.keys.key(stream), "g", "empty-ghost");
     expect(await consumersOf(stream)).toEqual({ "busy-ghost": 1, "empty-ghost": 0 });
 
     // Two live consumers waiting on an empty stream look idle to XINFO; their heartbeats keep them.
-    const a = fx.consumer({ stream, consumer: "live-a", deadConsumerMs: 500, handler: async () => {} });
-    const b = fx.consumer({ stream, consumer: "live-b", deadConsumerMs: 500, handler: async () => {} });
+    const a = fx.consumer({
+      stream,
+      consumer: "live-a",
+      deadConsumerMs: 500,
+      handler: async () => {},
+    });
+    const b = fx.consumer({
+      stream,
+      consumer: "live-b",
+      deadConsumerMs: 500,
+      handler: async () => {},
+    });
     await Promise.all([a.start(), b.start()]);
-    await waitFor("the empty ghost to be removed", async () => !("empty-ghost" in (await consumersOf(stream))));
+    await waitFor(
+      "the empty ghost to be removed",
+      async () => !("empty-ghost" in (await consumersOf(stream))),
+    );
     await new Promise((r) => setTimeout(r, 1_000));
     expect(await consumersOf(stream)).toEqual({ "busy-ghost": 1, "live-a": 0, "live-b": 0 });
 
@@ -172,10 +249,20 @@ describe("readGroupHealth", () => {
     expect(health).toMatchObject({ stream, length: 5, lastEntryId: last[0]![0] });
     const byName = Object.fromEntries(health!.groups.map((g) => [g.name, g]));
     expect(byName.reader).toMatchObject({ pending: 2, lag: 3, retryScheduled: 0 });
-    expect(byName.reader!.consumers).toEqual([{ name: "r1", pending: 2, idleMs: expect.any(Number) }]);
-    expect(byName.reader!.oldestPendingAgeMs).toBeGreaterThanOrEqual(byName.reader!.oldestPendingIdleMs!);
+    expect(byName.reader!.consumers).toEqual([
+      { name: "r1", pending: 2, idleMs: expect.any(Number) },
+    ]);
+    expect(byName.reader!.oldestPendingAgeMs).toBeGreaterThanOrEqual(
+      byName.reader!.oldestPendingIdleMs!,
+    );
     expect(byName.reader!.oldestPendingIdleMs).toBeGreaterThan(0);
-    expect(byName.idle).toMatchObject({ pending: 0, lag: 5, consumers: [], oldestPendingAgeMs: null, oldestPendingIdleMs: null });
+    expect(byName.idle).toMatchObject({
+      pending: 0,
+      lag: 5,
+      consumers: [],
+      oldestPendingAgeMs: null,
+      oldestPendingIdleMs: null,
+    });
     expect(empty).toEqual({ stream: missing, length: 0, lastEntryId: null, groups: [] });
   });
 });

@@ -11,7 +11,10 @@ describe("StreamConsumer", () => {
     const stream = fx.stream("before-group");
     const sent = await fx.add(stream, 5);
     const seen: string[] = [];
-    const consumer = fx.consumer({ stream, handler: async (job) => void seen.push(job.envelope.id) });
+    const consumer = fx.consumer({
+      stream,
+      handler: async (job) => void seen.push(job.envelope.id),
+    });
     await consumer.start();
     await waitFor("all five entries", () => seen.length === 5);
     expect(seen.sort()).toEqual(sent.map((e) => e.id).sort());
@@ -123,11 +126,18 @@ describe("StreamConsumer", () => {
       },
     });
     await first.start();
-    await waitFor("the retry to be scheduled", async () => (await fx.redis.zcard(fx.keys.key(`${stream}:g:retry-due`))) === 1);
+    await waitFor(
+      "the retry to be scheduled",
+      async () => (await fx.redis.zcard(fx.keys.key(`${stream}:g:retry-due`))) === 1,
+    );
     await first.stop({ timeoutMs: 0 });
 
     const seen: Job[] = [];
-    const second = fx.consumer({ stream, consumer: "second", handler: async (job) => void seen.push(job) });
+    const second = fx.consumer({
+      stream,
+      consumer: "second",
+      handler: async (job) => void seen.push(job),
+    });
     await second.start();
     await waitFor("the retry", () => seen.length === 1);
     await second.stop();
@@ -197,7 +207,9 @@ describe("StreamConsumer", () => {
     await waitFor("two dead letters", () => dead.length === 2);
     await consumer.stop();
     expect(calls).toHaveLength(0);
-    expect(dead.every((d) => d.job === undefined && d.error instanceof MalformedEntryError)).toBe(true);
+    expect(dead.every((d) => d.job === undefined && d.error instanceof MalformedEntryError)).toBe(
+      true,
+    );
     const letters = await fx.deadLetters(dlq);
     expect(letters.map((l) => [l.fields.error_code, l.fields.attempts])).toEqual([
       ["MALFORMED_ENTRY", "1"],
@@ -227,7 +239,11 @@ describe("StreamConsumer", () => {
     await consumer.stop();
     expect(calls).toBe(1);
     const [letter] = await fx.deadLetters(dlq);
-    expect(letter!.fields).toMatchObject({ error_code: "PERMANENT", attempts: "1", error: "unknown trend id" });
+    expect(letter!.fields).toMatchObject({
+      error_code: "PERMANENT",
+      attempts: "1",
+      error: "unknown trend id",
+    });
   });
 
   it("should wait for in-flight handlers on stop", async () => {

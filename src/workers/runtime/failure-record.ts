@@ -34,5 +34,7 @@ export function errorCode(error: Error): string {
 
 /** Handlers may throw anything; the runtime works with Errors. */
 export function toError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(typeof value === "string" ? value : JSON.stringify(value));
+  return value instanceof Error
+    ? value
+    : new Error(typeof value === "string" ? value : JSON.stringify(value));
 }

@@ -39,9 +39,14 @@ type Flat = (string | number | null | Flat)[];
  * Length, consumer groups, lag, pending entries and consumers of each stream, for the
  * `pipelineHealth` query and the metrics. A stream that does not exist yet reports as empty.
  */
-export async function readGroupHealth(redis: Redis, keys: StreamKeys, streams: string[]): Promise<StreamHealth[]> {
+export async function readGroupHealth(
+  redis: Redis,
+  keys: StreamKeys,
+  streams: string[],
+): Promise<StreamHealth[]> {
   const first = redis.pipeline();
-  for (const stream of streams) first.call("XINFO", "STREAM", keys.key(stream)).call("XINFO", "GROUPS", keys.key(stream));
+  for (const stream of streams)
+    first.call("XINFO", "STREAM", keys.key(stream)).call("XINFO", "GROUPS", keys.key(stream));
   const firstResults = (await first.exec()) ?? [];
 
   const partial = streams.map((stream, i) => {
@@ -50,7 +55,8 @@ export async function readGroupHealth(redis: Redis, keys: StreamKeys, streams: s
     if (streamError || groupsError) {
       const error = (streamError ?? groupsError)!;
       // "ERR no such key": nothing was produced yet and no consumer created the stream.
-      if (/no such key/i.test(error.message)) return { stream, length: 0, lastEntryId: null, groups: [] as Record<string, unknown>[] };
+      if (/no such key/i.test(error.message))
+        return { stream, length: 0, lastEntryId: null, groups: [] as Record<string, unknown>[] };
       throw error;
     }
     const s = pairs(info as Flat);

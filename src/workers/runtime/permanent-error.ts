@@ -17,8 +17,13 @@ export class PermanentError extends Error {
  */
 export class DeliveryLimitError extends Error {
   readonly code = "DELIVERY_LIMIT";
-  constructor(readonly deliveries: number, maxAttempts: number) {
-    super(`delivered ${deliveries} times (limit ${maxAttempts}) without completing; its consumers crashed or stalled`);
+  constructor(
+    readonly deliveries: number,
+    maxAttempts: number,
+  ) {
+    super(
+      `delivered ${deliveries} times (limit ${maxAttempts}) without completing; its consumers crashed or stalled`,
+    );
     this.name = "DeliveryLimitError";
   }
 }

@@ -72,7 +72,12 @@ export class Reclaimer {
 
   constructor(
     private readonly redis: Redis,
-    private readonly keys: { streamKey: string; dueKey: string; failuresKey: string; heartbeatKey: string },
+    private readonly keys: {
+      streamKey: string;
+      dueKey: string;
+      failuresKey: string;
+      heartbeatKey: string;
+    },
     private readonly group: string,
     private readonly consumer: string,
     private readonly claimIdleMs: number,
@@ -101,7 +106,16 @@ export class Reclaimer {
     if (entries.length === 0) return;
     const pipeline = this.redis.pipeline();
     for (const e of entries) {
-      pipeline.xclaim(this.keys.streamKey, this.group, this.consumer, 0, e.entryId, "IDLE", Math.max(0, Math.round(e.idleMs)), "JUSTID");
+      pipeline.xclaim(
+        this.keys.streamKey,
+        this.group,
+        this.consumer,
+        0,
+        e.entryId,
+        "IDLE",
+        Math.max(0, Math.round(e.idleMs)),
+        "JUSTID",
+      );
     }
     await pipeline.exec();
   }
@@ -111,7 +125,11 @@ export class Reclaimer {
    * and sent no heartbeat for as long.
    */
   async removeDeadConsumers(idleMs: number): Promise<string[]> {
-    return (await REMOVE_DEAD.run(this.redis, [this.keys.streamKey, this.keys.heartbeatKey], [this.group, idleMs, this.consumer])) as string[];
+    return (await REMOVE_DEAD.run(
+      this.redis,
+      [this.keys.streamKey, this.keys.heartbeatKey],
+      [this.group, idleMs, this.consumer],
+    )) as string[];
   }
 
   /** Registers the consumer in the group at once (visible to health before its first entry). */
@@ -127,6 +145,12 @@ export class Reclaimer {
 
   /** On a clean stop: forgets the heartbeat and leaves the group if nothing is pending here. */
   async leave(): Promise<boolean> {
-    return (await LEAVE.run(this.redis, [this.keys.streamKey, this.keys.heartbeatKey], [this.group, this.consumer])) === 1;
+    return (
+      (await LEAVE.run(
+        this.redis,
+        [this.keys.streamKey, this.keys.heartbeatKey],
+        [this.group, this.consumer],
+      )) === 1
+    );
   }
 }

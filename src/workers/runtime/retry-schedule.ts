@@ -75,7 +75,11 @@ export class RetrySchedule {
 
   /** Records a failure and makes the entry due again in `delayMs`. */
   async park(entryId: string, delayMs: number, record: FailureRecord): Promise<void> {
-    await PARK.run(this.redis, [this.dueKey, this.failuresKey], [entryId, Math.max(0, Math.round(delayMs)), JSON.stringify(record)]);
+    await PARK.run(
+      this.redis,
+      [this.dueKey, this.failuresKey],
+      [entryId, Math.max(0, Math.round(delayMs)), JSON.stringify(record)],
+    );
   }
 
   /**
@@ -83,19 +87,21 @@ export class RetrySchedule {
    * next one still scheduled is due (undefined when none is), so the reader can block no longer.
    */
   async popDue(limit: number): Promise<{ ids: string[]; nextDueInMs: number | undefined }> {
-    const [ids, wait] = (await POP_DUE.run(this.redis, [this.dueKey], [limit])) as [string[], number];
+    const [ids, wait] = (await POP_DUE.run(this.redis, [this.dueKey], [limit])) as [
+      string[],
+      number,
+    ];
     return { ids, nextDueInMs: wait < 0 ? undefined : wait };
   }
 
   /** XCLAIMs these entries to this consumer; `gone` are those no longer pending in the group. */
   async claim(ids: string[]): Promise<{ claimed: ClaimedEntry[]; gone: string[] }> {
     if (ids.length === 0) return { claimed: [], gone: [] };
-    const rows = (await CLAIM.run(this.redis, [this.streamKey, this.failuresKey], [this.group, this.consumer, ...ids])) as [
-      string,
-      string[],
-      number,
-      string,
-    ][];
+    const rows = (await CLAIM.run(
+      this.redis,
+      [this.streamKey, this.failuresKey],
+      [this.group, this.consumer, ...ids],
+    )) as [string, string[], number, string][];
     const claimed: ClaimedEntry[] = [];
     const gone: string[] = [];
     for (const [entryId, flat, deliveries, state] of rows) {
@@ -103,7 +109,12 @@ export class RetrySchedule {
         gone.push(entryId);
         continue;
       }
-      claimed.push({ entryId, fields: fieldsToRecord(flat), deliveries, failure: parseFailureRecord(state) });
+      claimed.push({
+        entryId,
+        fields: fieldsToRecord(flat),
+        deliveries,
+        failure: parseFailureRecord(state),
+      });
     }
     return { claimed, gone };
   }
@@ -113,4 +124,3 @@ export class RetrySchedule {
     pipeline.hdel(this.failuresKey, entryId).zrem(this.dueKey, entryId);
   }
 }
-

@@ -1,7 +1,12 @@
 import { performance } from "node:perf_hooks";
 import type { Redis } from "ioredis";
 import type { Logger } from "../../observability/logger.js";
-import { type Envelope, MalformedEntryError, fieldsToRecord, parseEnvelope } from "../../streams/envelope.js";
+import {
+  type Envelope,
+  MalformedEntryError,
+  fieldsToRecord,
+  parseEnvelope,
+} from "../../streams/envelope.js";
 import { DEAD_LETTER_OF, type StreamKeys, type StreamName } from "../../streams/stream-names.js";
 import { AckBatcher } from "./ack-batcher.js";
 import { computeBackoff } from "./backoff.js";
@@ -66,7 +71,11 @@ export interface StreamConsumerOptions {
   deadConsumerMs?: number;
   logger: Logger;
   /** Called after an entry was moved to the dead letters (job is undefined when the envelope was unreadable). */
-  onDeadLetter?: (job: Job | undefined, error: Error, raw: { entryId: string; fields: Record<string, string> }) => Promise<void>;
+  onDeadLetter?: (
+    job: Job | undefined,
+    error: Error,
+    raw: { entryId: string; fields: Record<string, string> },
+  ) => Promise<void>;
   metrics?: ConsumerMetrics;
 }
 
@@ -119,7 +128,8 @@ export class StreamConsumer {
     const { keys, stream, group, consumer } = options;
     this.log = options.logger.child({ stream, group, consumer });
     this.streamKey = keys.key(stream);
-    const deadLetterName = options.deadLetterStream ?? DEAD_LETTER_OF[stream as StreamName] ?? `${stream}:dlq`;
+    const deadLetterName =
+      options.deadLetterStream ?? DEAD_LETTER_OF[stream as StreamName] ?? `${stream}:dlq`;
     this.deadLetterKey = keys.key(deadLetterName);
     this.retries = new RetrySchedule(
       options.redis,
@@ -168,7 +178,10 @@ export class StreamConsumer {
     this.nextCleanupAt = 0;
     this.nextHeartbeatAt = Date.now() + this.heartbeatEveryMs;
     this.loop = this.run();
-    this.log.info({ concurrency: this.concurrency, batchSize: this.o.batchSize }, "stream consumer started");
+    this.log.info(
+      { concurrency: this.concurrency, batchSize: this.o.batchSize },
+      "stream consumer started",
+    );
   }
 
   /**
@@ -196,13 +209,18 @@ export class StreamConsumer {
       await this.loop;
     }
     const running = [...this.inFlight.values()];
-    const drained = await settlesWithin(Promise.all(running.map((r) => r.done)), Math.max(0, deadline - Date.now()));
+    const drained = await settlesWithin(
+      Promise.all(running.map((r) => r.done)),
+      Math.max(0, deadline - Date.now()),
+    );
     if (!drained) {
       const left = [...this.inFlight.entries()];
       for (const [, r] of left) {
         r.abandoned = true;
         r.controller.abort(new Error("stream consumer stopped"));
       }
+      // Abandoned runs no longer hold slots; a restarted consumer starts with all of them free.
+      this.inFlight.clear();
       this.log.warn(
         { entries: left.map(([id]) => id), timeoutMs },
         "stop timed out; aborted handlers, their entries stay pending for redelivery",
@@ -217,7 +235,10 @@ export class StreamConsumer {
       leaving.catch(() => undefined);
       if (await settlesWithin(leaving, 1_000)) await leaving;
     } catch (error) {
-      this.log.warn({ err: error }, "could not leave the consumer group; dead-consumer cleanup will remove it");
+      this.log.warn(
+        { err: error },
+        "could not leave the consumer group; dead-consumer cleanup will remove it",
+      );
     }
     this.state = "idle";
     this.log.info("stream consumer stopped");
@@ -241,14 +262,19 @@ export class StreamConsumer {
           await this.reclaimer.heartbeat();
           this.nextHeartbeatAt = now + this.heartbeatEveryMs;
         }
-        const soonest = Math.min(this.nextReclaimAt, this.nextHeartbeatAt, this.o.deadConsumerMs === undefined ? Infinity : this.nextCleanupAt);
+        const soonest = Math.min(
+          this.nextReclaimAt,
+          this.nextHeartbeatAt,
+          this.o.deadConsumerMs === undefined ? Infinity : this.nextCleanupAt,
+        );
         let blockMs = Math.min(this.o.blockMs, soonest - Date.now());
         if (this.free() > 0) {
           const { ids, nextDueInMs } = await this.retries.popDue(this.free());
           if (ids.length > 0) await this.claimAndDispatch(ids);
           if (nextDueInMs !== undefined) blockMs = Math.min(blockMs, nextDueInMs);
         }
-        if (this.free() > 0 && this.state === "running") await this.readNew(Math.min(this.o.batchSize, this.free()), blockMs);
+        if (this.free() > 0 && this.state === "running")
+          await this.readNew(Math.min(this.o.batchSize, this.free()), blockMs);
         this.errorStreak = 0;
       } catch (error) {
         if (this.state !== "running") break;
@@ -270,7 +296,8 @@ export class StreamConsumer {
     }
     this.errorStreak += 1;
     // Log an outage once, not on every retry of the loop.
-    if (this.errorStreak === 1) this.log.error({ err: error }, "stream consumer loop failed; retrying with backoff");
+    if (this.errorStreak === 1)
+      this.log.error({ err: error }, "stream consumer loop failed; retrying with backoff");
     await this.sleep(50 + computeBackoff(this.errorStreak, { baseMs: 100, maxMs: 5_000 }));
   }
 
@@ -290,30 +317,45 @@ export class StreamConsumer {
     }
     for (const [, entries] of reply ?? []) {
       for (const [entryId, flat] of entries) {
-        this.dispatch({ entryId, fields: fieldsToRecord(flat ?? []), deliveries: 1, failure: undefined });
+        this.dispatch({
+          entryId,
+          fields: fieldsToRecord(flat ?? []),
+          deliveries: 1,
+          failure: undefined,
+        });
       }
     }
   }
 
   private async claimAndDispatch(ids: string[]): Promise<number> {
     const { claimed, gone } = await this.retries.claim(ids);
-    if (gone.length > 0) this.log.debug({ entries: gone }, "entries no longer pending (acknowledged or trimmed)");
+    if (gone.length > 0)
+      this.log.debug({ entries: gone }, "entries no longer pending (acknowledged or trimmed)");
     for (const entry of claimed) this.dispatch(entry);
     return claimed.length;
   }
 
   private async reclaim(): Promise<boolean> {
     const { ids, deleted, done } = await this.reclaimer.claimIdle(this.free());
-    if (deleted.length > 0) this.log.warn({ entries: deleted }, "pending entries were trimmed from the stream before processing");
+    if (deleted.length > 0)
+      this.log.warn(
+        { entries: deleted },
+        "pending entries were trimmed from the stream before processing",
+      );
     const now = Date.now();
     const own = ids.filter((id) => this.inFlight.has(id));
-    await this.reclaimer.restoreIdle(own.map((entryId) => ({ entryId, idleMs: now - this.inFlight.get(entryId)!.deliveredAt })));
+    await this.reclaimer.restoreIdle(
+      own.map((entryId) => ({ entryId, idleMs: now - this.inFlight.get(entryId)!.deliveredAt })),
+    );
     const others = ids.filter((id) => !this.inFlight.has(id));
     if (others.length > 0) {
       const n = await this.claimAndDispatch(others);
       if (n > 0) {
         this.o.metrics?.reclaimed(this.o.group, n);
-        this.log.info({ entries: others, claimIdleMs: this.o.claimIdleMs }, "reclaimed entries idle on other consumers");
+        this.log.info(
+          { entries: others, claimIdleMs: this.o.claimIdleMs },
+          "reclaimed entries idle on other consumers",
+        );
       }
     }
     return !done;
@@ -321,18 +363,27 @@ export class StreamConsumer {
 
   private async removeDeadConsumers(idleMs: number): Promise<void> {
     const removed = await this.reclaimer.removeDeadConsumers(idleMs);
-    for (const name of removed) this.log.info({ deadConsumer: name, idleMs }, "removed dead consumer from group");
+    for (const name of removed)
+      this.log.info({ deadConsumer: name, idleMs }, "removed dead consumer from group");
   }
 
   private dispatch(entry: ClaimedEntry): void {
     if (this.inFlight.has(entry.entryId)) return;
-    const run: Running = { controller: new AbortController(), deliveredAt: Date.now(), abandoned: false, done: Promise.resolve() };
+    const run: Running = {
+      controller: new AbortController(),
+      deliveredAt: Date.now(),
+      abandoned: false,
+      done: Promise.resolve(),
+    };
     this.inFlight.set(entry.entryId, run);
     run.done = this.execute(entry, run)
       .catch((error: unknown) => {
         // Redis failed while acking, retrying or dead-lettering: the entry is still pending, so
         // reclaim hands it out again after claimIdleMs. Nothing is lost.
-        this.log.error({ err: error, entryId: entry.entryId }, "could not settle entry; it stays pending");
+        this.log.error(
+          { err: error, entryId: entry.entryId },
+          "could not settle entry; it stays pending",
+        );
       })
       .finally(() => {
         if (this.inFlight.get(entry.entryId) === run) this.inFlight.delete(entry.entryId);
@@ -356,7 +407,11 @@ export class StreamConsumer {
       deliveries: entry.deliveries,
     };
     if (entry.deliveries > this.o.maxAttempts) {
-      await this.deadLetter(entry, job, new DeliveryLimitError(entry.deliveries, this.o.maxAttempts));
+      await this.deadLetter(
+        entry,
+        job,
+        new DeliveryLimitError(entry.deliveries, this.o.maxAttempts),
+      );
       return;
     }
     const started = performance.now();
@@ -434,7 +489,13 @@ export class StreamConsumer {
     );
     this.o.metrics?.deadLettered(this.o.group);
     this.log.error(
-      { ...(job ? traceFields(job) : {}), entryId: entry.entryId, deadLetterId, err: error, code: errorCode(error) },
+      {
+        ...(job ? traceFields(job) : {}),
+        entryId: entry.entryId,
+        deadLetterId,
+        err: error,
+        code: errorCode(error),
+      },
       "entry moved to the dead letters",
     );
     if (!this.o.onDeadLetter) return;
@@ -500,7 +561,11 @@ export class StreamConsumer {
 }
 
 function traceFields(job: Job): Record<string, unknown> {
-  return { entryId: job.entryId, trace_id: job.envelope.traceId, enriched_trend_id: job.envelope.trendId };
+  return {
+    entryId: job.entryId,
+    trace_id: job.envelope.traceId,
+    enriched_trend_id: job.envelope.trendId,
+  };
 }
 
 function clamp(value: number, min: number, max: number): number {
@@ -515,7 +580,13 @@ async function settlesWithin(promise: Promise<unknown> | undefined, ms: number):
     timer = setTimeout(() => resolve(false), ms);
   });
   try {
-    return await Promise.race([promise.then(() => true, () => true), timeout]);
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -3,7 +3,10 @@ import { Redis } from "ioredis";
 import { createLogger } from "../../../src/observability/logger.js";
 import { type Envelope, makeEnvelope } from "../../../src/streams/envelope.js";
 import { StreamKeys } from "../../../src/streams/stream-names.js";
-import { StreamConsumer, type StreamConsumerOptions } from "../../../src/workers/runtime/stream-consumer.js";
+import {
+  StreamConsumer,
+  type StreamConsumerOptions,
+} from "../../../src/workers/runtime/stream-consumer.js";
 
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
@@ -36,7 +39,9 @@ export class RuntimeFixture {
     return `${label}-${this.counter}`;
   }
 
-  consumer(options: Partial<StreamConsumerOptions> & Pick<StreamConsumerOptions, "stream" | "handler">): StreamConsumer {
+  consumer(
+    options: Partial<StreamConsumerOptions> & Pick<StreamConsumerOptions, "stream" | "handler">,
+  ): StreamConsumer {
     const consumer = new StreamConsumer({
       redis: this.redis,
       keys: this.keys,
@@ -56,10 +61,17 @@ export class RuntimeFixture {
   }
 
   /** XADDs `n` valid entries; returns their envelopes in order. */
-  async add(stream: string, n: number, payload: (i: number) => Record<string, unknown> = (i) => ({ i })): Promise<Envelope[]> {
-    const envelopes = Array.from({ length: n }, (_, i) => makeEnvelope("test.job", { traceId: `t-${i}`, payload: payload(i) }));
+  async add(
+    stream: string,
+    n: number,
+    payload: (i: number) => Record<string, unknown> = (i) => ({ i }),
+  ): Promise<Envelope[]> {
+    const envelopes = Array.from({ length: n }, (_, i) =>
+      makeEnvelope("test.job", { traceId: `t-${i}`, payload: payload(i) }),
+    );
     const pipeline = this.redis.pipeline();
-    for (const e of envelopes) pipeline.xadd(this.keys.key(stream), "*", "envelope", JSON.stringify(e), "attempt", "1");
+    for (const e of envelopes)
+      pipeline.xadd(this.keys.key(stream), "*", "envelope", JSON.stringify(e), "attempt", "1");
     await pipeline.exec();
     return envelopes;
   }
@@ -74,7 +86,10 @@ export class RuntimeFixture {
   }
 
   async pendingCount(stream: string, group = "g"): Promise<number> {
-    const summary = (await this.redis.xpending(this.keys.key(stream), group)) as [number, ...unknown[]];
+    const summary = (await this.redis.xpending(this.keys.key(stream), group)) as [
+      number,
+      ...unknown[],
+    ];
     return Number(summary[0]);
   }
 
@@ -82,7 +97,13 @@ export class RuntimeFixture {
     await Promise.all(this.consumers.map((c) => c.stop({ timeoutMs: 100 })));
     let cursor = "0";
     do {
-      const [next, found] = await this.redis.scan(cursor, "MATCH", `${this.prefix}*`, "COUNT", 1000);
+      const [next, found] = await this.redis.scan(
+        cursor,
+        "MATCH",
+        `${this.prefix}*`,
+        "COUNT",
+        1000,
+      );
       cursor = next;
       if (found.length) await this.redis.del(...found);
     } while (cursor !== "0");
@@ -91,7 +112,11 @@ export class RuntimeFixture {
 }
 
 /** Polls `check` until it returns true; throws after `timeoutMs` with `what` in the message. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
