@@ -1,5 +1,5 @@
 import { initGraphQLTada } from "gql.tada";
-import type { introspection } from "./graphql-env.d.ts";
+import type { introspection } from "./graphql-env.d.js";
 
 /**
  * Typed documents: result and variable types come from schema.graphql through

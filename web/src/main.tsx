@@ -1,5 +1,5 @@
 import { render } from "preact";
-import { App } from "./ui/app.tsx";
+import { App } from "./ui/app.js";
 import "./styles.css";
 
 render(<App />, document.getElementById("app")!);

@@ -1,4 +1,4 @@
-import { graphql } from "../graphql.ts";
+import { graphql } from "../graphql.js";
 
 /** What the queue shows for one escalation; every subscription delivers the same shape. */
 export const QueueItemFields = graphql(`

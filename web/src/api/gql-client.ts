@@ -1,6 +1,6 @@
 import { print } from "@0no-co/graphql.web";
 import { type Client, createClient } from "graphql-ws";
-import type { TadaDocumentNode } from "../graphql.ts";
+import type { TadaDocumentNode } from "../graphql.js";
 
 /** An error the gateway answered with; `code` is its stable `extensions.code`. */
 export class GqlError extends Error {

@@ -5,10 +5,10 @@ import {
   EscalationUpdatedSubscription,
   QueueCountQuery,
   TrendUpdatedSubscription,
-} from "../api/documents.ts";
-import type { GqlClient } from "../api/gql-client.ts";
-import type { Role } from "./session.ts";
-import { type QueueFilter, type QueueItem, QueueStore } from "./queue-store.ts";
+} from "../api/documents.js";
+import type { GqlClient } from "../api/gql-client.js";
+import type { Role } from "./session.js";
+import { type QueueFilter, type QueueItem, QueueStore } from "./queue-store.js";
 
 export const PAGE_SIZE = 100;
 /**

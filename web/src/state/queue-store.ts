@@ -1,5 +1,5 @@
-import type { ResultOf } from "../graphql.ts";
-import type { QueueItemFields } from "../api/documents.ts";
+import type { ResultOf } from "../graphql.js";
+import type { QueueItemFields } from "../api/documents.js";
 
 export type QueueItem = ResultOf<typeof QueueItemFields>;
 export type IssueType = QueueItem["issueType"];

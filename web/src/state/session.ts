@@ -1,6 +1,6 @@
-import { MeQuery } from "../api/documents.ts";
-import { GqlClient, GqlError } from "../api/gql-client.ts";
-import type { ResultOf } from "../graphql.ts";
+import { MeQuery } from "../api/documents.js";
+import { GqlClient, GqlError } from "../api/gql-client.js";
+import type { ResultOf } from "../graphql.js";
 
 export type Me = ResultOf<typeof MeQuery>["me"];
 export type Role = Me["role"];

@@ -1,11 +1,11 @@
 import { useEffect, useState } from "preact/hooks";
-import type { ConnectionState } from "../api/gql-client.ts";
-import { type Session, signIn, signOut, storedKey } from "../state/session.ts";
-import { BudgetOverrunsView, DeadLettersView, IncidentsView, OverridePublishView, PipelineHealthView } from "./operator-views.tsx";
-import { ProvenanceView } from "./provenance-graph.tsx";
-import { QueueView } from "./queue-view.tsx";
-import { SignIn } from "./sign-in.tsx";
-import { navigate, useRoute } from "./use-store.ts";
+import type { ConnectionState } from "../api/gql-client.js";
+import { type Session, signIn, signOut, storedKey } from "../state/session.js";
+import { BudgetOverrunsView, DeadLettersView, IncidentsView, OverridePublishView, PipelineHealthView } from "./operator-views.js";
+import { ProvenanceView } from "./provenance-graph.js";
+import { QueueView } from "./queue-view.js";
+import { SignIn } from "./sign-in.js";
+import { navigate, useRoute } from "./use-store.js";
 
 const OPERATOR_TABS = [
   ["health", "Pipeline health"],

@@ -1,11 +1,11 @@
 import { useEffect, useState } from "preact/hooks";
-import { ClaimMutation, ReleaseMutation, ResolveMutation, ReviewQuery, SimilarQuery } from "../api/documents.ts";
-import { GqlError } from "../api/gql-client.ts";
-import type { ResultOf } from "../graphql.ts";
-import type { LiveQueue } from "../state/live-queue.ts";
-import type { Session } from "../state/session.ts";
-import { isTyping, score, time } from "./format.ts";
-import { useSubscription } from "./use-store.ts";
+import { ClaimMutation, ReleaseMutation, ResolveMutation, ReviewQuery, SimilarQuery } from "../api/documents.js";
+import { GqlError } from "../api/gql-client.js";
+import type { ResultOf } from "../graphql.js";
+import type { LiveQueue } from "../state/live-queue.js";
+import type { Session } from "../state/session.js";
+import { isTyping, score, time } from "./format.js";
+import { useSubscription } from "./use-store.js";
 
 type Review = ResultOf<typeof ReviewQuery>["escalation"];
 type Similar = ResultOf<typeof SimilarQuery>["similarTrends"];

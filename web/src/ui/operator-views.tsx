@@ -7,11 +7,11 @@ import {
   OverridePublishMutation,
   PipelineHealthQuery,
   ReplayMutation,
-} from "../api/documents.ts";
-import type { ResultOf } from "../graphql.ts";
-import type { Session } from "../state/session.ts";
-import { ms, time, timeAgo } from "./format.ts";
-import { navigate } from "./use-store.ts";
+} from "../api/documents.js";
+import type { ResultOf } from "../graphql.js";
+import type { Session } from "../state/session.js";
+import { ms, time, timeAgo } from "./format.js";
+import { navigate } from "./use-store.js";
 
 const REFRESH_MS = 5000;
 

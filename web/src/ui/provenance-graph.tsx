@@ -1,11 +1,13 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ProvenanceQuery } from "../api/documents.ts";
-import type { ResultOf } from "../graphql.ts";
-import type { Session } from "../state/session.ts";
-import { time } from "./format.ts";
+import { ProvenanceQuery } from "../api/documents.js";
+import type { ResultOf } from "../graphql.js";
+import type { Session } from "../state/session.js";
+import { time } from "./format.js";
 
 type Graph = ResultOf<typeof ProvenanceQuery>["provenance"];
 type Entry = Graph["entries"][number];
+
+const shorten = (text: string) => (text.length > 44 ? `${text.slice(0, 43)}…` : text);
 
 /**
  * `provenance(trendId)` drawn by Cytoscape (loaded only on this page, so the queue stays small).
@@ -34,17 +36,20 @@ export function ProvenanceView({ session, trendId }: { session: Session; trendId
       const cy = cytoscape({
         container: container.current,
         elements: [
-          ...graph.entries.map((e) => ({ data: { id: e.id, label: `${e.step}\n${e.actor}` } })),
+          ...graph.entries.map((e) => ({ data: { id: e.id, label: `${e.step}\n${shorten(e.actor)}` } })),
           ...graph.edges.filter((e) => ids.has(e.from) && ids.has(e.to)).map((e, i) => ({ data: { id: `edge-${i}`, source: e.from, target: e.to, label: e.kind } })),
         ],
-        layout: { name: "breadthfirst", directed: true, spacingFactor: 1.1, padding: 16 },
+        // Left to right, as the pipeline reads: breadthfirst ranks by depth, the transform turns it.
+        layout: { name: "breadthfirst", directed: true, spacingFactor: 1.3, padding: 24, transform: (_node, p) => ({ x: p.y, y: p.x }) },
+        maxZoom: 1.4,
         style: [
           {
             selector: "node",
             style: {
               shape: "round-rectangle",
-              width: 150,
-              height: 44,
+              width: 160,
+              height: 48,
+              "text-max-width": "150px",
               "background-color": "#e8eef9",
               "border-color": "#2f5597",
               "border-width": 1,

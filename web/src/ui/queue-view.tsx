@@ -1,10 +1,10 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { LiveQueue } from "../state/live-queue.ts";
-import type { IssueType, QueueFilter, QueueItem } from "../state/queue-store.ts";
-import type { Session } from "../state/session.ts";
-import { ContentReviewPanel } from "./content-review-panel.tsx";
-import { isTyping, timeAgo } from "./format.ts";
-import { navigate, useSubscription } from "./use-store.ts";
+import { LiveQueue } from "../state/live-queue.js";
+import type { IssueType, QueueFilter, QueueItem } from "../state/queue-store.js";
+import type { Session } from "../state/session.js";
+import { ContentReviewPanel } from "./content-review-panel.js";
+import { isTyping, timeAgo } from "./format.js";
+import { navigate, useSubscription } from "./use-store.js";
 
 const queues = new WeakMap<Session, LiveQueue>();
 

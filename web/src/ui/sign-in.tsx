@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { type Session, signIn } from "../state/session.ts";
+import { type Session, signIn } from "../state/session.js";
 
 export function SignIn({ onSignedIn }: { onSignedIn(session: Session): void }) {
   const [key, setKey] = useState("");
