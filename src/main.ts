@@ -129,8 +129,24 @@ export async function startApp(
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   redis.on("error", (error) => logger.warn({ err: error }, "redis connection error"));
   const keys = new StreamKeys(config.STREAM_PREFIX);
-  const producer = new StreamProducer(redis, keys, config.STREAM_MAX_LEN);
-  const relay = new OutboxRelay({ db: database.db, producer, pollMs: config.OUTBOX_POLL_MS, logger: logger.child({ component: "outbox-relay" }) });
+  // The relay's own connection fails fast while Redis is away: queued XADDs replayed after a
+  // timed-out (rolled back) round would publish rows twice.
+  const relayRedis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  relayRedis.on("error", () => undefined);
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 5000);
+    relayRedis.once("ready", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  const relay = new OutboxRelay({
+    db: database.db,
+    producer: new StreamProducer(relayRedis, keys, config.STREAM_MAX_LEN),
+    pollMs: config.OUTBOX_POLL_MS,
+    logger: logger.child({ component: "outbox-relay" }),
+    listenUrl: what.workers.includes("relay") ? config.DATABASE_URL : undefined,
+  });
   const metrics = new MetricsRegistry(redis, keys, [STREAMS.ingest, STREAMS.embeddingJobs, STREAMS.judgeJobs, STREAMS.publishJobs, STREAMS.resolutions]);
 
   let embedderPromise: Promise<Embedder> | undefined;
@@ -268,6 +284,7 @@ export async function startApp(
     await Promise.allSettled(consumers.map((c) => c.stop()));
     await pubsub.close();
     redis.disconnect();
+    relayRedis.disconnect();
     await database.close();
     throw error;
   }
@@ -297,6 +314,7 @@ export async function startApp(
         if (embedderPromise) await (await embedderPromise).close().catch(() => undefined);
         await store.close().catch(() => undefined);
         await redis.quit().catch(() => redis.disconnect());
+        relayRedis.disconnect();
         await database.close();
         await tracing.flush().catch(() => undefined);
       })();

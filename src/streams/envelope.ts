@@ -4,8 +4,8 @@ import { currentTraceparent } from "../observability/tracing.js";
 
 /**
  * What every stream entry carries (docs/PROTOCOL.md). Entries have two fields: `envelope`, this
- * object as JSON, and `attempt`, the delivery attempt (1 for a fresh entry; a retry re-adds the
- * entry with attempt + 1).
+ * object as JSON, and `attempt` (always 1 when written: retries keep the entry in place and count
+ * attempts per consumer group).
  */
 export const envelopeSchema = z.object({
   /** Unique per event; a redelivered or retried entry keeps it. */

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from "kysely";
+import pg from "pg";
 import type { Database } from "../db/types.js";
 import type { Logger } from "../observability/logger.js";
 import type { Envelope } from "../streams/envelope.js";
@@ -16,6 +17,12 @@ export interface OutboxRelayOptions {
   logger: Logger;
   /** Longest a publish may hold the claiming transaction open (default 5 s). */
   publishTimeoutMs?: number;
+  /**
+   * Postgres URL to LISTEN on for `trendgate_outbox` (sent at commit by the outbox trigger), so
+   * the relay publishes right after a commit instead of at its next poll. Polling stays as the
+   * safety net for missed notifications.
+   */
+  listenUrl?: string;
 }
 
 /** Redis did not confirm a publish in time; the rows stay in the outbox for the next round. */
@@ -49,11 +56,14 @@ export class OutboxRelay {
   private started = false;
   private outageSince: number | undefined;
   private failures = 0;
+  private listener: pg.Client | undefined;
+  private listenRetry: NodeJS.Timeout | undefined;
+  private wokenWhileBusy = false;
 
   constructor(private readonly o: OutboxRelayOptions) {
     this.batchSize = Math.max(1, o.batchSize ?? 100);
     this.publishTimeoutMs = o.publishTimeoutMs ?? 5_000;
-    this.log = o.logger.child({ component: "outbox-relay" });
+    this.log = o.logger;
   }
 
   /** Polls every `pollMs` until stopped; backs off while publishing fails. */
@@ -61,13 +71,51 @@ export class OutboxRelay {
     if (this.started) return;
     this.started = true;
     this.schedule(0);
+    if (this.o.listenUrl) void this.listen(this.o.listenUrl);
+  }
+
+  /** A commit wrote outbox rows: poll now (or right after the round in progress). */
+  private wake(): void {
+    if (!this.started || this.outageSince !== undefined) return;
+    if (this.tick) {
+      this.wokenWhileBusy = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.schedule(0);
+  }
+
+  private async listen(url: string): Promise<void> {
+    const client = new pg.Client({ connectionString: url });
+    this.listener = client;
+    const retry = () => {
+      if (this.listener !== client) return;
+      this.listener = undefined;
+      client.end().catch(() => undefined);
+      // Until the listener is back, the poll publishes on its own schedule.
+      if (this.started) this.listenRetry = setTimeout(() => void this.listen(url), 1000);
+    };
+    client.on("error", retry);
+    client.on("end", retry);
+    client.on("notification", () => this.wake());
+    try {
+      await client.connect();
+      await client.query("LISTEN trendgate_outbox");
+    } catch (error) {
+      this.log.debug({ err: error }, "outbox relay cannot LISTEN; polling only until it can");
+      retry();
+    }
   }
 
   /** Stops polling and waits for the round in progress. */
   async stop(): Promise<void> {
     this.started = false;
     clearTimeout(this.timer);
+    clearTimeout(this.listenRetry);
     this.timer = undefined;
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.end().catch(() => undefined);
     await this.tick;
   }
 
@@ -93,6 +141,10 @@ export class OutboxRelay {
       this.timer = undefined;
       this.tick = this.poll().finally(() => {
         this.tick = undefined;
+        if (this.wokenWhileBusy) {
+          this.wokenWhileBusy = false;
+          this.wake();
+        }
       });
     }, delayMs);
   }
