@@ -51,8 +51,11 @@ export function createEmbeddingHandler(deps: {
         metadata: { source: trend.source, status: trend.status, createdAt: new Date(trend.created_at).toISOString() },
       },
     ]);
-    await deps.db.transaction().execute(async (trx) => {
-      if ((await chargeOrPause(trx, trend, "embed", estimateStepCost("embed", text), log)) === "paused") return;
+    const committed = await deps.db.transaction().execute(async (trx) => {
+      // Priced on the text the plan priced (title + body), not the embedded text (whose normalized
+      // body repeats the title): a budget raised by the plan's estimate must cover the charge.
+      const cost = estimateStepCost("embed", `${trend.title ?? ""} ${trend.body}`);
+      if ((await chargeOrPause(trx, trend, "embed", cost, log)) === "paused") return false;
       const moved = await transitionTrend(
         trx,
         trend.id,
@@ -61,7 +64,7 @@ export function createEmbeddingHandler(deps: {
         { embedding_status: "SUCCEEDED" },
         { actor: "worker:embedding", reason: "embedded" },
       );
-      if (!moved) return;
+      if (!moved) return false;
       await trx
         .insertInto("embedding_records")
         .values({
@@ -88,8 +91,9 @@ export function createEmbeddingHandler(deps: {
         STREAMS.judgeJobs,
         makeEnvelope("trend.embedded", { traceId: trend.trace_id, trendId: trend.id, payload: { trendId: trend.id } }),
       );
+      return true;
     });
-    log.info({ worker_output_prompt: `embed ${text.length} chars with ${deps.embedder.model}` }, "item embedded");
+    if (committed) log.info({ worker_output_prompt: `embed ${text.length} chars with ${deps.embedder.model}` }, "item embedded");
   };
 }
 
