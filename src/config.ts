@@ -97,6 +97,10 @@ const schema = z.object({
       return out;
     }),
   SWEEP_INTERVAL_MS: int(5000, 100),
+  /** A consumer group with more undelivered entries than this raises an operator alert. */
+  LAG_ALERT_THRESHOLD: int(1000, 1),
+  /** A group whose oldest pending entry is older than this raises an operator alert. */
+  PENDING_AGE_ALERT_MS: int(60_000, 100),
 
   /** Budget each item gets from the planner, in compute units (DESIGN.md "Budget"). */
   DEFAULT_BUDGET: num(100, 0),

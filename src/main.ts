@@ -30,6 +30,7 @@ import { createVectorStore } from "./vector/create-vector-store.js";
 import type { VectorStore } from "./vector/vector-store.js";
 import { createEmbeddingDeadLetterHook, createEmbeddingHandler } from "./workers/embedding-worker.js";
 import { EscalationSweeper } from "./workers/escalation-sweeper.js";
+import { LagMonitor } from "./workers/lag-monitor.js";
 import { createEtlHandler } from "./workers/etl-worker.js";
 import { createJudgeHandler } from "./workers/judge-worker.js";
 import { OutboxRelay } from "./workers/outbox-relay.js";
@@ -147,7 +148,7 @@ export async function startApp(
     logger: logger.child({ component: "outbox-relay" }),
     listenUrl: what.workers.includes("relay") ? config.DATABASE_URL : undefined,
   });
-  const metrics = new MetricsRegistry(redis, keys, [STREAMS.ingest, STREAMS.embeddingJobs, STREAMS.judgeJobs, STREAMS.publishJobs, STREAMS.resolutions]);
+  const metrics = new MetricsRegistry(redis, keys, [STREAMS.ingest, STREAMS.embeddingJobs, STREAMS.judgeJobs, STREAMS.publishJobs, STREAMS.resolutions], database.db);
 
   let embedderPromise: Promise<Embedder> | undefined;
   const embedder = () =>
@@ -275,6 +276,18 @@ export async function startApp(
           const sweeper = new EscalationSweeper({ db: database.db, logger, slaMs: config.ESCALATION_SLA_MS, intervalMs: config.SWEEP_INTERVAL_MS });
           sweeper.start();
           stoppables.push(sweeper);
+          const lagMonitor = new LagMonitor({
+            redis,
+            keys,
+            producer: new StreamProducer(redis, keys, config.STREAM_MAX_LEN),
+            logger,
+            streams: [STREAMS.ingest, STREAMS.embeddingJobs, STREAMS.judgeJobs, STREAMS.publishJobs, STREAMS.resolutions],
+            lagThreshold: config.LAG_ALERT_THRESHOLD,
+            pendingAgeThresholdMs: config.PENDING_AGE_ALERT_MS,
+            intervalMs: config.SWEEP_INTERVAL_MS,
+          });
+          lagMonitor.start();
+          stoppables.push(lagMonitor);
           break;
         }
       }
