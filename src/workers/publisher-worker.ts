@@ -4,7 +4,7 @@ import { appendProvenance } from "../db/provenance.js";
 import type { ApprovalPath, TrendRow } from "../db/types.js";
 import { estimateStepCost } from "../domain/budget.js";
 import { canTransition, PUBLISHABLE_STATUSES } from "../domain/trend-status.js";
-import type { Publisher } from "../mcp/publish-client.js";
+import { PublishError, type Publisher } from "../mcp/publish-client.js";
 import type { Logger } from "../observability/logger.js";
 import { chargeOrPause } from "../services/budget-service.js";
 import { transitionTrend } from "../services/trend-lifecycle.js";
@@ -52,7 +52,17 @@ export function createPublisherHandler(deps: { db: Db; publisher: Publisher; log
       idempotencyKey: publishIdempotencyKey(trend.id),
       approvalPath: path.approvalPath,
     };
-    const result = await deps.publisher.publish(request);
+    let result: Awaited<ReturnType<Publisher["publish"]>>;
+    try {
+      result = await deps.publisher.publish(request);
+    } catch (error) {
+      // The runtime retries whatever is not permanent; an answer the adapter says will not
+      // change (bad input, not a publish tool) would only burn the attempts before the DLQ.
+      if (error instanceof PublishError && !error.retryable) {
+        throw new PermanentError(`${error.code}: ${error.message}`, { cause: error });
+      }
+      throw error;
+    }
     await deps.db.transaction().execute(async (trx) => {
       // The publication goes in first: the database's invariant trigger checks the trend is
       // READY/APPROVED (or overridden) at this moment, and locks the row until commit.

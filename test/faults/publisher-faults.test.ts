@@ -139,4 +139,17 @@ describe("publisher crashes and adapter outages", { timeout: 60_000 }, () => {
     expect(await publications(id)).toHaveLength(1);
     expect(publisher.calls.filter((c) => c.trendId === id)).toHaveLength(MAX_ATTEMPTS + 1);
   });
+
+  it("should dead-letter at once, without retries, when the adapter refuses the item for good", async () => {
+    expect(live, "the live publisher of the first test").toBeDefined();
+    publisher.rejectNext();
+    const id = await ingest("adapter-refuses");
+    const letter = await eventually(async () => (await deadLetters(h.env, STREAMS.publishDlq)).find((l) => deadLetterTrendId(l.fields) === id), 30_000);
+    expect(letter.fields.error_code).toBe("PERMANENT");
+    expect(letter.fields.error).toContain("PUBLISH_REJECTED");
+    expect(letter.fields.attempts).toBe("1");
+    expect(publisher.calls.filter((c) => c.trendId === id)).toHaveLength(1);
+    expect((await trendRow(h.env.db, id)).status).toBe("READY");
+    expect(await linesFor(id)).toHaveLength(0);
+  });
 });

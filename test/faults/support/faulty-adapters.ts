@@ -79,6 +79,7 @@ export class FlakyPublisher implements Publisher {
   readonly results: PublishResult[] = [];
   private isDown = false;
   private crashes = 0;
+  private rejecting = false;
 
   constructor(readonly inner: Publisher) {}
 
@@ -94,6 +95,11 @@ export class FlakyPublisher implements Publisher {
     this.isDown = false;
   }
 
+  /** The next publish is refused as the adapter refuses bad input: not retryable. */
+  rejectNext(): void {
+    this.rejecting = true;
+  }
+
   crashAfterPublish(times = 1): void {
     this.crashes = times;
   }
@@ -101,6 +107,10 @@ export class FlakyPublisher implements Publisher {
   async publish(req: PublishRequest): Promise<PublishResult> {
     this.calls.push(req);
     if (this.isDown) throw new PublishError("PUBLISH_ADAPTER_UNAVAILABLE", "injected adapter outage", true);
+    if (this.rejecting) {
+      this.rejecting = false;
+      throw new PublishError("PUBLISH_REJECTED", "PUBLISH_INVALID_INPUT: injected refusal", false);
+    }
     const result = await this.inner.publish(req);
     this.results.push(result);
     if (this.crashes > 0) {
