@@ -231,6 +231,7 @@ export async function startApp(
         retried: (s) => metrics.retried.inc({ stage: s }),
         deadLettered: (s) => metrics.deadLettered.inc({ stage: s }),
         reclaimed: (s, n) => metrics.reclaimed.inc({ stage: s }, n),
+        consumersRemoved: (s, n) => metrics.consumersRemoved.inc({ stage: s }, n),
       },
     });
     consumers.push(consumer);

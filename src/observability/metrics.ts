@@ -51,6 +51,12 @@ export class MetricsRegistry {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
+  readonly consumersRemoved = new Counter({
+    name: "trendgate_stage_consumers_removed_total",
+    help: "Dead consumers removed from a group after their entries were claimed",
+    labelNames: ["stage"],
+    registers: [this.registry],
+  });
   readonly subscribers = new Gauge({
     name: "trendgate_ws_connections",
     help: "Authenticated graphql-ws connections",

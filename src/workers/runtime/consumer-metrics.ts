@@ -13,4 +13,6 @@ export interface ConsumerMetrics {
   deadLettered(stage: string): void;
   /** `n` entries pending on other (dead or stuck) consumers were claimed by this one. */
   reclaimed(stage: string, n: number): void;
+  /** `n` dead consumers (idle, silent, owning nothing) were removed from the group. */
+  consumersRemoved?(stage: string, n: number): void;
 }

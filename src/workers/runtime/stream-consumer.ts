@@ -365,6 +365,7 @@ export class StreamConsumer {
     const removed = await this.reclaimer.removeDeadConsumers(idleMs);
     for (const name of removed)
       this.log.info({ deadConsumer: name, idleMs }, "removed dead consumer from group");
+    if (removed.length) this.o.metrics?.consumersRemoved?.(this.o.group, removed.length);
   }
 
   private dispatch(entry: ClaimedEntry): void {
