@@ -181,6 +181,16 @@ describe("the moderator console", { timeout: 120_000 }, () => {
     expect(await page.getByRole("link", { name: "Dead letters" }).count()).toBe(0);
     await page.keyboard.press("a");
     expect(await trendStatus(trendId)).toBe("ESCALATED");
+
+    // Filters go to the server: a toxicity item is not a low-confidence one, nor from another source.
+    await page.getByTestId("filter-issue").selectOption("LOW_CONFIDENCE");
+    await row(page, escalationId).waitFor({ state: "detached" });
+    await page.getByTestId("filter-issue").selectOption("TOXICITY");
+    await row(page, escalationId).waitFor();
+    await page.getByTestId("filter-source").fill("newswire");
+    await page.getByTestId("filter-source").press("Enter");
+    await row(page, escalationId).waitFor({ state: "detached" });
+    await page.getByTestId("queue-count").filter({ hasText: /^0$/ }).waitFor();
   });
 
   it("should let an operator replay a dead letter from the page", async () => {

@@ -1,9 +1,10 @@
+import { Component } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { LiveQueue } from "../state/live-queue.js";
 import type { IssueType, QueueFilter, QueueItem } from "../state/queue-store.js";
 import type { Session } from "../state/session.js";
 import { ContentReviewPanel } from "./content-review-panel.js";
-import { isTyping, timeAgo } from "./format.js";
+import { isTyping, time } from "./format.js";
 import { navigate, useSubscription } from "./use-store.js";
 
 const queues = new WeakMap<Session, LiveQueue>();
@@ -132,26 +133,44 @@ export function QueueView({ session, selectedId }: { session: Session; selectedI
   );
 }
 
-function QueueRow({ item, selected, fresh, me }: { item: QueueItem; selected: boolean; fresh: boolean; me: string }) {
-  const title = item.trend.title || item.trend.body.slice(0, 80);
-  return (
-    <li data-testid="queue-item" data-id={item.id} data-status={item.status} class={selected ? "selected" : undefined}>
-      <a href={`#/queue/${item.id}`} aria-current={selected ? "true" : undefined}>
-        <span class="row-title">{title}</span>
-        <span class="row-meta">
-          <span class={`badge badge-${item.issueType.toLowerCase()}`}>{ISSUE_LABELS[item.issueType]}</span>
-          <span>{item.trend.source}</span>
-          <span>{timeAgo(item.createdAt)}</span>
-          {fresh && <span class="badge badge-new">new</span>}
-          {item.status === "CLAIMED" && item.claimedBy && (
-            <span class="claimed" data-testid="claimed-by">
-              claimed by {item.claimedBy === me ? "you" : item.claimedBy}
-            </span>
-          )}
-        </span>
-      </a>
-    </li>
-  );
+interface RowProps {
+  item: QueueItem;
+  selected: boolean;
+  fresh: boolean;
+  me: string;
+}
+
+/**
+ * Store items are replaced, never mutated, so a row whose props are the same objects renders the
+ * same: skipping it keeps a live event cheap with thousands of rows on the page.
+ */
+class QueueRow extends Component<RowProps> {
+  override shouldComponentUpdate(next: RowProps): boolean {
+    const p = this.props;
+    return p.item !== next.item || p.selected !== next.selected || p.fresh !== next.fresh || p.me !== next.me;
+  }
+
+  override render({ item, selected, fresh, me }: RowProps) {
+    const title = item.trend.title || item.trend.body.slice(0, 80);
+    return (
+      <li data-testid="queue-item" data-id={item.id} data-status={item.status} class={selected ? "selected" : undefined}>
+        <a href={`#/queue/${item.id}`} aria-current={selected ? "true" : undefined}>
+          <span class="row-title">{title}</span>
+          <span class="row-meta">
+            <span class={`badge badge-${item.issueType.toLowerCase()}`}>{ISSUE_LABELS[item.issueType]}</span>
+            <span>{item.trend.source}</span>
+            <time dateTime={item.createdAt}>{time(item.createdAt)}</time>
+            {fresh && <span class="badge badge-new">new</span>}
+            {item.status === "CLAIMED" && item.claimedBy && (
+              <span class="claimed" data-testid="claimed-by">
+                claimed by {item.claimedBy === me ? "you" : item.claimedBy}
+              </span>
+            )}
+          </span>
+        </a>
+      </li>
+    );
+  }
 }
 
 function Filters({ queue }: { queue: LiveQueue }) {
