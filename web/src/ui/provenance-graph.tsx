@@ -7,7 +7,7 @@ import { time } from "./format.js";
 type Graph = ResultOf<typeof ProvenanceQuery>["provenance"];
 type Entry = Graph["entries"][number];
 
-const shorten = (text: string) => (text.length > 44 ? `${text.slice(0, 43)}…` : text);
+const shorten = (text: string) => (text.length > 28 ? `${text.slice(0, 27)}…` : text);
 
 /**
  * `provenance(trendId)` drawn by Cytoscape (loaded only on this page, so the queue stays small).
