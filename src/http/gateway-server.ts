@@ -14,12 +14,15 @@ import type { Principal } from "../services/auth-service.js";
 import { bearerKey, createContext, type GraphQLContext } from "../resolvers/context.js";
 import { formatError } from "../resolvers/format-error.js";
 import { buildTrendgateSchema } from "../schema/build-schema.js";
+import { SharedSubscriptions } from "../subscriptions/shared-subscriptions.js";
 import { mountConsole } from "./console-route.js";
 import { healthRoute } from "./health-route.js";
 import type { MetricsRegistry } from "../observability/metrics.js";
 import { restRoutes } from "./rest-routes.js";
 
 export interface GatewayServer {
+  /** Distinct subscription executions shared by this gateway's subscribers. */
+  sharedSubscriptions: SharedSubscriptions;
   url: string;
   wsUrl: string;
   port: number;
@@ -54,10 +57,12 @@ export async function startGatewayServer(
   });
   const protection = armor.protect();
 
+  const shared = new SharedSubscriptions();
   const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: config.MAX_BODY_BYTES });
   const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal }>(
     {
       schema,
+      subscribe: shared.subscribe,
       // The key arrives in connection_init (browsers cannot set headers on a WebSocket).
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
@@ -152,6 +157,7 @@ export async function startGatewayServer(
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
   logger.info({ url: `${url}/graphql` }, "gateway listening");
   return {
+    sharedSubscriptions: shared,
     url,
     wsUrl: `${url.replace(/^http/, "ws")}/graphql`,
     port: address.port,
