@@ -39,28 +39,56 @@ afterAll(async () => {
 
 async function ingest(externalId: string): Promise<string> {
   const receipt = await h.app.services.ingest.ingest(
-    { source: "budget", externalId, title: "Rates on hold", body: "The central bank kept rates unchanged on Tuesday, citing easing inflation." },
+    {
+      source: "budget",
+      externalId,
+      title: "Rates on hold",
+      body: "The central bank kept rates unchanged on Tuesday, citing easing inflation.",
+    },
     "fault-test",
   );
   return receipt.id;
 }
 
-const statusIs = (id: string, status: string) => eventually(async () => ((await trendRow(h.env.db, id)).status === status ? true : undefined), 30_000);
-const charges = (id: string) => h.env.db.selectFrom("budget_charges").selectAll().where("trend_id", "=", id).orderBy("created_at").execute();
+const statusIs = (id: string, status: string) =>
+  eventually(
+    async () => ((await trendRow(h.env.db, id)).status === status ? true : undefined),
+    30_000,
+  );
+const charges = (id: string) =>
+  h.env.db
+    .selectFrom("budget_charges")
+    .selectAll()
+    .where("trend_id", "=", id)
+    .orderBy("created_at")
+    .execute();
 const budgetEscalations = (id: string) =>
-  h.env.db.selectFrom("escalations").selectAll().where("trend_id", "=", id).where("issue_type", "=", "budget_overrun").execute();
+  h.env.db
+    .selectFrom("escalations")
+    .selectAll()
+    .where("trend_id", "=", id)
+    .where("issue_type", "=", "budget_overrun")
+    .execute();
 
 async function alertsFor(id: string): Promise<Record<string, unknown>[]> {
   const entries = await h.env.redis.xrange(h.env.keys.key(STREAMS.operatorAlerts), "-", "+");
   return entries
-    .map(([, fields]) => JSON.parse(fields[fields.indexOf("envelope") + 1]!) as { trendId?: string; payload: Record<string, unknown> })
+    .map(
+      ([, fields]) =>
+        JSON.parse(fields[fields.indexOf("envelope") + 1]!) as {
+          trendId?: string;
+          payload: Record<string, unknown>;
+        },
+    )
     .filter((e) => e.trendId === id)
     .map((e) => e.payload);
 }
 
 /** The group has read past `entryId` and acknowledged everything it read. */
 async function consumed(stream: string, group: string, entryId: string): Promise<true | undefined> {
-  const groups = (await h.env.redis.xinfo("GROUPS", h.env.keys.key(stream))) as (string | number)[][];
+  const groups = (await h.env.redis.xinfo("GROUPS", h.env.keys.key(stream))) as (
+    string | number
+  )[][];
   const info = groups.find((g) => g[g.indexOf("name") + 1] === group);
   if (!info) return undefined;
   const last = String(info[info.indexOf("last-delivered-id") + 1]);
@@ -91,32 +119,67 @@ describe("an item over its budget", { timeout: 60_000 }, () => {
       return found.length ? found : undefined;
     });
     expect(alerts).toHaveLength(1);
-    expect(alerts[0]).toMatchObject({ kind: "BUDGET_OVERRUN", severity: "warning", step: "embed", escalationId: escalation.id });
+    expect(alerts[0]).toMatchObject({
+      kind: "BUDGET_OVERRUN",
+      severity: "warning",
+      step: "embed",
+      escalationId: escalation.id,
+    });
     const warnings = logLines.filter((l) => l.level === "warn" && l.enriched_trend_id === id);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatchObject({ msg: "budget exceeded: item paused for a human decision", step: "embed", alert: "budget_overrun" });
+    expect(warnings[0]).toMatchObject({
+      msg: "budget exceeded: item paused for a human decision",
+      step: "embed",
+      alert: "budget_overrun",
+    });
 
     // A redelivered embedding job while paused changes nothing: no second escalation or charge.
     const trend = await trendRow(h.env.db, id);
-    const job = makeEnvelope("trend.enriched", { traceId: trend.trace_id, trendId: id, payload: { trendId: id } });
-    const entryId = await h.env.redis.xadd(h.env.keys.key(STREAMS.embeddingJobs), "*", "envelope", JSON.stringify(job), "attempt", "1");
+    const job = makeEnvelope("trend.enriched", {
+      traceId: trend.trace_id,
+      trendId: id,
+      payload: { trendId: id },
+    });
+    const entryId = await h.env.redis.xadd(
+      h.env.keys.key(STREAMS.embeddingJobs),
+      "*",
+      "envelope",
+      JSON.stringify(job),
+      "attempt",
+      "1",
+    );
     await eventually(() => consumed(STREAMS.embeddingJobs, "embedding", entryId!));
     expect(await budgetEscalations(id)).toHaveLength(1);
     expect((await charges(id)).map((c) => c.step)).toEqual(["plan", "etl"]);
 
-    await h.app.services.escalations.resolve(escalation.id, { decision: "APPROVE", note: "worth it" }, OPERATOR);
+    await h.app.services.escalations.resolve(
+      escalation.id,
+      { decision: "APPROVE", note: "worth it" },
+      OPERATOR,
+    );
     await statusIs(id, "PUBLISHED");
 
     const rows = await charges(id);
     expect(rows.map((c) => c.step)).toEqual(["plan", "etl", "embed", "judge", "publish"]);
     const done = await trendRow(h.env.db, id);
-    expect(done.budget_spent).toBeCloseTo(rows.reduce((sum, c) => sum + c.cost, 0), 6);
+    expect(done.budget_spent).toBeCloseTo(
+      rows.reduce((sum, c) => sum + c.cost, 0),
+      6,
+    );
     expect(done.budget_limit).toBeGreaterThan(2);
     expect(done.budget_spent).toBeLessThanOrEqual(done.budget_limit + 1e-9);
     expect(done.paused_step).toBeNull();
     const steps = await provenanceSteps(h.env.db, id);
-    expect(steps.slice(steps.indexOf("budget_overrun"))).toEqual(["budget_overrun", "resolution", "embed", "judge", "publish"]);
-    expect(await budgetEscalations(id)).toEqual([expect.objectContaining({ status: "RESOLVED", decision: "APPROVE" })]);
+    expect(steps.slice(steps.indexOf("budget_overrun"))).toEqual([
+      "budget_overrun",
+      "resolution",
+      "embed",
+      "judge",
+      "publish",
+    ]);
+    expect(await budgetEscalations(id)).toEqual([
+      expect.objectContaining({ status: "RESOLVED", decision: "APPROVE" }),
+    ]);
     const published = (await readFile(jsonlPath, "utf8")).split("\n").filter((l) => l.includes(id));
     expect(published).toHaveLength(1);
   });
@@ -124,12 +187,20 @@ describe("an item over its budget", { timeout: 60_000 }, () => {
   it("should cancel the item on REJECT and charge nothing more", async () => {
     const id = await ingest("reject");
     const { escalation } = await pausedWithEscalation(id);
-    await h.app.services.escalations.resolve(escalation.id, { decision: "REJECT", note: "not worth it" }, OPERATOR);
+    await h.app.services.escalations.resolve(
+      escalation.id,
+      { decision: "REJECT", note: "not worth it" },
+      OPERATOR,
+    );
     expect((await trendRow(h.env.db, id)).status).toBe("CANCELLED");
     // Nothing was enqueued for a cancelled item; the pipeline is idle when its outbox is empty.
-    await eventually(async () => ((await h.env.db.selectFrom("outbox").select("id").execute()).length === 0 ? true : undefined));
+    await eventually(async () =>
+      (await h.env.db.selectFrom("outbox").select("id").execute()).length === 0 ? true : undefined,
+    );
     expect((await trendRow(h.env.db, id)).status).toBe("CANCELLED");
     expect((await charges(id)).map((c) => c.step)).toEqual(["plan", "etl"]);
-    expect(await h.env.db.selectFrom("publications").select("id").where("trend_id", "=", id).execute()).toHaveLength(0);
+    expect(
+      await h.env.db.selectFrom("publications").select("id").where("trend_id", "=", id).execute(),
+    ).toHaveLength(0);
   });
 });

@@ -9,7 +9,12 @@ import { EmbeddedVectorStore } from "../../src/vector/embedded-vector-store.js";
 import { createEmbeddingHandler } from "../../src/workers/embedding-worker.js";
 import { StreamConsumer } from "../../src/workers/runtime/stream-consumer.js";
 import { type AppHarness, eventually, startHarness } from "../support/app-harness.js";
-import { deadLetters, embeddingRecords, provenanceSteps, trendRow } from "./support/fault-helpers.js";
+import {
+  deadLetters,
+  embeddingRecords,
+  provenanceSteps,
+  trendRow,
+} from "./support/fault-helpers.js";
 import { FlakyVectorStore } from "./support/faulty-adapters.js";
 
 /**
@@ -24,7 +29,11 @@ let embedder: Embedder;
 const leftovers: { stop(): Promise<void> }[] = [];
 
 beforeAll(async () => {
-  h = await startHarness({ gateway: false, workers: ["etl", "relay"], config: { CLAIM_IDLE_MS: 300 } });
+  h = await startHarness({
+    gateway: false,
+    workers: ["etl", "relay"],
+    config: { CLAIM_IDLE_MS: 300 },
+  });
   embedder = await createOfflineEmbedder();
 }, 120_000);
 
@@ -36,7 +45,12 @@ afterAll(async () => {
 
 async function ingest(source: string, externalId: string): Promise<string> {
   const receipt = await h.app.services.ingest.ingest(
-    { source, externalId, title: "Wildfire smoke reaches the coast", body: `Smoke from inland wildfires (${externalId}) drifted to coastal towns, and health officials advised residents to stay indoors.` },
+    {
+      source,
+      externalId,
+      title: "Wildfire smoke reaches the coast",
+      body: `Smoke from inland wildfires (${externalId}) drifted to coastal towns, and health officials advised residents to stay indoors.`,
+    },
     "fault-test",
   );
   return receipt.id;
@@ -72,7 +86,9 @@ describe("embedding worker crashes and slow items", { timeout: 60_000 }, () => {
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on("exit", (code) => resolve(code)),
+    );
     await eventually(async () => (stdout.includes("ready") ? true : undefined), 30_000);
 
     const id = await ingest("crash-embed", "crash-1");
@@ -84,14 +100,27 @@ describe("embedding worker crashes and slow items", { timeout: 60_000 }, () => {
     leftovers.push({ stop: () => reader.close() });
     expect((await reader.get(id))?.id).toBe(id);
     expect(await reader.count()).toBe(1);
-    expect(await trendRow(h.env.db, id)).toMatchObject({ status: "ENRICHED", embedding_status: "PENDING" });
+    expect(await trendRow(h.env.db, id)).toMatchObject({
+      status: "ENRICHED",
+      embedding_status: "PENDING",
+    });
     expect(await embeddingRecords(h.env.db, id)).toHaveLength(0);
     expect(await pendingOf(STREAMS.embeddingJobs, GROUPS.embedding)).toBe(1);
 
-    const live = await startApp(h.env.config, { gateway: false, workers: ["embedding"] }, { logger: h.env.logger, embedder: sharedEmbedder() });
+    const live = await startApp(
+      h.env.config,
+      { gateway: false, workers: ["embedding"] },
+      { logger: h.env.logger, embedder: sharedEmbedder() },
+    );
     leftovers.push(live);
-    await eventually(async () => ((await trendRow(h.env.db, id)).embedding_status === "SUCCEEDED" ? true : undefined), 30_000);
-    await eventually(async () => ((await pendingOf(STREAMS.embeddingJobs, GROUPS.embedding)) === 0 ? true : undefined));
+    await eventually(
+      async () =>
+        (await trendRow(h.env.db, id)).embedding_status === "SUCCEEDED" ? true : undefined,
+      30_000,
+    );
+    await eventually(async () =>
+      (await pendingOf(STREAMS.embeddingJobs, GROUPS.embedding)) === 0 ? true : undefined,
+    );
     await live.stop();
 
     expect(await reader.count()).toBe(1);
@@ -105,14 +134,19 @@ describe("embedding worker crashes and slow items", { timeout: 60_000 }, () => {
   });
 
   it("should keep embedding other items while one backs off, even with one handler slot", async () => {
-    const store = new FlakyVectorStore(new EmbeddedVectorStore({ path: h.env.config.VECTOR_STORE_PATH }));
+    const store = new FlakyVectorStore(
+      new EmbeddedVectorStore({ path: h.env.config.VECTOR_STORE_PATH }),
+    );
     const slow = await ingest("backoff-slow", "slow-1");
     await eventually(() => jobQueued(slow));
     const fast = [await ingest("backoff-fast", "fast-1"), await ingest("backoff-fast", "fast-2")];
     for (const id of fast) await eventually(() => jobQueued(id));
     // The slow item fails for as long as the others have not been stored. With one slot, a retry
     // that held the consumer would keep them out forever and the slow item would dead-letter.
-    store.failFor((item) => item.id === slow && !fast.every((f) => store.stored.has(f)), Number.POSITIVE_INFINITY);
+    store.failFor(
+      (item) => item.id === slow && !fast.every((f) => store.stored.has(f)),
+      Number.POSITIVE_INFINITY,
+    );
 
     const consumer = new StreamConsumer({
       redis: h.env.redis,
@@ -132,7 +166,11 @@ describe("embedding worker crashes and slow items", { timeout: 60_000 }, () => {
     leftovers.push({ stop: () => consumer.stop() });
     await consumer.start();
     for (const id of [slow, ...fast]) {
-      await eventually(async () => ((await trendRow(h.env.db, id)).embedding_status === "SUCCEEDED" ? true : undefined), 30_000);
+      await eventually(
+        async () =>
+          (await trendRow(h.env.db, id)).embedding_status === "SUCCEEDED" ? true : undefined,
+        30_000,
+      );
     }
     await consumer.stop();
     await store.close();
@@ -152,5 +190,10 @@ describe("embedding worker crashes and slow items", { timeout: 60_000 }, () => {
 
 /** The test's embedder, shared with the live app but never closed by it (it closes its own). */
 function sharedEmbedder(): Embedder {
-  return { model: embedder.model, dimension: embedder.dimension, embed: (texts) => embedder.embed(texts), close: async () => undefined };
+  return {
+    model: embedder.model,
+    dimension: embedder.dimension,
+    embed: (texts) => embedder.embed(texts),
+    close: async () => undefined,
+  };
 }

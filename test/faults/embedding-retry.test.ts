@@ -6,7 +6,14 @@ import { makeEnvelope } from "../../src/streams/envelope.js";
 import { STREAMS } from "../../src/streams/stream-names.js";
 import { EmbeddedVectorStore } from "../../src/vector/embedded-vector-store.js";
 import { type AppHarness, eventually, startHarness } from "../support/app-harness.js";
-import { deadLetters, deadLetterTrendId, embeddingRecords, provenanceSteps, trendgateCli, trendRow } from "./support/fault-helpers.js";
+import {
+  deadLetters,
+  deadLetterTrendId,
+  embeddingRecords,
+  provenanceSteps,
+  trendgateCli,
+  trendRow,
+} from "./support/fault-helpers.js";
 import { FlakyVectorStore } from "./support/faulty-adapters.js";
 
 /**
@@ -26,7 +33,13 @@ beforeAll(async () => {
   h = await startHarness({
     gateway: false,
     workers: ["etl", "embedding", "relay"],
-    config: { VECTOR_STORE_PATH: vectorPath, RETRY_BASE_MS: 20, RETRY_MAX_MS: 80, RETRY_MAX_ATTEMPTS: MAX_ATTEMPTS, CLAIM_IDLE_MS: 1000 },
+    config: {
+      VECTOR_STORE_PATH: vectorPath,
+      RETRY_BASE_MS: 20,
+      RETRY_MAX_MS: 80,
+      RETRY_MAX_ATTEMPTS: MAX_ATTEMPTS,
+      CLAIM_IDLE_MS: 1000,
+    },
     overrides: { vectorStore: store },
   });
 }, 120_000);
@@ -38,16 +51,22 @@ afterAll(async () => {
 
 async function ingest(source: string, externalId: string): Promise<string> {
   const receipt = await h.app.services.ingest.ingest(
-    { source, externalId, title: "Port strike enters second week", body: `Dock workers at the northern port extended their strike (${externalId}), delaying container shipments across the region.` },
+    {
+      source,
+      externalId,
+      title: "Port strike enters second week",
+      body: `Dock workers at the northern port extended their strike (${externalId}), delaying container shipments across the region.`,
+    },
     "fault-test",
   );
   return receipt.id;
 }
 
 const embeddingStatus = async (id: string) => (await trendRow(h.env.db, id)).embedding_status;
-const until = (id: string, status: string) => eventually(async () => ((await embeddingStatus(id)) === status ? true : undefined), 30_000);
+const until = (id: string, status: string) =>
+  eventually(async () => ((await embeddingStatus(id)) === status ? true : undefined), 30_000);
 
-describe("embedding worker against a failing vector store", { timeout: 60_000 }, () => {
+describe("embedding worker against a failing vector store", { timeout: 120_000 }, () => {
   it("should succeed after backoff when the store is down for the first attempts, leaving one vector and one record", async () => {
     store.failFor((item) => item.metadata.source === "flaky-k", 2);
     const before = await store.count();
@@ -70,7 +89,9 @@ describe("embedding worker against a failing vector store", { timeout: 60_000 },
     const id = await ingest("flaky-down", "down-1");
     await until(id, "FAILED");
 
-    const letters = (await deadLetters(h.env, STREAMS.embeddingDlq)).filter((l) => deadLetterTrendId(l.fields) === id);
+    const letters = (await deadLetters(h.env, STREAMS.embeddingDlq)).filter(
+      (l) => deadLetterTrendId(l.fields) === id,
+    );
     expect(letters).toHaveLength(1);
     const letter = letters[0]!;
     expect(letter.fields.attempts).toBe(String(MAX_ATTEMPTS));
@@ -85,7 +106,13 @@ describe("embedding worker against a failing vector store", { timeout: 60_000 },
     store.heal();
     // --dry-run shows what a replay would change, and writes nothing.
     const stepsBefore = await provenanceSteps(h.env.db, id);
-    const dry = await trendgateCli(h.env, ["dlq", "replay", "--stream", STREAMS.embeddingDlq, "--dry-run"]);
+    const dry = await trendgateCli(h.env, [
+      "dlq",
+      "replay",
+      "--stream",
+      STREAMS.embeddingDlq,
+      "--dry-run",
+    ]);
     expect(dry.stderr).not.toMatch(/error/i);
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain(letter.id);
@@ -109,14 +136,25 @@ describe("embedding worker against a failing vector store", { timeout: 60_000 },
 
     // Replaying the same dead letter again (a replay that crashed before deleting it) is harmless.
     const calls = store.upsertCalls.get(id);
-    await h.env.redis.xadd(h.env.keys.key(STREAMS.embeddingDlq), "*", ...Object.entries(letter.fields).flat());
+    await h.env.redis.xadd(
+      h.env.keys.key(STREAMS.embeddingDlq),
+      "*",
+      ...Object.entries(letter.fields).flat(),
+    );
     const again = await trendgateCli(h.env, ["dlq", "replay", "--stream", STREAMS.embeddingDlq]);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain("replayed 1 dead letter(s)");
-    await eventually(async () => ((await provenanceSteps(h.env.db, id)).filter((s) => s === "replay").length === 2 ? true : undefined));
+    await eventually(async () =>
+      (await provenanceSteps(h.env.db, id)).filter((s) => s === "replay").length === 2
+        ? true
+        : undefined,
+    );
     // Give the worker time to consume the re-added job, then check it did nothing.
     await eventually(async () => {
-      const info = (await h.env.redis.xpending(h.env.keys.key(STREAMS.embeddingJobs), "embedding")) as [number, ...unknown[]];
+      const info = (await h.env.redis.xpending(
+        h.env.keys.key(STREAMS.embeddingJobs),
+        "embedding",
+      )) as [number, ...unknown[]];
       return info[0] === 0 ? true : undefined;
     });
     expect(store.upsertCalls.get(id)).toBe(calls);
@@ -128,20 +166,40 @@ describe("embedding worker against a failing vector store", { timeout: 60_000 },
   it("should dead-letter an unparseable envelope at once, without retries", async () => {
     const key = h.env.keys.key(STREAMS.embeddingJobs);
     const sourceId = await h.env.redis.xadd(key, "*", "envelope", "{not json", "attempt", "1");
-    const letter = await eventually(async () => (await deadLetters(h.env, STREAMS.embeddingDlq)).find((l) => l.fields.source_id === sourceId));
+    const letter = await eventually(async () =>
+      (await deadLetters(h.env, STREAMS.embeddingDlq)).find((l) => l.fields.source_id === sourceId),
+    );
     expect(letter.fields.error_code).toBe("MALFORMED_ENTRY");
     expect(letter.fields.error).toBe("envelope is not valid JSON");
     expect(letter.fields.attempts).toBe("1");
     expect(letter.fields.deliveries).toBe("1");
-    expect(await h.env.redis.hget(h.env.keys.key(`${STREAMS.embeddingJobs}:embedding:failures`), sourceId!)).toBeNull();
+    expect(
+      await h.env.redis.hget(
+        h.env.keys.key(`${STREAMS.embeddingJobs}:embedding:failures`),
+        sourceId!,
+      ),
+    ).toBeNull();
   });
 
   it("should dead-letter a job naming an unknown trend at once, with an error naming the id", async () => {
     const trendId = "00000000-0000-4000-8000-00000000dead";
-    const envelope = makeEnvelope("trend.enriched", { traceId: "t-unknown", trendId, payload: { trendId } });
+    const envelope = makeEnvelope("trend.enriched", {
+      traceId: "t-unknown",
+      trendId,
+      payload: { trendId },
+    });
     const key = h.env.keys.key(STREAMS.embeddingJobs);
-    const sourceId = await h.env.redis.xadd(key, "*", "envelope", JSON.stringify(envelope), "attempt", "1");
-    const letter = await eventually(async () => (await deadLetters(h.env, STREAMS.embeddingDlq)).find((l) => l.fields.source_id === sourceId));
+    const sourceId = await h.env.redis.xadd(
+      key,
+      "*",
+      "envelope",
+      JSON.stringify(envelope),
+      "attempt",
+      "1",
+    );
+    const letter = await eventually(async () =>
+      (await deadLetters(h.env, STREAMS.embeddingDlq)).find((l) => l.fields.source_id === sourceId),
+    );
     expect(letter.fields.error_code).toBe("PERMANENT");
     expect(letter.fields.error).toBe(`unknown trend id ${trendId}`);
     expect(letter.fields.attempts).toBe("1");

@@ -48,7 +48,11 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "trendgate-publish-prop-"));
   jsonlPath = path.join(dir, "published.jsonl");
   publisher = new FlakyPublisher(createInProcessPublisher({ jsonlPath }));
-  const policy = new PolicyProvider(undefined, { minConfidence: 0.6, maxToxicity: 0.8 }, env.logger);
+  const policy = new PolicyProvider(
+    undefined,
+    { minConfidence: 0.6, maxToxicity: 0.8 },
+    env.logger,
+  );
   judgeHandler = createJudgeHandler({ db: env.db, policy, logger: env.logger });
   publisherHandler = createPublisherHandler({ db: env.db, publisher, logger: env.logger });
   escalations = new EscalationService({ db: env.db, logger: env.logger, claimLeaseMs: 60_000 });
@@ -78,13 +82,42 @@ type Op =
   | { op: "override"; pick: number; nameIncident: boolean };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ op: fc.constant("ingest" as const), kind: fc.constantFrom<Kind>("clean", "unsure", "toxic", "violation"), tightBudget: fc.boolean() }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant("ingest" as const),
+      kind: fc.constantFrom<Kind>("clean", "unsure", "toxic", "violation"),
+      tightBudget: fc.boolean(),
+    }),
+  },
   { weight: 6, arbitrary: fc.record({ op: fc.constant("deliver" as const), pick: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant("redeliver" as const), pick: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant("crashNextPublish" as const) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant("claim" as const), pick: fc.nat(), who: fc.nat({ max: 1 }) }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant("resolve" as const), pick: fc.nat(), who: fc.nat({ max: 1 }), decision: fc.constantFrom("APPROVE" as const, "REJECT" as const) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant("override" as const), pick: fc.nat(), nameIncident: fc.boolean() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant("claim" as const),
+      pick: fc.nat(),
+      who: fc.nat({ max: 1 }),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant("resolve" as const),
+      pick: fc.nat(),
+      who: fc.nat({ max: 1 }),
+      decision: fc.constantFrom("APPROVE" as const, "REJECT" as const),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant("override" as const),
+      pick: fc.nat(),
+      nameIncident: fc.boolean(),
+    }),
+  },
 );
 
 const MODERATORS = [
@@ -132,14 +165,32 @@ class Run {
       }
       case "resolve": {
         const id = await this.pickEscalation(step.pick);
-        if (id) await tolerate(() => escalations.resolve(id, { decision: step.decision, note: "property test" }, MODERATORS[step.who]!));
+        if (id)
+          await tolerate(() =>
+            escalations.resolve(
+              id,
+              { decision: step.decision, note: "property test" },
+              MODERATORS[step.who]!,
+            ),
+          );
         break;
       }
       case "override": {
         if (!this.trends.length) break;
         const trendId = this.trends[step.pick % this.trends.length]!;
-        const incident = await env.db.selectFrom("incidents").select("id").where("trend_id", "=", trendId).executeTakeFirst();
-        await tolerate(() => overrides.overridePublish(trendId, "cleared by legal", OPERATOR, step.nameIncident ? incident?.id : undefined));
+        const incident = await env.db
+          .selectFrom("incidents")
+          .select("id")
+          .where("trend_id", "=", trendId)
+          .executeTakeFirst();
+        await tolerate(() =>
+          overrides.overridePublish(
+            trendId,
+            "cleared by legal",
+            OPERATOR,
+            step.nameIncident ? incident?.id : undefined,
+          ),
+        );
         break;
       }
     }
@@ -183,12 +234,23 @@ class Run {
       })
       .execute();
     this.trends.push(id);
-    this.queue.push({ stream: STREAMS.judgeJobs, entryId: this.nextEntryId(), envelope: makeEnvelope("trend.embedded", { traceId, trendId: id, payload: { trendId: id } }), failures: 0 });
+    this.queue.push({
+      stream: STREAMS.judgeJobs,
+      entryId: this.nextEntryId(),
+      envelope: makeEnvelope("trend.embedded", { traceId, trendId: id, payload: { trendId: id } }),
+      failures: 0,
+    });
   }
 
   private async deliver(entry: QueuedJob): Promise<void> {
     const handler = entry.stream === STREAMS.judgeJobs ? judgeHandler : publisherHandler;
-    const job: Job = { stream: entry.stream, entryId: entry.entryId, envelope: entry.envelope, attempt: entry.failures + 1, deliveries: entry.failures + 1 };
+    const job: Job = {
+      stream: entry.stream,
+      entryId: entry.entryId,
+      envelope: entry.envelope,
+      attempt: entry.failures + 1,
+      deliveries: entry.failures + 1,
+    };
     this.queue.splice(this.queue.indexOf(entry), 1);
     try {
       await handler(job, new AbortController().signal);
@@ -204,11 +266,22 @@ class Run {
 
   /** What the relay would XADD: new outbox rows for the streams these handlers consume. */
   private async pumpOutbox(): Promise<void> {
-    const rows = await env.db.selectFrom("outbox").select(["id", "stream", "payload"]).where("id", ">", outboxCursor).orderBy("id").execute();
+    const rows = await env.db
+      .selectFrom("outbox")
+      .select(["id", "stream", "payload"])
+      .where("id", ">", outboxCursor)
+      .orderBy("id")
+      .execute();
     for (const row of rows) {
       outboxCursor = String(row.id);
-      if (row.stream === STREAMS.judgeJobs || row.stream === STREAMS.publishJobs || row.stream === STREAMS.resolutions) {
-        const envelope = (typeof row.payload === "string" ? JSON.parse(row.payload) : row.payload) as Envelope;
+      if (
+        row.stream === STREAMS.judgeJobs ||
+        row.stream === STREAMS.publishJobs ||
+        row.stream === STREAMS.resolutions
+      ) {
+        const envelope = (
+          typeof row.payload === "string" ? JSON.parse(row.payload) : row.payload
+        ) as Envelope;
         this.queue.push({ stream: row.stream, entryId: this.nextEntryId(), envelope, failures: 0 });
       }
     }
@@ -216,7 +289,14 @@ class Run {
 
   private async pickEscalation(pick: number): Promise<string | undefined> {
     if (!this.trends.length) return undefined;
-    const rows = await env.db.selectFrom("escalations").select("id").where("trend_id", "in", this.trends).where("status", "<>", "RESOLVED").orderBy("created_at").orderBy("id").execute();
+    const rows = await env.db
+      .selectFrom("escalations")
+      .select("id")
+      .where("trend_id", "in", this.trends)
+      .where("status", "<>", "RESOLVED")
+      .orderBy("created_at")
+      .orderBy("id")
+      .execute();
     return rows.length ? rows[pick % rows.length]!.id : undefined;
   }
 
@@ -234,18 +314,34 @@ async function tolerate(action: () => Promise<unknown>): Promise<void> {
   }
 }
 
-async function jsonlLines(): Promise<{ trendId: string; externalRef: string; idempotencyKey: string }[]> {
+async function jsonlLines(): Promise<
+  { trendId: string; externalRef: string; idempotencyKey: string }[]
+> {
   const text = await readFile(jsonlPath, "utf8").catch(() => "");
-  return text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { trendId: string; externalRef: string; idempotencyKey: string });
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { trendId: string; externalRef: string; idempotencyKey: string });
 }
 
 /** Whether the trend may be published now: the rule the database enforces, restated. */
 async function mayPublish(trendId: string): Promise<boolean> {
-  const trend = await env.db.selectFrom("enriched_trends").select("status").where("id", "=", trendId).executeTakeFirstOrThrow();
-  const incidents = (await env.db.selectFrom("incidents").select("id").where("trend_id", "=", trendId).execute()).map((i) => i.id);
+  const trend = await env.db
+    .selectFrom("enriched_trends")
+    .select("status")
+    .where("id", "=", trendId)
+    .executeTakeFirstOrThrow();
+  const incidents = (
+    await env.db.selectFrom("incidents").select("id").where("trend_id", "=", trendId).execute()
+  ).map((i) => i.id);
   if (["READY", "APPROVED"].includes(trend.status) && incidents.length === 0) return true;
-  if (!["READY", "APPROVED", "ESCALATED", "REJECTED", "PUBLISHED"].includes(trend.status)) return false;
-  const overrideRows = await env.db.selectFrom("publish_overrides").select(["id", "incident_id"]).where("trend_id", "=", trendId).execute();
+  if (!["READY", "APPROVED", "ESCALATED", "REJECTED", "PUBLISHED"].includes(trend.status))
+    return false;
+  const overrideRows = await env.db
+    .selectFrom("publish_overrides")
+    .select(["id", "incident_id"])
+    .where("trend_id", "=", trendId)
+    .execute();
   return overrideRows.some((o) => incidents.every((i) => i === o.incident_id));
 }
 
@@ -253,20 +349,45 @@ async function mayPublish(trendId: string): Promise<boolean> {
 async function checkInvariant(run: Run): Promise<void> {
   if (run.trends.length === 0) return;
   const mine = new Set(run.trends);
-  const pubs = await env.db.selectFrom("publications").selectAll().where("trend_id", "in", run.trends).execute();
+  const pubs = await env.db
+    .selectFrom("publications")
+    .selectAll()
+    .where("trend_id", "in", run.trends)
+    .execute();
   const lines = (await jsonlLines()).filter((l) => mine.has(l.trendId));
   const linesByTrend = new Map<string, typeof lines>();
-  for (const line of lines) linesByTrend.set(line.trendId, [...(linesByTrend.get(line.trendId) ?? []), line]);
-  for (const [trendId, forTrend] of linesByTrend) expect(forTrend, `adapter lines for ${trendId}`).toHaveLength(1);
+  for (const line of lines)
+    linesByTrend.set(line.trendId, [...(linesByTrend.get(line.trendId) ?? []), line]);
+  for (const [trendId, forTrend] of linesByTrend)
+    expect(forTrend, `adapter lines for ${trendId}`).toHaveLength(1);
 
   for (const p of pubs) {
-    const steps = await env.db.selectFrom("provenance_log").select(["step", "input", "output"]).where("trend_id", "=", p.trend_id).orderBy("id").execute();
-    const incidents = await env.db.selectFrom("incidents").select("id").where("trend_id", "=", p.trend_id).execute();
+    const steps = await env.db
+      .selectFrom("provenance_log")
+      .select(["step", "input", "output"])
+      .where("trend_id", "=", p.trend_id)
+      .orderBy("id")
+      .execute();
+    const incidents = await env.db
+      .selectFrom("incidents")
+      .select("id")
+      .where("trend_id", "=", p.trend_id)
+      .execute();
     if (p.approval_path === "override") {
-      const ov = await env.db.selectFrom("publish_overrides").selectAll().where("id", "=", p.override_id!).executeTakeFirstOrThrow();
+      const ov = await env.db
+        .selectFrom("publish_overrides")
+        .selectAll()
+        .where("id", "=", p.override_id!)
+        .executeTakeFirstOrThrow();
       expect(ov.trend_id).toBe(p.trend_id);
-      expect(steps.some((s) => s.step === "override" && (s.output as { overrideId?: string }).overrideId === ov.id)).toBe(true);
-      for (const i of incidents) expect(i.id, `incident not named by override ${ov.id}`).toBe(ov.incident_id);
+      expect(
+        steps.some(
+          (s) =>
+            s.step === "override" && (s.output as { overrideId?: string }).overrideId === ov.id,
+        ),
+      ).toBe(true);
+      for (const i of incidents)
+        expect(i.id, `incident not named by override ${ov.id}`).toBe(ov.incident_id);
     } else {
       const moved = await env.db
         .selectFrom("outbox")
@@ -274,15 +395,22 @@ async function checkInvariant(run: Run): Promise<void> {
         .where("stream", "=", STREAMS.trendUpdates)
         .where(sql<string>`payload->>'trendId'`, "=", p.trend_id)
         .execute();
-      const toPublished = moved.map((m) => (m.payload as Envelope).payload as { from: string; to: string }).filter((m) => m.to === "PUBLISHED");
+      const toPublished = moved
+        .map((m) => (m.payload as Envelope).payload as { from: string; to: string })
+        .filter((m) => m.to === "PUBLISHED");
       expect(toPublished).toHaveLength(1);
       expect(["READY", "APPROVED"]).toContain(toPublished[0]!.from);
       const approvedBy = steps.some(
         (s) =>
           (s.step === "judge" && (s.output as { outcome?: string }).outcome === "READY") ||
-          (s.step === "resolution" && (s.input as { decision?: string; issueType?: string }).decision === "APPROVE" && (s.input as { issueType?: string }).issueType !== "budget_overrun"),
+          (s.step === "resolution" &&
+            (s.input as { decision?: string; issueType?: string }).decision === "APPROVE" &&
+            (s.input as { issueType?: string }).issueType !== "budget_overrun"),
       );
-      expect(approvedBy, `publication ${p.id} without a READY judgement or a moderator's APPROVE`).toBe(true);
+      expect(
+        approvedBy,
+        `publication ${p.id} without a READY judgement or a moderator's APPROVE`,
+      ).toBe(true);
       expect(incidents).toHaveLength(0);
     }
     const line = linesByTrend.get(p.trend_id);
@@ -292,39 +420,60 @@ async function checkInvariant(run: Run): Promise<void> {
   // for a trend that may be published, so the redelivery can complete it.
   const published = new Set(pubs.map((p) => p.trend_id));
   for (const line of lines) {
-    if (!published.has(line.trendId)) expect(await mayPublish(line.trendId), `adapter published ${line.trendId}, which may not be published`).toBe(true);
+    if (!published.has(line.trendId))
+      expect(
+        await mayPublish(line.trendId),
+        `adapter published ${line.trendId}, which may not be published`,
+      ).toBe(true);
   }
 }
 
 /** At rest, an item that may be published is published, or paused with a budget escalation open. */
 async function checkNothingStuck(run: Run): Promise<void> {
   for (const trendId of run.trends) {
-    const trend = await env.db.selectFrom("enriched_trends").select(["status"]).where("id", "=", trendId).executeTakeFirstOrThrow();
+    const trend = await env.db
+      .selectFrom("enriched_trends")
+      .select(["status"])
+      .where("id", "=", trendId)
+      .executeTakeFirstOrThrow();
     if (["PUBLISHED", "CANCELLED", "PAUSED"].includes(trend.status)) {
       if (trend.status === "PAUSED") {
-        const open = await env.db.selectFrom("escalations").select("id").where("trend_id", "=", trendId).where("issue_type", "=", "budget_overrun").where("status", "<>", "RESOLVED").execute();
+        const open = await env.db
+          .selectFrom("escalations")
+          .select("id")
+          .where("trend_id", "=", trendId)
+          .where("issue_type", "=", "budget_overrun")
+          .where("status", "<>", "RESOLVED")
+          .execute();
         expect(open, `paused ${trendId} without an open budget escalation`).toHaveLength(1);
       }
       continue;
     }
-    expect(await mayPublish(trendId), `${trendId} is ${trend.status}, may be published, and nothing will publish it`).toBe(false);
+    expect(
+      await mayPublish(trendId),
+      `${trendId} is ${trend.status}, may be published, and nothing will publish it`,
+    ).toBe(false);
   }
 }
 
 describe("publish invariant under random interleavings", () => {
-  it("should only ever publish READY/APPROVED or overridden items, each once, whatever the order of events", { timeout: 120_000 }, async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { minLength: 5, maxLength: 30 }), async (ops) => {
-        const run = new Run();
-        for (const step of ops) {
-          await run.apply(step);
+  it(
+    "should only ever publish READY/APPROVED or overridden items, each once, whatever the order of events",
+    { timeout: 120_000 },
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(opArb, { minLength: 5, maxLength: 30 }), async (ops) => {
+          const run = new Run();
+          for (const step of ops) {
+            await run.apply(step);
+            await checkInvariant(run);
+          }
+          await run.drain();
           await checkInvariant(run);
-        }
-        await run.drain();
-        await checkInvariant(run);
-        await checkNothingStuck(run);
-      }),
-      { numRuns: Number(process.env.FC_NUM_RUNS ?? 25) },
-    );
-  });
+          await checkNothingStuck(run);
+        }),
+        { numRuns: Number(process.env.FC_NUM_RUNS ?? 25) },
+      );
+    },
+  );
 });

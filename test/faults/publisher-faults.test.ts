@@ -7,7 +7,12 @@ import { type App, startApp } from "../../src/main.js";
 import { bundledAdapterCommand, connectMcpPublisher } from "../../src/mcp/publish-client.js";
 import { GROUPS, STREAMS } from "../../src/streams/stream-names.js";
 import { type AppHarness, eventually, startHarness } from "../support/app-harness.js";
-import { deadLetters, deadLetterTrendId, provenanceSteps, trendRow } from "./support/fault-helpers.js";
+import {
+  deadLetters,
+  deadLetterTrendId,
+  provenanceSteps,
+  trendRow,
+} from "./support/fault-helpers.js";
 import { FlakyPublisher } from "./support/faulty-adapters.js";
 
 /**
@@ -28,7 +33,13 @@ beforeAll(async () => {
     gateway: false,
     workers: ["etl", "embedding", "judge", "relay"],
     // Every clean item is READY: this file is about publishing, not the Judge's thresholds.
-    config: { JUDGE_MIN_CONFIDENCE: 0, RETRY_BASE_MS: 20, RETRY_MAX_MS: 80, RETRY_MAX_ATTEMPTS: MAX_ATTEMPTS, CLAIM_IDLE_MS: 300 },
+    config: {
+      JUDGE_MIN_CONFIDENCE: 0,
+      RETRY_BASE_MS: 20,
+      RETRY_MAX_MS: 80,
+      RETRY_MAX_ATTEMPTS: MAX_ATTEMPTS,
+      CLAIM_IDLE_MS: 300,
+    },
   });
 }, 120_000);
 
@@ -39,13 +50,20 @@ afterAll(async () => {
 
 async function ingest(externalId: string): Promise<string> {
   const receipt = await h.app.services.ingest.ingest(
-    { source: "newswire", externalId, title: "Central bank holds rates", body: `The central bank kept its benchmark rate unchanged (${externalId}), citing easing inflation and a resilient labour market.` },
+    {
+      source: "newswire",
+      externalId,
+      title: "Central bank holds rates",
+      body: `The central bank kept its benchmark rate unchanged (${externalId}), citing easing inflation and a resilient labour market.`,
+    },
     "fault-test",
   );
   return receipt.id;
 }
 
-async function linesFor(trendId: string): Promise<{ trendId: string; externalRef: string; idempotencyKey: string }[]> {
+async function linesFor(
+  trendId: string,
+): Promise<{ trendId: string; externalRef: string; idempotencyKey: string }[]> {
   const text = await readFile(h.env.config.PUBLISH_JSONL_PATH, "utf8").catch(() => "");
   return text
     .split("\n")
@@ -54,8 +72,13 @@ async function linesFor(trendId: string): Promise<{ trendId: string; externalRef
     .filter((l) => l.trendId === trendId);
 }
 
-const publications = (trendId: string) => h.env.db.selectFrom("publications").selectAll().where("trend_id", "=", trendId).execute();
-const statusIs = (id: string, status: string) => eventually(async () => ((await trendRow(h.env.db, id)).status === status ? true : undefined), 30_000);
+const publications = (trendId: string) =>
+  h.env.db.selectFrom("publications").selectAll().where("trend_id", "=", trendId).execute();
+const statusIs = (id: string, status: string) =>
+  eventually(
+    async () => ((await trendRow(h.env.db, id)).status === status ? true : undefined),
+    30_000,
+  );
 
 async function pendingOf(stream: string, group: string): Promise<number> {
   const [count] = (await h.env.redis.xpending(h.env.keys.key(stream), group)) as [number];
@@ -81,7 +104,9 @@ describe("publisher crashes and adapter outages", { timeout: 60_000 }, () => {
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on("exit", (code) => resolve(code)),
+    );
     await eventually(async () => (stdout.includes("ready") ? true : undefined), 30_000);
 
     const id = await ingest("crash-publish");
@@ -94,8 +119,17 @@ describe("publisher crashes and adapter outages", { timeout: 60_000 }, () => {
     expect((await trendRow(h.env.db, id)).status).toBe("READY");
     expect(await pendingOf(STREAMS.publishJobs, GROUPS.publisher)).toBe(1);
 
-    publisher = new FlakyPublisher(await connectMcpPublisher({ ...bundledAdapterCommand(), env: { PUBLISH_JSONL_PATH: h.env.config.PUBLISH_JSONL_PATH } }));
-    live = await startApp(h.env.config, { gateway: false, workers: ["publisher"] }, { logger: h.env.logger, publisher });
+    publisher = new FlakyPublisher(
+      await connectMcpPublisher({
+        ...bundledAdapterCommand(),
+        env: { PUBLISH_JSONL_PATH: h.env.config.PUBLISH_JSONL_PATH },
+      }),
+    );
+    live = await startApp(
+      h.env.config,
+      { gateway: false, workers: ["publisher"] },
+      { logger: h.env.logger, publisher },
+    );
     await statusIs(id, "PUBLISHED");
 
     const lines = await linesFor(id);
@@ -106,7 +140,12 @@ describe("publisher crashes and adapter outages", { timeout: 60_000 }, () => {
     expect(rows[0]!.external_ref).toBe(externalRef);
     expect(rows[0]!.idempotency_key).toBe(lines[0]!.idempotencyKey);
     expect(publisher.results.map((r) => r.duplicate)).toEqual([true]);
-    const publish = await h.env.db.selectFrom("provenance_log").select("output").where("trend_id", "=", id).where("step", "=", "publish").execute();
+    const publish = await h.env.db
+      .selectFrom("provenance_log")
+      .select("output")
+      .where("trend_id", "=", id)
+      .where("step", "=", "publish")
+      .execute();
     expect(publish).toHaveLength(1);
     expect(publish[0]!.output).toMatchObject({ externalRef, duplicate: true });
   });
@@ -115,7 +154,13 @@ describe("publisher crashes and adapter outages", { timeout: 60_000 }, () => {
     expect(live, "the live publisher of the previous test").toBeDefined();
     publisher.down();
     const id = await ingest("adapter-down");
-    const letter = await eventually(async () => (await deadLetters(h.env, STREAMS.publishDlq)).find((l) => deadLetterTrendId(l.fields) === id), 30_000);
+    const letter = await eventually(
+      async () =>
+        (await deadLetters(h.env, STREAMS.publishDlq)).find(
+          (l) => deadLetterTrendId(l.fields) === id,
+        ),
+      30_000,
+    );
     expect(letter.fields.error_code).toBe("PUBLISH_ADAPTER_UNAVAILABLE");
     expect(letter.fields.attempts).toBe(String(MAX_ATTEMPTS));
     expect(publisher.calls.filter((c) => c.trendId === id)).toHaveLength(MAX_ATTEMPTS);
@@ -123,18 +168,36 @@ describe("publisher crashes and adapter outages", { timeout: 60_000 }, () => {
     expect(await linesFor(id)).toHaveLength(0);
 
     publisher.heal();
-    const replay = await h.app.services.deadLetters.replay(STREAMS.publishDlq, { ids: [letter.id], actor: "fault-test" });
+    const replay = await h.app.services.deadLetters.replay(STREAMS.publishDlq, {
+      ids: [letter.id],
+      actor: "fault-test",
+    });
     expect(replay).toMatchObject({ replayed: 1, skipped: [] });
     await statusIs(id, "PUBLISHED");
     expect(await linesFor(id)).toHaveLength(1);
     expect(await publications(id)).toHaveLength(1);
-    expect((await provenanceSteps(h.env.db, id)).filter((s) => ["replay", "publish"].includes(s))).toEqual(["replay", "publish"]);
+    expect(
+      (await provenanceSteps(h.env.db, id)).filter((s) => ["replay", "publish"].includes(s)),
+    ).toEqual(["replay", "publish"]);
 
     // The same dead letter replayed again changes nothing.
-    const again = await h.env.redis.xadd(h.env.keys.key(STREAMS.publishDlq), "*", ...Object.entries(letter.fields).flat());
-    await h.app.services.deadLetters.replay(STREAMS.publishDlq, { ids: [again!], actor: "fault-test" });
-    await eventually(async () => ((await pendingOf(STREAMS.publishJobs, GROUPS.publisher)) === 0 ? true : undefined));
-    await eventually(async () => ((await provenanceSteps(h.env.db, id)).filter((s) => s === "replay").length === 2 ? true : undefined));
+    const again = await h.env.redis.xadd(
+      h.env.keys.key(STREAMS.publishDlq),
+      "*",
+      ...Object.entries(letter.fields).flat(),
+    );
+    await h.app.services.deadLetters.replay(STREAMS.publishDlq, {
+      ids: [again!],
+      actor: "fault-test",
+    });
+    await eventually(async () =>
+      (await pendingOf(STREAMS.publishJobs, GROUPS.publisher)) === 0 ? true : undefined,
+    );
+    await eventually(async () =>
+      (await provenanceSteps(h.env.db, id)).filter((s) => s === "replay").length === 2
+        ? true
+        : undefined,
+    );
     expect(await linesFor(id)).toHaveLength(1);
     expect(await publications(id)).toHaveLength(1);
     expect(publisher.calls.filter((c) => c.trendId === id)).toHaveLength(MAX_ATTEMPTS + 1);
@@ -144,7 +207,13 @@ describe("publisher crashes and adapter outages", { timeout: 60_000 }, () => {
     expect(live, "the live publisher of the first test").toBeDefined();
     publisher.rejectNext();
     const id = await ingest("adapter-refuses");
-    const letter = await eventually(async () => (await deadLetters(h.env, STREAMS.publishDlq)).find((l) => deadLetterTrendId(l.fields) === id), 30_000);
+    const letter = await eventually(
+      async () =>
+        (await deadLetters(h.env, STREAMS.publishDlq)).find(
+          (l) => deadLetterTrendId(l.fields) === id,
+        ),
+      30_000,
+    );
     expect(letter.fields.error_code).toBe("PERMANENT");
     expect(letter.fields.error).toContain("PUBLISH_REJECTED");
     expect(letter.fields.attempts).toBe("1");

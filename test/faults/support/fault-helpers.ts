@@ -28,18 +28,37 @@ export async function trendgateCli(
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string; killed?: boolean; signal?: string };
-    return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout, stderr: `${e.stderr}${e.killed ? ` (killed: ${e.signal})` : ""}` };
+    const e = error as {
+      code: number;
+      stdout: string;
+      stderr: string;
+      killed?: boolean;
+      signal?: string;
+    };
+    return {
+      code: typeof e.code === "number" ? e.code : -1,
+      stdout: e.stdout,
+      stderr: `${e.stderr}${e.killed ? ` (killed: ${e.signal})` : ""}`,
+    };
   }
 }
 
 export async function trendRow(db: Db, id: string) {
-  return db.selectFrom("enriched_trends").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+  return db
+    .selectFrom("enriched_trends")
+    .selectAll()
+    .where("id", "=", id)
+    .executeTakeFirstOrThrow();
 }
 
 /** The trend's provenance steps, oldest first. */
 export async function provenanceSteps(db: Db, id: string): Promise<string[]> {
-  const rows = await db.selectFrom("provenance_log").select("step").where("trend_id", "=", id).orderBy("id").execute();
+  const rows = await db
+    .selectFrom("provenance_log")
+    .select("step")
+    .where("trend_id", "=", id)
+    .orderBy("id")
+    .execute();
   return rows.map((r) => r.step);
 }
 
@@ -48,7 +67,10 @@ export async function embeddingRecords(db: Db, id: string) {
 }
 
 /** Dead letters of a stream as field records, oldest first. */
-export async function deadLetters(env: TestEnv, stream: string): Promise<{ id: string; fields: Record<string, string> }[]> {
+export async function deadLetters(
+  env: TestEnv,
+  stream: string,
+): Promise<{ id: string; fields: Record<string, string> }[]> {
   const raw = await env.redis.xrange(env.keys.key(stream), "-", "+");
   return raw.map(([id, flat]) => {
     const fields: Record<string, string> = {};

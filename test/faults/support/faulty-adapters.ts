@@ -1,7 +1,16 @@
 import { Writable } from "node:stream";
 import { pino, type Logger } from "pino";
-import { PublishError, type Publisher, type PublishRequest, type PublishResult } from "../../../src/mcp/publish-client.js";
-import { type VectorItem, type VectorStore, VectorStoreError } from "../../../src/vector/vector-store.js";
+import {
+  PublishError,
+  type Publisher,
+  type PublishRequest,
+  type PublishResult,
+} from "../../../src/mcp/publish-client.js";
+import {
+  type VectorItem,
+  type VectorStore,
+  VectorStoreError,
+} from "../../../src/vector/vector-store.js";
 
 /**
  * The real vector store behind a switch: `failFor(match, k)` makes the next k upserts of each
@@ -15,7 +24,11 @@ export class FlakyVectorStore implements VectorStore {
   readonly upsertCalls = new Map<string, number>();
   /** Ids the real store accepted. */
   readonly stored = new Set<string>();
-  private rules: { match: (item: VectorItem) => boolean; times: number; used: Map<string, number> }[] = [];
+  private rules: {
+    match: (item: VectorItem) => boolean;
+    times: number;
+    used: Map<string, number>;
+  }[] = [];
 
   constructor(readonly inner: VectorStore) {}
 
@@ -41,7 +54,10 @@ export class FlakyVectorStore implements VectorStore {
       const rule = this.rules.find((r) => r.match(item) && (r.used.get(item.id) ?? 0) < r.times);
       if (rule) {
         rule.used.set(item.id, (rule.used.get(item.id) ?? 0) + 1);
-        throw new VectorStoreError("VECTOR_STORE_UNAVAILABLE", `injected outage upserting ${item.id}`);
+        throw new VectorStoreError(
+          "VECTOR_STORE_UNAVAILABLE",
+          `injected outage upserting ${item.id}`,
+        );
       }
     }
     await this.inner.upsert(items);
@@ -106,7 +122,8 @@ export class FlakyPublisher implements Publisher {
 
   async publish(req: PublishRequest): Promise<PublishResult> {
     this.calls.push(req);
-    if (this.isDown) throw new PublishError("PUBLISH_ADAPTER_UNAVAILABLE", "injected adapter outage", true);
+    if (this.isDown)
+      throw new PublishError("PUBLISH_ADAPTER_UNAVAILABLE", "injected adapter outage", true);
     if (this.rejecting) {
       this.rejecting = false;
       throw new PublishError("PUBLISH_REJECTED", "PUBLISH_INVALID_INPUT: injected refusal", false);
@@ -145,7 +162,8 @@ export function captureLogger(level = "info"): { logger: Logger; lines: Captured
   const lines: CapturedLog[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString("utf8").split("\n")) if (line) lines.push(JSON.parse(line) as CapturedLog);
+      for (const line of chunk.toString("utf8").split("\n"))
+        if (line) lines.push(JSON.parse(line) as CapturedLog);
       done();
     },
   });
