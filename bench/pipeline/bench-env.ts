@@ -26,7 +26,8 @@ export interface BenchEnv {
   close(): Promise<void>;
 }
 
-const BASE_URL = process.env.DATABASE_URL ?? "postgres://trendgate:trendgate@127.0.0.1:5432/trendgate";
+const BASE_URL =
+  process.env.DATABASE_URL ?? "postgres://trendgate:trendgate@127.0.0.1:5432/trendgate";
 
 export async function createBenchEnv(overrides: Partial<Config> = {}): Promise<BenchEnv> {
   const suffix = randomBytes(6).toString("hex");

@@ -89,19 +89,31 @@ async function outcomes(env: BenchEnv, runId: string): Promise<Record<string, nu
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
 
-async function waitProcessed(env: BenchEnv, runId: string, count: number, deadline: number): Promise<Record<string, number>> {
+async function waitProcessed(
+  env: BenchEnv,
+  runId: string,
+  count: number,
+  deadline: number,
+): Promise<Record<string, number>> {
   for (;;) {
     const by = await outcomes(env, runId);
     const waiting = (by.RECEIVED ?? 0) + (by.PLANNED ?? 0);
     const total = Object.values(by).reduce((a, b) => a + b, 0);
     if (total >= count && waiting === 0) return by;
-    if (Date.now() > deadline) throw new BenchTimeoutError(`ETL did not finish ${count} items in time: ${JSON.stringify(by)}`);
+    if (Date.now() > deadline)
+      throw new BenchTimeoutError(
+        `ETL did not finish ${count} items in time: ${JSON.stringify(by)}`,
+      );
     await sleep(20);
   }
 }
 
 async function runPipeline(env: BenchEnv): Promise<PipelineResult> {
-  const app = await startApp(env.config, { gateway: false, workers: ["etl", "relay"] }, { logger: createLogger("silent") });
+  const app = await startApp(
+    env.config,
+    { gateway: false, workers: ["etl", "relay"] },
+    { logger: createLogger("silent") },
+  );
   try {
     const warmId = `warm-${randomBytes(3).toString("hex")}`;
     await ingestAll(app, warmId, WARMUP, 7);
@@ -131,7 +143,9 @@ interface FloorResult {
  */
 async function runFloor(env: BenchEnv, count: number, seed: number): Promise<FloorResult> {
   const { db } = env.database;
-  await sql`CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, entry_id text NOT NULL, envelope jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`.execute(db);
+  await sql`CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, entry_id text NOT NULL, envelope jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`.execute(
+    db,
+  );
   const key = env.keys.key(`floor:${randomBytes(3).toString("hex")}`);
   const group = "floor";
   await env.redis.xgroup("CREATE", key, group, "$", "MKSTREAM");
@@ -141,7 +155,13 @@ async function runFloor(env: BenchEnv, count: number, seed: number): Promise<Flo
   const random = seededRandom(seed);
   const envelopes = Array.from({ length: count }, (_, i) => {
     const item = newsItem(i, random, "floor");
-    return JSON.stringify(makeEnvelope("trend.ingested", { traceId: randomUUID(), trendId: randomUUID(), payload: { ...item } }));
+    return JSON.stringify(
+      makeEnvelope("trend.ingested", {
+        traceId: randomUUID(),
+        trendId: randomUUID(),
+        payload: { ...item },
+      }),
+    );
   });
 
   const deadline = Date.now() + TIMEOUT_MS;
@@ -149,7 +169,8 @@ async function runFloor(env: BenchEnv, count: number, seed: number): Promise<Flo
   const producer = (async () => {
     for (let i = 0; i < envelopes.length; i += INGEST_BATCH) {
       const pipeline = env.redis.pipeline();
-      for (const envelope of envelopes.slice(i, i + INGEST_BATCH)) pipeline.xadd(key, "*", "envelope", envelope, "attempt", "1");
+      for (const envelope of envelopes.slice(i, i + INGEST_BATCH))
+        pipeline.xadd(key, "*", "envelope", envelope, "attempt", "1");
       await pipeline.exec();
     }
   })();
@@ -159,19 +180,32 @@ async function runFloor(env: BenchEnv, count: number, seed: number): Promise<Flo
   let slotFreed: (() => void) | undefined;
   const handle = async (entryId: string, fields: string[]) => {
     const envelope = fields[fields.indexOf("envelope") + 1]!;
-    await db.insertInto("bench_floor" as never).values({ entry_id: entryId, envelope } as never).execute();
+    await db
+      .insertInto("bench_floor" as never)
+      .values({ entry_id: entryId, envelope } as never)
+      .execute();
     await env.redis.xack(key, group, entryId);
   };
   try {
     while (done < count) {
-      if (Date.now() > deadline) throw new BenchTimeoutError(`floor did not finish ${count} entries in time (${done} done)`);
+      if (Date.now() > deadline)
+        throw new BenchTimeoutError(`floor did not finish ${count} entries in time (${done} done)`);
       if (inFlight >= concurrency) {
         await new Promise<void>((resolve) => (slotFreed = resolve));
         continue;
       }
-      const reply = (await reader.xreadgroup("GROUP", group, "c1", "COUNT", Math.min(batchSize, concurrency - inFlight), "BLOCK", 1000, "STREAMS", key, ">")) as
-        | [string, [string, string[]][]][]
-        | null;
+      const reply = (await reader.xreadgroup(
+        "GROUP",
+        group,
+        "c1",
+        "COUNT",
+        Math.min(batchSize, concurrency - inFlight),
+        "BLOCK",
+        1000,
+        "STREAMS",
+        key,
+        ">",
+      )) as [string, [string, string[]][]][] | null;
       for (const [, entries] of reply ?? []) {
         for (const [entryId, fields] of entries) {
           inFlight += 1;
@@ -197,7 +231,9 @@ async function runFloor(env: BenchEnv, count: number, seed: number): Promise<Flo
 async function main() {
   const env = await createBenchEnv({ INGEST_HIGH_WATER_MARK: Math.max(10_000, ITEMS * 2) });
   try {
-    console.log(`ingest → ENRICHED: ${ITEMS} items, WORKER_BATCH_SIZE ${env.config.WORKER_BATCH_SIZE}, WORKER_CONCURRENCY ${env.config.WORKER_CONCURRENCY}, ingest batches of ${INGEST_BATCH} × ${INGEST_PARALLEL} in parallel`);
+    console.log(
+      `ingest → ENRICHED: ${ITEMS} items, WORKER_BATCH_SIZE ${env.config.WORKER_BATCH_SIZE}, WORKER_CONCURRENCY ${env.config.WORKER_CONCURRENCY}, ingest batches of ${INGEST_BATCH} × ${INGEST_PARALLEL} in parallel`,
+    );
     console.log(`node ${process.version}, ${cpus().length} cores, database ${env.dbName}`);
     const pipeline = await runPipeline(env);
     await runFloor(env, WARMUP, 7);
@@ -207,10 +243,24 @@ async function main() {
     const row = (name: string, items: number, seconds: number, rate: number, note: string) =>
       `${name.padEnd(30)} ${String(items).padStart(6)} ${seconds.toFixed(2).padStart(9)} ${rate.toFixed(0).padStart(10)}   ${note}`;
     console.log("");
-    console.log(`${"run".padEnd(30)} ${"items".padStart(6)} ${"seconds".padStart(9)} ${"items/s".padStart(10)}`);
-    console.log(row("pipeline (ingest→ETL→ENRICHED)", pipeline.items, pipeline.seconds, pipeline.itemsPerSecond, `ingest done after ${pipeline.ingestSeconds.toFixed(2)} s; outcomes ${JSON.stringify(pipeline.outcomes)}`));
-    console.log(row("floor (XADD→XREADGROUP→INSERT)", floor.items, floor.seconds, floor.itemsPerSecond, ""));
-    console.log(`ratio pipeline ÷ floor: ${ratio.toFixed(3)} (${(1 / ratio).toFixed(1)}× slower than the bare transport)`);
+    console.log(
+      `${"run".padEnd(30)} ${"items".padStart(6)} ${"seconds".padStart(9)} ${"items/s".padStart(10)}`,
+    );
+    console.log(
+      row(
+        "pipeline (ingest→ETL→ENRICHED)",
+        pipeline.items,
+        pipeline.seconds,
+        pipeline.itemsPerSecond,
+        `ingest done after ${pipeline.ingestSeconds.toFixed(2)} s; outcomes ${JSON.stringify(pipeline.outcomes)}`,
+      ),
+    );
+    console.log(
+      row("floor (XADD→XREADGROUP→INSERT)", floor.items, floor.seconds, floor.itemsPerSecond, ""),
+    );
+    console.log(
+      `ratio pipeline ÷ floor: ${ratio.toFixed(3)} (${(1 / ratio).toFixed(1)}× slower than the bare transport)`,
+    );
 
     await mkdir(new URL("../results/", import.meta.url), { recursive: true });
     const out = new URL("../results/ingest-to-enriched.json", import.meta.url);
@@ -222,7 +272,13 @@ async function main() {
           at: new Date().toISOString(),
           node: process.version,
           cores: cpus().length,
-          settings: { items: ITEMS, ingestBatch: INGEST_BATCH, ingestParallel: INGEST_PARALLEL, workerBatchSize: env.config.WORKER_BATCH_SIZE, workerConcurrency: env.config.WORKER_CONCURRENCY },
+          settings: {
+            items: ITEMS,
+            ingestBatch: INGEST_BATCH,
+            ingestParallel: INGEST_PARALLEL,
+            workerBatchSize: env.config.WORKER_BATCH_SIZE,
+            workerConcurrency: env.config.WORKER_CONCURRENCY,
+          },
           pipeline,
           floor,
           ratio,

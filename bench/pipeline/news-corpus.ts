@@ -36,12 +36,14 @@ export function newsItem(i: number, random: () => number, runId: string): TrendI
   const pick = () => sentences[Math.floor(random() * sentences.length)]!;
   const n = LENGTHS[Math.floor(random() * LENGTHS.length)]!;
   const paragraphs: string[] = [];
-  for (let s = 0; s < n; ) {
+  for (let s = 0; s < n;) {
     const take = Math.min(n - s, 1 + Math.floor(random() * 3));
     paragraphs.push(Array.from({ length: take }, pick).join(" "));
     s += take;
   }
-  const title = pick().replace(/[.!?]$/, "").slice(0, 90);
+  const title = pick()
+    .replace(/[.!?]$/, "")
+    .slice(0, 90);
   return {
     source: "newswire",
     externalId: `${runId}-${i}`,
