@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-services.sh
 bash scripts/install-deps.sh
+bash scripts/ensure-chromium.sh
 npx vitest run "$@"

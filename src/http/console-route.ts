@@ -2,7 +2,11 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import express, { type Express } from "express";
 
-const CONSOLE_DIR = fileURLToPath(new URL("../../web/dist", import.meta.url));
+// From src/http (tsx) the repo root is two levels up; from dist/src/http (built) it is three.
+const CONSOLE_DIR =
+  [new URL("../../web/dist", import.meta.url), new URL("../../../web/dist", import.meta.url)]
+    .map((u) => fileURLToPath(u))
+    .find((dir) => existsSync(dir)) ?? fileURLToPath(new URL("../../web/dist", import.meta.url));
 
 /** Serves the built moderator console at /console (built by `npm run build`). */
 export function mountConsole(app: Express): void {

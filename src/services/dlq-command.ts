@@ -93,7 +93,7 @@ function dryRunner(config: Config, db: ReturnType<typeof openDatabase>["db"], lo
       (embedder ??= config.EMBEDDING_API_URL
         ? Promise.resolve(createOpenAiEmbedder({ baseUrl: config.EMBEDDING_API_URL, apiKey: config.EMBEDDING_API_KEY, model: config.EMBEDDING_MODEL }))
         : createOfflineEmbedder()),
-    store: createVectorStore({ weaviateUrl: config.WEAVIATE_URL, weaviateApiKey: config.WEAVIATE_API_KEY, embeddedPath: config.VECTOR_STORE_PATH }),
+    store: createVectorStore({ weaviateUrl: config.WEAVIATE_URL, weaviateApiKey: config.WEAVIATE_API_KEY, weaviateClass: config.WEAVIATE_CLASS, embeddedPath: config.VECTOR_STORE_PATH }),
     policy: new PolicyProvider(config.POLICY_PATH, { minConfidence: config.JUDGE_MIN_CONFIDENCE, maxToxicity: config.JUDGE_MAX_TOXICITY }, logger),
   });
 }

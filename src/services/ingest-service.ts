@@ -228,6 +228,8 @@ export class IngestService {
               trendId: id,
               step: "ingest",
               actor,
+              // The first entry of a new trend: nothing to follow, no need to look.
+              parentId: null,
               input: {
                 source: item.source,
                 externalId: item.externalId,

@@ -152,32 +152,30 @@ class Member {
    * yields, so a subscriber who leaves while no event comes would stay registered.
    */
   iterator(): AsyncIterableIterator<ExecutionResult> {
-    const self = this;
-    return {
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-      async next(): Promise<IteratorResult<ExecutionResult>> {
-        const queued = self.queue.shift();
-        if (queued) return { value: queued, done: false };
-        if (self.done) {
-          if (self.error) {
-            const error = self.error;
-            self.error = undefined;
-            throw error;
-          }
-          return { value: undefined, done: true };
-        }
-        return new Promise((resolve) => {
-          self.waiting = resolve;
-        });
-      },
-      async return(): Promise<IteratorResult<ExecutionResult>> {
-        self.queue.length = 0;
-        self.end();
+    const next = async (): Promise<IteratorResult<ExecutionResult>> => {
+      const queued = this.queue.shift();
+      if (queued) return { value: queued, done: false };
+      if (this.done) {
+        const error = this.error;
+        this.error = undefined;
+        if (error) throw error;
         return { value: undefined, done: true };
-      },
+      }
+      return new Promise((resolve) => {
+        this.waiting = resolve;
+      });
     };
+    const leave = async (): Promise<IteratorResult<ExecutionResult>> => {
+      this.queue.length = 0;
+      this.end();
+      return { value: undefined, done: true };
+    };
+    const iterator: AsyncIterableIterator<ExecutionResult> = {
+      [Symbol.asyncIterator]: () => iterator,
+      next,
+      return: leave,
+    };
+    return iterator;
   }
 }
 
