@@ -17,13 +17,12 @@ describe("load test options", () => {
 
   it("should refuse a step that is not rate:seconds with LOADTEST_BAD_OPTIONS", () => {
     for (const bad of ["", "20", "0:10", "x:y", "10:-1"]) {
-      const error = (() => {
-        try {
-          parseSteps(bad);
-        } catch (e) {
-          return e;
-        }
-      })();
+      let error: unknown;
+      try {
+        parseSteps(bad);
+      } catch (e) {
+        error = e;
+      }
       expect(error, bad).toBeInstanceOf(LoadtestError);
       expect((error as LoadtestError).code).toBe("LOADTEST_BAD_OPTIONS");
     }
