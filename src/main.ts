@@ -43,7 +43,6 @@ const SPAN_OF_STAGE: Record<string, string> = {
   embedding: "embed",
   judge: "judge",
   publisher: "publish",
-  "publisher-resolutions": "publish",
 };
 
 export const WORKER_NAMES = ["etl", "embedding", "judge", "publisher", "relay", "maintenance"] as const;
@@ -148,7 +147,7 @@ export async function startApp(
     logger: logger.child({ component: "outbox-relay" }),
     listenUrl: what.workers.includes("relay") ? config.DATABASE_URL : undefined,
   });
-  const metrics = new MetricsRegistry(redis, keys, [STREAMS.ingest, STREAMS.embeddingJobs, STREAMS.judgeJobs, STREAMS.publishJobs, STREAMS.resolutions], database.db);
+  const metrics = new MetricsRegistry(redis, keys, [STREAMS.ingest, STREAMS.embeddingJobs, STREAMS.judgeJobs, STREAMS.publishJobs], database.db);
 
   let embedderPromise: Promise<Embedder> | undefined;
   const embedder = () =>
@@ -264,9 +263,7 @@ export async function startApp(
         }
         case "publisher": {
           publisher = overrides.publisher ?? (await connectPublisher(config));
-          const handler = createPublisherHandler({ db: database.db, publisher, logger });
-          consume("publisher", STREAMS.publishJobs, GROUPS.publisher, handler);
-          consume("publisher-resolutions", STREAMS.resolutions, GROUPS.publisher, handler);
+          consume("publisher", STREAMS.publishJobs, GROUPS.publisher, createPublisherHandler({ db: database.db, publisher, logger }));
           break;
         }
         case "relay":
@@ -282,7 +279,7 @@ export async function startApp(
             keys,
             producer: new StreamProducer(redis, keys, config.STREAM_MAX_LEN),
             logger,
-            streams: [STREAMS.ingest, STREAMS.embeddingJobs, STREAMS.judgeJobs, STREAMS.publishJobs, STREAMS.resolutions],
+            streams: [STREAMS.ingest, STREAMS.embeddingJobs, STREAMS.judgeJobs, STREAMS.publishJobs],
             lagThreshold: config.LAG_ALERT_THRESHOLD,
             pendingAgeThresholdMs: config.PENDING_AGE_ALERT_MS,
             intervalMs: config.SWEEP_INTERVAL_MS,

@@ -283,6 +283,20 @@ export class EscalationService {
           },
         );
         trendOutcome = moved ? to : null;
+        if (moved && to === "APPROVED") {
+          // The publisher's job, in the same transaction as the decision. It is a job of its own
+          // (not the hitl:resolution event) so a failed publish dead-letters to
+          // trend:publish:dlq and replays like any other, without re-announcing the decision.
+          await enqueueOutbox(
+            trx,
+            STREAMS.publishJobs,
+            makeEnvelope("trend.approved", {
+              traceId: trend.trace_id,
+              trendId: trend.id,
+              payload: { trendId: trend.id, approvalPath: "moderator", escalationId: id },
+            }),
+          );
+        }
       }
       await appendProvenance(trx, {
         traceId: trend.trace_id,

@@ -16,7 +16,8 @@ import { jobLogger, loadJobTrend } from "./stage-support.js";
 export const publishIdempotencyKey = (trendId: string) => `trendgate:publish:${trendId}`;
 
 /**
- * The publisher (`trend:publish:jobs` and `hitl:resolution`, group publisher): publishes READY
+ * The publisher (`trend:publish:jobs`, group publisher; the Judge, a moderator's APPROVE and an
+ * operator's override each enqueue a job there in the transaction of their decision): publishes READY
  * and APPROVED items, or items with an operator override, through the MCP publish tool, then
  * records the Publication and PUBLISHED in one transaction. The database trigger re-checks the
  * invariant at insert; a crash after the tool call is safe because the retry presents the same
@@ -24,10 +25,6 @@ export const publishIdempotencyKey = (trendId: string) => `trendgate:publish:${t
  */
 export function createPublisherHandler(deps: { db: Db; publisher: Publisher; logger: Logger }): JobHandler {
   return async (job) => {
-    if (job.stream === STREAMS.resolutions) {
-      const { decision, issueType } = job.envelope.payload;
-      if (decision !== "APPROVE" || issueType === "budget_overrun") return;
-    }
     const trend = await loadJobTrend(deps.db, job);
     if (trend.status === "PUBLISHED") return;
     const path = await approvalFor(deps.db, trend);

@@ -274,11 +274,7 @@ class Run {
       .execute();
     for (const row of rows) {
       outboxCursor = String(row.id);
-      if (
-        row.stream === STREAMS.judgeJobs ||
-        row.stream === STREAMS.publishJobs ||
-        row.stream === STREAMS.resolutions
-      ) {
+      if (row.stream === STREAMS.judgeJobs || row.stream === STREAMS.publishJobs) {
         const envelope = (
           typeof row.payload === "string" ? JSON.parse(row.payload) : row.payload
         ) as Envelope;
