@@ -8,7 +8,6 @@ import { PublishError, type Publisher } from "../mcp/publish-client.js";
 import type { Logger } from "../observability/logger.js";
 import { chargeOrPause } from "../services/budget-service.js";
 import { transitionTrend } from "../services/trend-lifecycle.js";
-import { STREAMS } from "../streams/stream-names.js";
 import { PermanentError, type JobHandler } from "./runtime/stream-consumer.js";
 import { jobLogger, loadJobTrend } from "./stage-support.js";
 
