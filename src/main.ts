@@ -16,6 +16,7 @@ import { initTracing, withItemSpan } from "./observability/tracing.js";
 import type { AppServices } from "./services/app-services.js";
 import { AuthService } from "./services/auth-service.js";
 import { DeadLetterService } from "./services/dead-letter-service.js";
+import { DryRunner } from "./services/dlq-dry-run.js";
 import { EscalationService } from "./services/escalation-service.js";
 import { IngestService } from "./services/ingest-service.js";
 import { OverrideService } from "./services/override-service.js";
@@ -160,6 +161,8 @@ export async function startApp(
     overrides.vectorStore ??
     createVectorStore({ weaviateUrl: config.WEAVIATE_URL, weaviateApiKey: config.WEAVIATE_API_KEY, weaviateClass: config.WEAVIATE_CLASS, embeddedPath: config.VECTOR_STORE_PATH });
 
+  let dryRunner: Promise<DryRunner> | undefined;
+  let dryRunEnricher: Promise<Enricher> | undefined;
   const pubsub = new StreamPubSub({ redis, keys, logger: logger.child({ component: "pubsub" }) });
   const services: AppServices = {
     config,
@@ -188,6 +191,16 @@ export async function startApp(
     deadLetters: new DeadLetterService({ redis, keys, db: database.db, logger }),
     search: new SearchService({ db: database.db, store, embedder }),
     pubsub,
+    dryRunner: () =>
+      (dryRunner ??= Promise.resolve(
+        new DryRunner({
+          db: database.db,
+          enricher: () => (dryRunEnricher ??= createOfflineEnricher({ maxChars: config.TREND_BODY_MAX_CHARS })),
+          embedder,
+          store,
+          policy: new PolicyProvider(config.POLICY_PATH, { minConfidence: config.JUDGE_MIN_CONFIDENCE, maxToxicity: config.JUDGE_MAX_TOXICITY }, logger),
+        }),
+      )),
   };
 
   const consumers: StreamConsumer[] = [];
@@ -322,6 +335,7 @@ export async function startApp(
         await pubsub.close();
         await publisher?.close().catch(() => undefined);
         await enricher?.close?.().catch(() => undefined);
+        if (dryRunEnricher) await (await dryRunEnricher).close?.().catch(() => undefined);
         if (embedderPromise) await (await embedderPromise).close().catch(() => undefined);
         await store.close().catch(() => undefined);
         await redis.quit().catch(() => redis.disconnect());

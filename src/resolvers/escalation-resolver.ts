@@ -5,7 +5,13 @@ import { EscalationStatus, IssueType } from "../schema/enums.js";
 import { toEscalation, toProvenanceEntry, toTrend } from "../schema/mappers.js";
 import { Escalation, EscalationConnection, ProvenanceEntry, ResolveEscalationInput } from "../schema/moderation-types.js";
 import { Trend } from "../schema/trend-types.js";
+import { STREAMS } from "../streams/stream-names.js";
 import type { GraphQLContext } from "./context.js";
+
+async function lastEntryId(ctx: GraphQLContext, stream: string): Promise<string> {
+  const [last] = await ctx.services.redis.xrevrange(ctx.services.keys.key(stream), "+", "-", "COUNT", 1);
+  return last?.[0] ?? "0";
+}
 
 @Resolver(() => Escalation)
 export class EscalationResolver {
@@ -25,6 +31,12 @@ export class EscalationResolver {
     @Arg("after", () => String, { nullable: true }) after?: string | null,
   ): Promise<EscalationConnection> {
     ctx.require("read");
+    // Read the streams' positions before the list, so a subscription `after` them overlaps the
+    // list (harmless, events are idempotent for a queue) instead of leaving a gap.
+    const [streamCursor, resolutionCursor] = await Promise.all([
+      lastEntryId(ctx, STREAMS.escalations),
+      lastEntryId(ctx, STREAMS.resolutions),
+    ]);
     const page = await ctx.services.escalations.list({
       status: (status ?? undefined) as DbEscalationStatus[] | undefined,
       issueType: (issueType ?? undefined) as DbIssueType[] | undefined,
@@ -37,6 +49,8 @@ export class EscalationResolver {
       edges,
       pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
       totalCount: page.totalCount,
+      streamCursor,
+      resolutionCursor,
     };
   }
 

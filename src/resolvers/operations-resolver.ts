@@ -95,14 +95,27 @@ export class OperationsResolver {
     return ctx.services.deadLetters.list(stream, { first, after: after ?? undefined });
   }
 
-  @Mutation(() => ReplayResult, { description: "Re-run dead letters with the code deployed now: by ids, or all when ids is omitted" })
+  @Mutation(() => ReplayResult, {
+    description:
+      "Re-run dead letters with the code deployed now: by ids, or all when ids is omitted. With dryRun, run the stage's code on each without writing and say what would change",
+  })
   async replayDeadLetters(
     @Ctx() ctx: GraphQLContext,
     @Arg("stream", () => String) stream: string,
     @Arg("ids", () => [String], { nullable: true }) ids?: string[] | null,
+    @Arg("dryRun", () => Boolean, { defaultValue: false }) dryRun = false,
   ): Promise<ReplayResult> {
     const principal = ctx.require("operate");
-    return ctx.services.deadLetters.replay(stream, { ids: ids ?? undefined, actor: principal.name });
+    if (dryRun) {
+      const entries = await ctx.services.deadLetters.find(stream, { ids: ids ?? undefined });
+      const runner = await ctx.services.dryRunner();
+      const outcomes = [];
+      for (const entry of entries) outcomes.push(await runner.run(entry));
+      const found = new Set(entries.map((e) => e.id));
+      return { dryRun: true, outcomes, replayed: 0, ids: [], skipped: (ids ?? []).filter((id) => !found.has(id)) };
+    }
+    const result = await ctx.services.deadLetters.replay(stream, { ids: ids ?? undefined, actor: principal.name });
+    return { dryRun: false, outcomes: [], ...result };
   }
 
   @Mutation(() => PublishOverride, { description: "Publish despite the pipeline's decision; the justification goes to provenance" })

@@ -54,6 +54,13 @@ export class EscalationConnection {
   @Field(() => [EscalationEdge]) edges!: EscalationEdge[];
   @Field(() => PageInfo) pageInfo!: PageInfo;
   @Field(() => Int) totalCount!: number;
+  @Field(() => String, {
+    description:
+      "The judge:escalations stream's position read just before this list: subscribe to escalationCreated/escalationUpdated with `after` set to it and nothing falls between the list and the live feed",
+  })
+  streamCursor!: string;
+  @Field(() => String, { description: "Likewise for hitl:resolution (escalationResolved)" })
+  resolutionCursor!: string;
 }
 
 @ObjectType({ description: "A policy violation: the item was rejected and publishing is blocked" })
@@ -179,8 +186,19 @@ export class DeadLetterConnection {
   @Field(() => Int) totalCount!: number;
 }
 
+@ObjectType({ description: "What a replay would do to one dead letter, found by running the stage's current code without writing" })
+export class DryRunOutcome {
+  @Field(() => ID) id!: string;
+  @Field(() => ID, { nullable: true }) trendId!: string | null;
+  @Field(() => String, { description: "would_succeed | would_fail | no_op" }) outcome!: string;
+  @Field(() => String) message!: string;
+  @Field(() => JSONScalar, { description: "[{ field, recorded, wouldBe }]" }) changes!: unknown;
+}
+
 @ObjectType()
 export class ReplayResult {
+  @Field(() => Boolean, { description: "True when nothing was written (dryRun)" }) dryRun!: boolean;
+  @Field(() => [DryRunOutcome], { description: "Per entry, with dryRun" }) outcomes!: DryRunOutcome[];
   @Field(() => Int) replayed!: number;
   @Field(() => [String], { description: "Dead-letter ids that were re-enqueued" }) ids!: string[];
   @Field(() => [String], { description: "Ids not found or not replayable" }) skipped!: string[];

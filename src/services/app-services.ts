@@ -6,6 +6,7 @@ import type { StreamKeys } from "../streams/stream-names.js";
 import type { StreamPubSub } from "../subscriptions/stream-pubsub.js";
 import type { AuthService } from "./auth-service.js";
 import type { DeadLetterService } from "./dead-letter-service.js";
+import type { DryRunner } from "./dlq-dry-run.js";
 import type { EscalationService } from "./escalation-service.js";
 import type { IngestService } from "./ingest-service.js";
 import type { OverrideService } from "./override-service.js";
@@ -29,4 +30,6 @@ export interface AppServices {
   deadLetters: DeadLetterService;
   search: SearchService;
   pubsub: StreamPubSub;
+  /** Built on first use: it loads the models the stages run. */
+  dryRunner: () => Promise<DryRunner>;
 }
