@@ -21,6 +21,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
@@ -131,6 +132,10 @@ async function main() {
     console.log(
       `escalation latency: ${total} items at ${RATE}/s for ${SECONDS} s, ~${Math.round(ESCALATING * 100)}% forum posts; node ${process.version}, ${cpus().length} cores`,
     );
+    // Gateway, subscriber and workers share this event loop (as in `trendgate start`); its
+    // delay says how long CPU-bound work (the models) holds up delivery.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const started = performance.now();
     const posts: Promise<void>[] = [];
     for (let i = 0; i < total; i++) {
@@ -164,6 +169,12 @@ async function main() {
       .execute();
     const settle = Date.now() + 5_000;
     while (received.length < expected.length && Date.now() < settle) await sleep(50);
+    loopDelay.disable();
+    const loopDelayMs = {
+      p50: loopDelay.percentile(50) / 1e6,
+      p99: loopDelay.percentile(99) / 1e6,
+      max: loopDelay.max / 1e6,
+    };
     const wallToPerf = Date.now() - performance.now();
 
     const byEscalation = new Map(expected.map((e) => [e.id, e]));
@@ -257,6 +268,9 @@ async function main() {
         `, still in pipeline ${inPipeline}, subscriber errors ${errors.length}; by issue ${JSON.stringify(issueTypes)}`,
     );
     console.log(
+      `event-loop delay of the app process: p50 ${loopDelayMs.p50.toFixed(0)} ms, p99 ${loopDelayMs.p99.toFixed(0)} ms, max ${loopDelayMs.max.toFixed(0)} ms`,
+    );
+    console.log(
       `outcomes ${JSON.stringify(Object.fromEntries(outcomes.map((o) => [o.status, Number(o.n)])))}`,
     );
 
@@ -285,6 +299,7 @@ async function main() {
           issueTypes,
           latencyMs: result,
           provenanceGapsMs: stages,
+          eventLoopDelayMs: loopDelayMs,
         },
         null,
         2,
