@@ -216,7 +216,7 @@ describe("the moderator console", { timeout: 120_000 }, () => {
 
     await page.getByTestId("dlq-dry-run").check();
     await letter.getByTestId("replay-one").click();
-    await page.getByTestId("replay-outcome").filter({ hasText: "Dry run" }).waitFor();
+    await page.getByTestId("replay-outcome").filter({ hasText: "Dry run, nothing was changed" }).filter({ hasText: "would succeed" }).waitFor();
     expect(await letter.count()).toBe(1);
 
     await page.getByTestId("dlq-dry-run").uncheck();

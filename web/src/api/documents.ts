@@ -27,6 +27,8 @@ export const EscalationsQuery = graphql(
   query Escalations($status: [EscalationStatus!], $issueType: [IssueType!], $source: String, $first: Int!, $after: String) {
     escalations(status: $status, issueType: $issueType, source: $source, first: $first, after: $after) {
       totalCount
+      streamCursor
+      resolutionCursor
       pageInfo { hasNextPage endCursor }
       edges { cursor node { ...QueueItemFields } }
     }
@@ -145,8 +147,11 @@ export const DeadLettersQuery = graphql(`
 `);
 
 export const ReplayMutation = graphql(`
-  mutation Replay($stream: String!, $ids: [String!]) {
-    replayDeadLetters(stream: $stream, ids: $ids) { replayed ids skipped }
+  mutation Replay($stream: String!, $ids: [String!], $dryRun: Boolean) {
+    replayDeadLetters(stream: $stream, ids: $ids, dryRun: $dryRun) {
+      dryRun replayed ids skipped
+      outcomes { id trendId outcome message changes }
+    }
   }
 `);
 

@@ -11,12 +11,6 @@ import type { Role } from "./session.js";
 import { type QueueFilter, type QueueItem, QueueStore } from "./queue-store.js";
 
 export const PAGE_SIZE = 100;
-/**
- * How far before the first page the subscriptions start. The list query cannot say where the
- * escalation stream stood when it ran, so the subscriptions start a little earlier by the
- * server's clock (stream ids are milliseconds) and the idempotent merge absorbs the overlap.
- */
-const START_MARGIN_MS = 30_000;
 /** Roles without the escalation subscriptions follow trend changes, or poll. */
 const POLL_MS = 5000;
 
@@ -33,6 +27,7 @@ export class LiveQueue {
   private countTimer: ReturnType<typeof setTimeout> | undefined;
   private reloadTimer: ReturnType<typeof setTimeout> | undefined;
   private generation = 0;
+  private cursors: { escalations: string; resolutions: string } = { escalations: "0", resolutions: "0" };
 
   constructor(
     private readonly client: GqlClient,
@@ -41,7 +36,10 @@ export class LiveQueue {
 
   async start(): Promise<void> {
     await this.reload();
-    const after = `${Math.max(0, Math.floor(this.client.serverNow() - START_MARGIN_MS))}-0`;
+    // The list reported where the streams stood just before it was read: subscribing after
+    // those positions leaves no gap between the first page and the live feed.
+    const after = this.cursors.escalations;
+    const afterResolution = this.cursors.resolutions;
     if (this.role === "MODERATOR" || this.role === "OPERATOR") {
       const onGap = () => this.scheduleReload();
       this.stops.push(
@@ -61,7 +59,7 @@ export class LiveQueue {
         }),
         this.client.subscribe({
           document: EscalationResolvedSubscription,
-          cursor: after,
+          cursor: afterResolution,
           variables: (cursor) => ({ after: cursor ?? null }),
           next: (data) => {
             this.store.markResolved(data.escalationResolved.id);
@@ -109,6 +107,7 @@ export class LiveQueue {
       const data = await this.client.request(EscalationsQuery, { ...this.queryFilter(), first: PAGE_SIZE, after: null });
       if (generation !== this.generation) return;
       const c = data.escalations;
+      this.cursors = { escalations: c.streamCursor, resolutions: c.resolutionCursor };
       this.error = undefined;
       this.store.reset(
         c.edges.map((e) => e.node),

@@ -109,15 +109,11 @@ export function DeadLettersView({ session }: { session: Session }) {
 
   const replay = async (ids: string[] | null) => {
     const count = ids ? ids.length : (letters?.totalCount ?? 0);
-    if (dryRun) {
-      // The API has no server-side dry run yet: this previews what the replay would take.
-      setOutcome(`Dry run: would replay ${count} entr${count === 1 ? "y" : "ies"} from ${stream}${ids ? `: ${ids.join(", ")}` : " (all)"}. Nothing was changed.`);
-      return;
-    }
-    if (!ids && !confirm(`Replay all ${count} dead letters of ${stream}?`)) return;
+    if (!dryRun && !ids && !confirm(`Replay all ${count} dead letters of ${stream}?`)) return;
     setBusy(true);
     try {
-      const { replayDeadLetters: r } = await session.client.request(ReplayMutation, { stream, ids });
+      // A dry run runs each stage's current code on the server without writing anything.
+      const { replayDeadLetters: r } = await session.client.request(ReplayMutation, { stream, ids, dryRun });
       setOutcome(describe(r));
       setSelected(new Set());
       refresh();
@@ -213,6 +209,15 @@ export function DeadLettersView({ session }: { session: Session }) {
 }
 
 function describe(r: Replay): string {
+  if (r.dryRun) {
+    const lines = r.outcomes.map((o) => {
+      const changes = ((o.changes ?? []) as { field: string; recorded: unknown; wouldBe: unknown }[])
+        .map((c) => `${c.field}: ${JSON.stringify(c.recorded)} → ${JSON.stringify(c.wouldBe)}`)
+        .join(", ");
+      return `${o.id}: ${o.outcome.replace("_", " ")} — ${o.message}${changes ? ` (${changes})` : ""}`;
+    });
+    return `Dry run, nothing was changed. ${lines.join("; ") || "No matching entries."}`;
+  }
   const skipped = r.skipped.length ? `; skipped ${r.skipped.length} (${r.skipped.join(", ")})` : "";
   return `Replayed ${r.replayed} entr${r.replayed === 1 ? "y" : "ies"}${skipped}.`;
 }
