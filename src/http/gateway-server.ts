@@ -11,7 +11,7 @@ import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import type { AppServices } from "../services/app-services.js";
 import type { Principal } from "../services/auth-service.js";
-import { bearerKey, createContext, type GraphQLContext } from "../resolvers/context.js";
+import { bearerKey, createContext, createLoaders, type GraphQLContext } from "../resolvers/context.js";
 import { formatError } from "../resolvers/format-error.js";
 import { buildTrendgateSchema } from "../schema/build-schema.js";
 import { SharedSubscriptions } from "../subscriptions/shared-subscriptions.js";
@@ -57,7 +57,8 @@ export async function startGatewayServer(
   });
   const protection = armor.protect();
 
-  const shared = new SharedSubscriptions();
+  // Each shared event execution gets fresh DataLoaders: a subscription's context lives for hours.
+  const shared = new SharedSubscriptions((c) => ({ ...(c as GraphQLContext), loaders: createLoaders(services) }));
   const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: config.MAX_BODY_BYTES });
   const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal }>(
     {

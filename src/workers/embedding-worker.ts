@@ -34,7 +34,7 @@ export function createEmbeddingHandler(deps: {
   return async (job: Job) => {
     const trend = await loadJobTrend(deps.db, job);
     if (trend.status !== "ENRICHED") return;
-    const log = jobLogger(deps.logger, trend);
+    const log = await jobLogger(deps.db, deps.logger, trend);
     const text = embeddingText(trend);
     const [vector] = await deps.embedder.embed([text]);
     if (!vector || vector.length !== deps.embedder.dimension) {

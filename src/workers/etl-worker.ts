@@ -27,12 +27,7 @@ export function createEtlHandler(deps: { db: Db; enricher: Enricher; logger: Log
     }
     if (trend.status !== "PLANNED") return;
 
-    const intent = await deps.db
-      .selectFrom("planner_intents")
-      .select("intent")
-      .where("trend_id", "=", trend.id)
-      .executeTakeFirst();
-    const log = jobLogger(deps.logger, trend, { planner_intent: intent?.intent });
+    const log = await jobLogger(deps.db, deps.logger, trend);
     // The model runs outside the transaction: it is pure CPU and deterministic, so a retry
     // computes the same result, and no row lock is held while it runs.
     const started = performance.now();

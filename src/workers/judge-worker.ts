@@ -22,7 +22,7 @@ export function createJudgeHandler(deps: { db: Db; policy: PolicyProvider; logge
   return async (job) => {
     const trend = await loadJobTrend(deps.db, job);
     if (trend.status !== "EMBEDDED") return;
-    const log = jobLogger(deps.logger, trend);
+    const log = await jobLogger(deps.db, deps.logger, trend);
     const policy = deps.policy.current();
     const decision = judge(
       {

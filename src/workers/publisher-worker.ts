@@ -27,7 +27,7 @@ export function createPublisherHandler(deps: { db: Db; publisher: Publisher; log
     const trend = await loadJobTrend(deps.db, job);
     if (trend.status === "PUBLISHED") return;
     const path = await approvalFor(deps.db, trend);
-    const log = jobLogger(deps.logger, trend);
+    const log = await jobLogger(deps.db, deps.logger, trend);
     if (!path) {
       log.info({ status: trend.status }, "not publishable (status changed or no override); skipped");
       return;

@@ -18,7 +18,11 @@ export async function loadJobTrend(db: Db, job: Job): Promise<TrendRow> {
   return trend;
 }
 
-/** The log context every pipeline line carries (DESIGN.md "Tracing"). */
-export function jobLogger(logger: Logger, trend: TrendRow, extra: Record<string, unknown> = {}): Logger {
-  return logger.child({ trace_id: trend.trace_id, enriched_trend_id: trend.id, ...extra });
+/**
+ * The log context every pipeline line carries (DESIGN.md "Tracing"): the trace, the trend and
+ * the Planner's intent for it.
+ */
+export async function jobLogger(db: Db, logger: Logger, trend: TrendRow, extra: Record<string, unknown> = {}): Promise<Logger> {
+  const plan = await db.selectFrom("planner_intents").select("intent").where("trend_id", "=", trend.id).executeTakeFirst();
+  return logger.child({ trace_id: trend.trace_id, enriched_trend_id: trend.id, planner_intent: plan?.intent, ...extra });
 }

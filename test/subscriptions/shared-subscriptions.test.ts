@@ -7,35 +7,46 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-const UPDATES = `subscription($id: ID) { trendUpdated(id: $id) { trendId to cursor } }`;
+const UPDATES = `subscription($id: ID, $after: String) { trendUpdated(id: $id, after: $after) { trendId to cursor } }`;
+type Update = { trendUpdated: { trendId: string; to: string; cursor: string } };
 
 describe("shared subscription executions", () => {
-  it("should run one execution for identical subscriptions and deliver every event to each subscriber", async () => {
-    const subs = Array.from({ length: 5 }, () => collect<{ trendUpdated: { trendId: string; to: string } }>(h.ws(h.keys.viewer), UPDATES));
-    const other = collect(h.ws(h.keys.operator), UPDATES);
-    await eventually(async () => (h.app.gateway!.sharedSubscriptions.size === 2 ? true : undefined), 10_000);
-    await new Promise((r) => setTimeout(r, 300));
+  it("should execute each live event once per role and document, and deliver it to every subscriber", async () => {
+    const viewers = Array.from({ length: 5 }, () => collect<Update>(h.ws(h.keys.viewer), UPDATES));
+    const operator = collect<Update>(h.ws(h.keys.operator), UPDATES);
+    await new Promise((r) => setTimeout(r, 500));
+    const before = h.app.gateway!.sharedSubscriptions.executionCount;
     const receipts = await h.app.services.ingest.ingestMany([{ source: "s", body: "one" }, { source: "s", body: "two" }], "test");
-    for (const sub of [...subs, other]) {
+    for (const sub of [...viewers, operator]) {
       const got = await sub.take(2, 15_000);
-      expect(got.map((g) => (g.data as { trendUpdated: { trendId: string } }).trendUpdated.trendId)).toEqual(receipts.map((r) => r.id));
+      expect(got.map((g) => g.data!.trendUpdated.trendId)).toEqual(receipts.map((r) => r.id));
     }
-    // The same result object reached every subscriber of the shared execution.
-    expect(subs[0]!.items[0]!.data).toEqual(subs[4]!.items[0]!.data);
-    for (const sub of subs) sub.unsubscribe();
-    other.unsubscribe();
-    await eventually(async () => (h.app.gateway!.sharedSubscriptions.size === 0 ? true : undefined), 10_000);
+    // Two events, two roles: four executions for six subscribers.
+    expect(h.app.gateway!.sharedSubscriptions.executionCount - before).toBe(4);
+    for (const sub of [...viewers, operator]) sub.unsubscribe();
   });
 
-  it("should not share between different variables or roles that may not subscribe", async () => {
-    const a = collect(h.ws(h.keys.viewer), UPDATES, { id: "00000000-0000-4000-8000-000000000001" });
-    const b = collect(h.ws(h.keys.viewer), UPDATES, { id: "00000000-0000-4000-8000-000000000002" });
-    await eventually(async () => (h.app.gateway!.sharedSubscriptions.size === 2 ? true : undefined), 10_000);
+  it("should give every subscriber resuming from the same cursor all the events it missed", async () => {
+    const first = collect<Update>(h.ws(h.keys.viewer), UPDATES);
+    await new Promise((r) => setTimeout(r, 300));
+    await h.app.services.ingest.ingest({ source: "s", body: "anchor" }, "test");
+    const [anchor] = await first.take(1, 15_000);
+    first.unsubscribe();
+    const missed = await h.app.services.ingest.ingestMany(
+      Array.from({ length: 4 }, (_, i) => ({ source: "s", body: `missed ${i}` })),
+      "test",
+    );
+    const resumed = Array.from({ length: 6 }, () => collect<Update>(h.ws(h.keys.viewer), UPDATES, { after: anchor!.data!.trendUpdated.cursor }));
+    for (const sub of resumed) {
+      const got = await sub.take(4, 15_000);
+      expect(got.map((g) => g.data!.trendUpdated.trendId)).toEqual(missed.map((r) => r.id));
+    }
+    for (const sub of resumed) sub.unsubscribe();
+  });
+
+  it("should still check each subscriber's role", async () => {
     const denied = collect(h.ws(h.keys.integrator), `subscription { escalationCreated { id } }`);
     await eventually(async () => (denied.items.length ? true : undefined), 10_000);
     expect(denied.items[0]!.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
-    expect(h.app.gateway!.sharedSubscriptions.size).toBe(2);
-    a.unsubscribe();
-    b.unsubscribe();
   });
 });
