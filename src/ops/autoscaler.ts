@@ -22,8 +22,9 @@ export interface DesiredWorkersInput {
 
 /**
  * `ceil((arrival + backlog / targetDrainSeconds) / ratePerWorker)`, clamped to [min, max].
- * Without a measured rate it cannot size the pool, so it steps up by one while there is a
- * backlog (the next evaluation will have a rate) and falls back to `min` when there is none.
+ * Without a measured rate it cannot size the pool, so it steps up by one while entries wait
+ * undelivered (the next evaluation will have a rate), holds while work is only in flight, and
+ * falls back to `min` when there is none.
  */
 export function desiredWorkers(input: DesiredWorkersInput): number {
   const min = Math.max(0, Math.floor(input.min));
@@ -34,7 +35,8 @@ export function desiredWorkers(input: DesiredWorkersInput): number {
   const rate = input.ratePerWorker;
   if (rate === null || !Number.isFinite(rate) || rate <= 0) {
     if (backlog === 0 && arrival === 0) return clamp(min);
-    return clamp(Math.max(1, input.current + (backlog > 0 ? 1 : 0)));
+    // Pending alone is work in hand; only entries nobody has picked up say hands are short.
+    return clamp(Math.max(1, input.current + (input.lag > 0 ? 1 : 0)));
   }
   const drainSeconds = Math.max(1, input.targetDrainSeconds);
   const needed = Math.ceil((arrival + backlog / drainSeconds) / rate - 1e-9);

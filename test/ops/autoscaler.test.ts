@@ -25,10 +25,15 @@ describe("desiredWorkers", () => {
     expect(desiredWorkers({ ...base, min: 0, lag: 1, ratePerWorker: 1000 })).toBe(1);
   });
 
-  it("should step up by one while there is a backlog and no measured rate", () => {
+  it("should step up by one while entries wait undelivered and no rate is measured", () => {
     expect(desiredWorkers({ ...base, ratePerWorker: null, current: 2, lag: 500 })).toBe(3);
     expect(desiredWorkers({ ...base, ratePerWorker: 0, current: 8, lag: 500 })).toBe(8);
     expect(desiredWorkers({ ...base, ratePerWorker: null, current: 3 })).toBe(1);
+  });
+
+  it("should hold the pool when work is only in flight and no rate is measured", () => {
+    expect(desiredWorkers({ ...base, ratePerWorker: null, current: 2, pending: 3 })).toBe(2);
+    expect(desiredWorkers({ ...base, ratePerWorker: null, current: 2, arrivalRate: 1 })).toBe(2);
   });
 
   it("should treat max below min as min", () => {
