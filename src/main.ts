@@ -8,8 +8,10 @@ import { type DatabaseHandle, openDatabase } from "./db/database.js";
 import { ensureDatabaseExists, migrateToLatest, redactUrl } from "./db/migrate.js";
 import { startGatewayServer, type GatewayServer } from "./http/gateway-server.js";
 import { connectMcpPublisher, bundledAdapterCommand, type Publisher } from "./mcp/publish-client.js";
-import { createOfflineEmbedder, createOpenAiEmbedder, type Embedder } from "./nlp/embedder.js";
-import { createOfflineEnricher, type Enricher } from "./nlp/enricher.js";
+// Types only: the model code (TF.js, wink, trained weights) loads when a worker or query needs
+// it, so a gateway-only process stays small.
+import type { Embedder } from "./nlp/embedder.js";
+import type { Enricher } from "./nlp/enricher.js";
 import { createLogger, type Logger } from "./observability/logger.js";
 import { MetricsRegistry } from "./observability/metrics.js";
 import { initTracing, withItemSpan } from "./observability/tracing.js";
@@ -151,12 +153,7 @@ export async function startApp(
   const metrics = new MetricsRegistry(redis, keys, [STREAMS.ingest, STREAMS.embeddingJobs, STREAMS.judgeJobs, STREAMS.publishJobs], database.db);
 
   let embedderPromise: Promise<Embedder> | undefined;
-  const embedder = () =>
-    (embedderPromise ??= overrides.embedder
-      ? Promise.resolve(overrides.embedder)
-      : config.EMBEDDING_API_URL
-        ? Promise.resolve(createOpenAiEmbedder({ baseUrl: config.EMBEDDING_API_URL, apiKey: config.EMBEDDING_API_KEY, model: config.EMBEDDING_MODEL }))
-        : createOfflineEmbedder());
+  const embedder = () => (embedderPromise ??= overrides.embedder ? Promise.resolve(overrides.embedder) : loadEmbedder(config));
   const store =
     overrides.vectorStore ??
     createVectorStore({ weaviateUrl: config.WEAVIATE_URL, weaviateApiKey: config.WEAVIATE_API_KEY, weaviateClass: config.WEAVIATE_CLASS, embeddedPath: config.VECTOR_STORE_PATH });
@@ -195,7 +192,7 @@ export async function startApp(
       (dryRunner ??= Promise.resolve(
         new DryRunner({
           db: database.db,
-          enricher: () => (dryRunEnricher ??= createOfflineEnricher({ maxChars: config.TREND_BODY_MAX_CHARS })),
+          enricher: () => (dryRunEnricher ??= loadEnricher(config)),
           embedder,
           store,
           policy: new PolicyProvider(config.POLICY_PATH, { minConfidence: config.JUDGE_MIN_CONFIDENCE, maxToxicity: config.JUDGE_MAX_TOXICITY }, logger),
@@ -255,7 +252,7 @@ export async function startApp(
     for (const worker of what.workers) {
       switch (worker) {
         case "etl":
-          enricher = overrides.enricher ?? (await createOfflineEnricher({ maxChars: config.TREND_BODY_MAX_CHARS }));
+          enricher = overrides.enricher ?? (await loadEnricher(config));
           consume("etl", STREAMS.ingest, GROUPS.etl, createEtlHandler({ db: database.db, enricher, logger }));
           break;
         case "embedding": {
@@ -347,6 +344,19 @@ export async function startApp(
     },
   };
   return app;
+}
+
+/** The configured embedder: an OpenAI-compatible endpoint when set, else the offline model. */
+export async function loadEmbedder(config: Config): Promise<Embedder> {
+  const { createOfflineEmbedder, createOpenAiEmbedder } = await import("./nlp/embedder.js");
+  return config.EMBEDDING_API_URL
+    ? createOpenAiEmbedder({ baseUrl: config.EMBEDDING_API_URL, apiKey: config.EMBEDDING_API_KEY, model: config.EMBEDDING_MODEL })
+    : createOfflineEmbedder();
+}
+
+export async function loadEnricher(config: Config): Promise<Enricher> {
+  const { createOfflineEnricher } = await import("./nlp/enricher.js");
+  return createOfflineEnricher({ maxChars: config.TREND_BODY_MAX_CHARS });
 }
 
 async function connectPublisher(config: Config): Promise<Publisher> {

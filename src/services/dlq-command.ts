@@ -3,9 +3,9 @@ import { SingleBar, Presets } from "cli-progress";
 import type { DlqOptions } from "../cli.js";
 import type { Config } from "../config.js";
 import { openDatabase } from "../db/database.js";
-import { migrate } from "../main.js";
-import { createOfflineEmbedder, createOpenAiEmbedder, type Embedder } from "../nlp/embedder.js";
-import { createOfflineEnricher, type Enricher } from "../nlp/enricher.js";
+import { loadEmbedder, loadEnricher, migrate } from "../main.js";
+import type { Embedder } from "../nlp/embedder.js";
+import type { Enricher } from "../nlp/enricher.js";
 import { createLogger } from "../observability/logger.js";
 import { StreamKeys } from "../streams/stream-names.js";
 import { createVectorStore } from "../vector/create-vector-store.js";
@@ -88,11 +88,8 @@ function dryRunner(config: Config, db: ReturnType<typeof openDatabase>["db"], lo
   let embedder: Promise<Embedder> | undefined;
   return new DryRunner({
     db,
-    enricher: () => (enricher ??= createOfflineEnricher()),
-    embedder: () =>
-      (embedder ??= config.EMBEDDING_API_URL
-        ? Promise.resolve(createOpenAiEmbedder({ baseUrl: config.EMBEDDING_API_URL, apiKey: config.EMBEDDING_API_KEY, model: config.EMBEDDING_MODEL }))
-        : createOfflineEmbedder()),
+    enricher: () => (enricher ??= loadEnricher(config)),
+    embedder: () => (embedder ??= loadEmbedder(config)),
     store: createVectorStore({ weaviateUrl: config.WEAVIATE_URL, weaviateApiKey: config.WEAVIATE_API_KEY, weaviateClass: config.WEAVIATE_CLASS, embeddedPath: config.VECTOR_STORE_PATH }),
     policy: new PolicyProvider(config.POLICY_PATH, { minConfidence: config.JUDGE_MIN_CONFIDENCE, maxToxicity: config.JUDGE_MAX_TOXICITY }, logger),
   });
