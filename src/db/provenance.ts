@@ -20,17 +20,16 @@ export async function appendProvenance(
   db: Kysely<Database> | Transaction<Database>,
   entry: ProvenanceInput,
 ): Promise<ProvenanceRow> {
-  let parentId = entry.parentId;
-  if (parentId === undefined && entry.trendId) {
-    const last = await db
-      .selectFrom("provenance_log")
-      .select("id")
-      .where("trend_id", "=", entry.trendId)
-      .orderBy("id", "desc")
-      .limit(1)
-      .executeTakeFirst();
-    parentId = last?.id ?? null;
-  }
+  // The parent is looked up inside the INSERT: one round trip per entry.
+  const parentId =
+    entry.parentId !== undefined || !entry.trendId
+      ? (entry.parentId ?? null)
+      : db
+          .selectFrom("provenance_log")
+          .select("id")
+          .where("trend_id", "=", entry.trendId)
+          .orderBy("id", "desc")
+          .limit(1);
   return db
     .insertInto("provenance_log")
     .values({
@@ -40,7 +39,7 @@ export async function appendProvenance(
       actor: entry.actor,
       input: JSON.stringify(entry.input ?? {}),
       output: JSON.stringify(entry.output ?? {}),
-      parent_id: parentId ?? null,
+      parent_id: parentId,
     })
     .returningAll()
     .executeTakeFirstOrThrow();

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import type { Transaction } from "kysely";
+import { sql, type Transaction } from "kysely";
 import { enqueueOutbox } from "../db/outbox.js";
 import { appendProvenance } from "../db/provenance.js";
 import type { Database, TrendRow, TrendStatus } from "../db/types.js";
-import { fitsBudget, type PipelineStep } from "../domain/budget.js";
+import type { PipelineStep } from "../domain/budget.js";
 import type { Logger } from "../observability/logger.js";
 import { makeEnvelope } from "../streams/envelope.js";
 import { STREAMS } from "../streams/stream-names.js";
@@ -33,29 +33,32 @@ export async function chargeOrPause(
   logger: Logger,
   options: { overdraftIfUnpausable?: boolean } = {},
 ): Promise<ChargeOutcome> {
-  const existing = await trx
-    .selectFrom("budget_charges")
-    .select("cost")
-    .where("trend_id", "=", trend.id)
-    .where("step", "=", step)
+  // The common case in two statements: claim the (trend, step) charge — a redelivery finds it
+  // taken (a concurrent one waits for the first to commit) — then spend if the budget allows.
+  const claimed = await trx
+    .insertInto("budget_charges")
+    .values({ trend_id: trend.id, step, cost, unit: "compute_unit" })
+    .onConflict((oc) => oc.columns(["trend_id", "step"]).doNothing())
+    .returning("trend_id")
     .executeTakeFirst();
-  if (existing) return "already_charged";
+  if (!claimed) return "already_charged";
+  const spent = await trx
+    .updateTable("enriched_trends")
+    .set((eb) => ({ budget_spent: eb("budget_spent", "+", cost) }))
+    .where("id", "=", trend.id)
+    .where(sql<boolean>`budget_spent + ${cost} <= budget_limit + 1e-9`)
+    .returning("id")
+    .executeTakeFirst();
+  if (spent) return "charged";
 
+  // Over budget: the step is not charged after all; pause (or overdraw) instead.
+  await trx.deleteFrom("budget_charges").where("trend_id", "=", trend.id).where("step", "=", step).execute();
   const current = await trx
     .selectFrom("enriched_trends")
     .select(["budget_limit", "budget_spent", "status"])
     .where("id", "=", trend.id)
     .forUpdate()
     .executeTakeFirstOrThrow();
-  if (fitsBudget({ limit: current.budget_limit, spent: current.budget_spent }, cost)) {
-    await trx.insertInto("budget_charges").values({ trend_id: trend.id, step, cost, unit: "compute_unit" }).execute();
-    await trx
-      .updateTable("enriched_trends")
-      .set((eb) => ({ budget_spent: eb("budget_spent", "+", cost) }))
-      .where("id", "=", trend.id)
-      .execute();
-    return "charged";
-  }
   if (options.overdraftIfUnpausable && !canTransition(current.status, "PAUSED")) {
     await overdraw(trx, trend, current.status, step, cost, current, logger);
     return "overdrawn";

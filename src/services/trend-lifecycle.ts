@@ -25,23 +25,30 @@ export async function transitionTrend(
   set: Omit<TrendUpdate, "status" | "id"> = {},
   meta: { reason?: string; actor?: string } = {},
 ): Promise<TransitionResult | undefined> {
-  const current = await trx
-    .selectFrom("enriched_trends")
-    .select(["status"])
-    .where("id", "=", trendId)
-    .forUpdate()
-    .executeTakeFirst();
-  if (!current || !from.includes(current.status) || !canTransition(current.status, to)) {
-    return undefined;
-  }
-  const trend = await trx
+  const allowed = from.filter((status) => canTransition(status, to));
+  if (allowed.length === 0) return undefined;
+  // One statement: lock the row, check its status and update it, returning the old status.
+  const updated = await trx
+    .with("old", (db) =>
+      db
+        .selectFrom("enriched_trends")
+        .select(["id", "status"])
+        .where("id", "=", trendId)
+        .forUpdate(),
+    )
     .updateTable("enriched_trends")
+    .from("old")
     .set({ ...set, status: to, updated_at: new Date() })
-    .where("id", "=", trendId)
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  await announceTrendUpdate(trx, trend, current.status, meta);
-  return { trend, from: current.status };
+    .whereRef("enriched_trends.id", "=", "old.id")
+    .where("old.status", "in", allowed)
+    .returningAll("enriched_trends")
+    .returning("old.status as from_status")
+    .executeTakeFirst();
+  if (!updated) return undefined;
+  const { from_status, ...trend } = updated;
+  const previous = from_status as TrendStatus;
+  await announceTrendUpdate(trx, trend, previous, meta);
+  return { trend, from: previous };
 }
 
 /** Writes the `trend:updates` event for a change already made in this transaction. */

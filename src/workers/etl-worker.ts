@@ -14,20 +14,16 @@ import { jobLogger, loadJobTrend } from "./stage-support.js";
 
 /**
  * The ETL stage (`trend:ingest:stream`, group etl): plans the item if it has no plan, then
- * enriches it and writes the EnrichedTrend fields, the provenance entry and the embedding job
+ * enriches it and writes the EnrichedTrend fields, the provenance entries and the embedding job
  * (outbox) in one transaction. Each part is guarded by the trend's status, so running the same
  * entry twice changes nothing.
  */
 export function createEtlHandler(deps: { db: Db; enricher: Enricher; logger: Logger }): JobHandler {
   return async (job) => {
-    let trend = await loadJobTrend(deps.db, job);
-    if (trend.status === "RECEIVED") {
-      await deps.db.transaction().execute((trx) => planTrend(trx, trend, deps.logger));
-      trend = await loadJobTrend(deps.db, job);
-    }
-    if (trend.status !== "PLANNED") return;
+    const trend = await loadJobTrend(deps.db, job);
+    if (trend.status !== "RECEIVED" && trend.status !== "PLANNED") return;
 
-    const log = await jobLogger(deps.db, deps.logger, trend);
+    let log = await jobLogger(deps.db, deps.logger, trend);
     // The model runs outside the transaction: it is pure CPU and deterministic, so a retry
     // computes the same result, and no row lock is held while it runs.
     const started = performance.now();
@@ -40,6 +36,12 @@ export function createEtlHandler(deps: { db: Db; enricher: Enricher; logger: Log
     const elapsedMs = performance.now() - started;
 
     const committed = await deps.db.transaction().execute(async (trx) => {
+      // Planning and enrichment commit together: one transaction per item, not two.
+      if (trend.status === "RECEIVED") {
+        const plan = await planTrend(trx, trend, deps.logger);
+        if (!plan) return false;
+        log = log.child({ planner_intent: plan.intent });
+      }
       const cost = estimateStepCost("etl", `${trend.title ?? ""} ${trend.body}`);
       if ((await chargeOrPause(trx, trend, "etl", cost, log)) === "paused") return false;
       const moved = await transitionTrend(
