@@ -13,6 +13,7 @@ import { connectMcpPublisher, bundledAdapterCommand, type Publisher } from "./mc
 import type { Embedder } from "./nlp/embedder.js";
 import type { Enricher } from "./nlp/enricher.js";
 import { createLogger, type Logger } from "./observability/logger.js";
+import { MicroBatchEmbedder } from "./nlp/micro-batch-embedder.js";
 import { MetricsRegistry } from "./observability/metrics.js";
 import { initTracing, withItemSpan } from "./observability/tracing.js";
 import type { AppServices } from "./services/app-services.js";
@@ -203,7 +204,14 @@ export async function startApp(
   const consumers: StreamConsumer[] = [];
   const stoppables: { stop(): Promise<void> | void }[] = [];
   const consumerName = (stage: string) => `${hostname()}-${process.pid}-${stage}-${randomBytes(2).toString("hex")}`;
-  const consume = (stage: string, stream: string, group: string, stageHandler: JobHandler, onDeadLetter?: StreamConsumerOptions["onDeadLetter"]) => {
+  const consume = (
+    stage: string,
+    stream: string,
+    group: string,
+    stageHandler: JobHandler,
+    onDeadLetter?: StreamConsumerOptions["onDeadLetter"],
+    concurrency = config.WORKER_CONCURRENCY,
+  ) => {
     // One span per job, child of the span that wrote the entry (its traceparent), so one trace
     // follows the item across processes.
     const spanName = SPAN_OF_STAGE[stage] ?? stage;
@@ -225,7 +233,7 @@ export async function startApp(
       onDeadLetter,
       batchSize: config.WORKER_BATCH_SIZE,
       blockMs: config.WORKER_BLOCK_MS,
-      concurrency: config.WORKER_CONCURRENCY,
+      concurrency,
       maxAttempts: config.RETRY_MAX_ATTEMPTS,
       backoff: { baseMs: config.RETRY_BASE_MS, maxMs: config.RETRY_MAX_MS },
       claimIdleMs: config.CLAIM_IDLE_MS,
@@ -256,13 +264,16 @@ export async function startApp(
           consume("etl", STREAMS.ingest, GROUPS.etl, createEtlHandler({ db: database.db, enricher, logger }));
           break;
         case "embedding": {
-          const e = await embedder();
+          // More handlers in flight than other stages, so their single-text calls coalesce
+          // into model batches (MicroBatchEmbedder).
+          const e = new MicroBatchEmbedder(await embedder(), 32);
           consume(
             "embedding",
             STREAMS.embeddingJobs,
             GROUPS.embedding,
             createEmbeddingHandler({ db: database.db, embedder: e, store, logger }),
             createEmbeddingDeadLetterHook({ db: database.db, logger }),
+            config.EMBEDDING_CONCURRENCY,
           );
           break;
         }
