@@ -191,7 +191,7 @@ function rssSampler(pid: number) {
   };
 }
 
-interface Escalation extends EscalationPayload {}
+type Escalation = EscalationPayload;
 
 /** Escalation rows (and their trends) that the published events point at. */
 async function seedEscalations(env: BenchEnv, count: number): Promise<Escalation[]> {
