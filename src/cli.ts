@@ -23,10 +23,25 @@ export function buildCli(): Command {
     .command("start")
     .description("apply migrations, then run the gateway and every worker in one process")
     .option("-p, --port <port>", "HTTP port (default PORT or 4000)", parsePort)
-    .action(async (opts: { port?: number }) => {
+    .option("--autoscale", "run the gateway and each stage's workers as processes, scaled by lag and rate")
+    .option("--min-workers <n>", "with --autoscale: fewest workers per stage", parseCount, 1)
+    .option("--max-workers <n>", "with --autoscale: most workers per stage", parseCount, 4)
+    .option("--log-dir <dir>", "with --autoscale: write each process's output to <dir>/<role>.log")
+    .action(async (opts: { port?: number; autoscale?: boolean; minWorkers: number; maxWorkers: number; logDir?: string }) => {
       const config = readConfig();
       const logger = createLogger(config.LOG_LEVEL);
       await migrate(config, logger);
+      if (opts.autoscale) {
+        const { runAutoscaledStart } = await import("./ops/autoscale-supervisor.js");
+        await runAutoscaledStart(config, {
+          port: opts.port,
+          minWorkers: opts.minWorkers,
+          maxWorkers: opts.maxWorkers,
+          logDir: opts.logDir,
+          logger,
+        });
+        return;
+      }
       await runUntilSignal(config, { gateway: true, workers: WORKER_NAMES, port: opts.port });
     });
 
@@ -99,6 +114,17 @@ export function buildCli(): Command {
     .action(async (action: string, opts: DlqOptions) => {
       const { runDlqCommand } = await import("./services/dlq-command.js");
       await runDlqCommand(readConfig(), action, opts);
+    });
+
+  program
+    .command("loadtest")
+    .description("drive ingests at a steady or stepped rate against a running gateway and write a report")
+    .allowUnknownOption(true)
+    .helpOption(false)
+    .argument("[args...]", "see `trendgate loadtest --help`")
+    .action(async (args: string[]) => {
+      const { runLoadtestCommand } = await import("./ops/loadtest-command.js");
+      await runLoadtestCommand(args);
     });
 
   program
@@ -176,6 +202,12 @@ function parsePort(value: string): number {
   return n;
 }
 
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("must be a whole number");
+  return n;
+}
+
 function parseDate(value: string): Date {
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) throw new InvalidArgumentError("must be an ISO 8601 time");
@@ -189,7 +221,8 @@ function fail(message: string): never {
 
 /** One line for errors a user can act on; the exit code says which kind. */
 export function reportFatal(error: unknown): never {
-  if (error instanceof ConfigError || error instanceof StartupError || error instanceof PolicyError || error instanceof DomainError) {
+  const coded = typeof (error as { code?: unknown })?.code === "string";
+  if (error instanceof ConfigError || error instanceof StartupError || error instanceof PolicyError || error instanceof DomainError || coded) {
     process.stderr.write(`trendgate: ${error.message}\n`);
     process.exit(1);
   }
