@@ -223,7 +223,7 @@ function fail(message: string): never {
 export function reportFatal(error: unknown): never {
   const coded = typeof (error as { code?: unknown })?.code === "string";
   if (error instanceof ConfigError || error instanceof StartupError || error instanceof PolicyError || error instanceof DomainError || coded) {
-    process.stderr.write(`trendgate: ${error.message}\n`);
+    process.stderr.write(`trendgate: ${(error as Error).message}\n`);
     process.exit(1);
   }
   process.stderr.write(`trendgate: ${(error as Error)?.stack ?? String(error)}\n`);
