@@ -50,6 +50,8 @@ const schema = z.object({
   EMBEDDING_API_URL: url(["http", "https"]).optional(),
   EMBEDDING_API_KEY: z.string().optional(),
   EMBEDDING_MODEL: z.string().default("text-embedding-3-small"),
+  /** Run the offline embedding model in a worker thread, off the event loop (uses a second core). */
+  EMBEDDER_THREAD: bool(true),
 
   // Judge thresholds (DESIGN.md): below confidence or above toxicity → a human decides.
   JUDGE_MIN_CONFIDENCE: num(0.6, 0, 1),

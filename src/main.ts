@@ -360,9 +360,12 @@ export async function startApp(
 /** The configured embedder: an OpenAI-compatible endpoint when set, else the offline model. */
 export async function loadEmbedder(config: Config): Promise<Embedder> {
   const { createOfflineEmbedder, createOpenAiEmbedder } = await import("./nlp/embedder.js");
-  return config.EMBEDDING_API_URL
-    ? createOpenAiEmbedder({ baseUrl: config.EMBEDDING_API_URL, apiKey: config.EMBEDDING_API_KEY, model: config.EMBEDDING_MODEL })
-    : createOfflineEmbedder();
+  if (config.EMBEDDING_API_URL) {
+    return createOpenAiEmbedder({ baseUrl: config.EMBEDDING_API_URL, apiKey: config.EMBEDDING_API_KEY, model: config.EMBEDDING_MODEL });
+  }
+  if (!config.EMBEDDER_THREAD) return createOfflineEmbedder();
+  const { createThreadedEmbedder } = await import("./nlp/threaded-embedder.js");
+  return createThreadedEmbedder();
 }
 
 export async function loadEnricher(config: Config): Promise<Enricher> {

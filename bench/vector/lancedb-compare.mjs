@@ -12,7 +12,6 @@
  * (upsert by id) rate in batches of 1000, nearest-10 p50/p99 with and without a filter (flat
  * scan, no ANN index, cosine), and whether two processes upserting at once keep one row per id.
  */
-/* global console, URL */
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
