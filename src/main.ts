@@ -7,7 +7,7 @@ import type { Config } from "./config.js";
 import { type DatabaseHandle, openDatabase } from "./db/database.js";
 import { ensureDatabaseExists, migrateToLatest, redactUrl } from "./db/migrate.js";
 import { startGatewayServer, type GatewayServer } from "./http/gateway-server.js";
-import { connectMcpPublisher, bundledAdapterCommand, type Publisher } from "./mcp/publish-client.js";
+import type { Publisher } from "./mcp/publish-client.js";
 // Types only: the model code (TF.js, wink, trained weights) loads when a worker or query needs
 // it, so a gateway-only process stays small.
 import type { Embedder } from "./nlp/embedder.js";
@@ -124,7 +124,7 @@ export async function startApp(
   overrides: AppOverrides = {},
 ): Promise<App> {
   const logger = overrides.logger ?? createLogger(config.LOG_LEVEL);
-  const tracing = initTracing({
+  const tracing = await initTracing({
     endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
     serviceName: what.gateway ? "trendgate-gateway" : `trendgate-${what.workers.join("-") || "worker"}`,
   });
@@ -374,6 +374,8 @@ export async function loadEnricher(config: Config): Promise<Enricher> {
 }
 
 async function connectPublisher(config: Config): Promise<Publisher> {
+  // The MCP SDK loads only in the publisher's process.
+  const { bundledAdapterCommand, connectMcpPublisher } = await import("./mcp/publish-client.js");
   if (config.PUBLISH_MCP_URL) return connectMcpPublisher({ url: config.PUBLISH_MCP_URL });
   const env: Record<string, string> = { PUBLISH_JSONL_PATH: config.PUBLISH_JSONL_PATH };
   if (config.PUBLISH_WEBHOOK_URL) env.PUBLISH_WEBHOOK_URL = config.PUBLISH_WEBHOOK_URL;

@@ -7,9 +7,6 @@ import {
   trace,
   TraceFlags,
 } from "@opentelemetry/api";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import { BatchSpanProcessor, NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { randomBytes } from "node:crypto";
 
 /**
@@ -30,13 +27,22 @@ export interface Tracing {
 
 let active: Tracing | undefined;
 
-/** Installs the exporter once per process; later calls return the same handle. */
-export function initTracing(options: { endpoint?: string; serviceName: string }): Tracing {
+/**
+ * Installs the exporter once per process; later calls return the same handle. The SDK is loaded
+ * only when an endpoint is configured: a process that exports nothing does not carry it.
+ */
+export async function initTracing(options: { endpoint?: string; serviceName: string }): Promise<Tracing> {
   if (active) return active;
   if (!options.endpoint) {
     active = { enabled: false, flush: async () => undefined, shutdown: async () => undefined };
     return active;
   }
+  const [{ OTLPTraceExporter }, { resourceFromAttributes }, { BatchSpanProcessor, NodeTracerProvider }] = await Promise.all([
+    import("@opentelemetry/exporter-trace-otlp-http"),
+    import("@opentelemetry/resources"),
+    import("@opentelemetry/sdk-trace-node"),
+  ]);
+  if (active) return active;
   const base = options.endpoint.replace(/\/+$/, "");
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ "service.name": options.serviceName, "process.pid": process.pid }),

@@ -82,7 +82,7 @@ describe("tracing", { timeout: 120_000 }, () => {
       const t = await h.gql<{ trend: { status: string } }>(`query($id: ID!) { trend(id: $id) { status } }`, { id }, h.keys.viewer);
       return t.data?.trend.status === "PUBLISHED" ? true : undefined;
     }, 90_000);
-    await initTracing({ serviceName: "unused" }).flush();
+    await (await initTracing({ serviceName: "unused" })).flush();
     const names = await eventually(async () => {
       const got = new Set(receiver.spans.filter((s) => s.traceId === traceId).map((s) => s.name));
       return ["ingest", "plan", "etl", "embed", "judge", "publish"].every((n) => got.has(n)) ? got : undefined;
