@@ -53,6 +53,8 @@ describe("deploy/k8s", () => {
     .filter((f) => f.endsWith(".yaml"))
     .flatMap((f) => parseAllDocuments(readFileSync(new URL(f, dir), "utf8")).map((d) => ({ file: f, doc: d.toJS() as K8sObject })))
     .filter((d) => d.doc);
+  // Manifests are free-form YAML; the assertions below say which shape they expect.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   type K8sObject = { kind: string; metadata: { name: string }; spec?: any; data?: Record<string, string>; stringData?: Record<string, string> };
   const byKind = (kind: string) => docs.filter((d) => d.doc.kind === kind).map((d) => d.doc);
   const config = byKind("ConfigMap").find((c) => c.metadata.name === "trendgate-config")!;
