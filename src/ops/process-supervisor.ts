@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, type WriteStream } from "node:fs";
+import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import path from "node:path";
 import type { Logger } from "../observability/logger.js";
 
@@ -164,6 +164,7 @@ export class ProcessSupervisor {
     if (!this.options.logDir) return undefined;
     let stream = this.logs.get(role);
     if (!stream) {
+      mkdirSync(this.options.logDir, { recursive: true });
       stream = createWriteStream(path.join(this.options.logDir, `${role.replace(/[^\w.-]+/g, "_")}.log`), { flags: "a" });
       this.logs.set(role, stream);
     }
