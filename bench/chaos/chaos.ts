@@ -39,7 +39,8 @@ import pg from "pg";
 import { openDatabase } from "../../src/db/database.js";
 import { ensureDatabaseExists, migrateToLatest } from "../../src/db/migrate.js";
 import { createLogger } from "../../src/observability/logger.js";
-import { createLoadtestMix, seededRandom } from "../../src/ops/loadtest-mix.js";
+import { seededRandom } from "../../src/domain/seeded-random.js";
+import { createLoadtestMix } from "../../src/ops/loadtest-mix.js";
 import { ProcessSupervisor } from "../../src/ops/process-supervisor.js";
 import { createVectorStore } from "../../src/vector/create-vector-store.js";
 

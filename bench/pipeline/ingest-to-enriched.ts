@@ -31,7 +31,8 @@ import { type App, startApp } from "../../src/main.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { makeEnvelope } from "../../src/streams/envelope.js";
 import { type BenchEnv, createBenchEnv } from "./bench-env.js";
-import { newsItem, seededRandom } from "./news-corpus.js";
+import { seededRandom } from "../../src/domain/seeded-random.js";
+import { newsItem } from "./news-corpus.js";
 
 const { values: args } = parseArgs({
   options: {

@@ -17,17 +17,6 @@ const sentences = ["topics.jsonl", "similarity-pairs.jsonl"].flatMap((file) =>
     }),
 );
 
-/** Deterministic (mulberry32), so two runs ingest the same items. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Sentence counts: mostly short items, a long tail of article-sized ones. */
 const LENGTHS = [1, 2, 3, 3, 4, 5, 6, 8, 10, 14, 20];

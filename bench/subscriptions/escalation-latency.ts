@@ -29,7 +29,8 @@ import { startApp, WORKER_NAMES } from "../../src/main.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { STREAMS } from "../../src/streams/stream-names.js";
 import { createBenchEnv, percentile } from "../pipeline/bench-env.js";
-import { newsItem, seededRandom } from "../pipeline/news-corpus.js";
+import { seededRandom } from "../../src/domain/seeded-random.js";
+import { newsItem } from "../pipeline/news-corpus.js";
 
 const { values: args } = parseArgs({
   options: {

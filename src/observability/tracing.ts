@@ -73,40 +73,36 @@ export function itemContext(traceId: string, traceparent?: string): Context {
   return trace.setSpanContext(context.active(), spanContext);
 }
 
+type Attributes = Record<string, string | number | boolean | undefined>;
+
 /** Runs `fn` in a span named `name` under the item's trace; records errors on the span. */
-export async function withItemSpan<T>(
+export function withItemSpan<T>(
   name: string,
   item: { traceId: string; traceparent?: string },
-  attributes: Record<string, string | number | boolean | undefined>,
+  attributes: Attributes,
   fn: (span: Span) => Promise<T>,
   kind: SpanKind = SpanKind.INTERNAL,
 ): Promise<T> {
-  return tracer().startActiveSpan(name, { kind, attributes: clean(attributes) }, itemContext(item.traceId, item.traceparent), async (span) => {
-    try {
-      return await fn(span);
-    } catch (error) {
-      span.recordException(error as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
+  return tracer().startActiveSpan(name, { kind, attributes: clean(attributes) }, itemContext(item.traceId, item.traceparent), (span) =>
+    endSpanAfter(span, fn),
+  );
 }
 
 /** Runs `fn` in a child span of the active one (same trace). */
-export async function withChildSpan<T>(name: string, attributes: Record<string, string | number | boolean | undefined>, fn: () => Promise<T>): Promise<T> {
-  return tracer().startActiveSpan(name, { attributes: clean(attributes) }, async (span) => {
-    try {
-      return await fn();
-    } catch (error) {
-      span.recordException(error as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
+export function withChildSpan<T>(name: string, attributes: Attributes, fn: () => Promise<T>): Promise<T> {
+  return tracer().startActiveSpan(name, { attributes: clean(attributes) }, (span) => endSpanAfter(span, fn));
+}
+
+async function endSpanAfter<T>(span: Span, fn: (span: Span) => Promise<T>): Promise<T> {
+  try {
+    return await fn(span);
+  } catch (error) {
+    span.recordException(error as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+    throw error;
+  } finally {
+    span.end();
+  }
 }
 
 /** The W3C traceparent of the active span, for the stream entries it writes. */
@@ -122,6 +118,6 @@ export function parseTraceparent(value: string) {
   return { traceId: m[1]!, spanId: m[2]!, traceFlags: Number.parseInt(m[3]!, 16), isRemote: true };
 }
 
-function clean(attributes: Record<string, string | number | boolean | undefined>) {
+function clean(attributes: Attributes) {
   return Object.fromEntries(Object.entries(attributes).filter(([, v]) => v !== undefined)) as Record<string, string | number | boolean>;
 }

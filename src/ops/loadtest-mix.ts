@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { TrendInputData } from "../services/ingest-service.js";
+import { seededRandom } from "../domain/seeded-random.js";
 
 export const MIX_KINDS = ["clean", "toxic", "unsure", "duplicate", "malformed"] as const;
 export type MixKind = (typeof MIX_KINDS)[number];
@@ -48,17 +49,6 @@ function newsSentences(): string[] {
   return sentences;
 }
 
-/** Deterministic (mulberry32), so two runs with one seed post the same items. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The load test's stream of items: clean news (1 to 10 sentences), threats and insults, very

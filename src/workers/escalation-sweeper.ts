@@ -4,6 +4,7 @@ import { enqueueOutbox } from "../db/outbox.js";
 import type { Logger } from "../observability/logger.js";
 import { makeEnvelope } from "../streams/envelope.js";
 import { STREAMS } from "../streams/stream-names.js";
+import { PeriodicTask } from "./periodic-task.js";
 
 /**
  * Keeps the moderation queue honest on a timer: claims whose lease lapsed go back to the queue
@@ -11,29 +12,24 @@ import { STREAMS } from "../streams/stream-names.js";
  * operator alert each. Safe to run in several processes: each row is taken with SKIP LOCKED.
  */
 export class EscalationSweeper {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly deps: { db: Db; logger: Logger; slaMs: Record<string, number>; intervalMs: number },
-  ) {}
-
-  start(): void {
-    const tick = () => {
-      this.running = this.sweep()
-        .then(() => undefined)
-        .catch((error: unknown) => this.deps.logger.error({ err: error }, "escalation sweep failed"))
-        .finally(() => {
-          if (this.timer) this.timer = setTimeout(tick, this.deps.intervalMs);
-        });
-    };
-    this.timer = setTimeout(tick, this.deps.intervalMs);
+  ) {
+    this.task = new PeriodicTask(
+      () => this.sweep(),
+      deps.intervalMs,
+      (error) => deps.logger.error({ err: error }, "escalation sweep failed"),
+    );
   }
 
-  async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
+  start(): void {
+    this.task.start();
+  }
+
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One pass; returns what it changed (for tests and logs). */

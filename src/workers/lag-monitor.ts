@@ -4,6 +4,7 @@ import { makeEnvelope } from "../streams/envelope.js";
 import type { StreamProducer } from "../streams/producer.js";
 import { type StreamKeys, STREAMS } from "../streams/stream-names.js";
 import { newTraceId } from "../services/ingest-service.js";
+import { PeriodicTask } from "./periodic-task.js";
 import { readGroupHealth } from "./runtime/group-health.js";
 
 /**
@@ -12,8 +13,7 @@ import { readGroupHealth } from "./runtime/group-health.js";
  * runs the monitor (a Redis key marks the breach), and re-armed once the group is healthy again.
  */
 export class LagMonitor {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly deps: {
@@ -26,23 +26,20 @@ export class LagMonitor {
       pendingAgeThresholdMs: number;
       intervalMs: number;
     },
-  ) {}
-
-  start(): void {
-    const tick = () => {
-      this.running = this.check()
-        .catch((error: unknown) => this.deps.logger.warn({ err: error }, "lag check failed"))
-        .finally(() => {
-          if (this.timer) this.timer = setTimeout(tick, this.deps.intervalMs);
-        });
-    };
-    this.timer = setTimeout(tick, this.deps.intervalMs);
+  ) {
+    this.task = new PeriodicTask(
+      () => this.check(),
+      deps.intervalMs,
+      (error) => deps.logger.warn({ err: error }, "lag check failed"),
+    );
   }
 
-  async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
+  start(): void {
+    this.task.start();
+  }
+
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One pass; returns the alerts it raised. */

@@ -1,4 +1,5 @@
 import { type SparseVector, sigmoid, softmax } from "../features.js";
+import { seededRandom } from "../../domain/seeded-random.js";
 
 /** One training example: its feature vector, class index and sample weight. */
 export interface Example {
@@ -22,17 +23,6 @@ export interface TrainedWeights {
   readonly bias: number[];
 }
 
-/** mulberry32: a tiny seeded PRNG so a training run is reproducible bit for bit. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function shuffle<T>(items: T[], random: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {
