@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { sql, type Transaction } from "kysely";
 import { enqueueOutbox } from "../db/outbox.js";
 import { appendProvenance } from "../db/provenance.js";
@@ -8,6 +7,7 @@ import type { Logger } from "../observability/logger.js";
 import { makeEnvelope } from "../streams/envelope.js";
 import { STREAMS } from "../streams/stream-names.js";
 import { canTransition } from "../domain/trend-status.js";
+import { openEscalation } from "./open-escalation.js";
 import { transitionTrend } from "./trend-lifecycle.js";
 
 export type ChargeOutcome = "charged" | "already_charged" | "paused" | "overdrawn";
@@ -86,46 +86,27 @@ async function pauseForBudget(
     { reason, actor: `worker:${step}` },
   );
   if (!moved) return;
-  const escalationId = randomUUID();
-  const inserted = await trx
-    .insertInto("escalations")
-    .values({
-      id: escalationId,
-      trend_id: trend.id,
-      issue_type: "budget_overrun",
-      reason,
-      rule: "budget_limit",
-      scores: JSON.stringify({ limit: budget.budget_limit, spent: budget.budget_spent, cost, step }),
-    })
-    .onConflict((oc) => oc.columns(["trend_id", "issue_type"]).where("status", "<>", "RESOLVED").doNothing())
-    .returning("id")
-    .executeTakeFirst();
+  const escalationId = await openEscalation(trx, trend, {
+    issueType: "budget_overrun",
+    reason,
+    rule: "budget_limit",
+    scores: { limit: budget.budget_limit, spent: budget.budget_spent, cost, step },
+  });
   await appendProvenance(trx, {
     traceId: trend.trace_id,
     trendId: trend.id,
     step: "budget_overrun",
     actor: `worker:${step}`,
     input: { step, cost, limit: budget.budget_limit, spent: budget.budget_spent },
-    output: { status: "PAUSED", escalationId: inserted?.id ?? null },
+    output: { status: "PAUSED", escalationId: escalationId ?? null },
   });
-  if (inserted) {
-    await enqueueOutbox(
-      trx,
-      STREAMS.escalations,
-      makeEnvelope("escalation.created", {
-        traceId: trend.trace_id,
-        trendId: trend.id,
-        payload: { escalationId: inserted.id, issueType: "budget_overrun" },
-      }),
-    );
-  }
   await enqueueOutbox(
     trx,
     STREAMS.operatorAlerts,
     makeEnvelope("alert.budget_overrun", {
       traceId: trend.trace_id,
       trendId: trend.id,
-      payload: { kind: "BUDGET_OVERRUN", severity: "warning", message: `trend ${trend.id} paused: ${reason}`, step, cost, escalationId: inserted?.id ?? null },
+      payload: { kind: "BUDGET_OVERRUN", severity: "warning", message: `trend ${trend.id} paused: ${reason}`, step, cost, escalationId: escalationId ?? null },
     }),
   );
   logger.warn(

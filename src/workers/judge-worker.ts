@@ -7,6 +7,7 @@ import { judge } from "../domain/judge-policy.js";
 import type { Logger } from "../observability/logger.js";
 import { chargeOrPause } from "../services/budget-service.js";
 import type { PolicyProvider } from "../services/policy-provider.js";
+import { openEscalation } from "../services/open-escalation.js";
 import { transitionTrend } from "../services/trend-lifecycle.js";
 import { makeEnvelope } from "../streams/envelope.js";
 import { STREAMS } from "../streams/stream-names.js";
@@ -84,27 +85,13 @@ export function createJudgeHandler(deps: { db: Db; policy: PolicyProvider; logge
           }),
         );
       } else if (decision.outcome === "ESCALATED") {
-        const escalationId = randomUUID();
-        const inserted = await trx
-          .insertInto("escalations")
-          .values({
-            id: escalationId,
-            trend_id: trend.id,
-            issue_type: decision.issueType,
-            reason: decision.reason,
-            rule: decision.rule,
-            scores: JSON.stringify(scores),
-          })
-          .onConflict((oc) => oc.columns(["trend_id", "issue_type"]).where("status", "<>", "RESOLVED").doNothing())
-          .returning("id")
-          .executeTakeFirst();
-        if (inserted) {
-          await enqueueOutbox(
-            trx,
-            STREAMS.escalations,
-            envelope("escalation.created", { escalationId: inserted.id, issueType: decision.issueType, provenanceId: entry.id }),
-          );
-        }
+        await openEscalation(trx, trend, {
+          issueType: decision.issueType,
+          reason: decision.reason,
+          rule: decision.rule,
+          scores,
+          event: { provenanceId: entry.id },
+        });
         // An operator overrode before the Judge ran; the publisher skipped it then (an unjudged
         // item cannot move to PUBLISHED) and nothing else would send it there again.
         const override = await trx.selectFrom("publish_overrides").select("id").where("trend_id", "=", trend.id).limit(1).executeTakeFirst();
