@@ -28,19 +28,9 @@ export function estimateStepCost(step: PipelineStep, text: string): number {
   return Math.round(cost * 1000) / 1000;
 }
 
-/** Cost when a remote model reports its token usage. */
-export function tokenCost(tokens: number, unitsPerThousandTokens = 1): number {
-  return Math.round((tokens / 1000) * unitsPerThousandTokens * 1000) / 1000;
-}
-
 export interface BudgetState {
   limit: number;
   spent: number;
-}
-
-/** Whether charging `cost` keeps the item within its budget. */
-export function fitsBudget(budget: BudgetState, cost: number): boolean {
-  return budget.spent + cost <= budget.limit + 1e-9;
 }
 
 /** How much to raise the limit when a moderator approves an overrun: enough for the rest of the plan. */

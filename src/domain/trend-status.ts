@@ -24,8 +24,6 @@ export function canTransition(from: TrendStatus, to: TrendStatus): boolean {
   return NEXT[from].includes(to);
 }
 
-/** States in which the pipeline has nothing more to do without a human. */
-export const FINAL_STATUSES: readonly TrendStatus[] = ["PUBLISHED", "REJECTED", "CANCELLED"];
 
 /** The statuses from which the publisher may publish without an override (the invariant). */
 export const PUBLISHABLE_STATUSES: readonly TrendStatus[] = ["READY", "APPROVED"];
