@@ -240,9 +240,14 @@ describe("the moderator console", { timeout: 120_000 }, () => {
     closers.push(() => context.close());
     await live(page);
     const trends = [await ingestThreat("kbd-1"), await ingestThreat("kbd-2"), await ingestThreat("kbd-3")];
-    const escalations = await Promise.all(trends.map(escalationOf));
-    for (const id of escalations) await row(page, id).waitFor({ timeout: 30_000 });
+    const created = await Promise.all(trends.map(escalationOf));
+    for (const id of created) await row(page, id).waitFor({ timeout: 30_000 });
     expect(await seriousA11yViolations(page)).toEqual([]);
+    // The pipeline may escalate them in any order; review them in the order the queue shows.
+    const shown = await page.locator('[data-testid="queue-item"]').evaluateAll((items) => items.map((i) => i.getAttribute("data-id")));
+    const escalations = shown.filter((id): id is string => !!id && created.includes(id));
+    expect(escalations).toHaveLength(3);
+    const trendOf = new Map(created.map((id, i) => [id, trends[i]!]));
 
     const decisions = ["a", "r", "a"];
     await page.keyboard.press("j");
@@ -258,9 +263,10 @@ describe("the moderator console", { timeout: 120_000 }, () => {
       await page.keyboard.press(key);
       await row(page, escalations[i]!).waitFor({ state: "detached" });
     }
-    await eventually(async () => ((await trendStatus(trends[0]!)) === "PUBLISHED" ? true : undefined), 30_000);
-    expect(await trendStatus(trends[1]!)).toBe("REJECTED");
-    await eventually(async () => ((await trendStatus(trends[2]!)) === "PUBLISHED" ? true : undefined), 30_000);
+    const reviewed = escalations.map((id) => trendOf.get(id)!);
+    await eventually(async () => ((await trendStatus(reviewed[0]!)) === "PUBLISHED" ? true : undefined), 30_000);
+    expect(await trendStatus(reviewed[1]!)).toBe("REJECTED");
+    await eventually(async () => ((await trendStatus(reviewed[2]!)) === "PUBLISHED" ? true : undefined), 30_000);
     await page.getByTestId("queue-count").filter({ hasText: /^0$/ }).waitFor();
   });
 });
