@@ -253,13 +253,16 @@ describe("the moderator console", { timeout: 120_000 }, () => {
     await page.keyboard.press("j");
     for (const [i, key] of decisions.entries()) {
       const panel = page.locator(`[data-testid="review-panel"][data-id="${escalations[i]}"]`);
-      await panel.waitFor();
+      // As a person would: act once the panel shows this item and is not busy.
+      const ready = page.locator(`[data-testid="review-panel"][data-id="${escalations[i]}"][aria-busy="false"]`);
+      await ready.waitFor();
       if (i === 0) {
         expect(await seriousA11yViolations(page)).toEqual([]);
         await page.screenshot({ path: path.join(RESULTS_DIR, "console-queue.png"), fullPage: true });
       }
       await page.keyboard.press("c");
       await panel.getByTestId("review-status").filter({ hasText: "claimed by you" }).waitFor();
+      await ready.waitFor();
       await page.keyboard.press(key);
       await row(page, escalations[i]!).waitFor({ state: "detached" });
     }

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ClaimMutation, ReleaseMutation, ResolveMutation, ReviewQuery, SimilarQuery } from "../api/documents.js";
 import { GqlError } from "../api/gql-client.js";
 import type { ResultOf } from "../graphql.js";
@@ -78,6 +78,9 @@ export function ContentReviewPanel({
       if (action === "claim") {
         const { claimEscalation } = await client.request(ClaimMutation, { id: escalationId });
         setClaimToken(claimEscalation.claimToken);
+        // Not busy before the queue shows "claimed by you": a moderator who sees that and presses
+        // a/r at once must not find the panel still busy with the claim.
+        setBusy(undefined);
         store.applyEvent(claimEscalation, undefined, false);
       } else if (action === "release") {
         const { releaseEscalation } = await client.request(ReleaseMutation, { id: escalationId });
@@ -110,6 +113,10 @@ export function ContentReviewPanel({
     }
   };
 
+  // The listener is registered once and calls the latest render's `run` (updated during render,
+  // before paint), so a key pressed the moment the panel shows acts on what it shows.
+  const runRef = useRef(run);
+  runRef.current = run;
   useEffect(() => {
     if (!canModerate) return undefined;
     const onKey = (event: KeyboardEvent) => {
@@ -120,11 +127,11 @@ export function ContentReviewPanel({
       const action = ({ c: "claim", u: "release", a: "APPROVE", r: "REJECT" } as const)[event.key as "c" | "u" | "a" | "r"];
       if (!action) return;
       event.preventDefault();
-      void run(action);
+      void runRef.current(action);
     };
     document.addEventListener("keydown", onKey);
     return () => document.removeEventListener("keydown", onKey);
-  });
+  }, [canModerate]);
 
   if (error && !review) {
     return (
@@ -138,7 +145,7 @@ export function ContentReviewPanel({
   const provenance = [...review.provenance].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
 
   return (
-    <article class="review" data-testid="review-panel" data-id={review.id} aria-labelledby="review-title">
+    <article class="review" data-testid="review-panel" data-id={review.id} aria-busy={busy ? "true" : "false"} aria-labelledby="review-title">
       <header>
         <h2 id="review-title">{title(review)}</h2>
         <p class="row-meta">
