@@ -55,4 +55,7 @@ pg_isready -h 127.0.0.1 -p 5432 -q || { log "postgres did not start"; exit 1; }
 # create their databases.
 as_postgres() { if [ "$(id -u)" -eq 0 ]; then su postgres -c "$1"; else sudo -u postgres sh -c "$1"; fi; }
 as_postgres "psql -qtAc \"DO \\\$\\\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'trendgate') THEN CREATE ROLE trendgate LOGIN PASSWORD 'trendgate' CREATEDB; END IF; END \\\$\\\$;\"" >/dev/null
+# Test files drop their databases WITH (FORCE); terminating an autovacuum worker busy in one
+# needs pg_signal_backend.
+as_postgres "psql -qtAc 'GRANT pg_signal_backend TO trendgate'" >/dev/null
 log "postgres is up (role trendgate ready)"

@@ -72,7 +72,16 @@ export async function createTestEnv(overrides: Partial<Config> = {}): Promise<Te
       admin.pathname = "/postgres";
       const client = new pg.Client({ connectionString: admin.toString() });
       await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(dbName)} WITH (FORCE)`);
+      // An autovacuum worker may be busy in the database; it gives way within moments.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(dbName)} WITH (FORCE)`);
+          break;
+        } catch (error) {
+          if (attempt >= 10) throw error;
+          await new Promise((r) => setTimeout(r, 200 * attempt));
+        }
+      }
       await client.end();
     },
   };
