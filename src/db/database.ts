@@ -17,8 +17,11 @@ export interface DatabaseHandle {
 /** Opens a pooled connection; `close()` ends the pool. */
 export function openDatabase(url: string, options: { max?: number } = {}): DatabaseHandle {
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
-  // An idle client losing its server (Postgres restart) must not crash the process.
+  // A client losing its server (Postgres restart) must not crash the process: the pool reports
+  // idle clients here, and a checked-out client's own 'error' event would otherwise be unhandled
+  // (its pending query rejects anyway, so the job fails and is retried).
   pool.on("error", () => undefined);
+  pool.on("connect", (client) => client.on("error", () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, pool, close: () => db.destroy() };
 }
