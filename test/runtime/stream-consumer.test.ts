@@ -120,7 +120,10 @@ describe("StreamConsumer", () => {
     const first = fx.consumer({
       stream,
       consumer: "first",
-      backoff: { baseMs: 200, maxMs: 200 },
+      // A fixed 1.5 s backoff (no jitter): the first consumer is stopped long before its retry is
+      // due, so the retry is certainly the second consumer's, at attempt 2.
+      backoff: { baseMs: 1500, maxMs: 1500 },
+      random: () => 0.999,
       handler: async () => {
         throw new Error("transient");
       },
