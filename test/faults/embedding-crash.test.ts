@@ -1,6 +1,3 @@
-import { spawn } from "node:child_process";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp } from "../../src/main.js";
 import { createOfflineEmbedder, type Embedder } from "../../src/nlp/embedder.js";
@@ -13,6 +10,8 @@ import {
   deadLetters,
   embeddingRecords,
   provenanceSteps,
+  pendingOf,
+  startCrashingWorker,
   trendRow,
 } from "./support/fault-helpers.js";
 import { FlakyVectorStore } from "./support/faulty-adapters.js";
@@ -21,8 +20,6 @@ import { FlakyVectorStore } from "./support/faulty-adapters.js";
  * Issue 4: the embedding stage when its process dies mid-job, and when one item keeps failing.
  * The harness runs ETL and the relay only; each test brings its own embedding consumer.
  */
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const FIXTURE = path.join(ROOT, "test/faults/fixtures/crash-after-adapter.ts");
 
 let h: AppHarness;
 let embedder: Embedder;
@@ -62,38 +59,15 @@ async function jobQueued(trendId: string): Promise<true | undefined> {
   return entries.some(([, fields]) => fields[1]?.includes(trendId)) ? true : undefined;
 }
 
-async function pendingOf(stream: string, group: string): Promise<number> {
-  const [count] = (await h.env.redis.xpending(h.env.keys.key(stream), group)) as [number];
-  return count;
-}
-
 describe("embedding worker crashes and slow items", { timeout: 60_000 }, () => {
   it("should leave one vector and one record when the worker dies between the upsert and the commit", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", FIXTURE], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        STAGE: "embedding",
-        DATABASE_URL: h.env.config.DATABASE_URL,
-        REDIS_URL: h.env.config.REDIS_URL,
-        PREFIX: h.env.prefix,
-        CONSUMER: "doomed-embedder",
-        VECTOR_STORE_PATH: h.env.config.VECTOR_STORE_PATH,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+    const { exited, stdout, stderr } = await startCrashingWorker(h.env, "embedding", {
+      VECTOR_STORE_PATH: h.env.config.VECTOR_STORE_PATH,
     });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) =>
-      child.on("exit", (code) => resolve(code)),
-    );
-    await eventually(async () => (stdout.includes("ready") ? true : undefined), 30_000);
 
     const id = await ingest("crash-embed", "crash-1");
-    expect(await exited, stderr).toBe(1);
-    expect(stdout).toContain(`upserted ${id}`);
+    expect(await exited, stderr()).toBe(1);
+    expect(stdout()).toContain(`upserted ${id}`);
 
     // The vector is in the store, nothing is in the database, the entry waits on the dead consumer.
     const reader = new EmbeddedVectorStore({ path: h.env.config.VECTOR_STORE_PATH });
@@ -105,7 +79,7 @@ describe("embedding worker crashes and slow items", { timeout: 60_000 }, () => {
       embedding_status: "PENDING",
     });
     expect(await embeddingRecords(h.env.db, id)).toHaveLength(0);
-    expect(await pendingOf(STREAMS.embeddingJobs, GROUPS.embedding)).toBe(1);
+    expect(await pendingOf(h.env, STREAMS.embeddingJobs, GROUPS.embedding)).toBe(1);
 
     const live = await startApp(
       h.env.config,
@@ -119,7 +93,7 @@ describe("embedding worker crashes and slow items", { timeout: 60_000 }, () => {
       30_000,
     );
     await eventually(async () =>
-      (await pendingOf(STREAMS.embeddingJobs, GROUPS.embedding)) === 0 ? true : undefined,
+      (await pendingOf(h.env, STREAMS.embeddingJobs, GROUPS.embedding)) === 0 ? true : undefined,
     );
     await live.stop();
 

@@ -1,7 +1,4 @@
-import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type App, startApp } from "../../src/main.js";
 import { bundledAdapterCommand, connectMcpPublisher } from "../../src/mcp/publish-client.js";
@@ -11,6 +8,8 @@ import {
   deadLetters,
   deadLetterTrendId,
   provenanceSteps,
+  pendingOf,
+  startCrashingWorker,
   trendRow,
 } from "./support/fault-helpers.js";
 import { FlakyPublisher } from "./support/faulty-adapters.js";
@@ -20,8 +19,6 @@ import { FlakyPublisher } from "./support/faulty-adapters.js";
  * call and the commit, and with the adapter down. The harness runs ETL, embedding, the Judge and
  * the relay; the publisher is a child process that dies, then a live one started here.
  */
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const FIXTURE = path.join(ROOT, "test/faults/fixtures/crash-after-adapter.ts");
 const MAX_ATTEMPTS = 3;
 
 let h: AppHarness;
@@ -80,44 +77,21 @@ const statusIs = (id: string, status: string) =>
     30_000,
   );
 
-async function pendingOf(stream: string, group: string): Promise<number> {
-  const [count] = (await h.env.redis.xpending(h.env.keys.key(stream), group)) as [number];
-  return count;
-}
-
 describe("publisher crashes and adapter outages", { timeout: 60_000 }, () => {
   it("should publish once when the publisher dies after the adapter published and before the commit", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", FIXTURE], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        STAGE: "publisher",
-        DATABASE_URL: h.env.config.DATABASE_URL,
-        REDIS_URL: h.env.config.REDIS_URL,
-        PREFIX: h.env.prefix,
-        CONSUMER: "doomed-publisher",
-        PUBLISH_JSONL_PATH: h.env.config.PUBLISH_JSONL_PATH,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+    const { exited, stdout, stderr } = await startCrashingWorker(h.env, "publisher", {
+      PUBLISH_JSONL_PATH: h.env.config.PUBLISH_JSONL_PATH,
     });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) =>
-      child.on("exit", (code) => resolve(code)),
-    );
-    await eventually(async () => (stdout.includes("ready") ? true : undefined), 30_000);
 
     const id = await ingest("crash-publish");
-    expect(await exited, stderr).toBe(1);
-    const [, externalRef] = stdout.match(new RegExp(`published ${id} (\\S+)`)) ?? [];
+    expect(await exited, stderr()).toBe(1);
+    const [, externalRef] = stdout().match(new RegExp(`published ${id} (\\S+)`)) ?? [];
     expect(externalRef).toMatch(/^jsonl:/);
     // Out in the world, not in the database; the job waits on the dead consumer.
     expect(await linesFor(id)).toHaveLength(1);
     expect(await publications(id)).toHaveLength(0);
     expect((await trendRow(h.env.db, id)).status).toBe("READY");
-    expect(await pendingOf(STREAMS.publishJobs, GROUPS.publisher)).toBe(1);
+    expect(await pendingOf(h.env, STREAMS.publishJobs, GROUPS.publisher)).toBe(1);
 
     publisher = new FlakyPublisher(
       await connectMcpPublisher({
@@ -191,7 +165,7 @@ describe("publisher crashes and adapter outages", { timeout: 60_000 }, () => {
       actor: "fault-test",
     });
     await eventually(async () =>
-      (await pendingOf(STREAMS.publishJobs, GROUPS.publisher)) === 0 ? true : undefined,
+      (await pendingOf(h.env, STREAMS.publishJobs, GROUPS.publisher)) === 0 ? true : undefined,
     );
     await eventually(async () =>
       (await provenanceSteps(h.env.db, id)).filter((s) => s === "replay").length === 2

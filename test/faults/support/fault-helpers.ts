@@ -1,6 +1,9 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { Db } from "../../../src/db/database.js";
+import { eventually } from "../../support/app-harness.js";
 import type { TestEnv } from "../../support/test-env.js";
 
 const run = promisify(execFile);
@@ -86,4 +89,44 @@ export function deadLetterTrendId(fields: Record<string, string>): string | unde
   } catch {
     return undefined;
   }
+}
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const CRASH_FIXTURE = path.join(ROOT, "test/faults/fixtures/crash-after-adapter.ts");
+
+/**
+ * Starts fixtures/crash-after-adapter.ts for `stage` (it exits with code 1 right after the
+ * external side effect, before the database commit) and resolves once it is consuming.
+ */
+export async function startCrashingWorker(
+  env: TestEnv,
+  stage: "embedding" | "publisher",
+  extra: Record<string, string>,
+): Promise<{ exited: Promise<number | null>; stdout: () => string; stderr: () => string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", CRASH_FIXTURE], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      STAGE: stage,
+      DATABASE_URL: env.config.DATABASE_URL,
+      REDIS_URL: env.config.REDIS_URL,
+      PREFIX: env.prefix,
+      CONSUMER: `doomed-${stage}`,
+      ...extra,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  await eventually(async () => (stdout.includes("ready") ? true : undefined), 30_000);
+  return { exited, stdout: () => stdout, stderr: () => stderr };
+}
+
+/** Entries delivered to `group` and not yet acknowledged. */
+export async function pendingOf(env: TestEnv, stream: string, group: string): Promise<number> {
+  const [count] = (await env.redis.xpending(env.keys.key(stream), group)) as [number];
+  return count;
 }
