@@ -12,6 +12,7 @@ import {
   type EmbeddedVectorStoreOptions,
 } from "../../src/vector/embedded-vector-store.js";
 import { type VectorItem, VectorStoreError } from "../../src/vector/vector-store.js";
+import { item } from "./support/vector-item.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const WRITER = fileURLToPath(new URL("./fixtures/vector-writer.ts", import.meta.url));
@@ -46,22 +47,6 @@ async function freshStore(options: Partial<EmbeddedVectorStoreOptions> = {}) {
   return { path, store };
 }
 
-function item(
-  vector: number[],
-  metadata: Partial<VectorItem["metadata"]> = {},
-  id: string = randomUUID(),
-): VectorItem {
-  return {
-    id,
-    vector,
-    metadata: {
-      source: "reddit",
-      status: "EMBEDDED",
-      createdAt: "2025-03-01T12:00:00.000Z",
-      ...metadata,
-    },
-  };
-}
 
 function runWriter(
   path: string,

@@ -8,11 +8,11 @@ import { EmbeddedVectorStore } from "../../src/vector/embedded-vector-store.js";
 import { checkFilter } from "../../src/vector/vector-input.js";
 import {
   type VectorFilter,
-  type VectorItem,
   VectorStoreError,
 } from "../../src/vector/vector-store.js";
 import { cosineFromAdditional, toWeaviateWhere } from "../../src/vector/weaviate-filter.js";
 import { toVectorStoreError, WeaviateVectorStore } from "../../src/vector/weaviate-vector-store.js";
+import { item } from "./support/vector-item.js";
 
 const WEAVIATE_URL = process.env.WEAVIATE_URL;
 
@@ -144,22 +144,6 @@ describe.skipIf(!WEAVIATE_URL)("weaviate (skipped: WEAVIATE_URL is not set)", ()
   const className = `TrendgateTest${randomUUID().replaceAll("-", "").slice(0, 12)}`;
   let store: WeaviateVectorStore;
 
-  function item(
-    vector: number[],
-    metadata: Partial<VectorItem["metadata"]> = {},
-    id: string = randomUUID(),
-  ): VectorItem {
-    return {
-      id,
-      vector,
-      metadata: {
-        source: "reddit",
-        status: "EMBEDDED",
-        createdAt: "2025-03-01T12:00:00.000Z",
-        ...metadata,
-      },
-    };
-  }
 
   beforeAll(async () => {
     store = new WeaviateVectorStore({
