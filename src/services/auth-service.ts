@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { sql } from "kysely";
+import { ConfigError } from "../config.js";
 import type { Db } from "../db/database.js";
 import { ROLES, type Role } from "../db/types.js";
 import { badInput } from "../domain/domain-error.js";
@@ -26,9 +27,13 @@ export function parseConfiguredKeys(value: string): { role: Role; key: string }[
       const role = pair.slice(0, index) as Role;
       const key = pair.slice(index + 1);
       if (index < 1 || !ROLES.includes(role) || key.length < 8) {
-        throw new Error(
-          `TRENDGATE_API_KEYS: "${pair.slice(0, Math.max(index, 0)) || pair.slice(0, 12)}…" must be role:key with role one of ${ROLES.join(", ")} and a key of at least 8 characters`,
-        );
+        // Only the role part is echoed: the message must not leak a key.
+        throw new ConfigError([
+          {
+            variable: "TRENDGATE_API_KEYS",
+            message: `"${pair.slice(0, Math.max(index, 0)) || "(no role)"}:…" must be role:key with role one of ${ROLES.join(", ")} and a key of at least 8 characters`,
+          },
+        ]);
       }
       return { role, key };
     });

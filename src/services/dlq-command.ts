@@ -2,6 +2,7 @@ import { Redis } from "ioredis";
 import { SingleBar, Presets } from "cli-progress";
 import type { DlqOptions } from "../cli.js";
 import type { Config } from "../config.js";
+import { DomainError } from "../domain/domain-error.js";
 import { openDatabase } from "../db/database.js";
 import { loadEmbedder, loadEnricher, migrate } from "../main.js";
 import type { Embedder } from "../nlp/embedder.js";
@@ -16,7 +17,7 @@ import { PolicyProvider } from "./policy-provider.js";
 /** `trendgate dlq list|replay|purge`: the operator's dead-letter tool. */
 export async function runDlqCommand(config: Config, action: string, opts: DlqOptions): Promise<void> {
   if (!["list", "replay", "purge"].includes(action)) {
-    throw new Error(`unknown dlq action "${action}"; use list, replay or purge`);
+    throw new DomainError("BAD_USER_INPUT", `unknown dlq action "${action}"; use list, replay or purge`, { field: "action" });
   }
   const logger = createLogger("warn");
   await migrate(config, logger);

@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../src/config.js";
+import { parseConfiguredKeys } from "../../src/services/auth-service.js";
+
+describe("TRENDGATE_API_KEYS", () => {
+  it("should read role:key pairs", () => {
+    expect(parseConfiguredKeys(" operator:op-secret-1 , viewer:view-secret-2")).toEqual([
+      { role: "operator", key: "op-secret-1" },
+      { role: "viewer", key: "view-secret-2" },
+    ]);
+  });
+
+  it("should refuse an unknown role with a ConfigError naming the variable and not the key", () => {
+    const error = (() => {
+      try {
+        parseConfiguredKeys("admin:supersecretkey");
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues[0]?.variable).toBe("TRENDGATE_API_KEYS");
+    expect((error as Error).message).not.toContain("supersecretkey");
+  });
+
+  it("should refuse a key shorter than 8 characters", () => {
+    expect(() => parseConfiguredKeys("viewer:short")).toThrow(ConfigError);
+  });
+});
