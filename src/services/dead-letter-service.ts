@@ -3,6 +3,7 @@ import type { Db } from "../db/database.js";
 import { appendProvenance } from "../db/provenance.js";
 import { badInput } from "../domain/domain-error.js";
 import type { Logger } from "../observability/logger.js";
+import { withItemSpan } from "../observability/tracing.js";
 import { type Envelope, fieldsToRecord, parseEnvelope } from "../streams/envelope.js";
 import { DEAD_LETTER_OF, type StreamKeys, STREAMS } from "../streams/stream-names.js";
 
@@ -54,7 +55,11 @@ export class DeadLetterService {
   async list(
     stream: string,
     options: { first: number; after?: string },
-  ): Promise<{ items: DeadLetterEntry[]; pageInfo: { hasNextPage: boolean; endCursor: string | null }; totalCount: number }> {
+  ): Promise<{
+    items: DeadLetterEntry[];
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    totalCount: number;
+  }> {
     const dlq = resolveDeadLetterStream(stream);
     const first = Math.min(Math.max(options.first, 1), 500);
     const start = options.after ? `(${options.after}` : "-";
@@ -63,7 +68,9 @@ export class DeadLetterService {
       this.deps.redis.xrange(key, start, "+", "COUNT", first + 1),
       this.deps.redis.xlen(key),
     ]);
-    const items = raw.slice(0, first).map(([id, fields]) => parseDeadLetter(dlq, id, fieldsToRecord(fields)));
+    const items = raw
+      .slice(0, first)
+      .map(([id, fields]) => parseDeadLetter(dlq, id, fieldsToRecord(fields)));
     return {
       items,
       pageInfo: { hasNextPage: raw.length > first, endCursor: items.at(-1)?.id ?? null },
@@ -95,13 +102,20 @@ export class DeadLetterService {
       (e) =>
         (!filter.since || (e.lastFailedAt ?? new Date(0)) >= filter.since) &&
         (!filter.until || (e.lastFailedAt ?? new Date(0)) < filter.until) &&
-        (!needle || e.error.toLowerCase().includes(needle) || (e.errorCode ?? "").toLowerCase().includes(needle)),
+        (!needle ||
+          e.error.toLowerCase().includes(needle) ||
+          (e.errorCode ?? "").toLowerCase().includes(needle)),
     );
   }
 
   async replay(
     stream: string,
-    options: { ids?: string[]; filter?: DeadLetterFilter; actor: string; onProgress?: (done: number, total: number) => void },
+    options: {
+      ids?: string[];
+      filter?: DeadLetterFilter;
+      actor: string;
+      onProgress?: (done: number, total: number) => void;
+    },
   ): Promise<{ replayed: number; ids: string[]; skipped: string[] }> {
     const dlq = resolveDeadLetterStream(stream);
     const entries = await this.find(dlq, { ...options.filter, ids: options.ids });
@@ -110,7 +124,7 @@ export class DeadLetterService {
     const replayed: string[] = [];
     let done = 0;
     for (const entry of entries) {
-      if (!entry.envelope || !entry.raw) {
+      if (!entry.envelope || !entry.raw || !entry.sourceStream) {
         // An envelope that never parsed would only fail again; it stays for an operator to purge.
         skipped.push(entry.id);
       } else {
@@ -119,7 +133,10 @@ export class DeadLetterService {
       }
       options.onProgress?.(++done, entries.length);
     }
-    this.deps.logger.info({ stream: dlq, replayed: replayed.length, skipped: skipped.length, actor: options.actor }, "dead letters replayed");
+    this.deps.logger.info(
+      { stream: dlq, replayed: replayed.length, skipped: skipped.length, actor: options.actor },
+      "dead letters replayed",
+    );
     return { replayed: replayed.length, ids: replayed, skipped };
   }
 
@@ -130,8 +147,23 @@ export class DeadLetterService {
     return this.deps.redis.xdel(this.deps.keys.key(dlq), ...entries.map((e) => e.id));
   }
 
-  private async replayOne(dlq: string, entry: DeadLetterEntry, actor: string): Promise<void> {
+  /** One replay is a step of the item's trace like any other (a `replay` span). */
+  private replayOne(dlq: string, entry: DeadLetterEntry, actor: string): Promise<void> {
     const envelope = entry.envelope!;
+    return withItemSpan(
+      "replay",
+      envelope,
+      { "trendgate.dead_letter_id": entry.id, "trendgate.stream": entry.sourceStream },
+      () => this.reenqueue(dlq, entry, envelope, actor),
+    );
+  }
+
+  private async reenqueue(
+    dlq: string,
+    entry: DeadLetterEntry,
+    envelope: Envelope,
+    actor: string,
+  ): Promise<void> {
     const target = entry.sourceStream;
     if (target === STREAMS.embeddingJobs && envelope.trendId) {
       // The item waits for the embedder again; FAILED would be a lie once it is re-enqueued.
@@ -142,16 +174,32 @@ export class DeadLetterService {
         .where("embedding_status", "=", "FAILED")
         .execute();
     }
-    const newId = await this.deps.redis.xadd(this.deps.keys.key(target), "*", "envelope", entry.raw!, "attempt", "1");
+    const newId = await this.deps.redis.xadd(
+      this.deps.keys.key(target),
+      "*",
+      "envelope",
+      entry.raw!,
+      "attempt",
+      "1",
+    );
     if (envelope.trendId) {
-      const exists = await this.deps.db.selectFrom("enriched_trends").select("id").where("id", "=", envelope.trendId).executeTakeFirst();
+      const exists = await this.deps.db
+        .selectFrom("enriched_trends")
+        .select("id")
+        .where("id", "=", envelope.trendId)
+        .executeTakeFirst();
       if (exists) {
         await appendProvenance(this.deps.db, {
           traceId: envelope.traceId,
           trendId: envelope.trendId,
           step: "replay",
           actor: `operator:${actor}`,
-          input: { deadLetterStream: dlq, deadLetterId: entry.id, error: entry.error, attempts: entry.attempts },
+          input: {
+            deadLetterStream: dlq,
+            deadLetterId: entry.id,
+            error: entry.error,
+            attempts: entry.attempts,
+          },
           output: { stream: target, entryId: newId },
         });
       }
@@ -160,7 +208,11 @@ export class DeadLetterService {
   }
 }
 
-export function parseDeadLetter(stream: string, id: string, fields: Record<string, string>): DeadLetterEntry {
+export function parseDeadLetter(
+  stream: string,
+  id: string,
+  fields: Record<string, string>,
+): DeadLetterEntry {
   let envelope: Envelope | null;
   try {
     envelope = parseEnvelope(fields.envelope);

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Transaction } from "kysely";
 import { enqueueOutbox } from "../db/outbox.js";
 import type { Database, IssueType, TrendRow } from "../db/types.js";
+import { currentTraceparent, withItemSpan } from "../observability/tracing.js";
 import { makeEnvelope } from "../streams/envelope.js";
 import { STREAMS } from "../streams/stream-names.js";
 
@@ -10,10 +11,38 @@ import { STREAMS } from "../streams/stream-names.js";
  * transaction. At most one unresolved escalation of a kind exists per trend (a unique index), so
  * a redelivered job opens nothing new and announces nothing: it gets undefined back.
  */
-export async function openEscalation(
+export function openEscalation(
   trx: Transaction<Database>,
   trend: Pick<TrendRow, "id" | "trace_id">,
-  escalation: { issueType: IssueType; reason: string; rule: string; scores: Record<string, unknown>; event?: Record<string, unknown> },
+  escalation: {
+    issueType: IssueType;
+    reason: string;
+    rule: string;
+    scores: Record<string, unknown>;
+    event?: Record<string, unknown>;
+  },
+): Promise<string | undefined> {
+  // An `escalation` span in the item's trace; the event below carries it as its parent.
+  const active = currentTraceparent();
+  const traceparent = active?.slice(3, 35) === trend.trace_id ? active : undefined;
+  return withItemSpan(
+    "escalation",
+    { traceId: trend.trace_id, traceparent },
+    { "trendgate.issue_type": escalation.issueType },
+    () => insertAndAnnounce(trx, trend, escalation),
+  );
+}
+
+async function insertAndAnnounce(
+  trx: Transaction<Database>,
+  trend: Pick<TrendRow, "id" | "trace_id">,
+  escalation: {
+    issueType: IssueType;
+    reason: string;
+    rule: string;
+    scores: Record<string, unknown>;
+    event?: Record<string, unknown>;
+  },
 ): Promise<string | undefined> {
   const inserted = await trx
     .insertInto("escalations")
@@ -25,7 +54,9 @@ export async function openEscalation(
       rule: escalation.rule,
       scores: JSON.stringify(escalation.scores),
     })
-    .onConflict((oc) => oc.columns(["trend_id", "issue_type"]).where("status", "<>", "RESOLVED").doNothing())
+    .onConflict((oc) =>
+      oc.columns(["trend_id", "issue_type"]).where("status", "<>", "RESOLVED").doNothing(),
+    )
     .returning("id")
     .executeTakeFirst();
   if (!inserted) return undefined;
@@ -35,7 +66,12 @@ export async function openEscalation(
     makeEnvelope("escalation.created", {
       traceId: trend.trace_id,
       trendId: trend.id,
-      payload: { trendId: trend.id, escalationId: inserted.id, issueType: escalation.issueType, ...escalation.event },
+      payload: {
+        trendId: trend.id,
+        escalationId: inserted.id,
+        issueType: escalation.issueType,
+        ...escalation.event,
+      },
     }),
   );
   return inserted.id;

@@ -3,6 +3,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initTracing } from "../../src/observability/tracing.js";
+import { makeEnvelope } from "../../src/streams/envelope.js";
+import { STREAMS } from "../../src/streams/stream-names.js";
 import { type AppHarness, eventually, startHarness } from "../support/app-harness.js";
 
 interface ReceivedSpan {
@@ -97,5 +99,42 @@ describe("tracing", { timeout: 120_000 }, () => {
     expect(etl.parentSpanId).toBe(ingest.spanId);
     const publish = ofTrace.find((s) => s.name === "publish")!;
     expect(ids.has(publish.parentSpanId!)).toBe(true);
+  });
+
+  it("should add escalation, resolution and replay spans to the item's trace", async () => {
+    const r = await h.gql<{ ingestTrend: { id: string; traceId: string } }>(
+      `mutation($input: TrendInput!) { ingestTrend(input: $input) { id traceId } }`,
+      { input: { source: "forum", body: "I will kill you if you show up here again" } },
+      h.keys.integrator,
+    );
+    const { id, traceId } = r.data!.ingestTrend;
+    const escalationId = await eventually(async () => {
+      const row = await h.env.db.selectFrom("escalations").select("id").where("trend_id", "=", id).executeTakeFirst();
+      return row?.id;
+    }, 90_000);
+    const resolved = await h.gql(
+      `mutation($id: ID!) { resolveEscalation(id: $id, input: { decision: REJECT, note: "a threat" }) { status } }`,
+      { id: escalationId },
+      h.keys.moderator,
+    );
+    expect(resolved.errors).toBeUndefined();
+    // A dead letter for the item (as the runtime writes it), replayed by an operator.
+    const envelope = makeEnvelope("trend.embedded", { traceId, trendId: id, payload: { trendId: id } });
+    const dlqId = await h.env.redis.xadd(
+      h.env.keys.key(STREAMS.judgeDlq),
+      "*",
+      ...["envelope", JSON.stringify(envelope), "attempts", "5", "error", "boom", "source_stream", STREAMS.judgeJobs],
+    );
+    const replay = await h.gql(`mutation($ids: [String!]) { replayDeadLetters(stream: "trend:judge:dlq", ids: $ids) { replayed } }`, { ids: [dlqId] });
+    expect(replay.errors).toBeUndefined();
+
+    await (await initTracing({ serviceName: "unused" })).flush();
+    const spans = await eventually(async () => {
+      const ofTrace = receiver.spans.filter((s) => s.traceId === traceId);
+      const names = new Set(ofTrace.map((s) => s.name));
+      return ["judge", "escalation", "resolution", "replay"].every((n) => names.has(n)) ? ofTrace : undefined;
+    }, 30_000);
+    const judge = spans.find((s) => s.name === "judge")!;
+    expect(spans.find((s) => s.name === "escalation")!.parentSpanId).toBe(judge.spanId);
   });
 });
