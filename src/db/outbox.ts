@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from "kysely";
+import { toValidJson } from "../domain/valid-text.js";
 import type { Envelope } from "../streams/envelope.js";
 import type { Database } from "./types.js";
 
@@ -16,7 +17,7 @@ export async function enqueueOutbox(
 ): Promise<string> {
   const row = await trx
     .insertInto("outbox")
-    .values({ stream, payload: JSON.stringify(envelope) })
+    .values({ stream, payload: toValidJson(envelope) })
     .returning("id")
     .executeTakeFirstOrThrow();
   // bigint identity: pg returns it as a string, which keeps ids beyond 2^53 exact.

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from "kysely";
+import { toValidJson } from "../domain/valid-text.js";
 import type { Database, ProvenanceRow } from "./types.js";
 
 export interface ProvenanceInput {
@@ -37,8 +38,8 @@ export async function appendProvenance(
       trend_id: entry.trendId,
       step: entry.step,
       actor: entry.actor,
-      input: JSON.stringify(entry.input ?? {}),
-      output: JSON.stringify(entry.output ?? {}),
+      input: toValidJson(entry.input ?? {}),
+      output: toValidJson(entry.output ?? {}),
       parent_id: parentId,
     })
     .returningAll()

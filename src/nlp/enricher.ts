@@ -1,3 +1,4 @@
+import { truncateGraphemes } from "../domain/valid-text.js";
 import { computeConfidence } from "./confidence.js";
 import { detectLanguage } from "./language.js";
 import { cutAtWordBoundary, normalizeText } from "./normalize.js";
@@ -91,7 +92,9 @@ export async function createOfflineEnricher(
       topicMargin: topic.margin,
     });
     const units = Math.max(1, Math.ceil(analysis.tokenCount / TOKENS_PER_COMPUTE_UNIT));
-    const snippet = text.length > 80 ? `${text.slice(0, 77)}...` : text;
+    // Cut on a grapheme boundary: `slice(0, 77)` split emoji, and the lone surrogate in this prompt
+    // made the provenance row's jsonb refuse the whole ETL transaction (22P02, issue 12).
+    const snippet = text.length > 80 ? `${truncateGraphemes(text, 77)}...` : text;
     return {
       normalizedBody: text,
       language: lang.language,

@@ -7,6 +7,7 @@ import { enqueueOutbox } from "../db/outbox.js";
 import { appendProvenance } from "../db/provenance.js";
 import type { TrendStatus } from "../db/types.js";
 import { DomainError } from "../domain/domain-error.js";
+import { toValidJson, toValidText } from "../domain/valid-text.js";
 import type { Logger } from "../observability/logger.js";
 import { withItemSpan } from "../observability/tracing.js";
 import { makeEnvelope } from "../streams/envelope.js";
@@ -41,28 +42,34 @@ export interface IngestLimits {
 const MAX_METADATA_BYTES = 16_384;
 
 function inputSchema(limits: IngestLimits) {
+  // Text is made valid first (lone surrogates → U+FFFD, U+0000 removed; domain/valid-text.ts),
+  // so limits and "is required" judge what will be stored: a body of NULs is an empty body.
+  const validString = () => z.string({ message: "is required" }).transform(toValidText);
   const optionalText = (max: number) =>
-    z
-      .string()
-      .max(max, `must be at most ${max} characters`)
+    validString()
+      .pipe(z.string().max(max, `must be at most ${max} characters`))
       .nullish()
       .transform((v) => (v == null || v.trim() === "" ? null : v.trim()));
   return z.object({
-    source: z
-      .string({ message: "is required" })
-      .trim()
-      .min(1, "is required")
-      .max(200, "must be at most 200 characters")
-      .regex(/^[\p{L}\p{N}_.:/@-]+$/u, "may hold letters, digits and _ . : / @ - only"),
+    source: validString().pipe(
+      z
+        .string()
+        .trim()
+        .min(1, "is required")
+        .max(200, "must be at most 200 characters")
+        .regex(/^[\p{L}\p{N}_.:/@-]+$/u, "may hold letters, digits and _ . : / @ - only"),
+    ),
     externalId: optionalText(200),
     title: optionalText(500),
-    body: z
-      .string({ message: "is required" })
-      .refine((v) => v.trim().length > 0, "is required")
-      .refine(
-        (v) => v.length <= limits.bodyMaxChars,
-        `must be at most ${limits.bodyMaxChars} characters`,
-      ),
+    body: validString().pipe(
+      z
+        .string()
+        .refine((v) => v.trim().length > 0, "is required")
+        .refine(
+          (v) => v.length <= limits.bodyMaxChars,
+          `must be at most ${limits.bodyMaxChars} characters`,
+        ),
+    ),
     url: z
       .string()
       .max(2048, "must be at most 2048 characters")
@@ -201,7 +208,7 @@ export class IngestService {
                 url: item.url,
                 author: item.author,
                 published_at: item.publishedAt,
-                metadata: JSON.stringify(item.metadata),
+                metadata: toValidJson(item.metadata),
                 budget_limit: this.deps.limits.defaultBudget,
               })
               .onConflict((oc) => oc.columns(["source", "external_id"]).doNothing())

@@ -2,6 +2,7 @@ import { enqueueOutbox } from "../db/outbox.js";
 import { appendProvenance } from "../db/provenance.js";
 import type { Db } from "../db/database.js";
 import { estimateStepCost } from "../domain/budget.js";
+import { toValidJson } from "../domain/valid-text.js";
 import type { Enricher } from "../nlp/enricher.js";
 import type { Logger } from "../observability/logger.js";
 import { chargeOrPause } from "../services/budget-service.js";
@@ -58,7 +59,7 @@ export function createEtlHandler(deps: { db: Db; enricher: Enricher; logger: Log
           toxicity_score: enrichment.toxicityScore,
           confidence: enrichment.confidence,
           summary: enrichment.summary,
-          enrichment: JSON.stringify({
+          enrichment: toValidJson({
             keywords: enrichment.keywords,
             languageConfidence: enrichment.languageConfidence,
             signals: enrichment.signals,

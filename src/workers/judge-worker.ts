@@ -4,6 +4,7 @@ import { enqueueOutbox } from "../db/outbox.js";
 import { appendProvenance } from "../db/provenance.js";
 import { estimateStepCost } from "../domain/budget.js";
 import { judge } from "../domain/judge-policy.js";
+import { toValidJson } from "../domain/valid-text.js";
 import type { Logger } from "../observability/logger.js";
 import { chargeOrPause } from "../services/budget-service.js";
 import type { PolicyProvider } from "../services/policy-provider.js";
@@ -69,7 +70,7 @@ export function createJudgeHandler(deps: { db: Db; policy: PolicyProvider; logge
             trend_id: trend.id,
             rule: decision.rule,
             reason: decision.reason,
-            provenance: JSON.stringify(chain.map((c) => ({ ...c, created_at: new Date(c.created_at).toISOString() }))),
+            provenance: toValidJson(chain.map((c) => ({ ...c, created_at: new Date(c.created_at).toISOString() }))),
           })
           .onConflict((oc) => oc.columns(["trend_id", "rule"]).doNothing())
           .execute();
