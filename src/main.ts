@@ -26,13 +26,15 @@ import { OverrideService } from "./services/override-service.js";
 import { PolicyProvider } from "./services/policy-provider.js";
 import { ProvenanceService } from "./services/provenance-service.js";
 import { SearchService } from "./services/search-service.js";
+import { stageFailureHook } from "./services/stage-failure.js";
 import { TrendQueryService } from "./services/trend-query-service.js";
 import { StreamProducer } from "./streams/producer.js";
+import type { PipelineStage } from "./streams/stage-jobs.js";
 import { GROUPS, StreamKeys, STREAMS } from "./streams/stream-names.js";
 import { StreamPubSub } from "./subscriptions/stream-pubsub.js";
 import { createVectorStore } from "./vector/create-vector-store.js";
 import type { VectorStore } from "./vector/vector-store.js";
-import { createEmbeddingDeadLetterHook, createEmbeddingHandler } from "./workers/embedding-worker.js";
+import { createEmbeddingHandler } from "./workers/embedding-worker.js";
 import { EscalationSweeper } from "./workers/escalation-sweeper.js";
 import { LagMonitor } from "./workers/lag-monitor.js";
 import { createEtlHandler } from "./workers/etl-worker.js";
@@ -205,13 +207,14 @@ export async function startApp(
   const stoppables: { stop(): Promise<void> | void }[] = [];
   const consumerName = (stage: string) => `${hostname()}-${process.pid}-${stage}-${randomBytes(2).toString("hex")}`;
   const consume = (
-    stage: string,
+    stage: PipelineStage,
     stream: string,
     group: string,
     stageHandler: JobHandler,
-    onDeadLetter?: StreamConsumerOptions["onDeadLetter"],
     concurrency = config.WORKER_CONCURRENCY,
   ) => {
+    // A dead-lettered job leaves its item FAILED, visibly, instead of silently stuck.
+    const onDeadLetter: StreamConsumerOptions["onDeadLetter"] = stageFailureHook({ db: database.db, logger, stage });
     // One span per job, child of the span that wrote the entry (its traceparent), so one trace
     // follows the item across processes.
     const spanName = SPAN_OF_STAGE[stage] ?? stage;
@@ -272,7 +275,6 @@ export async function startApp(
             STREAMS.embeddingJobs,
             GROUPS.embedding,
             createEmbeddingHandler({ db: database.db, embedder: e, store, logger }),
-            createEmbeddingDeadLetterHook({ db: database.db, logger }),
             config.EMBEDDING_CONCURRENCY,
           );
           break;

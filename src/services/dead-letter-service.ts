@@ -5,7 +5,8 @@ import { badInput } from "../domain/domain-error.js";
 import type { Logger } from "../observability/logger.js";
 import { withItemSpan } from "../observability/tracing.js";
 import { type Envelope, fieldsToRecord, parseEnvelope } from "../streams/envelope.js";
-import { DEAD_LETTER_OF, type StreamKeys, STREAMS } from "../streams/stream-names.js";
+import { DEAD_LETTER_OF, type StreamKeys } from "../streams/stream-names.js";
+import { reopenFailed } from "./stage-failure.js";
 
 export interface DeadLetterEntry {
   id: string;
@@ -165,15 +166,9 @@ export class DeadLetterService {
     actor: string,
   ): Promise<void> {
     const target = entry.sourceStream;
-    if (target === STREAMS.embeddingJobs && envelope.trendId) {
-      // The item waits for the embedder again; FAILED would be a lie once it is re-enqueued.
-      await this.deps.db
-        .updateTable("enriched_trends")
-        .set({ embedding_status: "PENDING", updated_at: new Date() })
-        .where("id", "=", envelope.trendId)
-        .where("embedding_status", "=", "FAILED")
-        .execute();
-    }
+    // The item waits for its stage again; FAILED would be a lie once the job is re-enqueued.
+    if (envelope.trendId && /^[0-9a-f-]{36}$/i.test(envelope.trendId))
+      await reopenFailed(this.deps.db, envelope.trendId, `operator:${actor}`);
     const newId = await this.deps.redis.xadd(
       this.deps.keys.key(target),
       "*",

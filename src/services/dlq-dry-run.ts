@@ -44,8 +44,17 @@ export class DryRunner {
     const base = { id: entry.id, trendId: entry.trendId };
     if (!entry.envelope) return { ...base, outcome: "would_fail", message: "envelope does not parse; replay would fail again", changes: [] };
     if (!entry.trendId) return { ...base, outcome: "would_fail", message: "job names no trend", changes: [] };
-    const trend = await this.deps.db.selectFrom("enriched_trends").selectAll().where("id", "=", entry.trendId).executeTakeFirst();
-    if (!trend) return { ...base, outcome: "would_fail", message: `unknown trend id ${entry.trendId}`, changes: [] };
+    const row = await this.deps.db.selectFrom("enriched_trends").selectAll().where("id", "=", entry.trendId).executeTakeFirst();
+    if (!row) return { ...base, outcome: "would_fail", message: `unknown trend id ${entry.trendId}`, changes: [] };
+    // Replay first returns a FAILED item to the status it failed in; the stage runs from there.
+    if (row.status === "FAILED" && row.failed_from) {
+      const result = await this.runStage(entry, base, { ...row, status: row.failed_from });
+      return { ...result, changes: result.changes.map((c) => (c.field === "status" ? { ...c, recorded: "FAILED" } : c)) };
+    }
+    return this.runStage(entry, base, row);
+  }
+
+  private async runStage(entry: DeadLetterEntry, base: { id: string; trendId: string | null }, trend: TrendRow): Promise<DryRunResult> {
     try {
       switch (entry.sourceStream) {
         case STREAMS.ingest:

@@ -71,6 +71,10 @@ export async function announceTrendUpdate(
         embeddingStatus: trend.embedding_status,
         reason: meta.reason ?? null,
         actor: meta.actor ?? null,
+        failure:
+          trend.status === "FAILED" && trend.failed_stage
+            ? { stage: trend.failed_stage, error: trend.failed_error ?? "", at: new Date(trend.failed_at ?? trend.updated_at).toISOString() }
+            : null,
       },
     }),
   );
