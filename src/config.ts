@@ -101,6 +101,11 @@ const schema = z.object({
       return out;
     }),
   SWEEP_INTERVAL_MS: int(5000, 100),
+  /**
+   * An item in RECEIVED … APPROVED untouched this long with no job for it in the outbox, its
+   * stage's stream or its group's pending list is re-enqueued by the maintenance worker.
+   */
+  RECONCILE_AFTER_MS: int(600_000, 100),
   /** A consumer group with more undelivered entries than this raises an operator alert. */
   LAG_ALERT_THRESHOLD: int(1000, 1),
   /** A group whose oldest pending entry is older than this raises an operator alert. */

@@ -35,8 +35,8 @@ import { StreamPubSub } from "./subscriptions/stream-pubsub.js";
 import { createVectorStore } from "./vector/create-vector-store.js";
 import type { VectorStore } from "./vector/vector-store.js";
 import { createEmbeddingHandler } from "./workers/embedding-worker.js";
-import { EscalationSweeper } from "./workers/escalation-sweeper.js";
-import { LagMonitor } from "./workers/lag-monitor.js";
+import { startMaintenanceWorker } from "./workers/maintenance-worker.js";
+import type { Reconciler } from "./workers/reconciler.js";
 import { createEtlHandler } from "./workers/etl-worker.js";
 import { createJudgeHandler } from "./workers/judge-worker.js";
 import { OutboxRelay } from "./workers/outbox-relay.js";
@@ -73,6 +73,8 @@ export interface App {
   gateway?: GatewayServer;
   metrics: MetricsRegistry;
   consumers: StreamConsumer[];
+  /** The maintenance worker's parts, when it runs here (tests and campaigns read their reports). */
+  maintenance: { reconciler?: Reconciler };
   /** Graceful: stop taking work, finish or return in-flight jobs, close connections. */
   stop(): Promise<void>;
 }
@@ -204,6 +206,7 @@ export async function startApp(
   };
 
   const consumers: StreamConsumer[] = [];
+  const maintenance: App["maintenance"] = {};
   const stoppables: { stop(): Promise<void> | void }[] = [];
   const consumerName = (stage: string) => `${hostname()}-${process.pid}-${stage}-${randomBytes(2).toString("hex")}`;
   const consume = (
@@ -294,21 +297,9 @@ export async function startApp(
           stoppables.push(relay);
           break;
         case "maintenance": {
-          const sweeper = new EscalationSweeper({ db: database.db, logger, slaMs: config.ESCALATION_SLA_MS, intervalMs: config.SWEEP_INTERVAL_MS });
-          sweeper.start();
-          stoppables.push(sweeper);
-          const lagMonitor = new LagMonitor({
-            redis,
-            keys,
-            producer: new StreamProducer(redis, keys, config.STREAM_MAX_LEN),
-            logger,
-            streams: [STREAMS.ingest, STREAMS.embeddingJobs, STREAMS.judgeJobs, STREAMS.publishJobs],
-            lagThreshold: config.LAG_ALERT_THRESHOLD,
-            pendingAgeThresholdMs: config.PENDING_AGE_ALERT_MS,
-            intervalMs: config.SWEEP_INTERVAL_MS,
-          });
-          lagMonitor.start();
-          stoppables.push(lagMonitor);
+          const worker = startMaintenanceWorker({ db: database.db, redis, keys, config, logger, metrics });
+          stoppables.push(worker);
+          maintenance.reconciler = worker.reconciler;
           break;
         }
       }
@@ -336,6 +327,7 @@ export async function startApp(
     gateway,
     metrics,
     consumers,
+    maintenance,
     stop() {
       stopped ??= (async () => {
         // app.gateway, not the local: a caller may have restarted the gateway on this app.
