@@ -5,7 +5,7 @@ import type { Logger } from "../observability/logger.js";
 import type { MetricsRegistry } from "../observability/metrics.js";
 import { StreamProducer } from "../streams/producer.js";
 import { type StreamKeys, STREAMS } from "../streams/stream-names.js";
-import { EscalationSweeper } from "./escalation-sweeper.js";
+import { EscalationSweeper } from "../pipeline/review/escalation-sweeper.js";
 import { LagMonitor } from "./lag-monitor.js";
 import { Reconciler } from "./reconciler.js";
 

@@ -5,7 +5,7 @@ import { appendProvenance } from "../db/provenance.js";
 import { findStaleInFlight, type StrandedCandidate, unsentOutboxTrends } from "../db/stranded-items.js";
 import type { Redis } from "ioredis";
 import type { Logger } from "../observability/logger.js";
-import { newTraceId } from "../services/ingest-service.js";
+import { newTraceId } from "../pipeline/ingest/ingest-service.js";
 import { makeEnvelope } from "../streams/envelope.js";
 import { readLiveJobs } from "../streams/live-jobs.js";
 import type { StreamProducer } from "../streams/producer.js";
