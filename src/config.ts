@@ -71,7 +71,12 @@ const schema = z.object({
   OUTBOX_POLL_MS: int(200, 10),
   /** Ingest answers BACKPRESSURE when the ingest stream holds more unprocessed entries. */
   INGEST_HIGH_WATER_MARK: int(10_000, 1),
-  /** Approximate cap on each stream's length (XADD MAXLEN ~). */
+  /** Ingest also answers BACKPRESSURE when the embedding, judge or publisher backlog is over this. */
+  STAGE_HIGH_WATER_MARK: int(10_000, 1),
+  /**
+   * History kept on each stream for subscriptions to resume from. Work streams are trimmed only
+   * below what their group acknowledged (the maintenance worker), event streams by XADD MAXLEN ~.
+   */
   STREAM_MAX_LEN: int(100_000, 100),
 
   // Gateway limits.

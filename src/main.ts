@@ -182,6 +182,7 @@ export async function startApp(
         bodyMaxChars: config.TREND_BODY_MAX_CHARS,
         maxBatch: config.MAX_BATCH_INGEST,
         highWaterMark: config.INGEST_HIGH_WATER_MARK,
+        stageHighWaterMark: config.STAGE_HIGH_WATER_MARK,
         defaultBudget: config.DEFAULT_BUDGET,
       },
       flushOutbox: (ids) => relay.flush(ids),

@@ -8,6 +8,7 @@ import { type StreamKeys, STREAMS } from "../streams/stream-names.js";
 import { EscalationSweeper } from "../pipeline/review/escalation-sweeper.js";
 import { LagMonitor } from "./lag-monitor.js";
 import { Reconciler } from "./reconciler.js";
+import { StreamTrimmer } from "./stream-trimmer.js";
 
 export const WORK_STREAMS = [STREAMS.ingest, STREAMS.embeddingJobs, STREAMS.judgeJobs, STREAMS.publishJobs];
 
@@ -19,7 +20,8 @@ export interface MaintenanceWorker {
 
 /**
  * Starts the maintenance worker: claim expiry and SLA alerts (EscalationSweeper), lag alerts
- * (LagMonitor) and the reconciler of stranded items, on SWEEP_INTERVAL_MS.
+ * (LagMonitor), the reconciler of stranded items and the trimming of work streams below what
+ * their groups acknowledged (StreamTrimmer), on SWEEP_INTERVAL_MS.
  */
 export function startMaintenanceWorker(deps: { db: Db; redis: Redis; keys: StreamKeys; config: Config; logger: Logger; metrics: MetricsRegistry }): MaintenanceWorker {
   const { db, redis, keys, config, logger, metrics } = deps;
@@ -45,7 +47,8 @@ export function startMaintenanceWorker(deps: { db: Db; redis: Redis; keys: Strea
     intervalMs: config.SWEEP_INTERVAL_MS,
     onRepaired: (stage, n) => metrics.reconciled.inc({ stage }, n),
   });
-  const parts = [sweeper, lagMonitor, reconciler];
+  const trimmer = new StreamTrimmer({ redis, keys, maxLen: config.STREAM_MAX_LEN, intervalMs: config.SWEEP_INTERVAL_MS, logger });
+  const parts = [sweeper, lagMonitor, reconciler, trimmer];
   for (const part of parts) part.start();
   return {
     reconciler,
