@@ -34,6 +34,7 @@ export interface DeadLetterFilter {
   error?: string;
 }
 
+const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
 const DLQ_STREAMS = new Set<string>(Object.values(DEAD_LETTER_OF));
 
 /** A dead-letter stream by its name, or by the name of the stream it serves. */
@@ -85,6 +86,9 @@ export class DeadLetterService {
     const key = this.deps.keys.key(dlq);
     const out: DeadLetterEntry[] = [];
     if (filter.ids?.length) {
+      // Redis refuses a malformed entry id with an error; say which argument was wrong instead.
+      const bad = filter.ids.find((id) => !STREAM_ID.test(id));
+      if (bad !== undefined) throw badInput("ids", `"${bad.slice(0, 40)}" is not a stream entry id (<ms>-<seq>)`);
       for (const id of filter.ids) {
         const [entry] = await this.deps.redis.xrange(key, id, id);
         if (entry) out.push(parseDeadLetter(dlq, entry[0], fieldsToRecord(entry[1])));
@@ -167,7 +171,7 @@ export class DeadLetterService {
   ): Promise<void> {
     const target = entry.sourceStream;
     // The item waits for its stage again; FAILED would be a lie once the job is re-enqueued.
-    if (envelope.trendId && /^[0-9a-f-]{36}$/i.test(envelope.trendId))
+    if (envelope.trendId && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(envelope.trendId))
       await reopenFailed(this.deps.db, envelope.trendId, `operator:${actor}`);
     const newId = await this.deps.redis.xadd(
       this.deps.keys.key(target),

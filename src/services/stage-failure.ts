@@ -65,7 +65,7 @@ export async function markStageFailed(
 export function stageFailureHook(deps: { db: Db; logger: Logger; stage: PipelineStage }) {
   return async (job: Job | undefined, error: Error): Promise<void> => {
     const trendId = job?.envelope.trendId ?? job?.envelope.payload.trendId;
-    if (typeof trendId !== "string" || !/^[0-9a-f-]{36}$/i.test(trendId)) return;
+    if (typeof trendId !== "string" || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(trendId)) return;
     const code = typeof (error as { code?: unknown }).code === "string" ? String((error as { code?: unknown }).code) : "HANDLER_ERROR";
     const marked = await markStageFailed(deps.db, { trendId, stage: deps.stage, error, code });
     if (marked) deps.logger.warn({ enriched_trend_id: trendId, trace_id: job?.envelope.traceId, stage: deps.stage, code }, "item FAILED: its job went to the dead letters");
