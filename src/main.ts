@@ -13,6 +13,7 @@ import type { Publisher } from "./mcp/publish-client.js";
 import type { Embedder } from "./nlp/embedder.js";
 import type { Enricher } from "./nlp/enricher.js";
 import { createLogger, type Logger } from "./observability/logger.js";
+import { configuredEmbedderModel, createConfiguredEmbedder, vectorStoreLocation } from "./nlp/embedder-selection.js";
 import { MicroBatchEmbedder } from "./nlp/micro-batch-embedder.js";
 import { MetricsRegistry } from "./observability/metrics.js";
 import { initTracing, withItemSpan } from "./observability/tracing.js";
@@ -34,6 +35,7 @@ import { createVectorStore } from "./vector/create-vector-store.js";
 import type { VectorStore } from "./vector/vector-store.js";
 import { createEmbeddingDeadLetterHook, createEmbeddingHandler } from "./workers/embedding-worker.js";
 import { EscalationSweeper } from "./workers/escalation-sweeper.js";
+import { Reembedder, registerReembedMetrics } from "./workers/reembed-worker.js";
 import { LagMonitor } from "./workers/lag-monitor.js";
 import { createEtlHandler } from "./workers/etl-worker.js";
 import { createJudgeHandler } from "./workers/judge-worker.js";
@@ -152,12 +154,14 @@ export async function startApp(
     listenUrl: what.workers.includes("relay") ? config.DATABASE_URL : undefined,
   });
   const metrics = new MetricsRegistry(redis, keys, [STREAMS.ingest, STREAMS.embeddingJobs, STREAMS.judgeJobs, STREAMS.publishJobs], database.db);
+  registerReembedMetrics(metrics.registry, database.db, overrides.embedder?.model ?? configuredEmbedderModel(config));
 
   let embedderPromise: Promise<Embedder> | undefined;
   const embedder = () => (embedderPromise ??= overrides.embedder ? Promise.resolve(overrides.embedder) : loadEmbedder(config));
   const store =
     overrides.vectorStore ??
-    createVectorStore({ weaviateUrl: config.WEAVIATE_URL, weaviateApiKey: config.WEAVIATE_API_KEY, weaviateClass: config.WEAVIATE_CLASS, embeddedPath: config.VECTOR_STORE_PATH });
+    // One index per embedding model (vectorStoreLocation): a model change never mixes them.
+    createVectorStore({ weaviateUrl: config.WEAVIATE_URL, weaviateApiKey: config.WEAVIATE_API_KEY, ...vectorStoreLocation(config) });
 
   let dryRunner: Promise<DryRunner> | undefined;
   let dryRunEnricher: Promise<Enricher> | undefined;
@@ -275,6 +279,10 @@ export async function startApp(
             createEmbeddingDeadLetterHook({ db: database.db, logger }),
             config.EMBEDDING_CONCURRENCY,
           );
+          // Items a previous EMBEDDER embedded move to this one in the background.
+          const reembedder = new Reembedder({ db: database.db, embedder: e, store, logger: logger.child({ component: "reembed" }), intervalMs: config.REEMBED_INTERVAL_MS });
+          reembedder.start();
+          stoppables.push(reembedder);
           break;
         }
         case "judge": {
@@ -357,15 +365,9 @@ export async function startApp(
   return app;
 }
 
-/** The configured embedder: an OpenAI-compatible endpoint when set, else the offline model. */
+/** The embedder EMBEDDER selects (src/nlp/embedder-selection.ts). */
 export async function loadEmbedder(config: Config): Promise<Embedder> {
-  const { createOfflineEmbedder, createOpenAiEmbedder } = await import("./nlp/embedder.js");
-  if (config.EMBEDDING_API_URL) {
-    return createOpenAiEmbedder({ baseUrl: config.EMBEDDING_API_URL, apiKey: config.EMBEDDING_API_KEY, model: config.EMBEDDING_MODEL });
-  }
-  if (!config.EMBEDDER_THREAD) return createOfflineEmbedder();
-  const { createThreadedEmbedder } = await import("./nlp/threaded-embedder.js");
-  return createThreadedEmbedder();
+  return createConfiguredEmbedder(config);
 }
 
 export async function loadEnricher(config: Config): Promise<Enricher> {
