@@ -16,6 +16,8 @@ export interface FastModelHeader {
   readonly dimension: number;
   readonly features: FastFeatureConfig;
   readonly vocab: readonly string[];
+  /** Unit directions removed from every sum before normalising (see removeDirections). */
+  readonly commonDirections?: readonly (readonly number[])[];
 }
 
 export interface FastModel {
@@ -36,13 +38,13 @@ export function encodeFastModel(header: FastModelHeader, table: Float32Array): B
   out.writeUInt32LE(json.length, 4);
   json.copy(out, 8);
   const d = header.dimension;
+  const quantised = new Int8Array(out.buffer, out.byteOffset + scalesAt + rows * 4, rows * d);
   for (let r = 0; r < rows; r++) {
     let max = 0;
     for (let j = 0; j < d; j++) max = Math.max(max, Math.abs(table[r * d + j]!));
-    const scale = max / 127;
+    const scale = Math.fround(max / 127);
     out.writeFloatLE(scale, scalesAt + r * 4);
-    const at = scalesAt + rows * 4 + r * d;
-    for (let j = 0; j < d; j++) out.writeInt8(scale > 0 ? Math.round(table[r * d + j]! / scale) : 0, at + j);
+    for (let j = 0; j < d; j++) quantised[r * d + j] = scale > 0 ? Math.round(table[r * d + j]! / scale) : 0;
   }
   return out;
 }
@@ -60,11 +62,11 @@ export function decodeFastModel(bytes: Uint8Array): FastModel {
   const quantAt = scalesAt + rows * 4;
   if (buffer.length !== quantAt + rows * d) throw new Error("fast embedder model file is truncated");
   const table = new Float32Array(rows * d);
+  const quantised = new Int8Array(buffer.buffer, buffer.byteOffset + quantAt, rows * d);
   for (let r = 0; r < rows; r++) {
     const scale = buffer.readFloatLE(scalesAt + r * 4);
     if (scale === 0) continue;
-    const at = quantAt + r * d;
-    for (let j = 0; j < d; j++) table[r * d + j] = buffer.readInt8(at + j) * scale;
+    for (let j = 0; j < d; j++) table[r * d + j] = quantised[r * d + j]! * scale;
   }
   return { header, rows, table };
 }

@@ -27,15 +27,32 @@ export function sumPool(table: Float32Array, dimension: number, ids: Int32Array,
   return Math.sqrt(square);
 }
 
+/**
+ * Removes from `out` its components along unit `directions` (the directions every sentence vector
+ * shares, as in SIF: they carry frequency, not meaning) and returns the new norm.
+ */
+export function removeDirections(out: Float32Array, directions: readonly Float32Array[]): number {
+  for (const c of directions) {
+    let along = 0;
+    for (let j = 0; j < out.length; j++) along += out[j]! * c[j]!;
+    for (let j = 0; j < out.length; j++) out[j]! -= along * c[j]!;
+  }
+  let square = 0;
+  for (let j = 0; j < out.length; j++) square += out[j]! * out[j]!;
+  return Math.sqrt(square);
+}
+
 export function createFastEmbedder(options: { modelFile?: URL | string } = {}): Embedder {
   const model = decodeFastModel(readFileSync(options.modelFile ?? FAST_MODEL_URL));
   const { dimension, features } = model.header;
   const vocab = new Map(model.header.vocab.map((w, i) => [w, i]));
+  const directions = (model.header.commonDirections ?? []).map((c) => Float32Array.from(c));
   const scratch = new Float32Array(dimension);
   let closed = false;
 
   const embedOne = (text: string): number[] => {
-    const norm = sumPool(model.table, dimension, Int32Array.from(fastFeatureIds(text, vocab, features)), scratch);
+    sumPool(model.table, dimension, Int32Array.from(fastFeatureIds(text, vocab, features)), scratch);
+    const norm = removeDirections(scratch, directions);
     // A text without a letter or digit has no features: the zero vector (similar to nothing).
     return Array.from(scratch, (v) => (norm > 0 ? v / norm : 0));
   };

@@ -20,7 +20,7 @@ import { parseArgs } from "node:util";
 import { seededRandom } from "../../domain/seeded-random.js";
 import { type FastFeatureConfig, fastFeatureIds, fastTokens } from "../embedder-fast-features.js";
 import { decodeFastModel, encodeFastModel } from "../embedder-fast-model.js";
-import { FAST_EMBEDDER_MODEL, FAST_MODEL_URL, sumPool } from "../embedder-fast.js";
+import { FAST_EMBEDDER_MODEL, FAST_MODEL_URL, removeDirections, sumPool } from "../embedder-fast.js";
 import {
   CORPORA,
   type CorpusName,
@@ -53,6 +53,7 @@ const { values: args } = parseArgs({
     "sif-a": { type: "string", default: "0.001" },
     "adagrad-init": { type: "string", default: "0.000001" },
     dropout: { type: "string", default: "0.2" },
+    "remove-directions": { type: "string", default: "1" },
   },
 });
 const DIM = Number(args.dim);
@@ -258,14 +259,38 @@ for (let epoch = 1; epoch <= EPOCHS; epoch++) {
   );
 }
 
+// --- Common directions: the top principal directions of the student's training vectors ----------
+const removeCount = Number(args["remove-directions"]);
+let commonDirections: Float32Array[] = [];
+if (removeCount > 0) {
+  const sample = distill.filter((_, i) => i % 4 === 0);
+  const pooled = new Float32Array(sample.length * DIM);
+  sample.forEach((e, i) => pooled.set(unit(e.ids).u, i * DIM));
+  const found = principalSubspace(pooled, DIM, sample.map((_, i) => i), removeCount, random);
+  commonDirections = Array.from({ length: removeCount }, (_, c) => Float32Array.from(found.subarray(c * DIM, (c + 1) * DIM)));
+  log(`without ${removeCount} common direction(s)  ${fmt(evaluate((t) => embedWith(table, t)))}`);
+}
+
 // --- Ship ---------------------------------------------------------------------------------------
-const bytes = encodeFastModel({ format: 1, model: FAST_EMBEDDER_MODEL, dimension: DIM, features, vocab: vocabList }, table);
-const shipped = decodeFastModel(bytes);
-const shippedEmbed = (text: string) => {
+function embedWith(source: Float32Array, text: string): Float32Array {
   const out = new Float32Array(DIM);
-  const norm = sumPool(shipped.table, DIM, Int32Array.from(fastFeatureIds(text, vocab, features)), out);
+  sumPool(source, DIM, Int32Array.from(fastFeatureIds(text, vocab, features)), out);
+  const norm = removeDirections(out, commonDirections);
   return norm > 0 ? out.map((v) => v / norm) : out;
-};
+}
+const bytes = encodeFastModel(
+  {
+    format: 1,
+    model: FAST_EMBEDDER_MODEL,
+    dimension: DIM,
+    features,
+    vocab: vocabList,
+    commonDirections: commonDirections.map((c) => Array.from(c)),
+  },
+  table,
+);
+const shipped = decodeFastModel(bytes);
+const shippedEmbed = (text: string) => embedWith(shipped.table, text);
 log(`shipped (int8)               ${fmt(evaluate(shippedEmbed))}  ${(bytes.length / 1048576).toFixed(1)} MiB`);
 if (!args.dry) {
   writeFileSync(FAST_MODEL_URL, bytes);
