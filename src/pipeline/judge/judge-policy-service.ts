@@ -86,7 +86,7 @@ export class JudgePolicyService {
   }
 
   /** Re-decides judged items since `since` with `input` beside the active policy; no writes. */
-  simulate(input: unknown, since?: Date | null): Promise<SimulationReport> {
+  async simulate(input: unknown, since?: Date | null): Promise<SimulationReport> {
     return this.simulateParsed(validatePolicyInput(input), since ?? undefined);
   }
 
@@ -127,7 +127,7 @@ export class JudgePolicyService {
     };
   }
 
-  stats(since: Date | null | undefined, bucketMinutes: number): Promise<JudgeStatsBucket[]> {
+  async stats(since: Date | null | undefined, bucketMinutes: number): Promise<JudgeStatsBucket[]> {
     if (!Number.isInteger(bucketMinutes) || bucketMinutes < 1 || bucketMinutes > 7 * 24 * 60) {
       throw badInput("bucketMinutes", "must be a whole number of minutes from 1 to 10080");
     }

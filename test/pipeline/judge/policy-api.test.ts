@@ -69,6 +69,9 @@ describe("judge policy versions", () => {
     expect((await h.gql(SIMULATE, { p: {} }, h.keys.viewer)).errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
     expect((await h.gql(CALIBRATE, {}, h.keys.moderator)).errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
     expect((await h.gql(`{ judgeStats { judged } }`, {}, h.keys.moderator)).errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    const viewerStats = await h.gql<{ judgeStats: unknown[] }>(`{ judgeStats(bucketMinutes: 15) { start policyVersion judged } }`, {}, h.keys.viewer);
+    expect(viewerStats.errors).toBeUndefined();
+    expect(viewerStats.data?.judgeStats).toEqual([]);
   });
 
   it("should give two operators applying at once two versions in order, neither lost", async () => {
@@ -142,7 +145,7 @@ describe("simulation and calibration on history", () => {
     expect(p.auditDecisions).toBe(150);
     expect(p.proposed.toxicPublishedRate).toBeLessThanOrEqual(0.01);
     expect(p.proposed.cleanRejectedRate).toBeLessThanOrEqual(0.01);
-    expect(p.proposed.escalatedRate).toBeLessThan(p.active.escalatedRate);
+    expect(p.proposed.escalatedRate).toBeLessThan(p.active.escalatedRate!);
     expect(p.simulation.items).toBeGreaterThan(1200);
     expect(p.policy!.thresholds.toxicityCeiling).toBeLessThanOrEqual(0.92);
   });
