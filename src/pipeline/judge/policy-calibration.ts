@@ -1,4 +1,4 @@
-import { judge, type JudgeInput, type JudgePolicy, parsePolicy } from "../../domain/judge-policy.js";
+import { judge, type JudgeInput, type JudgePolicy, parsePolicy } from "./judge-policy.js";
 
 /** A labelled example: an item's stored (or freshly computed) scores and whether it is toxic. */
 export interface LabelledExample extends JudgeInput {
