@@ -110,7 +110,7 @@ export class JudgePolicyService {
     }
     const fromFile = await this.scoreRows(options.labels ?? []);
     const examples = [...decided, ...fromFile];
-    const proposal = proposeThresholds(examples, active, options.targetLeak);
+    const proposal = await proposeThresholds(examples, active, options.targetLeak);
     const auditDecisions = decided.filter((e) => e.origin === "audit").length;
     return {
       targetLeak: options.targetLeak,
