@@ -23,6 +23,8 @@ import { DryRunner } from "./services/dlq-dry-run.js";
 import { EscalationService } from "./pipeline/review/escalation-service.js";
 import { IngestService } from "./pipeline/ingest/ingest-service.js";
 import { OverrideService } from "./pipeline/publish/override-service.js";
+import { ActiveJudgePolicy } from "./pipeline/judge/active-policy.js";
+import { JudgePolicyService } from "./pipeline/judge/judge-policy-service.js";
 import { PolicyProvider } from "./pipeline/judge/policy-provider.js";
 import { ProvenanceService } from "./services/provenance-service.js";
 import { SearchService } from "./services/search-service.js";
@@ -128,6 +130,8 @@ export async function startApp(
     endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
     serviceName: what.gateway ? "trendgate-gateway" : `trendgate-${what.workers.join("-") || "worker"}`,
   });
+  // Read before any connection opens: a bad policy file stops the process with nothing to close.
+  const configuredPolicy = readConfiguredPolicy(config, logger);
   await checkConnectivity(config);
   const database: DatabaseHandle = openDatabase(config.DATABASE_URL, { max: 10 });
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
@@ -161,6 +165,7 @@ export async function startApp(
 
   let dryRunner: Promise<DryRunner> | undefined;
   let dryRunEnricher: Promise<Enricher> | undefined;
+  const activePolicy = new ActiveJudgePolicy({ db: database.db, ...configuredPolicy, logger });
   const pubsub = new StreamPubSub({ redis, keys, logger: logger.child({ component: "pubsub" }) });
   const services: AppServices = {
     config,
@@ -188,6 +193,7 @@ export async function startApp(
     overrides: new OverrideService(database.db),
     deadLetters: new DeadLetterService({ redis, keys, db: database.db, logger }),
     search: new SearchService({ db: database.db, store, embedder }),
+    judgePolicy: new JudgePolicyService({ db: database.db, active: activePolicy, enricher: () => (dryRunEnricher ??= loadEnricher(config)) }),
     pubsub,
     dryRunner: () =>
       (dryRunner ??= Promise.resolve(
@@ -278,8 +284,9 @@ export async function startApp(
           break;
         }
         case "judge": {
-          const policy = new PolicyProvider(config.POLICY_PATH, { minConfidence: config.JUDGE_MIN_CONFIDENCE, maxToxicity: config.JUDGE_MAX_TOXICITY }, logger);
-          consume("judge", STREAMS.judgeJobs, GROUPS.judge, createJudgeHandler({ db: database.db, policy, logger }));
+          // Stores the configured policy as the first version on an empty table, before any job.
+          await activePolicy.current();
+          consume("judge", STREAMS.judgeJobs, GROUPS.judge, createJudgeHandler({ db: database.db, policy: activePolicy, logger, auditSampleRate: config.AUDIT_SAMPLE_RATE }));
           break;
         }
         case "publisher": {
@@ -355,6 +362,21 @@ export async function startApp(
     },
   };
   return app;
+}
+
+/**
+ * The configured Judge policy (POLICY_PATH, hot-reloaded, or the JUDGE_* thresholds): the first
+ * stored version on an empty table, and a new version whenever the file changes. A bad file
+ * throws here (a PolicyError).
+ */
+export function readConfiguredPolicy(config: Config, logger: Logger): { configured: PolicyProvider; configSource: string } {
+  const fallback = { minConfidence: config.JUDGE_MIN_CONFIDENCE, maxToxicity: config.JUDGE_MAX_TOXICITY };
+  return {
+    configured: new PolicyProvider(config.POLICY_PATH, fallback, logger),
+    configSource: config.POLICY_PATH
+      ? `POLICY_PATH=${config.POLICY_PATH}`
+      : `JUDGE_MIN_CONFIDENCE=${fallback.minConfidence}, JUDGE_MAX_TOXICITY=${fallback.maxToxicity}`,
+  };
 }
 
 /** The configured embedder: an OpenAI-compatible endpoint when set, else the offline model. */
