@@ -3,15 +3,16 @@ import type { Redis } from "ioredis";
 import { sql } from "kysely";
 import { z } from "zod";
 import type { Db } from "../../db/database.js";
-import { enqueueOutbox } from "../../db/outbox.js";
-import { appendProvenance } from "../../db/provenance.js";
+import { enqueueOutboxMany } from "../../db/outbox.js";
+import { appendProvenanceMany } from "../../db/provenance.js";
 import type { TrendStatus } from "../../db/types.js";
 import { DomainError } from "../../domain/domain-error.js";
 import type { Logger } from "../../observability/logger.js";
-import { withItemSpan } from "../../observability/tracing.js";
+import { endSpan, startItemSpan, traceparentOf } from "../../observability/tracing.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { GROUPS, type StreamKeys, STREAMS } from "../../streams/stream-names.js";
-import { announceTrendUpdate } from "../../services/trend-lifecycle.js";
+import { trendUpdatedEnvelope } from "../../services/trend-lifecycle.js";
+import { externalKey, findTrendsByExternalId, insertTrends, type NewTrend } from "./ingest-queries.js";
 
 export interface TrendInputData {
   source: string;
@@ -176,87 +177,7 @@ export class IngestService {
     const valid = this.validate(inputs, fieldPrefix);
     await this.checkBackpressure(valid.length);
 
-    const outboxIds: string[] = [];
-    const receipts = await this.deps.db.transaction().execute(async (trx) => {
-      const out: IngestReceipt[] = [];
-      for (const item of valid) {
-        const traceId = newTraceId();
-        // The item's trace starts here; the ingest event carries this span as its parent.
-        const receipt = await withItemSpan(
-          "ingest",
-          { traceId },
-          { "trendgate.source": item.source },
-          async (span) => {
-            const id = randomUUID();
-            span.setAttribute("trendgate.trend_id", id);
-            const inserted = await trx
-              .insertInto("enriched_trends")
-              .values({
-                id,
-                trace_id: traceId,
-                source: item.source,
-                external_id: item.externalId,
-                title: item.title,
-                body: item.body,
-                url: item.url,
-                author: item.author,
-                published_at: item.publishedAt,
-                metadata: JSON.stringify(item.metadata),
-                budget_limit: this.deps.limits.defaultBudget,
-              })
-              .onConflict((oc) => oc.columns(["source", "external_id"]).doNothing())
-              .returningAll()
-              .executeTakeFirst();
-            if (!inserted) {
-              // Same source + externalId as an earlier post (or a concurrent one that committed first).
-              const existing = await trx
-                .selectFrom("enriched_trends")
-                .select(["id", "trace_id", "status"])
-                .where("source", "=", item.source)
-                .where("external_id", "=", item.externalId)
-                .executeTakeFirstOrThrow();
-              span.setAttribute("trendgate.duplicate", true);
-              return {
-                id: existing.id,
-                traceId: existing.trace_id,
-                status: existing.status,
-                duplicate: true,
-              };
-            }
-            await appendProvenance(trx, {
-              traceId,
-              trendId: id,
-              step: "ingest",
-              actor,
-              // The first entry of a new trend: nothing to follow, no need to look.
-              parentId: null,
-              input: {
-                source: item.source,
-                externalId: item.externalId,
-                title: item.title,
-                url: item.url,
-              },
-              output: { status: "RECEIVED", bodyChars: item.body.length },
-            });
-            outboxIds.push(
-              await enqueueOutbox(
-                trx,
-                STREAMS.ingest,
-                makeEnvelope("trend.ingested", { traceId, trendId: id, payload: { trendId: id } }),
-              ),
-            );
-            await announceTrendUpdate(trx, inserted, null, { actor, reason: "ingested" });
-            this.deps.logger.info(
-              { trace_id: traceId, enriched_trend_id: id, source: item.source },
-              "trend ingested",
-            );
-            return { id, traceId, status: "RECEIVED" as TrendStatus, duplicate: false };
-          },
-        );
-        out.push(receipt);
-      }
-      return out;
-    });
+    const { receipts, outboxIds } = await this.write(valid, actor);
     if (outboxIds.length && this.deps.flushOutbox) {
       // Fast path; the relay publishes anything this misses.
       this.deps
@@ -267,6 +188,79 @@ export class IngestService {
     }
     this.backlog += receipts.filter((r) => !r.duplicate).length;
     return receipts;
+  }
+
+  /**
+   * The ingest transaction for a whole batch, set-based: one INSERT of the trends, one look-up
+   * of the duplicates, one INSERT of their provenance and one of their events (the ingest job
+   * and the trend update of each new trend, in that order). One span per item under its trace.
+   */
+  private async write(valid: ValidInput[], actor: string): Promise<{ receipts: IngestReceipt[]; outboxIds: string[] }> {
+    const items: NewTrend[] = valid.map((v) => ({
+      id: randomUUID(),
+      traceId: newTraceId(),
+      source: v.source,
+      externalId: v.externalId,
+      title: v.title,
+      body: v.body,
+      url: v.url,
+      author: v.author,
+      publishedAt: v.publishedAt,
+      metadata: v.metadata,
+      budgetLimit: this.deps.limits.defaultBudget,
+    }));
+    // The item's trace starts here; its events carry the ingest span as their parent.
+    const spans = items.map((i) => startItemSpan("ingest", { traceId: i.traceId }, { "trendgate.source": i.source, "trendgate.trend_id": i.id }));
+    try {
+      const result = await this.deps.db.transaction().execute(async (trx) => {
+        const inserted = new Map((await insertTrends(trx, items)).map((t) => [t.id, t]));
+        const duplicates = items.filter((i) => !inserted.has(i.id));
+        const existing = await findTrendsByExternalId(
+          trx,
+          duplicates.map((d) => ({ source: d.source, externalId: d.externalId! })),
+        );
+        const fresh = items.map((item, i) => ({ item, span: spans[i]!, row: inserted.get(item.id) })).filter((f) => f.row);
+        await appendProvenanceMany(
+          trx,
+          fresh.map(({ item }) => ({
+            traceId: item.traceId,
+            trendId: item.id,
+            step: "ingest",
+            actor,
+            // The first entry of a new trend: nothing to follow, no need to look.
+            parentId: null,
+            input: { source: item.source, externalId: item.externalId, title: item.title, url: item.url },
+            output: { status: "RECEIVED", bodyChars: item.body.length },
+          })),
+        );
+        const ids = await enqueueOutboxMany(
+          trx,
+          fresh.flatMap(({ item, span, row }) => {
+            const traceparent = traceparentOf(span);
+            return [
+              { stream: STREAMS.ingest, envelope: makeEnvelope("trend.ingested", { traceId: item.traceId, trendId: item.id, traceparent, payload: { trendId: item.id } }) },
+              { stream: STREAMS.trendUpdates, envelope: trendUpdatedEnvelope(row!, null, { actor, reason: "ingested", traceparent }) },
+            ];
+          }),
+        );
+        const receipts = items.map((item, i): IngestReceipt => {
+          if (inserted.has(item.id)) return { id: item.id, traceId: item.traceId, status: "RECEIVED", duplicate: false };
+          // Same source + externalId as an earlier post (or a concurrent one that committed first).
+          spans[i]!.setAttribute("trendgate.duplicate", true);
+          const found = existing.get(externalKey(item.source, item.externalId!));
+          if (!found) throw new Error(`trend ${item.source}/${item.externalId} conflicted but cannot be found`);
+          return { id: found.id, traceId: found.trace_id, status: found.status, duplicate: true };
+        });
+        // The ingest jobs only (every other row), for the fast path.
+        return { receipts, outboxIds: ids.filter((_, i) => i % 2 === 0) };
+      });
+      for (const span of spans) endSpan(span);
+      this.deps.logger.info({ items: items.length, duplicates: result.receipts.filter((r) => r.duplicate).length, actor }, "trends ingested");
+      return result;
+    } catch (error) {
+      for (const span of spans) endSpan(span, error);
+      throw error;
+    }
   }
 
   /**
