@@ -1,10 +1,9 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import type { Span } from "@opentelemetry/api";
 import type { Redis } from "ioredis";
 import { sql } from "kysely";
 import { z } from "zod";
 import type { Db } from "../../db/database.js";
-import { enqueueOutboxMany } from "../../db/outbox.js";
-import { appendProvenanceMany } from "../../db/provenance.js";
 import type { TrendStatus } from "../../db/types.js";
 import { DomainError } from "../../domain/domain-error.js";
 import type { Logger } from "../../observability/logger.js";
@@ -12,7 +11,7 @@ import { endSpan, startItemSpan, traceparentOf } from "../../observability/traci
 import { makeEnvelope } from "../../streams/envelope.js";
 import { GROUPS, type StreamKeys, STREAMS } from "../../streams/stream-names.js";
 import { trendUpdatedEnvelope } from "../../services/trend-lifecycle.js";
-import { externalKey, findTrendsByExternalId, insertTrends, type NewTrend } from "./ingest-queries.js";
+import { externalKey, findTrendsByExternalId, insertTrendBatch, type NewTrend } from "./ingest-queries.js";
 
 export interface TrendInputData {
   source: string;
@@ -191,72 +190,60 @@ export class IngestService {
   }
 
   /**
-   * The ingest transaction for a whole batch, set-based: one INSERT of the trends, one look-up
-   * of the duplicates, one INSERT of their provenance and one of their events (the ingest job
-   * and the trend update of each new trend, in that order). One span per item under its trace.
+   * The ingest write for a whole batch: one statement inserts the trends, their first
+   * provenance entries and their events (the ingest job, then the trend update), atomically.
+   * A duplicate's receipt is looked up after, which also sees a concurrent call that committed
+   * first. One span per item under its new trace; one log line per batch.
    */
   private async write(valid: ValidInput[], actor: string): Promise<{ receipts: IngestReceipt[]; outboxIds: string[] }> {
-    const items: NewTrend[] = valid.map((v) => ({
-      id: randomUUID(),
-      traceId: newTraceId(),
-      source: v.source,
-      externalId: v.externalId,
-      title: v.title,
-      body: v.body,
-      url: v.url,
-      author: v.author,
-      publishedAt: v.publishedAt,
-      metadata: v.metadata,
-      budgetLimit: this.deps.limits.defaultBudget,
-    }));
     // The item's trace starts here; its events carry the ingest span as their parent.
-    const spans = items.map((i) => startItemSpan("ingest", { traceId: i.traceId }, { "trendgate.source": i.source, "trendgate.trend_id": i.id }));
+    const spans: Span[] = [];
+    const items: NewTrend[] = valid.map((v) => {
+      const id = randomUUID();
+      const traceId = newTraceId();
+      const span = startItemSpan("ingest", { traceId }, { "trendgate.source": v.source, "trendgate.trend_id": id });
+      spans.push(span);
+      const traceparent = traceparentOf(span);
+      return {
+        id,
+        traceId,
+        source: v.source,
+        externalId: v.externalId,
+        title: v.title,
+        body: v.body,
+        url: v.url,
+        author: v.author,
+        publishedAt: v.publishedAt,
+        metadata: v.metadata,
+        budgetLimit: this.deps.limits.defaultBudget,
+        provenance: {
+          input: { source: v.source, externalId: v.externalId, title: v.title, url: v.url },
+          output: { status: "RECEIVED", bodyChars: v.body.length },
+        },
+        ingestEvent: JSON.stringify(makeEnvelope("trend.ingested", { traceId, trendId: id, traceparent, payload: { trendId: id } })),
+        updateEvent: JSON.stringify(
+          trendUpdatedEnvelope({ id, trace_id: traceId, status: "RECEIVED", embedding_status: "PENDING" }, null, { actor, reason: "ingested", traceparent }),
+        ),
+      };
+    });
     try {
-      const result = await this.deps.db.transaction().execute(async (trx) => {
-        const inserted = new Map((await insertTrends(trx, items)).map((t) => [t.id, t]));
-        const duplicates = items.filter((i) => !inserted.has(i.id));
-        const existing = await findTrendsByExternalId(
-          trx,
-          duplicates.map((d) => ({ source: d.source, externalId: d.externalId! })),
-        );
-        const fresh = items.map((item, i) => ({ item, span: spans[i]!, row: inserted.get(item.id) })).filter((f) => f.row);
-        await appendProvenanceMany(
-          trx,
-          fresh.map(({ item }) => ({
-            traceId: item.traceId,
-            trendId: item.id,
-            step: "ingest",
-            actor,
-            // The first entry of a new trend: nothing to follow, no need to look.
-            parentId: null,
-            input: { source: item.source, externalId: item.externalId, title: item.title, url: item.url },
-            output: { status: "RECEIVED", bodyChars: item.body.length },
-          })),
-        );
-        const ids = await enqueueOutboxMany(
-          trx,
-          fresh.flatMap(({ item, span, row }) => {
-            const traceparent = traceparentOf(span);
-            return [
-              { stream: STREAMS.ingest, envelope: makeEnvelope("trend.ingested", { traceId: item.traceId, trendId: item.id, traceparent, payload: { trendId: item.id } }) },
-              { stream: STREAMS.trendUpdates, envelope: trendUpdatedEnvelope(row!, null, { actor, reason: "ingested", traceparent }) },
-            ];
-          }),
-        );
-        const receipts = items.map((item, i): IngestReceipt => {
-          if (inserted.has(item.id)) return { id: item.id, traceId: item.traceId, status: "RECEIVED", duplicate: false };
-          // Same source + externalId as an earlier post (or a concurrent one that committed first).
-          spans[i]!.setAttribute("trendgate.duplicate", true);
-          const found = existing.get(externalKey(item.source, item.externalId!));
-          if (!found) throw new Error(`trend ${item.source}/${item.externalId} conflicted but cannot be found`);
-          return { id: found.id, traceId: found.trace_id, status: found.status, duplicate: true };
-        });
-        // The ingest jobs only (every other row), for the fast path.
-        return { receipts, outboxIds: ids.filter((_, i) => i % 2 === 0) };
+      const { inserted, ingestJobs } = await insertTrendBatch(this.deps.db, items, actor);
+      const duplicates = items.filter((i) => !inserted.has(i.id));
+      const existing = await findTrendsByExternalId(
+        this.deps.db,
+        duplicates.map((d) => ({ source: d.source, externalId: d.externalId! })),
+      );
+      const receipts = items.map((item, i): IngestReceipt => {
+        if (inserted.has(item.id)) return { id: item.id, traceId: item.traceId, status: "RECEIVED", duplicate: false };
+        // Same source + externalId as an earlier post (or a concurrent one that committed first).
+        spans[i]!.setAttribute("trendgate.duplicate", true);
+        const found = existing.get(externalKey(item.source, item.externalId!));
+        if (!found) throw new Error(`trend ${item.source}/${item.externalId} conflicted but cannot be found`);
+        return { id: found.id, traceId: found.trace_id, status: found.status, duplicate: true };
       });
       for (const span of spans) endSpan(span);
-      this.deps.logger.info({ items: items.length, duplicates: result.receipts.filter((r) => r.duplicate).length, actor }, "trends ingested");
-      return result;
+      this.deps.logger.info({ items: items.length, duplicates: duplicates.length, actor }, "trends ingested");
+      return { receipts, outboxIds: ingestJobs };
     } catch (error) {
       for (const span of spans) endSpan(span, error);
       throw error;
