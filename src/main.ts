@@ -14,6 +14,9 @@ import { DryRunner } from "./services/dlq-dry-run.js";
 import { EscalationService } from "./pipeline/review/escalation-service.js";
 import { IngestService } from "./pipeline/ingest/ingest-service.js";
 import { OverrideService } from "./pipeline/publish/override-service.js";
+import { ActiveJudgePolicy } from "./pipeline/judge/active-policy.js";
+import { JudgePolicyService } from "./pipeline/judge/judge-policy-service.js";
+import { PolicyProvider } from "./pipeline/judge/policy-provider.js";
 import { STAGE_STREAMS, STAGES, type WorkerName } from "./pipeline/registry.js";
 import { createStageDeps, type StageOverrides } from "./pipeline/stage-deps.js";
 import { createStageConsumer } from "./pipeline/start-stage.js";
@@ -29,6 +32,7 @@ import { OutboxRelay } from "./workers/outbox-relay.js";
 import type { StreamConsumer } from "./workers/runtime/stream-consumer.js";
 
 export { WORKER_NAMES, type WorkerName } from "./pipeline/registry.js";
+export { loadEmbedder, loadEnricher } from "./pipeline/stage-deps.js";
 
 /** A dependency that cannot be reached at start; the CLI prints `message` on one line. */
 export class StartupError extends Error {
@@ -102,6 +106,8 @@ export async function startApp(
     endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
     serviceName: what.gateway ? "trendgate-gateway" : `trendgate-${what.workers.join("-") || "worker"}`,
   });
+  // Read before any connection opens: a bad policy file stops the process with nothing to close.
+  const configuredPolicy = readConfiguredPolicy(config, logger);
   await checkConnectivity(config);
   const database: DatabaseHandle = openDatabase(config.DATABASE_URL, { max: 10 });
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
@@ -126,7 +132,8 @@ export async function startApp(
     listenUrl: what.workers.includes("relay") ? config.DATABASE_URL : undefined,
   });
   const metrics = new MetricsRegistry(redis, keys, STAGE_STREAMS, database.db);
-  const stageDeps = createStageDeps(config, database.db, logger, overrides);
+  const activePolicy = new ActiveJudgePolicy({ db: database.db, ...configuredPolicy, logger });
+  const stageDeps = createStageDeps(config, database.db, logger, activePolicy, overrides);
   const { store } = stageDeps;
 
   let dryRunner: DryRunner | undefined;
@@ -157,6 +164,7 @@ export async function startApp(
     overrides: new OverrideService(database.db),
     deadLetters: new DeadLetterService({ redis, keys, db: database.db, logger }),
     search: new SearchService({ db: database.db, store, embedder: stageDeps.embedder }),
+    judgePolicy: new JudgePolicyService({ db: database.db, active: activePolicy, enricher: stageDeps.enricher }),
     pubsub,
     dryRunner: async () => (dryRunner ??= new DryRunner(stageDeps)),
   };
@@ -234,6 +242,21 @@ export async function startApp(
     },
   };
   return app;
+}
+
+/**
+ * The configured Judge policy (POLICY_PATH, hot-reloaded, or the JUDGE_* thresholds): the first
+ * stored version on an empty table, and a new version whenever the file changes. A bad file
+ * throws here (a PolicyError).
+ */
+export function readConfiguredPolicy(config: Config, logger: Logger): { configured: PolicyProvider; configSource: string } {
+  const fallback = { minConfidence: config.JUDGE_MIN_CONFIDENCE, maxToxicity: config.JUDGE_MAX_TOXICITY };
+  return {
+    configured: new PolicyProvider(config.POLICY_PATH, fallback, logger),
+    configSource: config.POLICY_PATH
+      ? `POLICY_PATH=${config.POLICY_PATH}`
+      : `JUDGE_MIN_CONFIDENCE=${fallback.minConfidence}, JUDGE_MAX_TOXICITY=${fallback.maxToxicity}`,
+  };
 }
 
 function printBootstrapKeys(keys: { role: string; key: string }[]): void {

@@ -8,7 +8,7 @@ import type { Enricher } from "../nlp/enricher.js";
 import type { Logger } from "../observability/logger.js";
 import { createVectorStore } from "../vector/create-vector-store.js";
 import type { VectorStore } from "../vector/vector-store.js";
-import { PolicyProvider } from "./judge/policy-provider.js";
+import type { PolicySource } from "./judge/active-policy.js";
 import type { StageDeps } from "./stage.js";
 
 /** Adapters a test (or another deployment) may swap; everything else is built from config. */
@@ -24,11 +24,10 @@ export interface OwnedStageDeps extends StageDeps {
   close(): Promise<void>;
 }
 
-export function createStageDeps(config: Config, db: Db, logger: Logger, overrides: StageOverrides = {}): OwnedStageDeps {
+export function createStageDeps(config: Config, db: Db, logger: Logger, policy: PolicySource, overrides: StageOverrides = {}): OwnedStageDeps {
   let enricher: Promise<Enricher> | undefined;
   let embedder: Promise<Embedder> | undefined;
   let publisher: Promise<Publisher> | undefined;
-  let policy: PolicyProvider | undefined;
   const store =
     overrides.vectorStore ??
     createVectorStore({ weaviateUrl: config.WEAVIATE_URL, weaviateApiKey: config.WEAVIATE_API_KEY, weaviateClass: config.WEAVIATE_CLASS, embeddedPath: config.VECTOR_STORE_PATH });
@@ -40,8 +39,7 @@ export function createStageDeps(config: Config, db: Db, logger: Logger, override
     enricher: () => (enricher ??= overrides.enricher ? Promise.resolve(overrides.enricher) : loadEnricher(config)),
     embedder: () => (embedder ??= overrides.embedder ? Promise.resolve(overrides.embedder) : loadEmbedder(config)),
     publisher: () => (publisher ??= overrides.publisher ? Promise.resolve(overrides.publisher) : connectPublisher(config)),
-    policy: () =>
-      (policy ??= new PolicyProvider(config.POLICY_PATH, { minConfidence: config.JUDGE_MIN_CONFIDENCE, maxToxicity: config.JUDGE_MAX_TOXICITY }, logger)),
+    policy,
     async close() {
       const settle = async <T>(p: Promise<T> | undefined, end: (v: T) => Promise<void> | undefined) => {
         if (p) await p.then(end).catch(() => undefined);

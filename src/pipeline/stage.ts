@@ -7,7 +7,7 @@ import type { Enricher } from "../nlp/enricher.js";
 import type { Logger } from "../observability/logger.js";
 import type { VectorStore } from "../vector/vector-store.js";
 import type { BatchHandler, JobHandler, StreamConsumerOptions } from "../workers/runtime/stream-consumer.js";
-import type { PolicyProvider } from "./judge/policy-provider.js";
+import type { PolicySource } from "./judge/active-policy.js";
 
 /**
  * What a stage's code may use. Adapters load on first use (models, the MCP client), so a process
@@ -21,7 +21,8 @@ export interface StageDeps {
   embedder(): Promise<Embedder>;
   store: VectorStore;
   publisher(): Promise<Publisher>;
-  policy(): PolicyProvider;
+  /** The Judge policy in force (stored versions; see active-policy.ts). */
+  policy: PolicySource;
 }
 
 /** A stage ready to consume: what the stream runtime calls for each job, or each read. */

@@ -4,7 +4,8 @@ import type { DlqOptions } from "../cli.js";
 import type { Config } from "../config.js";
 import { DomainError } from "../domain/domain-error.js";
 import { openDatabase } from "../db/database.js";
-import { migrate } from "../main.js";
+import { migrate, readConfiguredPolicy } from "../main.js";
+import { ActiveJudgePolicy } from "../pipeline/judge/active-policy.js";
 import { createLogger } from "../observability/logger.js";
 import { StreamKeys } from "../streams/stream-names.js";
 import { DeadLetterService, type DeadLetterEntry } from "./dead-letter-service.js";
@@ -56,7 +57,8 @@ export async function runDlqCommand(config: Config, action: string, opts: DlqOpt
       }
     };
     if (opts.dryRun) {
-      const stageDeps = createStageDeps(config, database.db, logger);
+      const policy = new ActiveJudgePolicy({ db: database.db, ...readConfiguredPolicy(config, logger), logger });
+      const stageDeps = createStageDeps(config, database.db, logger, policy);
       const runner = new DryRunner(stageDeps);
       const results = [];
       let done = 0;
