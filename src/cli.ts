@@ -5,7 +5,8 @@ import { type Config, ConfigError, loadConfig } from "./config.js";
 import { openDatabase } from "./db/database.js";
 import { DomainError } from "./domain/domain-error.js";
 import { PolicyError } from "./pipeline/judge/judge-policy.js";
-import { migrate, startApp, StartupError, WORKER_NAMES, type WorkerName } from "./main.js";
+import { migrate, startApp, StartupError } from "./main.js";
+import { isWorkerName, WORKER_NAMES } from "./pipeline/registry.js";
 import { createLogger } from "./observability/logger.js";
 import { AuthService } from "./services/auth-service.js";
 
@@ -58,9 +59,9 @@ export function buildCli(): Command {
     .description(`run one or more workers: ${WORKER_NAMES.join(", ")}`)
     .argument("<names...>", "worker names")
     .action(async (names: string[]) => {
-      const unknown = names.filter((n) => !WORKER_NAMES.includes(n as WorkerName));
+      const unknown = names.filter((n) => !isWorkerName(n));
       if (unknown.length) fail(`unknown worker ${unknown.join(", ")}; choose from ${WORKER_NAMES.join(", ")}`);
-      await runUntilSignal(readConfig(), { gateway: false, workers: names as WorkerName[] });
+      await runUntilSignal(readConfig(), { gateway: false, workers: names.filter(isWorkerName) });
     });
 
   program
