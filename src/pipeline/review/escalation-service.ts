@@ -1,0 +1,421 @@
+import { sql, type Transaction } from "kysely";
+import { resumeStreamOf } from "../registry.js";
+import type { Db } from "../../db/database.js";
+import { enqueueOutbox } from "../../db/outbox.js";
+import { appendProvenance } from "../../db/provenance.js";
+import type {
+  Database,
+  EscalationRow,
+  EscalationStatus,
+  IssueType,
+  TrendRow,
+  TrendStatus,
+} from "../../db/types.js";
+import {
+  budgetGrant,
+  estimateStepCost,
+  PIPELINE_STEPS,
+  type PipelineStep,
+} from "../../domain/budget.js";
+import { badInput, conflict, DomainError, notFound } from "../../domain/domain-error.js";
+import type { Logger } from "../../observability/logger.js";
+import { withItemSpan } from "../../observability/tracing.js";
+import { makeEnvelope } from "../../streams/envelope.js";
+import { STREAMS } from "../../streams/stream-names.js";
+import { transitionTrend } from "../../services/trend-lifecycle.js";
+
+export type Decision = "APPROVE" | "REJECT";
+
+export interface Actor {
+  /** Who acts, as recorded in provenance and claims (the API key's name). */
+  name: string;
+  role: string;
+}
+
+
+/**
+ * Moderation use cases: the queue, claims (a lease with a fencing token), and resolutions.
+ * Every change takes the escalation's row lock, so of two racing moderators exactly one wins
+ * and the other gets CONFLICT.
+ */
+export class EscalationService {
+  constructor(private readonly deps: { db: Db; logger: Logger; claimLeaseMs: number }) {}
+
+  async get(id: string): Promise<EscalationRow> {
+    assertUuid(id, "id");
+    const row = await this.deps.db
+      .selectFrom("escalations")
+      .selectAll()
+      .where("id", "=", id)
+      .executeTakeFirst();
+    if (!row) throw notFound("escalation", id);
+    return row;
+  }
+
+  async list(options: {
+    status?: EscalationStatus[];
+    issueType?: IssueType[];
+    source?: string;
+    first: number;
+    after?: string;
+  }): Promise<{ rows: EscalationRow[]; hasNextPage: boolean; totalCount: number }> {
+    let query = this.deps.db
+      .selectFrom("escalations")
+      .innerJoin("enriched_trends as t", "t.id", "escalations.trend_id");
+    if (options.status?.length) query = query.where("escalations.status", "in", options.status);
+    if (options.issueType?.length)
+      query = query.where("escalations.issue_type", "in", options.issueType);
+    if (options.source) query = query.where("t.source", "=", options.source);
+    const total = await query.select(sql<number>`count(*)::int`.as("n")).executeTakeFirst();
+    let page = query.selectAll("escalations");
+    if (options.after) {
+      const cursor = decodeCursor(options.after);
+      page = page.where((eb) =>
+        eb.or([
+          eb("escalations.created_at", ">", cursor.at),
+          eb.and([
+            eb("escalations.created_at", "=", cursor.at),
+            eb("escalations.id", ">", cursor.id),
+          ]),
+        ]),
+      );
+    }
+    const rows = await page
+      .orderBy("escalations.created_at")
+      .orderBy("escalations.id")
+      .limit(options.first + 1)
+      .execute();
+    return {
+      rows: rows.slice(0, options.first),
+      hasNextPage: rows.length > options.first,
+      totalCount: total?.n ?? 0,
+    };
+  }
+
+  /**
+   * Takes the escalation for this moderator for `claimLeaseMs`. An expired claim is free for the
+   * taking; each claim increments the fencing token, so a resolution carrying an older token
+   * (from a moderator whose lease lapsed and was taken over) is refused.
+   */
+  async claim(id: string, actor: Actor): Promise<EscalationRow> {
+    assertUuid(id, "id");
+    const claimed = await this.deps.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable("escalations")
+        .set(() => ({
+          status: "CLAIMED",
+          claimed_by: actor.name,
+          claim_token: sql<string>`claim_token + 1`,
+          claim_expires_at: sql<Date>`now() + ${`${this.deps.claimLeaseMs} milliseconds`}::interval`,
+        }))
+        .where("id", "=", id)
+        .where((eb) =>
+          eb.or([
+            eb("status", "=", "OPEN"),
+            eb.and([
+              eb("status", "=", "CLAIMED"),
+              eb.or([
+                eb("claim_expires_at", "<", sql<Date>`now()`),
+                eb("claimed_by", "=", actor.name),
+              ]),
+            ]),
+          ]),
+        )
+        .returningAll()
+        .executeTakeFirst();
+      if (row) await this.announceClaim(trx, row, "claimed", actor);
+      return row;
+    });
+    if (claimed) return claimed;
+    const current = await this.get(id);
+    if (current.status === "RESOLVED")
+      throw conflict(`escalation ${id} is already resolved`, { status: current.status });
+    throw conflict(`escalation ${id} is claimed by ${current.claimed_by}`, {
+      claimedBy: current.claimed_by,
+    });
+  }
+
+  /** Gives a claim back to the queue; only its holder (or an operator) may. */
+  async release(id: string, actor: Actor): Promise<EscalationRow> {
+    assertUuid(id, "id");
+    const current = await this.get(id);
+    if (current.status !== "CLAIMED")
+      throw conflict(`escalation ${id} is not claimed`, { status: current.status });
+    if (current.claimed_by !== actor.name && actor.role !== "operator") {
+      throw new DomainError("FORBIDDEN", `escalation ${id} is claimed by ${current.claimed_by}`);
+    }
+    const released = await this.deps.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable("escalations")
+        .set({ status: "OPEN", claimed_by: null, claim_expires_at: null })
+        .where("id", "=", id)
+        .where("status", "=", "CLAIMED")
+        .where("claim_token", "=", current.claim_token)
+        .returningAll()
+        .executeTakeFirst();
+      if (row) await this.announceClaim(trx, row, "released", actor);
+      return row;
+    });
+    if (!released) throw conflict(`escalation ${id} changed while releasing; reload it`);
+    return released;
+  }
+
+  /**
+   * Records the moderator's decision and its consequences in one transaction: the trend moves
+   * (APPROVED/REJECTED, or for a budget overrun: resumed with more budget / CANCELLED),
+   * provenance says who decided and why, and `hitl:resolution` announces it.
+   */
+  async resolve(
+    id: string,
+    input: { decision: Decision; note?: string | null; claimToken?: string | null },
+    actor: Actor,
+  ): Promise<EscalationRow> {
+    assertUuid(id, "id");
+    if (input.decision !== "APPROVE" && input.decision !== "REJECT") {
+      throw badInput("input.decision", "must be APPROVE or REJECT");
+    }
+    const note = input.note?.trim() || null;
+    if (note && note.length > 5000) throw badInput("input.note", "must be at most 5000 characters");
+
+    // The human decision is a step of the item's trace, like the pipeline's own steps.
+    const item = await this.deps.db
+      .selectFrom("escalations")
+      .innerJoin("enriched_trends as t", "t.id", "escalations.trend_id")
+      .select("t.trace_id")
+      .where("escalations.id", "=", id)
+      .executeTakeFirst();
+    if (!item) throw notFound("escalation", id);
+    const resolved = await withItemSpan(
+      "resolution",
+      { traceId: item.trace_id },
+      { "trendgate.escalation_id": id, "trendgate.decision": input.decision },
+      () => this.resolveInTransaction(id, input, note, actor),
+    );
+    this.deps.logger.info(
+      {
+        escalation_id: id,
+        enriched_trend_id: resolved.trend_id,
+        decision: input.decision,
+        moderator: actor.name,
+      },
+      "escalation resolved",
+    );
+    return resolved;
+  }
+
+  private resolveInTransaction(
+    id: string,
+    input: { decision: Decision; claimToken?: string | null },
+    note: string | null,
+    actor: Actor,
+  ): Promise<EscalationRow> {
+    return this.deps.db.transaction().execute(async (trx) => {
+      const current = await trx
+        .selectFrom("escalations")
+        .selectAll()
+        .where("id", "=", id)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!current) throw notFound("escalation", id);
+      if (current.status === "RESOLVED") {
+        throw conflict(`escalation ${id} was already resolved by ${current.resolved_by}`, {
+          resolvedBy: current.resolved_by,
+          decision: current.decision,
+        });
+      }
+      const leaseActive =
+        current.status === "CLAIMED" &&
+        current.claim_expires_at !== null &&
+        current.claim_expires_at > new Date();
+      if (input.claimToken != null && String(input.claimToken) !== String(current.claim_token)) {
+        throw conflict(
+          `claim token ${input.claimToken} is stale (current ${current.claim_token}); claim again`,
+          {
+            claimToken: current.claim_token,
+          },
+        );
+      }
+      if (leaseActive && current.claimed_by !== actor.name) {
+        throw conflict(`escalation ${id} is claimed by ${current.claimed_by}`, {
+          claimedBy: current.claimed_by,
+        });
+      }
+      const row = await trx
+        .updateTable("escalations")
+        .set({
+          status: "RESOLVED",
+          decision: input.decision,
+          note,
+          resolved_by: actor.name,
+          resolved_at: new Date(),
+          claim_expires_at: null,
+        })
+        .where("id", "=", id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      const trend = await trx
+        .selectFrom("enriched_trends")
+        .selectAll()
+        .where("id", "=", row.trend_id)
+        .executeTakeFirstOrThrow();
+
+      let trendOutcome: TrendStatus | null;
+      if (row.issue_type === "budget_overrun") {
+        trendOutcome = await this.resolveBudget(trx, trend, input.decision, actor);
+      } else {
+        const to = input.decision === "APPROVE" ? "APPROVED" : "REJECTED";
+        const moved = await transitionTrend(
+          trx,
+          trend.id,
+          ["ESCALATED"],
+          to,
+          {},
+          {
+            actor: actor.name,
+            reason: note ?? `moderator ${input.decision.toLowerCase()}d`,
+          },
+        );
+        trendOutcome = moved ? to : null;
+        if (moved && to === "APPROVED") {
+          // The publisher's job, in the same transaction as the decision. It is a job of its own
+          // (not the hitl:resolution event) so a failed publish dead-letters to
+          // trend:publish:dlq and replays like any other, without re-announcing the decision.
+          await enqueueOutbox(
+            trx,
+            STREAMS.publishJobs,
+            makeEnvelope("trend.approved", {
+              traceId: trend.trace_id,
+              trendId: trend.id,
+              payload: { trendId: trend.id, approvalPath: "moderator", escalationId: id },
+            }),
+          );
+        }
+      }
+      await appendProvenance(trx, {
+        traceId: trend.trace_id,
+        trendId: trend.id,
+        step: "resolution",
+        actor: `moderator:${actor.name}`,
+        input: {
+          escalationId: id,
+          issueType: row.issue_type,
+          decision: input.decision,
+          note,
+          role: actor.role,
+        },
+        output: { trendStatus: trendOutcome },
+      });
+      await enqueueOutbox(
+        trx,
+        STREAMS.resolutions,
+        makeEnvelope("escalation.resolved", {
+          traceId: trend.trace_id,
+          trendId: trend.id,
+          payload: {
+            escalationId: id,
+            trendId: trend.id,
+            decision: input.decision,
+            issueType: row.issue_type,
+            resolvedBy: actor.name,
+          },
+        }),
+      );
+      return row;
+    });
+  }
+
+  /** Approve: raise the budget enough for the rest of the plan and re-run the paused step. Reject: cancel. */
+  private async resolveBudget(
+    trx: Transaction<Database>,
+    trend: TrendRow,
+    decision: Decision,
+    actor: Actor,
+  ): Promise<TrendStatus | null> {
+    if (trend.status !== "PAUSED") return null;
+    if (decision === "REJECT") {
+      const moved = await transitionTrend(
+        trx,
+        trend.id,
+        ["PAUSED"],
+        "CANCELLED",
+        {},
+        { actor: actor.name, reason: "budget overrun rejected" },
+      );
+      return moved ? "CANCELLED" : null;
+    }
+    const step = (trend.paused_step ?? "etl") as PipelineStep;
+    const text = `${trend.title ?? ""} ${trend.body}`;
+    const remaining = PIPELINE_STEPS.slice(PIPELINE_STEPS.indexOf(step)).reduce(
+      (sum, s) => sum + estimateStepCost(s, text),
+      0,
+    );
+    const grant = budgetGrant({ limit: trend.budget_limit, spent: trend.budget_spent }, remaining);
+    const resumeTo = trend.paused_from ?? "RECEIVED";
+    const moved = await transitionTrend(
+      trx,
+      trend.id,
+      ["PAUSED"],
+      resumeTo,
+      { budget_limit: trend.budget_limit + grant, paused_step: null, paused_from: null },
+      { actor: actor.name, reason: `budget raised by ${grant}` },
+    );
+    if (!moved) return null;
+    await enqueueOutbox(
+      trx,
+      resumeStreamOf(step),
+      makeEnvelope("trend.resumed", {
+        traceId: trend.trace_id,
+        trendId: trend.id,
+        payload: { trendId: trend.id, step, grant },
+      }),
+    );
+    return resumeTo;
+  }
+
+  /** Claims travel on the escalation stream too, so every moderator's queue shows who holds what. */
+  private async announceClaim(
+    trx: Transaction<Database>,
+    row: EscalationRow,
+    what: "claimed" | "released",
+    actor: Actor,
+  ): Promise<void> {
+    const trend = await trx
+      .selectFrom("enriched_trends")
+      .select("trace_id")
+      .where("id", "=", row.trend_id)
+      .executeTakeFirstOrThrow();
+    await enqueueOutbox(
+      trx,
+      STREAMS.escalations,
+      makeEnvelope(`escalation.${what}`, {
+        traceId: trend.trace_id,
+        trendId: row.trend_id,
+        payload: {
+          escalationId: row.id,
+          claimedBy: row.claimed_by,
+          claimToken: String(row.claim_token),
+          by: actor.name,
+        },
+      }),
+    );
+    this.deps.logger.info({ escalation_id: row.id, moderator: actor.name }, `escalation ${what}`);
+  }
+}
+
+export function encodeCursor(at: Date, id: string): string {
+  return Buffer.from(`${at.toISOString()}|${id}`).toString("base64url");
+}
+
+export function decodeCursor(cursor: string): { at: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, "base64url").toString().split("|");
+  const date = at ? new Date(at) : undefined;
+  if (!date || Number.isNaN(date.getTime()) || !id)
+    throw badInput("after", "is not a cursor returned by this API");
+  return { at: date, id };
+}
+
+export function assertUuid(value: string, field: string): void {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) {
+    throw badInput(field, "must be a UUID");
+  }
+}
