@@ -9,7 +9,7 @@
  */
 import { parseArgs } from "node:util";
 
-import { type JudgePolicy, defaultPolicy, judge } from "../../src/domain/judge-policy.js";
+import { type JudgePolicy, defaultPolicy, judge } from "../../src/pipeline/judge/judge-policy.js";
 import { createOfflineEnricher } from "../../src/nlp/enricher.js";
 import { readJsonl } from "../../src/nlp/train/jsonl.js";
 import { splitOf, trainingText } from "../../src/nlp/train/splits.js";

@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
-import { encodeCursor, decodeCursor } from "../services/escalation-service.js";
+import { encodeCursor, decodeCursor } from "../pipeline/review/escalation-service.js";
 import { toIncident, toProvenanceEntry } from "../schema/mappers.js";
 import {
   DeadLetterConnection,
@@ -11,20 +11,12 @@ import {
   ReplayResult,
 } from "../schema/moderation-types.js";
 import { readGroupHealth } from "../workers/runtime/group-health.js";
+import { DEAD_LETTER_STREAMS, STAGE_STREAMS } from "../pipeline/registry.js";
 import { STREAMS } from "../streams/stream-names.js";
 import type { GraphQLContext } from "./context.js";
 
-const HEALTH_STREAMS = [
-  STREAMS.ingest,
-  STREAMS.embeddingJobs,
-  STREAMS.judgeJobs,
-  STREAMS.publishJobs,
-  STREAMS.resolutions,
-  STREAMS.ingestDlq,
-  STREAMS.embeddingDlq,
-  STREAMS.judgeDlq,
-  STREAMS.publishDlq,
-];
+/** The stages' work streams, moderator decisions, then the dead letters (from the registry). */
+const HEALTH_STREAMS = [...STAGE_STREAMS, STREAMS.resolutions, ...DEAD_LETTER_STREAMS];
 
 @Resolver()
 export class OperationsResolver {

@@ -3,7 +3,7 @@ import path from "node:path";
 
 import { Presets, SingleBar } from "cli-progress";
 
-import { type JudgePolicy, PolicyError, defaultPolicy, parsePolicy } from "../../domain/judge-policy.js";
+import { type JudgePolicy, PolicyError, defaultPolicy, parsePolicy } from "./judge-policy.js";
 import { createOfflineEnricher } from "../../nlp/enricher.js";
 import { type Evaluation, evaluate, judgeRows } from "./evaluate.js";
 import { reliabilitySvg, workloadSvg } from "./evaluation-charts.js";

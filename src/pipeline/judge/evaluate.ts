@@ -1,4 +1,4 @@
-import { type JudgeDecision, type JudgePolicy, LEANS_TOXIC, judge } from "../../domain/judge-policy.js";
+import { type JudgeDecision, type JudgePolicy, LEANS_TOXIC, judge } from "./judge-policy.js";
 import { type ReliabilityBin, expectedCalibrationError, reliabilityBins, rocAuc } from "../../nlp/calibration-metrics.js";
 import type { Enricher } from "../../nlp/enricher.js";
 import type { Label, LabelledRow } from "./labelled-rows.js";

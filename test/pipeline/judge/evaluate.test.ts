@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 
 import { DomainError } from "../../../src/domain/domain-error.js";
-import { PolicyError } from "../../../src/domain/judge-policy.js";
+import { PolicyError } from "../../../src/pipeline/judge/judge-policy.js";
 import { runJudgeEvaluate } from "../../../src/pipeline/judge/evaluate-command.js";
 import { parseLabelledJsonl } from "../../../src/pipeline/judge/labelled-rows.js";
 

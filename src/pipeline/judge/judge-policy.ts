@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { IssueType } from "../db/types.js";
+import type { IssueType } from "../../db/types.js";
 
 /**
  * Default reject-outright threshold on the calibrated P(toxic): the lowest ceiling that rejected

@@ -1,7 +1,8 @@
 import { sql, type Transaction } from "kysely";
-import type { Db } from "../db/database.js";
-import { enqueueOutbox } from "../db/outbox.js";
-import { appendProvenance } from "../db/provenance.js";
+import { resumeStreamOf } from "../registry.js";
+import type { Db } from "../../db/database.js";
+import { enqueueOutbox } from "../../db/outbox.js";
+import { appendProvenance } from "../../db/provenance.js";
 import type {
   Database,
   EscalationRow,
@@ -9,19 +10,19 @@ import type {
   IssueType,
   TrendRow,
   TrendStatus,
-} from "../db/types.js";
+} from "../../db/types.js";
 import {
   budgetGrant,
   estimateStepCost,
   PIPELINE_STEPS,
   type PipelineStep,
-} from "../domain/budget.js";
-import { badInput, conflict, DomainError, notFound } from "../domain/domain-error.js";
-import type { Logger } from "../observability/logger.js";
-import { withItemSpan } from "../observability/tracing.js";
-import { makeEnvelope } from "../streams/envelope.js";
-import { STREAMS } from "../streams/stream-names.js";
-import { transitionTrend } from "./trend-lifecycle.js";
+} from "../../domain/budget.js";
+import { badInput, conflict, DomainError, notFound } from "../../domain/domain-error.js";
+import type { Logger } from "../../observability/logger.js";
+import { withItemSpan } from "../../observability/tracing.js";
+import { makeEnvelope } from "../../streams/envelope.js";
+import { STREAMS } from "../../streams/stream-names.js";
+import { transitionTrend } from "../../services/trend-lifecycle.js";
 
 export type Decision = "APPROVE" | "REJECT";
 
@@ -31,14 +32,6 @@ export interface Actor {
   role: string;
 }
 
-/** Which stream re-runs a paused step when its budget is raised. */
-const RESUME_STREAM: Record<PipelineStep, string> = {
-  plan: STREAMS.ingest,
-  etl: STREAMS.ingest,
-  embed: STREAMS.embeddingJobs,
-  judge: STREAMS.judgeJobs,
-  publish: STREAMS.publishJobs,
-};
 
 /**
  * Moderation use cases: the queue, claims (a lease with a fencing token), and resolutions.
@@ -369,7 +362,7 @@ export class EscalationService {
     if (!moved) return null;
     await enqueueOutbox(
       trx,
-      RESUME_STREAM[step],
+      resumeStreamOf(step),
       makeEnvelope("trend.resumed", {
         traceId: trend.trace_id,
         trendId: trend.id,

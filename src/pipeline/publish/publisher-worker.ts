@@ -1,15 +1,15 @@
 import { randomUUID } from "node:crypto";
-import type { Db } from "../db/database.js";
-import { appendProvenance } from "../db/provenance.js";
-import type { ApprovalPath, TrendRow } from "../db/types.js";
-import { estimateStepCost } from "../domain/budget.js";
-import { canTransition, PUBLISHABLE_STATUSES } from "../domain/trend-status.js";
-import { PublishError, type Publisher } from "../mcp/publish-client.js";
-import type { Logger } from "../observability/logger.js";
-import { chargeOrPause } from "../services/budget-service.js";
-import { transitionTrend } from "../services/trend-lifecycle.js";
-import { PermanentError, type JobHandler } from "./runtime/stream-consumer.js";
-import { jobLogger, loadJobTrend } from "./stage-support.js";
+import type { Db } from "../../db/database.js";
+import { appendProvenance } from "../../db/provenance.js";
+import type { ApprovalPath, TrendRow } from "../../db/types.js";
+import { estimateStepCost } from "../../domain/budget.js";
+import { canTransition, PUBLISHABLE_STATUSES } from "../../domain/trend-status.js";
+import { PublishError, type Publisher } from "../../mcp/publish-client.js";
+import type { Logger } from "../../observability/logger.js";
+import { chargeOrPause } from "../../services/budget-service.js";
+import { transitionTrend } from "../../services/trend-lifecycle.js";
+import { PermanentError, type JobHandler } from "../../workers/runtime/stream-consumer.js";
+import { jobLogger, loadJobTrend } from "../../workers/stage-support.js";
 
 /** One publication per trend: the adapter deduplicates on this key across retries and crashes. */
 export const publishIdempotencyKey = (trendId: string) => `trendgate:publish:${trendId}`;
@@ -107,7 +107,7 @@ export function createPublisherHandler(deps: { db: Db; publisher: Publisher; log
  * override counts only when it names every incident of the trend, and only from a status that
  * may move to PUBLISHED (an override of an item not yet judged waits for the Judge).
  */
-async function approvalFor(
+export async function approvalFor(
   db: Db,
   trend: TrendRow,
 ): Promise<{ approvalPath: ApprovalPath; overrideId: string | null } | undefined> {
