@@ -31,6 +31,7 @@ import { StreamProducer } from "./streams/producer.js";
 import { GROUPS, StreamKeys, STREAMS } from "./streams/stream-names.js";
 import { StreamPubSub } from "./subscriptions/stream-pubsub.js";
 import { createVectorStore } from "./vector/create-vector-store.js";
+import { PostgresVectorStore } from "./vector/postgres-vector-store.js";
 import type { VectorStore } from "./vector/vector-store.js";
 import { createEmbeddingDeadLetterHook, createEmbeddingHandler } from "./workers/embedding-worker.js";
 import { EscalationSweeper } from "./workers/escalation-sweeper.js";
@@ -157,7 +158,7 @@ export async function startApp(
   const embedder = () => (embedderPromise ??= overrides.embedder ? Promise.resolve(overrides.embedder) : loadEmbedder(config));
   const store =
     overrides.vectorStore ??
-    createVectorStore({ weaviateUrl: config.WEAVIATE_URL, weaviateApiKey: config.WEAVIATE_API_KEY, weaviateClass: config.WEAVIATE_CLASS, embeddedPath: config.VECTOR_STORE_PATH });
+    createVectorStore({ weaviateUrl: config.WEAVIATE_URL, weaviateApiKey: config.WEAVIATE_API_KEY, weaviateClass: config.WEAVIATE_CLASS, db: database.db, indexPath: config.VECTOR_STORE_PATH });
 
   let dryRunner: Promise<DryRunner> | undefined;
   let dryRunEnricher: Promise<Enricher> | undefined;
@@ -326,6 +327,10 @@ export async function startApp(
     const printed = config.BOOTSTRAP_KEYS ? await services.auth.bootstrapKeys() : [];
     if (printed.length) printBootstrapKeys(printed);
     gateway = await startGatewayServer(services, { port: what.port ?? config.PORT, metrics });
+    // Load the persisted HNSW index (or rebuild it from Postgres) now, not on the first search.
+    if (store instanceof PostgresVectorStore) {
+      store.warmUp().catch((error: unknown) => logger.warn({ err: error }, "vector index warm-up failed; the first search retries"));
+    }
   }
 
   let stopped: Promise<void> | undefined;

@@ -91,7 +91,7 @@ function dryRunner(config: Config, db: ReturnType<typeof openDatabase>["db"], lo
     db,
     enricher: () => (enricher ??= loadEnricher(config)),
     embedder: () => (embedder ??= loadEmbedder(config)),
-    store: createVectorStore({ weaviateUrl: config.WEAVIATE_URL, weaviateApiKey: config.WEAVIATE_API_KEY, weaviateClass: config.WEAVIATE_CLASS, embeddedPath: config.VECTOR_STORE_PATH }),
+    store: createVectorStore({ weaviateUrl: config.WEAVIATE_URL, weaviateApiKey: config.WEAVIATE_API_KEY, weaviateClass: config.WEAVIATE_CLASS, db, indexPath: config.VECTOR_STORE_PATH }),
     policy: new PolicyProvider(config.POLICY_PATH, { minConfidence: config.JUDGE_MIN_CONFIDENCE, maxToxicity: config.JUDGE_MAX_TOXICITY }, logger),
   });
 }

@@ -81,6 +81,7 @@ export interface CheckedItem {
   source: string;
   status: string;
   createdAtMs: number;
+  model: string | undefined;
 }
 
 /** Validates a batch and keeps the last occurrence of each id, as one upsert call promises. */
@@ -98,6 +99,7 @@ export function checkItems(items: readonly VectorItem[], dimension: number): Che
       source: checkLabel(metadata.source, "source", id),
       status: checkLabel(metadata.status, "status", id),
       createdAtMs: checkInstant(metadata.createdAt, "metadata.createdAt"),
+      model: typeof item.model === "string" && item.model !== "" ? item.model : undefined,
     });
   }
   return [...byId.values()];
