@@ -5,6 +5,7 @@ import {
   type ExecutionResult,
   print,
 } from "graphql";
+import type { SharedNextPayloads } from "./shared-next-payloads.js";
 
 /**
  * Shares the execution of subscription events across subscribers, as Hasura multiplexes live
@@ -26,6 +27,8 @@ export class SharedSubscriptions {
   constructor(
     /** A fresh context per shared execution, so per-request caches (DataLoaders) are never stale. */
     private readonly contextForEvent: (subscriberContext: unknown) => unknown = (c) => c,
+    /** Told of every result shared by subscribers, so its `next` payload is serialized once. */
+    private readonly payloads?: SharedNextPayloads,
   ) {}
 
   /** graphql-ws's `subscribe` hook: the contract of graphql-js `subscribe`. */
@@ -57,7 +60,8 @@ export class SharedSubscriptions {
     const key = this.keyOf(args);
     let result = byKey.get(key);
     if (!result) {
-      result = run();
+      const payloads = this.payloads;
+      result = payloads ? run().then((r) => payloads.share(r)) : run();
       byKey.set(key, result);
     }
     return result;
