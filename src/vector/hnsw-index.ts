@@ -138,17 +138,20 @@ export class HnswIndex {
     this.live--;
   }
 
-  /** Up to k nearest ids passing the filter, closest first; score = cosine similarity. */
-  nearest(vector: ArrayLike<number>, k: number, filter: CheckedFilter): VectorMatch[] {
+  /**
+   * Up to k nearest ids passing the filter, closest first; score = cosine similarity.
+   * `efSearch` overrides the index's own for this query (benchmarks compare several).
+   */
+  nearest(vector: ArrayLike<number>, k: number, filter: CheckedFilter, efSearch = this.parameters.efSearch): VectorMatch[] {
     if (k === 0 || this.live === 0) return [];
     const passes = this.filterFor(filter);
     const query = Array.from(vector);
-    let matches = this.search(query, k, passes, this.parameters.efSearch);
+    let matches = this.search(query, k, passes, efSearch);
     if (matches.length >= k || !passes) return matches;
     const passing = this.countPassing(passes, EXACT_FALLBACK_LIMIT + 1);
     if (matches.length >= passing) return matches;
     if (passing <= EXACT_FALLBACK_LIMIT) return this.exact(query, k, passes);
-    for (let ef = this.parameters.efSearch * 8; matches.length < k && ef <= MAX_EF; ef *= 8) {
+    for (let ef = efSearch * 8; matches.length < k && ef <= MAX_EF; ef *= 8) {
       matches = this.search(query, k, passes, ef);
     }
     return matches;
