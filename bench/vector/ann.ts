@@ -108,6 +108,7 @@ function exact(data: Dataset, query: Float32Array, k: number, source?: number): 
   return best.map((b) => b.i);
 }
 
+const progress = (what: string) => process.stderr.write(`[ann ${new Date().toISOString().slice(11, 19)}] ${what}\n`);
 const round = (x: number, digits = 2) => Number(x.toFixed(digits));
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
 
@@ -115,10 +116,12 @@ async function runScale(size: number, dimension: number) {
   let t = performance.now();
   const data = dataset(size, dimension, QUERIES, size + dimension);
   const generateS = (performance.now() - t) / 1000;
+  progress(`generated ${size} × ${dimension}-d in ${generateS.toFixed(0)} s`);
   const rssBefore = rssMb();
   const index = HnswIndex.create(dimension, DEFAULT_HNSW, size);
   t = performance.now();
   for (let n = 0; n < size; n++) {
+    if (n % 100_000 === 0 && n > 0) progress(`indexed ${n}`);
     index.upsert(idOf(n), data.vectors.subarray(n * dimension, (n + 1) * dimension), {
       source: `s${data.sources[n]}`,
       status: "EMBEDDED",
@@ -126,6 +129,7 @@ async function runScale(size: number, dimension: number) {
     });
   }
   const buildS = (performance.now() - t) / 1000;
+  progress(`built ${size} in ${buildS.toFixed(0)} s`);
   const indexMb = rssMb() - rssBefore;
 
   const query = (q: number) => data.queries.subarray(q * dimension, (q + 1) * dimension);
@@ -136,6 +140,7 @@ async function runScale(size: number, dimension: number) {
     exact(data, query(q), K);
     exactMs.push(performance.now() - s);
   }
+  progress("exact answers computed");
   const filteredSource = 3;
   const filteredTruth = Array.from({ length: QUERIES }, (_, q) => exact(data, query(q), K, filteredSource));
 

@@ -22,7 +22,7 @@ export interface HnswParameters {
   seed: number;
 }
 
-export const DEFAULT_HNSW: HnswParameters = { m: 16, efConstruction: 200, efSearch: 96, seed: 100 };
+export const DEFAULT_HNSW: HnswParameters = { m: 16, efConstruction: 100, efSearch: 96, seed: 100 };
 
 /**
  * A filtered query may find fewer than k matches in one pass (the graph walk ran out of
