@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { openDatabase } from "./db/database.js";
 import { DomainError } from "./domain/domain-error.js";
-import { PolicyError } from "./domain/judge-policy.js";
+import { PolicyError } from "./pipeline/judge/judge-policy.js";
 import { migrate, startApp, StartupError, WORKER_NAMES, type WorkerName } from "./main.js";
 import { createLogger } from "./observability/logger.js";
 import { AuthService } from "./services/auth-service.js";
@@ -116,6 +116,28 @@ export function buildCli(): Command {
       await runDlqCommand(readConfig(), action, opts);
     });
 
+  const judge = program.command("judge").description("the Judge's policy: simulate a proposal on history, propose thresholds from moderator decisions");
+  judge
+    .command("simulate")
+    .description("re-decide judged items with a proposed policy from their stored scores, beside the active policy (no writes)")
+    .requiredOption("--policy <file>", "the proposed policy (JSON)")
+    .option("--since <time>", "only items judged at or after this ISO time (default: 30 days ago)", parseDate)
+    .option("--json", "print one JSON object")
+    .action(async (opts: { policy: string; since?: Date; json?: boolean }) => {
+      const { runJudgeSimulate } = await import("./pipeline/judge/policy-commands.js");
+      await runJudgeSimulate(readConfig(), opts);
+    });
+  judge
+    .command("calibrate")
+    .description("propose thresholds that meet a target leak with the least escalation, from moderator decisions (+ labelled rows)")
+    .option("--target-leak <share>", "largest toxic-published and clean-rejected share allowed", parseShare, 0.01)
+    .option("--labels <file>", "extra labelled JSONL rows {\"text\", \"label\": \"toxic\"|\"clean\"}, scored with the offline models")
+    .option("--json", "print one JSON object")
+    .action(async (opts: { targetLeak: number; labels?: string; json?: boolean }) => {
+      const { runJudgeCalibrate } = await import("./pipeline/judge/policy-commands.js");
+      await runJudgeCalibrate(readConfig(), opts);
+    });
+
   program
     .command("loadtest")
     .description("drive ingests at a steady or stepped rate against a running gateway and write a report")
@@ -205,6 +227,12 @@ function parsePort(value: string): number {
 function parseCount(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("must be a whole number");
+  return n;
+}
+
+function parseShare(value: string): number {
+  const n = Number(value);
+  if (!(n > 0 && n < 1)) throw new InvalidArgumentError("must be a share between 0 and 1, e.g. 0.01");
   return n;
 }
 

@@ -20,10 +20,12 @@ import type { AppServices } from "./services/app-services.js";
 import { AuthService } from "./services/auth-service.js";
 import { DeadLetterService } from "./services/dead-letter-service.js";
 import { DryRunner } from "./services/dlq-dry-run.js";
-import { EscalationService } from "./services/escalation-service.js";
-import { IngestService } from "./services/ingest-service.js";
-import { OverrideService } from "./services/override-service.js";
-import { PolicyProvider } from "./services/policy-provider.js";
+import { EscalationService } from "./pipeline/review/escalation-service.js";
+import { IngestService } from "./pipeline/ingest/ingest-service.js";
+import { OverrideService } from "./pipeline/publish/override-service.js";
+import { ActiveJudgePolicy } from "./pipeline/judge/active-policy.js";
+import { JudgePolicyService } from "./pipeline/judge/judge-policy-service.js";
+import { PolicyProvider } from "./pipeline/judge/policy-provider.js";
 import { ProvenanceService } from "./services/provenance-service.js";
 import { SearchService } from "./services/search-service.js";
 import { TrendQueryService } from "./services/trend-query-service.js";
@@ -33,13 +35,13 @@ import { StreamPubSub } from "./subscriptions/stream-pubsub.js";
 import { createVectorStore } from "./vector/create-vector-store.js";
 import { PostgresVectorStore } from "./vector/postgres-vector-store.js";
 import type { VectorStore } from "./vector/vector-store.js";
-import { createEmbeddingDeadLetterHook, createEmbeddingHandler } from "./workers/embedding-worker.js";
-import { EscalationSweeper } from "./workers/escalation-sweeper.js";
+import { createEmbeddingDeadLetterHook, createEmbeddingHandler } from "./pipeline/embed/embedding-worker.js";
+import { EscalationSweeper } from "./pipeline/review/escalation-sweeper.js";
 import { LagMonitor } from "./workers/lag-monitor.js";
-import { createEtlHandler } from "./workers/etl-worker.js";
-import { createJudgeHandler } from "./workers/judge-worker.js";
+import { createEtlHandler } from "./pipeline/enrich/etl-worker.js";
+import { createJudgeHandler } from "./pipeline/judge/judge-worker.js";
 import { OutboxRelay } from "./workers/outbox-relay.js";
-import { createPublisherHandler } from "./workers/publisher-worker.js";
+import { createPublisherHandler } from "./pipeline/publish/publisher-worker.js";
 import { type JobHandler, StreamConsumer, type StreamConsumerOptions } from "./workers/runtime/stream-consumer.js";
 
 /** Span names of DESIGN.md's steps, by consumer stage. */
@@ -129,6 +131,8 @@ export async function startApp(
     endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
     serviceName: what.gateway ? "trendgate-gateway" : `trendgate-${what.workers.join("-") || "worker"}`,
   });
+  // Read before any connection opens: a bad policy file stops the process with nothing to close.
+  const configuredPolicy = readConfiguredPolicy(config, logger);
   await checkConnectivity(config);
   const database: DatabaseHandle = openDatabase(config.DATABASE_URL, { max: 10 });
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
@@ -162,6 +166,7 @@ export async function startApp(
 
   let dryRunner: Promise<DryRunner> | undefined;
   let dryRunEnricher: Promise<Enricher> | undefined;
+  const activePolicy = new ActiveJudgePolicy({ db: database.db, ...configuredPolicy, logger });
   const pubsub = new StreamPubSub({ redis, keys, logger: logger.child({ component: "pubsub" }) });
   const services: AppServices = {
     config,
@@ -189,6 +194,7 @@ export async function startApp(
     overrides: new OverrideService(database.db),
     deadLetters: new DeadLetterService({ redis, keys, db: database.db, logger }),
     search: new SearchService({ db: database.db, store, embedder }),
+    judgePolicy: new JudgePolicyService({ db: database.db, active: activePolicy, enricher: () => (dryRunEnricher ??= loadEnricher(config)) }),
     pubsub,
     dryRunner: () =>
       (dryRunner ??= Promise.resolve(
@@ -279,8 +285,9 @@ export async function startApp(
           break;
         }
         case "judge": {
-          const policy = new PolicyProvider(config.POLICY_PATH, { minConfidence: config.JUDGE_MIN_CONFIDENCE, maxToxicity: config.JUDGE_MAX_TOXICITY }, logger);
-          consume("judge", STREAMS.judgeJobs, GROUPS.judge, createJudgeHandler({ db: database.db, policy, logger }));
+          // Stores the configured policy as the first version on an empty table, before any job.
+          await activePolicy.current();
+          consume("judge", STREAMS.judgeJobs, GROUPS.judge, createJudgeHandler({ db: database.db, policy: activePolicy, logger, auditSampleRate: config.AUDIT_SAMPLE_RATE }));
           break;
         }
         case "publisher": {
@@ -360,6 +367,21 @@ export async function startApp(
     },
   };
   return app;
+}
+
+/**
+ * The configured Judge policy (POLICY_PATH, hot-reloaded, or the JUDGE_* thresholds): the first
+ * stored version on an empty table, and a new version whenever the file changes. A bad file
+ * throws here (a PolicyError).
+ */
+export function readConfiguredPolicy(config: Config, logger: Logger): { configured: PolicyProvider; configSource: string } {
+  const fallback = { minConfidence: config.JUDGE_MIN_CONFIDENCE, maxToxicity: config.JUDGE_MAX_TOXICITY };
+  return {
+    configured: new PolicyProvider(config.POLICY_PATH, fallback, logger),
+    configSource: config.POLICY_PATH
+      ? `POLICY_PATH=${config.POLICY_PATH}`
+      : `JUDGE_MIN_CONFIDENCE=${fallback.minConfidence}, JUDGE_MAX_TOXICITY=${fallback.maxToxicity}`,
+  };
 }
 
 /** The configured embedder: an OpenAI-compatible endpoint when set, else the offline model. */

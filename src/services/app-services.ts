@@ -2,14 +2,15 @@ import type { Redis } from "ioredis";
 import type { Config } from "../config.js";
 import type { Db } from "../db/database.js";
 import type { Logger } from "../observability/logger.js";
+import type { JudgePolicyService } from "../pipeline/judge/judge-policy-service.js";
 import type { StreamKeys } from "../streams/stream-names.js";
 import type { StreamPubSub } from "../subscriptions/stream-pubsub.js";
 import type { AuthService } from "./auth-service.js";
 import type { DeadLetterService } from "./dead-letter-service.js";
 import type { DryRunner } from "./dlq-dry-run.js";
-import type { EscalationService } from "./escalation-service.js";
-import type { IngestService } from "./ingest-service.js";
-import type { OverrideService } from "./override-service.js";
+import type { EscalationService } from "../pipeline/review/escalation-service.js";
+import type { IngestService } from "../pipeline/ingest/ingest-service.js";
+import type { OverrideService } from "../pipeline/publish/override-service.js";
 import type { ProvenanceService } from "./provenance-service.js";
 import type { SearchService } from "./search-service.js";
 import type { TrendQueryService } from "./trend-query-service.js";
@@ -29,6 +30,7 @@ export interface AppServices {
   overrides: OverrideService;
   deadLetters: DeadLetterService;
   search: SearchService;
+  judgePolicy: JudgePolicyService;
   pubsub: StreamPubSub;
   /** Built on first use: it loads the models the stages run. */
   dryRunner: () => Promise<DryRunner>;

@@ -7,14 +7,15 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DomainError } from "../../src/domain/domain-error.js";
 import { createInProcessPublisher } from "../../src/mcp/publish-client.js";
-import { EscalationService } from "../../src/services/escalation-service.js";
-import { OverrideService } from "../../src/services/override-service.js";
-import { PolicyProvider } from "../../src/services/policy-provider.js";
+import { EscalationService } from "../../src/pipeline/review/escalation-service.js";
+import { OverrideService } from "../../src/pipeline/publish/override-service.js";
+import { ActiveJudgePolicy } from "../../src/pipeline/judge/active-policy.js";
+import { PolicyProvider } from "../../src/pipeline/judge/policy-provider.js";
 import type { Envelope } from "../../src/streams/envelope.js";
 import { makeEnvelope } from "../../src/streams/envelope.js";
 import { STREAMS } from "../../src/streams/stream-names.js";
-import { createJudgeHandler } from "../../src/workers/judge-worker.js";
-import { createPublisherHandler } from "../../src/workers/publisher-worker.js";
+import { createJudgeHandler } from "../../src/pipeline/judge/judge-worker.js";
+import { createPublisherHandler } from "../../src/pipeline/publish/publisher-worker.js";
 import type { Job, JobHandler } from "../../src/workers/runtime/stream-consumer.js";
 import { createTestEnv, type TestEnv } from "../support/test-env.js";
 import { FlakyPublisher, InjectedCrash } from "./support/faulty-adapters.js";
@@ -48,11 +49,12 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "trendgate-publish-prop-"));
   jsonlPath = path.join(dir, "published.jsonl");
   publisher = new FlakyPublisher(createInProcessPublisher({ jsonlPath }));
-  const policy = new PolicyProvider(
-    undefined,
-    { minConfidence: 0.6, maxToxicity: 0.8 },
-    env.logger,
-  );
+  const policy = new ActiveJudgePolicy({
+    db: env.db,
+    configured: new PolicyProvider(undefined, { minConfidence: 0.6, maxToxicity: 0.8 }, env.logger),
+    configSource: "test defaults",
+    logger: env.logger,
+  });
   judgeHandler = createJudgeHandler({ db: env.db, policy, logger: env.logger });
   publisherHandler = createPublisherHandler({ db: env.db, publisher, logger: env.logger });
   escalations = new EscalationService({ db: env.db, logger: env.logger, claimLeaseMs: 60_000 });
