@@ -5,15 +5,16 @@ import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHt
 import { expressMiddleware } from "@as-integrations/express5";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import express from "express";
-import { type GraphQLFormattedError, type GraphQLSchema, specifiedRules, validate as graphqlValidate } from "graphql";
+import { type GraphQLFormattedError, type GraphQLSchema, specifiedRules } from "graphql";
 import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import type { AppServices } from "../services/app-services.js";
 import type { Principal } from "../services/auth-service.js";
-import { bearerKey, createContext, createLoaders, type GraphQLContext } from "../resolvers/context.js";
+import { bearerKey, createContext, type GraphQLContext } from "../resolvers/context.js";
 import { formatError } from "../resolvers/format-error.js";
 import { buildTrendgateSchema } from "../schema/build-schema.js";
+import { DocumentCache } from "../subscriptions/document-cache.js";
 import { SharedNextPayloads } from "../subscriptions/shared-next-payloads.js";
 import { sharedPayloadSocket } from "../subscriptions/shared-payload-socket.js";
 import { SharedSubscriptions } from "../subscriptions/shared-subscriptions.js";
@@ -64,7 +65,8 @@ export async function startGatewayServer(
   // Each shared event execution gets fresh DataLoaders: a subscription's context lives for hours.
   // A live event's `next` payload is serialized once for every socket that shares its result.
   const payloads = new SharedNextPayloads();
-  const shared = new SharedSubscriptions((c) => ({ ...(c as GraphQLContext), loaders: createLoaders(services) }), payloads);
+  const documents = new DocumentCache([...specifiedRules, ...protection.validationRules]);
+  const shared = new SharedSubscriptions((c) => createContext(services, (c as GraphQLContext).principal), payloads);
   const wsServer = new WebSocketServer({
     server: httpServer,
     path: "/graphql",
@@ -99,7 +101,8 @@ export async function startGatewayServer(
         if ((ctx.extra as { principal?: Principal }).principal) options.metrics?.subscribers.dec();
       },
       context: (ctx) => createContext(services, (ctx.extra as { principal?: Principal }).principal),
-      validate: (s, document) => graphqlValidate(s, document, [...specifiedRules, ...protection.validationRules]),
+      parse: documents.parse,
+      validate: documents.validate,
       onNext: (_ctx, _id, _payload, _args, result) => {
         // The shared object itself, not graphql-ws's per-socket copy: the replacer knows it.
         if (!result.errors?.length) return payloads.isShared(result) ? result : undefined;

@@ -1,5 +1,6 @@
 import {
   createSourceEventStream,
+  type DocumentNode,
   execute,
   type ExecutionArgs,
   type ExecutionResult,
@@ -22,6 +23,7 @@ import type { SharedNextPayloads } from "./shared-next-payloads.js";
 export class SharedSubscriptions {
   private readonly results = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
   private readonly keys = new WeakMap<ExecutionArgs, string>();
+  private readonly printedDocuments = new WeakMap<DocumentNode, string>();
   private executions = 0;
 
   constructor(
@@ -67,12 +69,22 @@ export class SharedSubscriptions {
     return result;
   }
 
+  /** One print per document: subscribers of the same query share one AST (DocumentCache). */
+  private printed(document: DocumentNode): string {
+    let text = this.printedDocuments.get(document);
+    if (text === undefined) {
+      text = print(document);
+      this.printedDocuments.set(document, text);
+    }
+    return text;
+  }
+
   private keyOf(args: ExecutionArgs): string {
     let key = this.keys.get(args);
     if (key === undefined) {
       const role = (args.contextValue as { principal?: { role?: string } } | undefined)?.principal?.role ?? "anonymous";
       const { after: _after, ...variables } = (args.variableValues ?? {}) as Record<string, unknown>;
-      key = `${role}\u0000${args.operationName ?? ""}\u0000${print(args.document)}\u0000${JSON.stringify(variables)}`;
+      key = `${role}\u0000${args.operationName ?? ""}\u0000${this.printed(args.document)}\u0000${JSON.stringify(variables)}`;
       this.keys.set(args, key);
     }
     return key;
