@@ -56,6 +56,7 @@ export class PostgresVectorStore implements VectorStore {
   /** The snapshot directory this process wrote last (it removes only its own). */
   private persisted: string | undefined;
   private changedSincePersist = false;
+  private persisting = false;
   /** Catch-ups, rebuilds and snapshot writes run one at a time: hnswlib's graph is not shared-writer safe. */
   private exclusive: Promise<unknown> = Promise.resolve();
   private queued: Promise<HnswIndex> | undefined;
@@ -155,7 +156,12 @@ export class PostgresVectorStore implements VectorStore {
       if (!this.index || !this.changedSincePersist || !this.storeId) return;
       this.changedSincePersist = false;
       const previous = this.persisted;
-      this.persisted = await writeSnapshot(root, this.index, { storeId: this.storeId, model: this.model, xmin: this.xmin });
+      this.persisting = true;
+      try {
+        this.persisted = await writeSnapshot(root, this.index, { storeId: this.storeId, model: this.model, xmin: this.xmin });
+      } finally {
+        this.persisting = false;
+      }
       if (previous) await removeSnapshot(previous);
     });
   }
@@ -171,6 +177,10 @@ export class PostgresVectorStore implements VectorStore {
 
   /** The index for `dimension`, with every row committed before this call applied. */
   private caughtUp(dimension: number): Promise<HnswIndex> {
+    // hnswlib writes the graph from a background thread, and searching it meanwhile is safe; only
+    // writes to it must wait. So searches keep answering from the index as it is (at most one
+    // snapshot write behind) instead of queueing behind a write that takes seconds at 1M vectors.
+    if (this.persisting && this.index?.dimension === dimension) return Promise.resolve(this.index);
     // A catch-up already queued starts after this call, so it serves this caller too.
     if (this.queued) return this.queued;
     const queued = this.runExclusive(async () => {
