@@ -46,16 +46,29 @@ const schema = z.object({
   /** Streamable HTTP URL of an MCP publish adapter; wins over PUBLISH_MCP_COMMAND when set. */
   PUBLISH_MCP_URL: url(["http", "https"]).optional(),
   POLICY_PATH: z.string().optional(),
-  /** OpenAI-compatible endpoint (OpenAI, Ollama, vLLM) for embeddings; offline model when unset. */
+  /**
+   * Which embedder: `fast` (static model distilled from USE-lite, shipped in src/nlp/models),
+   * `use-lite` (Universal Sentence Encoder lite on TF.js) or `openai` (EMBEDDING_API_URL).
+   * Unset: `openai` when EMBEDDING_API_URL is set (as before EMBEDDER existed), else `use-lite`.
+   */
+  EMBEDDER: z.enum(["fast", "use-lite", "openai"]).optional(),
+  /** OpenAI-compatible endpoint (OpenAI, Ollama, vLLM) for EMBEDDER=openai. */
   EMBEDDING_API_URL: url(["http", "https"]).optional(),
   EMBEDDING_API_KEY: z.string().optional(),
   EMBEDDING_MODEL: z.string().default("text-embedding-3-small"),
-  /** Run the offline embedding model in a worker thread, off the event loop (uses a second core). */
+  /** Run USE-lite in a worker thread, off the event loop (uses a second core). */
   EMBEDDER_THREAD: bool(true),
+  /** How often the embedding worker looks for vectors of another model to re-embed. */
+  REEMBED_INTERVAL_MS: int(5000, 100),
 
   // Judge thresholds (DESIGN.md): below confidence or above toxicity → a human decides.
   JUDGE_MIN_CONFIDENCE: num(0.6, 0, 1),
   JUDGE_MAX_TOXICITY: num(0.8, 0, 1),
+  /**
+   * Share of the items the Judge would publish automatically that go to a moderator first
+   * (issue type audit_sample), so the live leak rate is measured, not assumed.
+   */
+  AUDIT_SAMPLE_RATE: num(0.01, 0, 1),
 
   // Stream runtime.
   WORKER_BATCH_SIZE: int(16, 1),
@@ -91,7 +104,7 @@ const schema = z.object({
   /** Per issue type, how long an escalation may wait before an operator alert: `type:ms,...`. */
   ESCALATION_SLA_MS: z
     .string()
-    .default("low_confidence:3600000,toxicity:900000,budget_overrun:1800000")
+    .default("low_confidence:3600000,toxicity:900000,budget_overrun:1800000,audit_sample:3600000")
     .transform((value, ctx) => {
       const out: Record<string, number> = {};
       for (const pair of value.split(",").map((p) => p.trim()).filter(Boolean)) {
@@ -123,7 +136,8 @@ const schema = z.object({
   BOOTSTRAP_KEYS: bool(true),
 });
 
-export type Config = z.infer<typeof schema>;
+type EmbedderKind = NonNullable<z.infer<typeof schema>["EMBEDDER"]>;
+export type Config = Omit<z.infer<typeof schema>, "EMBEDDER"> & { EMBEDDER: EmbedderKind };
 
 /** A configuration value that does not parse; the message names the variable. */
 export class ConfigError extends Error {
@@ -148,7 +162,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       parsed.error.issues.map((i) => ({ variable: String(i.path[0]), message: i.message })),
     );
   }
-  return { ...parsed.data, ...overrides };
+  const embedder = parsed.data.EMBEDDER ?? (parsed.data.EMBEDDING_API_URL ? "openai" : "use-lite");
+  if (embedder === "openai" && !parsed.data.EMBEDDING_API_URL) {
+    throw new ConfigError([{ variable: "EMBEDDER", message: "openai needs EMBEDDING_API_URL" }]);
+  }
+  return { ...parsed.data, EMBEDDER: embedder, ...overrides };
 }
 
 /** The names config reads, for docs and the docker-compose check. */

@@ -24,7 +24,7 @@ export type TrendStatus = (typeof TREND_STATUSES)[number];
 export const EMBEDDING_STATUSES = ["PENDING", "SUCCEEDED", "FAILED"] as const;
 export type EmbeddingStatus = (typeof EMBEDDING_STATUSES)[number];
 
-export const ISSUE_TYPES = ["low_confidence", "toxicity", "budget_overrun"] as const;
+export const ISSUE_TYPES = ["low_confidence", "toxicity", "budget_overrun", "audit_sample"] as const;
 export type IssueType = (typeof ISSUE_TYPES)[number];
 
 export const ESCALATION_STATUSES = ["OPEN", "CLAIMED", "RESOLVED"] as const;
@@ -105,6 +105,27 @@ export interface EmbeddingRecordTable {
   created_at: Timestamp;
 }
 
+/** migrations/0006_vectors.ts: the vector of a trend, written with its embedding record. */
+export interface TrendVectorTable {
+  trend_id: string;
+  model: string;
+  dimension: number;
+  /** float32 little-endian; null is a tombstone (a deleted vector). */
+  vector: Buffer | null;
+  source: string;
+  status: string;
+  created_at: Timestamp;
+  /** xid8 of the writing transaction, as a decimal string. */
+  xid: ColumnType<string, never, string>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+/** One row: this database's identity, so a persisted index never outlives its database. */
+export interface TrendVectorStoreTable {
+  id: ColumnType<string, never, never>;
+  singleton: ColumnType<boolean, never, never>;
+}
+
 export interface EscalationTable {
   id: string;
   trend_id: string;
@@ -180,11 +201,25 @@ export interface ApiKeyTable {
   revoked_at: Date | null;
 }
 
+export interface JudgePolicyTable {
+  version: number;
+  policy: Json;
+  origin: "operator" | "config";
+  config_digest: string | null;
+  created_by_key_id: string | null;
+  created_by_name: string;
+  justification: string;
+  simulation: Json | null;
+  created_at: Timestamp;
+}
+
 export interface Database {
   enriched_trends: EnrichedTrendTable;
   planner_intents: PlannerIntentTable;
   provenance_log: ProvenanceLogTable;
   embedding_records: EmbeddingRecordTable;
+  trend_vectors: TrendVectorTable;
+  trend_vector_store: TrendVectorStoreTable;
   escalations: EscalationTable;
   incidents: IncidentTable;
   publish_overrides: PublishOverrideTable;
@@ -192,6 +227,7 @@ export interface Database {
   budget_charges: BudgetChargeTable;
   outbox: OutboxTable;
   api_keys: ApiKeyTable;
+  judge_policies: JudgePolicyTable;
 }
 
 export type TrendRow = Selectable<EnrichedTrendTable>;
@@ -203,3 +239,4 @@ export type IncidentRow = Selectable<IncidentTable>;
 export type PublicationRow = Selectable<PublicationTable>;
 export type EmbeddingRecordRow = Selectable<EmbeddingRecordTable>;
 export type PlannerIntentRow = Selectable<PlannerIntentTable>;
+export type JudgePolicyRow = Selectable<JudgePolicyTable>;

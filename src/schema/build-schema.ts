@@ -2,6 +2,7 @@ import "reflect-metadata";
 import type { GraphQLSchema } from "graphql";
 import { buildSchema } from "type-graphql";
 import { EscalationResolver } from "../resolvers/escalation-resolver.js";
+import { JudgePolicyResolver } from "../resolvers/judge-policy-resolver.js";
 import { MeResolver } from "../resolvers/me-resolver.js";
 import { OperationsResolver } from "../resolvers/operations-resolver.js";
 import { SubscriptionResolver } from "../resolvers/subscription-resolver.js";
@@ -12,7 +13,7 @@ let cached: Promise<GraphQLSchema> | undefined;
 /** The executable schema; built once per process (type-graphql metadata is global). */
 export function buildTrendgateSchema(): Promise<GraphQLSchema> {
   cached ??= buildSchema({
-    resolvers: [TrendResolver, EscalationResolver, OperationsResolver, SubscriptionResolver, MeResolver],
+    resolvers: [TrendResolver, EscalationResolver, OperationsResolver, SubscriptionResolver, MeResolver, JudgePolicyResolver],
     validate: false,
     // Every subscription brings its own `subscribe` (src/subscriptions, resumable Redis streams);
     // type-graphql still insists on a pubSub, so it gets one that refuses topic-based use.

@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import type { Config } from "../config.js";
 import type { Db } from "../db/database.js";
 import type { Logger } from "../observability/logger.js";
+import type { JudgePolicyService } from "../pipeline/judge/judge-policy-service.js";
 import type { StreamKeys } from "../streams/stream-names.js";
 import type { StreamPubSub } from "../subscriptions/stream-pubsub.js";
 import type { AuthService } from "./auth-service.js";
@@ -29,6 +30,7 @@ export interface AppServices {
   overrides: OverrideService;
   deadLetters: DeadLetterService;
   search: SearchService;
+  judgePolicy: JudgePolicyService;
   pubsub: StreamPubSub;
   /** Built on first use: it loads the models the stages run. */
   dryRunner: () => Promise<DryRunner>;

@@ -3,9 +3,8 @@ import { appendProvenance } from "../db/provenance.js";
 import type { TrendStatus } from "../db/types.js";
 import { truncateGraphemes } from "../domain/valid-text.js";
 import type { Logger } from "../observability/logger.js";
-import { DEAD_LETTER_OF, type StreamName } from "../streams/stream-names.js";
 import type { Job } from "../workers/runtime/stream-consumer.js";
-import { type PipelineStage, STAGE_JOBS } from "../streams/stage-jobs.js";
+import { type PipelineStage, STAGE_JOBS } from "../pipeline/stage-jobs.js";
 import { transitionTrend } from "./trend-lifecycle.js";
 
 const ERROR_MAX_CHARS = 1000;
@@ -55,7 +54,7 @@ export async function markStageFailed(
       step: `${stage.step}_failed`,
       actor: `worker:${failure.stage}`,
       input: { from: current.status },
-      output: { error, code: failure.code, deadLetterStream: DEAD_LETTER_OF[stage.stream as StreamName] ?? null },
+      output: { error, code: failure.code, deadLetterStream: stage.deadLetterStream },
     });
     return true;
   });

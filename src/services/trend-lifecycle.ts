@@ -2,7 +2,7 @@ import type { Transaction } from "kysely";
 import { enqueueOutbox } from "../db/outbox.js";
 import type { Database, TrendRow, TrendStatus, TrendUpdate } from "../db/types.js";
 import { canTransition } from "../domain/trend-status.js";
-import { makeEnvelope } from "../streams/envelope.js";
+import { type Envelope, makeEnvelope } from "../streams/envelope.js";
 import { STREAMS } from "../streams/stream-names.js";
 
 export interface TransitionResult {
@@ -58,24 +58,32 @@ export async function announceTrendUpdate(
   from: TrendStatus | null,
   meta: { reason?: string; actor?: string } = {},
 ): Promise<void> {
-  await enqueueOutbox(
-    trx,
-    STREAMS.trendUpdates,
-    makeEnvelope("trend.updated", {
-      traceId: trend.trace_id,
+  await enqueueOutbox(trx, STREAMS.trendUpdates, trendUpdatedEnvelope(trend, from, meta));
+}
+
+/** The `trend:updates` event of a change to `trend.status` (for batch writers to enqueue together). */
+export function trendUpdatedEnvelope(
+  trend: Pick<TrendRow, "id" | "trace_id" | "status" | "embedding_status"> &
+    Partial<Pick<TrendRow, "failed_stage" | "failed_error" | "failed_at" | "updated_at">>,
+  from: TrendStatus | null,
+  meta: { reason?: string; actor?: string; traceparent?: string } = {},
+): Envelope {
+  return makeEnvelope("trend.updated", {
+    traceId: trend.trace_id,
+    trendId: trend.id,
+    traceparent: meta.traceparent,
+    payload: {
       trendId: trend.id,
-      payload: {
-        trendId: trend.id,
-        from,
-        to: trend.status,
-        embeddingStatus: trend.embedding_status,
-        reason: meta.reason ?? null,
-        actor: meta.actor ?? null,
-        failure:
-          trend.status === "FAILED" && trend.failed_stage
-            ? { stage: trend.failed_stage, error: trend.failed_error ?? "", at: new Date(trend.failed_at ?? trend.updated_at).toISOString() }
-            : null,
-      },
-    }),
-  );
+      from,
+      to: trend.status,
+      embeddingStatus: trend.embedding_status,
+      reason: meta.reason ?? null,
+      actor: meta.actor ?? null,
+      // Set when the item moved to FAILED: which stage, why, when (issue 12).
+      failure:
+        trend.status === "FAILED" && trend.failed_stage
+          ? { stage: trend.failed_stage, error: trend.failed_error ?? "", at: new Date(trend.failed_at ?? trend.updated_at ?? Date.now()).toISOString() }
+          : null,
+    },
+  });
 }

@@ -1,11 +1,11 @@
 import type { Redis } from "ioredis";
 import type { Envelope } from "./envelope.js";
-import { PIPELINE_STAGES, STAGE_JOBS } from "./stage-jobs.js";
+import { STAGE_STREAMS } from "../pipeline/registry.js";
 import type { StreamKeys } from "./stream-names.js";
 
 // Work streams are trimmed by the maintenance worker below what every group acknowledged
 // (trimAcknowledged); capping them here would drop undelivered work when a stage stalls.
-const WORK_STREAMS: ReadonlySet<string> = new Set(PIPELINE_STAGES.map((s) => STAGE_JOBS[s].stream));
+const WORK_STREAMS: ReadonlySet<string> = new Set(STAGE_STREAMS);
 
 /**
  * Appends envelopes to streams. Event streams (updates, escalations, alerts) are capped at an

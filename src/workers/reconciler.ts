@@ -9,7 +9,7 @@ import { newTraceId } from "../pipeline/ingest/ingest-service.js";
 import { makeEnvelope } from "../streams/envelope.js";
 import { readLiveJobs } from "../streams/live-jobs.js";
 import type { StreamProducer } from "../streams/producer.js";
-import { type PipelineStage, STAGE_JOBS, stageJobEnvelope, stageWaitedFor } from "../streams/stage-jobs.js";
+import { type PipelineStage, STAGE_JOBS, stageJobEnvelope, stageWaitedFor } from "../pipeline/stage-jobs.js";
 import { type StreamKeys, STREAMS } from "../streams/stream-names.js";
 import { PeriodicTask } from "./periodic-task.js";
 

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "../observability/logger.js";
-import { PIPELINE_STAGES, STAGE_JOBS } from "../streams/stage-jobs.js";
+import { PIPELINE_STAGES, STAGE_JOBS } from "../pipeline/stage-jobs.js";
 import type { StreamKeys } from "../streams/stream-names.js";
 import { PeriodicTask } from "./periodic-task.js";
 import { trimAcknowledged } from "./runtime/safe-trim.js";

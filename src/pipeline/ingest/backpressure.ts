@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import { sql } from "kysely";
 import type { Db } from "../../db/database.js";
 import { DomainError } from "../../domain/domain-error.js";
-import { PIPELINE_STAGES, type PipelineStage, STAGE_JOBS } from "../../streams/stage-jobs.js";
+import { PIPELINE_STAGES, type PipelineStage, STAGE_JOBS } from "../../pipeline/stage-jobs.js";
 import type { StreamKeys } from "../../streams/stream-names.js";
 
 const MEASURE_EVERY_MS = 250;
