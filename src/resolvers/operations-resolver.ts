@@ -6,12 +6,13 @@ import {
   DeadLetterConnection,
   IncidentConnection,
   PipelineHealth,
+  PipelineStage,
   ProvenanceGraph,
   PublishOverride,
   ReplayResult,
 } from "../schema/moderation-types.js";
 import { readGroupHealth } from "../workers/runtime/group-health.js";
-import { DEAD_LETTER_STREAMS, STAGE_STREAMS } from "../pipeline/registry.js";
+import { DEAD_LETTER_STREAMS, STAGE_STREAMS, STAGES } from "../pipeline/registry.js";
 import { STREAMS } from "../streams/stream-names.js";
 import type { GraphQLContext } from "./context.js";
 
@@ -49,6 +50,12 @@ export class OperationsResolver {
     const rows = await query.orderBy("created_at", "desc").orderBy("id", "desc").limit(limit + 1).execute();
     const edges = rows.slice(0, limit).map((row) => ({ cursor: encodeCursor(row.created_at, row.id), node: toIncident(row) }));
     return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };
+  }
+
+  @Query(() => [PipelineStage], { description: "The pipeline's stream stages, in order (for lists of streams and dead letters)" })
+  pipelineStages(@Ctx() ctx: GraphQLContext): PipelineStage[] {
+    ctx.require("read");
+    return STAGES.map(({ name, step, stream, group, deadLetterStream }) => ({ name, step, stream, group, deadLetterStream }));
   }
 
   @Query(() => PipelineHealth, { description: "Streams, consumer groups, lag, pending and consumers" })
