@@ -11,7 +11,7 @@ import { createLogger } from "./observability/logger.js";
 import { AuthService } from "./services/auth-service.js";
 
 /**
- * `trendgate start | serve | worker <name> | migrate | keys | dlq | mcp-publish-adapter | schema`.
+ * `trendgate start | serve | worker <name> | migrate | keys | dlq | judge | mcp-publish-adapter | schema`.
  * Errors a user can fix (bad configuration, a server that does not answer, bad arguments) print
  * one line and exit non-zero; nothing else prints a stack trace unless LOG_LEVEL=debug.
  */
@@ -117,7 +117,18 @@ export function buildCli(): Command {
       await runDlqCommand(readConfig(), action, opts);
     });
 
-  const judge = program.command("judge").description("the Judge's policy: simulate a proposal on history, propose thresholds from moderator decisions");
+  const judge = program.command("judge").description("the Judge's policy: evaluate on labelled rows, simulate a proposal on history, propose thresholds from moderator decisions");
+  judge
+    .command("evaluate")
+    .description("run the real enrichment and the Judge over labelled rows (no database) and report escalation, leak and calibration")
+    .requiredOption("--labels <file>", 'JSON lines: {"text", "label": "toxic"|"clean"}')
+    .option("--policy <file>", "policy JSON (default: the built-in default policy)")
+    .option("--json", "print one JSON object")
+    .option("--out <path>", "also write the full report to <path> and charts to <path>.reliability.svg / .workload.svg")
+    .action(async (opts: { labels: string; policy?: string; json?: boolean; out?: string }) => {
+      const { runJudgeEvaluate } = await import("./pipeline/judge/evaluate-command.js");
+      await runJudgeEvaluate(opts);
+    });
   judge
     .command("simulate")
     .description("re-decide judged items with a proposed policy from their stored scores, beside the active policy (no writes)")
