@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
+import type { ColumnType, Generated, Selectable, Updateable } from "kysely";
 
 /** Row shapes of the tables in migrations/, as kysely sees them. */
 
@@ -224,7 +224,6 @@ export interface Database {
 }
 
 export type TrendRow = Selectable<EnrichedTrendTable>;
-export type NewTrendRow = Insertable<EnrichedTrendTable>;
 export type TrendUpdate = Updateable<EnrichedTrendTable>;
 export type ProvenanceRow = Selectable<ProvenanceLogTable>;
 export type EscalationRow = Selectable<EscalationTable>;
