@@ -28,17 +28,23 @@ afterAll(async () => {
 
 const UNDECIDED = new Set(["RECEIVED", "PLANNED", "ENRICHED", "EMBEDDED"]);
 
-/** Posts items through the API and waits until the Judge has decided each of them. */
-async function ingestAndJudge(bodies: string[]): Promise<void> {
-  const inputs = bodies.map((body, i) => ({ source: "forum", externalId: `judge-page-${i}`, title: `Post ${i}`, body }));
+let posted = 0;
+
+/** Posts items through the API, waits until the Judge has decided each, and returns the policy versions it used. */
+async function ingestAndJudge(bodies: string[]): Promise<number[]> {
+  const inputs = bodies.map((body) => ({ source: "forum", externalId: `judge-page-${posted++}`, title: "A post", body }));
   const r = await h.gql<{ ingestTrends: { id: string }[] }>(`mutation($inputs: [TrendInput!]!) { ingestTrends(inputs: $inputs) { id } }`, { inputs }, h.keys.integrator);
   if (!r.data) throw new Error(JSON.stringify(r.errors));
+  const versions: number[] = [];
   for (const { id } of r.data.ingestTrends) {
     await eventually(async () => {
       const t = await h.gql<{ trend: { status: string } }>(`query($id: ID!) { trend(id: $id) { status } }`, { id }, h.keys.viewer);
       return t.data && !UNDECIDED.has(t.data.trend.status) ? true : undefined;
     }, 60_000);
+    const p = await h.gql<{ provenance: { entries: { step: string; output: { policyVersion?: number } }[] } }>(`query($id: ID!) { provenance(trendId: $id) { entries { step output } } }`, { id }, h.keys.viewer);
+    versions.push(p.data!.provenance.entries.find((e) => e.step === "judge")?.output.policyVersion ?? 0);
   }
+  return versions;
 }
 
 async function openJudgePage(key: string): Promise<Page> {
@@ -118,6 +124,13 @@ describe("the Judge page", { timeout: 180_000 }, () => {
 
     const stored = await h.gql<{ judgePolicy: { version: number; justification: string; policy: { thresholds: { toxicityCeiling: number } } } }>(`{ judgePolicy { version justification policy } }`);
     expect(stored.data?.judgePolicy).toMatchObject({ version: 2, justification: "calibrated on 300 decisions", policy: { thresholds: { toxicityCeiling: Number(ceiling) } } });
+
+    // The Judge takes the new version up within its refresh: post until an item is judged by it.
+    await eventually(async () => ((await ingestAndJudge(["Another calm afternoon in the park with the dog."])).includes(2) ? true : undefined), 30_000, 0);
+    await page.getByTestId("judge-window").selectOption("1h");
+    await page.locator('[data-testid="judge-totals-row"][data-version="2"]').waitFor();
+    expect(await page.getByTestId("chart-escalationRate").locator('g[data-version="2"] circle').count()).toBeGreaterThanOrEqual(1);
+    expect(await page.getByTestId("chart-escalationRate").locator('g[data-version="1"] circle').count()).toBeGreaterThanOrEqual(1);
 
     expect(await seriousA11yViolations(page)).toEqual([]);
     await page.screenshot({ path: path.join(RESULTS_DIR, "console-judge-page.png"), fullPage: true });

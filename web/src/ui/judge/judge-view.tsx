@@ -5,8 +5,9 @@ import type { Session } from "../../state/session.js";
 import { timeAgo } from "../format.js";
 import { ErrorLine, usePolled } from "../operator-views.js";
 import { CalibrationPanel } from "./calibration-panel.js";
+import { domainOf, type TimeDomain } from "./chart-scale.js";
 import { percent, RATE_METRICS, type StatsBucket, seriesByVersion, totalsByVersion, versionLabel, type VersionSeries } from "./judge-series.js";
-import { RateLineChart, type TimeDomain, VolumeBarChart } from "./svg-charts.js";
+import { RateLineChart, VolumeBarChart } from "./svg-charts.js";
 
 type PolicyVersion = ResultOf<typeof JudgePolicyQuery>["judgePolicy"];
 
@@ -84,11 +85,6 @@ export function JudgeView({ session }: { session: Session }) {
   );
 }
 
-function domainOf(since: number, now: number, bucketMinutes: number): TimeDomain {
-  const bucketMs = bucketMinutes * 60_000;
-  return { from: Math.floor(since / bucketMs) * bucketMs, to: Math.ceil(now / bucketMs) * bucketMs, bucketMs };
-}
-
 function latestSummary(series: VersionSeries[], format: (v: number) => string): string {
   if (!series.length) return "No data in this window.";
   return series.map((s) => `policy ${versionLabel(s.version)}: latest ${format(s.points.at(-1)!.y)} over ${s.points.length} buckets`).join("; ");
@@ -107,6 +103,7 @@ function StatsCharts({ buckets, domain }: { buckets: StatsBucket[]; domain: Time
         })}
       </div>
       <VersionTotalsTable buckets={buckets} />
+      <BucketTable buckets={buckets} />
     </>
   );
 }
@@ -144,6 +141,42 @@ function VersionTotalsTable({ buckets }: { buckets: StatsBucket[] }) {
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** Every point of the charts as text, for keyboard and screen-reader users (and exact values). */
+function BucketTable({ buckets }: { buckets: StatsBucket[] }) {
+  return (
+    <details class="bucket-figures">
+      <summary>Figures per bucket ({buckets.length})</summary>
+      <table data-testid="judge-buckets">
+        <caption class="sr-only">The charts' figures per time bucket and policy version</caption>
+        <thead>
+          <tr>
+            <th scope="col">Bucket start</th>
+            <th scope="col">Policy</th>
+            <th scope="col">Judged</th>
+            {RATE_METRICS.map((m) => (
+              <th key={m.key} scope="col">
+                {m.label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {buckets.map((b) => (
+            <tr key={`${b.start}-${String(b.policyVersion)}`}>
+              <td>{new Date(b.start).toLocaleString()}</td>
+              <td>{versionLabel(b.policyVersion)}</td>
+              <td>{b.judged}</td>
+              {RATE_METRICS.map((m) => (
+                <td key={m.key}>{percent(b[m.key])}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
   );
 }
 

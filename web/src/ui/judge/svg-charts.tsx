@@ -1,3 +1,4 @@
+import { niceMax, type TimeDomain, timeTicks } from "./chart-scale.js";
 import { type Point, type VersionSeries, versionLabel } from "./judge-series.js";
 
 /**
@@ -19,19 +20,8 @@ export function versionStyle(version: number | null): { colour: string; dash: st
   return { colour: COLOURS[((i % COLOURS.length) + COLOURS.length) % COLOURS.length]!, dash: DASHES[Math.floor(Math.abs(i) / COLOURS.length) % DASHES.length]! };
 }
 
-export interface TimeDomain {
-  from: number;
-  to: number;
-  bucketMs: number;
-}
-
 const xOf = (x: number, d: TimeDomain) => PAD.left + ((x + d.bucketMs / 2 - d.from) / Math.max(d.to - d.from, 1)) * PLOT_W;
 const yOf = (y: number, max: number) => PAD.top + PLOT_H - (y / max) * PLOT_H;
-
-function timeTicks(d: TimeDomain): number[] {
-  const count = 4;
-  return Array.from({ length: count + 1 }, (_, i) => d.from + ((d.to - d.from) * i) / count);
-}
 
 function tickLabel(ms: number, d: TimeDomain): string {
   const date = new Date(ms);
@@ -50,11 +40,17 @@ function Axes({ domain, max, format }: { domain: TimeDomain; max: number; format
           </text>
         </g>
       ))}
-      {timeTicks(domain).map((t, i) => (
-        <text key={t} x={PAD.left + (PLOT_W * i) / 4} y={HEIGHT - 8} text-anchor={i === 0 ? "start" : i === 4 ? "end" : "middle"}>
-          {tickLabel(t, domain)}
-        </text>
-      ))}
+      {timeTicks(domain).map((t) => {
+        const x = PAD.left + ((t - domain.from) / Math.max(domain.to - domain.from, 1)) * PLOT_W;
+        return (
+          <g key={t}>
+            <line x1={x} x2={x} y1={PAD.top + PLOT_H} y2={PAD.top + PLOT_H + 4} class="grid" />
+            <text x={x} y={HEIGHT - 8} text-anchor={x - PAD.left < 20 ? "start" : WIDTH - PAD.right - x < 20 ? "end" : "middle"}>
+              {tickLabel(t, domain)}
+            </text>
+          </g>
+        );
+      })}
     </g>
   );
 }
@@ -123,7 +119,7 @@ export function RateLineChart({ id, title, help, series, domain, summary }: Char
 export function VolumeBarChart({ id, title, help, series, domain, summary }: ChartProps) {
   const stacks = new Map<number, { version: number | null; y: number }[]>();
   for (const s of series) for (const p of s.points) stacks.set(p.x, [...(stacks.get(p.x) ?? []), { version: s.version, y: p.y }]);
-  const max = Math.max(1, ...[...stacks.values()].map((parts) => parts.reduce((n, p) => n + p.y, 0)));
+  const max = niceMax(Math.max(...[...stacks.values()].map((parts) => parts.reduce((n, p) => n + p.y, 0))));
   const buckets = Math.max(1, Math.round((domain.to - domain.from) / domain.bucketMs));
   const barW = Math.max(3, Math.min(40, (PLOT_W / buckets) * 0.7));
   return (
