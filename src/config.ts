@@ -91,7 +91,7 @@ const schema = z.object({
   /** Per issue type, how long an escalation may wait before an operator alert: `type:ms,...`. */
   ESCALATION_SLA_MS: z
     .string()
-    .default("low_confidence:3600000,toxicity:900000,budget_overrun:1800000")
+    .default("low_confidence:3600000,toxicity:900000,budget_overrun:1800000,audit_sample:3600000")
     .transform((value, ctx) => {
       const out: Record<string, number> = {};
       for (const pair of value.split(",").map((p) => p.trim()).filter(Boolean)) {

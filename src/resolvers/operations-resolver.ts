@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
-import { encodeCursor, decodeCursor } from "../services/escalation-service.js";
+import { encodeCursor, decodeCursor } from "../pipeline/review/escalation-service.js";
 import { toIncident, toProvenanceEntry } from "../schema/mappers.js";
 import {
   DeadLetterConnection,

@@ -1,7 +1,7 @@
 import type { Db } from "../db/database.js";
 import type { ProvenanceRow } from "../db/types.js";
 import { badInput, notFound } from "../domain/domain-error.js";
-import { assertUuid } from "./escalation-service.js";
+import { assertUuid } from "../pipeline/review/escalation-service.js";
 
 export interface ProvenanceEdgeData {
   from: string;

@@ -3,8 +3,8 @@ import type { TrendRow, TrendStatus } from "../db/types.js";
 import { badInput, notFound } from "../domain/domain-error.js";
 import type { Embedder } from "../nlp/embedder.js";
 import type { VectorStore } from "../vector/vector-store.js";
-import { embeddingText } from "../workers/embedding-worker.js";
-import { assertUuid } from "./escalation-service.js";
+import { embeddingText } from "../pipeline/embed/embedding-worker.js";
+import { assertUuid } from "../pipeline/review/escalation-service.js";
 
 export interface SimilarQuery {
   trendId?: string | null;

@@ -1,7 +1,7 @@
 import type { Db } from "../db/database.js";
 import type { TrendRow, TrendStatus } from "../db/types.js";
 import { badInput, notFound } from "../domain/domain-error.js";
-import { assertUuid, decodeCursor } from "./escalation-service.js";
+import { assertUuid, decodeCursor } from "../pipeline/review/escalation-service.js";
 
 export interface TrendFilter {
   status?: TrendStatus[] | null;

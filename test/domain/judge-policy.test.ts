@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { defaultPolicy, judge, parsePolicy, PolicyError } from "../../src/domain/judge-policy.js";
+import { defaultPolicy, judge, parsePolicy, PolicyError } from "../../src/pipeline/judge/judge-policy.js";
 import { createLogger } from "../../src/observability/logger.js";
-import { PolicyProvider } from "../../src/services/policy-provider.js";
+import { PolicyProvider } from "../../src/pipeline/judge/policy-provider.js";
 
 const base = { source: "wire", title: null, body: "Markets rose today.", toxicityScore: 0.1, confidence: 0.9 };
 

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import type { Db } from "../../db/database.js";
-import { type JudgePolicy, parsePolicy } from "../../domain/judge-policy.js";
+import { type JudgePolicy, parsePolicy } from "./judge-policy.js";
 import type { Logger } from "../../observability/logger.js";
-import type { PolicyProvider } from "../../services/policy-provider.js";
+import type { PolicyProvider } from "./policy-provider.js";
 import { latestPolicyVersion, syncConfiguredPolicy } from "./policy-queries.js";
 
 /** A policy with the stored version number the Judge names in every provenance entry. */

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { JudgeDecision } from "../../domain/judge-policy.js";
+import type { JudgeDecision } from "./judge-policy.js";
 
 /**
  * Whether an item the Judge would publish goes to a moderator first as an audit sample. The

@@ -49,11 +49,7 @@ export async function loadJudgedItems(db: Db, since: Date): Promise<JudgedItem[]
       e.decision, e.issue_type
     FROM provenance_log p
     JOIN enriched_trends t ON t.id = p.trend_id
-    LEFT JOIN LATERAL (
-      SELECT decision, issue_type FROM escalations e
-      WHERE e.trend_id = p.trend_id AND e.status = 'RESOLVED' AND e.issue_type <> 'budget_overrun'
-      ORDER BY e.resolved_at DESC LIMIT 1
-    ) e ON true
+    LEFT JOIN (${latestModeratorDecisions}) e ON e.trend_id = p.trend_id
     WHERE p.step = 'judge' AND p.created_at >= ${since}
     ORDER BY p.trend_id, p.id DESC`.execute(db);
   return rows.map((r) => ({
@@ -72,6 +68,15 @@ export async function loadJudgedItems(db: Db, since: Date): Promise<JudgedItem[]
     issueType: r.issue_type,
   }));
 }
+
+/**
+ * Each item's latest moderator decision on a Judge escalation (budget overruns are not about
+ * content), as one set joined by hash: a per-row subquery would scan escalations once per item.
+ */
+export const latestModeratorDecisions = sql`
+  SELECT DISTINCT ON (trend_id) trend_id, decision, issue_type FROM escalations
+  WHERE status = 'RESOLVED' AND issue_type <> 'budget_overrun'
+  ORDER BY trend_id, resolved_at DESC`;
 
 /**
  * The policy version of a judge entry: `output.policyVersion`, or for entries written before

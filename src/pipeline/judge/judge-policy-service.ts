@@ -1,7 +1,7 @@
 import type { Db } from "../../db/database.js";
 import type { JudgePolicyRow } from "../../db/types.js";
 import { badInput } from "../../domain/domain-error.js";
-import { type JudgePolicy, policySchema } from "../../domain/judge-policy.js";
+import { type JudgePolicy, policySchema } from "./judge-policy.js";
 import type { Enricher } from "../../nlp/enricher.js";
 import type { ActiveJudgePolicy } from "./active-policy.js";
 import { loadJudgedItems } from "./history-queries.js";
@@ -110,7 +110,7 @@ export class JudgePolicyService {
     }
     const fromFile = await this.scoreRows(options.labels ?? []);
     const examples = [...decided, ...fromFile];
-    const proposal = proposeThresholds(examples, active, options.targetLeak);
+    const proposal = await proposeThresholds(examples, active, options.targetLeak);
     const auditDecisions = decided.filter((e) => e.origin === "audit").length;
     return {
       targetLeak: options.targetLeak,

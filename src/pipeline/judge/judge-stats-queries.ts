@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import type { Db } from "../../db/database.js";
-import { policyVersionOf } from "./history-queries.js";
+import { latestModeratorDecisions, policyVersionOf } from "./history-queries.js";
 
 /** The Judge's figures for one time bucket and policy version (the console's Judge page). */
 export interface JudgeStatsBucket {
@@ -68,11 +68,7 @@ export async function judgeStats(db: Db, since: Date, bucketMinutes: number): Pr
         (e.decision = 'APPROVE' AND NOT j.audit AND j.toxicity >= ${LEAN_TOXIC_AT}) OR
         (e.decision = 'REJECT' AND (j.audit OR j.toxicity < ${LEAN_TOXIC_AT})))::int AS overturns
     FROM judged j
-    LEFT JOIN LATERAL (
-      SELECT decision FROM escalations e
-      WHERE e.trend_id = j.trend_id AND e.status = 'RESOLVED' AND e.issue_type <> 'budget_overrun'
-      ORDER BY e.resolved_at DESC LIMIT 1
-    ) e ON j.outcome = 'ESCALATED'
+    LEFT JOIN (${latestModeratorDecisions}) e ON e.trend_id = j.trend_id AND j.outcome = 'ESCALATED'
     GROUP BY 1, 2
     ORDER BY 1, 2 NULLS FIRST`.execute(db);
   return rows.map((r) => ({

@@ -1,4 +1,4 @@
-import { judge, type JudgeInput, type JudgePolicy, parsePolicy } from "../../domain/judge-policy.js";
+import { judge, type JudgeInput, type JudgePolicy, parsePolicy } from "./judge-policy.js";
 
 /** A labelled example: an item's stored (or freshly computed) scores and whether it is toxic. */
 export interface LabelledExample extends JudgeInput {
@@ -38,14 +38,14 @@ const GRID = {
  * published share and clean rejected share both stay at or under `targetLeak`; ties go to the
  * lower leak, then to the active policy's values. Every candidate is decided by `judge()`
  * itself, so the search follows the rules the worker runs. Blocked sources, terms and patterns
- * stay the active policy's.
+ * stay the active policy's. No I/O; asynchronous only to yield to the event loop.
  */
-export function proposeThresholds(
+export async function proposeThresholds(
   examples: readonly LabelledExample[],
   active: JudgePolicy,
   targetLeak: number,
   minExamples = MIN_LABELLED_EXAMPLES,
-): ThresholdProposal {
+): Promise<ThresholdProposal> {
   const activeFigures = measurePolicy(examples, active);
   if (examples.length < minExamples) {
     return {
@@ -66,6 +66,9 @@ export function proposeThresholds(
   for (const maxToxicity of GRID.maxToxicity) {
     for (const toxicityCeiling of GRID.toxicityCeiling) {
       if (toxicityCeiling < maxToxicity) continue;
+      // A search over ~10^6 decisions runs in the gateway's process: give the event loop a turn
+      // between slices (each a few milliseconds) so subscriptions and queries keep flowing.
+      await new Promise((resolve) => setImmediate(resolve));
       for (const minConfidence of GRID.minConfidence) {
         const thresholds = { minConfidence, maxToxicity, toxicityCeiling };
         const policy = { ...bare, thresholds };

@@ -1,4 +1,4 @@
-import { type JudgeDecision, judge, type JudgePolicy } from "../../domain/judge-policy.js";
+import { type JudgeDecision, judge, type JudgePolicy } from "./judge-policy.js";
 import type { JudgedItem } from "./history-queries.js";
 
 /** What one policy does to a set of judged items. */

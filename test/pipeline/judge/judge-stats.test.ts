@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ActiveJudgePolicy } from "../../../src/pipeline/judge/active-policy.js";
 import { JudgePolicyService } from "../../../src/pipeline/judge/judge-policy-service.js";
-import { PolicyProvider } from "../../../src/services/policy-provider.js";
+import { PolicyProvider } from "../../../src/pipeline/judge/policy-provider.js";
 import { createTestEnv, type TestEnv } from "../../support/test-env.js";
 import { seedJudged } from "../../support/seed-judged.js";
 

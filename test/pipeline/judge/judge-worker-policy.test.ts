@@ -6,11 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ActiveJudgePolicy } from "../../../src/pipeline/judge/active-policy.js";
 import { applyAuditSample, isAuditSampled } from "../../../src/pipeline/judge/audit-sample.js";
 import { appendPolicyVersion } from "../../../src/pipeline/judge/policy-queries.js";
-import { EscalationService } from "../../../src/services/escalation-service.js";
-import { PolicyProvider } from "../../../src/services/policy-provider.js";
+import { EscalationService } from "../../../src/pipeline/review/escalation-service.js";
+import { PolicyProvider } from "../../../src/pipeline/judge/policy-provider.js";
 import { makeEnvelope } from "../../../src/streams/envelope.js";
 import { STREAMS } from "../../../src/streams/stream-names.js";
-import { createJudgeHandler } from "../../../src/workers/judge-worker.js";
+import { createJudgeHandler } from "../../../src/pipeline/judge/judge-worker.js";
 import { createTestEnv, type TestEnv } from "../../support/test-env.js";
 
 /** The Judge worker and the policy versions: which version decides, audit samples, file changes. */

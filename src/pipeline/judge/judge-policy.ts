@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { IssueType } from "../db/types.js";
+import type { IssueType } from "../../db/types.js";
 
 /**
  * The Judge's rules (DESIGN.md): a policy violation rejects the item and opens an incident; an
