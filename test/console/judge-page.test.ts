@@ -15,7 +15,7 @@ let browser: Browser;
 const closers: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
-  ensureConsoleBuilt();
+  await ensureConsoleBuilt();
   h = await startHarness();
   browser = await launchChromium();
 }, 120_000);
