@@ -113,8 +113,12 @@ describe("the Judge page", { timeout: 180_000 }, () => {
     expect(await page.getByRole("alert").filter({ hasText: "Not applied" }).count()).toBe(1);
     expect((await h.gql<{ judgePolicy: { version: number } }>(`{ judgePolicy { version } }`)).data?.judgePolicy.version).toBe(1);
 
+    // The fix and the apply by keyboard alone: the button follows the justification in tab order.
     await page.getByTestId("threshold-toxicityCeiling").fill(ceiling);
-    await page.getByTestId("apply").click();
+    await page.getByTestId("apply-justification").focus();
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(`document.activeElement?.dataset.testid`)).toBe("apply");
+    await page.keyboard.press("Enter");
     await page.getByTestId("apply-outcome").filter({ hasText: "Applied as version 2" }).waitFor();
     await page.getByTestId("active-version").filter({ hasText: "Version 2" }).waitFor();
     expect(await page.getByTestId("active-justification").textContent()).toContain("calibrated on 300 decisions");

@@ -149,6 +149,8 @@ function PolicyEditor({ session, base, fromProposal, onApplied }: { session: Ses
     run(async () => {
       const { applyJudgePolicy: v } = await session.client.request(ApplyPolicyMutation, { policy: policy(), justification });
       setJustification("");
+      // Its "active" column now describes the version just replaced.
+      setSimulation(undefined);
       onApplied(v);
     }, "Not applied");
 
