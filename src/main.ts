@@ -202,7 +202,7 @@ export async function startApp(
           enricher: () => (dryRunEnricher ??= loadEnricher(config)),
           embedder,
           store,
-          policy: new PolicyProvider(config.POLICY_PATH, { minConfidence: config.JUDGE_MIN_CONFIDENCE, maxToxicity: config.JUDGE_MAX_TOXICITY }, logger),
+          policy: activePolicy,
         }),
       )),
   };
