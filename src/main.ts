@@ -25,7 +25,7 @@ import { IngestService } from "./pipeline/ingest/ingest-service.js";
 import { OverrideService } from "./pipeline/publish/override-service.js";
 import { ActiveJudgePolicy } from "./pipeline/judge/active-policy.js";
 import { JudgePolicyService } from "./pipeline/judge/judge-policy-service.js";
-import { PolicyProvider } from "./pipeline/judge/policy-provider.js";
+import { readConfiguredPolicy } from "./pipeline/judge/configured-policy.js";
 import { ProvenanceService } from "./services/provenance-service.js";
 import { SearchService } from "./services/search-service.js";
 import { TrendQueryService } from "./services/trend-query-service.js";
@@ -202,7 +202,7 @@ export async function startApp(
           enricher: () => (dryRunEnricher ??= loadEnricher(config)),
           embedder,
           store,
-          policy: new PolicyProvider(config.POLICY_PATH, { minConfidence: config.JUDGE_MIN_CONFIDENCE, maxToxicity: config.JUDGE_MAX_TOXICITY }, logger),
+          policy: activePolicy,
         }),
       )),
   };
@@ -362,21 +362,6 @@ export async function startApp(
     },
   };
   return app;
-}
-
-/**
- * The configured Judge policy (POLICY_PATH, hot-reloaded, or the JUDGE_* thresholds): the first
- * stored version on an empty table, and a new version whenever the file changes. A bad file
- * throws here (a PolicyError).
- */
-export function readConfiguredPolicy(config: Config, logger: Logger): { configured: PolicyProvider; configSource: string } {
-  const fallback = { minConfidence: config.JUDGE_MIN_CONFIDENCE, maxToxicity: config.JUDGE_MAX_TOXICITY };
-  return {
-    configured: new PolicyProvider(config.POLICY_PATH, fallback, logger),
-    configSource: config.POLICY_PATH
-      ? `POLICY_PATH=${config.POLICY_PATH}`
-      : `JUDGE_MIN_CONFIDENCE=${fallback.minConfidence}, JUDGE_MAX_TOXICITY=${fallback.maxToxicity}`,
-  };
 }
 
 /** The configured embedder: an OpenAI-compatible endpoint when set, else the offline model. */

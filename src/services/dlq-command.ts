@@ -5,6 +5,7 @@ import type { Config } from "../config.js";
 import { DomainError } from "../domain/domain-error.js";
 import { openDatabase } from "../db/database.js";
 import { loadEmbedder, loadEnricher, migrate } from "../main.js";
+import { readConfiguredPolicy } from "../pipeline/judge/configured-policy.js";
 import type { Embedder } from "../nlp/embedder.js";
 import type { Enricher } from "../nlp/enricher.js";
 import { createLogger } from "../observability/logger.js";
@@ -12,7 +13,7 @@ import { StreamKeys } from "../streams/stream-names.js";
 import { createVectorStore } from "../vector/create-vector-store.js";
 import { DeadLetterService, type DeadLetterEntry } from "./dead-letter-service.js";
 import { DryRunner } from "./dlq-dry-run.js";
-import { PolicyProvider } from "../pipeline/judge/policy-provider.js";
+import { ActiveJudgePolicy } from "../pipeline/judge/active-policy.js";
 
 /** `trendgate dlq list|replay|purge`: the operator's dead-letter tool. */
 export async function runDlqCommand(config: Config, action: string, opts: DlqOptions): Promise<void> {
@@ -92,7 +93,7 @@ function dryRunner(config: Config, db: ReturnType<typeof openDatabase>["db"], lo
     enricher: () => (enricher ??= loadEnricher(config)),
     embedder: () => (embedder ??= loadEmbedder(config)),
     store: createVectorStore({ weaviateUrl: config.WEAVIATE_URL, weaviateApiKey: config.WEAVIATE_API_KEY, weaviateClass: config.WEAVIATE_CLASS, embeddedPath: config.VECTOR_STORE_PATH }),
-    policy: new PolicyProvider(config.POLICY_PATH, { minConfidence: config.JUDGE_MIN_CONFIDENCE, maxToxicity: config.JUDGE_MAX_TOXICITY }, logger),
+    policy: new ActiveJudgePolicy({ db, ...readConfiguredPolicy(config, logger), logger }),
   });
 }
 

@@ -8,7 +8,7 @@ import { STREAMS } from "../streams/stream-names.js";
 import type { VectorStore } from "../vector/vector-store.js";
 import { embeddingText } from "../pipeline/embed/embedding-worker.js";
 import type { DeadLetterEntry } from "./dead-letter-service.js";
-import type { PolicyProvider } from "../pipeline/judge/policy-provider.js";
+import type { PolicySource } from "../pipeline/judge/active-policy.js";
 
 export interface DryRunChange {
   field: string;
@@ -36,7 +36,8 @@ export class DryRunner {
       enricher: () => Promise<Enricher>;
       embedder: () => Promise<Embedder>;
       store: VectorStore;
-      policy: PolicyProvider;
+      /** The Judge's active version, as the worker reads it. */
+      policy: PolicySource;
     },
   ) {}
 
@@ -53,7 +54,7 @@ export class DryRunner {
         case STREAMS.embeddingJobs:
           return { ...base, ...(await this.embed(trend)) };
         case STREAMS.judgeJobs:
-          return { ...base, ...this.judge(trend) };
+          return { ...base, ...(await this.judge(trend)) };
         case STREAMS.publishJobs:
           return { ...base, ...this.publish(trend) };
         default:
@@ -98,13 +99,14 @@ export class DryRunner {
     };
   }
 
-  private judge(trend: TrendRow): Omit<DryRunResult, "id" | "trendId"> {
+  private async judge(trend: TrendRow): Promise<Omit<DryRunResult, "id" | "trendId">> {
     if (trend.status !== "EMBEDDED") return noOp(trend);
+    const { version, policy } = await this.deps.policy.current();
     const d = judge(
       { source: trend.source, title: trend.title, body: trend.normalized_body ?? trend.body, toxicityScore: trend.toxicity_score ?? 0, confidence: trend.confidence ?? 0 },
-      this.deps.policy.current(),
+      policy,
     );
-    return { outcome: "would_succeed", message: `rule ${d.rule}: ${d.reason}`, changes: diff([["status", trend.status, d.outcome]]) };
+    return { outcome: "would_succeed", message: `policy v${version}, rule ${d.rule}: ${d.reason}`, changes: diff([["status", trend.status, d.outcome]]) };
   }
 
   private publish(trend: TrendRow): Omit<DryRunResult, "id" | "trendId"> {
