@@ -5,12 +5,13 @@ import { type Config, ConfigError, loadConfig } from "./config.js";
 import { openDatabase } from "./db/database.js";
 import { DomainError } from "./domain/domain-error.js";
 import { PolicyError } from "./pipeline/judge/judge-policy.js";
-import { migrate, startApp, StartupError, WORKER_NAMES, type WorkerName } from "./main.js";
+import { migrate, startApp, StartupError } from "./main.js";
+import { isWorkerName, WORKER_NAMES } from "./pipeline/registry.js";
 import { createLogger } from "./observability/logger.js";
 import { AuthService } from "./services/auth-service.js";
 
 /**
- * `trendgate start | serve | worker <name> | migrate | keys | dlq | mcp-publish-adapter | schema`.
+ * `trendgate start | serve | worker <name> | migrate | keys | dlq | judge | mcp-publish-adapter | schema`.
  * Errors a user can fix (bad configuration, a server that does not answer, bad arguments) print
  * one line and exit non-zero; nothing else prints a stack trace unless LOG_LEVEL=debug.
  */
@@ -58,9 +59,9 @@ export function buildCli(): Command {
     .description(`run one or more workers: ${WORKER_NAMES.join(", ")}`)
     .argument("<names...>", "worker names")
     .action(async (names: string[]) => {
-      const unknown = names.filter((n) => !WORKER_NAMES.includes(n as WorkerName));
+      const unknown = names.filter((n) => !isWorkerName(n));
       if (unknown.length) fail(`unknown worker ${unknown.join(", ")}; choose from ${WORKER_NAMES.join(", ")}`);
-      await runUntilSignal(readConfig(), { gateway: false, workers: names as WorkerName[] });
+      await runUntilSignal(readConfig(), { gateway: false, workers: names.filter(isWorkerName) });
     });
 
   program
@@ -116,7 +117,18 @@ export function buildCli(): Command {
       await runDlqCommand(readConfig(), action, opts);
     });
 
-  const judge = program.command("judge").description("the Judge's policy: simulate a proposal on history, propose thresholds from moderator decisions");
+  const judge = program.command("judge").description("the Judge's policy: evaluate on labelled rows, simulate a proposal on history, propose thresholds from moderator decisions");
+  judge
+    .command("evaluate")
+    .description("run the real enrichment and the Judge over labelled rows (no database) and report escalation, leak and calibration")
+    .requiredOption("--labels <file>", 'JSON lines: {"text", "label": "toxic"|"clean"}')
+    .option("--policy <file>", "policy JSON (default: the built-in default policy)")
+    .option("--json", "print one JSON object")
+    .option("--out <path>", "also write the full report to <path> and charts to <path>.reliability.svg / .workload.svg")
+    .action(async (opts: { labels: string; policy?: string; json?: boolean; out?: string }) => {
+      const { runJudgeEvaluate } = await import("./pipeline/judge/evaluate-command.js");
+      await runJudgeEvaluate(opts);
+    });
   judge
     .command("simulate")
     .description("re-decide judged items with a proposed policy from their stored scores, beside the active policy (no writes)")

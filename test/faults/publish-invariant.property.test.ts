@@ -71,7 +71,7 @@ const SCORES: Record<Kind, { toxicity: number; confidence: number }> = {
   clean: { toxicity: 0.05, confidence: 0.9 },
   unsure: { toxicity: 0.05, confidence: 0.3 },
   toxic: { toxicity: 0.9, confidence: 0.9 },
-  violation: { toxicity: 0.99, confidence: 0.9 },
+  violation: { toxicity: 0.999, confidence: 0.9 },
 };
 
 type Op =

@@ -151,7 +151,7 @@ export class JudgePolicyService {
     const out: LabelledExample[] = [];
     for (const row of rows) {
       const e = await enricher.enrich({ source: "labels", body: row.text });
-      out.push({ source: "labels", title: null, body: e.normalizedBody, toxicityScore: e.toxicityScore, confidence: e.confidence, toxic: row.toxic, origin: "file" });
+      out.push({ source: "labels", title: null, body: e.normalizedBody, toxicityScore: e.toxicityScore, confidence: e.confidence, toxic: row.label === "toxic", origin: "file" });
     }
     return out;
   }

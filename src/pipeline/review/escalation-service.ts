@@ -1,4 +1,5 @@
 import { sql, type Transaction } from "kysely";
+import { resumeStreamOf } from "../registry.js";
 import type { Db } from "../../db/database.js";
 import { enqueueOutbox } from "../../db/outbox.js";
 import { appendProvenance } from "../../db/provenance.js";
@@ -31,14 +32,6 @@ export interface Actor {
   role: string;
 }
 
-/** Which stream re-runs a paused step when its budget is raised. */
-const RESUME_STREAM: Record<PipelineStep, string> = {
-  plan: STREAMS.ingest,
-  etl: STREAMS.ingest,
-  embed: STREAMS.embeddingJobs,
-  judge: STREAMS.judgeJobs,
-  publish: STREAMS.publishJobs,
-};
 
 /**
  * Moderation use cases: the queue, claims (a lease with a fencing token), and resolutions.
@@ -369,7 +362,7 @@ export class EscalationService {
     if (!moved) return null;
     await enqueueOutbox(
       trx,
-      RESUME_STREAM[step],
+      resumeStreamOf(step),
       makeEnvelope("trend.resumed", {
         traceId: trend.trace_id,
         trendId: trend.id,

@@ -68,7 +68,7 @@ describe("trendgate judge", () => {
     writeFileSync(file, `${JSON.stringify({ text: "fine", label: "clean" })}\n{"text": "oops"\n`);
     const r = await cli(["judge", "calibrate", "--labels", file]);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toMatch(/^trendgate: .*labels\.jsonl line 2: not JSON/);
+    expect(r.stderr.trim()).toMatch(/^trendgate: .*labels\.jsonl line 2: not (valid )?JSON/);
   }, 60_000);
 
   it("should refuse a policy file that does not validate, naming the field", async () => {
