@@ -10,6 +10,7 @@ import {
   currentXmin,
   decodeVector,
   type IndexScope,
+  latestDimension,
   otherDimension,
   readChanges,
   readPage,
@@ -123,11 +124,11 @@ export class PostgresVectorStore implements VectorStore {
 
   /**
    * Loads (or builds) the index and catches it up now, so the first search does not pay for it:
-   * the gateway calls this at start. Without a known dimension it waits for the first search.
+   * the gateway calls this at start. The dimension is the newest stored vector's; with no vector
+   * stored yet there is nothing to load.
    */
   async warmUp(): Promise<void> {
-    const snapshot = this.options.path && this.dimension === undefined ? await readSnapshot(this.options.path) : undefined;
-    const dimension = this.dimension ?? snapshot?.meta.dimension;
+    const dimension = this.dimension ?? (await this.guard(() => latestDimension(this.db, this.model)));
     if (dimension !== undefined) await this.caughtUp(dimension);
   }
 
