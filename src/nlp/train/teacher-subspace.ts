@@ -9,6 +9,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { type CacheName, teacherCachePaths } from "./corpora.js";
 
 export interface TeacherCache {
+  /** Rows read per cache. */
+  readonly rows: Partial<Record<CacheName, number>>;
   readonly texts: readonly string[];
   readonly dimension: number;
   readonly vectors: Float32Array;
@@ -18,17 +20,30 @@ export interface TeacherCache {
   indexOf(text: string): number;
 }
 
-export function loadTeacherCache(names: readonly CacheName[], dimension = 512): TeacherCache {
+/**
+ * The cached texts and vectors of `names`, in cache order; `limits` reads only the first N rows
+ * of a cache (to reproduce a model trained while the cache was still filling).
+ */
+export function loadTeacherCache(
+  names: readonly CacheName[],
+  limits: Partial<Record<CacheName, number>> = {},
+  dimension = 512,
+): TeacherCache {
   const texts: string[] = [];
   const chunks: Float32Array[] = [];
   const index = new Map<string, number>();
+  const rows: Partial<Record<CacheName, number>> = {};
   for (const name of names) {
     const paths = teacherCachePaths(name);
     if (!existsSync(paths.texts)) throw new Error(`no teacher cache for ${name}: run src/nlp/train/teacher-cache.ts`);
-    const lines = readFileSync(paths.texts, "utf8").split("\n").filter((l) => l !== "");
+    const lines = readFileSync(paths.texts, "utf8")
+      .split("\n")
+      .filter((l) => l !== "")
+      .slice(0, limits[name] ?? Number.POSITIVE_INFINITY);
     const raw = readFileSync(paths.vectors);
     // A run stopped between its two appends leaves vectors without texts: trust the texts count.
     const vectors = new Float32Array(raw.buffer, raw.byteOffset, lines.length * dimension).slice();
+    rows[name] = lines.length;
     lines.forEach((line, i) => {
       const text = JSON.parse(line) as string;
       if (index.has(text)) return;
@@ -40,6 +55,7 @@ export function loadTeacherCache(names: readonly CacheName[], dimension = 512): 
   const all = new Float32Array(texts.length * dimension);
   chunks.forEach((v, i) => all.set(v, i * dimension));
   return {
+    rows,
     texts,
     dimension,
     vectors: all,
