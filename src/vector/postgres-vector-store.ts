@@ -207,7 +207,10 @@ export class PostgresVectorStore implements VectorStore {
   private async load(scope: IndexScope): Promise<void> {
     const snapshot = this.options.path ? await readSnapshot(this.options.path) : undefined;
     const meta = snapshot?.meta;
-    if (snapshot && meta && meta.storeId === this.storeId && meta.dimension === scope.dimension && meta.model === this.model) {
+    // A snapshot from the future (a database restored from a dump into a younger cluster keeps
+    // its identity row but not its transaction ids) would skip rows: rebuild instead.
+    const sameHistory = meta !== undefined && BigInt(meta.xmin) <= BigInt(await currentXmin(this.db));
+    if (snapshot && meta && sameHistory && meta.storeId === this.storeId && meta.dimension === scope.dimension && meta.model === this.model) {
       this.index = snapshot.index;
       this.xmin = meta.xmin;
       this.loadedFrom = "snapshot";

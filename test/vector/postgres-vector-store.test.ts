@@ -282,6 +282,22 @@ describe("PostgresVectorStore", () => {
     expect(gateway.indexedCount).toBe(30);
   });
 
+  it("should rebuild when the persisted index claims transactions this database has not reached (a restored dump)", async () => {
+    const path = await tempDir();
+    const first = await open({ path });
+    const stored = item([1, 0, 0, 0]);
+    await first.upsert([stored]);
+    await first.nearest([1, 0, 0, 0], 1);
+    await first.close();
+    const { readFile, writeFile } = await import("node:fs/promises");
+    const meta = join(path, (await readFile(join(path, "current"), "utf8")).trim(), "meta.json");
+    await writeFile(meta, JSON.stringify({ ...JSON.parse(await readFile(meta, "utf8")), xmin: "900000000000" }));
+
+    const second = await open({ path });
+    expect((await second.nearest([1, 0, 0, 0], 1)).map((m) => m.id)).toEqual([stored.id]);
+    expect(second.indexSource).toBe("postgres");
+  });
+
   it("should rebuild from Postgres when the persisted index is damaged", async () => {
     const path = await tempDir();
     const first = await open({ path });
