@@ -6,7 +6,7 @@ import { computeBackoff } from "./backoff.js";
 import { writeDeadLetter } from "./dead-letter.js";
 import { errorCode, toError } from "./failure-record.js";
 import type { Job, StreamConsumerOptions } from "./job.js";
-import { DeliveryLimitError, PermanentError } from "./permanent-error.js";
+import { DeliveryLimitError, isDeterministicFailure } from "./permanent-error.js";
 import type { ClaimedEntry, RetrySchedule } from "./retry-schedule.js";
 
 /** One dispatch (an entry, or the entries of one batch) while its handler runs. */
@@ -181,7 +181,7 @@ export class EntrySettler {
     this.o.metrics?.failed(this.o.group);
     const code = errorCode(error);
     const permanent =
-      error instanceof PermanentError ||
+      isDeterministicFailure(error) ||
       error instanceof MalformedEntryError ||
       code === "PERMANENT" ||
       code === "MALFORMED_ENTRY";

@@ -19,7 +19,8 @@ export interface Job {
 /**
  * Does the work for one entry. Resolve only after the work is durable (the DB transaction
  * committed): the entry is acknowledged right after, and never redelivered. Throw to retry;
- * throw {@link PermanentError} (or MalformedEntryError) to dead-letter at once. The signal aborts
+ * throw {@link PermanentError} (or MalformedEntryError) to dead-letter at once, as a Postgres
+ * error of SQLSTATE class 22, 23 or 42 does (see isDeterministicFailure). The signal aborts
  * when `stop()` runs out of time; the entry then stays pending and is redelivered.
  */
 export type JobHandler = (job: Job, signal: AbortSignal) => Promise<void>;
