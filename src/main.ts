@@ -22,6 +22,9 @@ import { DeadLetterService } from "./services/dead-letter-service.js";
 import { DryRunner } from "./services/dlq-dry-run.js";
 import { EscalationService } from "./services/escalation-service.js";
 import { IngestService } from "./services/ingest-service.js";
+import { readConfiguredKeys, writeBootstrapKeys } from "./services/configured-keys.js";
+import { KeyRevocationBus } from "./services/key-revocation-bus.js";
+import { RateLimits } from "./services/rate-limits.js";
 import { OverrideService } from "./services/override-service.js";
 import { PolicyProvider } from "./services/policy-provider.js";
 import { ProvenanceService } from "./services/provenance-service.js";
@@ -30,6 +33,7 @@ import { TrendQueryService } from "./services/trend-query-service.js";
 import { StreamProducer } from "./streams/producer.js";
 import { GROUPS, StreamKeys, STREAMS } from "./streams/stream-names.js";
 import { StreamPubSub } from "./subscriptions/stream-pubsub.js";
+import { TrendTenants } from "./subscriptions/tenant-filtered.js";
 import { createVectorStore } from "./vector/create-vector-store.js";
 import type { VectorStore } from "./vector/vector-store.js";
 import { createEmbeddingDeadLetterHook, createEmbeddingHandler } from "./workers/embedding-worker.js";
@@ -162,13 +166,21 @@ export async function startApp(
   let dryRunner: Promise<DryRunner> | undefined;
   let dryRunEnricher: Promise<Enricher> | undefined;
   const pubsub = new StreamPubSub({ redis, keys, logger: logger.child({ component: "pubsub" }) });
+  const revocations = new KeyRevocationBus({ redis, keys, logger });
   const services: AppServices = {
     config,
     db: database.db,
     redis,
     keys,
     logger,
-    auth: new AuthService(database.db, config.TRENDGATE_API_KEYS),
+    auth: new AuthService(database.db, await readConfiguredKeys(config), { onRevoked: (keyId) => revocations.announce(keyId) }),
+    revocations,
+    rateLimits: new RateLimits({
+      redis,
+      keys,
+      logger,
+      perMinute: { ingest: config.RATE_LIMIT_INGEST_PER_MINUTE, similarText: config.RATE_LIMIT_SIMILAR_TEXT_PER_MINUTE },
+    }),
     ingest: new IngestService({
       db: database.db,
       redis,
@@ -184,11 +196,17 @@ export async function startApp(
     }),
     trends: new TrendQueryService(database.db),
     provenance: new ProvenanceService(database.db),
-    escalations: new EscalationService({ db: database.db, logger, claimLeaseMs: config.CLAIM_LEASE_MS }),
+    escalations: new EscalationService({
+      db: database.db,
+      logger,
+      claimLeaseMs: config.CLAIM_LEASE_MS,
+      separationOfDuties: config.SEPARATION_OF_DUTIES,
+    }),
     overrides: new OverrideService(database.db),
     deadLetters: new DeadLetterService({ redis, keys, db: database.db, logger }),
     search: new SearchService({ db: database.db, store, embedder }),
     pubsub,
+    trendTenants: new TrendTenants(database.db),
     dryRunner: () =>
       (dryRunner ??= Promise.resolve(
         new DryRunner({
@@ -323,8 +341,12 @@ export async function startApp(
 
   let gateway: GatewayServer | undefined;
   if (what.gateway) {
-    const printed = config.BOOTSTRAP_KEYS ? await services.auth.bootstrapKeys() : [];
-    if (printed.length) printBootstrapKeys(printed);
+    // No bootstrap set when keys come from configuration: the deployment brings its own.
+    const created = config.BOOTSTRAP_KEYS && !services.auth.hasConfiguredKeys ? await services.auth.bootstrapKeys() : [];
+    if (created.length) {
+      const file = await writeBootstrapKeys(config.BOOTSTRAP_KEYS_FILE, created);
+      process.stdout.write(`\n  Trendgate created one API key per role (fresh database); they are in ${file} (mode 0600), shown nowhere else.\n\n`);
+    }
     gateway = await startGatewayServer(services, { port: what.port ?? config.PORT, metrics });
   }
 
@@ -338,6 +360,7 @@ export async function startApp(
       stopped ??= (async () => {
         // app.gateway, not the local: a caller may have restarted the gateway on this app.
         await app.gateway?.close();
+        await revocations.close();
         await Promise.allSettled(consumers.map((c) => c.stop({ timeoutMs: 10_000 })));
         await Promise.allSettled(stoppables.map((s) => s.stop()));
         await pubsub.close();
@@ -384,15 +407,4 @@ async function connectPublisher(config: Config): Promise<Publisher> {
     return connectMcpPublisher({ command: command!, args, env });
   }
   return connectMcpPublisher({ ...bundledAdapterCommand(), env });
-}
-
-function printBootstrapKeys(keys: { role: string; key: string }[]): void {
-  const lines = [
-    "",
-    "  Trendgate API keys (fresh database; shown once — keep them):",
-    ...keys.map((k) => `    ${k.role.padEnd(11)} ${k.key}`),
-    "  Send one as `Authorization: Bearer <key>` (HTTP) or { authorization: \"Bearer <key>\" } in connection_init.",
-    "",
-  ];
-  process.stdout.write(`${lines.join("\n")}\n`);
 }

@@ -1,22 +1,45 @@
 import type { Role } from "../db/types.js";
 
-/** What each role may do (issue: "Who may do what"). Operators may do everything. */
+/**
+ * What each role may do (issue 12's authorization matrix, docs/AUTHORIZATION.md). Operations
+ * and fields name one of these actions in src/domain/access-rules.ts; this table says which
+ * roles hold it. Operators may do everything.
+ */
 export type Action =
+  | "authenticated"
   | "ingest"
   | "read"
   | "subscribe:trends"
   | "subscribe:escalations"
   | "subscribe:alerts"
   | "moderate"
+  | "see:internals"
   | "operate";
 
+export const ACTIONS: readonly Action[] = [
+  "authenticated",
+  "ingest",
+  "read",
+  "subscribe:trends",
+  "subscribe:escalations",
+  "subscribe:alerts",
+  "moderate",
+  "see:internals",
+  "operate",
+];
+
 const GRANTS: Record<Role, readonly Action[]> = {
-  integrator: ["ingest", "read"],
-  viewer: ["read", "subscribe:trends"],
-  moderator: ["read", "subscribe:trends", "subscribe:escalations", "moderate"],
-  operator: ["ingest", "read", "subscribe:trends", "subscribe:escalations", "subscribe:alerts", "moderate", "operate"],
+  integrator: ["authenticated", "ingest", "read"],
+  viewer: ["authenticated", "read", "subscribe:trends"],
+  moderator: ["authenticated", "read", "subscribe:trends", "subscribe:escalations", "moderate", "see:internals"],
+  operator: ACTIONS,
 };
 
 export function isAllowed(role: Role, action: Action): boolean {
   return GRANTS[role].includes(action);
+}
+
+/** The roles holding an action, in the order of ROLES (for the documentation table). */
+export function rolesAllowed(action: Action, roles: readonly Role[]): Role[] {
+  return roles.filter((role) => isAllowed(role, action));
 }

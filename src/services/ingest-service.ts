@@ -7,6 +7,7 @@ import { enqueueOutbox } from "../db/outbox.js";
 import { appendProvenance } from "../db/provenance.js";
 import type { TrendStatus } from "../db/types.js";
 import { DomainError } from "../domain/domain-error.js";
+import { DEFAULT_TENANT } from "../domain/tenant-scope.js";
 import type { Logger } from "../observability/logger.js";
 import { withItemSpan } from "../observability/tracing.js";
 import { makeEnvelope } from "../streams/envelope.js";
@@ -29,6 +30,12 @@ export interface IngestReceipt {
   traceId: string;
   status: TrendStatus;
   duplicate: boolean;
+}
+
+/** Who posts: the tenant the trends belong to and the key that posted them. */
+export interface IngestOrigin {
+  tenant: string;
+  keyId?: string | null;
 }
 
 export interface IngestLimits {
@@ -152,8 +159,8 @@ export class IngestService {
     });
   }
 
-  async ingest(input: TrendInputData, actor: string): Promise<IngestReceipt> {
-    const [receipt] = await this.ingestMany([input], actor, () => "input");
+  async ingest(input: TrendInputData, actor: string, origin?: IngestOrigin): Promise<IngestReceipt> {
+    const [receipt] = await this.ingestMany([input], actor, () => "input", origin);
     return receipt!;
   }
 
@@ -161,6 +168,7 @@ export class IngestService {
     inputs: TrendInputData[],
     actor: string,
     fieldPrefix: (index: number) => string = (i) => `inputs[${i}]`,
+    origin: IngestOrigin = { tenant: DEFAULT_TENANT },
   ): Promise<IngestReceipt[]> {
     if (inputs.length === 0)
       throw new DomainError("BAD_USER_INPUT", "inputs must not be empty", { field: "inputs" });
@@ -203,8 +211,11 @@ export class IngestService {
                 published_at: item.publishedAt,
                 metadata: JSON.stringify(item.metadata),
                 budget_limit: this.deps.limits.defaultBudget,
+                tenant: origin.tenant,
+                ingested_by_key: origin.keyId ?? null,
               })
-              .onConflict((oc) => oc.columns(["source", "external_id"]).doNothing())
+              // Idempotency is per tenant: another tenant's pair is a different trend.
+              .onConflict((oc) => oc.columns(["tenant", "source", "external_id"]).doNothing())
               .returningAll()
               .executeTakeFirst();
             if (!inserted) {
@@ -212,6 +223,7 @@ export class IngestService {
               const existing = await trx
                 .selectFrom("enriched_trends")
                 .select(["id", "trace_id", "status"])
+                .where("tenant", "=", origin.tenant)
                 .where("source", "=", item.source)
                 .where("external_id", "=", item.externalId)
                 .executeTakeFirstOrThrow();

@@ -1,6 +1,8 @@
 import type { Db } from "../db/database.js";
 import type { TrendRow, TrendStatus } from "../db/types.js";
+import { tenantCondition } from "../db/tenant-filter.js";
 import { badInput, notFound } from "../domain/domain-error.js";
+import type { TenantScope } from "../domain/tenant-scope.js";
 import type { Embedder } from "../nlp/embedder.js";
 import type { VectorStore } from "../vector/vector-store.js";
 import { embeddingText } from "../workers/embedding-worker.js";
@@ -10,6 +12,8 @@ export interface SimilarQuery {
   trendId?: string | null;
   text?: string | null;
   first: number;
+  /** The caller's tenants: the query trend and every match must be in it. */
+  scope?: TenantScope;
   filter?: { source?: string | null; status?: TrendStatus[] | string[] | null; createdAfter?: Date | null; createdBefore?: Date | null };
 }
 
@@ -29,12 +33,15 @@ export class SearchService {
     let vector: number[] | undefined;
     if (query.trendId) {
       assertUuid(query.trendId, "trendId");
+      const trend = await this.deps.db
+        .selectFrom("enriched_trends")
+        .selectAll()
+        .where("id", "=", query.trendId)
+        .where(tenantCondition(query.scope ?? null, "enriched_trends.tenant"))
+        .executeTakeFirst();
+      if (!trend) throw notFound("trend", query.trendId);
       vector = (await this.deps.store.get(query.trendId))?.vector;
-      if (!vector) {
-        const trend = await this.deps.db.selectFrom("enriched_trends").selectAll().where("id", "=", query.trendId).executeTakeFirst();
-        if (!trend) throw notFound("trend", query.trendId);
-        [vector] = await (await this.deps.embedder()).embed([embeddingText(trend)]);
-      }
+      if (!vector) [vector] = await (await this.deps.embedder()).embed([embeddingText(trend)]);
     } else {
       const text = query.text!.trim();
       if (!text) throw badInput("text", "must not be empty");
@@ -43,7 +50,9 @@ export class SearchService {
     }
     if (!vector) return [];
     const statuses = query.filter?.status?.length ? new Set<string>(query.filter.status) : undefined;
-    const matches = await this.deps.store.nearest(vector, statuses ? query.first * 4 : query.first, {
+    // Other tenants' vectors share the store: ask for more, then keep the caller's.
+    const overFetch = statuses || query.scope ? query.first * 4 : query.first;
+    const matches = await this.deps.store.nearest(vector, overFetch, {
       source: query.filter?.source ?? undefined,
       createdAfter: query.filter?.createdAfter?.toISOString(),
       createdBefore: query.filter?.createdBefore?.toISOString(),
@@ -54,6 +63,7 @@ export class SearchService {
       .selectFrom("enriched_trends")
       .selectAll()
       .where("id", "in", matches.map((m) => m.id))
+      .where(tenantCondition(query.scope ?? null, "enriched_trends.tenant"))
       .execute();
     const byId = new Map(rows.map((r) => [r.id, r]));
     return matches

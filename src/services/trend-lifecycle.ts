@@ -66,6 +66,8 @@ export async function announceTrendUpdate(
       trendId: trend.id,
       payload: {
         trendId: trend.id,
+        // Subscribers limited to tenants are filtered on it (issue 12).
+        tenant: trend.tenant,
         from,
         to: trend.status,
         embeddingStatus: trend.embedding_status,

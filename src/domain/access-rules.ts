@@ -1,0 +1,119 @@
+import type { Action } from "./permissions.js";
+
+/**
+ * THE authorization table (issue 12): every GraphQL operation and REST route, and every field
+ * that only some roles may read. The gateway enforces exactly this (src/resolvers/access-guard.ts
+ * wraps the schema, so HTTP and WebSocket share it; REST looks its route up here), and
+ * docs/AUTHORIZATION.md is rendered from it (src/domain/authorization-doc.ts). A root field of
+ * schema.graphql without a line here is refused to everyone and fails the matrix test, so adding
+ * an operation means adding one line.
+ *
+ * `tenant: true` marks operations whose rows are limited to the caller's tenants (integrators:
+ * their own; staff keys made with `--tenants`): another tenant's item answers NOT_FOUND.
+ */
+export interface OperationRule {
+  action: Action | "public";
+  tenant?: boolean;
+  note?: string;
+}
+
+export const OPERATION_RULES: Record<string, OperationRule> = {
+  "Query.me": { action: "authenticated" },
+  "Query.trend": { action: "read", tenant: true },
+  "Query.trends": { action: "read", tenant: true },
+  "Query.similarTrends": { action: "read", tenant: true, note: "`text:` is rate-limited per key" },
+  "Query.escalation": { action: "read", tenant: true },
+  "Query.escalations": { action: "read", tenant: true },
+  "Query.incidents": { action: "read", tenant: true },
+  "Query.provenance": { action: "read", tenant: true },
+  "Query.pipelineHealth": { action: "operate" },
+  "Query.deadLetters": { action: "operate" },
+  "Mutation.ingestTrend": { action: "ingest", tenant: true, note: "written under the key's tenant; rate-limited per key" },
+  "Mutation.ingestTrends": { action: "ingest", tenant: true, note: "written under the key's tenant; rate-limited per key" },
+  "Mutation.claimEscalation": { action: "moderate", tenant: true },
+  "Mutation.releaseEscalation": { action: "moderate", tenant: true },
+  "Mutation.resolveEscalation": { action: "moderate", tenant: true, note: "with SEPARATION_OF_DUTIES, not by the key that ingested the item" },
+  "Mutation.overridePublish": { action: "operate", tenant: true },
+  "Mutation.replayDeadLetters": { action: "operate" },
+  "Mutation.revokeApiKey": { action: "operate" },
+  "Subscription.escalationCreated": { action: "subscribe:escalations", tenant: true },
+  "Subscription.escalationUpdated": { action: "subscribe:escalations", tenant: true },
+  "Subscription.escalationResolved": { action: "subscribe:escalations", tenant: true },
+  "Subscription.trendUpdated": { action: "subscribe:trends", tenant: true },
+  "Subscription.operatorAlerts": { action: "subscribe:alerts" },
+};
+
+/** REST routes beside GraphQL, by `METHOD path`. */
+export const ROUTE_RULES: Record<string, OperationRule> = {
+  "POST /escalations/:id/resolve": { action: "moderate", tenant: true, note: "same rules as resolveEscalation" },
+  "GET /healthz": { action: "public", note: "names the dependency that is down, never a driver message" },
+  "GET /metrics": {
+    action: "public",
+    note: "only on METRICS_PORT, or on the API port with `Authorization: Bearer $METRICS_TOKEN`; otherwise 404",
+  },
+};
+
+/**
+ * Fields only some roles may read, whatever operation reaches them. `deny` answers FORBIDDEN on
+ * the field; `redact` gives the others a public version (see FIELD_REDACTIONS).
+ */
+export interface FieldRule {
+  action: Action;
+  mode: "deny" | "redact";
+  why: string;
+}
+
+const internals = (mode: FieldRule["mode"], why: string): FieldRule => ({ action: "see:internals", mode, why });
+
+export const FIELD_RULES: Record<string, FieldRule> = {
+  "Escalation.claimToken": internals("deny", "claim token"),
+  "Escalation.claimedBy": internals("deny", "reviewer identity"),
+  "Escalation.claimExpiresAt": internals("deny", "claim lease"),
+  "Escalation.reason": internals("deny", "policy internals (thresholds); `issueType` is the public reason code"),
+  "Escalation.rule": internals("deny", "policy internals"),
+  "Escalation.scores": internals("deny", "policy internals"),
+  "Resolution.note": internals("deny", "moderator note"),
+  "Resolution.resolvedBy": internals("deny", "reviewer identity"),
+  "PublishOverride.justification": internals("deny", "override justification"),
+  "PublishOverride.operator": internals("deny", "reviewer identity"),
+  "Incident.rule": internals("deny", "policy internals"),
+  "Incident.reason": internals("deny", "policy internals"),
+  "Incident.provenance": internals("deny", "notes and justifications in the chain"),
+  "ProvenanceEntry.actor": internals("redact", "reviewer identity: the role only"),
+  "ProvenanceEntry.input": internals("redact", "notes, justifications, policy internals: public keys only"),
+  "ProvenanceEntry.output": internals("redact", "policy internals: public keys only"),
+  "TrendUpdate.actor": internals("redact", "reviewer identity: null"),
+  "TrendUpdate.reason": internals("redact", "moderator notes travel as the reason: null"),
+};
+
+/** Keys of provenance input/output that anyone who may read the trend may see. */
+const PUBLIC_KEYS = new Set([
+  "status",
+  "trendStatus",
+  "from",
+  "to",
+  "decision",
+  "issueType",
+  "source",
+  "externalId",
+  "title",
+  "url",
+  "bodyChars",
+  "language",
+  "embeddingStatus",
+  "approvalPath",
+]);
+
+function publicJson(value: unknown): unknown {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
+  return Object.fromEntries(Object.entries(value).filter(([key]) => PUBLIC_KEYS.has(key)));
+}
+
+/** What `redact` fields show to a caller without the action. */
+export const FIELD_REDACTIONS: Record<string, (value: unknown) => unknown> = {
+  "ProvenanceEntry.actor": (v) => (typeof v === "string" ? v.split(":")[0] : v),
+  "ProvenanceEntry.input": publicJson,
+  "ProvenanceEntry.output": publicJson,
+  "TrendUpdate.actor": () => null,
+  "TrendUpdate.reason": () => null,
+};
