@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { openDatabase } from "./db/database.js";
 import { DomainError } from "./domain/domain-error.js";
-import { PolicyError } from "./domain/judge-policy.js";
+import { PolicyError } from "./pipeline/judge/judge-policy.js";
 import { migrate, startApp, StartupError, WORKER_NAMES, type WorkerName } from "./main.js";
 import { createLogger } from "./observability/logger.js";
 import { Redis } from "ioredis";

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { TrendInputData } from "../../src/services/ingest-service.js";
+import type { TrendInputData } from "../../src/pipeline/ingest/ingest-service.js";
 
 /**
  * News-like items for benchmarks, built from the project's hand-written news sentences

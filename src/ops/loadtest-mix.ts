@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { TrendInputData } from "../services/ingest-service.js";
+import type { TrendInputData } from "../pipeline/ingest/ingest-service.js";
 import { seededRandom } from "../domain/seeded-random.js";
 
 export const MIX_KINDS = ["clean", "toxic", "unsure", "duplicate", "malformed"] as const;

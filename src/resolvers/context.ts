@@ -5,7 +5,7 @@ import { type Action, isAllowed } from "../domain/permissions.js";
 import type { AppServices } from "../services/app-services.js";
 import { DEFAULT_TENANT, type TenantScope } from "../domain/tenant-scope.js";
 import type { Principal } from "../services/auth-service.js";
-import type { IngestOrigin } from "../services/ingest-service.js";
+import type { IngestOrigin } from "../pipeline/ingest/ingest-service.js";
 
 export interface Loaders {
   trend: DataLoader<string, TrendRow | undefined>;

@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
 import { listIncidents } from "../db/incident-queries.js";
-import { assertUuid, decodeCursor, encodeCursor } from "../services/escalation-service.js";
+import { assertUuid, decodeCursor, encodeCursor } from "../pipeline/review/escalation-service.js";
 import { toIncident, toProvenanceEntry } from "../schema/mappers.js";
 import {
   DeadLetterConnection,

@@ -7,7 +7,7 @@ import type { Logger } from "../observability/logger.js";
 import { makeEnvelope } from "../streams/envelope.js";
 import { STREAMS } from "../streams/stream-names.js";
 import { canTransition } from "../domain/trend-status.js";
-import { openEscalation } from "./open-escalation.js";
+import { openEscalation } from "../pipeline/review/open-escalation.js";
 import { transitionTrend } from "./trend-lifecycle.js";
 
 export type ChargeOutcome = "charged" | "already_charged" | "paused" | "overdrawn";

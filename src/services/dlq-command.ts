@@ -12,7 +12,7 @@ import { StreamKeys } from "../streams/stream-names.js";
 import { createVectorStore } from "../vector/create-vector-store.js";
 import { DeadLetterService, type DeadLetterEntry } from "./dead-letter-service.js";
 import { DryRunner } from "./dlq-dry-run.js";
-import { PolicyProvider } from "./policy-provider.js";
+import { PolicyProvider } from "../pipeline/judge/policy-provider.js";
 
 /** `trendgate dlq list|replay|purge`: the operator's dead-letter tool. */
 export async function runDlqCommand(config: Config, action: string, opts: DlqOptions): Promise<void> {

@@ -1,14 +1,14 @@
 import type { Db } from "../db/database.js";
 import type { TrendRow } from "../db/types.js";
-import { judge } from "../domain/judge-policy.js";
+import { judge } from "../pipeline/judge/judge-policy.js";
 import { PUBLISHABLE_STATUSES } from "../domain/trend-status.js";
 import type { Embedder } from "../nlp/embedder.js";
 import type { Enricher } from "../nlp/enricher.js";
 import { STREAMS } from "../streams/stream-names.js";
 import type { VectorStore } from "../vector/vector-store.js";
-import { embeddingText } from "../workers/embedding-worker.js";
+import { embeddingText } from "../pipeline/embed/embedding-worker.js";
 import type { DeadLetterEntry } from "./dead-letter-service.js";
-import type { PolicyProvider } from "./policy-provider.js";
+import type { PolicyProvider } from "../pipeline/judge/policy-provider.js";
 
 export interface DryRunChange {
   field: string;

@@ -5,8 +5,8 @@ import { badInput, notFound } from "../domain/domain-error.js";
 import type { TenantScope } from "../domain/tenant-scope.js";
 import type { Embedder } from "../nlp/embedder.js";
 import type { VectorStore } from "../vector/vector-store.js";
-import { embeddingText } from "../workers/embedding-worker.js";
-import { assertUuid } from "./escalation-service.js";
+import { embeddingText } from "../pipeline/embed/embedding-worker.js";
+import { assertUuid } from "../pipeline/review/escalation-service.js";
 
 export interface SimilarQuery {
   trendId?: string | null;

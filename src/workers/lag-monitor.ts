@@ -3,7 +3,7 @@ import type { Logger } from "../observability/logger.js";
 import { makeEnvelope } from "../streams/envelope.js";
 import type { StreamProducer } from "../streams/producer.js";
 import { type StreamKeys, STREAMS } from "../streams/stream-names.js";
-import { newTraceId } from "../services/ingest-service.js";
+import { newTraceId } from "../pipeline/ingest/ingest-service.js";
 import { PeriodicTask } from "./periodic-task.js";
 import { readGroupHealth } from "./runtime/group-health.js";
 

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { defaultPolicy, judge, parsePolicy, PolicyError } from "../../src/domain/judge-policy.js";
+import { defaultPolicy, judge, parsePolicy, PolicyError } from "../../src/pipeline/judge/judge-policy.js";
 import { createLogger } from "../../src/observability/logger.js";
-import { PolicyProvider } from "../../src/services/policy-provider.js";
+import { PolicyProvider } from "../../src/pipeline/judge/policy-provider.js";
 
 const base = { source: "wire", title: null, body: "Markets rose today.", toxicityScore: 0.1, confidence: 0.9 };
 
@@ -19,7 +19,14 @@ describe("judge policy", () => {
     expect(judge({ ...base, confidence: 0.59 }, policy)).toMatchObject({ outcome: "ESCALATED", issueType: "low_confidence", rule: "confidence_threshold" });
     expect(judge({ ...base, confidence: 0.6 }, policy).outcome).toBe("READY");
     expect(judge({ ...base, toxicityScore: 0.81 }, policy)).toMatchObject({ outcome: "ESCALATED", issueType: "toxicity", rule: "toxicity_threshold" });
-    expect(judge({ ...base, toxicityScore: 0.8 }, policy).outcome).toBe("READY");
+    expect(judge({ ...base, toxicityScore: 0.8 }, policy)).toMatchObject({ outcome: "ESCALATED", rule: "leans_toxic" });
+  });
+
+  it("should never publish automatically what the model thinks more likely toxic than not", () => {
+    expect(judge({ ...base, toxicityScore: 0.5, confidence: 0.99 }, policy)).toMatchObject({ outcome: "ESCALATED", issueType: "toxicity", rule: "leans_toxic" });
+    expect(judge({ ...base, toxicityScore: 0.499, confidence: 0.99 }, policy)).toMatchObject({ outcome: "READY", rule: "within_thresholds" });
+    // low confidence is the more specific reason and is named first
+    expect(judge({ ...base, toxicityScore: 0.6, confidence: 0.3 }, policy)).toMatchObject({ rule: "confidence_threshold" });
   });
 
   it("should reject policy violations with the rule that fired", () => {

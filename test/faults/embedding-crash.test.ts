@@ -3,7 +3,7 @@ import { startApp } from "../../src/main.js";
 import { createOfflineEmbedder, type Embedder } from "../../src/nlp/embedder.js";
 import { GROUPS, STREAMS } from "../../src/streams/stream-names.js";
 import { EmbeddedVectorStore } from "../../src/vector/embedded-vector-store.js";
-import { createEmbeddingHandler } from "../../src/workers/embedding-worker.js";
+import { createEmbeddingHandler } from "../../src/pipeline/embed/embedding-worker.js";
 import { StreamConsumer } from "../../src/workers/runtime/stream-consumer.js";
 import { type AppHarness, eventually, startHarness } from "../support/app-harness.js";
 import {

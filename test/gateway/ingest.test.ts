@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DomainError } from "../../src/domain/domain-error.js";
-import { IngestService } from "../../src/services/ingest-service.js";
+import { IngestService } from "../../src/pipeline/ingest/ingest-service.js";
 import { GROUPS, StreamKeys, STREAMS } from "../../src/streams/stream-names.js";
 import { type AppHarness, eventually, startHarness } from "../support/app-harness.js";
 

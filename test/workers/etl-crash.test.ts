@@ -43,7 +43,7 @@ function runCrashingWorker(): Promise<number | null> {
 
 describe("ETL worker crash", { timeout: 120_000 }, () => {
   it("should enrich each item exactly once after a worker dies mid-batch before acknowledging", async () => {
-    const { IngestService } = await import("../../src/services/ingest-service.js");
+    const { IngestService } = await import("../../src/pipeline/ingest/ingest-service.js");
     const ingest = new IngestService({
       db: env.db,
       redis: env.redis,

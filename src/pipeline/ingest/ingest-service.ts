@@ -2,17 +2,17 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { sql } from "kysely";
 import { z } from "zod";
-import type { Db } from "../db/database.js";
-import { enqueueOutbox } from "../db/outbox.js";
-import { appendProvenance } from "../db/provenance.js";
-import type { TrendStatus } from "../db/types.js";
-import { DomainError } from "../domain/domain-error.js";
-import { DEFAULT_TENANT } from "../domain/tenant-scope.js";
-import type { Logger } from "../observability/logger.js";
-import { withItemSpan } from "../observability/tracing.js";
-import { makeEnvelope } from "../streams/envelope.js";
-import { GROUPS, type StreamKeys, STREAMS } from "../streams/stream-names.js";
-import { announceTrendUpdate } from "./trend-lifecycle.js";
+import type { Db } from "../../db/database.js";
+import { enqueueOutbox } from "../../db/outbox.js";
+import { appendProvenance } from "../../db/provenance.js";
+import type { TrendStatus } from "../../db/types.js";
+import { DomainError } from "../../domain/domain-error.js";
+import { DEFAULT_TENANT } from "../../domain/tenant-scope.js";
+import type { Logger } from "../../observability/logger.js";
+import { withItemSpan } from "../../observability/tracing.js";
+import { makeEnvelope } from "../../streams/envelope.js";
+import { GROUPS, type StreamKeys, STREAMS } from "../../streams/stream-names.js";
+import { announceTrendUpdate } from "../../services/trend-lifecycle.js";
 
 export interface TrendInputData {
   source: string;

@@ -1,10 +1,10 @@
 import { sql } from "kysely";
-import type { Db } from "../db/database.js";
-import { enqueueOutbox } from "../db/outbox.js";
-import type { Logger } from "../observability/logger.js";
-import { makeEnvelope } from "../streams/envelope.js";
-import { STREAMS } from "../streams/stream-names.js";
-import { PeriodicTask } from "./periodic-task.js";
+import type { Db } from "../../db/database.js";
+import { enqueueOutbox } from "../../db/outbox.js";
+import type { Logger } from "../../observability/logger.js";
+import { makeEnvelope } from "../../streams/envelope.js";
+import { STREAMS } from "../../streams/stream-names.js";
+import { PeriodicTask } from "../../workers/periodic-task.js";
 
 /**
  * Keeps the moderation queue honest on a timer: claims whose lease lapsed go back to the queue

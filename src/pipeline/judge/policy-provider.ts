@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
-import { defaultPolicy, type JudgePolicy, parsePolicy, PolicyError } from "../domain/judge-policy.js";
-import type { Logger } from "../observability/logger.js";
+import { defaultPolicy, type JudgePolicy, parsePolicy, PolicyError } from "./judge-policy.js";
+import type { Logger } from "../../observability/logger.js";
 
 /**
  * The Judge's policy from a JSON file, reloaded when the file changes (checked at most once a

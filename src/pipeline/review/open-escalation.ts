@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { Transaction } from "kysely";
-import { enqueueOutbox } from "../db/outbox.js";
-import type { Database, IssueType, TrendRow } from "../db/types.js";
-import { currentTraceparent, withItemSpan } from "../observability/tracing.js";
-import { makeEnvelope } from "../streams/envelope.js";
-import { STREAMS } from "../streams/stream-names.js";
+import { enqueueOutbox } from "../../db/outbox.js";
+import type { Database, IssueType, TrendRow } from "../../db/types.js";
+import { currentTraceparent, withItemSpan } from "../../observability/tracing.js";
+import { makeEnvelope } from "../../streams/envelope.js";
+import { STREAMS } from "../../streams/stream-names.js";
 
 /**
  * Opens an escalation for a human and announces it on `judge:escalations`, in the caller's

@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { Transaction } from "kysely";
-import { appendProvenance } from "../db/provenance.js";
-import type { Database, TrendRow } from "../db/types.js";
-import { estimateStepCost } from "../domain/budget.js";
-import { type Plan, planItem } from "../domain/plan.js";
-import type { Logger } from "../observability/logger.js";
-import { withChildSpan } from "../observability/tracing.js";
-import { chargeOrPause } from "../services/budget-service.js";
-import { transitionTrend } from "../services/trend-lifecycle.js";
+import { appendProvenance } from "../../db/provenance.js";
+import type { Database, TrendRow } from "../../db/types.js";
+import { estimateStepCost } from "../../domain/budget.js";
+import { type Plan, planItem } from "./plan.js";
+import type { Logger } from "../../observability/logger.js";
+import { withChildSpan } from "../../observability/tracing.js";
+import { chargeOrPause } from "../../services/budget-service.js";
+import { transitionTrend } from "../../services/trend-lifecycle.js";
 
 /**
  * The Planner step: every item gets an intent, steps and a budget before work starts, stored

@@ -1,7 +1,7 @@
 import { sql, type Transaction } from "kysely";
-import type { Db } from "../db/database.js";
-import { enqueueOutbox } from "../db/outbox.js";
-import { appendProvenance } from "../db/provenance.js";
+import type { Db } from "../../db/database.js";
+import { enqueueOutbox } from "../../db/outbox.js";
+import { appendProvenance } from "../../db/provenance.js";
 import type {
   Database,
   EscalationRow,
@@ -9,21 +9,21 @@ import type {
   IssueType,
   TrendRow,
   TrendStatus,
-} from "../db/types.js";
+} from "../../db/types.js";
 import {
   budgetGrant,
   estimateStepCost,
   PIPELINE_STEPS,
   type PipelineStep,
-} from "../domain/budget.js";
-import { tenantCondition } from "../db/tenant-filter.js";
-import { badInput, conflict, DomainError, notFound } from "../domain/domain-error.js";
-import type { TenantScope } from "../domain/tenant-scope.js";
-import type { Logger } from "../observability/logger.js";
-import { withItemSpan } from "../observability/tracing.js";
-import { makeEnvelope } from "../streams/envelope.js";
-import { STREAMS } from "../streams/stream-names.js";
-import { transitionTrend } from "./trend-lifecycle.js";
+} from "../../domain/budget.js";
+import { tenantCondition } from "../../db/tenant-filter.js";
+import { badInput, conflict, DomainError, notFound } from "../../domain/domain-error.js";
+import type { TenantScope } from "../../domain/tenant-scope.js";
+import type { Logger } from "../../observability/logger.js";
+import { withItemSpan } from "../../observability/tracing.js";
+import { makeEnvelope } from "../../streams/envelope.js";
+import { STREAMS } from "../../streams/stream-names.js";
+import { transitionTrend } from "../../services/trend-lifecycle.js";
 
 export type Decision = "APPROVE" | "REJECT";
 

@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
-import type { Db } from "../db/database.js";
-import { enqueueOutbox } from "../db/outbox.js";
-import { appendProvenance } from "../db/provenance.js";
-import { tenantCondition } from "../db/tenant-filter.js";
-import { badInput, conflict, notFound } from "../domain/domain-error.js";
-import { makeEnvelope } from "../streams/envelope.js";
-import { STREAMS } from "../streams/stream-names.js";
-import type { Actor } from "./escalation-service.js";
-import { assertUuid } from "./escalation-service.js";
+import type { Db } from "../../db/database.js";
+import { enqueueOutbox } from "../../db/outbox.js";
+import { appendProvenance } from "../../db/provenance.js";
+import { tenantCondition } from "../../db/tenant-filter.js";
+import { badInput, conflict, notFound } from "../../domain/domain-error.js";
+import { makeEnvelope } from "../../streams/envelope.js";
+import { STREAMS } from "../../streams/stream-names.js";
+import type { Actor } from "../review/escalation-service.js";
+import { assertUuid } from "../review/escalation-service.js";
 
 /**
  * An operator's decision to publish what the pipeline would not: recorded with its

@@ -1,18 +1,18 @@
 import { randomUUID } from "node:crypto";
-import type { Db } from "../db/database.js";
-import { enqueueOutbox } from "../db/outbox.js";
-import { appendProvenance } from "../db/provenance.js";
-import { estimateStepCost } from "../domain/budget.js";
-import { judge } from "../domain/judge-policy.js";
-import type { Logger } from "../observability/logger.js";
-import { chargeOrPause } from "../services/budget-service.js";
-import type { PolicyProvider } from "../services/policy-provider.js";
-import { openEscalation } from "../services/open-escalation.js";
-import { transitionTrend } from "../services/trend-lifecycle.js";
-import { makeEnvelope } from "../streams/envelope.js";
-import { STREAMS } from "../streams/stream-names.js";
-import type { JobHandler } from "./runtime/stream-consumer.js";
-import { jobLogger, loadJobTrend } from "./stage-support.js";
+import type { Db } from "../../db/database.js";
+import { enqueueOutbox } from "../../db/outbox.js";
+import { appendProvenance } from "../../db/provenance.js";
+import { estimateStepCost } from "../../domain/budget.js";
+import { judge } from "./judge-policy.js";
+import type { Logger } from "../../observability/logger.js";
+import { chargeOrPause } from "../../services/budget-service.js";
+import type { PolicyProvider } from "./policy-provider.js";
+import { openEscalation } from "../review/open-escalation.js";
+import { transitionTrend } from "../../services/trend-lifecycle.js";
+import { makeEnvelope } from "../../streams/envelope.js";
+import { STREAMS } from "../../streams/stream-names.js";
+import type { JobHandler } from "../../workers/runtime/stream-consumer.js";
+import { jobLogger, loadJobTrend } from "../../workers/stage-support.js";
 
 /**
  * The Judge stage (`trend:judge:jobs`, group judge). The decision, its provenance entry (with

@@ -1,17 +1,17 @@
 import { randomUUID } from "node:crypto";
-import type { Db } from "../db/database.js";
-import { enqueueOutbox } from "../db/outbox.js";
-import { appendProvenance } from "../db/provenance.js";
-import { estimateStepCost } from "../domain/budget.js";
-import type { Embedder } from "../nlp/embedder.js";
-import type { Logger } from "../observability/logger.js";
-import { chargeOrPause } from "../services/budget-service.js";
-import { transitionTrend } from "../services/trend-lifecycle.js";
-import { makeEnvelope } from "../streams/envelope.js";
-import { STREAMS } from "../streams/stream-names.js";
-import type { VectorStore } from "../vector/vector-store.js";
-import type { Job, JobHandler } from "./runtime/stream-consumer.js";
-import { jobLogger, loadJobTrend } from "./stage-support.js";
+import type { Db } from "../../db/database.js";
+import { enqueueOutbox } from "../../db/outbox.js";
+import { appendProvenance } from "../../db/provenance.js";
+import { estimateStepCost } from "../../domain/budget.js";
+import type { Embedder } from "../../nlp/embedder.js";
+import type { Logger } from "../../observability/logger.js";
+import { chargeOrPause } from "../../services/budget-service.js";
+import { transitionTrend } from "../../services/trend-lifecycle.js";
+import { makeEnvelope } from "../../streams/envelope.js";
+import { STREAMS } from "../../streams/stream-names.js";
+import type { VectorStore } from "../../vector/vector-store.js";
+import type { Job, JobHandler } from "../../workers/runtime/stream-consumer.js";
+import { jobLogger, loadJobTrend } from "../../workers/stage-support.js";
 
 /** The text that is embedded: what a reader would search by. */
 export function embeddingText(trend: { title: string | null; normalized_body: string | null; body: string }): string {

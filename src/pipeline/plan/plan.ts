@@ -1,4 +1,4 @@
-import { estimateStepCost, PIPELINE_STEPS, type PipelineStep } from "./budget.js";
+import { estimateStepCost, PIPELINE_STEPS, type PipelineStep } from "../../domain/budget.js";
 
 /** The Planner's output for one item (DESIGN.md "Planner"). */
 export interface Plan {

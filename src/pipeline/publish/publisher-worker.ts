@@ -1,15 +1,15 @@
 import { randomUUID } from "node:crypto";
-import type { Db } from "../db/database.js";
-import { appendProvenance } from "../db/provenance.js";
-import type { ApprovalPath, TrendRow } from "../db/types.js";
-import { estimateStepCost } from "../domain/budget.js";
-import { canTransition, PUBLISHABLE_STATUSES } from "../domain/trend-status.js";
-import { PublishError, type Publisher } from "../mcp/publish-client.js";
-import type { Logger } from "../observability/logger.js";
-import { chargeOrPause } from "../services/budget-service.js";
-import { transitionTrend } from "../services/trend-lifecycle.js";
-import { PermanentError, type JobHandler } from "./runtime/stream-consumer.js";
-import { jobLogger, loadJobTrend } from "./stage-support.js";
+import type { Db } from "../../db/database.js";
+import { appendProvenance } from "../../db/provenance.js";
+import type { ApprovalPath, TrendRow } from "../../db/types.js";
+import { estimateStepCost } from "../../domain/budget.js";
+import { canTransition, PUBLISHABLE_STATUSES } from "../../domain/trend-status.js";
+import { PublishError, type Publisher } from "../../mcp/publish-client.js";
+import type { Logger } from "../../observability/logger.js";
+import { chargeOrPause } from "../../services/budget-service.js";
+import { transitionTrend } from "../../services/trend-lifecycle.js";
+import { PermanentError, type JobHandler } from "../../workers/runtime/stream-consumer.js";
+import { jobLogger, loadJobTrend } from "../../workers/stage-support.js";
 
 /** One publication per trend: the adapter deduplicates on this key across retries and crashes. */
 export const publishIdempotencyKey = (trendId: string) => `trendgate:publish:${trendId}`;

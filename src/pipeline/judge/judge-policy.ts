@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { IssueType } from "../db/types.js";
+import type { IssueType } from "../../db/types.js";
 
 /**
  * The Judge's rules (DESIGN.md): a policy violation rejects the item and opens an incident; an
@@ -48,6 +48,14 @@ export const policySchema = z
   });
 
 export type JudgePolicy = z.infer<typeof policySchema>;
+
+/**
+ * The automatic decision's boundary: an item whose calibrated P(toxic) reaches it is never
+ * published without a human. Fixed, not a policy knob: `confidence` is calibrated as the chance
+ * that the decision "publish below 0.5, reject at or above" is upheld, so moving it would
+ * silently break what `confidence` means.
+ */
+export const LEANS_TOXIC = 0.5;
 
 export class PolicyError extends Error {
   readonly code = "POLICY_INVALID";
@@ -132,10 +140,21 @@ export function judge(input: JudgeInput, policy: JudgePolicy): JudgeDecision {
       reason: `confidence ${fmt(input.confidence)} < ${fmt(thresholds.minConfidence)}`,
     };
   }
+  // toxicityScore is a calibrated P(toxic): at 0.5 or more the model thinks the item more likely
+  // toxic than not, so publishing it automatically would be a bet against the model. Below the
+  // ceiling it is not clear enough to reject either: a human decides.
+  if (input.toxicityScore >= LEANS_TOXIC) {
+    return {
+      outcome: "ESCALATED",
+      issueType: "toxicity",
+      rule: "leans_toxic",
+      reason: `toxicity ${fmt(input.toxicityScore)} >= ${fmt(LEANS_TOXIC)}: more likely toxic than not`,
+    };
+  }
   return {
     outcome: "READY",
     rule: "within_thresholds",
-    reason: `confidence ${fmt(input.confidence)} >= ${fmt(thresholds.minConfidence)} and toxicity ${fmt(input.toxicityScore)} <= ${fmt(thresholds.maxToxicity)}`,
+    reason: `confidence ${fmt(input.confidence)} >= ${fmt(thresholds.minConfidence)} and toxicity ${fmt(input.toxicityScore)} < ${fmt(LEANS_TOXIC)}`,
   };
 }
 

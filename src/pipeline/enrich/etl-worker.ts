@@ -1,16 +1,16 @@
-import { enqueueOutbox } from "../db/outbox.js";
-import { appendProvenance } from "../db/provenance.js";
-import type { Db } from "../db/database.js";
-import { estimateStepCost } from "../domain/budget.js";
-import type { Enricher } from "../nlp/enricher.js";
-import type { Logger } from "../observability/logger.js";
-import { chargeOrPause } from "../services/budget-service.js";
-import { transitionTrend } from "../services/trend-lifecycle.js";
-import { makeEnvelope } from "../streams/envelope.js";
-import { STREAMS } from "../streams/stream-names.js";
-import type { JobHandler } from "./runtime/stream-consumer.js";
-import { planTrend } from "./planner.js";
-import { jobLogger, loadJobTrend } from "./stage-support.js";
+import { enqueueOutbox } from "../../db/outbox.js";
+import { appendProvenance } from "../../db/provenance.js";
+import type { Db } from "../../db/database.js";
+import { estimateStepCost } from "../../domain/budget.js";
+import type { Enricher } from "../../nlp/enricher.js";
+import type { Logger } from "../../observability/logger.js";
+import { chargeOrPause } from "../../services/budget-service.js";
+import { transitionTrend } from "../../services/trend-lifecycle.js";
+import { makeEnvelope } from "../../streams/envelope.js";
+import { STREAMS } from "../../streams/stream-names.js";
+import type { JobHandler } from "../../workers/runtime/stream-consumer.js";
+import { planTrend } from "../plan/planner.js";
+import { jobLogger, loadJobTrend } from "../../workers/stage-support.js";
 
 /**
  * The ETL stage (`trend:ingest:stream`, group etl): plans the item if it has no plan, then
