@@ -126,7 +126,7 @@ const schema = z.object({
   /** Serve /metrics on the API port to `Authorization: Bearer <token>` only. */
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   /** A scrape within this long of the last one gets the same figures (no queries). */
-  METRICS_CACHE_MS: int(5000, 0),
+  METRICS_CACHE_MS: int(2000, 0),
   /** A socket that sends no connection_init within this long is closed (4408). */
   WS_INIT_TIMEOUT_MS: int(3000, 100),
   WS_MAX_SOCKETS_PER_KEY: int(20, 1),

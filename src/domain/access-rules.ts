@@ -1,4 +1,5 @@
-import type { Action } from "./permissions.js";
+import type { Role } from "../db/types.js";
+import { type Action, isAllowed } from "./permissions.js";
 
 /**
  * THE authorization table (issue 12): every GraphQL operation and REST route, and every field
@@ -12,7 +13,8 @@ import type { Action } from "./permissions.js";
  * their own; staff keys made with `--tenants`): another tenant's item answers NOT_FOUND.
  */
 export interface OperationRule {
-  action: Action | "public";
+  /** `public`: anyone; `metrics token`: only the METRICS_TOKEN bearer (no API key opens it). */
+  action: Action | "public" | "metrics token";
   tenant?: boolean;
   note?: string;
 }
@@ -26,7 +28,7 @@ export const OPERATION_RULES: Record<string, OperationRule> = {
   "Query.escalations": { action: "read", tenant: true },
   "Query.incidents": { action: "read", tenant: true },
   "Query.provenance": { action: "read", tenant: true },
-  "Query.pipelineHealth": { action: "operate" },
+  "Query.pipelineHealth": { action: "read", note: "figures of the shared pipeline, no tenant data (the load test reads it with an integrator key)" },
   "Query.deadLetters": { action: "operate" },
   "Mutation.ingestTrend": { action: "ingest", tenant: true, note: "written under the key's tenant; rate-limited per key" },
   "Mutation.ingestTrends": { action: "ingest", tenant: true, note: "written under the key's tenant; rate-limited per key" },
@@ -48,8 +50,8 @@ export const ROUTE_RULES: Record<string, OperationRule> = {
   "POST /escalations/:id/resolve": { action: "moderate", tenant: true, note: "same rules as resolveEscalation" },
   "GET /healthz": { action: "public", note: "names the dependency that is down, never a driver message" },
   "GET /metrics": {
-    action: "public",
-    note: "only on METRICS_PORT, or on the API port with `Authorization: Bearer $METRICS_TOKEN`; otherwise 404",
+    action: "metrics token",
+    note: "on the API port only with `Authorization: Bearer $METRICS_TOKEN` (404 when unset, 401 for a wrong one); or alone on METRICS_PORT",
   },
 };
 
@@ -117,3 +119,32 @@ export const FIELD_REDACTIONS: Record<string, (value: unknown) => unknown> = {
   "TrendUpdate.actor": () => null,
   "TrendUpdate.reason": () => null,
 };
+
+/** The callers of the authorization matrix (issue 12). */
+export const CALLERS = ["integrator A", "integrator B", "moderator", "operator", "viewer", "no key", "wrong key", "revoked key"] as const;
+export type Caller = (typeof CALLERS)[number];
+
+export type Outcome = "allowed" | "own tenant" | "FORBIDDEN" | "UNAUTHENTICATED" | "not served";
+
+const ROLE_OF: Partial<Record<Caller, Role>> = {
+  "integrator A": "integrator",
+  "integrator B": "integrator",
+  moderator: "moderator",
+  operator: "operator",
+  viewer: "viewer",
+};
+
+/**
+ * What a caller gets from an operation, as the gateway enforces it and the doc states it.
+ * "own tenant": allowed, limited to the caller's tenant (another tenant's item is NOT_FOUND).
+ * A wrong or revoked key is UNAUTHENTICATED over HTTP; over WebSocket its socket closes with
+ * 4403 instead (at connect, or before the next operation once revoked).
+ */
+export function expectedOutcome(rule: OperationRule | undefined, caller: Caller): Outcome {
+  if (rule?.action === "public") return "allowed";
+  if (rule?.action === "metrics token") return "not served";
+  const role = ROLE_OF[caller];
+  if (!role) return "UNAUTHENTICATED";
+  if (!rule || !isAllowed(role, rule.action)) return "FORBIDDEN";
+  return rule.tenant && role === "integrator" ? "own tenant" : "allowed";
+}
