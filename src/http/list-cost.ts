@@ -17,9 +17,10 @@ import {
  * The cost of an operation where lists count by the page asked for: each field costs 1, and a
  * field with a `first` argument multiplies what is selected under it by `first` (its value,
  * from the document or the variables, else the argument's default). So `trends(first: 500)`
- * costs 100 times `trends(first: 5)`, which graphql-armor's static cost limit cannot tell apart.
- * Variables are known only at execution, so this runs after validation (Apollo's
- * didResolveOperation, graphql-ws's onSubscribe).
+ * costs 100 times `trends(first: 5)`. graphql-armor's cost limit multiplies by a literal `first`
+ * only: `trends(first: $n)` or the argument's default (50 escalations) escaped it. Variables are
+ * known only at execution, so this runs after validation (Apollo's didResolveOperation,
+ * graphql-ws's onSubscribe).
  */
 export function listCost(
   schema: GraphQLSchema,

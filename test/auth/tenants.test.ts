@@ -94,7 +94,7 @@ describe("field permissions", () => {
     for (const key of [h.keys.viewer, acme]) {
       const r = await h.gql(NOTE, { id: escalationId }, key);
       expect(r.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
-      expect(r.errors?.[0]?.path).toEqual(["escalation", "resolution", "note"]);
+      expect((r.errors?.[0] as { path?: unknown[] } | undefined)?.path).toEqual(["escalation", "resolution", "note"]);
       expect(JSON.stringify(r.data ?? null)).not.toContain("private moderator note");
     }
     const ws = collect(h.ws(h.keys.viewer), NOTE, { id: escalationId });
