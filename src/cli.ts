@@ -5,7 +5,8 @@ import { type Config, ConfigError, loadConfig } from "./config.js";
 import { openDatabase } from "./db/database.js";
 import { DomainError } from "./domain/domain-error.js";
 import { PolicyError } from "./pipeline/judge/judge-policy.js";
-import { migrate, startApp, StartupError, WORKER_NAMES, type WorkerName } from "./main.js";
+import { migrate, startApp, StartupError } from "./main.js";
+import { isWorkerName, WORKER_NAMES } from "./pipeline/registry.js";
 import { createLogger } from "./observability/logger.js";
 import { Redis } from "ioredis";
 import { AuthService } from "./services/auth-service.js";
@@ -14,7 +15,7 @@ import { KeyRevocationBus } from "./services/key-revocation-bus.js";
 import { StreamKeys } from "./streams/stream-names.js";
 
 /**
- * `trendgate start | serve | worker <name> | migrate | keys | dlq | mcp-publish-adapter | schema`.
+ * `trendgate start | serve | worker <name> | migrate | keys | dlq | judge | mcp-publish-adapter | schema`.
  * Errors a user can fix (bad configuration, a server that does not answer, bad arguments) print
  * one line and exit non-zero; nothing else prints a stack trace unless LOG_LEVEL=debug.
  */
@@ -62,9 +63,9 @@ export function buildCli(): Command {
     .description(`run one or more workers: ${WORKER_NAMES.join(", ")}`)
     .argument("<names...>", "worker names")
     .action(async (names: string[]) => {
-      const unknown = names.filter((n) => !WORKER_NAMES.includes(n as WorkerName));
+      const unknown = names.filter((n) => !isWorkerName(n));
       if (unknown.length) fail(`unknown worker ${unknown.join(", ")}; choose from ${WORKER_NAMES.join(", ")}`);
-      await runUntilSignal(readConfig(), { gateway: false, workers: names as WorkerName[] });
+      await runUntilSignal(readConfig(), { gateway: false, workers: names.filter(isWorkerName) });
     });
 
   program
@@ -123,6 +124,39 @@ export function buildCli(): Command {
     .action(async (action: string, opts: DlqOptions) => {
       const { runDlqCommand } = await import("./services/dlq-command.js");
       await runDlqCommand(readConfig(), action, opts);
+    });
+
+  const judge = program.command("judge").description("the Judge's policy: evaluate on labelled rows, simulate a proposal on history, propose thresholds from moderator decisions");
+  judge
+    .command("evaluate")
+    .description("run the real enrichment and the Judge over labelled rows (no database) and report escalation, leak and calibration")
+    .requiredOption("--labels <file>", 'JSON lines: {"text", "label": "toxic"|"clean"}')
+    .option("--policy <file>", "policy JSON (default: the built-in default policy)")
+    .option("--json", "print one JSON object")
+    .option("--out <path>", "also write the full report to <path> and charts to <path>.reliability.svg / .workload.svg")
+    .action(async (opts: { labels: string; policy?: string; json?: boolean; out?: string }) => {
+      const { runJudgeEvaluate } = await import("./pipeline/judge/evaluate-command.js");
+      await runJudgeEvaluate(opts);
+    });
+  judge
+    .command("simulate")
+    .description("re-decide judged items with a proposed policy from their stored scores, beside the active policy (no writes)")
+    .requiredOption("--policy <file>", "the proposed policy (JSON)")
+    .option("--since <time>", "only items judged at or after this ISO time (default: 30 days ago)", parseDate)
+    .option("--json", "print one JSON object")
+    .action(async (opts: { policy: string; since?: Date; json?: boolean }) => {
+      const { runJudgeSimulate } = await import("./pipeline/judge/policy-commands.js");
+      await runJudgeSimulate(readConfig(), opts);
+    });
+  judge
+    .command("calibrate")
+    .description("propose thresholds that meet a target leak with the least escalation, from moderator decisions (+ labelled rows)")
+    .option("--target-leak <share>", "largest toxic-published and clean-rejected share allowed", parseShare, 0.01)
+    .option("--labels <file>", "extra labelled JSONL rows {\"text\", \"label\": \"toxic\"|\"clean\"}, scored with the offline models")
+    .option("--json", "print one JSON object")
+    .action(async (opts: { targetLeak: number; labels?: string; json?: boolean }) => {
+      const { runJudgeCalibrate } = await import("./pipeline/judge/policy-commands.js");
+      await runJudgeCalibrate(readConfig(), opts);
     });
 
   program
@@ -227,6 +261,12 @@ function parsePort(value: string): number {
 function parseCount(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("must be a whole number");
+  return n;
+}
+
+function parseShare(value: string): number {
+  const n = Number(value);
+  if (!(n > 0 && n < 1)) throw new InvalidArgumentError("must be a share between 0 and 1, e.g. 0.01");
   return n;
 }
 

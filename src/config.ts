@@ -58,6 +58,11 @@ const schema = z.object({
   // Judge thresholds (DESIGN.md): below confidence or above toxicity → a human decides.
   JUDGE_MIN_CONFIDENCE: num(0.6, 0, 1),
   JUDGE_MAX_TOXICITY: num(0.8, 0, 1),
+  /**
+   * Share of the items the Judge would publish automatically that go to a moderator first
+   * (issue type audit_sample), so the live leak rate is measured, not assumed.
+   */
+  AUDIT_SAMPLE_RATE: num(0.01, 0, 1),
 
   // Stream runtime.
   WORKER_BATCH_SIZE: int(16, 1),
@@ -90,7 +95,7 @@ const schema = z.object({
   /** Per issue type, how long an escalation may wait before an operator alert: `type:ms,...`. */
   ESCALATION_SLA_MS: z
     .string()
-    .default("low_confidence:3600000,toxicity:900000,budget_overrun:1800000")
+    .default("low_confidence:3600000,toxicity:900000,budget_overrun:1800000,audit_sample:3600000")
     .transform((value, ctx) => {
       const out: Record<string, number> = {};
       for (const pair of value.split(",").map((p) => p.trim()).filter(Boolean)) {

@@ -1,297 +1,261 @@
 /**
- * Ingest → ENRICHED throughput of the real ETL stage, next to the floor of its transport (issue 3).
+ * Ingest → ENRICHED throughput next to the strong floor of its transport (issue 11).
  *
- *   npx tsx bench/pipeline/ingest-to-enriched.ts [--items 2000] [--ingest-batch 50] [--ingest-parallel 2]
+ *   npx tsx bench/pipeline/ingest-to-enriched.ts [--items 5000] [--runs 3] [--batch 200]
  *
- * "pipeline": N news-like items (1 to 20 sentences, from src/nlp/data) go through the real
- * IngestService.ingestMany (the service behind the ingestTrends mutation, called in-process so
- * HTTP is not part of the figure) into an app started with startApp(workers: ["etl", "relay"]):
- * outbox → relay → trend:ingest:stream → StreamConsumer (WORKER_BATCH_SIZE, WORKER_CONCURRENCY
- * at their defaults) → plan + enrich + three transactions per item. Measured from the first
- * ingest call to the moment the last item left RECEIVED/PLANNED (polled every 20 ms), so
- * ingest, relay and ETL overlap as in production.
- *
- * "floor": the same number of entries through a bare loop with no enrichment and no pipeline
- * bookkeeping: pipelined XADD of an envelope carrying the same body → XREADGROUP COUNT batch →
- * INSERT one row per entry into a plain table → XACK, with the same batch size and the same
- * number of handlers in flight, producer and consumer running at once.
- *
- * Ratio = pipeline ÷ floor: the share of the transport's speed the real stage keeps. A 50-item
- * warm-up (model load, JIT, pool connections) runs first and is not counted. Own database
- * (tg_bench_*) and Redis prefix, dropped at the end; bounded to --timeout-s (default 240) per phase.
- * Results: table on stdout, JSON in bench/results/ingest-to-enriched.json.
+ * Each run measures, on one machine and in one sitting:
+ * - floor: the transport alone: a producer XADDs envelopes in pipelines of 100 while a consumer
+ *   reads XREADGROUP COUNT <batch>, writes each read with ONE multi-row INSERT and acknowledges
+ *   it with ONE XACK, producer and consumer concurrent.
+ * - noop: the real pipeline (IngestService.ingestMany in batches of 100, two in parallel →
+ *   outbox → relay → trend:ingest:stream → the ETL stage, batch at a time) with an enricher that
+ *   returns a fixed result: what the pipeline's own bookkeeping costs.
+ * - pipeline: the same with the real offline models.
+ *   Both pipeline runs are timed from the first ingest call until no item of the run is still
+ *   RECEIVED or PLANNED (polled every 20 ms); ingest and ETL overlap as in `trendgate start`.
+ * - ingest: `ingestTrends` over HTTP (GraphQL, batches of 100, 4 requests in flight) into a
+ *   gateway-only app: what integrators can post per second.
+ * With --runs N the table shows every run and the medians; the last line is one JSON object of
+ * the medians. Own database and Redis prefix per run, dropped at the end. Figures taken on a
+ * shared machine are provisional.
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
-import type { Redis } from "ioredis";
 import { sql } from "kysely";
 import { type App, startApp } from "../../src/main.js";
+import type { Enricher, EnrichmentInput } from "../../src/nlp/enricher.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { makeEnvelope } from "../../src/streams/envelope.js";
-import { type BenchEnv, createBenchEnv } from "./bench-env.js";
 import { seededRandom } from "../../src/domain/seeded-random.js";
+import { type BenchEnv, createBenchEnv } from "./bench-env.js";
 import { newsItem } from "./news-corpus.js";
 
 const { values: args } = parseArgs({
   options: {
-    items: { type: "string", default: "2000" },
-    "ingest-batch": { type: "string", default: "50" },
-    "ingest-parallel": { type: "string", default: "2" },
+    items: { type: "string", default: "5000" },
+    runs: { type: "string", default: "1" },
+    batch: { type: "string", default: "200" },
     "timeout-s": { type: "string", default: "240" },
+    /** Measure one figure only (floor, noop, pipeline, ingest), e.g. under node --cpu-prof. */
+    only: { type: "string" },
   },
 });
 const ITEMS = Number(args.items);
-const INGEST_BATCH = Number(args["ingest-batch"]);
-const INGEST_PARALLEL = Number(args["ingest-parallel"]);
+const RUNS = Number(args.runs);
+const READ_BATCH = Number(args.batch);
 const TIMEOUT_MS = Number(args["timeout-s"]) * 1000;
-const WARMUP = 50;
+const INGEST_BATCH = 100;
+const INGEST_PARALLEL = 2;
+const HTTP_IN_FLIGHT = 4;
+const WARMUP = 200;
 
 class BenchTimeoutError extends Error {
   readonly code = "BENCH_TIMEOUT";
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// BENCH_LOG_LEVEL=debug shows the batches the stages commit (to a file: the output is large).
+const silent = createLogger(process.env.BENCH_LOG_LEVEL ?? "silent");
 
-interface PipelineResult {
-  items: number;
-  seconds: number;
-  itemsPerSecond: number;
-  ingestSeconds: number;
-  outcomes: Record<string, number>;
+/** Returns a fixed enrichment at once: the pipeline without the models' CPU. */
+const noopEnricher: Enricher = {
+  model: "noop",
+  enrich: async (input: EnrichmentInput) => ({
+    normalizedBody: input.body,
+    language: "en",
+    languageConfidence: 1,
+    sentiment: { score: 0, label: "neutral" },
+    topics: [],
+    toxicityScore: 0,
+    confidence: 1,
+    summary: input.body.slice(0, 280),
+    keywords: [],
+    signals: {},
+    cost: { units: 1, unit: "compute_unit" },
+    model: "noop",
+    prompt: "noop",
+  }),
+};
+
+function inputs(runId: string, count: number, seed: number) {
+  const random = seededRandom(seed);
+  return Array.from({ length: count }, (_, i) => newsItem(i, random, runId));
 }
 
-async function ingestAll(app: App, runId: string, count: number, seed: number): Promise<number> {
-  const random = seededRandom(seed);
-  const inputs = Array.from({ length: count }, (_, i) => newsItem(i, random, runId));
+async function inBatches<T>(items: T[], size: number, parallel: number, send: (batch: T[]) => Promise<unknown>): Promise<void> {
   let next = 0;
-  const started = performance.now();
   await Promise.all(
-    Array.from({ length: INGEST_PARALLEL }, async () => {
-      while (next < inputs.length) {
-        const batch = inputs.slice(next, next + INGEST_BATCH);
+    Array.from({ length: parallel }, async () => {
+      while (next < items.length) {
+        const batch = items.slice(next, next + size);
         next += batch.length;
-        await app.services.ingest.ingestMany(batch, "bench:integrator");
+        await send(batch);
       }
     }),
   );
-  return (performance.now() - started) / 1000;
 }
 
-/** Items of this run that the ETL has finished with (ENRICHED, or PAUSED on budget). */
-async function outcomes(env: BenchEnv, runId: string): Promise<Record<string, number>> {
-  const rows = await env.database.db
-    .selectFrom("enriched_trends")
-    .select(["status", sql<number>`count(*)::int`.as("n")])
-    .where("external_id", "like", `${runId}-%`)
-    .groupBy("status")
-    .execute();
-  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
-}
-
-async function waitProcessed(
-  env: BenchEnv,
-  runId: string,
-  count: number,
-  deadline: number,
-): Promise<Record<string, number>> {
+async function waitEnriched(env: BenchEnv, runId: string, count: number, deadline: number): Promise<void> {
   for (;;) {
-    const by = await outcomes(env, runId);
-    const waiting = (by.RECEIVED ?? 0) + (by.PLANNED ?? 0);
-    const total = Object.values(by).reduce((a, b) => a + b, 0);
-    if (total >= count && waiting === 0) return by;
-    if (Date.now() > deadline)
-      throw new BenchTimeoutError(
-        `ETL did not finish ${count} items in time: ${JSON.stringify(by)}`,
-      );
+    const { rows } = await sql<{ done: number; waiting: number }>`
+      SELECT count(*) FILTER (WHERE status NOT IN ('RECEIVED', 'PLANNED'))::int AS done,
+             count(*) FILTER (WHERE status IN ('RECEIVED', 'PLANNED'))::int AS waiting
+      FROM enriched_trends WHERE external_id LIKE ${`${runId}-%`}`.execute(env.database.db);
+    if (rows[0]!.done >= count && rows[0]!.waiting === 0) return;
+    if (Date.now() > deadline) throw new BenchTimeoutError(`ETL did not finish ${count} items in time: ${JSON.stringify(rows[0])}`);
     await sleep(20);
   }
 }
 
-async function runPipeline(env: BenchEnv): Promise<PipelineResult> {
-  const app = await startApp(
-    env.config,
-    { gateway: false, workers: ["etl", "relay"] },
-    { logger: createLogger("silent") },
-  );
+/** Items per second from the first ingest call to the last item ENRICHED. */
+async function runPipeline(env: BenchEnv, enricher: Enricher | undefined, seed: number): Promise<number> {
+  const app: App = await startApp(env.config, { gateway: false, workers: ["etl", "relay"] }, { logger: silent, ...(enricher ? { enricher } : {}) });
   try {
+    const ingest = (runId: string, items: ReturnType<typeof inputs>) =>
+      inBatches(items, INGEST_BATCH, INGEST_PARALLEL, (b) => app.services.ingest.ingestMany(b, "bench:integrator"));
     const warmId = `warm-${randomBytes(3).toString("hex")}`;
-    await ingestAll(app, warmId, WARMUP, 7);
-    await waitProcessed(env, warmId, WARMUP, Date.now() + 60_000);
+    await ingest(warmId, inputs(warmId, WARMUP, 7));
+    await waitEnriched(env, warmId, WARMUP, Date.now() + 60_000);
 
     const runId = `run-${randomBytes(3).toString("hex")}`;
+    const items = inputs(runId, ITEMS, seed);
     const started = performance.now();
-    const deadline = Date.now() + TIMEOUT_MS;
-    const ingestSeconds = await ingestAll(app, runId, ITEMS, 42);
-    const by = await waitProcessed(env, runId, ITEMS, deadline);
-    const seconds = (performance.now() - started) / 1000;
-    return { items: ITEMS, seconds, itemsPerSecond: ITEMS / seconds, ingestSeconds, outcomes: by };
+    await ingest(runId, items);
+    await waitEnriched(env, runId, ITEMS, Date.now() + TIMEOUT_MS);
+    return ITEMS / ((performance.now() - started) / 1000);
   } finally {
     await app.stop();
   }
 }
 
-interface FloorResult {
-  items: number;
-  seconds: number;
-  itemsPerSecond: number;
+/** `ingestTrends` over HTTP into a gateway-only app. */
+async function runHttpIngest(env: BenchEnv, seed: number): Promise<number> {
+  const app = await startApp(env.config, { gateway: true, workers: [], port: 0 }, { logger: silent });
+  try {
+    const keys = await app.services.auth.bootstrapKeys();
+    const key = keys.find((k) => k.role === "integrator")!.key;
+    const mutation = "mutation($inputs: [TrendInput!]!) { ingestTrends(inputs: $inputs) { id } }";
+    const post = async (batch: ReturnType<typeof inputs>) => {
+      const res = await fetch(`${app.gateway!.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query: mutation, variables: { inputs: batch } }),
+      });
+      const body = (await res.json()) as { errors?: unknown[] };
+      if (!res.ok || body.errors) throw new Error(`ingestTrends failed: ${res.status} ${JSON.stringify(body.errors)}`);
+    };
+    const warmId = `hwarm-${randomBytes(3).toString("hex")}`;
+    await inBatches(inputs(warmId, WARMUP * 2, 7), INGEST_BATCH, HTTP_IN_FLIGHT, post);
+    const runId = `http-${randomBytes(3).toString("hex")}`;
+    const items = inputs(runId, ITEMS, seed);
+    const started = performance.now();
+    await inBatches(items, INGEST_BATCH, HTTP_IN_FLIGHT, post);
+    return ITEMS / ((performance.now() - started) / 1000);
+  } finally {
+    await app.stop();
+  }
 }
 
 /**
- * The transport alone, shaped like the runtime's loop: read at most min(batch, free slots),
- * run each entry's handler (INSERT, then XACK) with at most `concurrency` in flight.
+ * The transport's strong floor: pipelined XADD → XREADGROUP COUNT batch → one multi-row INSERT
+ * per read → one XACK per read, producer and consumer running at once.
  */
-async function runFloor(env: BenchEnv, count: number, seed: number): Promise<FloorResult> {
+async function runFloor(env: BenchEnv, count: number, seed: number): Promise<number> {
   const { db } = env.database;
-  await sql`CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, entry_id text NOT NULL, envelope jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`.execute(
-    db,
-  );
+  await sql`CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, entry_id text NOT NULL, envelope jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`.execute(db);
   const key = env.keys.key(`floor:${randomBytes(3).toString("hex")}`);
-  const group = "floor";
-  await env.redis.xgroup("CREATE", key, group, "$", "MKSTREAM");
-  const reader: Redis = env.redis.duplicate();
-  const batchSize = env.config.WORKER_BATCH_SIZE;
-  const concurrency = env.config.WORKER_CONCURRENCY;
-  const random = seededRandom(seed);
-  const envelopes = Array.from({ length: count }, (_, i) => {
-    const item = newsItem(i, random, "floor");
-    return JSON.stringify(
-      makeEnvelope("trend.ingested", {
-        traceId: randomUUID(),
-        trendId: randomUUID(),
-        payload: { ...item },
-      }),
-    );
-  });
-
+  await env.redis.xgroup("CREATE", key, "floor", "$", "MKSTREAM");
+  const reader = env.redis.duplicate();
+  const envelopes = inputs("floor", count, seed).map((item) =>
+    JSON.stringify(makeEnvelope("trend.ingested", { traceId: randomUUID().replaceAll("-", ""), trendId: randomUUID(), payload: { ...item } })),
+  );
   const deadline = Date.now() + TIMEOUT_MS;
   const started = performance.now();
-  const producer = (async () => {
-    for (let i = 0; i < envelopes.length; i += INGEST_BATCH) {
-      const pipeline = env.redis.pipeline();
-      for (const envelope of envelopes.slice(i, i + INGEST_BATCH))
-        pipeline.xadd(key, "*", "envelope", envelope, "attempt", "1");
-      await pipeline.exec();
-    }
-  })();
-
-  let done = 0;
-  let inFlight = 0;
-  let slotFreed: (() => void) | undefined;
-  const handle = async (entryId: string, fields: string[]) => {
-    const envelope = fields[fields.indexOf("envelope") + 1]!;
-    await db
-      .insertInto("bench_floor" as never)
-      .values({ entry_id: entryId, envelope } as never)
-      .execute();
-    await env.redis.xack(key, group, entryId);
-  };
   try {
+    const producer = (async () => {
+      for (let i = 0; i < envelopes.length; i += INGEST_BATCH) {
+        const pipeline = env.redis.pipeline();
+        for (const envelope of envelopes.slice(i, i + INGEST_BATCH)) pipeline.xadd(key, "*", "envelope", envelope, "attempt", "1");
+        await pipeline.exec();
+      }
+    })();
+    let done = 0;
     while (done < count) {
-      if (Date.now() > deadline)
-        throw new BenchTimeoutError(`floor did not finish ${count} entries in time (${done} done)`);
-      if (inFlight >= concurrency) {
-        await new Promise<void>((resolve) => (slotFreed = resolve));
-        continue;
-      }
-      const reply = (await reader.xreadgroup(
-        "GROUP",
-        group,
-        "c1",
-        "COUNT",
-        Math.min(batchSize, concurrency - inFlight),
-        "BLOCK",
-        1000,
-        "STREAMS",
-        key,
-        ">",
-      )) as [string, [string, string[]][]][] | null;
-      for (const [, entries] of reply ?? []) {
-        for (const [entryId, fields] of entries) {
-          inFlight += 1;
-          void handle(entryId, fields).finally(() => {
-            inFlight -= 1;
-            done += 1;
-            const wake = slotFreed;
-            slotFreed = undefined;
-            wake?.();
-          });
-        }
-      }
+      if (Date.now() > deadline) throw new BenchTimeoutError(`floor did not finish ${count} entries in time (${done} done)`);
+      const reply = (await reader.xreadgroup("GROUP", "floor", "c1", "COUNT", READ_BATCH, "BLOCK", 1000, "STREAMS", key, ">")) as
+        | [string, [string, string[]][]][]
+        | null;
+      const entries = reply?.[0]?.[1] ?? [];
+      if (entries.length === 0) continue;
+      await sql`INSERT INTO bench_floor (entry_id, envelope)
+        SELECT * FROM unnest(${entries.map(([id]) => id)}::text[], ${entries.map(([, f]) => f[f.indexOf("envelope") + 1]!)}::jsonb[])`.execute(db);
+      await env.redis.xack(key, "floor", ...entries.map(([id]) => id));
+      done += entries.length;
     }
     await producer;
-    const seconds = (performance.now() - started) / 1000;
-    return { items: count, seconds, itemsPerSecond: count / seconds };
+    return count / ((performance.now() - started) / 1000);
   } finally {
     reader.disconnect();
     await env.redis.del(key);
   }
 }
 
-async function main() {
-  const env = await createBenchEnv({ INGEST_HIGH_WATER_MARK: Math.max(10_000, ITEMS * 2) });
+interface RunFigures {
+  floor_items_per_s: number;
+  noop_items_per_s: number;
+  noop_ratio: number;
+  pipeline_items_per_s: number;
+  ingest_items_per_s: number;
+}
+
+async function oneRun(run: number): Promise<RunFigures> {
+  const env = await createBenchEnv({
+    INGEST_HIGH_WATER_MARK: Math.max(100_000, ITEMS * 4),
+    WORKER_BATCH_SIZE: READ_BATCH,
+  });
   try {
-    console.log(
-      `ingest → ENRICHED: ${ITEMS} items, WORKER_BATCH_SIZE ${env.config.WORKER_BATCH_SIZE}, WORKER_CONCURRENCY ${env.config.WORKER_CONCURRENCY}, ingest batches of ${INGEST_BATCH} × ${INGEST_PARALLEL} in parallel`,
-    );
-    console.log(`node ${process.version}, ${cpus().length} cores, database ${env.dbName}`);
-    const pipeline = await runPipeline(env);
+    const seed = 42 + run;
     await runFloor(env, WARMUP, 7);
-    const floor = await runFloor(env, ITEMS, 42);
-    const ratio = pipeline.itemsPerSecond / floor.itemsPerSecond;
-
-    const row = (name: string, items: number, seconds: number, rate: number, note: string) =>
-      `${name.padEnd(30)} ${String(items).padStart(6)} ${seconds.toFixed(2).padStart(9)} ${rate.toFixed(0).padStart(10)}   ${note}`;
-    console.log("");
-    console.log(
-      `${"run".padEnd(30)} ${"items".padStart(6)} ${"seconds".padStart(9)} ${"items/s".padStart(10)}`,
-    );
-    console.log(
-      row(
-        "pipeline (ingest→ETL→ENRICHED)",
-        pipeline.items,
-        pipeline.seconds,
-        pipeline.itemsPerSecond,
-        `ingest done after ${pipeline.ingestSeconds.toFixed(2)} s; outcomes ${JSON.stringify(pipeline.outcomes)}`,
-      ),
-    );
-    console.log(
-      row("floor (XADD→XREADGROUP→INSERT)", floor.items, floor.seconds, floor.itemsPerSecond, ""),
-    );
-    console.log(
-      `ratio pipeline ÷ floor: ${ratio.toFixed(3)} (${(1 / ratio).toFixed(1)}× slower than the bare transport)`,
-    );
-
-    await mkdir(new URL("../results/", import.meta.url), { recursive: true });
-    const out = new URL("../results/ingest-to-enriched.json", import.meta.url);
-    await writeFile(
-      out,
-      `${JSON.stringify(
-        {
-          bench: "pipeline/ingest-to-enriched",
-          at: new Date().toISOString(),
-          node: process.version,
-          cores: cpus().length,
-          settings: {
-            items: ITEMS,
-            ingestBatch: INGEST_BATCH,
-            ingestParallel: INGEST_PARALLEL,
-            workerBatchSize: env.config.WORKER_BATCH_SIZE,
-            workerConcurrency: env.config.WORKER_CONCURRENCY,
-          },
-          pipeline,
-          floor,
-          ratio,
-        },
-        null,
-        2,
-      )}\n`,
-    );
-    console.log(`wrote ${out.pathname}`);
+    const phase = async (name: string, measure: () => Promise<number>) => {
+      if (args.only && args.only !== name) return Number.NaN;
+      const rate = await measure();
+      process.stderr.write(`run ${run + 1} ${name}: ${rate.toFixed(0)} items/s\n`);
+      return rate;
+    };
+    const floor = await phase("floor", () => runFloor(env, ITEMS, seed));
+    const noop = await phase("noop", () => runPipeline(env, noopEnricher, seed));
+    const pipeline = await phase("pipeline", () => runPipeline(env, undefined, seed));
+    const ingest = await phase("ingest", () => runHttpIngest(env, seed));
+    return { floor_items_per_s: floor, noop_items_per_s: noop, noop_ratio: noop / floor, pipeline_items_per_s: pipeline, ingest_items_per_s: ingest };
   } finally {
     await env.close();
   }
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+async function main() {
+  console.log(`ingest → ENRICHED: ${ITEMS} items × ${RUNS} run(s); reads of ${READ_BATCH}; ingest batches of ${INGEST_BATCH}`);
+  console.log(`node ${process.version}, ${cpus().length} cores (shared machine: figures are provisional)`);
+  const runs: RunFigures[] = [];
+  for (let r = 0; r < RUNS; r++) runs.push(await oneRun(r));
+  const keys = Object.keys(runs[0]!) as (keyof RunFigures)[];
+  const fmt = (k: keyof RunFigures, v: number) => (k === "noop_ratio" ? v.toFixed(3) : v.toFixed(0));
+  console.log("");
+  console.log(`${"figure".padEnd(22)} ${runs.map((_, i) => `run ${i + 1}`.padStart(9)).join(" ")} ${"median".padStart(9)} ${"spread".padStart(9)}`);
+  const result = {} as RunFigures;
+  for (const k of keys) {
+    const values = runs.map((r) => r[k]);
+    result[k] = k === "noop_ratio" ? Math.round(median(values) * 1000) / 1000 : Math.round(median(values));
+    const spread = Math.max(...values) - Math.min(...values);
+    console.log(`${k.padEnd(22)} ${values.map((v) => fmt(k, v).padStart(9)).join(" ")} ${fmt(k, median(values)).padStart(9)} ${fmt(k, spread).padStart(9)}`);
+  }
+  console.log(JSON.stringify(result));
 }
 
 await main();

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from "kysely";
+import { type Kysely, sql, type Transaction } from "kysely";
 import type { Envelope } from "../streams/envelope.js";
 import type { Database } from "./types.js";
 
@@ -21,4 +21,23 @@ export async function enqueueOutbox(
     .executeTakeFirstOrThrow();
   // bigint identity: pg returns it as a string, which keeps ids beyond 2^53 exact.
   return String(row.id);
+}
+
+/**
+ * Writes several events in one statement, in the order given (ids ascend with it, and the relay
+ * publishes by id, so per-stream order holds). Same transaction rule as {@link enqueueOutbox}.
+ */
+export async function enqueueOutboxMany(
+  trx: Transaction<Database> | Kysely<Database>,
+  events: readonly { stream: string; envelope: Envelope }[],
+): Promise<string[]> {
+  if (events.length === 0) return [];
+  const { rows } = await sql<{ id: string }>`
+    INSERT INTO outbox (stream, payload)
+    SELECT v.stream, v.payload::jsonb
+    FROM unnest(${events.map((e) => e.stream)}::text[], ${events.map((e) => JSON.stringify(e.envelope))}::text[])
+      WITH ORDINALITY AS v(stream, payload, ord)
+    ORDER BY v.ord
+    RETURNING id`.execute(trx);
+  return rows.map((r) => String(r.id));
 }

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from "kysely";
+import { type Kysely, sql, type Transaction } from "kysely";
 import type { Database, ProvenanceRow } from "./types.js";
 
 export interface ProvenanceInput {
@@ -43,4 +43,35 @@ export async function appendProvenance(
     })
     .returningAll()
     .executeTakeFirstOrThrow();
+}
+
+/**
+ * Appends several entries in one statement, in the order given. An entry without `parentId`
+ * follows its trend's latest entry as it stood before this statement (so two entries of one
+ * trend in one call must name their parent). Returns the new ids in order.
+ */
+export async function appendProvenanceMany(
+  db: Kysely<Database> | Transaction<Database>,
+  entries: readonly ProvenanceInput[],
+): Promise<{ id: string; trend_id: string | null }[]> {
+  if (entries.length === 0) return [];
+  const { rows } = await sql<{ id: string; trend_id: string | null }>`
+    INSERT INTO provenance_log (trace_id, trend_id, step, actor, input, output, parent_id)
+    SELECT v.trace_id, v.trend_id, v.step, v.actor, v.input::jsonb, v.output::jsonb,
+      CASE WHEN v.find_parent AND v.trend_id IS NOT NULL THEN
+        (SELECT p.id FROM provenance_log p WHERE p.trend_id = v.trend_id ORDER BY p.id DESC LIMIT 1)
+      ELSE v.parent_id END
+    FROM unnest(
+      ${entries.map((e) => e.traceId)}::text[],
+      ${entries.map((e) => e.trendId)}::uuid[],
+      ${entries.map((e) => e.step)}::text[],
+      ${entries.map((e) => e.actor)}::text[],
+      ${entries.map((e) => JSON.stringify(e.input ?? {}))}::text[],
+      ${entries.map((e) => JSON.stringify(e.output ?? {}))}::text[],
+      ${entries.map((e) => e.parentId ?? null)}::bigint[],
+      ${entries.map((e) => e.parentId === undefined)}::boolean[]
+    ) WITH ORDINALITY AS v(trace_id, trend_id, step, actor, input, output, parent_id, find_parent, ord)
+    ORDER BY v.ord
+    RETURNING id, trend_id`.execute(db);
+  return rows.map((r) => ({ id: String(r.id), trend_id: r.trend_id }));
 }

@@ -23,7 +23,7 @@ export type TrendStatus = (typeof TREND_STATUSES)[number];
 export const EMBEDDING_STATUSES = ["PENDING", "SUCCEEDED", "FAILED"] as const;
 export type EmbeddingStatus = (typeof EMBEDDING_STATUSES)[number];
 
-export const ISSUE_TYPES = ["low_confidence", "toxicity", "budget_overrun"] as const;
+export const ISSUE_TYPES = ["low_confidence", "toxicity", "budget_overrun", "audit_sample"] as const;
 export type IssueType = (typeof ISSUE_TYPES)[number];
 
 export const ESCALATION_STATUSES = ["OPEN", "CLAIMED", "RESOLVED"] as const;
@@ -182,6 +182,18 @@ export interface ApiKeyTable {
   revoked_at: Date | null;
 }
 
+export interface JudgePolicyTable {
+  version: number;
+  policy: Json;
+  origin: "operator" | "config";
+  config_digest: string | null;
+  created_by_key_id: string | null;
+  created_by_name: string;
+  justification: string;
+  simulation: Json | null;
+  created_at: Timestamp;
+}
+
 export interface Database {
   enriched_trends: EnrichedTrendTable;
   planner_intents: PlannerIntentTable;
@@ -194,6 +206,7 @@ export interface Database {
   budget_charges: BudgetChargeTable;
   outbox: OutboxTable;
   api_keys: ApiKeyTable;
+  judge_policies: JudgePolicyTable;
 }
 
 export type TrendRow = Selectable<EnrichedTrendTable>;
@@ -205,3 +218,4 @@ export type IncidentRow = Selectable<IncidentTable>;
 export type PublicationRow = Selectable<PublicationTable>;
 export type EmbeddingRecordRow = Selectable<EmbeddingRecordTable>;
 export type PlannerIntentRow = Selectable<PlannerIntentTable>;
+export type JudgePolicyRow = Selectable<JudgePolicyTable>;

@@ -14,7 +14,11 @@ export type Action =
   | "subscribe:alerts"
   | "moderate"
   | "see:internals"
-  | "operate";
+  | "operate"
+  /** The Judge policy in force and its history. */
+  | "read:judge-policy"
+  /** The Judge's figures over time (the console's Judge page). */
+  | "read:judge-stats";
 
 export const ACTIONS: readonly Action[] = [
   "authenticated",
@@ -26,12 +30,15 @@ export const ACTIONS: readonly Action[] = [
   "moderate",
   "see:internals",
   "operate",
+  "read:judge-policy",
+  "read:judge-stats",
 ];
 
 const GRANTS: Record<Role, readonly Action[]> = {
   integrator: ["authenticated", "ingest", "read"],
-  viewer: ["authenticated", "read", "subscribe:trends"],
-  moderator: ["authenticated", "read", "subscribe:trends", "subscribe:escalations", "moderate", "see:internals"],
+  // Not read:judge-policy: thresholds and blocked patterns are a policy oracle (issue 12, item 2).
+  viewer: ["authenticated", "read", "subscribe:trends", "read:judge-stats"],
+  moderator: ["authenticated", "read", "subscribe:trends", "subscribe:escalations", "moderate", "see:internals", "read:judge-policy"],
   operator: ACTIONS,
 };
 

@@ -1,6 +1,7 @@
-import { computeConfidence } from "./confidence.js";
+import { ConfidenceModel, SUPPORTED_LANGUAGES } from "./confidence.js";
 import { detectLanguage } from "./language.js";
 import { cutAtWordBoundary, normalizeText } from "./normalize.js";
+import { SentimentModel } from "./sentiment.js";
 import { analyzeText } from "./text-analysis.js";
 import { TopicClassifier } from "./topics.js";
 import { ToxicityScorer } from "./toxicity.js";
@@ -22,9 +23,12 @@ export interface Enrichment {
   sentiment: { score: number; label: "positive" | "negative" | "neutral" };
   /** Zero to three labels from TOPIC_LABELS, most probable first. */
   topics: string[];
-  /** 0..1, probability-like (see ToxicityScorer). */
+  /** Calibrated P(toxic) (see ToxicityScorer). */
   toxicityScore: number;
-  /** 0..1, how sure the enrichment is (see computeConfidence); the Judge escalates below 0.6. */
+  /**
+   * Calibrated probability that the automatic decision (publish below toxicity 0.5, reject at
+   * or above) would be upheld by a moderator (see ConfidenceModel).
+   */
   confidence: number;
   /** Extractive, at most 280 characters. */
   summary: string;
@@ -52,24 +56,36 @@ const TOKENS_PER_COMPUTE_UNIT = 10;
 // which model produced an old enrichment.
 const PACKAGE_MODELS = "eld-medium@2.1,wink-eng-lite-web-model@1.8,obscenity@0.4";
 
+/** Loaded once per process: every enricher shares the (read-only) weights. */
+let shared: { toxicity: ToxicityScorer; topics: TopicClassifier; sentiment: SentimentModel; confidence: ConfidenceModel } | undefined;
+function loadModels(): NonNullable<typeof shared> {
+  shared ??= {
+    toxicity: ToxicityScorer.load(),
+    topics: TopicClassifier.load(),
+    sentiment: SentimentModel.load(),
+    confidence: ConfidenceModel.load(),
+  };
+  return shared;
+}
+
 function round(x: number, digits = 4): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 }
 
 /**
- * Builds the offline enricher: language (eld), sentiment/keywords/summary (wink-nlp), toxicity
- * (logistic regression + obscenity + threat patterns), topics (softmax regression + lexicons)
- * and a confidence that says how far to trust them. Everything is loaded once, here; `enrich`
+ * Builds the offline enricher: language (eld), keywords/summary (wink-nlp), sentiment (logistic
+ * regression on SST-2), toxicity (calibrated logistic regression + obscenity + threat patterns),
+ * topics (softmax regression + lexicons) and a confidence calibrated as the chance the Judge's
+ * automatic decision is right. Models are loaded once per process; `enrich`
  * is synchronous work behind a Promise and deterministic for the same input.
  */
 export async function createOfflineEnricher(
   options: { maxChars?: number } = {},
 ): Promise<Enricher> {
   const maxChars = options.maxChars ?? DEFAULT_MAX_CHARS;
-  const toxicity = ToxicityScorer.load();
-  const topics = TopicClassifier.load();
-  const model = `${ENRICHER_MODEL_NAME} (${PACKAGE_MODELS},${toxicity.name},${topics.name})`;
+  const { toxicity, topics, sentiment, confidence } = loadModels();
+  const model = `${ENRICHER_MODEL_NAME} (${PACKAGE_MODELS},${toxicity.name},${topics.name},${sentiment.name},${confidence.name})`;
 
   const enrich = (input: EnrichmentInput): Enrichment => {
     const title = normalizeText(input.title ?? "", TITLE_MAX_CHARS);
@@ -83,23 +99,26 @@ export async function createOfflineEnricher(
     const analysis = analyzeText(text, titleChars);
     const tox = toxicity.score(text);
     const topic = topics.classify(text);
-    const conf = computeConfidence({
+    const mood = sentiment.score(text);
+    const toxicityScore = round(tox.score);
+    const confInputs = {
+      toxicityScore,
       language: lang.language,
-      languageConfidence: lang.confidence,
-      wordCount: analysis.wordCount,
-      toxicityScore: tox.score,
-      topicMargin: topic.margin,
-    });
+      tokens: tox.tokens,
+      lexiconHits: tox.lexiconHits,
+      coverage: tox.coverage,
+    };
+    const upheld = confidence.upheldProbability(confInputs);
     const units = Math.max(1, Math.ceil(analysis.tokenCount / TOKENS_PER_COMPUTE_UNIT));
     const snippet = text.length > 80 ? `${text.slice(0, 77)}...` : text;
     return {
       normalizedBody: text,
       language: lang.language,
       languageConfidence: lang.confidence,
-      sentiment: analysis.sentiment,
+      sentiment: { score: mood.score, label: mood.label },
       topics: topic.topics,
-      toxicityScore: round(tox.score),
-      confidence: conf.confidence,
+      toxicityScore,
+      confidence: confidence.confidence(confInputs),
       summary: analysis.summary,
       keywords: analysis.keywords,
       signals: {
@@ -111,7 +130,8 @@ export async function createOfflineEnricher(
         "text.sentences": analysis.sentenceCount,
         "text.truncated": body.length < fullBody.length,
         "toxicity.classifier": round(tox.classifier),
-        "toxicity.lexicon": round(tox.lexicon),
+        "toxicity.logit": round(tox.logit),
+        "toxicity.coverage": round(tox.coverage),
         "toxicity.lexiconHits": tox.lexiconHits,
         "toxicity.lexiconTerms": tox.lexiconTerms,
         "toxicity.threat": tox.threat,
@@ -120,10 +140,8 @@ export async function createOfflineEnricher(
         "topics.topProbability": round(topic.topProbability),
         "topics.margin": round(topic.margin),
         "topics.lexiconHits": topic.lexiconHits,
-        "confidence.language": conf.languageFactor,
-        "confidence.length": conf.lengthFactor,
-        "confidence.toxicity": conf.toxicityFactor,
-        "confidence.topic": conf.topicFactor,
+        "confidence.upheld": round(upheld),
+        "confidence.languageSupported": SUPPORTED_LANGUAGES.has(lang.language),
       },
       cost: { units, unit: "compute_unit" },
       model,

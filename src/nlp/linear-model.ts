@@ -48,6 +48,15 @@ export class LinearModel {
     return this.rows.map((row, k) => sparseDot(vector, row) + (this.bias[k] ?? 0));
   }
 
+  /** Share of the vector's features that have a weight in the first row (after pruning). */
+  coverage(vector: SparseVector): number {
+    const row = this.rows[0];
+    if (!row || vector.indices.length === 0) return 0;
+    let known = 0;
+    for (let i = 0; i < vector.indices.length; i++) if ((row[vector.indices[i] ?? 0] ?? 0) !== 0) known++;
+    return known / vector.indices.length;
+  }
+
   /** Binary: [P(positive)]; softmax: a probability per label, in `labels` order. */
   probabilities(vector: SparseVector): number[] {
     const logits = this.logits(vector);

@@ -1,7 +1,9 @@
+import { readFileSync } from "node:fs";
+
 import { RegExpMatcher, englishDataset, englishRecommendedTransformers } from "obscenity";
 
-import { type FeatureOptions, featureTokens, hashFeatures } from "./features.js";
-import { LinearModel } from "./linear-model.js";
+import { type FeatureOptions, featureTokens, hashFeatures, sigmoid } from "./features.js";
+import { LinearModel, type LinearModelFile } from "./linear-model.js";
 
 export const TOXICITY_FEATURES: Omit<FeatureOptions, "extra"> = {
   dimension: 1 << 18,
@@ -40,29 +42,62 @@ const THREAT_PATTERNS: readonly RegExp[] = [
 
 const SECOND_PERSON = /\b(?:you|u|ur|your|youre|yourself|ya)\b/;
 
-/** Score given to a matched threat pattern before combining (noisy-OR) with the other signals. */
-const THREAT_SCORE = 0.9;
+/**
+ * A matched threat pattern lifts the score to at least this. Not learned: the Davidson tweets
+ * hold almost no plain threats, so no calibration data says how often the patterns are right.
+ * 0.85 is above the default maxToxicity (0.8) and below the ceiling, so a threat the model does
+ * not itself find toxic goes to a human rather than being published or rejected unseen.
+ */
+export const THREAT_FLOOR = 0.85;
 
-export interface ToxicityResult {
-  /** Combined 0..1 score: noisy-OR of classifier probability, lexicon and threat signals. */
-  readonly score: number;
-  readonly classifier: number;
-  readonly lexicon: number;
+/** The raw signals, before calibration: what the calibration and confidence models are fitted on. */
+export interface ToxicitySignals {
+  /** The classifier's logit (log-odds of toxic, trained with balanced classes). */
+  readonly logit: number;
   readonly lexiconHits: number;
   readonly lexiconTerms: string;
   readonly threat: boolean;
   readonly directed: boolean;
+  /** Share of the text's hashed n-grams the (pruned) classifier has a weight for. */
+  readonly coverage: number;
+  /** Word tokens, as the classifier saw them. */
+  readonly tokens: number;
+}
+
+export interface ToxicityResult extends ToxicitySignals {
+  /** Calibrated P(toxic) (Platt scaling fitted on the calibration split), threat floor applied. */
+  readonly score: number;
+  /** The classifier's own probability, uncalibrated. */
+  readonly classifier: number;
+}
+
+/** Platt scaling extended with the lexicon signals, fitted by train/train-toxicity.ts. */
+export interface ToxicityCalibration {
+  readonly features: readonly string[];
+  readonly coefficients: readonly number[];
+  readonly intercept: number;
+}
+
+export interface ToxicityModelFile extends LinearModelFile {
+  readonly calibration: ToxicityCalibration;
+}
+
+/** The calibration's inputs, by name; the model file lists which it uses, in order. */
+export function calibrationInputs(s: ToxicitySignals): Readonly<Record<string, number>> {
+  return {
+    logit: s.logit,
+    lexicon: Math.log1p(s.lexiconHits),
+    directedLexicon: s.directed && s.lexiconHits > 0 ? 1 : 0,
+  };
 }
 
 /**
- * Toxicity from three independent signals, combined as a noisy-OR
- * (score = 1 − (1−classifier)(1−lexicon)(1−threat)) so any one of them can raise it, but
- * none can lower another:
- * - a logistic regression over hashed word and character n-grams trained on Davidson et al.
- *   (see train/train-toxicity.ts), which knows slang and context the lexicon does not;
- * - obscenity's English matcher, which catches disguised spellings ("f4gg0t", "fuuuck"):
- *   1 − 0.5^hits, pushed further up when the text addresses someone ("you ...");
- * - threat patterns for plain violent threats, which neither of the others knows.
+ * Toxicity as a calibrated probability: a logistic regression over hashed word and character
+ * n-grams trained on Davidson et al. (train/train-toxicity.ts), whose logit is mapped to P(toxic)
+ * together with obscenity's lexicon hits (which catch disguised spellings the n-grams have not
+ * seen) by a small logistic model fitted on the calibration split. The old noisy-OR of the
+ * signals had no measured meaning; this one is a probability (ECE in src/nlp/README.md).
+ * Threat patterns, which neither signal knows, set a floor (THREAT_FLOOR).
  */
 export class ToxicityScorer {
   readonly name: string;
@@ -70,22 +105,23 @@ export class ToxicityScorer {
     ...englishDataset.build(),
     ...englishRecommendedTransformers,
   });
+  private readonly model: LinearModel;
 
-  private constructor(private readonly model: LinearModel) {
-    this.name = model.name;
+  constructor(private readonly file: ToxicityModelFile) {
+    this.model = new LinearModel(file);
+    this.name = this.model.name;
   }
 
   static load(): ToxicityScorer {
-    return new ToxicityScorer(
-      LinearModel.load(new URL("./models/toxicity-v1.json", import.meta.url)),
-    );
+    const url = new URL("./models/toxicity-v2.json", import.meta.url);
+    return new ToxicityScorer(JSON.parse(readFileSync(url, "utf8")) as ToxicityModelFile);
   }
 
-  score(text: string): ToxicityResult {
-    const classifier = this.model.probabilities(hashFeatures(text, TOXICITY_FEATURES))[0] ?? 0;
-    const tokens = featureTokens(text).join(" ");
-    const threat = THREAT_PATTERNS.some((p) => p.test(tokens));
-    const directed = SECOND_PERSON.test(tokens);
+  signals(text: string): ToxicitySignals {
+    const vector = hashFeatures(text, TOXICITY_FEATURES);
+    const logit = this.model.logits(vector)[0] ?? 0;
+    const words = featureTokens(text);
+    const joined = words.join(" ");
     const terms = new Set<string>();
     let hits = 0;
     for (const match of this.matcher.getAllMatches(text, true)) {
@@ -93,23 +129,28 @@ export class ToxicityScorer {
       const word = englishDataset.getPayloadWithPhraseMetadata(match).phraseMetadata?.originalWord;
       if (word) terms.add(word);
     }
-    let lexicon = hits === 0 ? 0 : 1 - 0.5 ** hits;
-    if (hits > 0 && directed) lexicon = 1 - (1 - lexicon) * 0.5;
-    const score = 1 - (1 - classifier) * (1 - lexicon) * (1 - (threat ? THREAT_SCORE : 0));
     return {
-      score,
-      classifier,
-      lexicon,
+      logit,
       lexiconHits: hits,
       lexiconTerms: [...terms].sort().join(","),
-      threat,
-      directed,
+      threat: THREAT_PATTERNS.some((p) => p.test(joined)),
+      directed: SECOND_PERSON.test(joined),
+      coverage: this.model.coverage(vector),
+      tokens: words.length,
     };
   }
-}
 
-/** Exposed for the training script, which evaluates the combined score on held-out data. */
-export function matchesThreat(text: string): boolean {
-  const tokens = featureTokens(text).join(" ");
-  return THREAT_PATTERNS.some((p) => p.test(tokens));
+  score(text: string): ToxicityResult {
+    const s = this.signals(text);
+    const { features, coefficients, intercept } = this.file.calibration;
+    const inputs = calibrationInputs(s);
+    let z = intercept;
+    features.forEach((name, i) => (z += (coefficients[i] ?? 0) * (inputs[name] ?? 0)));
+    const calibrated = sigmoid(z);
+    return {
+      ...s,
+      score: s.threat ? Math.max(calibrated, THREAT_FLOOR) : calibrated,
+      classifier: sigmoid(s.logit),
+    };
+  }
 }

@@ -3,7 +3,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 import { sql } from "kysely";
 import type { Db } from "../db/database.js";
 import { ISSUE_TYPES } from "../db/types.js";
-import { DEAD_LETTER_OF, type StreamKeys } from "../streams/stream-names.js";
+import { DEAD_LETTER_STREAMS } from "../pipeline/registry.js";
+import type { StreamKeys } from "../streams/stream-names.js";
 import { readGroupHealth } from "../workers/runtime/group-health.js";
 
 type GroupHealthRow = Awaited<ReturnType<typeof readGroupHealth>>[number]["groups"][number];
@@ -209,7 +210,7 @@ export class MetricsRegistry {
       labelNames: ["stream"],
       registers: [this.registry],
       async collect() {
-        for (const stream of new Set(Object.values(DEAD_LETTER_OF))) {
+        for (const stream of DEAD_LETTER_STREAMS) {
           this.set({ stream }, await redis.xlen(keys.key(stream)));
         }
       },

@@ -88,6 +88,41 @@ export function withItemSpan<T>(
   );
 }
 
+/**
+ * Starts, without activating, a span under the item's trace, for work that handles many items
+ * in one await (a batch): the caller ends it, and passes `traceparentOf(span)` to the events it
+ * writes so the next stage's span joins the item's trace.
+ */
+export function startItemSpan(
+  name: string,
+  item: { traceId: string; traceparent?: string },
+  attributes: Attributes,
+  kind: SpanKind = SpanKind.INTERNAL,
+): Span {
+  return tracer().startSpan(name, { kind, attributes: clean(attributes) }, itemContext(item.traceId, item.traceparent));
+}
+
+/** A span child of `parent` (not the active span), started now; the caller ends it. */
+export function startChildSpan(parent: Span, name: string, attributes: Attributes): Span {
+  return tracer().startSpan(name, { attributes: clean(attributes) }, trace.setSpan(context.active(), parent));
+}
+
+/** The W3C traceparent of a span, for the stream entries written on its behalf. */
+export function traceparentOf(span: Span): string | undefined {
+  const sc = span.spanContext();
+  if (!trace.isSpanContextValid(sc)) return undefined;
+  return `00-${sc.traceId}-${sc.spanId}-0${(sc.traceFlags & TraceFlags.SAMPLED).toString(16)}`;
+}
+
+/** Ends a span, recording the error that ended its work, if any. */
+export function endSpan(span: Span, error?: unknown): void {
+  if (error) {
+    span.recordException(error as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+  }
+  span.end();
+}
+
 /** Runs `fn` in a child span of the active one (same trace). */
 export function withChildSpan<T>(name: string, attributes: Attributes, fn: () => Promise<T>): Promise<T> {
   return tracer().startActiveSpan(name, { attributes: clean(attributes) }, (span) => endSpanAfter(span, fn));

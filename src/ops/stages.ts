@@ -1,13 +1,11 @@
-import { GROUPS, STREAMS } from "../streams/stream-names.js";
+import { STAGES, type StageName } from "../pipeline/registry.js";
 
-/** The worker stages that scale with load, each with the stream and group it drains. */
-export const SCALABLE_STAGES = ["etl", "embedding", "judge", "publisher"] as const;
-export type ScalableStage = (typeof SCALABLE_STAGES)[number];
+/** The worker stages that scale with load: every registered stage. */
+export const SCALABLE_STAGES: readonly StageName[] = STAGES.map((s) => s.name);
+export type ScalableStage = StageName;
 
-export const STAGE_STREAMS: Record<ScalableStage, { stream: string; group: string }> = {
-  etl: { stream: STREAMS.ingest, group: GROUPS.etl },
-  embedding: { stream: STREAMS.embeddingJobs, group: GROUPS.embedding },
-  judge: { stream: STREAMS.judgeJobs, group: GROUPS.judge },
-  // The publisher also drains hitl:resolution, but moderator decisions are a trickle next to it.
-  publisher: { stream: STREAMS.publishJobs, group: GROUPS.publisher },
-};
+/** The stream and group each scalable stage drains (from the registry). */
+export const STAGE_STREAMS = Object.fromEntries(STAGES.map((s) => [s.name, { stream: s.stream, group: s.group }])) as Record<
+  ScalableStage,
+  { stream: string; group: string }
+>;

@@ -12,20 +12,12 @@ import {
   ReplayResult,
 } from "../schema/moderation-types.js";
 import { readGroupHealth } from "../workers/runtime/group-health.js";
+import { DEAD_LETTER_STREAMS, STAGE_STREAMS } from "../pipeline/registry.js";
 import { STREAMS } from "../streams/stream-names.js";
 import type { GraphQLContext } from "./context.js";
 
-const HEALTH_STREAMS = [
-  STREAMS.ingest,
-  STREAMS.embeddingJobs,
-  STREAMS.judgeJobs,
-  STREAMS.publishJobs,
-  STREAMS.resolutions,
-  STREAMS.ingestDlq,
-  STREAMS.embeddingDlq,
-  STREAMS.judgeDlq,
-  STREAMS.publishDlq,
-];
+/** The stages' work streams, moderator decisions, then the dead letters (from the registry). */
+const HEALTH_STREAMS = [...STAGE_STREAMS, STREAMS.resolutions, ...DEAD_LETTER_STREAMS];
 
 @Resolver()
 export class OperationsResolver {

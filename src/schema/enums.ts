@@ -25,6 +25,8 @@ export enum IssueType {
   LOW_CONFIDENCE = "low_confidence",
   TOXICITY = "toxicity",
   BUDGET_OVERRUN = "budget_overrun",
+  /** The Judge would have published it; sampled (AUDIT_SAMPLE_RATE) so a human measures the leak rate. */
+  AUDIT_SAMPLE = "audit_sample",
 }
 
 export enum EscalationStatus {

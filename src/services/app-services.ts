@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import type { Config } from "../config.js";
 import type { Db } from "../db/database.js";
 import type { Logger } from "../observability/logger.js";
+import type { JudgePolicyService } from "../pipeline/judge/judge-policy-service.js";
 import type { StreamKeys } from "../streams/stream-names.js";
 import type { StreamPubSub } from "../subscriptions/stream-pubsub.js";
 import type { TrendTenants } from "../subscriptions/tenant-filtered.js";
@@ -35,6 +36,7 @@ export interface AppServices {
   overrides: OverrideService;
   deadLetters: DeadLetterService;
   search: SearchService;
+  judgePolicy: JudgePolicyService;
   pubsub: StreamPubSub;
   /** Tenant of a trend, cached: filters subscriptions of tenant-limited keys. */
   trendTenants: TrendTenants;

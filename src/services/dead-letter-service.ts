@@ -5,7 +5,8 @@ import { badInput } from "../domain/domain-error.js";
 import type { Logger } from "../observability/logger.js";
 import { withItemSpan } from "../observability/tracing.js";
 import { type Envelope, fieldsToRecord, parseEnvelope } from "../streams/envelope.js";
-import { DEAD_LETTER_OF, type StreamKeys, STREAMS } from "../streams/stream-names.js";
+import { DEAD_LETTER_STREAMS, stageOfDeadLetters, stageOfStream } from "../pipeline/registry.js";
+import { type StreamKeys, STREAMS } from "../streams/stream-names.js";
 
 export interface DeadLetterEntry {
   id: string;
@@ -33,14 +34,11 @@ export interface DeadLetterFilter {
   error?: string;
 }
 
-const DLQ_STREAMS = new Set<string>(Object.values(DEAD_LETTER_OF));
-
-/** A dead-letter stream by its name, or by the name of the stream it serves. */
+/** A dead-letter stream by its name, or by the name of the stream it serves (from the registry). */
 export function resolveDeadLetterStream(stream: string): string {
-  if (DLQ_STREAMS.has(stream)) return stream;
-  const dlq = DEAD_LETTER_OF[stream as keyof typeof DEAD_LETTER_OF];
-  if (dlq) return dlq;
-  throw badInput("stream", `must be one of ${[...DLQ_STREAMS].join(", ")}`);
+  const stage = stageOfDeadLetters(stream) ?? stageOfStream(stream);
+  if (stage) return stage.deadLetterStream;
+  throw badInput("stream", `must be one of ${DEAD_LETTER_STREAMS.join(", ")}`);
 }
 
 /**

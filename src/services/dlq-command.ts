@@ -4,15 +4,13 @@ import type { DlqOptions } from "../cli.js";
 import type { Config } from "../config.js";
 import { DomainError } from "../domain/domain-error.js";
 import { openDatabase } from "../db/database.js";
-import { loadEmbedder, loadEnricher, migrate } from "../main.js";
-import type { Embedder } from "../nlp/embedder.js";
-import type { Enricher } from "../nlp/enricher.js";
+import { migrate, readConfiguredPolicy } from "../main.js";
+import { ActiveJudgePolicy } from "../pipeline/judge/active-policy.js";
 import { createLogger } from "../observability/logger.js";
 import { StreamKeys } from "../streams/stream-names.js";
-import { createVectorStore } from "../vector/create-vector-store.js";
 import { DeadLetterService, type DeadLetterEntry } from "./dead-letter-service.js";
 import { DryRunner } from "./dlq-dry-run.js";
-import { PolicyProvider } from "../pipeline/judge/policy-provider.js";
+import { createStageDeps } from "../pipeline/stage-deps.js";
 
 /** `trendgate dlq list|replay|purge`: the operator's dead-letter tool. */
 export async function runDlqCommand(config: Config, action: string, opts: DlqOptions): Promise<void> {
@@ -59,7 +57,9 @@ export async function runDlqCommand(config: Config, action: string, opts: DlqOpt
       }
     };
     if (opts.dryRun) {
-      const runner = dryRunner(config, database.db, logger);
+      const policy = new ActiveJudgePolicy({ db: database.db, ...readConfiguredPolicy(config, logger), logger });
+      const stageDeps = createStageDeps(config, database.db, logger, policy);
+      const runner = new DryRunner(stageDeps);
       const results = [];
       let done = 0;
       for (const entry of entries) {
@@ -67,6 +67,7 @@ export async function runDlqCommand(config: Config, action: string, opts: DlqOpt
         progress(++done, entries.length);
       }
       bar?.stop();
+      await stageDeps.close();
       if (opts.json) out(JSON.stringify(results, null, 2));
       else
         for (const r of results) {
@@ -82,18 +83,6 @@ export async function runDlqCommand(config: Config, action: string, opts: DlqOpt
     redis.disconnect();
     await database.close();
   }
-}
-
-function dryRunner(config: Config, db: ReturnType<typeof openDatabase>["db"], logger: ReturnType<typeof createLogger>): DryRunner {
-  let enricher: Promise<Enricher> | undefined;
-  let embedder: Promise<Embedder> | undefined;
-  return new DryRunner({
-    db,
-    enricher: () => (enricher ??= loadEnricher(config)),
-    embedder: () => (embedder ??= loadEmbedder(config)),
-    store: createVectorStore({ weaviateUrl: config.WEAVIATE_URL, weaviateApiKey: config.WEAVIATE_API_KEY, weaviateClass: config.WEAVIATE_CLASS, embeddedPath: config.VECTOR_STORE_PATH }),
-    policy: new PolicyProvider(config.POLICY_PATH, { minConfidence: config.JUDGE_MIN_CONFIDENCE, maxToxicity: config.JUDGE_MAX_TOXICITY }, logger),
-  });
 }
 
 function publicEntry(e: DeadLetterEntry) {

@@ -2,7 +2,7 @@ import type { Transaction } from "kysely";
 import { enqueueOutbox } from "../db/outbox.js";
 import type { Database, TrendRow, TrendStatus, TrendUpdate } from "../db/types.js";
 import { canTransition } from "../domain/trend-status.js";
-import { makeEnvelope } from "../streams/envelope.js";
+import { type Envelope, makeEnvelope } from "../streams/envelope.js";
 import { STREAMS } from "../streams/stream-names.js";
 
 export interface TransitionResult {
@@ -58,22 +58,26 @@ export async function announceTrendUpdate(
   from: TrendStatus | null,
   meta: { reason?: string; actor?: string } = {},
 ): Promise<void> {
-  await enqueueOutbox(
-    trx,
-    STREAMS.trendUpdates,
-    makeEnvelope("trend.updated", {
-      traceId: trend.trace_id,
+  await enqueueOutbox(trx, STREAMS.trendUpdates, trendUpdatedEnvelope(trend, from, meta));
+}
+
+/** The `trend:updates` event of a change to `trend.status` (for batch writers to enqueue together). */
+export function trendUpdatedEnvelope(
+  trend: Pick<TrendRow, "id" | "trace_id" | "status" | "embedding_status">,
+  from: TrendStatus | null,
+  meta: { reason?: string; actor?: string; traceparent?: string } = {},
+): Envelope {
+  return makeEnvelope("trend.updated", {
+    traceId: trend.trace_id,
+    trendId: trend.id,
+    traceparent: meta.traceparent,
+    payload: {
       trendId: trend.id,
-      payload: {
-        trendId: trend.id,
-        // Subscribers limited to tenants are filtered on it (issue 12).
-        tenant: trend.tenant,
-        from,
-        to: trend.status,
-        embeddingStatus: trend.embedding_status,
-        reason: meta.reason ?? null,
-        actor: meta.actor ?? null,
-      },
-    }),
-  );
+      from,
+      to: trend.status,
+      embeddingStatus: trend.embedding_status,
+      reason: meta.reason ?? null,
+      actor: meta.actor ?? null,
+    },
+  });
 }

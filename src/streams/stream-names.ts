@@ -19,22 +19,13 @@ export const STREAMS = {
 
 export type StreamName = (typeof STREAMS)[keyof typeof STREAMS];
 
-/** Consumer groups, one per stage. */
+/** Consumer groups, one per stage (src/pipeline/registry.ts pairs them with their streams). */
 export const GROUPS = {
   etl: "etl",
   embedding: "embedding",
   judge: "judge",
   publisher: "publisher",
-  resolution: "resolution",
 } as const;
-
-/** Which dead-letter stream each work stream uses. */
-export const DEAD_LETTER_OF: Partial<Record<StreamName, StreamName>> = {
-  [STREAMS.ingest]: STREAMS.ingestDlq,
-  [STREAMS.embeddingJobs]: STREAMS.embeddingDlq,
-  [STREAMS.judgeJobs]: STREAMS.judgeDlq,
-  [STREAMS.publishJobs]: STREAMS.publishDlq,
-};
 
 /** Keys for a given prefix. */
 export class StreamKeys {

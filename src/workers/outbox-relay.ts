@@ -12,7 +12,7 @@ export interface OutboxRelayOptions {
   producer: StreamProducer;
   /** Pause between polls while healthy. */
   pollMs: number;
-  /** Rows claimed and published per transaction (default 100). */
+  /** Rows claimed and published per transaction (default 1000: a stage batch writes several per item). */
   batchSize?: number;
   logger: Logger;
   /** Longest a publish may hold the claiming transaction open (default 5 s). */
@@ -61,7 +61,7 @@ export class OutboxRelay {
   private wokenWhileBusy = false;
 
   constructor(private readonly o: OutboxRelayOptions) {
-    this.batchSize = Math.max(1, o.batchSize ?? 100);
+    this.batchSize = Math.max(1, o.batchSize ?? 1000);
     this.publishTimeoutMs = o.publishTimeoutMs ?? 5_000;
     this.log = o.logger;
   }

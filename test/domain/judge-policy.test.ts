@@ -33,7 +33,8 @@ describe("judge policy", () => {
     expect(judge({ ...base, source: "spamfarm" }, policy)).toMatchObject({ outcome: "REJECTED", rule: "blocked_source" });
     expect(judge({ ...base, body: "this has a Forbidden Phrase in it" }, policy)).toMatchObject({ outcome: "REJECTED", rule: "blocked_term" });
     expect(judge({ ...base, body: "Buy now while stocks last" }, policy)).toMatchObject({ outcome: "REJECTED", rule: "blocked_pattern" });
-    expect(judge({ ...base, toxicityScore: 0.99 }, policy)).toMatchObject({ outcome: "REJECTED", rule: "toxicity_ceiling" });
+    expect(judge({ ...base, toxicityScore: 0.996 }, policy)).toMatchObject({ outcome: "REJECTED", rule: "toxicity_ceiling" });
+    expect(judge({ ...base, toxicityScore: 0.99 }, policy)).toMatchObject({ outcome: "ESCALATED", rule: "toxicity_threshold" });
   });
 
   it("should match blocked terms as whole words only", () => {

@@ -127,6 +127,7 @@ describe("embedding worker crashes and slow items", { timeout: 60_000 }, () => {
       keys: h.env.keys,
       stream: STREAMS.embeddingJobs,
       group: GROUPS.embedding,
+      deadLetterStream: STREAMS.embeddingDlq,
       consumer: "single-slot",
       handler: createEmbeddingHandler({ db: h.env.db, embedder, store, logger: h.env.logger }),
       batchSize: 1,

@@ -9,6 +9,7 @@ import { DomainError } from "../../src/domain/domain-error.js";
 import { createInProcessPublisher } from "../../src/mcp/publish-client.js";
 import { EscalationService } from "../../src/pipeline/review/escalation-service.js";
 import { OverrideService } from "../../src/pipeline/publish/override-service.js";
+import { ActiveJudgePolicy } from "../../src/pipeline/judge/active-policy.js";
 import { PolicyProvider } from "../../src/pipeline/judge/policy-provider.js";
 import type { Envelope } from "../../src/streams/envelope.js";
 import { makeEnvelope } from "../../src/streams/envelope.js";
@@ -48,11 +49,12 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "trendgate-publish-prop-"));
   jsonlPath = path.join(dir, "published.jsonl");
   publisher = new FlakyPublisher(createInProcessPublisher({ jsonlPath }));
-  const policy = new PolicyProvider(
-    undefined,
-    { minConfidence: 0.6, maxToxicity: 0.8 },
-    env.logger,
-  );
+  const policy = new ActiveJudgePolicy({
+    db: env.db,
+    configured: new PolicyProvider(undefined, { minConfidence: 0.6, maxToxicity: 0.8 }, env.logger),
+    configSource: "test defaults",
+    logger: env.logger,
+  });
   judgeHandler = createJudgeHandler({ db: env.db, policy, logger: env.logger });
   publisherHandler = createPublisherHandler({ db: env.db, publisher, logger: env.logger });
   escalations = new EscalationService({ db: env.db, logger: env.logger, claimLeaseMs: 60_000 });
@@ -69,7 +71,7 @@ const SCORES: Record<Kind, { toxicity: number; confidence: number }> = {
   clean: { toxicity: 0.05, confidence: 0.9 },
   unsure: { toxicity: 0.05, confidence: 0.3 },
   toxic: { toxicity: 0.9, confidence: 0.9 },
-  violation: { toxicity: 0.99, confidence: 0.9 },
+  violation: { toxicity: 0.999, confidence: 0.9 },
 };
 
 type Op =

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { CONFIG_VARIABLES, loadConfig } from "../../src/config.js";
 import { SCALABLE_STAGES } from "../../src/ops/stages.js";
+import { WORKER_NAMES } from "../../src/pipeline/registry.js";
 
 /**
  * docker-compose.yml cannot run here (no Docker), so this reads it: the services the code needs,
@@ -29,7 +30,7 @@ interface Service {
 
 /** Variables the bundled publish adapter reads itself (src/mcp/publish-adapter-main.ts), not via config.ts. */
 const ADAPTER_VARIABLES = ["PUBLISH_MCP_HTTP_PORT", "PUBLISH_MCP_HTTP_HOST"];
-const WORKER_NAMES = ["etl", "embedding", "judge", "publisher", "relay", "maintenance"];
+// From the registry: every worker `trendgate worker` knows must run somewhere in compose.
 
 const services = compose.services;
 const ours = Object.entries(services).filter(([, s]) => s.build !== undefined);

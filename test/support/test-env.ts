@@ -36,7 +36,8 @@ export async function createTestEnv(overrides: Partial<Config> = {}): Promise<Te
   url.pathname = `/${dbName}`;
   const prefix = `test-${suffix}:`;
   const config = loadConfig(
-    { ...process.env, DATABASE_URL: url.toString(), STREAM_PREFIX: prefix, LOG_LEVEL: "silent" },
+    // No audit samples unless a test asks for them: a sampled item would wait for a moderator.
+    { AUDIT_SAMPLE_RATE: "0", ...process.env, DATABASE_URL: url.toString(), STREAM_PREFIX: prefix, LOG_LEVEL: "silent" },
     overrides,
   );
   await ensureDatabaseExists(config.DATABASE_URL);

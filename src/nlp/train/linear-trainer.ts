@@ -1,5 +1,6 @@
 import { type SparseVector, sigmoid, softmax } from "../features.js";
 import { seededRandom } from "../../domain/seeded-random.js";
+import { rocAuc } from "../calibration-metrics.js";
 
 /** One training example: its feature vector, class index and sample weight. */
 export interface Example {
@@ -86,28 +87,7 @@ export function sparsify(row: Float32Array, minAbs: number, decimals = 4): numbe
   return out;
 }
 
-/** Area under the ROC curve by the rank-sum (Mann–Whitney) formula, ties counted half. */
-export function rocAuc(scores: readonly number[], labels: readonly number[]): number {
-  const idx = scores.map((_, i) => i).sort((a, b) => (scores[a] ?? 0) - (scores[b] ?? 0));
-  let rankSumPos = 0;
-  let pos = 0;
-  let i = 0;
-  while (i < idx.length) {
-    let j = i;
-    while (j + 1 < idx.length && scores[idx[j + 1] ?? 0] === scores[idx[i] ?? 0]) j++;
-    const avgRank = (i + j) / 2 + 1;
-    for (let t = i; t <= j; t++) {
-      if (labels[idx[t] ?? 0] === 1) {
-        rankSumPos += avgRank;
-        pos++;
-      }
-    }
-    i = j + 1;
-  }
-  const neg = labels.length - pos;
-  if (pos === 0 || neg === 0) return Number.NaN;
-  return (rankSumPos - (pos * (pos + 1)) / 2) / (pos * neg);
-}
+export { rocAuc } from "../calibration-metrics.js";
 
 export interface BinaryMetrics {
   precision: number;

@@ -1,7 +1,6 @@
 import { enqueueOutbox } from "../../db/outbox.js";
 import { appendProvenance } from "../../db/provenance.js";
 import type { Db } from "../../db/database.js";
-import { estimateStepCost } from "../../domain/budget.js";
 import type { Enricher } from "../../nlp/enricher.js";
 import type { Logger } from "../../observability/logger.js";
 import { chargeOrPause } from "../../services/budget-service.js";
@@ -11,6 +10,7 @@ import { STREAMS } from "../../streams/stream-names.js";
 import type { JobHandler } from "../../workers/runtime/stream-consumer.js";
 import { planTrend } from "../plan/planner.js";
 import { jobLogger, loadJobTrend } from "../../workers/stage-support.js";
+import { computeEnrichment, enrichedColumns, etlProvenance } from "./enrichment-record.js";
 
 /**
  * The ETL stage (`trend:ingest:stream`, group etl): plans the item if it has no plan, then
@@ -26,14 +26,8 @@ export function createEtlHandler(deps: { db: Db; enricher: Enricher; logger: Log
     let log = await jobLogger(deps.db, deps.logger, trend);
     // The model runs outside the transaction: it is pure CPU and deterministic, so a retry
     // computes the same result, and no row lock is held while it runs.
-    const started = performance.now();
-    const enrichment = await deps.enricher.enrich({
-      source: trend.source,
-      title: trend.title,
-      body: trend.body,
-      url: trend.url,
-    });
-    const elapsedMs = performance.now() - started;
+    const computed = await computeEnrichment(deps.enricher, trend);
+    const { enrichment, cost } = computed;
 
     const committed = await deps.db.transaction().execute(async (trx) => {
       // Planning and enrichment commit together: one transaction per item, not two.
@@ -42,50 +36,13 @@ export function createEtlHandler(deps: { db: Db; enricher: Enricher; logger: Log
         if (!plan) return false;
         log = log.child({ planner_intent: plan.intent });
       }
-      const cost = estimateStepCost("etl", `${trend.title ?? ""} ${trend.body}`);
       if ((await chargeOrPause(trx, trend, "etl", cost, log)) === "paused") return false;
-      const moved = await transitionTrend(
-        trx,
-        trend.id,
-        ["PLANNED"],
-        "ENRICHED",
-        {
-          normalized_body: enrichment.normalizedBody,
-          language: enrichment.language,
-          sentiment_score: enrichment.sentiment.score,
-          sentiment_label: enrichment.sentiment.label,
-          topics: enrichment.topics,
-          toxicity_score: enrichment.toxicityScore,
-          confidence: enrichment.confidence,
-          summary: enrichment.summary,
-          enrichment: JSON.stringify({
-            keywords: enrichment.keywords,
-            languageConfidence: enrichment.languageConfidence,
-            signals: enrichment.signals,
-            model: enrichment.model,
-          }),
-        },
-        { actor: "worker:etl", reason: "enriched" },
-      );
-      if (!moved) return false;
-      await appendProvenance(trx, {
-        traceId: trend.trace_id,
-        trendId: trend.id,
-        step: "etl",
-        actor: `worker:etl:${enrichment.model}`,
-        input: { bodyChars: trend.body.length, prompt: enrichment.prompt },
-        output: {
-          language: enrichment.language,
-          sentiment: enrichment.sentiment,
-          topics: enrichment.topics,
-          toxicityScore: enrichment.toxicityScore,
-          confidence: enrichment.confidence,
-          summary: enrichment.summary,
-          signals: enrichment.signals,
-          cost,
-          elapsedMs: Math.round(elapsedMs * 10) / 10,
-        },
+      const moved = await transitionTrend(trx, trend.id, ["PLANNED"], "ENRICHED", enrichedColumns(enrichment), {
+        actor: "worker:etl",
+        reason: "enriched",
       });
+      if (!moved) return false;
+      await appendProvenance(trx, etlProvenance(trend, computed));
       await enqueueOutbox(
         trx,
         STREAMS.embeddingJobs,

@@ -1,18 +1,18 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import type { Span } from "@opentelemetry/api";
 import type { Redis } from "ioredis";
 import { sql } from "kysely";
 import { z } from "zod";
 import type { Db } from "../../db/database.js";
-import { enqueueOutbox } from "../../db/outbox.js";
-import { appendProvenance } from "../../db/provenance.js";
 import type { TrendStatus } from "../../db/types.js";
 import { DomainError } from "../../domain/domain-error.js";
 import { DEFAULT_TENANT } from "../../domain/tenant-scope.js";
 import type { Logger } from "../../observability/logger.js";
-import { withItemSpan } from "../../observability/tracing.js";
+import { endSpan, startItemSpan, traceparentOf } from "../../observability/tracing.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { GROUPS, type StreamKeys, STREAMS } from "../../streams/stream-names.js";
-import { announceTrendUpdate } from "../../services/trend-lifecycle.js";
+import { trendUpdatedEnvelope } from "../../services/trend-lifecycle.js";
+import { externalKey, findTrendsByExternalId, insertTrendBatch, type NewTrend } from "./ingest-queries.js";
 
 export interface TrendInputData {
   source: string;
@@ -184,91 +184,7 @@ export class IngestService {
     const valid = this.validate(inputs, fieldPrefix);
     await this.checkBackpressure(valid.length);
 
-    const outboxIds: string[] = [];
-    const receipts = await this.deps.db.transaction().execute(async (trx) => {
-      const out: IngestReceipt[] = [];
-      for (const item of valid) {
-        const traceId = newTraceId();
-        // The item's trace starts here; the ingest event carries this span as its parent.
-        const receipt = await withItemSpan(
-          "ingest",
-          { traceId },
-          { "trendgate.source": item.source },
-          async (span) => {
-            const id = randomUUID();
-            span.setAttribute("trendgate.trend_id", id);
-            const inserted = await trx
-              .insertInto("enriched_trends")
-              .values({
-                id,
-                trace_id: traceId,
-                source: item.source,
-                external_id: item.externalId,
-                title: item.title,
-                body: item.body,
-                url: item.url,
-                author: item.author,
-                published_at: item.publishedAt,
-                metadata: JSON.stringify(item.metadata),
-                budget_limit: this.deps.limits.defaultBudget,
-                tenant: origin.tenant,
-                ingested_by_key: origin.keyId ?? null,
-              })
-              // Idempotency is per tenant: another tenant's pair is a different trend.
-              .onConflict((oc) => oc.columns(["tenant", "source", "external_id"]).doNothing())
-              .returningAll()
-              .executeTakeFirst();
-            if (!inserted) {
-              // Same source + externalId as an earlier post (or a concurrent one that committed first).
-              const existing = await trx
-                .selectFrom("enriched_trends")
-                .select(["id", "trace_id", "status"])
-                .where("tenant", "=", origin.tenant)
-                .where("source", "=", item.source)
-                .where("external_id", "=", item.externalId)
-                .executeTakeFirstOrThrow();
-              span.setAttribute("trendgate.duplicate", true);
-              return {
-                id: existing.id,
-                traceId: existing.trace_id,
-                status: existing.status,
-                duplicate: true,
-              };
-            }
-            await appendProvenance(trx, {
-              traceId,
-              trendId: id,
-              step: "ingest",
-              actor,
-              // The first entry of a new trend: nothing to follow, no need to look.
-              parentId: null,
-              input: {
-                source: item.source,
-                externalId: item.externalId,
-                title: item.title,
-                url: item.url,
-              },
-              output: { status: "RECEIVED", bodyChars: item.body.length },
-            });
-            outboxIds.push(
-              await enqueueOutbox(
-                trx,
-                STREAMS.ingest,
-                makeEnvelope("trend.ingested", { traceId, trendId: id, payload: { trendId: id } }),
-              ),
-            );
-            await announceTrendUpdate(trx, inserted, null, { actor, reason: "ingested" });
-            this.deps.logger.info(
-              { trace_id: traceId, enriched_trend_id: id, source: item.source },
-              "trend ingested",
-            );
-            return { id, traceId, status: "RECEIVED" as TrendStatus, duplicate: false };
-          },
-        );
-        out.push(receipt);
-      }
-      return out;
-    });
+    const { receipts, outboxIds } = await this.write(valid, actor, origin);
     if (outboxIds.length && this.deps.flushOutbox) {
       // Fast path; the relay publishes anything this misses.
       this.deps
@@ -279,6 +195,68 @@ export class IngestService {
     }
     this.backlog += receipts.filter((r) => !r.duplicate).length;
     return receipts;
+  }
+
+  /**
+   * The ingest write for a whole batch: one statement inserts the trends, their first
+   * provenance entries and their events (the ingest job, then the trend update), atomically.
+   * A duplicate's receipt is looked up after, which also sees a concurrent call that committed
+   * first. One span per item under its new trace; one log line per batch.
+   */
+  private async write(valid: ValidInput[], actor: string, origin: IngestOrigin): Promise<{ receipts: IngestReceipt[]; outboxIds: string[] }> {
+    // The item's trace starts here; its events carry the ingest span as their parent.
+    const spans: Span[] = [];
+    const items: NewTrend[] = valid.map((v) => {
+      const id = randomUUID();
+      const traceId = newTraceId();
+      const span = startItemSpan("ingest", { traceId }, { "trendgate.source": v.source, "trendgate.trend_id": id });
+      spans.push(span);
+      const traceparent = traceparentOf(span);
+      return {
+        id,
+        traceId,
+        source: v.source,
+        externalId: v.externalId,
+        title: v.title,
+        body: v.body,
+        url: v.url,
+        author: v.author,
+        publishedAt: v.publishedAt,
+        metadata: v.metadata,
+        budgetLimit: this.deps.limits.defaultBudget,
+        provenance: {
+          input: { source: v.source, externalId: v.externalId, title: v.title, url: v.url },
+          output: { status: "RECEIVED", bodyChars: v.body.length },
+        },
+        ingestEvent: JSON.stringify(makeEnvelope("trend.ingested", { traceId, trendId: id, traceparent, payload: { trendId: id } })),
+        updateEvent: JSON.stringify(
+          trendUpdatedEnvelope({ id, trace_id: traceId, status: "RECEIVED", embedding_status: "PENDING" }, null, { actor, reason: "ingested", traceparent }),
+        ),
+      };
+    });
+    try {
+      const { inserted, ingestJobs } = await insertTrendBatch(this.deps.db, items, actor, origin);
+      const duplicates = items.filter((i) => !inserted.has(i.id));
+      const existing = await findTrendsByExternalId(
+        this.deps.db,
+        duplicates.map((d) => ({ source: d.source, externalId: d.externalId! })),
+        origin.tenant,
+      );
+      const receipts = items.map((item, i): IngestReceipt => {
+        if (inserted.has(item.id)) return { id: item.id, traceId: item.traceId, status: "RECEIVED", duplicate: false };
+        // Same source + externalId as an earlier post (or a concurrent one that committed first).
+        spans[i]!.setAttribute("trendgate.duplicate", true);
+        const found = existing.get(externalKey(item.source, item.externalId!));
+        if (!found) throw new Error(`trend ${item.source}/${item.externalId} conflicted but cannot be found`);
+        return { id: found.id, traceId: found.trace_id, status: found.status, duplicate: true };
+      });
+      for (const span of spans) endSpan(span);
+      this.deps.logger.info({ items: items.length, duplicates: duplicates.length, actor }, "trends ingested");
+      return { receipts, outboxIds: ingestJobs };
+    } catch (error) {
+      for (const span of spans) endSpan(span, error);
+      throw error;
+    }
   }
 
   /**

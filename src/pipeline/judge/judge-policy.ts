@@ -3,6 +3,14 @@ import type { IssueType } from "../../db/types.js";
 import { compileLinearPattern, matchesLinearPattern } from "./linear-pattern.js";
 
 /**
+ * Default reject-outright threshold on the calibrated P(toxic): the lowest ceiling that rejected
+ * at most 1 % of the clean tweets of the calibration split (0.64 %, against 1.27 % at 0.99 and
+ * 1.91 % at the seed's 0.97), chosen by bench/judge/operating-point.ts; src/nlp/README.md
+ * has the grid and what it costs in escalations.
+ */
+export const DEFAULT_TOXICITY_CEILING = 0.995;
+
+/**
  * The Judge's rules (DESIGN.md): a policy violation rejects the item and opens an incident; an
  * unsure or toxic item goes to a human; everything else is READY. Pure: the worker feeds it the
  * enriched trend and writes what it decides.
@@ -17,10 +25,10 @@ export const policySchema = z
         /** Above this toxicity a human decides. */
         maxToxicity: z.number().min(0).max(1).default(0.8),
         /** At or above this toxicity the item is rejected outright (a policy violation). */
-        toxicityCeiling: z.number().min(0).max(1).default(0.97),
+        toxicityCeiling: z.number().min(0).max(1).default(DEFAULT_TOXICITY_CEILING),
       })
       .strict()
-      .default({ minConfidence: 0.6, maxToxicity: 0.8, toxicityCeiling: 0.97 }),
+      .default({ minConfidence: 0.6, maxToxicity: 0.8, toxicityCeiling: DEFAULT_TOXICITY_CEILING }),
     blockedTerms: z.array(z.string().min(1)).default([]),
     /** Regular expressions (RE2 syntax: linear time, no backreferences or lookaround; case-insensitive). */
     blockedPatterns: z.array(z.string().min(1)).default([]),
@@ -84,7 +92,7 @@ export function defaultPolicy(overrides: { minConfidence?: number; maxToxicity?:
     thresholds: {
       minConfidence: overrides.minConfidence ?? 0.6,
       maxToxicity: overrides.maxToxicity ?? 0.8,
-      toxicityCeiling: Math.max(0.97, overrides.maxToxicity ?? 0.8),
+      toxicityCeiling: Math.max(DEFAULT_TOXICITY_CEILING, overrides.maxToxicity ?? 0.8),
     },
   });
 }

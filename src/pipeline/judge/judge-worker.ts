@@ -6,7 +6,8 @@ import { estimateStepCost } from "../../domain/budget.js";
 import { judge } from "./judge-policy.js";
 import type { Logger } from "../../observability/logger.js";
 import { chargeOrPause } from "../../services/budget-service.js";
-import type { PolicyProvider } from "./policy-provider.js";
+import type { PolicySource } from "./active-policy.js";
+import { applyAuditSample } from "./audit-sample.js";
 import { openEscalation } from "../review/open-escalation.js";
 import { transitionTrend } from "../../services/trend-lifecycle.js";
 import { makeEnvelope } from "../../streams/envelope.js";
@@ -17,15 +18,17 @@ import { jobLogger, loadJobTrend } from "../../workers/stage-support.js";
 /**
  * The Judge stage (`trend:judge:jobs`, group judge). The decision, its provenance entry (with
  * the rule that fired) and what follows from it — an incident, an escalation event, or a
- * publish job — commit in one transaction; the status guard makes redelivery a no-op.
+ * publish job — commit in one transaction; the status guard makes redelivery a no-op. The
+ * provenance entry names the policy version that decided; a READY item may be held back as an
+ * audit sample (`auditSampleRate`, default none).
  */
-export function createJudgeHandler(deps: { db: Db; policy: PolicyProvider; logger: Logger }): JobHandler {
+export function createJudgeHandler(deps: { db: Db; policy: PolicySource; logger: Logger; auditSampleRate?: number }): JobHandler {
   return async (job) => {
     const trend = await loadJobTrend(deps.db, job);
     if (trend.status !== "EMBEDDED") return;
     const log = await jobLogger(deps.db, deps.logger, trend);
-    const policy = deps.policy.current();
-    const decision = judge(
+    const { version: policyVersion, policy } = await deps.policy.current();
+    const judged = judge(
       {
         source: trend.source,
         title: trend.title,
@@ -35,6 +38,7 @@ export function createJudgeHandler(deps: { db: Db; policy: PolicyProvider; logge
       },
       policy,
     );
+    const { decision, auditSampled } = applyAuditSample(judged, trend.id, deps.auditSampleRate ?? 0);
     const scores = { toxicityScore: trend.toxicity_score, confidence: trend.confidence, sentiment: trend.sentiment_score };
     await deps.db.transaction().execute(async (trx) => {
       if ((await chargeOrPause(trx, trend, "judge", estimateStepCost("judge", ""), log)) === "paused") return;
@@ -47,9 +51,15 @@ export function createJudgeHandler(deps: { db: Db; policy: PolicyProvider; logge
         traceId: trend.trace_id,
         trendId: trend.id,
         step: "judge",
-        actor: `judge:policy-v${policy.version}`,
+        actor: `judge:policy-v${policyVersion}`,
         input: { ...scores, thresholds: policy.thresholds },
-        output: { outcome: decision.outcome, rule: decision.rule, reason: decision.reason },
+        output: {
+          outcome: decision.outcome,
+          rule: decision.rule,
+          reason: decision.reason,
+          policyVersion,
+          ...(auditSampled ? { auditSample: true, judgeOutcome: judged.outcome, judgeRule: judged.rule } : {}),
+        },
       });
       const envelope = (type: string, payload: Record<string, unknown>) =>
         makeEnvelope(type, { traceId: trend.trace_id, trendId: trend.id, payload: { trendId: trend.id, ...payload } });
@@ -90,7 +100,7 @@ export function createJudgeHandler(deps: { db: Db; policy: PolicyProvider; logge
           reason: decision.reason,
           rule: decision.rule,
           scores,
-          event: { provenanceId: entry.id },
+          event: { provenanceId: entry.id, policyVersion },
         });
         // An operator overrode before the Judge ran; the publisher skipped it then (an unjudged
         // item cannot move to PUBLISHED) and nothing else would send it there again.
@@ -100,6 +110,6 @@ export function createJudgeHandler(deps: { db: Db; policy: PolicyProvider; logge
         await enqueueOutbox(trx, STREAMS.publishJobs, envelope("trend.ready", { approvalPath: "judge" }));
       }
     });
-    log.info({ outcome: decision.outcome, rule: decision.rule, reason: decision.reason }, "item judged");
+    log.info({ outcome: decision.outcome, rule: decision.rule, reason: decision.reason, policyVersion }, "item judged");
   };
 }

@@ -107,7 +107,7 @@ export function createPublisherHandler(deps: { db: Db; publisher: Publisher; log
  * override counts only when it names every incident of the trend, and only from a status that
  * may move to PUBLISHED (an override of an item not yet judged waits for the Judge).
  */
-async function approvalFor(
+export async function approvalFor(
   db: Db,
   trend: TrendRow,
 ): Promise<{ approvalPath: ApprovalPath; overrideId: string | null } | undefined> {

@@ -1,4 +1,5 @@
 import { sql, type Transaction } from "kysely";
+import { resumeStreamOf } from "../registry.js";
 import type { Db } from "../../db/database.js";
 import { enqueueOutbox } from "../../db/outbox.js";
 import { appendProvenance } from "../../db/provenance.js";
@@ -38,15 +39,6 @@ export interface Actor {
 }
 
 const holderOf = (actor: Actor): string => actor.keyId ?? actor.name;
-
-/** Which stream re-runs a paused step when its budget is raised. */
-const RESUME_STREAM: Record<PipelineStep, string> = {
-  plan: STREAMS.ingest,
-  etl: STREAMS.ingest,
-  embed: STREAMS.embeddingJobs,
-  judge: STREAMS.judgeJobs,
-  publish: STREAMS.publishJobs,
-};
 
 /**
  * Moderation use cases: the queue, claims (a lease with a fencing token), and resolutions.
@@ -403,7 +395,7 @@ export class EscalationService {
     if (!moved) return null;
     await enqueueOutbox(
       trx,
-      RESUME_STREAM[step],
+      resumeStreamOf(step),
       makeEnvelope("trend.resumed", {
         traceId: trend.trace_id,
         trendId: trend.id,

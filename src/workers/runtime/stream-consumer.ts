@@ -7,7 +7,7 @@ import {
   fieldsToRecord,
   parseEnvelope,
 } from "../../streams/envelope.js";
-import { DEAD_LETTER_OF, type StreamKeys, type StreamName } from "../../streams/stream-names.js";
+import type { StreamKeys } from "../../streams/stream-names.js";
 import { AckBatcher } from "./ack-batcher.js";
 import { computeBackoff } from "./backoff.js";
 import { ensureGroup, isRedisError } from "./consumer-group.js";
@@ -42,6 +42,15 @@ export interface Job {
  */
 export type JobHandler = (job: Job, signal: AbortSignal) => Promise<void>;
 
+/**
+ * Does the work for the entries of one read at once (batch at a time), all or nothing: resolve
+ * after one commit made every job durable except those it returns, which the runtime then hands
+ * to the {@link JobHandler} one by one (jobs the batch path does not cover, e.g. an item that
+ * must pause). Throw to have every job handled one by one instead: a poison entry then fails
+ * alone (retried, then dead-lettered) and the others commit.
+ */
+export type BatchHandler = (jobs: Job[], signal: AbortSignal) => Promise<readonly Job[]>;
+
 export interface StreamConsumerOptions {
   /** ioredis connection for ordinary commands; the consumer duplicates it for blocking reads. */
   redis: Redis;
@@ -51,9 +60,11 @@ export interface StreamConsumerOptions {
   group: string;
   /** Unique per process, e.g. `${hostname}-${pid}-${random}`. */
   consumer: string;
-  /** Logical name; default DEAD_LETTER_OF[stream], else `${stream}:dlq`. */
+  /** Logical name of the dead-letter stream (the stage registry names it); default `${stream}:dlq`. */
   deadLetterStream?: string;
   handler: JobHandler;
+  /** When set, new entries of one read go to it together; retries still go to `handler` alone. */
+  batchHandler?: BatchHandler;
   /** Most entries fetched by one read (XREADGROUP COUNT). */
   batchSize: number;
   /** Longest a read waits for new entries (XREADGROUP BLOCK). */
@@ -128,9 +139,7 @@ export class StreamConsumer {
     const { keys, stream, group, consumer } = options;
     this.log = options.logger.child({ stream, group, consumer });
     this.streamKey = keys.key(stream);
-    const deadLetterName =
-      options.deadLetterStream ?? DEAD_LETTER_OF[stream as StreamName] ?? `${stream}:dlq`;
-    this.deadLetterKey = keys.key(deadLetterName);
+    this.deadLetterKey = keys.key(options.deadLetterStream ?? `${stream}:dlq`);
     this.retries = new RetrySchedule(
       options.redis,
       this.streamKey,
@@ -315,23 +324,36 @@ export class StreamConsumer {
     } finally {
       this.readerBlocked = false;
     }
+    const fresh: ClaimedEntry[] = [];
     for (const [, entries] of reply ?? []) {
       for (const [entryId, flat] of entries) {
-        this.dispatch({
-          entryId,
-          fields: fieldsToRecord(flat ?? []),
-          deliveries: 1,
-          failure: undefined,
-        });
+        fresh.push({ entryId, fields: fieldsToRecord(flat ?? []), deliveries: 1, failure: undefined });
       }
     }
+    this.dispatchAll(fresh);
+  }
+
+  /** Entries that never failed go to the batch handler together; the others one by one. */
+  private dispatchAll(entries: ClaimedEntry[]): void {
+    if (!this.o.batchHandler) {
+      for (const entry of entries) this.dispatch(entry);
+      return;
+    }
+    const batch: ClaimedEntry[] = [];
+    for (const entry of entries) {
+      if (this.inFlight.has(entry.entryId)) continue;
+      if (entry.failure) this.dispatch(entry);
+      else batch.push(entry);
+    }
+    if (batch.length === 1) this.dispatch(batch[0]!);
+    else if (batch.length > 1) this.dispatchBatch(batch);
   }
 
   private async claimAndDispatch(ids: string[]): Promise<number> {
     const { claimed, gone } = await this.retries.claim(ids);
     if (gone.length > 0)
       this.log.debug({ entries: gone }, "entries no longer pending (acknowledged or trimmed)");
-    for (const entry of claimed) this.dispatch(entry);
+    this.dispatchAll(claimed);
     return claimed.length;
   }
 
@@ -392,13 +414,77 @@ export class StreamConsumer {
       });
   }
 
+  private dispatchBatch(entries: ClaimedEntry[]): void {
+    const run: Running = {
+      controller: new AbortController(),
+      deliveredAt: Date.now(),
+      abandoned: false,
+      done: Promise.resolve(),
+    };
+    for (const entry of entries) this.inFlight.set(entry.entryId, run);
+    run.done = this.executeBatch(entries, run)
+      .catch((error: unknown) => {
+        this.log.error(
+          { err: error, entries: entries.map((e) => e.entryId) },
+          "could not settle a batch; its unsettled entries stay pending",
+        );
+      })
+      .finally(() => {
+        for (const entry of entries) {
+          if (this.inFlight.get(entry.entryId) === run) this.inFlight.delete(entry.entryId);
+        }
+        this.notifySlot();
+      });
+  }
+
+  /**
+   * One read's entries through the batch handler: one commit and one XACK for all of them.
+   * When the batch fails, each entry runs alone, so only a poison entry retries or dead-letters.
+   */
+  private async executeBatch(entries: ClaimedEntry[], run: Running): Promise<void> {
+    const ready: { entry: ClaimedEntry; job: Job }[] = [];
+    for (const entry of entries) {
+      const job = await this.prepare(entry);
+      if (job) ready.push({ entry, job });
+    }
+    if (ready.length === 0) return;
+    const started = performance.now();
+    let alone: ReadonlySet<Job>;
+    try {
+      alone = new Set(await this.o.batchHandler!(ready.map((r) => r.job), run.controller.signal));
+    } catch (error) {
+      if (run.abandoned) return;
+      this.log.warn(
+        { err: error, entries: ready.length },
+        "batch failed; handling its entries one at a time",
+      );
+      alone = new Set(ready.map((r) => r.job));
+    }
+    if (run.abandoned) return;
+    const committed = ready.filter((r) => !alone.has(r.job));
+    if (committed.length > 0) {
+      await this.o.redis.xack(this.streamKey, this.o.group, ...committed.map((r) => r.entry.entryId));
+      const perItemMs = (performance.now() - started) / ready.length;
+      for (let i = 0; i < committed.length; i++) this.o.metrics?.processed(this.o.group, perItemMs);
+    }
+    for (const r of ready) {
+      if (alone.has(r.job) && !run.abandoned) await this.runOne(r.entry, r.job, run);
+    }
+  }
+
   private async execute(entry: ClaimedEntry, run: Running): Promise<void> {
+    const job = await this.prepare(entry);
+    if (job) await this.runOne(entry, job, run);
+  }
+
+  /** The job of an entry, or undefined once an unreadable or over-delivered entry is dead-lettered. */
+  private async prepare(entry: ClaimedEntry): Promise<Job | undefined> {
     let envelope: Envelope;
     try {
       envelope = parseEnvelope(entry.fields.envelope);
     } catch (error) {
       await this.deadLetter(entry, undefined, toError(error));
-      return;
+      return undefined;
     }
     const job: Job = {
       stream: this.o.stream,
@@ -413,8 +499,12 @@ export class StreamConsumer {
         job,
         new DeliveryLimitError(entry.deliveries, this.o.maxAttempts),
       );
-      return;
+      return undefined;
     }
+    return job;
+  }
+
+  private async runOne(entry: ClaimedEntry, job: Job, run: Running): Promise<void> {
     const started = performance.now();
     try {
       await this.o.handler(job, run.controller.signal);

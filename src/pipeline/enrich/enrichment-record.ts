@@ -1,0 +1,65 @@
+import type { TrendRow } from "../../db/types.js";
+import { estimateStepCost } from "../../domain/budget.js";
+import type { Enricher, Enrichment } from "../../nlp/enricher.js";
+
+/** One item's enrichment, computed outside any transaction (pure CPU, deterministic). */
+export interface ComputedEnrichment {
+  enrichment: Enrichment;
+  elapsedMs: number;
+  /** What the etl step costs (compute units), from its input size. */
+  cost: number;
+}
+
+/** The ETL compute: the same code for the worker, its batch path and the dead-letter dry run. */
+export async function computeEnrichment(enricher: Enricher, trend: TrendRow): Promise<ComputedEnrichment> {
+  const started = performance.now();
+  const enrichment = await enricher.enrich({ source: trend.source, title: trend.title, body: trend.body, url: trend.url });
+  return {
+    enrichment,
+    elapsedMs: performance.now() - started,
+    cost: estimateStepCost("etl", `${trend.title ?? ""} ${trend.body}`),
+  };
+}
+
+/** The EnrichedTrend columns the etl step sets. */
+export function enrichedColumns(e: Enrichment) {
+  return {
+    normalized_body: e.normalizedBody,
+    language: e.language,
+    sentiment_score: e.sentiment.score,
+    sentiment_label: e.sentiment.label,
+    topics: e.topics,
+    toxicity_score: e.toxicityScore,
+    confidence: e.confidence,
+    summary: e.summary,
+    enrichment: JSON.stringify({
+      keywords: e.keywords,
+      languageConfidence: e.languageConfidence,
+      signals: e.signals,
+      model: e.model,
+    }),
+  };
+}
+
+/** The provenance entry of the etl step. */
+export function etlProvenance(trend: TrendRow, c: ComputedEnrichment) {
+  const e = c.enrichment;
+  return {
+    traceId: trend.trace_id,
+    trendId: trend.id,
+    step: "etl",
+    actor: `worker:etl:${e.model}`,
+    input: { bodyChars: trend.body.length, prompt: e.prompt },
+    output: {
+      language: e.language,
+      sentiment: e.sentiment,
+      topics: e.topics,
+      toxicityScore: e.toxicityScore,
+      confidence: e.confidence,
+      summary: e.summary,
+      signals: e.signals,
+      cost: c.cost,
+      elapsedMs: Math.round(c.elapsedMs * 10) / 10,
+    },
+  };
+}

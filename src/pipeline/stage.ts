@@ -1,0 +1,67 @@
+import type { Config } from "../config.js";
+import type { Db } from "../db/database.js";
+import type { TrendRow } from "../db/types.js";
+import type { Publisher } from "../mcp/publish-client.js";
+import type { Embedder } from "../nlp/embedder.js";
+import type { Enricher } from "../nlp/enricher.js";
+import type { Logger } from "../observability/logger.js";
+import type { VectorStore } from "../vector/vector-store.js";
+import type { BatchHandler, JobHandler, StreamConsumerOptions } from "../workers/runtime/stream-consumer.js";
+import type { PolicySource } from "./judge/active-policy.js";
+
+/**
+ * What a stage's code may use. Adapters load on first use (models, the MCP client), so a process
+ * pays only for the stages it runs; the composition root (main.ts) owns and closes them.
+ */
+export interface StageDeps {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  enricher(): Promise<Enricher>;
+  embedder(): Promise<Embedder>;
+  store: VectorStore;
+  publisher(): Promise<Publisher>;
+  /** The Judge policy in force (stored versions; see active-policy.ts). */
+  policy: PolicySource;
+}
+
+/** A stage ready to consume: what the stream runtime calls for each job, or each read. */
+export interface StageRuntime {
+  handler: JobHandler;
+  /** When set, the runtime hands it every entry of one read at once (batch at a time). */
+  batchHandler?: BatchHandler;
+  onDeadLetter?: StreamConsumerOptions["onDeadLetter"];
+  /** Handlers in flight; default WORKER_CONCURRENCY. */
+  concurrency?: number;
+}
+
+export interface DryRunChange {
+  field: string;
+  recorded: unknown;
+  wouldBe: unknown;
+}
+
+/** What replaying a job would do now, computed by the stage's own code without writing. */
+export interface StagePreview {
+  outcome: "would_succeed" | "would_fail" | "no_op";
+  message: string;
+  changes: DryRunChange[];
+}
+
+/** The code of one stage, loaded by its registry entry. */
+export interface StageModule {
+  start(deps: StageDeps): Promise<StageRuntime>;
+  /** The dry run of a dead letter: the stage's compute on the trend as stored now; writes nothing. */
+  preview(deps: StageDeps, trend: TrendRow): Promise<StagePreview>;
+}
+
+export function noOpPreview(trend: TrendRow): StagePreview {
+  return { outcome: "no_op", message: `trend is ${trend.status}; the stage would do nothing`, changes: [] };
+}
+
+/** The fields that would change, as recorded → would be. */
+export function changedFields(rows: [string, unknown, unknown][]): DryRunChange[] {
+  return rows
+    .filter(([, a, b]) => JSON.stringify(a) !== JSON.stringify(b))
+    .map(([field, recorded, wouldBe]) => ({ field, recorded, wouldBe }));
+}
