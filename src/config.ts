@@ -48,12 +48,20 @@ const schema = z.object({
   /** Streamable HTTP URL of an MCP publish adapter; wins over PUBLISH_MCP_COMMAND when set. */
   PUBLISH_MCP_URL: url(["http", "https"]).optional(),
   POLICY_PATH: z.string().optional(),
-  /** OpenAI-compatible endpoint (OpenAI, Ollama, vLLM) for embeddings; offline model when unset. */
+  /**
+   * Which embedder: `fast` (static model distilled from USE-lite, shipped in src/nlp/models),
+   * `use-lite` (Universal Sentence Encoder lite on TF.js) or `openai` (EMBEDDING_API_URL).
+   * Unset: `openai` when EMBEDDING_API_URL is set (as before EMBEDDER existed), else `use-lite`.
+   */
+  EMBEDDER: z.enum(["fast", "use-lite", "openai"]).optional(),
+  /** OpenAI-compatible endpoint (OpenAI, Ollama, vLLM) for EMBEDDER=openai. */
   EMBEDDING_API_URL: url(["http", "https"]).optional(),
   EMBEDDING_API_KEY: z.string().optional(),
   EMBEDDING_MODEL: z.string().default("text-embedding-3-small"),
-  /** Run the offline embedding model in a worker thread, off the event loop (uses a second core). */
+  /** Run USE-lite in a worker thread, off the event loop (uses a second core). */
   EMBEDDER_THREAD: bool(true),
+  /** How often the embedding worker looks for vectors of another model to re-embed. */
+  REEMBED_INTERVAL_MS: int(5000, 100),
 
   // Judge thresholds (DESIGN.md): below confidence or above toxicity → a human decides.
   JUDGE_MIN_CONFIDENCE: num(0.6, 0, 1),
@@ -142,7 +150,8 @@ const schema = z.object({
   RATE_LIMIT_SIMILAR_TEXT_PER_MINUTE: int(600, 0),
 });
 
-export type Config = z.infer<typeof schema>;
+type EmbedderKind = NonNullable<z.infer<typeof schema>["EMBEDDER"]>;
+export type Config = Omit<z.infer<typeof schema>, "EMBEDDER"> & { EMBEDDER: EmbedderKind };
 
 /** A configuration value that does not parse; the message names the variable. */
 export class ConfigError extends Error {
@@ -167,7 +176,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       parsed.error.issues.map((i) => ({ variable: String(i.path[0]), message: i.message })),
     );
   }
-  return { ...parsed.data, ...overrides };
+  const embedder = parsed.data.EMBEDDER ?? (parsed.data.EMBEDDING_API_URL ? "openai" : "use-lite");
+  if (embedder === "openai" && !parsed.data.EMBEDDING_API_URL) {
+    throw new ConfigError([{ variable: "EMBEDDER", message: "openai needs EMBEDDING_API_URL" }]);
+  }
+  return { ...parsed.data, EMBEDDER: embedder, ...overrides };
 }
 
 /** The names config reads, for docs and the docker-compose check. */

@@ -4,6 +4,7 @@ import type { Config } from "./config.js";
 import { type DatabaseHandle, openDatabase } from "./db/database.js";
 import { ensureDatabaseExists, migrateToLatest, redactUrl } from "./db/migrate.js";
 import { startGatewayServer, type GatewayServer } from "./http/gateway-server.js";
+import { configuredEmbedderModel } from "./nlp/embedder-selection.js";
 import { createLogger, type Logger } from "./observability/logger.js";
 import { MetricsRegistry } from "./observability/metrics.js";
 import { initTracing } from "./observability/tracing.js";
@@ -30,7 +31,9 @@ import { StreamProducer } from "./streams/producer.js";
 import { StreamKeys } from "./streams/stream-names.js";
 import { StreamPubSub } from "./subscriptions/stream-pubsub.js";
 import { TrendTenants } from "./subscriptions/tenant-filtered.js";
+import { PostgresVectorStore } from "./vector/postgres-vector-store.js";
 import { EscalationSweeper } from "./pipeline/review/escalation-sweeper.js";
+import { Reembedder, registerReembedMetrics } from "./pipeline/embed/reembed-worker.js";
 import { LagMonitor } from "./workers/lag-monitor.js";
 import { OutboxRelay } from "./workers/outbox-relay.js";
 import type { StreamConsumer } from "./workers/runtime/stream-consumer.js";
@@ -139,6 +142,7 @@ export async function startApp(
   const activePolicy = new ActiveJudgePolicy({ db: database.db, ...configuredPolicy, logger });
   const stageDeps = createStageDeps(config, database.db, logger, activePolicy, overrides);
   const { store } = stageDeps;
+  registerReembedMetrics(metrics.registry, database.db, overrides.embedder?.model ?? configuredEmbedderModel(config));
 
   let dryRunner: DryRunner | undefined;
   const pubsub = new StreamPubSub({ redis, keys, logger: logger.child({ component: "pubsub" }) });
@@ -196,6 +200,13 @@ export async function startApp(
     }
     for (const worker of what.workers) {
       switch (worker) {
+        case "embedding": {
+          // Items a previous EMBEDDER embedded move to this one in the background.
+          const reembedder = new Reembedder({ db: database.db, embedder: await stageDeps.embedder(), store, logger: logger.child({ component: "reembed" }), intervalMs: config.REEMBED_INTERVAL_MS });
+          reembedder.start();
+          stoppables.push(reembedder);
+          break;
+        }
         case "relay":
           relay.start();
           stoppables.push(relay);
@@ -239,6 +250,10 @@ export async function startApp(
       process.stdout.write(`\n  Trendgate created one API key per role (fresh database); they are in ${file} (mode 0600), shown nowhere else.\n\n`);
     }
     gateway = await startGatewayServer(services, { port: what.port ?? config.PORT, metrics });
+    // Load the persisted HNSW index (or rebuild it from Postgres) now, not on the first search.
+    if (store instanceof PostgresVectorStore) {
+      store.warmUp().catch((error: unknown) => logger.warn({ err: error }, "vector index warm-up failed; the first search retries"));
+    }
   }
 
   let stopped: Promise<void> | undefined;

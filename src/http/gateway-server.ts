@@ -5,14 +5,17 @@ import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHt
 import { expressMiddleware } from "@as-integrations/express5";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import express from "express";
-import { type GraphQLFormattedError, type GraphQLSchema, parse, specifiedRules, validate as graphqlValidate } from "graphql";
+import { type GraphQLFormattedError, type GraphQLSchema, specifiedRules } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import helmet from "helmet";
 import { WebSocketServer } from "ws";
 import type { AppServices } from "../services/app-services.js";
-import { bearerKey, createContext, createLoaders, type GraphQLContext } from "../resolvers/context.js";
+import { bearerKey, createContext, type GraphQLContext } from "../resolvers/context.js";
 import { formatError } from "../resolvers/format-error.js";
 import { buildTrendgateSchema } from "../schema/build-schema.js";
+import { DocumentCache } from "../subscriptions/document-cache.js";
+import { SharedNextPayloads } from "../subscriptions/shared-next-payloads.js";
+import { sharedPayloadSocket } from "../subscriptions/shared-payload-socket.js";
 import { SharedSubscriptions } from "../subscriptions/shared-subscriptions.js";
 import { mountConsole } from "./console-route.js";
 import { healthRoute } from "./health-route.js";
@@ -25,6 +28,8 @@ import { SocketGuard, type SocketState } from "./socket-guard.js";
 export interface GatewayServer {
   /** Distinct subscription executions shared by this gateway's subscribers. */
   sharedSubscriptions: SharedSubscriptions;
+  /** `next` payloads serialized once for every socket that sent them. */
+  sharedPayloads: SharedNextPayloads;
   url: string;
   wsUrl: string;
   port: number;
@@ -63,8 +68,16 @@ export async function startGatewayServer(
   const protection = armor.protect();
 
   // Each shared event execution gets fresh DataLoaders: a subscription's context lives for hours.
-  const shared = new SharedSubscriptions((c) => ({ ...(c as GraphQLContext), loaders: createLoaders(services) }));
-  const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: config.MAX_BODY_BYTES });
+  // A live event's `next` payload is serialized once for every socket that shares its result.
+  const payloads = new SharedNextPayloads();
+  const documents = new DocumentCache([...specifiedRules, ...protection.validationRules]);
+  const shared = new SharedSubscriptions((c) => createContext(services, (c as GraphQLContext).principal), payloads);
+  const wsServer = new WebSocketServer({
+    server: httpServer,
+    path: "/graphql",
+    maxPayload: config.MAX_BODY_BYTES,
+    WebSocket: sharedPayloadSocket(payloads),
+  });
   const sockets = new SocketGuard({
     auth: services.auth,
     logger,
@@ -83,6 +96,7 @@ export async function startGatewayServer(
     {
       schema,
       subscribe: shared.subscribe,
+      jsonMessageReplacer: payloads.replacer,
       connectionInitWaitTimeout: config.WS_INIT_TIMEOUT_MS,
       // The key arrives in connection_init (browsers cannot set headers on a WebSocket); a wrong
       // one closes with 4403, graphql-ws's own code.
@@ -94,7 +108,7 @@ export async function startGatewayServer(
         if (refused) return refused;
         let cost: number;
         try {
-          cost = listCost(schema, parse(payload.query), payload.variables, payload.operationName);
+          cost = listCost(schema, documents.parse(payload.query), payload.variables, payload.operationName);
         } catch {
           return undefined; // graphql-ws reports the syntax error itself
         }
@@ -102,9 +116,11 @@ export async function startGatewayServer(
       },
       onComplete: (ctx, id) => sockets.completed(ctx.extra, id),
       context: (ctx) => createContext(services, ctx.extra.principal),
-      validate: (s, document) => graphqlValidate(s, document, [...specifiedRules, ...protection.validationRules]),
+      parse: documents.parse,
+      validate: documents.validate,
       onNext: (_ctx, _id, _payload, _args, result) => {
-        if (!result.errors?.length) return undefined;
+        // The shared object itself, not graphql-ws's per-socket copy: the replacer knows it.
+        if (!result.errors?.length) return payloads.isShared(result) ? result : undefined;
         // A result without `data` failed before execution: the variables did not coerce. Apollo
         // calls that BAD_USER_INPUT over HTTP; say the same over the socket.
         const beforeExecution = !("data" in result) || result.data === undefined;
@@ -186,6 +202,7 @@ export async function startGatewayServer(
   logger.info({ url: `${url}/graphql` }, "gateway listening");
   return {
     sharedSubscriptions: shared,
+    sharedPayloads: payloads,
     url,
     wsUrl: `${url.replace(/^http/, "ws")}/graphql`,
     port: address.port,

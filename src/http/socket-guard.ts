@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { MaxTokensParserWLexer } from "@escape.tech/graphql-armor-max-tokens";
 import { GraphQLError, type OperationDefinitionNode } from "graphql";
 import { CloseCode, type SubscribePayload } from "graphql-ws";
+import { LRUCache } from "lru-cache";
 import type { WebSocket } from "ws";
 import type { Logger } from "../observability/logger.js";
 import { bearerKey } from "../resolvers/context.js";
@@ -35,6 +36,8 @@ const closeForbidden = (socket: WebSocket, reason: string) => socket.close(Close
  */
 export class SocketGuard {
   private readonly byKey = new Map<string, Set<SocketState>>();
+  /** Token check and operation type per distinct document: 10,000 subscribers send one query. */
+  private readonly documents = new LRUCache<string, { tooManyTokens?: string; type?: string }>({ max: 2000 });
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -90,20 +93,9 @@ export class SocketGuard {
       }
       state.principal = current;
     }
-    let operation: OperationDefinitionNode | undefined;
-    try {
-      const document = new MaxTokensParserWLexer(payload.query, { n: this.deps.limits.maxTokens }).parseDocument();
-      operation = document.definitions.find(
-        (d): d is OperationDefinitionNode => d.kind === "OperationDefinition" && (!payload.operationName || d.name?.value === payload.operationName),
-      );
-    } catch (error) {
-      // graphql-ws reports the syntax error itself; only the token limit is ours to report.
-      if (error instanceof GraphQLError && /token/i.test(error.message)) {
-        return [new GraphQLError(error.message, { extensions: { code: "GRAPHQL_VALIDATION_FAILED" } })];
-      }
-      return undefined;
-    }
-    if (operation?.operation === "subscription" && state.subscriptions) {
+    const checked = this.checkDocument(payload);
+    if (checked.tooManyTokens) return [new GraphQLError(checked.tooManyTokens, { extensions: { code: "GRAPHQL_VALIDATION_FAILED" } })];
+    if (checked.type === "subscription" && state.subscriptions) {
       if (state.subscriptions.size >= this.deps.limits.maxSubscriptionsPerSocket) {
         return [
           new GraphQLError(`at most ${this.deps.limits.maxSubscriptionsPerSocket} subscriptions per socket`, {
@@ -114,6 +106,25 @@ export class SocketGuard {
       state.subscriptions.add(id);
     }
     return undefined;
+  }
+
+  /** armor's token limit and the operation's type, once per distinct document and operation name. */
+  private checkDocument(payload: SubscribePayload): { tooManyTokens?: string; type?: string } {
+    const cacheKey = `${payload.operationName ?? ""}\u0000${payload.query}`;
+    let checked = this.documents.get(cacheKey);
+    if (checked) return checked;
+    try {
+      const document = new MaxTokensParserWLexer(payload.query, { n: this.deps.limits.maxTokens }).parseDocument();
+      const operation = document.definitions.find(
+        (d): d is OperationDefinitionNode => d.kind === "OperationDefinition" && (!payload.operationName || d.name?.value === payload.operationName),
+      );
+      checked = { type: operation?.operation };
+    } catch (error) {
+      // graphql-ws reports a syntax error itself; only the token limit is ours to report.
+      checked = error instanceof GraphQLError && /token/i.test(error.message) ? { tooManyTokens: error.message } : {};
+    }
+    this.documents.set(cacheKey, checked);
+    return checked;
   }
 
   /** graphql-ws onComplete. */

@@ -110,7 +110,9 @@ export async function createOfflineEnricher(
     };
     const upheld = confidence.upheldProbability(confInputs);
     const units = Math.max(1, Math.ceil(analysis.tokenCount / TOKENS_PER_COMPUTE_UNIT));
-    const snippet = text.length > 80 ? `${text.slice(0, 77)}...` : text;
+    // Cut at a word boundary, never inside a surrogate pair: a lone surrogate makes the
+    // provenance JSON invalid for Postgres, and the item would be dead-lettered.
+    const snippet = text.length > 80 ? `${cutAtWordBoundary(text, 77)}...` : text;
     return {
       normalizedBody: text,
       language: lang.language,

@@ -5,6 +5,7 @@ import type { Publisher } from "../mcp/publish-client.js";
 // or a dry run needs them, so a gateway-only process stays small.
 import type { Embedder } from "../nlp/embedder.js";
 import type { Enricher } from "../nlp/enricher.js";
+import { configuredEmbedderModel, vectorStoreLocation } from "../nlp/embedder-selection.js";
 import type { Logger } from "../observability/logger.js";
 import { createVectorStore } from "../vector/create-vector-store.js";
 import type { VectorStore } from "../vector/vector-store.js";
@@ -28,9 +29,19 @@ export function createStageDeps(config: Config, db: Db, logger: Logger, policy: 
   let enricher: Promise<Enricher> | undefined;
   let embedder: Promise<Embedder> | undefined;
   let publisher: Promise<Publisher> | undefined;
+  const location = vectorStoreLocation(config);
   const store =
     overrides.vectorStore ??
-    createVectorStore({ weaviateUrl: config.WEAVIATE_URL, weaviateApiKey: config.WEAVIATE_API_KEY, weaviateClass: config.WEAVIATE_CLASS, embeddedPath: config.VECTOR_STORE_PATH });
+    // One index per embedding model: a model change never mixes them. In Postgres each row
+    // records its model and the index holds only this one; its files live under the model's path.
+    createVectorStore({
+      weaviateUrl: config.WEAVIATE_URL,
+      weaviateApiKey: config.WEAVIATE_API_KEY,
+      weaviateClass: location.weaviateClass,
+      db,
+      indexPath: location.embeddedPath,
+      model: overrides.embedder?.model ?? configuredEmbedderModel(config),
+    });
   return {
     config,
     db,
@@ -52,15 +63,10 @@ export function createStageDeps(config: Config, db: Db, logger: Logger, policy: 
   };
 }
 
-/** The configured embedder: an OpenAI-compatible endpoint when set, else the offline model. */
+/** The embedder EMBEDDER selects (src/nlp/embedder-selection.ts). */
 export async function loadEmbedder(config: Config): Promise<Embedder> {
-  const { createOfflineEmbedder, createOpenAiEmbedder } = await import("../nlp/embedder.js");
-  if (config.EMBEDDING_API_URL) {
-    return createOpenAiEmbedder({ baseUrl: config.EMBEDDING_API_URL, apiKey: config.EMBEDDING_API_KEY, model: config.EMBEDDING_MODEL });
-  }
-  if (!config.EMBEDDER_THREAD) return createOfflineEmbedder();
-  const { createThreadedEmbedder } = await import("../nlp/threaded-embedder.js");
-  return createThreadedEmbedder();
+  const { createConfiguredEmbedder } = await import("../nlp/embedder-selection.js");
+  return createConfiguredEmbedder(config);
 }
 
 export async function loadEnricher(config: Config): Promise<Enricher> {

@@ -214,6 +214,14 @@ describe("offline enricher", () => {
     expect((await enricher.enrich(NEWS)).signals["text.truncated"]).toBe(false);
   });
 
+  it("should never cut an emoji in half in the prompt snippet", async () => {
+    // 76 characters, then an emoji (two UTF-16 code units) across the 77-character cut
+    const body = `${"a".repeat(75)} \u{1F481}${" and more words after it".repeat(3)}`;
+    const e = await enrich(body);
+    expect(e.prompt).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/);
+    expect(e.prompt).toContain("...");
+  });
+
   it("should survive empty and markup-only bodies", async () => {
     const e = await enricher.enrich({ source: "test", body: "<p></p>", title: "" });
     expect(e.normalizedBody).toBe("");

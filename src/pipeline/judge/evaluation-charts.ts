@@ -88,7 +88,10 @@ export function workloadSvg(evaluation: Evaluation, currentMinConfidence: number
   }
   const current = pts.reduce((best, p) => (Math.abs(p.minConfidence - currentMinConfidence) < Math.abs(best.minConfidence - currentMinConfidence) ? p : best), pts[0] ?? { minConfidence: 0, escalated_rate: 0, toxic_published_rate: 0, clean_rejected_rate: 0 });
   parts.push(`<circle cx="${px(current.escalated_rate)}" cy="${py(current.toxic_published_rate)}" r="7" fill="none" stroke="#000" stroke-width="2"/>`);
-  parts.push(`<text x="${px(current.escalated_rate) + 10}" y="${py(current.toxic_published_rate) - 8}" font-size="11">policy: minConfidence ${round(currentMinConfidence)} → escalated ${round(current.escalated_rate)}, leak ${round(current.toxic_published_rate)}</text>`);
+  // The label sits in the plot's top-right corner, where the curve never goes (high workload
+  // and high leak at once), so it cannot run off the chart.
+  parts.push(`<text x="${px(1) - 6}" y="${M.top + 16}" text-anchor="end" font-size="11">◯ policy: minConfidence ${round(currentMinConfidence)}</text>`);
+  parts.push(`<text x="${px(1) - 6}" y="${M.top + 30}" text-anchor="end" font-size="11">escalated ${round(current.escalated_rate)}, leak ${round(current.toxic_published_rate)}</text>`);
   if (0.01 <= yMax) parts.push(`<line x1="${px(0)}" x2="${px(1)}" y1="${py(0.01)}" y2="${py(0.01)}" stroke="#888" stroke-dasharray="4 3"/><text x="${px(1) - 4}" y="${py(0.01) - 4}" text-anchor="end" font-size="10">leak 0.01</text>`);
   return svg(W, parts.join("\n"), note);
 }

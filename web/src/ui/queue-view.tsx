@@ -25,6 +25,7 @@ const ISSUE_LABELS: Record<IssueType, string> = {
   TOXICITY: "Toxicity",
   LOW_CONFIDENCE: "Low confidence",
   BUDGET_OVERRUN: "Budget overrun",
+  AUDIT_SAMPLE: "Audit sample",
 };
 
 export function QueueView({ session, selectedId }: { session: Session; selectedId: string | undefined }) {
