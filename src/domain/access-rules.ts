@@ -62,8 +62,9 @@ export const ROUTE_RULES: Record<string, OperationRule> = {
 };
 
 /**
- * Fields only some roles may read, whatever operation reaches them. `deny` answers FORBIDDEN on
- * the field; `redact` gives the others a public version (see FIELD_REDACTIONS).
+ * Fields only some roles may read, whatever operation reaches them. `redact` gives the others a
+ * public version (FIELD_REDACTIONS), so one query serves every role (the console's queue works
+ * for a viewer, without the internals); `deny` answers FORBIDDEN on the field.
  */
 export interface FieldRule {
   action: Action;
@@ -71,27 +72,27 @@ export interface FieldRule {
   why: string;
 }
 
-const internals = (mode: FieldRule["mode"], why: string): FieldRule => ({ action: "see:internals", mode, why });
+const internals = (why: string): FieldRule => ({ action: "see:internals", mode: "redact", why });
 
 export const FIELD_RULES: Record<string, FieldRule> = {
-  "Escalation.claimToken": internals("deny", "claim token"),
-  "Escalation.claimedBy": internals("deny", "reviewer identity"),
-  "Escalation.claimExpiresAt": internals("deny", "claim lease"),
-  "Escalation.reason": internals("deny", "policy internals (thresholds); `issueType` is the public reason code"),
-  "Escalation.rule": internals("deny", "policy internals"),
-  "Escalation.scores": internals("deny", "policy internals"),
-  "Resolution.note": internals("deny", "moderator note"),
-  "Resolution.resolvedBy": internals("deny", "reviewer identity"),
-  "PublishOverride.justification": internals("deny", "override justification"),
-  "PublishOverride.operator": internals("deny", "reviewer identity"),
-  "Incident.rule": internals("deny", "policy internals"),
-  "Incident.reason": internals("deny", "policy internals"),
-  "Incident.provenance": internals("deny", "notes and justifications in the chain"),
-  "ProvenanceEntry.actor": internals("redact", "reviewer identity: the role only"),
-  "ProvenanceEntry.input": internals("redact", "notes, justifications, policy internals: public keys only"),
-  "ProvenanceEntry.output": internals("redact", "policy internals: public keys only"),
-  "TrendUpdate.actor": internals("redact", "reviewer identity: null"),
-  "TrendUpdate.reason": internals("redact", "moderator notes travel as the reason: null"),
+  "Escalation.claimToken": internals("claim token: empty"),
+  "Escalation.claimedBy": internals("reviewer identity: null"),
+  "Escalation.claimExpiresAt": internals("claim lease: null"),
+  "Escalation.reason": internals("policy internals (thresholds): the public reason code (the issue type) instead"),
+  "Escalation.rule": internals("policy internals: null"),
+  "Escalation.scores": internals("policy internals: {}"),
+  "Resolution.note": internals("moderator note: null"),
+  "Resolution.resolvedBy": internals("reviewer identity: `moderator`"),
+  "PublishOverride.justification": internals("override justification: empty"),
+  "PublishOverride.operator": internals("reviewer identity: `operator`"),
+  "Incident.rule": internals("policy internals: `policy`"),
+  "Incident.reason": internals("policy internals: `policy violation`"),
+  "Incident.provenance": internals("notes and justifications in the chain: []"),
+  "ProvenanceEntry.actor": internals("reviewer identity: the role only"),
+  "ProvenanceEntry.input": internals("notes, justifications, policy internals: public keys only"),
+  "ProvenanceEntry.output": internals("policy internals: public keys only"),
+  "TrendUpdate.actor": internals("reviewer identity: null"),
+  "TrendUpdate.reason": internals("moderator notes travel as the reason: null"),
 };
 
 /** Keys of provenance input/output that anyone who may read the trend may see. */
@@ -117,9 +118,27 @@ function publicJson(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).filter(([key]) => PUBLIC_KEYS.has(key)));
 }
 
-/** What `redact` fields show to a caller without the action. */
-export const FIELD_REDACTIONS: Record<string, (value: unknown) => unknown> = {
-  "ProvenanceEntry.actor": (v) => (typeof v === "string" ? v.split(":")[0] : v),
+const roleOnly = (v: unknown) => (typeof v === "string" ? v.split(":")[0] : v);
+
+/**
+ * What `redact` fields show to a caller without the action: a value of the field's type that
+ * tells nothing (the source object is the parent, for fields that need it).
+ */
+export const FIELD_REDACTIONS: Record<string, (value: unknown, source: unknown) => unknown> = {
+  "Escalation.claimToken": () => "",
+  "Escalation.claimedBy": () => null,
+  "Escalation.claimExpiresAt": () => null,
+  "Escalation.reason": (_v, source) => String((source as { issueType?: unknown }).issueType ?? "").toLowerCase(),
+  "Escalation.rule": () => null,
+  "Escalation.scores": () => ({}),
+  "Resolution.note": () => null,
+  "Resolution.resolvedBy": () => "moderator",
+  "PublishOverride.justification": () => "",
+  "PublishOverride.operator": () => "operator",
+  "Incident.rule": () => "policy",
+  "Incident.reason": () => "policy violation",
+  "Incident.provenance": () => [],
+  "ProvenanceEntry.actor": roleOnly,
   "ProvenanceEntry.input": publicJson,
   "ProvenanceEntry.output": publicJson,
   "TrendUpdate.actor": () => null,

@@ -64,8 +64,9 @@ ${routes.map(([name, rule]) => row(name, rule)).join("\n")}
 ## Fields only some roles read
 
 Whatever operation reaches them (a trend's escalations, a subscription event, provenance), over
-HTTP and WebSocket alike. \`deny\`: the field answers \`FORBIDDEN\` (select the others); \`redact\`: a
-public version instead. Roles holding the action: ${rolesAllowed("see:internals", ROLES).join(", ")}.
+HTTP and WebSocket alike. \`redact\`: other roles get a value of the field's type that tells nothing
+(so one query serves every role: the console's queue works for a viewer); \`deny\`: the field answers
+\`FORBIDDEN\`. Roles holding the action: ${rolesAllowed("see:internals", ROLES).join(", ")}.
 
 | field | action | mode | why |
 | --- | --- | --- | --- |
