@@ -9,6 +9,7 @@ import { migrate, startApp, StartupError } from "./main.js";
 import { isWorkerName, WORKER_NAMES } from "./pipeline/registry.js";
 import { createLogger } from "./observability/logger.js";
 import { Redis } from "ioredis";
+import { ShutdownSignals } from "./ops/shutdown-signals.js";
 import { AuthService } from "./services/auth-service.js";
 import { readConfiguredKeys, reloadConfiguredKeys } from "./services/configured-keys.js";
 import { KeyRevocationBus } from "./services/key-revocation-bus.js";
@@ -222,22 +223,7 @@ async function withAuth(fn: (auth: AuthService) => Promise<void>): Promise<void>
 async function runUntilSignal(config: Config, what: Parameters<typeof startApp>[1]): Promise<void> {
   const app = await startApp(config, what);
   const logger = app.services.logger;
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) {
-      logger.warn({ signal }, "second signal: exiting now; unacknowledged jobs will be redelivered");
-      process.exit(130);
-    }
-    stopping = true;
-    logger.info({ signal }, "shutting down: finishing in-flight work");
-    app.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
-  };
+  new ShutdownSignals({ drain: () => app.stop(), exit: (code) => process.exit(code), logger }).install();
   // SIGHUP re-reads TRENDGATE_API_KEYS_FILE: a removed key stops working, its sockets close.
   process.on("SIGHUP", () => {
     reloadConfiguredKeys(app.services.auth, config).then(
@@ -245,8 +231,6 @@ async function runUntilSignal(config: Config, what: Parameters<typeof startApp>[
       (error: unknown) => logger.error({ err: error }, "configured API keys NOT reloaded; the previous set stays"),
     );
   });
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGINT", () => shutdown("SIGINT"));
   if (app.gateway) {
     process.stdout.write(`Trendgate is up: ${app.gateway.url}/graphql (console: ${app.gateway.url}/console/)\n`);
   }

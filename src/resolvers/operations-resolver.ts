@@ -40,6 +40,7 @@ export class OperationsResolver {
     @Arg("after", () => String, { nullable: true }) after?: string | null,
   ): Promise<IncidentConnection> {
     ctx.require("read");
+    // A malformed id is the caller's mistake (BAD_USER_INPUT), not Postgres's 22P02 (fuzz campaign).
     if (trendId) assertUuid(trendId, "trendId");
     const page = await listIncidents(ctx.services.db, {
       trendId,
