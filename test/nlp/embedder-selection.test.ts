@@ -7,8 +7,8 @@ import { configuredEmbedderModel, createConfiguredEmbedder, vectorStoreLocation 
 const config = (env: Record<string, string>) => loadConfig(env);
 
 describe("EMBEDDER selection", () => {
-  it("should default to use-lite, and to openai when an endpoint is configured", () => {
-    expect(config({}).EMBEDDER).toBe("use-lite");
+  it("should default to fast, and to openai when an endpoint is configured", () => {
+    expect(config({}).EMBEDDER).toBe("fast");
     expect(config({ EMBEDDING_API_URL: "http://127.0.0.1:9/v1" }).EMBEDDER).toBe("openai");
     expect(config({ EMBEDDER: "fast", EMBEDDING_API_URL: "http://127.0.0.1:9/v1" }).EMBEDDER).toBe("fast");
   });
