@@ -27,6 +27,7 @@ import { TrendQueryService } from "./services/trend-query-service.js";
 import { StreamProducer } from "./streams/producer.js";
 import { StreamKeys } from "./streams/stream-names.js";
 import { StreamPubSub } from "./subscriptions/stream-pubsub.js";
+import { PostgresVectorStore } from "./vector/postgres-vector-store.js";
 import { EscalationSweeper } from "./pipeline/review/escalation-sweeper.js";
 import { Reembedder, registerReembedMetrics } from "./pipeline/embed/reembed-worker.js";
 import { LagMonitor } from "./workers/lag-monitor.js";
@@ -227,6 +228,10 @@ export async function startApp(
     const printed = config.BOOTSTRAP_KEYS ? await services.auth.bootstrapKeys() : [];
     if (printed.length) printBootstrapKeys(printed);
     gateway = await startGatewayServer(services, { port: what.port ?? config.PORT, metrics });
+    // Load the persisted HNSW index (or rebuild it from Postgres) now, not on the first search.
+    if (store instanceof PostgresVectorStore) {
+      store.warmUp().catch((error: unknown) => logger.warn({ err: error }, "vector index warm-up failed; the first search retries"));
+    }
   }
 
   let stopped: Promise<void> | undefined;

@@ -42,7 +42,6 @@ import { createLogger } from "../../src/observability/logger.js";
 import { seededRandom } from "../../src/domain/seeded-random.js";
 import { createLoadtestMix } from "../../src/ops/loadtest-mix.js";
 import { ProcessSupervisor } from "../../src/ops/process-supervisor.js";
-import { createVectorStore } from "../../src/vector/create-vector-store.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -330,11 +329,12 @@ async function main(): Promise<number> {
     }
     const embedWrong = await q(`SELECT count(*)::int AS n FROM enriched_trends t WHERE (SELECT count(*) FROM embedding_records e WHERE e.trend_id = t.id) <> 1`);
     check("items without exactly one embedding record", embedWrong, embedWrong > 0);
-    const store = createVectorStore({ embeddedPath: path.join(dir, "vectors") });
-    let missingVectors = 0;
-    for (const id of ids) if (!(await store.get(id))) missingVectors++;
-    const vectorCount = await store.count();
-    await store.close();
+    // Vectors live in Postgres, written in the embedding record's transaction (issue 15).
+    const vectorCount = await q(`SELECT count(*)::int AS n FROM trend_vectors WHERE vector IS NOT NULL`);
+    const missingVectors = await q(
+      `SELECT count(*)::int AS n FROM unnest($1::uuid[]) AS i(id) WHERE NOT EXISTS (SELECT 1 FROM trend_vectors v WHERE v.trend_id = i.id AND v.vector IS NOT NULL)`,
+      [ids],
+    );
     check("vectors in the store", vectorCount, vectorCount !== ids.length);
     check("items without a vector", missingVectors, missingVectors > 0);
     const multiPub = await q(`SELECT count(*)::int AS n FROM (SELECT trend_id FROM publications GROUP BY trend_id HAVING count(*) > 1) x`);

@@ -98,6 +98,27 @@ export interface EmbeddingRecordTable {
   created_at: Timestamp;
 }
 
+/** migrations/0006_vectors.ts: the vector of a trend, written with its embedding record. */
+export interface TrendVectorTable {
+  trend_id: string;
+  model: string;
+  dimension: number;
+  /** float32 little-endian; null is a tombstone (a deleted vector). */
+  vector: Buffer | null;
+  source: string;
+  status: string;
+  created_at: Timestamp;
+  /** xid8 of the writing transaction, as a decimal string. */
+  xid: ColumnType<string, never, string>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+/** One row: this database's identity, so a persisted index never outlives its database. */
+export interface TrendVectorStoreTable {
+  id: ColumnType<string, never, never>;
+  singleton: ColumnType<boolean, never, never>;
+}
+
 export interface EscalationTable {
   id: string;
   trend_id: string;
@@ -190,6 +211,8 @@ export interface Database {
   planner_intents: PlannerIntentTable;
   provenance_log: ProvenanceLogTable;
   embedding_records: EmbeddingRecordTable;
+  trend_vectors: TrendVectorTable;
+  trend_vector_store: TrendVectorStoreTable;
   escalations: EscalationTable;
   incidents: IncidentTable;
   publish_overrides: PublishOverrideTable;

@@ -5,15 +5,18 @@ import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHt
 import { expressMiddleware } from "@as-integrations/express5";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import express from "express";
-import { type GraphQLFormattedError, type GraphQLSchema, specifiedRules, validate as graphqlValidate } from "graphql";
+import { type GraphQLFormattedError, type GraphQLSchema, specifiedRules } from "graphql";
 import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import type { AppServices } from "../services/app-services.js";
 import type { Principal } from "../services/auth-service.js";
-import { bearerKey, createContext, createLoaders, type GraphQLContext } from "../resolvers/context.js";
+import { bearerKey, createContext, type GraphQLContext } from "../resolvers/context.js";
 import { formatError } from "../resolvers/format-error.js";
 import { buildTrendgateSchema } from "../schema/build-schema.js";
+import { DocumentCache } from "../subscriptions/document-cache.js";
+import { SharedNextPayloads } from "../subscriptions/shared-next-payloads.js";
+import { sharedPayloadSocket } from "../subscriptions/shared-payload-socket.js";
 import { SharedSubscriptions } from "../subscriptions/shared-subscriptions.js";
 import { mountConsole } from "./console-route.js";
 import { healthRoute } from "./health-route.js";
@@ -23,6 +26,8 @@ import { restRoutes } from "./rest-routes.js";
 export interface GatewayServer {
   /** Distinct subscription executions shared by this gateway's subscribers. */
   sharedSubscriptions: SharedSubscriptions;
+  /** `next` payloads serialized once for every socket that sent them. */
+  sharedPayloads: SharedNextPayloads;
   url: string;
   wsUrl: string;
   port: number;
@@ -58,12 +63,21 @@ export async function startGatewayServer(
   const protection = armor.protect();
 
   // Each shared event execution gets fresh DataLoaders: a subscription's context lives for hours.
-  const shared = new SharedSubscriptions((c) => ({ ...(c as GraphQLContext), loaders: createLoaders(services) }));
-  const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: config.MAX_BODY_BYTES });
+  // A live event's `next` payload is serialized once for every socket that shares its result.
+  const payloads = new SharedNextPayloads();
+  const documents = new DocumentCache([...specifiedRules, ...protection.validationRules]);
+  const shared = new SharedSubscriptions((c) => createContext(services, (c as GraphQLContext).principal), payloads);
+  const wsServer = new WebSocketServer({
+    server: httpServer,
+    path: "/graphql",
+    maxPayload: config.MAX_BODY_BYTES,
+    WebSocket: sharedPayloadSocket(payloads),
+  });
   const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal }>(
     {
       schema,
       subscribe: shared.subscribe,
+      jsonMessageReplacer: payloads.replacer,
       // The key arrives in connection_init (browsers cannot set headers on a WebSocket).
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
@@ -87,9 +101,11 @@ export async function startGatewayServer(
         if ((ctx.extra as { principal?: Principal }).principal) options.metrics?.subscribers.dec();
       },
       context: (ctx) => createContext(services, (ctx.extra as { principal?: Principal }).principal),
-      validate: (s, document) => graphqlValidate(s, document, [...specifiedRules, ...protection.validationRules]),
+      parse: documents.parse,
+      validate: documents.validate,
       onNext: (_ctx, _id, _payload, _args, result) => {
-        if (!result.errors?.length) return undefined;
+        // The shared object itself, not graphql-ws's per-socket copy: the replacer knows it.
+        if (!result.errors?.length) return payloads.isShared(result) ? result : undefined;
         // A result without `data` failed before execution: the variables did not coerce. Apollo
         // calls that BAD_USER_INPUT over HTTP; say the same over the socket.
         const beforeExecution = !("data" in result) || result.data === undefined;
@@ -159,6 +175,7 @@ export async function startGatewayServer(
   logger.info({ url: `${url}/graphql` }, "gateway listening");
   return {
     sharedSubscriptions: shared,
+    sharedPayloads: payloads,
     url,
     wsUrl: `${url.replace(/^http/, "ws")}/graphql`,
     port: address.port,

@@ -5,7 +5,7 @@ import type { Publisher } from "../mcp/publish-client.js";
 // or a dry run needs them, so a gateway-only process stays small.
 import type { Embedder } from "../nlp/embedder.js";
 import type { Enricher } from "../nlp/enricher.js";
-import { vectorStoreLocation } from "../nlp/embedder-selection.js";
+import { configuredEmbedderModel, vectorStoreLocation } from "../nlp/embedder-selection.js";
 import type { Logger } from "../observability/logger.js";
 import { createVectorStore } from "../vector/create-vector-store.js";
 import type { VectorStore } from "../vector/vector-store.js";
@@ -29,10 +29,19 @@ export function createStageDeps(config: Config, db: Db, logger: Logger, policy: 
   let enricher: Promise<Enricher> | undefined;
   let embedder: Promise<Embedder> | undefined;
   let publisher: Promise<Publisher> | undefined;
+  const location = vectorStoreLocation(config);
   const store =
     overrides.vectorStore ??
-    // One index per embedding model (vectorStoreLocation): a model change never mixes them.
-    createVectorStore({ weaviateUrl: config.WEAVIATE_URL, weaviateApiKey: config.WEAVIATE_API_KEY, ...vectorStoreLocation(config) });
+    // One index per embedding model: a model change never mixes them. In Postgres each row
+    // records its model and the index holds only this one; its files live under the model's path.
+    createVectorStore({
+      weaviateUrl: config.WEAVIATE_URL,
+      weaviateApiKey: config.WEAVIATE_API_KEY,
+      weaviateClass: location.weaviateClass,
+      db,
+      indexPath: location.embeddedPath,
+      model: overrides.embedder?.model ?? configuredEmbedderModel(config),
+    });
   return {
     config,
     db,

@@ -62,10 +62,15 @@ export function createLoaders(services: AppServices): Loaders {
 }
 
 export function createContext(services: AppServices, principal: Principal | undefined): GraphQLContext {
+  let loaders: Loaders | undefined;
   return {
     services,
     principal,
-    loaders: createLoaders(services),
+    // Made on first use: a subscriber's own context never loads anything (each shared event
+    // execution gets a fresh context), and 10,000 idle DataLoader sets are memory for nothing.
+    get loaders() {
+      return (loaders ??= createLoaders(services));
+    },
     require(action) {
       if (!principal) {
         throw new DomainError("UNAUTHENTICATED", "an API key is required (Authorization: Bearer <key>)");

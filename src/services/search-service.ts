@@ -2,9 +2,12 @@ import type { Db } from "../db/database.js";
 import type { TrendRow, TrendStatus } from "../db/types.js";
 import { badInput, notFound } from "../domain/domain-error.js";
 import type { Embedder } from "../nlp/embedder.js";
-import type { VectorStore } from "../vector/vector-store.js";
+import type { VectorMatch, VectorStore } from "../vector/vector-store.js";
 import { embeddingText } from "../pipeline/embed/embedding-worker.js";
 import { assertUuid } from "../pipeline/review/escalation-service.js";
+
+/** The most a status-filtered query asks the index for (the store's own ceiling). */
+const MAX_FETCH = 10_000;
 
 export interface SimilarQuery {
   trendId?: string | null;
@@ -16,7 +19,8 @@ export interface SimilarQuery {
 /**
  * Semantic recall: the nearest trends to a trend (its stored vector) or to free text (embedded
  * now with the same model). Status is filtered against Postgres, not the vector store's copy,
- * which only knows the status at embedding time.
+ * which only knows the status at embedding time; a match whose trend no longer exists is
+ * skipped, and the next ones take its place.
  */
 export class SearchService {
   constructor(
@@ -43,12 +47,25 @@ export class SearchService {
     }
     if (!vector) return [];
     const statuses = query.filter?.status?.length ? new Set<string>(query.filter.status) : undefined;
-    const matches = await this.deps.store.nearest(vector, statuses ? query.first * 4 : query.first, {
+    const filter = {
       source: query.filter?.source ?? undefined,
       createdAfter: query.filter?.createdAfter?.toISOString(),
       createdBefore: query.filter?.createdBefore?.toISOString(),
       excludeIds: query.trendId ? [query.trendId] : undefined,
-    });
+    };
+    // Source and time are filtered inside the index walk. Status changes after embedding, so it
+    // is checked against Postgres: fetch more until `first` pass or the index has no more.
+    let fetch = statuses ? query.first * 4 : query.first;
+    for (;;) {
+      const matches = await this.deps.store.nearest(vector, fetch, filter);
+      const found = await this.withTrends(matches, statuses);
+      if (found.length >= query.first || matches.length < fetch || fetch >= MAX_FETCH) return found.slice(0, query.first);
+      fetch = Math.min(fetch * 4, MAX_FETCH);
+    }
+  }
+
+  /** Matches whose trend exists (and has an allowed status), closest first. */
+  private async withTrends(matches: VectorMatch[], statuses: Set<string> | undefined): Promise<{ trend: TrendRow; score: number }[]> {
     if (matches.length === 0) return [];
     const rows = await this.deps.db
       .selectFrom("enriched_trends")
@@ -58,7 +75,6 @@ export class SearchService {
     const byId = new Map(rows.map((r) => [r.id, r]));
     return matches
       .map((m) => ({ trend: byId.get(m.id), score: m.score }))
-      .filter((m): m is { trend: TrendRow; score: number } => !!m.trend && (!statuses || statuses.has(m.trend.status)))
-      .slice(0, query.first);
+      .filter((m): m is { trend: TrendRow; score: number } => !!m.trend && (!statuses || statuses.has(m.trend.status)));
   }
 }

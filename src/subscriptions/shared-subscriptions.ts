@@ -1,10 +1,12 @@
 import {
   createSourceEventStream,
+  type DocumentNode,
   execute,
   type ExecutionArgs,
   type ExecutionResult,
   print,
 } from "graphql";
+import type { SharedNextPayloads } from "./shared-next-payloads.js";
 
 /**
  * Shares the execution of subscription events across subscribers, as Hasura multiplexes live
@@ -21,11 +23,14 @@ import {
 export class SharedSubscriptions {
   private readonly results = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
   private readonly keys = new WeakMap<ExecutionArgs, string>();
+  private readonly printedDocuments = new WeakMap<DocumentNode, string>();
   private executions = 0;
 
   constructor(
     /** A fresh context per shared execution, so per-request caches (DataLoaders) are never stale. */
     private readonly contextForEvent: (subscriberContext: unknown) => unknown = (c) => c,
+    /** Told of every result shared by subscribers, so its `next` payload is serialized once. */
+    private readonly payloads?: SharedNextPayloads,
   ) {}
 
   /** graphql-ws's `subscribe` hook: the contract of graphql-js `subscribe`. */
@@ -57,10 +62,21 @@ export class SharedSubscriptions {
     const key = this.keyOf(args);
     let result = byKey.get(key);
     if (!result) {
-      result = run();
+      const payloads = this.payloads;
+      result = payloads ? run().then((r) => payloads.share(r)) : run();
       byKey.set(key, result);
     }
     return result;
+  }
+
+  /** One print per document: subscribers of the same query share one AST (DocumentCache). */
+  private printed(document: DocumentNode): string {
+    let text = this.printedDocuments.get(document);
+    if (text === undefined) {
+      text = print(document);
+      this.printedDocuments.set(document, text);
+    }
+    return text;
   }
 
   private keyOf(args: ExecutionArgs): string {
@@ -68,7 +84,7 @@ export class SharedSubscriptions {
     if (key === undefined) {
       const role = (args.contextValue as { principal?: { role?: string } } | undefined)?.principal?.role ?? "anonymous";
       const { after: _after, ...variables } = (args.variableValues ?? {}) as Record<string, unknown>;
-      key = `${role}\u0000${args.operationName ?? ""}\u0000${print(args.document)}\u0000${JSON.stringify(variables)}`;
+      key = `${role}\u0000${args.operationName ?? ""}\u0000${this.printed(args.document)}\u0000${JSON.stringify(variables)}`;
       this.keys.set(args, key);
     }
     return key;

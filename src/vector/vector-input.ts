@@ -1,14 +1,14 @@
 import { type VectorFilter, type VectorItem, VectorStoreError } from "./vector-store.js";
 
 /**
- * Input checks both stores share, so code written against the embedded store does not start
+ * Input checks both stores share, so code written against the Postgres store does not start
  * failing when it meets Weaviate (which only takes UUID ids and rejects mixed dimensions).
  */
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Longer labels than this are a caller bug, and the segment format stores them with a u16 length. */
+/** Longer labels than this are a caller bug (a source or status name, not a text). */
 export const MAX_LABEL_LENGTH = 1000;
-/** Weaviate's default QUERY_MAXIMUM_RESULTS; the embedded store keeps the same ceiling. */
+/** Weaviate's default QUERY_MAXIMUM_RESULTS; the Postgres store keeps the same ceiling. */
 export const MAX_K = 10_000;
 export const MAX_DIMENSION = 65_536;
 
@@ -81,6 +81,7 @@ export interface CheckedItem {
   source: string;
   status: string;
   createdAtMs: number;
+  model: string | undefined;
 }
 
 /** Validates a batch and keeps the last occurrence of each id, as one upsert call promises. */
@@ -98,6 +99,7 @@ export function checkItems(items: readonly VectorItem[], dimension: number): Che
       source: checkLabel(metadata.source, "source", id),
       status: checkLabel(metadata.status, "status", id),
       createdAtMs: checkInstant(metadata.createdAt, "metadata.createdAt"),
+      model: typeof item.model === "string" && item.model !== "" ? item.model : undefined,
     });
   }
   return [...byId.values()];

@@ -1,6 +1,9 @@
+import type { Kysely } from "kysely";
+import type { Database } from "../db/types.js";
+
 /**
- * The vector store contract shared by the embedded store and the Weaviate adapter
- * (DESIGN.md: "vector/ VectorStore interface; Weaviate adapter; embedded default").
+ * The vector store contract shared by the Postgres store (the default: vectors in Postgres, an
+ * HNSW index per process) and the Weaviate adapter (deployments past one machine).
  * The embedding worker writes through it; `similarTrends` reads through it.
  */
 
@@ -18,6 +21,8 @@ export interface VectorItem {
   /** As stored: float32 precision, not normalised. */
   vector: number[];
   metadata: VectorMetadata;
+  /** The embedding model that made the vector; the Postgres store records it per vector. */
+  model?: string;
 }
 
 /**
@@ -40,9 +45,20 @@ export interface VectorMatch {
   score: number;
 }
 
+/** Writes vectors inside the caller's Postgres transaction: they commit, or roll back, with it. */
+export interface TransactionalVectorWriter {
+  upsertIn(trx: Kysely<Database>, items: VectorItem[]): Promise<void>;
+}
+
 export interface VectorStore {
-  /** "embedded" | "weaviate" */
+  /** "postgres" | "weaviate" */
   readonly name: string;
+  /**
+   * Set when the store lives in the trends' own database: the embedding stage then writes the
+   * vector in the transaction that records it, so a crash can never leave one without the other.
+   * Stores elsewhere (Weaviate) are written before that transaction, idempotently by id.
+   */
+  readonly transactional?: TransactionalVectorWriter;
   /**
    * Idempotent; creates the class/collection if missing. Fails with VECTOR_STORE_BAD_INPUT when
    * the collection already holds vectors of another dimension.

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp } from "../../src/main.js";
 import { createOfflineEmbedder, type Embedder } from "../../src/nlp/embedder.js";
 import { GROUPS, STREAMS } from "../../src/streams/stream-names.js";
-import { EmbeddedVectorStore } from "../../src/vector/embedded-vector-store.js";
+import { PostgresVectorStore } from "../../src/vector/postgres-vector-store.js";
 import { createEmbeddingHandler } from "../../src/pipeline/embed/embedding-worker.js";
 import { StreamConsumer } from "../../src/workers/runtime/stream-consumer.js";
 import { type AppHarness, eventually, startHarness } from "../support/app-harness.js";
@@ -60,20 +60,21 @@ async function jobQueued(trendId: string): Promise<true | undefined> {
 }
 
 describe("embedding worker crashes and slow items", { timeout: 60_000 }, () => {
-  it("should leave one vector and one record when the worker dies between the upsert and the commit", async () => {
+  it("should leave neither vector nor record when the worker dies mid-transaction, then one of each after redelivery", async () => {
     const { exited, stdout, stderr } = await startCrashingWorker(h.env, "embedding", {
       VECTOR_STORE_PATH: h.env.config.VECTOR_STORE_PATH,
     });
 
     const id = await ingest("crash-embed", "crash-1");
     expect(await exited, stderr()).toBe(1);
-    expect(stdout()).toContain(`upserted ${id}`);
+    expect(stdout()).toContain(`wrote ${id} in the transaction`);
 
-    // The vector is in the store, nothing is in the database, the entry waits on the dead consumer.
-    const reader = new EmbeddedVectorStore({ path: h.env.config.VECTOR_STORE_PATH });
+    // The vector was written in the transaction that died with the process: Postgres rolled it
+    // back with the record, so neither exists, and the entry waits on the dead consumer.
+    const reader = new PostgresVectorStore({ db: h.env.db });
     leftovers.push({ stop: () => reader.close() });
-    expect((await reader.get(id))?.id).toBe(id);
-    expect(await reader.count()).toBe(1);
+    expect(await reader.get(id)).toBeUndefined();
+    expect(await reader.count()).toBe(0);
     expect(await trendRow(h.env.db, id)).toMatchObject({
       status: "ENRICHED",
       embedding_status: "PENDING",
@@ -108,9 +109,7 @@ describe("embedding worker crashes and slow items", { timeout: 60_000 }, () => {
   });
 
   it("should keep embedding other items while one backs off, even with one handler slot", async () => {
-    const store = new FlakyVectorStore(
-      new EmbeddedVectorStore({ path: h.env.config.VECTOR_STORE_PATH }),
-    );
+    const store = new FlakyVectorStore(new PostgresVectorStore({ db: h.env.db }));
     const slow = await ingest("backoff-slow", "slow-1");
     await eventually(() => jobQueued(slow));
     const fast = [await ingest("backoff-fast", "fast-1"), await ingest("backoff-fast", "fast-2")];

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeEnvelope } from "../../src/streams/envelope.js";
 import { STREAMS } from "../../src/streams/stream-names.js";
-import { EmbeddedVectorStore } from "../../src/vector/embedded-vector-store.js";
+import { PostgresVectorStore } from "../../src/vector/postgres-vector-store.js";
 import { type AppHarness, eventually, startHarness } from "../support/app-harness.js";
 import {
   deadLetters,
@@ -18,7 +18,7 @@ import { FlakyVectorStore } from "./support/faulty-adapters.js";
 
 /**
  * Issue 4: the embedding stage against a vector store that fails on command. Real Postgres,
- * Redis, offline models and embedded store; only the store is wrapped. The harness runs ETL,
+ * Redis, offline models and the Postgres vector store; only the store is wrapped. The harness runs ETL,
  * embedding and the outbox relay (no judge), so an embedded item rests at EMBEDDED.
  */
 const MAX_ATTEMPTS = 4;
@@ -29,7 +29,9 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "trendgate-embed-faults-"));
   const vectorPath = path.join(dir, "vectors");
-  store = new FlakyVectorStore(new EmbeddedVectorStore({ path: vectorPath }));
+  let real: PostgresVectorStore | undefined;
+  // The store lives in the harness's database, which exists only once the harness has started.
+  store = new FlakyVectorStore(() => (real ??= new PostgresVectorStore({ db: h.env.db, path: vectorPath })));
   h = await startHarness({
     gateway: false,
     workers: ["etl", "embedding", "relay"],

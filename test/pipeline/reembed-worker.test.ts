@@ -1,31 +1,26 @@
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 
 import { Registry } from "prom-client";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import type { Embedder } from "../../src/nlp/embedder.js";
-import { EmbeddedVectorStore } from "../../src/vector/embedded-vector-store.js";
+import { PostgresVectorStore } from "../../src/vector/postgres-vector-store.js";
 import { Reembedder, registerReembedMetrics } from "../../src/pipeline/embed/reembed-worker.js";
 import { createTestEnv, type TestEnv } from "../support/test-env.js";
 
 let env: TestEnv;
-let dir: string;
-let store: EmbeddedVectorStore;
+let store: PostgresVectorStore;
 beforeAll(async () => {
   env = await createTestEnv();
 });
 afterAll(async () => env?.close());
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "tg-reembed-"));
-  store = new EmbeddedVectorStore({ path: dir });
+  store = new PostgresVectorStore({ db: env.db, model: "new-model" });
   await env.db.deleteFrom("embedding_records").execute();
+  await env.db.deleteFrom("trend_vectors").execute();
 });
 afterEach(async () => {
   await store.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 /** A 4-d embedder that counts how often it saw each text, and can be told to fail. */
@@ -79,6 +74,10 @@ describe("Reembedder", () => {
     expect(provenance.map((p) => p.trend_id).sort()).toEqual([...ids].sort());
     expect(await store.count()).toBe(7);
     expect((await store.get(ids[0]!))?.metadata.status).toBe("PUBLISHED");
+    // The vectors committed with their moved records, under the new model, and the index has them.
+    const rows = await env.db.selectFrom("trend_vectors").select(["model", "dimension"]).execute();
+    expect(rows.map((r) => [r.model, r.dimension])).toEqual(Array(7).fill(["new-model", 4]));
+    expect(await store.nearest([1, 1, 0, 0], 10)).toHaveLength(7);
 
     expect(await reembedder(embedder).drain()).toBe(0);
   });
@@ -88,6 +87,7 @@ describe("Reembedder", () => {
     await expect(reembedder(countingEmbedder("new-model", true)).runOnce()).rejects.toThrow("model unavailable");
     const stale = await env.db.selectFrom("embedding_records").select("model").execute();
     expect(stale.map((r) => r.model)).toEqual(["old-model", "old-model", "old-model"]);
+    expect(await store.count()).toBe(0);
     const provenance = env.db.selectFrom("provenance_log").select("id").where("step", "=", "reembed").where("trend_id", "in", ids);
     expect(await provenance.execute()).toHaveLength(0);
 

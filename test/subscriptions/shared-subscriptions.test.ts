@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import { type AppHarness, collect, eventually, startHarness } from "../support/app-harness.js";
 
 let h: AppHarness;
@@ -6,6 +7,22 @@ beforeAll(async () => {
   h = await startHarness({ workers: ["relay"] });
 });
 afterAll(async () => h?.close());
+
+/** A socket speaking graphql-transport-ws by hand, to see the frames themselves. */
+async function rawSubscriber(id: string): Promise<{ socket: WebSocket; next: Promise<{ text: string; isBinary: boolean }> }> {
+  const socket = new WebSocket(h.wsUrl, "graphql-transport-ws");
+  await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
+  const next = new Promise<{ text: string; isBinary: boolean }>((resolve) => {
+    socket.on("message", (data, isBinary) => {
+      const text = String(data);
+      if (text.includes('"type":"connection_ack"')) {
+        socket.send(JSON.stringify({ id, type: "subscribe", payload: { query: UPDATES, variables: {} } }));
+      } else if (text.includes('"type":"next"')) resolve({ text, isBinary });
+    });
+  });
+  socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${h.keys.viewer}` } }));
+  return { socket, next };
+}
 
 const UPDATES = `subscription($id: ID, $after: String) { trendUpdated(id: $id, after: $after) { trendId to cursor } }`;
 type Update = { trendUpdated: { trendId: string; to: string; cursor: string } };
@@ -16,6 +33,7 @@ describe("shared subscription executions", () => {
     const operator = collect<Update>(h.ws(h.keys.operator), UPDATES);
     await new Promise((r) => setTimeout(r, 500));
     const before = h.app.gateway!.sharedSubscriptions.executionCount;
+    const serializedBefore = h.app.gateway!.sharedPayloads.serializations;
     const receipts = await h.app.services.ingest.ingestMany([{ source: "s", body: "one" }, { source: "s", body: "two" }], "test");
     for (const sub of [...viewers, operator]) {
       const got = await sub.take(2, 15_000);
@@ -23,6 +41,8 @@ describe("shared subscription executions", () => {
     }
     // Two events, two roles: four executions for six subscribers.
     expect(h.app.gateway!.sharedSubscriptions.executionCount - before).toBe(4);
+    // And each of those results was serialized once, not once per socket.
+    expect(h.app.gateway!.sharedPayloads.serializations - serializedBefore).toBe(4);
     for (const sub of [...viewers, operator]) sub.unsubscribe();
   });
 
@@ -42,6 +62,23 @@ describe("shared subscription executions", () => {
       expect(got.map((g) => g.data!.trendUpdated.trendId)).toEqual(missed.map((r) => r.id));
     }
     for (const sub of resumed) sub.unsubscribe();
+  });
+
+  it("should send each socket a text frame that is the graphql-ws message for its own subscription id", async () => {
+    const sockets = await Promise.all(["first-op", "second-op"].map((id) => rawSubscriber(id)));
+    await new Promise((r) => setTimeout(r, 300));
+    const receipt = await h.app.services.ingest.ingest({ source: "s", body: "raw frames" }, "test");
+    const frames = await Promise.all(sockets.map((s) => s.next));
+    for (const [i, frame] of frames.entries()) {
+      expect(frame.isBinary).toBe(false);
+      const message = JSON.parse(frame.text) as { id: string; type: string; payload: { data: Update } };
+      expect(Object.keys(message)).toEqual(["id", "type", "payload"]);
+      expect(message).toMatchObject({ id: ["first-op", "second-op"][i], type: "next" });
+      expect(message.payload.data.trendUpdated.trendId).toBe(receipt.id);
+    }
+    // Same payload bytes for both sockets: only the id differs.
+    expect(frames[0]!.text.replace('"first-op"', '"X"')).toBe(frames[1]!.text.replace('"second-op"', '"X"'));
+    for (const s of sockets) s.socket.close();
   });
 
   it("should still check each subscriber's role", async () => {

@@ -4,7 +4,7 @@ import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { createVectorStore } from "../../src/vector/create-vector-store.js";
-import { EmbeddedVectorStore } from "../../src/vector/embedded-vector-store.js";
+import { PostgresVectorStore } from "../../src/vector/postgres-vector-store.js";
 import { checkFilter } from "../../src/vector/vector-input.js";
 import {
   type VectorFilter,
@@ -127,15 +127,16 @@ describe("WeaviateVectorStore without a server", () => {
     const weaviate = createVectorStore({
       weaviateUrl: "http://localhost:8080",
       weaviateClass: "Custom",
-      embeddedPath: "unused",
+      db: {} as never,
+      indexPath: "unused",
     });
-    const embedded = createVectorStore({ embeddedPath: "unused" });
+    const local = createVectorStore({ db: {} as never, indexPath: "unused" });
 
     expect(weaviate).toBeInstanceOf(WeaviateVectorStore);
     expect((weaviate as WeaviateVectorStore).className).toBe("Custom");
-    expect(embedded).toBeInstanceOf(EmbeddedVectorStore);
-    expect(embedded.name).toBe("embedded");
-    await Promise.all([weaviate.close(), embedded.close()]);
+    expect(local).toBeInstanceOf(PostgresVectorStore);
+    expect(local.name).toBe("postgres");
+    await Promise.all([weaviate.close(), local.close()]);
   });
 });
 

@@ -9,7 +9,7 @@ import { chargeOrPause } from "../../services/budget-service.js";
 import { transitionTrend } from "../../services/trend-lifecycle.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
-import type { VectorStore } from "../../vector/vector-store.js";
+import type { VectorItem, VectorStore } from "../../vector/vector-store.js";
 import type { Job, JobHandler } from "../../workers/runtime/stream-consumer.js";
 import { jobLogger, loadJobTrend } from "../../workers/stage-support.js";
 
@@ -19,10 +19,11 @@ export function embeddingText(trend: { title: string | null; normalized_body: st
 }
 
 /**
- * The embedding stage (`trend:embedding:jobs`, group embedding): vector → store (id = trend id,
- * an upsert, so a crash between store and commit leaves one vector after redelivery), then the
- * EmbeddingRecord, embedding_status = SUCCEEDED and the judge job in one transaction. Failures
- * throw, so the runtime retries with backoff and dead-letters after N attempts.
+ * The embedding stage (`trend:embedding:jobs`, group embedding): the vector, the EmbeddingRecord,
+ * embedding_status = SUCCEEDED and the judge job in one transaction when the store lives in
+ * Postgres (the default), so a crash leaves all of them or none. A store elsewhere (Weaviate)
+ * is written first, by id, so a crash between it and the commit leaves one vector after
+ * redelivery. Failures throw, so the runtime retries with backoff and dead-letters after N attempts.
  */
 export function createEmbeddingHandler(deps: {
   db: Db;
@@ -44,13 +45,14 @@ export function createEmbeddingHandler(deps: {
       await deps.store.ensureCollection(deps.embedder.dimension);
       collectionReady = true;
     }
-    await deps.store.upsert([
-      {
-        id: trend.id,
-        vector,
-        metadata: { source: trend.source, status: trend.status, createdAt: new Date(trend.created_at).toISOString() },
-      },
-    ]);
+    const item: VectorItem = {
+      id: trend.id,
+      vector,
+      model: deps.embedder.model,
+      metadata: { source: trend.source, status: trend.status, createdAt: new Date(trend.created_at).toISOString() },
+    };
+    const inTransaction = deps.store.transactional;
+    if (!inTransaction) await deps.store.upsert([item]);
     const committed = await deps.db.transaction().execute(async (trx) => {
       // Priced on the text the plan priced (title + body), not the embedded text (whose normalized
       // body repeats the title): a budget raised by the plan's estimate must cover the charge.
@@ -65,6 +67,7 @@ export function createEmbeddingHandler(deps: {
         { actor: "worker:embedding", reason: "embedded" },
       );
       if (!moved) return false;
+      await inTransaction?.upsertIn(trx, [item]);
       await trx
         .insertInto("embedding_records")
         .values({

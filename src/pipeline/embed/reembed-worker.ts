@@ -73,13 +73,15 @@ export class Reembedder {
         await store.ensureCollection(embedder.dimension);
         this.collectionReady = true;
       }
-      await store.upsert(
-        records.map((r, i) => ({
-          id: r.trendId,
-          vector: vectors[i]!,
-          metadata: { source: r.source, status: r.status, createdAt: new Date(r.created_at).toISOString() },
-        })),
-      );
+      const items = records.map((r, i) => ({
+        id: r.trendId,
+        vector: vectors[i]!,
+        model: embedder.model,
+        metadata: { source: r.source, status: r.status, createdAt: new Date(r.created_at).toISOString() },
+      }));
+      // In Postgres the new vector commits with its moved record, or neither does.
+      if (store.transactional) await store.transactional.upsertIn(trx, items);
+      else await store.upsert(items);
       let count = 0;
       for (const record of records) {
         const to = { model: embedder.model, dimension: embedder.dimension, store: store.name };

@@ -7,6 +7,7 @@ import {
   type PublishResult,
 } from "../../../src/mcp/publish-client.js";
 import {
+  type TransactionalVectorWriter,
   type VectorItem,
   type VectorStore,
   VectorStoreError,
@@ -30,10 +31,28 @@ export class FlakyVectorStore implements VectorStore {
     used: Map<string, number>;
   }[] = [];
 
-  constructor(readonly inner: VectorStore) {}
+  /** The real store, or a function giving it once it exists (a harness opens its database first). */
+  constructor(private readonly real: VectorStore | (() => VectorStore)) {}
+
+  get inner(): VectorStore {
+    return typeof this.real === "function" ? this.real() : this.real;
+  }
 
   get name(): string {
     return this.inner.name;
+  }
+
+  /** The Postgres store's in-transaction writes fail on the same switch as `upsert`. */
+  get transactional(): TransactionalVectorWriter | undefined {
+    const real = this.inner.transactional;
+    if (!real) return undefined;
+    return {
+      upsertIn: async (trx, items) => {
+        this.inject(items);
+        await real.upsertIn(trx, items);
+        for (const item of items) this.stored.add(item.id);
+      },
+    };
   }
 
   failFor(match: (item: VectorItem) => boolean, times: number): void {
@@ -49,6 +68,12 @@ export class FlakyVectorStore implements VectorStore {
   }
 
   async upsert(items: VectorItem[]): Promise<void> {
+    this.inject(items);
+    await this.inner.upsert(items);
+    for (const item of items) this.stored.add(item.id);
+  }
+
+  private inject(items: VectorItem[]): void {
     for (const item of items) {
       this.upsertCalls.set(item.id, (this.upsertCalls.get(item.id) ?? 0) + 1);
       const rule = this.rules.find((r) => r.match(item) && (r.used.get(item.id) ?? 0) < r.times);
@@ -60,8 +85,6 @@ export class FlakyVectorStore implements VectorStore {
         );
       }
     }
-    await this.inner.upsert(items);
-    for (const item of items) this.stored.add(item.id);
   }
 
   delete(ids: string[]): Promise<void> {
