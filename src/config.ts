@@ -51,7 +51,8 @@ const schema = z.object({
   /**
    * Which embedder: `fast` (static model distilled from USE-lite, shipped in src/nlp/models),
    * `use-lite` (Universal Sentence Encoder lite on TF.js) or `openai` (EMBEDDING_API_URL).
-   * Unset: `openai` when EMBEDDING_API_URL is set (as before EMBEDDER existed), else `use-lite`.
+   * Unset: `openai` when EMBEDDING_API_URL is set (as before EMBEDDER existed), else `fast` (within
+   * 0.011 of USE-lite on the validation figures, at ~300× its speed: src/nlp/README.md).
    */
   EMBEDDER: z.enum(["fast", "use-lite", "openai"]).optional(),
   /** OpenAI-compatible endpoint (OpenAI, Ollama, vLLM) for EMBEDDER=openai. */
@@ -186,7 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       parsed.error.issues.map((i) => ({ variable: String(i.path[0]), message: i.message })),
     );
   }
-  const embedder = parsed.data.EMBEDDER ?? (parsed.data.EMBEDDING_API_URL ? "openai" : "use-lite");
+  const embedder = parsed.data.EMBEDDER ?? (parsed.data.EMBEDDING_API_URL ? "openai" : "fast");
   if (embedder === "openai" && !parsed.data.EMBEDDING_API_URL) {
     throw new ConfigError([{ variable: "EMBEDDER", message: "openai needs EMBEDDING_API_URL" }]);
   }
