@@ -8,6 +8,7 @@ import { PolicyError } from "./pipeline/judge/judge-policy.js";
 import { migrate, startApp, StartupError } from "./main.js";
 import { isWorkerName, WORKER_NAMES } from "./pipeline/registry.js";
 import { createLogger } from "./observability/logger.js";
+import { ShutdownSignals } from "./ops/shutdown-signals.js";
 import { AuthService } from "./services/auth-service.js";
 
 /**
@@ -207,24 +208,7 @@ async function withAuth(fn: (auth: AuthService) => Promise<void>): Promise<void>
 async function runUntilSignal(config: Config, what: Parameters<typeof startApp>[1]): Promise<void> {
   const app = await startApp(config, what);
   const logger = app.services.logger;
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) {
-      logger.warn({ signal }, "second signal: exiting now; unacknowledged jobs will be redelivered");
-      process.exit(130);
-    }
-    stopping = true;
-    logger.info({ signal }, "shutting down: finishing in-flight work");
-    app.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGINT", () => shutdown("SIGINT"));
+  new ShutdownSignals({ drain: () => app.stop(), exit: (code) => process.exit(code), logger }).install();
   if (app.gateway) {
     process.stdout.write(`Trendgate is up: ${app.gateway.url}/graphql (console: ${app.gateway.url}/console/)\n`);
   }

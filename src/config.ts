@@ -84,7 +84,12 @@ const schema = z.object({
   OUTBOX_POLL_MS: int(200, 10),
   /** Ingest answers BACKPRESSURE when the ingest stream holds more unprocessed entries. */
   INGEST_HIGH_WATER_MARK: int(10_000, 1),
-  /** Approximate cap on each stream's length (XADD MAXLEN ~). */
+  /** Ingest also answers BACKPRESSURE when the embedding, judge or publisher backlog is over this. */
+  STAGE_HIGH_WATER_MARK: int(10_000, 1),
+  /**
+   * History kept on each stream for subscriptions to resume from. Work streams are trimmed only
+   * below what their group acknowledged (the maintenance worker), event streams by XADD MAXLEN ~.
+   */
   STREAM_MAX_LEN: int(100_000, 100),
 
   // Gateway limits.
@@ -114,6 +119,11 @@ const schema = z.object({
       return out;
     }),
   SWEEP_INTERVAL_MS: int(5000, 100),
+  /**
+   * An item in RECEIVED … APPROVED untouched this long with no job for it in the outbox, its
+   * stage's stream or its group's pending list is re-enqueued by the maintenance worker.
+   */
+  RECONCILE_AFTER_MS: int(600_000, 100),
   /** A consumer group with more undelivered entries than this raises an operator alert. */
   LAG_ALERT_THRESHOLD: int(1000, 1),
   /** A group whose oldest pending entry is older than this raises an operator alert. */

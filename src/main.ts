@@ -28,9 +28,9 @@ import { StreamProducer } from "./streams/producer.js";
 import { StreamKeys } from "./streams/stream-names.js";
 import { StreamPubSub } from "./subscriptions/stream-pubsub.js";
 import { PostgresVectorStore } from "./vector/postgres-vector-store.js";
-import { EscalationSweeper } from "./pipeline/review/escalation-sweeper.js";
 import { Reembedder, registerReembedMetrics } from "./pipeline/embed/reembed-worker.js";
-import { LagMonitor } from "./workers/lag-monitor.js";
+import { startMaintenanceWorker } from "./workers/maintenance-worker.js";
+import type { Reconciler } from "./workers/reconciler.js";
 import { OutboxRelay } from "./workers/outbox-relay.js";
 import type { StreamConsumer } from "./workers/runtime/stream-consumer.js";
 
@@ -52,6 +52,8 @@ export interface App {
   gateway?: GatewayServer;
   metrics: MetricsRegistry;
   consumers: StreamConsumer[];
+  /** The maintenance worker's parts, when it runs here (tests and campaigns read their reports). */
+  maintenance: { reconciler?: Reconciler };
   /** Graceful: stop taking work, finish or return in-flight jobs, close connections. */
   stop(): Promise<void>;
 }
@@ -158,6 +160,7 @@ export async function startApp(
         bodyMaxChars: config.TREND_BODY_MAX_CHARS,
         maxBatch: config.MAX_BATCH_INGEST,
         highWaterMark: config.INGEST_HIGH_WATER_MARK,
+        stageHighWaterMark: config.STAGE_HIGH_WATER_MARK,
         defaultBudget: config.DEFAULT_BUDGET,
       },
       flushOutbox: (ids) => relay.flush(ids),
@@ -174,6 +177,7 @@ export async function startApp(
   };
 
   const consumers: StreamConsumer[] = [];
+  const maintenance: App["maintenance"] = {};
   const stoppables: { stop(): Promise<void> | void }[] = [];
   try {
     for (const stage of STAGES) {
@@ -194,21 +198,9 @@ export async function startApp(
           stoppables.push(relay);
           break;
         case "maintenance": {
-          const sweeper = new EscalationSweeper({ db: database.db, logger, slaMs: config.ESCALATION_SLA_MS, intervalMs: config.SWEEP_INTERVAL_MS });
-          sweeper.start();
-          stoppables.push(sweeper);
-          const lagMonitor = new LagMonitor({
-            redis,
-            keys,
-            producer: new StreamProducer(redis, keys, config.STREAM_MAX_LEN),
-            logger,
-            streams: STAGE_STREAMS,
-            lagThreshold: config.LAG_ALERT_THRESHOLD,
-            pendingAgeThresholdMs: config.PENDING_AGE_ALERT_MS,
-            intervalMs: config.SWEEP_INTERVAL_MS,
-          });
-          lagMonitor.start();
-          stoppables.push(lagMonitor);
+          const worker = startMaintenanceWorker({ db: database.db, redis, keys, config, logger, metrics });
+          stoppables.push(worker);
+          maintenance.reconciler = worker.reconciler;
           break;
         }
       }
@@ -240,6 +232,7 @@ export async function startApp(
     gateway,
     metrics,
     consumers,
+    maintenance,
     stop() {
       stopped ??= (async () => {
         // app.gateway, not the local: a caller may have restarted the gateway on this app.

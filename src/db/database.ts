@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { Database } from "./types.js";
+import { ValidTextPlugin } from "./valid-text-plugin.js";
 
 // bigint columns (ids, counts) come back as strings unless told otherwise; keep them strings
 // (provenance ids can outgrow 2^53) but parse numeric/float8 as numbers.
@@ -22,6 +23,6 @@ export function openDatabase(url: string, options: { max?: number } = {}): Datab
   // (its pending query rejects anyway, so the job fails and is retried).
   pool.on("error", () => undefined);
   pool.on("connect", (client) => client.on("error", () => undefined));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new ValidTextPlugin()] });
   return { db, pool, close: () => db.destroy() };
 }

@@ -1,4 +1,5 @@
 import { type Kysely, sql, type Transaction } from "kysely";
+import { toValidJson } from "../domain/valid-text.js";
 import type { Envelope } from "../streams/envelope.js";
 import type { Database } from "./types.js";
 
@@ -16,7 +17,7 @@ export async function enqueueOutbox(
 ): Promise<string> {
   const row = await trx
     .insertInto("outbox")
-    .values({ stream, payload: JSON.stringify(envelope) })
+    .values({ stream, payload: toValidJson(envelope) })
     .returning("id")
     .executeTakeFirstOrThrow();
   // bigint identity: pg returns it as a string, which keeps ids beyond 2^53 exact.
@@ -35,7 +36,7 @@ export async function enqueueOutboxMany(
   const { rows } = await sql<{ id: string }>`
     INSERT INTO outbox (stream, payload)
     SELECT v.stream, v.payload::jsonb
-    FROM unnest(${events.map((e) => e.stream)}::text[], ${events.map((e) => JSON.stringify(e.envelope))}::text[])
+    FROM unnest(${events.map((e) => e.stream)}::text[], ${events.map((e) => toValidJson(e.envelope))}::text[])
       WITH ORDINALITY AS v(stream, payload, ord)
     ORDER BY v.ord
     RETURNING id`.execute(trx);

@@ -1,4 +1,5 @@
 import { type Kysely, sql, type Transaction } from "kysely";
+import { toValidJson } from "../domain/valid-text.js";
 import type { Database, ProvenanceRow } from "./types.js";
 
 export interface ProvenanceInput {
@@ -37,8 +38,8 @@ export async function appendProvenance(
       trend_id: entry.trendId,
       step: entry.step,
       actor: entry.actor,
-      input: JSON.stringify(entry.input ?? {}),
-      output: JSON.stringify(entry.output ?? {}),
+      input: toValidJson(entry.input ?? {}),
+      output: toValidJson(entry.output ?? {}),
       parent_id: parentId,
     })
     .returningAll()
@@ -66,8 +67,8 @@ export async function appendProvenanceMany(
       ${entries.map((e) => e.trendId)}::uuid[],
       ${entries.map((e) => e.step)}::text[],
       ${entries.map((e) => e.actor)}::text[],
-      ${entries.map((e) => JSON.stringify(e.input ?? {}))}::text[],
-      ${entries.map((e) => JSON.stringify(e.output ?? {}))}::text[],
+      ${entries.map((e) => toValidJson(e.input ?? {}))}::text[],
+      ${entries.map((e) => toValidJson(e.output ?? {}))}::text[],
       ${entries.map((e) => e.parentId ?? null)}::bigint[],
       ${entries.map((e) => e.parentId === undefined)}::boolean[]
     ) WITH ORDINALITY AS v(trace_id, trend_id, step, actor, input, output, parent_id, find_parent, ord)

@@ -17,6 +17,7 @@ export const TREND_STATUSES = [
   "PAUSED",
   "CANCELLED",
   "PUBLISHED",
+  "FAILED",
 ] as const;
 export type TrendStatus = (typeof TREND_STATUSES)[number];
 
@@ -58,6 +59,12 @@ export interface EnrichedTrendTable {
   embedding_status: ColumnType<EmbeddingStatus, EmbeddingStatus | undefined, EmbeddingStatus>;
   paused_step: string | null;
   paused_from: TrendStatus | null;
+  /** Set while FAILED (migration 0005): the stage whose job dead-lettered, its error and time. */
+  failed_stage: string | null;
+  failed_error: string | null;
+  failed_at: Date | null;
+  /** The status replay returns a FAILED item to. */
+  failed_from: TrendStatus | null;
   budget_limit: ColumnType<number, number | undefined, number>;
   budget_spent: ColumnType<number, number | undefined, number>;
   created_at: Timestamp;

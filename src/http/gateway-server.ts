@@ -125,6 +125,10 @@ export async function startGatewayServer(
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     csrfPrevention: true,
+    // The process's signals belong to the CLI (ShutdownSignals), which drains the workers too.
+    // Apollo's own handler stopped the gateway and re-sent SIGINT to the process a few ms later,
+    // which read as a second Ctrl-C and killed the drain (issue 12).
+    stopOnTerminationSignals: false,
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
     formatError,

@@ -35,9 +35,11 @@ async function runPublishAdapterMain(env: NodeJS.ProcessEnv = process.env): Prom
     });
     logger.info({ url: server.url, target }, "publish adapter listening (Streamable HTTP)");
     await new Promise<void>((resolve) => {
-      const stop = () => void server.close().finally(resolve);
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
+      let closing: Promise<void> | undefined;
+      const stop = () => void (closing ??= server.close().finally(resolve));
+      // `on`: a second delivery of the same Ctrl-C (npm forwards it) must not kill the close.
+      process.on("SIGINT", stop);
+      process.on("SIGTERM", stop);
     });
     return;
   }

@@ -1,3 +1,5 @@
+import { truncateGraphemes } from "../domain/valid-text.js";
+
 /**
  * Text normalization shared by every NLP step: the enricher, the classifiers' training scripts
  * and the embedders all see the same cleaned text, so a model never meets markup at run time
@@ -130,19 +132,18 @@ export function stripMarkup(input: string): string {
 
 /**
  * Cuts `text` to at most `maxChars` UTF-16 code units at a word boundary. Falls back to a hard
- * cut (never inside a surrogate pair) when the only boundary would throw away more than half.
+ * cut when the only boundary would throw away more than half; that cut never falls inside a
+ * grapheme (no half surrogate pair, no emoji sequence cut short).
  */
 export function cutAtWordBoundary(text: string, maxChars: number): string {
   if (text.length <= maxChars) return text;
   if (maxChars <= 0) return "";
   // The character right after the cut tells whether the cut already falls between words.
   if (/\s/.test(text.charAt(maxChars))) return text.slice(0, maxChars).trimEnd();
-  let head = text.slice(0, maxChars);
+  const head = text.slice(0, maxChars);
   const lastSpace = head.search(/\s\S*$/);
   if (lastSpace >= maxChars / 2) return head.slice(0, lastSpace).trimEnd();
-  const last = head.charCodeAt(head.length - 1);
-  if (last >= 0xd800 && last <= 0xdbff) head = head.slice(0, -1);
-  return head.trimEnd();
+  return truncateGraphemes(text, maxChars).trimEnd();
 }
 
 /**

@@ -58,6 +58,12 @@ export class MetricsRegistry {
     labelNames: ["stage"],
     registers: [this.registry],
   });
+  readonly reconciled = new Counter({
+    name: "trendgate_reconciler_repaired_total",
+    help: "Stranded items (no job anywhere) the reconciler re-enqueued, by the stage they waited for",
+    labelNames: ["stage"],
+    registers: [this.registry],
+  });
   readonly subscribers = new Gauge({
     name: "trendgate_ws_connections",
     help: "Authenticated graphql-ws connections",

@@ -204,8 +204,10 @@ export async function runAutoscaledStart(config: Config, options: AutoscaleOptio
       options.signal.addEventListener("abort", () => resolve("abort"), { once: true });
       return;
     }
-    process.once("SIGINT", () => resolve("SIGINT"));
-    process.once("SIGTERM", () => resolve("SIGTERM"));
+    // `on`, not `once`: npm/npx deliver one Ctrl-C twice (see ShutdownSignals), and with the
+    // listener gone the repeat would kill the supervisor before its children drained.
+    process.on("SIGINT", () => resolve("SIGINT"));
+    process.on("SIGTERM", () => resolve("SIGTERM"));
   });
   try {
     await supervisor.start();

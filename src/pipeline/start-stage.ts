@@ -8,7 +8,9 @@ import type { MetricsRegistry } from "../observability/metrics.js";
 import { withItemSpan } from "../observability/tracing.js";
 import type { StreamKeys } from "../streams/stream-names.js";
 import { type JobHandler, StreamConsumer } from "../workers/runtime/stream-consumer.js";
+import { stageFailureHook } from "../services/stage-failure.js";
 import type { StageDefinition } from "./registry.js";
+import type { PipelineStage } from "./stage-jobs.js";
 import type { StageDeps } from "./stage.js";
 
 /**
@@ -23,6 +25,7 @@ export async function createStageConsumer(
 ): Promise<StreamConsumer> {
   const { config, metrics } = infra;
   const runtime = await (await stage.load()).start(deps);
+  const failed = stageFailureHook({ db: deps.db, logger: infra.logger, stage: stage.name as PipelineStage });
   // One span per job, child of the span that wrote the entry (its traceparent), so one trace
   // follows the item across processes. A batch handler starts its items' spans itself.
   const handler: JobHandler = (job, signal) =>
@@ -42,7 +45,11 @@ export async function createStageConsumer(
     consumer: `${hostname()}-${process.pid}-${stage.name}-${randomBytes(2).toString("hex")}`,
     handler,
     batchHandler: runtime.batchHandler,
-    onDeadLetter: runtime.onDeadLetter,
+    onDeadLetter: async (job, error, raw) => {
+      // A dead-lettered job leaves its item FAILED, visibly, instead of silently stuck (issue 12).
+      await failed(job, error);
+      await runtime.onDeadLetter?.(job, error, raw);
+    },
     batchSize: config.WORKER_BATCH_SIZE,
     blockMs: config.WORKER_BLOCK_MS,
     concurrency: runtime.concurrency ?? config.WORKER_CONCURRENCY,

@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
-import { encodeCursor, decodeCursor } from "../pipeline/review/escalation-service.js";
+import { assertUuid, decodeCursor, encodeCursor } from "../pipeline/review/escalation-service.js";
 import { toIncident, toProvenanceEntry } from "../schema/mappers.js";
 import {
   DeadLetterConnection,
@@ -40,7 +40,11 @@ export class OperationsResolver {
   ): Promise<IncidentConnection> {
     ctx.require("read");
     let query = ctx.services.db.selectFrom("incidents").selectAll();
-    if (trendId) query = query.where("trend_id", "=", trendId);
+    if (trendId) {
+      // A malformed id is the caller's mistake (BAD_USER_INPUT), not Postgres's 22P02 (fuzz campaign).
+      assertUuid(trendId, "trendId");
+      query = query.where("trend_id", "=", trendId);
+    }
     if (after) {
       const c = decodeCursor(after);
       query = query.where((eb) => eb.or([eb("created_at", "<", c.at), eb.and([eb("created_at", "=", c.at), eb("id", "<", c.id)])]));

@@ -119,6 +119,7 @@ export class SubscriptionResolver {
       embeddingStatus: (p.embeddingStatus as EmbeddingStatus | null) ?? null,
       reason: (p.reason as string | null) ?? null,
       actor: (p.actor as string | null) ?? null,
+      failure: toFailure(p.failure),
       traceId: event.envelope.traceId,
       at: new Date(event.envelope.createdAt),
       cursor: event.cursor,
@@ -142,4 +143,11 @@ export class SubscriptionResolver {
       cursor: event.cursor,
     };
   }
+}
+
+/** The `failure` of a trend.updated payload (absent in events written before migration 0005). */
+function toFailure(raw: unknown): TrendUpdate["failure"] {
+  if (!raw || typeof raw !== "object") return null;
+  const f = raw as Record<string, unknown>;
+  return { stage: String(f.stage ?? ""), error: String(f.error ?? ""), at: new Date(String(f.at ?? 0)) };
 }

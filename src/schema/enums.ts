@@ -13,6 +13,8 @@ export enum TrendStatus {
   PAUSED = "PAUSED",
   CANCELLED = "CANCELLED",
   PUBLISHED = "PUBLISHED",
+  /** A stage dead-lettered the item's job; see `Trend.failure`. Replaying the dead letter moves it on. */
+  FAILED = "FAILED",
 }
 
 export enum EmbeddingStatus {

@@ -29,6 +29,10 @@ export function toTrend(row: TrendRow): Trend {
     enrichment: row.enrichment,
     budget: { limit: row.budget_limit, spent: row.budget_spent },
     pausedStep: row.paused_step,
+    failure:
+      row.status === "FAILED" && row.failed_stage
+        ? { stage: row.failed_stage, error: row.failed_error ?? "", at: row.failed_at ?? row.updated_at }
+        : null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

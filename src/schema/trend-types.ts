@@ -45,6 +45,13 @@ export class Publication {
   @Field(() => DateTimeScalar) createdAt!: Date;
 }
 
+@ObjectType({ description: "Why a FAILED item stopped: the stage whose job went to the dead letters" })
+export class TrendFailure {
+  @Field(() => String, { description: "etl, embedding, judge or publisher" }) stage!: string;
+  @Field(() => String, { description: "The error code and message of the last attempt" }) error!: string;
+  @Field(() => DateTimeScalar) at!: Date;
+}
+
 /** The GraphQL Trend; its relations (escalations, provenance, ...) are field resolvers. */
 @ObjectType()
 export class Trend {
@@ -71,6 +78,8 @@ export class Trend {
   @Field(() => Budget) budget!: Budget;
   @Field(() => String, { nullable: true, description: "The step a PAUSED item stopped before" })
   pausedStep!: string | null;
+  @Field(() => TrendFailure, { nullable: true, description: "Set while FAILED; replaying the dead letter moves the item on" })
+  failure!: TrendFailure | null;
   @Field(() => DateTimeScalar) createdAt!: Date;
   @Field(() => DateTimeScalar) updatedAt!: Date;
 }
@@ -146,6 +155,8 @@ export class TrendUpdate {
   @Field(() => EmbeddingStatus, { nullable: true }) embeddingStatus!: EmbeddingStatus | null;
   @Field(() => String, { nullable: true }) reason!: string | null;
   @Field(() => String, { nullable: true }) actor!: string | null;
+  @Field(() => TrendFailure, { nullable: true, description: "Set when the item moved to FAILED" })
+  failure!: TrendFailure | null;
   @Field(() => String) traceId!: string;
   @Field(() => DateTimeScalar) at!: Date;
   @Field(() => String, { description: "Stream entry id; pass as `after` to resume" }) cursor!: string;

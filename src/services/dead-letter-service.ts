@@ -6,7 +6,8 @@ import type { Logger } from "../observability/logger.js";
 import { withItemSpan } from "../observability/tracing.js";
 import { type Envelope, fieldsToRecord, parseEnvelope } from "../streams/envelope.js";
 import { DEAD_LETTER_STREAMS, stageOfDeadLetters, stageOfStream } from "../pipeline/registry.js";
-import { type StreamKeys, STREAMS } from "../streams/stream-names.js";
+import type { StreamKeys } from "../streams/stream-names.js";
+import { reopenFailed } from "./stage-failure.js";
 
 export interface DeadLetterEntry {
   id: string;
@@ -33,6 +34,8 @@ export interface DeadLetterFilter {
   /** Substring of the error message or its code (case-insensitive). */
   error?: string;
 }
+
+const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
 
 /** A dead-letter stream by its name, or by the name of the stream it serves (from the registry). */
 export function resolveDeadLetterStream(stream: string): string {
@@ -82,6 +85,9 @@ export class DeadLetterService {
     const key = this.deps.keys.key(dlq);
     const out: DeadLetterEntry[] = [];
     if (filter.ids?.length) {
+      // Redis refuses a malformed entry id with an error; say which argument was wrong instead.
+      const bad = filter.ids.find((id) => !STREAM_ID.test(id));
+      if (bad !== undefined) throw badInput("ids", `"${bad.slice(0, 40)}" is not a stream entry id (<ms>-<seq>)`);
       for (const id of filter.ids) {
         const [entry] = await this.deps.redis.xrange(key, id, id);
         if (entry) out.push(parseDeadLetter(dlq, entry[0], fieldsToRecord(entry[1])));
@@ -163,15 +169,9 @@ export class DeadLetterService {
     actor: string,
   ): Promise<void> {
     const target = entry.sourceStream;
-    if (target === STREAMS.embeddingJobs && envelope.trendId) {
-      // The item waits for the embedder again; FAILED would be a lie once it is re-enqueued.
-      await this.deps.db
-        .updateTable("enriched_trends")
-        .set({ embedding_status: "PENDING", updated_at: new Date() })
-        .where("id", "=", envelope.trendId)
-        .where("embedding_status", "=", "FAILED")
-        .execute();
-    }
+    // The item waits for its stage again; FAILED would be a lie once the job is re-enqueued.
+    if (envelope.trendId && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(envelope.trendId))
+      await reopenFailed(this.deps.db, envelope.trendId, `operator:${actor}`);
     const newId = await this.deps.redis.xadd(
       this.deps.keys.key(target),
       "*",

@@ -24,10 +24,14 @@ export class DryRunner {
     if (!entry.trendId) return { ...base, outcome: "would_fail", message: "job names no trend", changes: [] };
     const stage = stageOfStream(entry.sourceStream);
     if (!stage) return { ...base, outcome: "would_fail", message: `no stage consumes ${entry.sourceStream}`, changes: [] };
-    const trend = await this.deps.db.selectFrom("enriched_trends").selectAll().where("id", "=", entry.trendId).executeTakeFirst();
-    if (!trend) return { ...base, outcome: "would_fail", message: `unknown trend id ${entry.trendId}`, changes: [] };
+    const row = await this.deps.db.selectFrom("enriched_trends").selectAll().where("id", "=", entry.trendId).executeTakeFirst();
+    if (!row) return { ...base, outcome: "would_fail", message: `unknown trend id ${entry.trendId}`, changes: [] };
+    // Replay first returns a FAILED item to the status it failed in; the stage runs from there.
+    const trend = row.status === "FAILED" && row.failed_from ? { ...row, status: row.failed_from } : row;
     try {
-      return { ...base, ...(await (await stage.load()).preview(this.deps, trend)) };
+      const preview = await (await stage.load()).preview(this.deps, trend);
+      const changes = row.status === "FAILED" ? preview.changes.map((c) => (c.field === "status" ? { ...c, recorded: "FAILED" } : c)) : preview.changes;
+      return { ...base, ...preview, changes };
     } catch (error) {
       return { ...base, outcome: "would_fail", message: `stage code fails now: ${(error as Error).message}`, changes: [] };
     }

@@ -63,7 +63,8 @@ export async function announceTrendUpdate(
 
 /** The `trend:updates` event of a change to `trend.status` (for batch writers to enqueue together). */
 export function trendUpdatedEnvelope(
-  trend: Pick<TrendRow, "id" | "trace_id" | "status" | "embedding_status">,
+  trend: Pick<TrendRow, "id" | "trace_id" | "status" | "embedding_status"> &
+    Partial<Pick<TrendRow, "failed_stage" | "failed_error" | "failed_at" | "updated_at">>,
   from: TrendStatus | null,
   meta: { reason?: string; actor?: string; traceparent?: string } = {},
 ): Envelope {
@@ -78,6 +79,11 @@ export function trendUpdatedEnvelope(
       embeddingStatus: trend.embedding_status,
       reason: meta.reason ?? null,
       actor: meta.actor ?? null,
+      // Set when the item moved to FAILED: which stage, why, when (issue 12).
+      failure:
+        trend.status === "FAILED" && trend.failed_stage
+          ? { stage: trend.failed_stage, error: trend.failed_error ?? "", at: new Date(trend.failed_at ?? trend.updated_at ?? Date.now()).toISOString() }
+          : null,
     },
   });
 }

@@ -1,8 +1,16 @@
 import type { Redis } from "ioredis";
 import type { Envelope } from "./envelope.js";
+import { STAGE_STREAMS } from "../pipeline/registry.js";
 import type { StreamKeys } from "./stream-names.js";
 
-/** Appends envelopes to streams, capped at an approximate maximum length. */
+// Work streams are trimmed by the maintenance worker below what every group acknowledged
+// (trimAcknowledged); capping them here would drop undelivered work when a stage stalls.
+const WORK_STREAMS: ReadonlySet<string> = new Set(STAGE_STREAMS);
+
+/**
+ * Appends envelopes to streams. Event streams (updates, escalations, alerts) are capped at an
+ * approximate length, the history a subscription can resume from; work streams are not.
+ */
 export class StreamProducer {
   constructor(
     private readonly redis: Redis,
@@ -12,17 +20,7 @@ export class StreamProducer {
 
   /** XADD one envelope; returns the entry id (the subscription cursor). */
   async add(stream: string, envelope: Envelope, attempt = 1): Promise<string> {
-    const id = await this.redis.xadd(
-      this.keys.key(stream),
-      "MAXLEN",
-      "~",
-      this.maxLen,
-      "*",
-      "envelope",
-      JSON.stringify(envelope),
-      "attempt",
-      String(attempt),
-    );
+    const id = await this.redis.xadd(this.keys.key(stream), ...this.cap(stream), "*", "envelope", JSON.stringify(envelope), "attempt", String(attempt));
     return id as string;
   }
 
@@ -31,22 +29,16 @@ export class StreamProducer {
     if (entries.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const e of entries) {
-      pipeline.xadd(
-        this.keys.key(e.stream),
-        "MAXLEN",
-        "~",
-        this.maxLen,
-        "*",
-        "envelope",
-        JSON.stringify(e.envelope),
-        "attempt",
-        "1",
-      );
+      pipeline.xadd(this.keys.key(e.stream), ...this.cap(e.stream), "*", "envelope", JSON.stringify(e.envelope), "attempt", "1");
     }
     const results = (await pipeline.exec()) ?? [];
     return results.map(([error, id]) => {
       if (error) throw error;
       return id as string;
     });
+  }
+
+  private cap(stream: string): string[] {
+    return WORK_STREAMS.has(stream) ? [] : ["MAXLEN", "~", String(this.maxLen)];
   }
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AppHarness, collect, eventually, startHarness } from "../support/app-harness.js";
 
 /**
- * The whole pipeline, as `trendgate start` runs it: real offline models, the embedded vector
+ * The whole pipeline, as `trendgate start` runs it: real offline models, the Postgres vector
  * store, the bundled MCP publish adapter over stdio, Postgres and Redis.
  */
 let h: AppHarness;

@@ -102,7 +102,8 @@ describe("embedding worker against a failing vector store", { timeout: 120_000 }
     expect(letter.fields.source_stream).toBe(STREAMS.embeddingJobs);
     expect(store.upsertCalls.get(id)).toBe(MAX_ATTEMPTS);
     expect(await store.get(id)).toBeUndefined();
-    expect((await trendRow(h.env.db, id)).status).toBe("ENRICHED");
+    // Visibly failed (issue 12), with the stage and error on the trend; replay moves it on.
+    expect(await trendRow(h.env.db, id)).toMatchObject({ status: "FAILED", failed_stage: "embedding", failed_from: "ENRICHED" });
     expect(await provenanceSteps(h.env.db, id)).toContain("embed_failed");
 
     store.heal();

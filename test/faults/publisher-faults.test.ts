@@ -138,7 +138,9 @@ describe("publisher crashes and adapter outages", { timeout: 60_000 }, () => {
     expect(letter.fields.error_code).toBe("PUBLISH_ADAPTER_UNAVAILABLE");
     expect(letter.fields.attempts).toBe(String(MAX_ATTEMPTS));
     expect(publisher.calls.filter((c) => c.trendId === id)).toHaveLength(MAX_ATTEMPTS);
-    expect((await trendRow(h.env.db, id)).status).toBe("READY");
+    // Visibly failed (issue 12); the replay returns it to READY first.
+    await statusIs(id, "FAILED");
+    expect(await trendRow(h.env.db, id)).toMatchObject({ failed_stage: "publisher", failed_from: "READY" });
     expect(await linesFor(id)).toHaveLength(0);
 
     publisher.heal();
@@ -192,7 +194,8 @@ describe("publisher crashes and adapter outages", { timeout: 60_000 }, () => {
     expect(letter.fields.error).toContain("PUBLISH_REJECTED");
     expect(letter.fields.attempts).toBe("1");
     expect(publisher.calls.filter((c) => c.trendId === id)).toHaveLength(1);
-    expect((await trendRow(h.env.db, id)).status).toBe("READY");
+    await statusIs(id, "FAILED");
+    expect((await trendRow(h.env.db, id)).failed_error).toContain("PUBLISH_REJECTED");
     expect(await linesFor(id)).toHaveLength(0);
   });
 });

@@ -199,4 +199,24 @@ describe("ingest → plan → enrich", () => {
     const rows = await h.env.db.selectFrom("enriched_trends").select("id").where("source", "=", "bp").execute();
     expect(rows).toHaveLength(0);
   });
+
+  it("should refuse with BACKPRESSURE naming the stage when a later stage (judge) is over its high-water mark", async () => {
+    const keys = new StreamKeys(`${h.env.prefix}bp-judge:`);
+    const stream = keys.key(STREAMS.judgeJobs);
+    await h.env.redis.xgroup("CREATE", stream, GROUPS.judge, "0", "MKSTREAM");
+    const limits = { bodyMaxChars: 1000, maxBatch: 10, highWaterMark: 100, stageHighWaterMark: 3, defaultBudget: 10 };
+    const service = new IngestService({ db: h.env.db, redis: h.env.redis, keys, logger: h.env.logger, limits });
+    // At the mark: still accepted.
+    for (let i = 0; i < 3; i++) await h.env.redis.xadd(stream, "*", "envelope", "{}", "attempt", "1");
+    await expect(service.ingest({ source: "bp-judge", externalId: "ok", body: "fits" }, "test")).resolves.toMatchObject({ duplicate: false });
+    await h.env.redis.xadd(stream, "*", "envelope", "{}", "attempt", "1");
+    // A fresh service measures at once (the first one caches its measurement for 250 ms).
+    const fresh = new IngestService({ db: h.env.db, redis: h.env.redis, keys, logger: h.env.logger, limits });
+    const error = await fresh.ingest({ source: "bp-judge", externalId: "over", body: "one too many" }, "test").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DomainError);
+    expect((error as DomainError).code).toBe("BACKPRESSURE");
+    expect((error as DomainError).data).toMatchObject({ stage: "judge", backlog: 4, retryable: true });
+    const rows = await h.env.db.selectFrom("enriched_trends").select("external_id").where("source", "=", "bp-judge").execute();
+    expect(rows.map((r) => r.external_id)).toEqual(["ok"]);
+  });
 });

@@ -231,3 +231,16 @@ describe("offline enricher", () => {
     expect(e.cost.units).toBe(1);
   });
 });
+
+describe("enrichment of emoji-heavy text", () => {
+  const LONE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+  it("should never put half a surrogate pair in any field (the prompt snippet once did: 22P02)", async () => {
+    for (const body of ["😀".repeat(300), `${"x".repeat(76)}😀😀😀`, `${"y".repeat(75)}👨‍👩‍👧 family`]) {
+      const e = await enricher.enrich({ source: "t", body });
+      for (const [field, value] of Object.entries(e)) {
+        const text = typeof value === "string" ? value : JSON.stringify(value);
+        expect(LONE.test(text) || /\\ud[89a-f][0-9a-f]{2}/i.test(text), field).toBe(false);
+      }
+    }
+  });
+});

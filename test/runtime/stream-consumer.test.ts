@@ -249,6 +249,35 @@ describe("StreamConsumer", () => {
     });
   });
 
+  it("should dead-letter a Postgres data error (SQLSTATE 22P02) at once and retry a deadlock (40P01)", async () => {
+    const stream = fx.stream("sqlstate");
+    const dlq = `${stream}:dead`;
+    const [data, deadlock] = await fx.add(stream, 2);
+    const calls = new Map<string, number>();
+    // What pg's DatabaseError carries: the SQLSTATE in `code`, and a severity.
+    const pgError = (code: string, message: string) => Object.assign(new Error(message), { code, severity: "ERROR" });
+    const consumer = fx.consumer({
+      stream,
+      deadLetterStream: dlq,
+      maxAttempts: 5,
+      random: () => 0,
+      backoff: { baseMs: 1, maxMs: 1 },
+      handler: async (job) => {
+        const n = (calls.get(job.envelope.id) ?? 0) + 1;
+        calls.set(job.envelope.id, n);
+        if (job.envelope.id === data!.id) throw pgError("22P02", "invalid input syntax for type json");
+        if (n < 3) throw pgError("40P01", "deadlock detected");
+      },
+    });
+    await consumer.start();
+    await waitFor("the dead letter and the retried success", async () => (await fx.redis.xlen(fx.keys.key(dlq))) === 1 && calls.get(deadlock!.id) === 3);
+    await consumer.stop();
+    expect(calls.get(data!.id)).toBe(1);
+    const [letter] = await fx.deadLetters(dlq);
+    expect(letter!.fields).toMatchObject({ error_code: "22P02", attempts: "1" });
+    expect(await fx.pendingCount(stream)).toBe(0);
+  });
+
   it("should wait for in-flight handlers on stop", async () => {
     const stream = fx.stream("graceful");
     await fx.add(stream, 2);

@@ -1,6 +1,6 @@
 import { MicroBatchEmbedder } from "../../nlp/micro-batch-embedder.js";
 import { changedFields, noOpPreview, type StageModule } from "../stage.js";
-import { createEmbeddingDeadLetterHook, createEmbeddingHandler, embeddingText } from "./embedding-worker.js";
+import { createEmbeddingHandler, embeddingText } from "./embedding-worker.js";
 
 export const embedStage: StageModule = {
   async start(deps) {
@@ -9,7 +9,6 @@ export const embedStage: StageModule = {
     const embedder = new MicroBatchEmbedder(await deps.embedder(), 32);
     return {
       handler: createEmbeddingHandler({ db: deps.db, embedder, store: deps.store, logger: deps.logger }),
-      onDeadLetter: createEmbeddingDeadLetterHook({ db: deps.db, logger: deps.logger }),
       concurrency: deps.config.EMBEDDING_CONCURRENCY,
     };
   },

@@ -99,30 +99,3 @@ export function createEmbeddingHandler(deps: {
     if (committed) log.info({ worker_output_prompt: `embed ${text.length} chars with ${deps.embedder.model}` }, "item embedded");
   };
 }
-
-/** After the last attempt: the item is marked FAILED (it stays ENRICHED, replayable) and provenance says why. */
-export function createEmbeddingDeadLetterHook(deps: { db: Db; logger: Logger }) {
-  return async (job: Job | undefined, error: Error): Promise<void> => {
-    if (!job) return;
-    const trendId = job.envelope.trendId;
-    if (!trendId) return;
-    await deps.db.transaction().execute(async (trx) => {
-      const trend = await trx
-        .updateTable("enriched_trends")
-        .set({ embedding_status: "FAILED", updated_at: new Date() })
-        .where("id", "=", trendId)
-        .where("embedding_status", "<>", "SUCCEEDED")
-        .returningAll()
-        .executeTakeFirst();
-      if (!trend) return;
-      await appendProvenance(trx, {
-        traceId: trend.trace_id,
-        trendId,
-        step: "embed_failed",
-        actor: "worker:embedding",
-        input: { attempts: job.attempt },
-        output: { error: error.message, deadLetterStream: STREAMS.embeddingDlq },
-      });
-    });
-  };
-}

@@ -1,3 +1,4 @@
+import { toValidJson } from "../../domain/valid-text.js";
 import type { TrendRow } from "../../db/types.js";
 import { estimateStepCost } from "../../domain/budget.js";
 import type { Enricher, Enrichment } from "../../nlp/enricher.js";
@@ -32,7 +33,7 @@ export function enrichedColumns(e: Enrichment) {
     toxicity_score: e.toxicityScore,
     confidence: e.confidence,
     summary: e.summary,
-    enrichment: JSON.stringify({
+    enrichment: toValidJson({
       keywords: e.keywords,
       languageConfidence: e.languageConfidence,
       signals: e.signals,

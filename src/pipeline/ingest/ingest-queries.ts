@@ -1,3 +1,4 @@
+import { toValidJson } from "../../domain/valid-text.js";
 import { type Kysely, sql } from "kysely";
 import type { Database, TrendStatus } from "../../db/types.js";
 import { STREAMS } from "../../streams/stream-names.js";
@@ -48,10 +49,10 @@ export async function insertTrendBatch(db: Kysely<Database>, items: readonly New
         ${items.map((i) => i.url)}::text[],
         ${items.map((i) => i.author)}::text[],
         ${items.map((i) => i.publishedAt)}::timestamptz[],
-        ${items.map((i) => JSON.stringify(i.metadata))}::text[],
+        ${items.map((i) => toValidJson(i.metadata))}::text[],
         ${items.map((i) => i.budgetLimit)}::float8[],
-        ${items.map((i) => JSON.stringify(i.provenance.input))}::text[],
-        ${items.map((i) => JSON.stringify(i.provenance.output))}::text[],
+        ${items.map((i) => toValidJson(i.provenance.input))}::text[],
+        ${items.map((i) => toValidJson(i.provenance.output))}::text[],
         ${items.map((i) => i.ingestEvent)}::text[],
         ${items.map((i) => i.updateEvent)}::text[]
       ) WITH ORDINALITY AS v(id, trace_id, source, external_id, title, body, url, author, published_at, metadata,

@@ -1,7 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Span } from "@opentelemetry/api";
 import type { Redis } from "ioredis";
-import { sql } from "kysely";
 import { z } from "zod";
 import type { Db } from "../../db/database.js";
 import type { TrendStatus } from "../../db/types.js";
@@ -9,9 +8,11 @@ import { DomainError } from "../../domain/domain-error.js";
 import type { Logger } from "../../observability/logger.js";
 import { endSpan, startItemSpan, traceparentOf } from "../../observability/tracing.js";
 import { makeEnvelope } from "../../streams/envelope.js";
-import { GROUPS, type StreamKeys, STREAMS } from "../../streams/stream-names.js";
+import type { StreamKeys } from "../../streams/stream-names.js";
 import { trendUpdatedEnvelope } from "../../services/trend-lifecycle.js";
 import { externalKey, findTrendsByExternalId, insertTrendBatch, type NewTrend } from "./ingest-queries.js";
+import { Backpressure } from "./backpressure.js";
+import { toValidText } from "../../domain/valid-text.js";
 
 export interface TrendInputData {
   source: string;
@@ -34,35 +35,44 @@ export interface IngestReceipt {
 export interface IngestLimits {
   bodyMaxChars: number;
   maxBatch: number;
+  /** ETL backlog above which ingest answers BACKPRESSURE. */
   highWaterMark: number;
+  /** Backlog of any later stage (embedding, judge, publisher) above which ingest does too; default highWaterMark. */
+  stageHighWaterMark?: number;
   defaultBudget: number;
 }
 
 const MAX_METADATA_BYTES = 16_384;
 
 function inputSchema(limits: IngestLimits) {
+  // Text is made valid first (lone surrogates → U+FFFD, U+0000 removed; domain/valid-text.ts),
+  // so limits and "is required" judge what will be stored: a body of NULs is an empty body.
+  const validString = () => z.string({ message: "is required" }).transform(toValidText);
   const optionalText = (max: number) =>
-    z
-      .string()
-      .max(max, `must be at most ${max} characters`)
+    validString()
+      .pipe(z.string().max(max, `must be at most ${max} characters`))
       .nullish()
       .transform((v) => (v == null || v.trim() === "" ? null : v.trim()));
   return z.object({
-    source: z
-      .string({ message: "is required" })
-      .trim()
-      .min(1, "is required")
-      .max(200, "must be at most 200 characters")
-      .regex(/^[\p{L}\p{N}_.:/@-]+$/u, "may hold letters, digits and _ . : / @ - only"),
+    source: validString().pipe(
+      z
+        .string()
+        .trim()
+        .min(1, "is required")
+        .max(200, "must be at most 200 characters")
+        .regex(/^[\p{L}\p{N}_.:/@-]+$/u, "may hold letters, digits and _ . : / @ - only"),
+    ),
     externalId: optionalText(200),
     title: optionalText(500),
-    body: z
-      .string({ message: "is required" })
-      .refine((v) => v.trim().length > 0, "is required")
-      .refine(
-        (v) => v.length <= limits.bodyMaxChars,
-        `must be at most ${limits.bodyMaxChars} characters`,
-      ),
+    body: validString().pipe(
+      z
+        .string()
+        .refine((v) => v.trim().length > 0, "is required")
+        .refine(
+          (v) => v.length <= limits.bodyMaxChars,
+          `must be at most ${limits.bodyMaxChars} characters`,
+        ),
+    ),
     url: z
       .string()
       .max(2048, "must be at most 2048 characters")
@@ -121,8 +131,7 @@ export function newTraceId(): string {
  */
 export class IngestService {
   private readonly schema: ReturnType<typeof inputSchema>;
-  private backpressureCheckedAt = 0;
-  private backlog = 0;
+  private readonly backpressure: Backpressure;
 
   constructor(
     private readonly deps: {
@@ -136,6 +145,13 @@ export class IngestService {
     },
   ) {
     this.schema = inputSchema(deps.limits);
+    this.backpressure = new Backpressure({
+      db: deps.db,
+      redis: deps.redis,
+      keys: deps.keys,
+      ingestHighWaterMark: deps.limits.highWaterMark,
+      stageHighWaterMark: deps.limits.stageHighWaterMark ?? deps.limits.highWaterMark,
+    });
   }
 
   /** Validates without writing; throws BAD_USER_INPUT naming the field (e.g. `inputs[2].url`). */
@@ -174,7 +190,7 @@ export class IngestService {
       );
     }
     const valid = this.validate(inputs, fieldPrefix);
-    await this.checkBackpressure(valid.length);
+    await this.backpressure.check(valid.length);
 
     const { receipts, outboxIds } = await this.write(valid, actor);
     if (outboxIds.length && this.deps.flushOutbox) {
@@ -185,7 +201,7 @@ export class IngestService {
           this.deps.logger.warn({ err: error }, "outbox fast path failed; the relay will publish"),
         );
     }
-    this.backlog += receipts.filter((r) => !r.duplicate).length;
+    this.backpressure.admitted(receipts.filter((r) => !r.duplicate).length);
     return receipts;
   }
 
@@ -248,48 +264,5 @@ export class IngestService {
       for (const span of spans) endSpan(span, error);
       throw error;
     }
-  }
-
-  /**
-   * Refuses new work while the ETL group's backlog (entries not yet delivered plus pending) is
-   * over the high-water mark. Measured at most every 250 ms and counted locally in between, so a
-   * burst cannot slip past between two measurements by much.
-   */
-  private async checkBackpressure(incoming: number): Promise<void> {
-    const now = Date.now();
-    if (now - this.backpressureCheckedAt > 250) {
-      this.backlog = await this.measureBacklog();
-      this.backpressureCheckedAt = now;
-    }
-    if (this.backlog + incoming > this.deps.limits.highWaterMark) {
-      throw new DomainError(
-        "BACKPRESSURE",
-        `ingest is over its high-water mark (${this.backlog} items waiting, limit ${this.deps.limits.highWaterMark}); retry later`,
-        { retryable: true, retryAfterMs: 1000, backlog: this.backlog },
-      );
-    }
-  }
-
-  private async measureBacklog(): Promise<number> {
-    const key = this.deps.keys.key(STREAMS.ingest);
-    const [groups, unsent] = await Promise.all([
-      this.deps.redis.xinfo("GROUPS", key).catch(() => [] as unknown[]),
-      this.deps.db
-        .selectFrom("outbox")
-        .select(sql<number>`count(*)::int`.as("n"))
-        .where("stream", "=", STREAMS.ingest)
-        .executeTakeFirst(),
-    ]);
-    let streamBacklog: number | undefined;
-    for (const raw of groups as unknown[][]) {
-      const info: Record<string, unknown> = {};
-      for (let i = 0; i + 1 < raw.length; i += 2) info[String(raw[i])] = raw[i + 1];
-      if (info.name === GROUPS.etl) {
-        const lag = typeof info.lag === "number" ? info.lag : Number(info.lag ?? 0);
-        streamBacklog = lag + Number(info.pending ?? 0);
-      }
-    }
-    if (streamBacklog === undefined) streamBacklog = Number(await this.deps.redis.xlen(key));
-    return streamBacklog + (unsent?.n ?? 0);
   }
 }

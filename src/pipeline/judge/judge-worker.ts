@@ -14,6 +14,7 @@ import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
 import type { JobHandler } from "../../workers/runtime/stream-consumer.js";
 import { jobLogger, loadJobTrend } from "../../workers/stage-support.js";
+import { toValidJson } from "../../domain/valid-text.js";
 
 /**
  * The Judge stage (`trend:judge:jobs`, group judge). The decision, its provenance entry (with
@@ -79,7 +80,7 @@ export function createJudgeHandler(deps: { db: Db; policy: PolicySource; logger:
             trend_id: trend.id,
             rule: decision.rule,
             reason: decision.reason,
-            provenance: JSON.stringify(chain.map((c) => ({ ...c, created_at: new Date(c.created_at).toISOString() }))),
+            provenance: toValidJson(chain.map((c) => ({ ...c, created_at: new Date(c.created_at).toISOString() }))),
           })
           .onConflict((oc) => oc.columns(["trend_id", "rule"]).doNothing())
           .execute();

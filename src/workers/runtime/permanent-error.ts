@@ -27,3 +27,20 @@ export class DeliveryLimitError extends Error {
     this.name = "DeliveryLimitError";
   }
 }
+
+// SQLSTATE classes whose errors come from the data or the schema, not from the moment: 22 data
+// exception (22P02 invalid json, 22021 bad encoding), 23 integrity constraint violation, 42
+// syntax error or access rule violation (a missing column). Retrying them five times only
+// delays the dead letter (issue 12); 40001/40P01 (serialization, deadlock), 08 (connection)
+// and 57 (shutdown) stay retried.
+const DETERMINISTIC_SQLSTATE = /^(22|23|42)[0-9A-Z]{3}$/;
+
+/**
+ * Whether an error can never succeed on retry: a {@link PermanentError} or a Postgres error of a
+ * deterministic SQLSTATE class (pg's DatabaseError carries it in `code`).
+ */
+export function isDeterministicFailure(error: Error): boolean {
+  if (error instanceof PermanentError) return true;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" && DETERMINISTIC_SQLSTATE.test(code) && "severity" in error;
+}

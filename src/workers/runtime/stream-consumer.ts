@@ -14,7 +14,7 @@ import { ensureGroup, isRedisError } from "./consumer-group.js";
 import type { ConsumerMetrics } from "./consumer-metrics.js";
 import { writeDeadLetter } from "./dead-letter.js";
 import { errorCode, toError } from "./failure-record.js";
-import { DeliveryLimitError, PermanentError } from "./permanent-error.js";
+import { DeliveryLimitError, isDeterministicFailure } from "./permanent-error.js";
 import { Reclaimer } from "./reclaimer.js";
 import { type ClaimedEntry, RetrySchedule } from "./retry-schedule.js";
 
@@ -37,7 +37,8 @@ export interface Job {
 /**
  * Does the work for one entry. Resolve only after the work is durable (the DB transaction
  * committed): the entry is acknowledged right after, and never redelivered. Throw to retry;
- * throw {@link PermanentError} (or MalformedEntryError) to dead-letter at once. The signal aborts
+ * throw {@link PermanentError} (or MalformedEntryError) to dead-letter at once, as a Postgres
+ * error of SQLSTATE class 22, 23 or 42 does (see isDeterministicFailure). The signal aborts
  * when `stop()` runs out of time; the entry then stays pending and is redelivered.
  */
 export type JobHandler = (job: Job, signal: AbortSignal) => Promise<void>;
@@ -528,7 +529,7 @@ export class StreamConsumer {
     this.o.metrics?.failed(this.o.group);
     const code = errorCode(error);
     const permanent =
-      error instanceof PermanentError ||
+      isDeterministicFailure(error) ||
       error instanceof MalformedEntryError ||
       code === "PERMANENT" ||
       code === "MALFORMED_ENTRY";

@@ -16,7 +16,7 @@ import { navigate } from "./use-store.js";
 const REFRESH_MS = 5000;
 
 /** Polls a query while the view is open. */
-function usePolled<T>(load: () => Promise<T>, everyMs: number | null, deps: unknown[] = []) {
+export function usePolled<T>(load: () => Promise<T>, everyMs: number | null, deps: unknown[] = []) {
   const [value, setValue] = useState<T | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [tick, setTick] = useState(0);
@@ -40,7 +40,7 @@ function usePolled<T>(load: () => Promise<T>, everyMs: number | null, deps: unkn
   return { value, error, refresh: () => setTick((t) => t + 1) };
 }
 
-function ErrorLine({ error }: { error: string | undefined }) {
+export function ErrorLine({ error }: { error: string | undefined }) {
   return error ? (
     <p role="alert" class="error">
       {error}
