@@ -8,8 +8,12 @@ import { PolicyError } from "./pipeline/judge/judge-policy.js";
 import { migrate, startApp, StartupError } from "./main.js";
 import { isWorkerName, WORKER_NAMES } from "./pipeline/registry.js";
 import { createLogger } from "./observability/logger.js";
+import { Redis } from "ioredis";
 import { ShutdownSignals } from "./ops/shutdown-signals.js";
 import { AuthService } from "./services/auth-service.js";
+import { readConfiguredKeys, reloadConfiguredKeys } from "./services/configured-keys.js";
+import { KeyRevocationBus } from "./services/key-revocation-bus.js";
+import { StreamKeys } from "./streams/stream-names.js";
 
 /**
  * `trendgate start | serve | worker <name> | migrate | keys | dlq | judge | mcp-publish-adapter | schema`.
@@ -78,17 +82,22 @@ export function buildCli(): Command {
     .command("create")
     .requiredOption("--role <role>", "integrator | moderator | operator | viewer")
     .option("--name <name>", "a name to recognise the key by")
-    .action(async (opts: { role: string; name?: string }) => {
+    .option("--tenant <tenant>", "integrator: the tenant its posts belong to (default `default`)")
+    .option("--tenants <list>", "moderator, operator, viewer: only these tenants (comma-separated; default all)")
+    .action(async (opts: { role: string; name?: string; tenant?: string; tenants?: string }) => {
+      const tenants = opts.tenant !== undefined ? [opts.tenant] : opts.tenants?.split(",");
       await withAuth(async (auth) => {
-        const created = await auth.createKey(opts.role, opts.name);
+        const created = await auth.createKey(opts.role, opts.name, tenants);
         process.stdout.write(`${created.key}\n`);
-        process.stderr.write(`created ${created.role} key "${created.name}" (id ${created.id}); it is not shown again\n`);
+        const scope = created.tenants ? `tenants ${created.tenants.join(",")}` : "all tenants";
+        process.stderr.write(`created ${created.role} key "${created.name}" (id ${created.id}, ${scope}); it is not shown again\n`);
       });
     });
   keys.command("list").action(async () => {
     await withAuth(async (auth) => {
       for (const k of await auth.listKeys()) {
-        process.stdout.write(`${k.id}  ${k.role.padEnd(10)}  ${k.name}${k.revoked_at ? "  (revoked)" : ""}\n`);
+        const scope = k.tenants ? k.tenants.join(",") : "*";
+        process.stdout.write(`${k.id}  ${k.role.padEnd(10)}  ${scope.padEnd(16)}  ${k.name}${k.revoked_at ? "  (revoked)" : ""}\n`);
       }
     });
   });
@@ -194,13 +203,19 @@ function readConfig(): Config {
   return loadConfig();
 }
 
+/** The key store, with revocations announced to every running gateway (they close the key's sockets). */
 async function withAuth(fn: (auth: AuthService) => Promise<void>): Promise<void> {
   const config = readConfig();
-  await migrate(config, createLogger("warn"));
+  const logger = createLogger("warn");
+  await migrate(config, logger);
   const database = openDatabase(config.DATABASE_URL, { max: 2 });
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
+  redis.on("error", () => undefined);
+  const bus = new KeyRevocationBus({ redis, keys: new StreamKeys(config.STREAM_PREFIX), logger });
   try {
-    await fn(new AuthService(database.db, config.TRENDGATE_API_KEYS));
+    await fn(new AuthService(database.db, await readConfiguredKeys(config), { onRevoked: (keyId) => bus.announce(keyId) }));
   } finally {
+    redis.disconnect();
     await database.close();
   }
 }
@@ -209,6 +224,13 @@ async function runUntilSignal(config: Config, what: Parameters<typeof startApp>[
   const app = await startApp(config, what);
   const logger = app.services.logger;
   new ShutdownSignals({ drain: () => app.stop(), exit: (code) => process.exit(code), logger }).install();
+  // SIGHUP re-reads TRENDGATE_API_KEYS_FILE: a removed key stops working, its sockets close.
+  process.on("SIGHUP", () => {
+    reloadConfiguredKeys(app.services.auth, config).then(
+      (count) => logger.info({ keys: count }, "configured API keys reloaded"),
+      (error: unknown) => logger.error({ err: error }, "configured API keys NOT reloaded; the previous set stays"),
+    );
+  });
   if (app.gateway) {
     process.stdout.write(`Trendgate is up: ${app.gateway.url}/graphql (console: ${app.gateway.url}/console/)\n`);
   }

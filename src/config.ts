@@ -39,6 +39,8 @@ const schema = z.object({
   VECTOR_STORE_PATH: z.string().default("data/vectors"),
   OTEL_EXPORTER_OTLP_ENDPOINT: url(["http", "https"]).optional(),
   TRENDGATE_API_KEYS: z.string().default(""),
+  /** A file of keys in TRENDGATE_API_KEYS syntax (one pair per line or comma); SIGHUP re-reads it. */
+  TRENDGATE_API_KEYS_FILE: z.string().optional(),
   PUBLISH_JSONL_PATH: z.string().default("data/published.jsonl"),
   PUBLISH_WEBHOOK_URL: url(["http", "https"]).optional(),
   /** Command line that starts the MCP publish adapter (stdio); empty = the bundled one. */
@@ -49,7 +51,8 @@ const schema = z.object({
   /**
    * Which embedder: `fast` (static model distilled from USE-lite, shipped in src/nlp/models),
    * `use-lite` (Universal Sentence Encoder lite on TF.js) or `openai` (EMBEDDING_API_URL).
-   * Unset: `openai` when EMBEDDING_API_URL is set (as before EMBEDDER existed), else `use-lite`.
+   * Unset: `openai` when EMBEDDING_API_URL is set (as before EMBEDDER existed), else `fast` (within
+   * 0.011 of USE-lite on the validation figures, at ~300× its speed: src/nlp/README.md).
    */
   EMBEDDER: z.enum(["fast", "use-lite", "openai"]).optional(),
   /** OpenAI-compatible endpoint (OpenAI, Ollama, vLLM) for EMBEDDER=openai. */
@@ -98,6 +101,8 @@ const schema = z.object({
   MAX_QUERY_COST: int(5000, 1),
   MAX_BATCH_INGEST: int(100, 1),
   TREND_BODY_MAX_CHARS: int(50_000, 1),
+  /** Cost limit where a list multiplies what it selects by its `first` (src/http/list-cost.ts). */
+  MAX_LIST_COST: int(20_000, 1),
 
   /** How long a moderator's claim lasts before the escalation returns to the queue. */
   CLAIM_LEASE_MS: int(10 * 60_000, 1000),
@@ -134,6 +139,26 @@ const schema = z.object({
   CONSOLE_ENABLED: bool(true),
   /** On a fresh database, create and print one API key per role at start (for newcomers). */
   BOOTSTRAP_KEYS: bool(true),
+  /** Where bootstrap keys are written (mode 0600), never to stdout. */
+  BOOTSTRAP_KEYS_FILE: z.string().default("data/bootstrap-keys.txt"),
+  /** The key that ingested an item may not resolve its escalation. */
+  SEPARATION_OF_DUTIES: bool(false),
+
+  // Doors (issue 12).
+  /** Serve /metrics on this port only (no credentials); unset = not served apart. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Serve /metrics on the API port to `Authorization: Bearer <token>` only. */
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  /** A scrape within this long of the last one gets the same figures (no queries). */
+  METRICS_CACHE_MS: int(2000, 0),
+  /** A socket that sends no connection_init within this long is closed (4408). */
+  WS_INIT_TIMEOUT_MS: int(3000, 100),
+  WS_MAX_SOCKETS_PER_KEY: int(20, 1),
+  WS_MAX_SUBSCRIPTIONS_PER_SOCKET: int(20, 1),
+  /** Items one key may ingest per minute (0 = unlimited). */
+  RATE_LIMIT_INGEST_PER_MINUTE: int(60_000, 0),
+  /** `similarTrends(text:)` calls one key may make per minute (0 = unlimited). */
+  RATE_LIMIT_SIMILAR_TEXT_PER_MINUTE: int(600, 0),
 });
 
 type EmbedderKind = NonNullable<z.infer<typeof schema>["EMBEDDER"]>;
@@ -162,7 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       parsed.error.issues.map((i) => ({ variable: String(i.path[0]), message: i.message })),
     );
   }
-  const embedder = parsed.data.EMBEDDER ?? (parsed.data.EMBEDDING_API_URL ? "openai" : "use-lite");
+  const embedder = parsed.data.EMBEDDER ?? (parsed.data.EMBEDDING_API_URL ? "openai" : "fast");
   if (embedder === "openai" && !parsed.data.EMBEDDING_API_URL) {
     throw new ConfigError([{ variable: "EMBEDDER", message: "openai needs EMBEDDING_API_URL" }]);
   }

@@ -18,6 +18,9 @@ import { OverrideService } from "./pipeline/publish/override-service.js";
 import { ActiveJudgePolicy } from "./pipeline/judge/active-policy.js";
 import { JudgePolicyService } from "./pipeline/judge/judge-policy-service.js";
 import { PolicyProvider } from "./pipeline/judge/policy-provider.js";
+import { readConfiguredKeys, writeBootstrapKeys } from "./services/configured-keys.js";
+import { KeyRevocationBus } from "./services/key-revocation-bus.js";
+import { RateLimits } from "./services/rate-limits.js";
 import { STAGE_STREAMS, STAGES, type WorkerName } from "./pipeline/registry.js";
 import { createStageDeps, type StageOverrides } from "./pipeline/stage-deps.js";
 import { createStageConsumer } from "./pipeline/start-stage.js";
@@ -27,6 +30,7 @@ import { TrendQueryService } from "./services/trend-query-service.js";
 import { StreamProducer } from "./streams/producer.js";
 import { StreamKeys } from "./streams/stream-names.js";
 import { StreamPubSub } from "./subscriptions/stream-pubsub.js";
+import { TrendTenants } from "./subscriptions/tenant-filtered.js";
 import { PostgresVectorStore } from "./vector/postgres-vector-store.js";
 import { Reembedder, registerReembedMetrics } from "./pipeline/embed/reembed-worker.js";
 import { startMaintenanceWorker } from "./workers/maintenance-worker.js";
@@ -144,13 +148,21 @@ export async function startApp(
 
   let dryRunner: DryRunner | undefined;
   const pubsub = new StreamPubSub({ redis, keys, logger: logger.child({ component: "pubsub" }) });
+  const revocations = new KeyRevocationBus({ redis, keys, logger });
   const services: AppServices = {
     config,
     db: database.db,
     redis,
     keys,
     logger,
-    auth: new AuthService(database.db, config.TRENDGATE_API_KEYS),
+    auth: new AuthService(database.db, await readConfiguredKeys(config), { onRevoked: (keyId) => revocations.announce(keyId) }),
+    revocations,
+    rateLimits: new RateLimits({
+      redis,
+      keys,
+      logger,
+      perMinute: { ingest: config.RATE_LIMIT_INGEST_PER_MINUTE, similarText: config.RATE_LIMIT_SIMILAR_TEXT_PER_MINUTE },
+    }),
     ingest: new IngestService({
       db: database.db,
       redis,
@@ -167,12 +179,18 @@ export async function startApp(
     }),
     trends: new TrendQueryService(database.db),
     provenance: new ProvenanceService(database.db),
-    escalations: new EscalationService({ db: database.db, logger, claimLeaseMs: config.CLAIM_LEASE_MS }),
+    escalations: new EscalationService({
+      db: database.db,
+      logger,
+      claimLeaseMs: config.CLAIM_LEASE_MS,
+      separationOfDuties: config.SEPARATION_OF_DUTIES,
+    }),
     overrides: new OverrideService(database.db),
     deadLetters: new DeadLetterService({ redis, keys, db: database.db, logger }),
     search: new SearchService({ db: database.db, store, embedder: stageDeps.embedder }),
     judgePolicy: new JudgePolicyService({ db: database.db, active: activePolicy, enricher: stageDeps.enricher }),
     pubsub,
+    trendTenants: new TrendTenants(database.db),
     dryRunner: async () => (dryRunner ??= new DryRunner(stageDeps)),
   };
 
@@ -217,8 +235,12 @@ export async function startApp(
 
   let gateway: GatewayServer | undefined;
   if (what.gateway) {
-    const printed = config.BOOTSTRAP_KEYS ? await services.auth.bootstrapKeys() : [];
-    if (printed.length) printBootstrapKeys(printed);
+    // No bootstrap set when keys come from configuration: the deployment brings its own.
+    const created = config.BOOTSTRAP_KEYS && !services.auth.hasConfiguredKeys ? await services.auth.bootstrapKeys() : [];
+    if (created.length) {
+      const file = await writeBootstrapKeys(config.BOOTSTRAP_KEYS_FILE, created);
+      process.stdout.write(`\n  Trendgate created one API key per role (fresh database); they are in ${file} (mode 0600), shown nowhere else.\n\n`);
+    }
     gateway = await startGatewayServer(services, { port: what.port ?? config.PORT, metrics });
     // Load the persisted HNSW index (or rebuild it from Postgres) now, not on the first search.
     if (store instanceof PostgresVectorStore) {
@@ -237,6 +259,7 @@ export async function startApp(
       stopped ??= (async () => {
         // app.gateway, not the local: a caller may have restarted the gateway on this app.
         await app.gateway?.close();
+        await revocations.close();
         await Promise.allSettled(consumers.map((c) => c.stop({ timeoutMs: 10_000 })));
         await Promise.allSettled(stoppables.map((s) => s.stop()));
         await pubsub.close();
@@ -265,15 +288,4 @@ export function readConfiguredPolicy(config: Config, logger: Logger): { configur
       ? `POLICY_PATH=${config.POLICY_PATH}`
       : `JUDGE_MIN_CONFIDENCE=${fallback.minConfidence}, JUDGE_MAX_TOXICITY=${fallback.maxToxicity}`,
   };
-}
-
-function printBootstrapKeys(keys: { role: string; key: string }[]): void {
-  const lines = [
-    "",
-    "  Trendgate API keys (fresh database; shown once — keep them):",
-    ...keys.map((k) => `    ${k.role.padEnd(11)} ${k.key}`),
-    "  Send one as `Authorization: Bearer <key>` (HTTP) or { authorization: \"Bearer <key>\" } in connection_init.",
-    "",
-  ];
-  process.stdout.write(`${lines.join("\n")}\n`);
 }

@@ -144,7 +144,7 @@ async function firstPage(browser: Browser, h: AppHarness, expected: number): Pro
 }
 
 async function main() {
-  ensureConsoleBuilt();
+  await ensureConsoleBuilt();
   const h = await startHarness({ config: { LOG_LEVEL: "warn" } });
   const browser = await launchChromium();
   const result: Record<string, unknown> = { cpus: cpus().length, items: ITEMS, rate: RATE, queue: QUEUE };

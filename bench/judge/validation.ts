@@ -4,12 +4,14 @@
  * and class-balanced, through `judge evaluate`; and sentiment accuracy on the SST-2 validation
  * split.
  *
- *   npx tsx bench/judge/validation.ts [--policy FILE] [--docs]
+ *   npx tsx bench/judge/validation.ts [--policy FILE] [--docs] [--keep DIR]
  *
  * --docs also writes the natural run's charts to docs/judge/ (reliability.svg, workload.svg).
+ * --keep DIR keeps the two labelled files (DIR/natural.jsonl, DIR/balanced.jsonl), e.g. for
+ * bench/judge/through-system.ts.
  * Prints a table per run and one last JSON line with every figure.
  */
-import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -20,7 +22,7 @@ import { readJsonl } from "../../src/nlp/train/jsonl.js";
 import { splitOf, trainingText } from "../../src/nlp/train/splits.js";
 import { runJudgeEvaluate, summary } from "../../src/pipeline/judge/evaluate-command.js";
 
-const { values: args } = parseArgs({ options: { policy: { type: "string" }, docs: { type: "boolean" }, davidson: { type: "string" }, sst2: { type: "string" } } });
+const { values: args } = parseArgs({ options: { policy: { type: "string" }, docs: { type: "boolean" }, keep: { type: "string" }, davidson: { type: "string" }, sst2: { type: "string" } } });
 const davidson = args.davidson ?? "/work/shared/datasets/davidson-train.jsonl";
 const sst2 = args.sst2 ?? "/work/shared/datasets/sst2-train.jsonl";
 
@@ -30,7 +32,8 @@ const clean = rows.filter((r) => r.label === "clean");
 // Balanced: every clean row and as many toxic rows, picked by a second hash (deterministic).
 const balanced = [...clean, ...[...toxic].sort((a, b) => fnv1a(`balance:${a.text}`) - fnv1a(`balance:${b.text}`) || a.text.localeCompare(b.text)).slice(0, clean.length)];
 
-const dir = await mkdtemp(path.join(tmpdir(), "judge-validation-"));
+const dir = args.keep ?? (await mkdtemp(path.join(tmpdir(), "judge-validation-")));
+await mkdir(dir, { recursive: true });
 const quiet = { stdout: (t: string) => void process.stdout.write(t), stderr: process.stderr };
 const figures: Record<string, unknown> = {};
 try {
@@ -48,7 +51,7 @@ try {
     }
   }
 } finally {
-  await rm(dir, { recursive: true, force: true });
+  if (!args.keep) await rm(dir, { recursive: true, force: true });
 }
 
 const sentiment = SentimentModel.load();

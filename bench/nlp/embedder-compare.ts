@@ -63,6 +63,7 @@ for (const key of models) {
   const speed = { 1: [] as number[], 32: [] as number[] };
   for (let p = 0; p < passes; p++) {
     for (const batch of [1, 32] as const) speed[batch].push(await textsPerSecond(embedder, batch));
+    console.error(`${key}: pass ${p + 1}/${passes} batch 1 ${speed[1].at(-1)?.toFixed(1)}/s, batch 32 ${speed[32].at(-1)?.toFixed(1)}/s`);
   }
   const vectors = async (texts: string[]) => {
     const out: number[][] = [];

@@ -16,10 +16,11 @@
  * - ingest: `ingestTrends` over HTTP (GraphQL, batches of 100, 4 requests in flight) into a
  *   gateway-only app: what integrators can post per second.
  * With --runs N the table shows every run and the medians; the last line is one JSON object of
- * the medians. Own database and Redis prefix per run, dropped at the end. Figures taken on a
- * shared machine are provisional.
+ * the medians (also in bench/results/ingest-to-enriched.json). Own database and Redis prefix per
+ * run, dropped at the end. Figures taken on a shared machine are provisional.
  */
 import { randomBytes, randomUUID } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { sql } from "kysely";
@@ -255,6 +256,11 @@ async function main() {
     const spread = Math.max(...values) - Math.min(...values);
     console.log(`${k.padEnd(22)} ${values.map((v) => fmt(k, v).padStart(9)).join(" ")} ${fmt(k, median(values)).padStart(9)} ${fmt(k, spread).padStart(9)}`);
   }
+  await mkdir(new URL("../results/", import.meta.url), { recursive: true });
+  await writeFile(
+    new URL("../results/ingest-to-enriched.json", import.meta.url),
+    `${JSON.stringify({ bench: "pipeline/ingest-to-enriched", at: new Date().toISOString(), node: process.version, cores: cpus().length, items: ITEMS, readBatch: READ_BATCH, runs, medians: result }, null, 2)}\n`,
+  );
   console.log(JSON.stringify(result));
 }
 

@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
+import type { ColumnType, Generated, Selectable, Updateable } from "kysely";
 
 /** Row shapes of the tables in migrations/, as kysely sees them. */
 
@@ -67,6 +67,10 @@ export interface EnrichedTrendTable {
   failed_from: TrendStatus | null;
   budget_limit: ColumnType<number, number | undefined, number>;
   budget_spent: ColumnType<number, number | undefined, number>;
+  /** The tenant of the integrator key that posted it (migration 0004). */
+  tenant: ColumnType<string, string | undefined, string>;
+  /** Id of the key that posted it (separation of duties). */
+  ingested_by_key: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -135,6 +139,9 @@ export interface EscalationTable {
   scores: Json;
   status: ColumnType<EscalationStatus, EscalationStatus | undefined, EscalationStatus>;
   claimed_by: string | null;
+  /** Key id of the claim's holder: claims compare ids, never names. */
+  claimed_by_key: string | null;
+  resolved_by_key: string | null;
   claim_token: ColumnType<string, string | number | undefined, string | number>;
   claim_expires_at: Date | null;
   decision: "APPROVE" | "REJECT" | null;
@@ -197,6 +204,8 @@ export interface ApiKeyTable {
   name: string;
   role: Role;
   key_hash: string;
+  /** Tenants the key may see; NULL = all. An integrator key has exactly one. */
+  tenants: string[] | null;
   created_at: Timestamp;
   revoked_at: Date | null;
 }
@@ -231,7 +240,6 @@ export interface Database {
 }
 
 export type TrendRow = Selectable<EnrichedTrendTable>;
-export type NewTrendRow = Insertable<EnrichedTrendTable>;
 export type TrendUpdate = Updateable<EnrichedTrendTable>;
 export type ProvenanceRow = Selectable<ProvenanceLogTable>;
 export type EscalationRow = Selectable<EscalationTable>;

@@ -10,6 +10,7 @@ export type ErrorCode =
   | "UNAUTHENTICATED"
   | "CONFLICT"
   | "BACKPRESSURE"
+  | "RATE_LIMITED"
   | "UNAVAILABLE";
 
 export const HTTP_STATUS_OF: Record<ErrorCode, number> = {
@@ -19,6 +20,7 @@ export const HTTP_STATUS_OF: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   BACKPRESSURE: 429,
+  RATE_LIMITED: 429,
   UNAVAILABLE: 503,
 };
 
@@ -33,9 +35,9 @@ export class DomainError extends Error {
     this.name = "DomainError";
   }
 
-  /** Whether a client may retry the same request later (BACKPRESSURE, UNAVAILABLE). */
+  /** Whether a client may retry the same request later (BACKPRESSURE, RATE_LIMITED, UNAVAILABLE). */
   get retryable(): boolean {
-    return this.code === "BACKPRESSURE" || this.code === "UNAVAILABLE";
+    return this.code === "BACKPRESSURE" || this.code === "RATE_LIMITED" || this.code === "UNAVAILABLE";
   }
 }
 

@@ -6,11 +6,10 @@ import { expressMiddleware } from "@as-integrations/express5";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import express from "express";
 import { type GraphQLFormattedError, type GraphQLSchema, specifiedRules } from "graphql";
-import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
+import helmet from "helmet";
 import { WebSocketServer } from "ws";
 import type { AppServices } from "../services/app-services.js";
-import type { Principal } from "../services/auth-service.js";
 import { bearerKey, createContext, type GraphQLContext } from "../resolvers/context.js";
 import { formatError } from "../resolvers/format-error.js";
 import { buildTrendgateSchema } from "../schema/build-schema.js";
@@ -21,7 +20,10 @@ import { SharedSubscriptions } from "../subscriptions/shared-subscriptions.js";
 import { mountConsole } from "./console-route.js";
 import { healthRoute } from "./health-route.js";
 import type { MetricsRegistry } from "../observability/metrics.js";
+import { CachedMetrics, metricsRoute, startMetricsServer } from "./metrics-route.js";
 import { restRoutes } from "./rest-routes.js";
+import { listCost, listCostError } from "./list-cost.js";
+import { SocketGuard, type SocketState } from "./socket-guard.js";
 
 export interface GatewayServer {
   /** Distinct subscription executions shared by this gateway's subscribers. */
@@ -31,6 +33,9 @@ export interface GatewayServer {
   url: string;
   wsUrl: string;
   port: number;
+  /** The metrics port when METRICS_PORT is set. */
+  metricsPort?: number;
+  sockets: SocketGuard;
   server: Server;
   /** Stops accepting, closes sockets and drains in-flight requests. */
   close(): Promise<void>;
@@ -57,7 +62,7 @@ export async function startGatewayServer(
     costLimit: { maxCost: config.MAX_QUERY_COST },
     maxAliases: { n: 15 },
     maxDirectives: { n: 50 },
-    maxTokens: { n: 2000 },
+    maxTokens: { n: MAX_TOKENS },
     blockFieldSuggestion: { enabled: config.NODE_ENV === "production" },
   });
   const protection = armor.protect();
@@ -73,34 +78,44 @@ export async function startGatewayServer(
     maxPayload: config.MAX_BODY_BYTES,
     WebSocket: sharedPayloadSocket(payloads),
   });
-  const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal }>(
+  const sockets = new SocketGuard({
+    auth: services.auth,
+    logger,
+    limits: {
+      maxSocketsPerKey: config.WS_MAX_SOCKETS_PER_KEY,
+      maxSubscriptionsPerSocket: config.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
+      maxTokens: MAX_TOKENS,
+      recheckMs: 1000,
+    },
+    onOpen: () => options.metrics?.subscribers.inc(),
+    onClose: () => options.metrics?.subscribers.dec(),
+  });
+  // A revocation anywhere closes this gateway's sockets of that key at once.
+  const stopListening = await services.revocations.listen((keyId) => sockets.revoked(keyId));
+  const wsCleanup = useServer<Record<string, unknown>, SocketState>(
     {
       schema,
       subscribe: shared.subscribe,
       jsonMessageReplacer: payloads.replacer,
-      // The key arrives in connection_init (browsers cannot set headers on a WebSocket).
-      onConnect: async (ctx) => {
-        const params = ctx.connectionParams ?? {};
-        const raw = (params.authorization ?? params.Authorization ?? params.apiKey) as string | undefined;
-        if (raw === undefined || raw === "") {
-          // No key at all: the socket opens and every operation answers UNAUTHENTICATED, as over HTTP.
-          return true;
+      connectionInitWaitTimeout: config.WS_INIT_TIMEOUT_MS,
+      // The key arrives in connection_init (browsers cannot set headers on a WebSocket); a wrong
+      // one closes with 4403, graphql-ws's own code.
+      onConnect: (ctx) => sockets.connect(ctx.extra, ctx.connectionParams),
+      onClose: (ctx) => sockets.disconnect(ctx.extra),
+      // Every operation on the socket: the key's current state, the token and list-cost limits.
+      onSubscribe: async (ctx, id, payload) => {
+        const refused = await sockets.beforeOperation(ctx.extra, id, payload);
+        if (refused) return refused;
+        let cost: number;
+        try {
+          cost = listCost(schema, documents.parse(payload.query), payload.variables, payload.operationName);
+        } catch {
+          return undefined; // graphql-ws reports the syntax error itself
         }
-        const key = bearerKey(raw) ?? raw;
-        const principal = await services.auth.authenticate(key);
-        if (!principal) {
-          // A wrong key: 4403 Forbidden, graphql-ws's own close code.
-          ctx.extra.socket.close(CloseCode.Forbidden, "Forbidden: unknown or revoked API key");
-          return false;
-        }
-        (ctx.extra as { principal?: Principal }).principal = principal;
-        options.metrics?.subscribers.inc();
-        return true;
+        return cost > config.MAX_LIST_COST ? [listCostError(cost, config.MAX_LIST_COST)] : undefined;
       },
-      onClose: (ctx) => {
-        if ((ctx.extra as { principal?: Principal }).principal) options.metrics?.subscribers.dec();
-      },
-      context: (ctx) => createContext(services, (ctx.extra as { principal?: Principal }).principal),
+      onComplete: (ctx, id) => sockets.completed(ctx.extra, id),
+      context: (ctx) => createContext(services, ctx.extra.principal),
       parse: documents.parse,
       validate: documents.validate,
       onNext: (_ctx, _id, _payload, _args, result) => {
@@ -138,6 +153,16 @@ export async function startGatewayServer(
       ...(protection.plugins as unknown as ApolloServerPlugin<GraphQLContext>[]),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       {
+        async requestDidStart() {
+          return {
+            async didResolveOperation({ document, request }) {
+              const cost = listCost(schema, document, request.variables, request.operationName);
+              if (cost > config.MAX_LIST_COST) throw listCostError(cost, config.MAX_LIST_COST);
+            },
+          };
+        },
+      },
+      {
         async serverWillStart() {
           return {
             async drainServer() {
@@ -151,13 +176,12 @@ export async function startGatewayServer(
   await apollo.start();
 
   app.get("/healthz", healthRoute(services));
-  if (options.metrics) {
-    const metrics = options.metrics;
-    app.get("/metrics", async (_req, res) => {
-      res.setHeader("content-type", metrics.contentType);
-      res.send(await metrics.render());
-    });
-  }
+  const cachedMetrics = options.metrics ? new CachedMetrics(options.metrics, config.METRICS_CACHE_MS) : undefined;
+  if (cachedMetrics) app.get("/metrics", metricsRoute(cachedMetrics, config.METRICS_TOKEN));
+  const metricsServer =
+    cachedMetrics && config.METRICS_PORT !== undefined
+      ? await startMetricsServer(cachedMetrics, config.METRICS_PORT, options.host ?? config.HOST)
+      : undefined;
   app.use(restRoutes(services, config.MAX_BODY_BYTES));
   app.use(
     "/graphql",
@@ -166,7 +190,10 @@ export async function startGatewayServer(
       context: async ({ req }) => createContext(services, await services.auth.authenticate(bearerKey(req.headers.authorization))),
     }),
   );
-  if (config.CONSOLE_ENABLED) mountConsole(app);
+  if (config.CONSOLE_ENABLED) {
+    app.use("/console", consoleHeaders());
+    mountConsole(app);
+  }
   app.use(payloadErrorHandler);
 
   await new Promise<void>((resolve, reject) => {
@@ -183,14 +210,46 @@ export async function startGatewayServer(
     url,
     wsUrl: `${url.replace(/^http/, "ws")}/graphql`,
     port: address.port,
+    metricsPort: metricsServer?.port,
+    sockets,
     server: httpServer,
     async close() {
+      sockets.stop();
+      stopListening();
+      await metricsServer?.close();
       // 1001 Going Away: graphql-ws clients treat it as retryable and reconnect (with their cursor).
       for (const client of wsServer.clients) client.close(1001, "server shutting down");
       await apollo.stop();
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
     },
   };
+}
+
+/** graphql-armor's token limit, for HTTP (its parser plugin) and WebSocket (SocketGuard) alike. */
+const MAX_TOKENS = 2000;
+
+/**
+ * The console's security headers (helmet): a CSP that allows only its own scripts, styles and
+ * the gateway's own HTTP and WebSocket origin, no framing (clickjacking), nosniff.
+ */
+function consoleHeaders(): express.RequestHandler {
+  return helmet({
+    contentSecurityPolicy: {
+      useDefaults: true,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", "data:"],
+        connectSrc: ["'self'", (req) => `ws://${req.headers.host ?? "localhost"}`, (req) => `wss://${req.headers.host ?? "localhost"}`],
+        frameAncestors: ["'none'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+      },
+    },
+    frameguard: { action: "deny" },
+    crossOriginEmbedderPolicy: false,
+  });
 }
 
 /** Oversized or unparseable bodies: a JSON error naming the limit, never a stack trace. */

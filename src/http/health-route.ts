@@ -2,31 +2,34 @@ import { sql } from "kysely";
 import type { RequestHandler } from "express";
 import type { AppServices } from "../services/app-services.js";
 
-async function probe(check: () => Promise<unknown>, timeoutMs = 2000): Promise<{ ok: boolean; error?: string }> {
+type Probe = { ok: true } | { ok: false; error: "timeout" | "unreachable" };
+
+/** Whether a dependency answers; the reason is a fixed word, never a driver message (it may hold hosts or users). */
+async function probe(check: () => Promise<unknown>, timeoutMs = 2000): Promise<Probe> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      check(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    const answered = await Promise.race([
+      check().then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
       }),
     ]);
-    return { ok: true };
-  } catch (error) {
-    return { ok: false, error: (error as Error).message };
+    return answered ? { ok: true } : { ok: false, error: "timeout" };
+  } catch {
+    return { ok: false, error: "unreachable" };
   } finally {
     clearTimeout(timer);
   }
 }
 
-/** GET /healthz: Postgres and Redis reachability; 503 when either is down. */
+/** GET /healthz: Postgres and Redis reachability; 503 naming what is down (`down: ["redis"]`). */
 export function healthRoute(services: AppServices): RequestHandler {
   return async (_req, res) => {
     const [postgres, redis] = await Promise.all([
       probe(() => sql`SELECT 1`.execute(services.db)),
       probe(() => services.redis.ping()),
     ]);
-    const ok = postgres.ok && redis.ok;
-    res.status(ok ? 200 : 503).json({ status: ok ? "ok" : "degraded", postgres, redis });
+    const down = [!postgres.ok && "postgres", !redis.ok && "redis"].filter((d): d is string => Boolean(d));
+    res.status(down.length ? 503 : 200).json({ status: down.length ? "degraded" : "ok", down, postgres, redis });
   };
 }

@@ -1,6 +1,7 @@
 import express, { type Request, type Response, Router } from "express";
 import { DomainError, HTTP_STATUS_OF } from "../domain/domain-error.js";
-import { isAllowed } from "../domain/permissions.js";
+import { ROUTE_RULES } from "../domain/access-rules.js";
+import { authorize } from "../resolvers/access-guard.js";
 import { bearerKey } from "../resolvers/context.js";
 import type { AppServices } from "../services/app-services.js";
 import { toEscalation } from "../schema/mappers.js";
@@ -13,11 +14,8 @@ export function restRoutes(services: AppServices, maxBodyBytes: number): Router 
   const router = Router();
   router.post("/escalations/:id/resolve", express.json({ limit: maxBodyBytes }), async (req: Request, res: Response) => {
     try {
-      const principal = await services.auth.authenticate(bearerKey(req.headers.authorization));
-      if (!principal) throw new DomainError("UNAUTHENTICATED", "an API key is required (Authorization: Bearer <key>)");
-      if (!isAllowed(principal.role, "moderate")) {
-        throw new DomainError("FORBIDDEN", `role ${principal.role} may not moderate`, { role: principal.role });
-      }
+      const route = "POST /escalations/:id/resolve";
+      const principal = authorize(await services.auth.authenticate(bearerKey(req.headers.authorization)), ROUTE_RULES[route], route)!;
       const body = (req.body ?? {}) as { decision?: unknown; note?: unknown; claimToken?: unknown };
       if (body.decision !== "APPROVE" && body.decision !== "REJECT") {
         throw new DomainError("BAD_USER_INPUT", "decision: must be APPROVE or REJECT", { field: "decision" });

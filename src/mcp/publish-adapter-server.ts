@@ -35,11 +35,6 @@ const ADAPTER_VERSION = "0.1.0";
  */
 export const PUBLISH_ERROR_META = "trendgate/error";
 
-/** The MCP server with its one tool, `publish`; connect it to any transport. */
-export function createPublishAdapterServer(options: PublishAdapterOptions): McpServer {
-  return buildServer(new PublishSink(sinkOptions(options)), options.name);
-}
-
 /** Serves on stdin/stdout until the client closes stdin. */
 export async function runPublishAdapterStdio(options: PublishAdapterOptions): Promise<void> {
   const sink = new PublishSink(sinkOptions(options));

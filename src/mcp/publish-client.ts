@@ -324,7 +324,7 @@ function tsxLoaderUrl(): string {
   } catch (err) {
     throw new PublishError(
       "PUBLISH_ADAPTER_UNAVAILABLE",
-      "running the adapter from source needs tsx (a devDependency); build with `npm run build` or install tsx",
+      "running the adapter from source needs tsx (a dependency of trendgate); reinstall the dependencies or build with `npm run build`",
       false,
       {},
       { cause: err },

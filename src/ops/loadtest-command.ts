@@ -93,6 +93,9 @@ export async function runLoadtestCommand(argv: string[]): Promise<void> {
       drainTimeoutMs: positive("drain-timeout", values["drain-timeout"]) * 1000,
       databaseUrl: values["database-url"],
       scalerMetricsUrl: values["scaler-url"],
+      // The gateway serves /metrics on its API port only to this bearer token (or on METRICS_PORT).
+      metricsToken: process.env.METRICS_TOKEN,
+      metricsUrl: process.env.METRICS_PORT ? `http://127.0.0.1:${process.env.METRICS_PORT}/metrics` : undefined,
       signal: controller.signal,
       onProgress: (p) => {
         if (!showBar) return;

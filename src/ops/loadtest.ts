@@ -27,6 +27,9 @@ export interface LoadtestOptions {
   databaseUrl?: string;
   /** The autoscaler's /metrics, when one runs (`trendgate start --autoscale`); sampled if it answers. */
   scalerMetricsUrl?: string;
+  /** The gateway's /metrics (default: /metrics on the API's origin) and its METRICS_TOKEN, if any. */
+  metricsUrl?: string;
+  metricsToken?: string;
   onProgress?: (progress: LoadtestProgress) => void;
   signal?: AbortSignal;
 }
@@ -189,7 +192,8 @@ export async function runLoadtest(options: LoadtestOptions): Promise<LoadtestRep
   const concurrency = options.concurrency ?? 64;
   const sampleEveryMs = options.sampleEveryMs ?? 1000;
   const base = new URL(options.url);
-  const metricsUrl = new URL("/metrics", base).toString();
+  const metricsUrl = options.metricsUrl ?? new URL("/metrics", base).toString();
+  const metricsHeaders: Record<string, string> = options.metricsToken ? { authorization: `Bearer ${options.metricsToken}` } : {};
   const headers = { "content-type": "application/json", authorization: `Bearer ${options.key}` };
   const gql = async <T>(query: string, variables?: Record<string, unknown>, timeoutMs = 30_000): Promise<GqlResponse<T> & { status: number }> => {
     const res = await fetch(options.url, { method: "POST", headers, body: JSON.stringify({ query, variables }), signal: AbortSignal.timeout(timeoutMs) });
@@ -280,7 +284,10 @@ export async function runLoadtest(options: LoadtestOptions): Promise<LoadtestRep
       workers: {},
     };
     const [metrics, health, scaler] = await Promise.allSettled([
-      fetch(metricsUrl, { signal: AbortSignal.timeout(3000) }).then((r) => r.text()),
+      fetch(metricsUrl, { headers: metricsHeaders, signal: AbortSignal.timeout(3000) }).then((r) => {
+        if (!r.ok) throw new Error(`/metrics answered ${r.status}`);
+        return r.text();
+      }),
       gql<{ pipelineHealth: { outboxBacklog: number; streams: { stream: string; groups: { name: string; lag: number | null; pending: number; consumers: { name: string; idleMs: number }[] }[] }[] } }>(HEALTH, undefined, 5000),
       options.scalerMetricsUrl ? fetch(options.scalerMetricsUrl, { signal: AbortSignal.timeout(2000) }).then((r) => r.text()) : Promise.reject(new Error("no scaler")),
     ]);

@@ -3,7 +3,9 @@ import type { EmbeddingRecordRow, EscalationRow, PlannerIntentRow, ProvenanceRow
 import { DomainError } from "../domain/domain-error.js";
 import { type Action, isAllowed } from "../domain/permissions.js";
 import type { AppServices } from "../services/app-services.js";
+import { DEFAULT_TENANT, type TenantScope } from "../domain/tenant-scope.js";
 import type { Principal } from "../services/auth-service.js";
+import type { IngestOrigin } from "../pipeline/ingest/ingest-service.js";
 
 export interface Loaders {
   trend: DataLoader<string, TrendRow | undefined>;
@@ -17,6 +19,8 @@ export interface Loaders {
 export interface GraphQLContext {
   services: AppServices;
   principal: Principal | undefined;
+  /** The tenants the caller may see (null = all); every query module takes it. */
+  scope: TenantScope;
   loaders: Loaders;
   /** The principal if it may do `action`; otherwise UNAUTHENTICATED or FORBIDDEN. */
   require(action: Action): Principal;
@@ -66,6 +70,7 @@ export function createContext(services: AppServices, principal: Principal | unde
   return {
     services,
     principal,
+    scope: principal?.tenants ?? null,
     // Made on first use: a subscriber's own context never loads anything (each shared event
     // execution gets a fresh context), and 10,000 idle DataLoader sets are memory for nothing.
     get loaders() {
@@ -81,6 +86,11 @@ export function createContext(services: AppServices, principal: Principal | unde
       return principal;
     },
   };
+}
+
+/** Where an ingest by this key goes: its tenant (an integrator has one; staff post to `default` or their first). */
+export function ingestOrigin(principal: Principal): IngestOrigin {
+  return { tenant: principal.tenants?.[0] ?? DEFAULT_TENANT, keyId: principal.keyId };
 }
 
 /** The bearer key from an Authorization header value. */

@@ -18,7 +18,7 @@ export class EscalationResolver {
   @Query(() => Escalation)
   async escalation(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Escalation> {
     ctx.require("read");
-    return toEscalation(await ctx.services.escalations.get(id));
+    return toEscalation(await ctx.services.escalations.get(id, ctx.scope));
   }
 
   @Query(() => EscalationConnection, { description: "The moderation queue, oldest first" })
@@ -43,6 +43,7 @@ export class EscalationResolver {
       source: source ?? undefined,
       first: Math.min(Math.max(first, 1), 500),
       after: after ?? undefined,
+      scope: ctx.scope,
     });
     const edges = page.rows.map((row) => ({ cursor: encodeCursor(row.created_at, row.id), node: toEscalation(row) }));
     return {

@@ -1,17 +1,19 @@
 import { sql } from "kysely";
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+import { listIncidents } from "../db/incident-queries.js";
 import { assertUuid, decodeCursor, encodeCursor } from "../pipeline/review/escalation-service.js";
 import { toIncident, toProvenanceEntry } from "../schema/mappers.js";
 import {
   DeadLetterConnection,
   IncidentConnection,
   PipelineHealth,
+  PipelineStage,
   ProvenanceGraph,
   PublishOverride,
   ReplayResult,
 } from "../schema/moderation-types.js";
 import { readGroupHealth } from "../workers/runtime/group-health.js";
-import { DEAD_LETTER_STREAMS, STAGE_STREAMS } from "../pipeline/registry.js";
+import { DEAD_LETTER_STREAMS, STAGE_STREAMS, STAGES } from "../pipeline/registry.js";
 import { STREAMS } from "../streams/stream-names.js";
 import type { GraphQLContext } from "./context.js";
 
@@ -27,7 +29,7 @@ export class OperationsResolver {
     @Arg("trendId", () => ID, { nullable: true }) trendId?: string | null,
   ): Promise<ProvenanceGraph> {
     ctx.require("read");
-    const graph = await ctx.services.provenance.graph({ traceId, trendId });
+    const graph = await ctx.services.provenance.graph({ traceId, trendId }, ctx.scope);
     return { entries: graph.entries.map(toProvenanceEntry), edges: graph.edges };
   }
 
@@ -39,20 +41,22 @@ export class OperationsResolver {
     @Arg("after", () => String, { nullable: true }) after?: string | null,
   ): Promise<IncidentConnection> {
     ctx.require("read");
-    let query = ctx.services.db.selectFrom("incidents").selectAll();
-    if (trendId) {
-      // A malformed id is the caller's mistake (BAD_USER_INPUT), not Postgres's 22P02 (fuzz campaign).
-      assertUuid(trendId, "trendId");
-      query = query.where("trend_id", "=", trendId);
-    }
-    if (after) {
-      const c = decodeCursor(after);
-      query = query.where((eb) => eb.or([eb("created_at", "<", c.at), eb.and([eb("created_at", "=", c.at), eb("id", "<", c.id)])]));
-    }
-    const limit = Math.min(Math.max(first, 1), 500);
-    const rows = await query.orderBy("created_at", "desc").orderBy("id", "desc").limit(limit + 1).execute();
-    const edges = rows.slice(0, limit).map((row) => ({ cursor: encodeCursor(row.created_at, row.id), node: toIncident(row) }));
-    return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };
+    // A malformed id is the caller's mistake (BAD_USER_INPUT), not Postgres's 22P02 (fuzz campaign).
+    if (trendId) assertUuid(trendId, "trendId");
+    const page = await listIncidents(ctx.services.db, {
+      trendId,
+      first: Math.min(Math.max(first, 1), 500),
+      after: after ? decodeCursor(after) : undefined,
+      scope: ctx.scope,
+    });
+    const edges = page.rows.map((row) => ({ cursor: encodeCursor(row.created_at, row.id), node: toIncident(row) }));
+    return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+  }
+
+  @Query(() => [PipelineStage], { description: "The pipeline's stream stages, in order (for lists of streams and dead letters)" })
+  pipelineStages(@Ctx() ctx: GraphQLContext): PipelineStage[] {
+    ctx.require("read");
+    return STAGES.map(({ name, step, stream, group, deadLetterStream }) => ({ name, step, stream, group, deadLetterStream }));
   }
 
   @Query(() => PipelineHealth, { description: "Streams, consumer groups, lag, pending and consumers" })

@@ -9,17 +9,19 @@ import { TrendUpdate } from "../schema/trend-types.js";
 import type { Envelope } from "../streams/envelope.js";
 import { STREAMS } from "../streams/stream-names.js";
 import type { StreamEvent } from "../subscriptions/stream-event.js";
+import { tenantFiltered } from "../subscriptions/tenant-filtered.js";
 import type { GraphQLContext } from "./context.js";
 import { SubscriptionGapError } from "./format-error.js";
 
 type Data = SubscribeResolverData<unknown, Record<string, unknown>, GraphQLContext>;
 
-/** Subscribes to one stream for the caller, after checking what its key may see. */
+/** Subscribes to one stream for the caller, after checking what its key may see (its tenants only). */
 function streamOf(stream: string, action: Action, filter: (e: Envelope, args: Record<string, unknown>) => boolean) {
   return ({ args, context }: Data): AsyncIterable<StreamEvent> => {
     context.require(action);
     const after = typeof args.after === "string" && args.after ? args.after : undefined;
-    return context.services.pubsub.subscribe(stream, { after, filter: (e) => filter(e, args) });
+    const source = context.services.pubsub.subscribe(stream, { after, filter: (e) => filter(e, args) });
+    return tenantFiltered(source, context.scope, context.services.trendTenants);
   };
 }
 

@@ -14,7 +14,7 @@ import {
   TrendFilter,
   TrendInput,
 } from "../schema/trend-types.js";
-import type { GraphQLContext } from "./context.js";
+import { type GraphQLContext, ingestOrigin } from "./context.js";
 import { TrendStatus } from "../schema/enums.js";
 
 @Resolver(() => Trend)
@@ -22,7 +22,7 @@ export class TrendResolver {
   @Query(() => Trend, { description: "One trend; NOT_FOUND when the id is unknown" })
   async trend(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Trend> {
     ctx.require("read");
-    return toTrend(await ctx.services.trends.get(id));
+    return toTrend(await ctx.services.trends.get(id, ctx.scope));
   }
 
   @Query(() => TrendConnection, { description: "Newest first, cursor-paginated" })
@@ -33,7 +33,7 @@ export class TrendResolver {
     @Arg("after", () => String, { nullable: true }) after?: string | null,
   ): Promise<TrendConnection> {
     ctx.require("read");
-    const { rows, hasNextPage } = await ctx.services.trends.list(filter ?? {}, first, after);
+    const { rows, hasNextPage } = await ctx.services.trends.list(filter ?? {}, first, after, ctx.scope);
     const edges = rows.map((row) => ({ cursor: encodeCursor(row.created_at, row.id), node: toTrend(row) }));
     return { edges, pageInfo: { hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
   }
@@ -46,15 +46,17 @@ export class TrendResolver {
     @Arg("first", () => Int, { defaultValue: 10 }) first = 10,
     @Arg("filter", () => SimilarTrendsFilter, { nullable: true }) filter?: SimilarTrendsFilter | null,
   ): Promise<SimilarTrend[]> {
-    ctx.require("read");
-    const matches = await ctx.services.search.similar({ trendId, text, first, filter: filter ?? undefined });
+    const principal = ctx.require("read");
+    if (text != null) await ctx.services.rateLimits.charge("similarText", principal.keyId);
+    const matches = await ctx.services.search.similar({ trendId, text, first, filter: filter ?? undefined, scope: ctx.scope });
     return matches.map((m) => ({ trend: toTrend(m.trend), score: m.score }));
   }
 
   @Mutation(() => IngestReceipt, { description: "Post one item; idempotent on source + externalId" })
   async ingestTrend(@Arg("input", () => TrendInput) input: TrendInput, @Ctx() ctx: GraphQLContext): Promise<IngestReceipt> {
     const principal = ctx.require("ingest");
-    const receipt = await ctx.services.ingest.ingest(input, `integrator:${principal.name}`);
+    await ctx.services.rateLimits.charge("ingest", principal.keyId);
+    const receipt = await ctx.services.ingest.ingest(input, `integrator:${principal.name}`, ingestOrigin(principal));
     return { ...receipt, status: receipt.status as TrendStatus };
   }
 
@@ -64,7 +66,8 @@ export class TrendResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<IngestReceipt[]> {
     const principal = ctx.require("ingest");
-    const receipts = await ctx.services.ingest.ingestMany(inputs, `integrator:${principal.name}`);
+    await ctx.services.rateLimits.charge("ingest", principal.keyId, Math.max(inputs.length, 1));
+    const receipts = await ctx.services.ingest.ingestMany(inputs, `integrator:${principal.name}`, undefined, ingestOrigin(principal));
     return receipts.map((r) => ({ ...r, status: r.status as TrendStatus }));
   }
 

@@ -2,7 +2,9 @@ import "reflect-metadata";
 import type { GraphQLSchema } from "graphql";
 import { buildSchema } from "type-graphql";
 import { EscalationResolver } from "../resolvers/escalation-resolver.js";
+import { applyAccessRules } from "../resolvers/access-guard.js";
 import { JudgePolicyResolver } from "../resolvers/judge-policy-resolver.js";
+import { KeyResolver } from "../resolvers/key-resolver.js";
 import { MeResolver } from "../resolvers/me-resolver.js";
 import { OperationsResolver } from "../resolvers/operations-resolver.js";
 import { SubscriptionResolver } from "../resolvers/subscription-resolver.js";
@@ -10,10 +12,13 @@ import { TrendResolver } from "../resolvers/trend-resolver.js";
 
 let cached: Promise<GraphQLSchema> | undefined;
 
-/** The executable schema; built once per process (type-graphql metadata is global). */
+/**
+ * The executable schema with the authorization table applied (src/domain/access-rules.ts); built
+ * once per process (type-graphql metadata is global).
+ */
 export function buildTrendgateSchema(): Promise<GraphQLSchema> {
   cached ??= buildSchema({
-    resolvers: [TrendResolver, EscalationResolver, OperationsResolver, SubscriptionResolver, MeResolver, JudgePolicyResolver],
+    resolvers: [TrendResolver, EscalationResolver, OperationsResolver, SubscriptionResolver, MeResolver, JudgePolicyResolver, KeyResolver],
     validate: false,
     // Every subscription brings its own `subscribe` (src/subscriptions, resumable Redis streams);
     // type-graphql still insists on a pubSub, so it gets one that refuses topic-based use.
@@ -25,6 +30,6 @@ export function buildTrendgateSchema(): Promise<GraphQLSchema> {
         throw new Error("subscriptions use their own subscribe function");
       },
     },
-  });
+  }).then(applyAccessRules);
   return cached;
 }

@@ -148,6 +148,15 @@ export class GroupHealth {
   @Field(() => [ConsumerHealth]) consumers!: ConsumerHealth[];
 }
 
+@ObjectType({ description: "One stream stage of the pipeline, as the stage registry defines it" })
+export class PipelineStage {
+  @Field(() => String, { description: "Worker name (`trendgate worker <name>`)" }) name!: string;
+  @Field(() => String, { description: "The pipeline step it runs (span and budget step)" }) step!: string;
+  @Field(() => String) stream!: string;
+  @Field(() => String) group!: string;
+  @Field(() => String) deadLetterStream!: string;
+}
+
 @ObjectType()
 export class StreamHealth {
   @Field(() => String) stream!: string;

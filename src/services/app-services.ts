@@ -5,12 +5,15 @@ import type { Logger } from "../observability/logger.js";
 import type { JudgePolicyService } from "../pipeline/judge/judge-policy-service.js";
 import type { StreamKeys } from "../streams/stream-names.js";
 import type { StreamPubSub } from "../subscriptions/stream-pubsub.js";
+import type { TrendTenants } from "../subscriptions/tenant-filtered.js";
 import type { AuthService } from "./auth-service.js";
 import type { DeadLetterService } from "./dead-letter-service.js";
 import type { DryRunner } from "./dlq-dry-run.js";
 import type { EscalationService } from "../pipeline/review/escalation-service.js";
 import type { IngestService } from "../pipeline/ingest/ingest-service.js";
 import type { OverrideService } from "../pipeline/publish/override-service.js";
+import type { KeyRevocationBus } from "./key-revocation-bus.js";
+import type { RateLimits } from "./rate-limits.js";
 import type { ProvenanceService } from "./provenance-service.js";
 import type { SearchService } from "./search-service.js";
 import type { TrendQueryService } from "./trend-query-service.js";
@@ -23,6 +26,9 @@ export interface AppServices {
   keys: StreamKeys;
   logger: Logger;
   auth: AuthService;
+  /** Announces revocations to every gateway process. */
+  revocations: KeyRevocationBus;
+  rateLimits: RateLimits;
   ingest: IngestService;
   trends: TrendQueryService;
   provenance: ProvenanceService;
@@ -32,6 +38,8 @@ export interface AppServices {
   search: SearchService;
   judgePolicy: JudgePolicyService;
   pubsub: StreamPubSub;
+  /** Tenant of a trend, cached: filters subscriptions of tenant-limited keys. */
+  trendTenants: TrendTenants;
   /** Built on first use: it loads the models the stages run. */
   dryRunner: () => Promise<DryRunner>;
 }

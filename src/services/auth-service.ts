@@ -3,59 +3,111 @@ import { sql } from "kysely";
 import { ConfigError } from "../config.js";
 import type { Db } from "../db/database.js";
 import { ROLES, type Role } from "../db/types.js";
-import { badInput } from "../domain/domain-error.js";
+import { badInput, notFound } from "../domain/domain-error.js";
+import { DEFAULT_TENANT, isTenantName, type TenantScope } from "../domain/tenant-scope.js";
 
 export interface Principal {
   keyId: string;
   name: string;
   role: Role;
+  /** Tenants the key sees; null = all. An integrator's single tenant is where its posts go. */
+  tenants: TenantScope;
 }
+
+/** How long a key's state is trusted before it is looked up again (issue 12: at most 1 s). */
+export const KEY_CACHE_MS = 1000;
 
 /** Keys are 32 random bytes, so a fast hash is enough: there is nothing to brute-force. */
 export function hashKey(key: string): string {
   return createHash("sha256").update(key).digest("hex");
 }
 
-/** `role:key` pairs from TRENDGATE_API_KEYS; throws naming the bad pair. */
-export function parseConfiguredKeys(value: string): { role: Role; key: string }[] {
-  return value
-    .split(",")
-    .map((pair) => pair.trim())
-    .filter(Boolean)
-    .map((pair) => {
-      const index = pair.indexOf(":");
-      const role = pair.slice(0, index) as Role;
-      const key = pair.slice(index + 1);
-      if (index < 1 || !ROLES.includes(role) || key.length < 8) {
-        // Only the role part is echoed: the message must not leak a key.
-        throw new ConfigError([
-          {
-            variable: "TRENDGATE_API_KEYS",
-            message: `"${pair.slice(0, Math.max(index, 0)) || "(no role)"}:…" must be role:key with role one of ${ROLES.join(", ")} and a key of at least 8 characters`,
-          },
-        ]);
-      }
-      return { role, key };
-    });
+export interface ConfiguredKey {
+  role: Role;
+  key: string;
+  tenants: TenantScope;
 }
 
 /**
- * API keys: created with `trendgate keys create --role`, stored as hashes, plus the ones from
- * configuration (docker-compose). Lookups are cached briefly so each request is not a query.
+ * `role[@tenant+tenant]:key` pairs, comma-separated (TRENDGATE_API_KEYS or the file
+ * TRENDGATE_API_KEYS_FILE names). An integrator without `@` belongs to tenant `default`; other
+ * roles without `@` see every tenant. Throws naming the bad pair, never echoing a key.
+ */
+export function parseConfiguredKeys(value: string, variable = "TRENDGATE_API_KEYS"): ConfiguredKey[] {
+  return value
+    .split(/[,\n]/)
+    .map((pair) => pair.trim())
+    .filter((pair) => pair && !pair.startsWith("#"))
+    .map((pair) => {
+      const index = pair.indexOf(":");
+      const head = pair.slice(0, Math.max(index, 0));
+      const [rolePart = "", tenantPart] = head.split("@");
+      const role = rolePart as Role;
+      const key = pair.slice(index + 1);
+      const tenants = tenantPart === undefined ? undefined : tenantPart.split("+").filter(Boolean);
+      const badTenants = tenants !== undefined && (tenants.length === 0 || !tenants.every(isTenantName));
+      const integratorTenants = role === "integrator" && tenants !== undefined && tenants.length !== 1;
+      if (index < 1 || !ROLES.includes(role) || key.length < 8 || badTenants || integratorTenants) {
+        // Only the role part is echoed: the message must not leak a key.
+        throw new ConfigError([
+          {
+            variable,
+            message: `"${head || "(no role)"}:…" must be role[@tenant+tenant]:key with role one of ${ROLES.join(", ")}, tenants of a-z 0-9 _ - (one for an integrator) and a key of at least 8 characters`,
+          },
+        ]);
+      }
+      return { role, key, tenants: tenants ?? (role === "integrator" ? [DEFAULT_TENANT] : null) };
+    });
+}
+
+/** The tenants a new key gets: integrators exactly one (default `default`), others the list or all. */
+export function tenantsForNewKey(role: Role, tenants: readonly string[] | undefined): TenantScope {
+  const list = tenants?.map((t) => t.trim()).filter(Boolean);
+  if (list?.some((t) => !isTenantName(t))) throw badInput("tenants", "tenant names hold a-z, 0-9, _ and - (at most 63)");
+  if (role === "integrator") {
+    if (list && list.length !== 1) throw badInput("tenant", "an integrator key belongs to exactly one tenant");
+    return list ?? [DEFAULT_TENANT];
+  }
+  return list?.length ? list : null;
+}
+
+interface ConfiguredEntry {
+  id: string;
+  name: string;
+  role: Role;
+  tenants: TenantScope;
+  hash: Buffer;
+}
+
+/**
+ * API keys: created with `trendgate keys create`, stored as hashes, plus the ones from
+ * configuration (TRENDGATE_API_KEYS, and TRENDGATE_API_KEYS_FILE which SIGHUP re-reads). A key's
+ * state is trusted for at most {@link KEY_CACHE_MS}, and `forget` drops it at once when a
+ * revocation is announced, so a revoked key stops working within a second everywhere.
  */
 export class AuthService {
-  private readonly configured: { role: Role; hash: Buffer; name: string }[];
+  private configured: ConfiguredEntry[] = [];
   private readonly cache = new Map<string, { principal: Principal | undefined; at: number }>();
 
   constructor(
     private readonly db: Db,
     configuredKeys: string,
+    private readonly options: { now?: () => number; onRevoked?: (keyId: string) => Promise<void> | void } = {},
   ) {
-    this.configured = parseConfiguredKeys(configuredKeys).map((k, i) => ({
-      role: k.role,
-      hash: Buffer.from(hashKey(k.key), "hex"),
-      name: `config-${k.role}-${i + 1}`,
-    }));
+    this.setConfiguredKeys(parseConfiguredKeys(configuredKeys));
+  }
+
+  /** Replaces the keys from configuration (SIGHUP); a removed key stops authenticating at once. */
+  setConfiguredKeys(keys: ConfiguredKey[]): void {
+    this.configured = keys.map((k) => {
+      const hash = hashKey(k.key);
+      return { id: `config-${hash.slice(0, 12)}`, name: `config-${k.role}-${hash.slice(0, 6)}`, role: k.role, tenants: k.tenants, hash: Buffer.from(hash, "hex") };
+    });
+    this.cache.clear();
+  }
+
+  get hasConfiguredKeys(): boolean {
+    return this.configured.length > 0;
   }
 
   /** The principal for a bearer key, or undefined when the key is unknown or revoked. */
@@ -64,52 +116,81 @@ export class AuthService {
     const hash = hashKey(key);
     const hashBuffer = Buffer.from(hash, "hex");
     const fromConfig = this.configured.find((c) => timingSafeEqual(c.hash, hashBuffer));
-    if (fromConfig) return { keyId: fromConfig.name, name: fromConfig.name, role: fromConfig.role };
+    if (fromConfig) return { keyId: fromConfig.id, name: fromConfig.name, role: fromConfig.role, tenants: fromConfig.tenants };
+    const now = this.now();
     const cached = this.cache.get(hash);
-    if (cached && Date.now() - cached.at < 5000) return cached.principal;
+    if (cached && now - cached.at < KEY_CACHE_MS) return cached.principal;
     const row = await this.db
       .selectFrom("api_keys")
-      .select(["id", "name", "role"])
+      .select(["id", "name", "role", "tenants"])
       .where("key_hash", "=", hash)
       .where("revoked_at", "is", null)
       .executeTakeFirst();
-    const principal = row ? { keyId: row.id, name: row.name, role: row.role } : undefined;
-    this.cache.set(hash, { principal, at: Date.now() });
+    const principal = row ? { keyId: row.id, name: row.name, role: row.role, tenants: row.tenants } : undefined;
+    this.cache.set(hash, { principal, at: now });
     if (this.cache.size > 10_000) this.cache.clear();
     return principal;
   }
 
+  /** Drops cached state of a key (a revocation announced by another process). */
+  forget(keyId: string): void {
+    for (const [hash, entry] of this.cache) if (entry.principal?.keyId === keyId) this.cache.delete(hash);
+  }
+
   /** Creates a key; the plaintext is returned once and never stored. */
-  async createKey(role: string, name?: string): Promise<{ id: string; name: string; role: Role; key: string }> {
+  async createKey(
+    role: string,
+    name?: string,
+    tenants?: readonly string[],
+  ): Promise<{ id: string; name: string; role: Role; key: string; tenants: TenantScope }> {
     if (!ROLES.includes(role as Role)) throw badInput("role", `must be one of ${ROLES.join(", ")}`);
+    const scope = tenantsForNewKey(role as Role, tenants);
     const key = `tg_${role}_${randomBytes(24).toString("base64url")}`;
     const id = randomUUID();
     const keyName = name?.trim() || `${role}-${id.slice(0, 8)}`;
     await this.db
       .insertInto("api_keys")
-      .values({ id, name: keyName, role: role as Role, key_hash: hashKey(key) })
+      .values({ id, name: keyName, role: role as Role, key_hash: hashKey(key), tenants: scope ? [...scope] : null })
       .execute();
-    return { id, name: keyName, role: role as Role, key };
+    return { id, name: keyName, role: role as Role, key, tenants: scope };
   }
 
+  /**
+   * Revokes a stored key and announces it (every gateway closes the key's sockets). Keys from
+   * configuration are disabled by removing them and sending SIGHUP, so they are NOT_FOUND here.
+   */
   async revokeKey(id: string): Promise<boolean> {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return false;
     const result = await this.db
       .updateTable("api_keys")
-      .set({ revoked_at: new Date() })
+      .set({ revoked_at: sql<Date>`now()` })
       .where("id", "=", id)
       .where("revoked_at", "is", null)
       .executeTakeFirst();
-    this.cache.clear();
-    return Number(result.numUpdatedRows) > 0;
+    const revoked = Number(result.numUpdatedRows) > 0;
+    if (revoked) {
+      this.forget(id);
+      await this.options.onRevoked?.(id);
+    }
+    return revoked;
+  }
+
+  /** Like {@link revokeKey}, NOT_FOUND when there is no active stored key with this id. */
+  async revokeKeyOrThrow(id: string): Promise<void> {
+    if (!(await this.revokeKey(id))) throw notFound("active API key", id);
   }
 
   async listKeys() {
-    return this.db.selectFrom("api_keys").select(["id", "name", "role", "created_at", "revoked_at"]).orderBy("created_at").execute();
+    return this.db
+      .selectFrom("api_keys")
+      .select(["id", "name", "role", "tenants", "created_at", "revoked_at"])
+      .orderBy("created_at")
+      .execute();
   }
 
   /**
    * On a fresh database (no keys at all), creates one key per role so a newcomer can try
-   * everything; returns them for printing once. Later starts return nothing. A transaction-level
+   * everything; returns them for writing once. Later starts return nothing. A transaction-level
    * advisory lock keeps two processes starting together from both creating a set.
    */
   async bootstrapKeys(): Promise<{ role: Role; key: string; name: string }[]> {
@@ -121,10 +202,18 @@ export class AuthService {
       for (const role of ROLES) {
         const key = `tg_${role}_${randomBytes(24).toString("base64url")}`;
         const name = `bootstrap-${role}`;
-        await trx.insertInto("api_keys").values({ id: randomUUID(), name, role, key_hash: hashKey(key) }).execute();
+        const tenants = tenantsForNewKey(role, undefined);
+        await trx
+          .insertInto("api_keys")
+          .values({ id: randomUUID(), name, role, key_hash: hashKey(key), tenants: tenants ? [...tenants] : null })
+          .execute();
         created.push({ role, key, name });
       }
       return created;
     });
+  }
+
+  private now(): number {
+    return this.options.now?.() ?? Date.now();
   }
 }

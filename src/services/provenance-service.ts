@@ -1,6 +1,8 @@
 import type { Db } from "../db/database.js";
 import type { ProvenanceRow } from "../db/types.js";
+import { visibleTrendIds } from "../db/tenant-filter.js";
 import { badInput, notFound } from "../domain/domain-error.js";
+import type { TenantScope } from "../domain/tenant-scope.js";
 import { assertUuid } from "../pipeline/review/escalation-service.js";
 
 export interface ProvenanceEdgeData {
@@ -22,9 +24,11 @@ export interface ProvenanceGraphData {
 export class ProvenanceService {
   constructor(private readonly db: Db) {}
 
-  async graph(args: { traceId?: string | null; trendId?: string | null }): Promise<ProvenanceGraphData> {
+  /** Another tenant's trend or trace is NOT_FOUND, as an unknown one. */
+  async graph(args: { traceId?: string | null; trendId?: string | null }, scope: TenantScope = null): Promise<ProvenanceGraphData> {
     if (!args.traceId && !args.trendId) throw badInput("traceId", "give traceId or trendId");
     let query = this.db.selectFrom("provenance_log").selectAll();
+    if (scope !== null) query = query.where(visibleTrendIds(scope, "provenance_log.trend_id"));
     if (args.trendId) {
       assertUuid(args.trendId, "trendId");
       query = query.where("trend_id", "=", args.trendId);

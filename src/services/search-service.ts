@@ -1,6 +1,8 @@
 import type { Db } from "../db/database.js";
 import type { TrendRow, TrendStatus } from "../db/types.js";
+import { tenantCondition } from "../db/tenant-filter.js";
 import { badInput, notFound } from "../domain/domain-error.js";
+import type { TenantScope } from "../domain/tenant-scope.js";
 import type { Embedder } from "../nlp/embedder.js";
 import type { VectorMatch, VectorStore } from "../vector/vector-store.js";
 import { embeddingText } from "../pipeline/embed/embedding-worker.js";
@@ -13,6 +15,8 @@ export interface SimilarQuery {
   trendId?: string | null;
   text?: string | null;
   first: number;
+  /** The caller's tenants: the query trend and every match must be in it. */
+  scope?: TenantScope;
   filter?: { source?: string | null; status?: TrendStatus[] | string[] | null; createdAfter?: Date | null; createdBefore?: Date | null };
 }
 
@@ -33,12 +37,15 @@ export class SearchService {
     let vector: number[] | undefined;
     if (query.trendId) {
       assertUuid(query.trendId, "trendId");
+      const trend = await this.deps.db
+        .selectFrom("enriched_trends")
+        .selectAll()
+        .where("id", "=", query.trendId)
+        .where(tenantCondition(query.scope ?? null, "enriched_trends.tenant"))
+        .executeTakeFirst();
+      if (!trend) throw notFound("trend", query.trendId);
       vector = (await this.deps.store.get(query.trendId))?.vector;
-      if (!vector) {
-        const trend = await this.deps.db.selectFrom("enriched_trends").selectAll().where("id", "=", query.trendId).executeTakeFirst();
-        if (!trend) throw notFound("trend", query.trendId);
-        [vector] = await (await this.deps.embedder()).embed([embeddingText(trend)]);
-      }
+      if (!vector) [vector] = await (await this.deps.embedder()).embed([embeddingText(trend)]);
     } else {
       const text = query.text!.trim();
       if (!text) throw badInput("text", "must not be empty");
@@ -53,24 +60,31 @@ export class SearchService {
       createdBefore: query.filter?.createdBefore?.toISOString(),
       excludeIds: query.trendId ? [query.trendId] : undefined,
     };
-    // Source and time are filtered inside the index walk. Status changes after embedding, so it
-    // is checked against Postgres: fetch more until `first` pass or the index has no more.
-    let fetch = statuses ? query.first * 4 : query.first;
+    // Source and time are filtered inside the index walk. Status changes after embedding, and
+    // other tenants' vectors share the index, so both are checked against Postgres: fetch more
+    // until `first` pass or the index has no more.
+    const scope = query.scope ?? null;
+    let fetch = statuses || scope ? query.first * 4 : query.first;
     for (;;) {
       const matches = await this.deps.store.nearest(vector, fetch, filter);
-      const found = await this.withTrends(matches, statuses);
+      const found = await this.withTrends(matches, statuses, scope);
       if (found.length >= query.first || matches.length < fetch || fetch >= MAX_FETCH) return found.slice(0, query.first);
       fetch = Math.min(fetch * 4, MAX_FETCH);
     }
   }
 
   /** Matches whose trend exists (and has an allowed status), closest first. */
-  private async withTrends(matches: VectorMatch[], statuses: Set<string> | undefined): Promise<{ trend: TrendRow; score: number }[]> {
+  private async withTrends(
+    matches: VectorMatch[],
+    statuses: Set<string> | undefined,
+    scope: TenantScope,
+  ): Promise<{ trend: TrendRow; score: number }[]> {
     if (matches.length === 0) return [];
     const rows = await this.deps.db
       .selectFrom("enriched_trends")
       .selectAll()
       .where("id", "in", matches.map((m) => m.id))
+      .where(tenantCondition(scope, "enriched_trends.tenant"))
       .execute();
     const byId = new Map(rows.map((r) => [r.id, r]));
     return matches

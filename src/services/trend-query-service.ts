@@ -1,6 +1,8 @@
 import type { Db } from "../db/database.js";
 import type { TrendRow, TrendStatus } from "../db/types.js";
+import { tenantCondition } from "../db/tenant-filter.js";
 import { badInput, notFound } from "../domain/domain-error.js";
+import type { TenantScope } from "../domain/tenant-scope.js";
 import { assertUuid, decodeCursor } from "../pipeline/review/escalation-service.js";
 
 export interface TrendFilter {
@@ -11,13 +13,21 @@ export interface TrendFilter {
   createdBefore?: Date | null;
 }
 
-/** Read side of trends: one by id, or a keyset-paginated list (stable under concurrent inserts). */
+/**
+ * Read side of trends: one by id, or a keyset-paginated list (stable under concurrent inserts).
+ * Callers from the API pass the caller's tenant scope: another tenant's trend is NOT_FOUND.
+ */
 export class TrendQueryService {
   constructor(private readonly db: Db) {}
 
-  async get(id: string): Promise<TrendRow> {
-    assertUuid(id, "id");
-    const row = await this.db.selectFrom("enriched_trends").selectAll().where("id", "=", id).executeTakeFirst();
+  async get(id: string, scope: TenantScope = null, field = "id"): Promise<TrendRow> {
+    assertUuid(id, field);
+    const row = await this.db
+      .selectFrom("enriched_trends")
+      .selectAll()
+      .where("id", "=", id)
+      .where(tenantCondition(scope, "enriched_trends.tenant"))
+      .executeTakeFirst();
     if (!row) throw notFound("trend", id);
     return row;
   }
@@ -27,9 +37,14 @@ export class TrendQueryService {
     return this.db.selectFrom("enriched_trends").selectAll().where("id", "in", ids).execute();
   }
 
-  async list(filter: TrendFilter, first: number, after?: string | null): Promise<{ rows: TrendRow[]; hasNextPage: boolean }> {
+  async list(
+    filter: TrendFilter,
+    first: number,
+    after?: string | null,
+    scope: TenantScope = null,
+  ): Promise<{ rows: TrendRow[]; hasNextPage: boolean }> {
     if (first < 1 || first > 500) throw badInput("first", "must be between 1 and 500");
-    let query = this.db.selectFrom("enriched_trends").selectAll();
+    let query = this.db.selectFrom("enriched_trends").selectAll().where(tenantCondition(scope, "enriched_trends.tenant"));
     if (filter.status?.length) query = query.where("status", "in", filter.status);
     if (filter.source) query = query.where("source", "=", filter.source);
     if (filter.topic) query = query.where("topics", "@>", [filter.topic]);

@@ -31,6 +31,10 @@ export const DEFAULT_HNSW: HnswParameters = { m: 16, efConstruction: 100, efSear
  */
 const EXACT_FALLBACK_LIMIT = 4096;
 const MAX_EF = 4096;
+/** Labels sampled to estimate what fraction of the index a filter passes. */
+const OVERFETCH_SAMPLE = 2048;
+/** Below this fraction the over-fetch would be too large; the filtered graph walk is used. */
+const MIN_OVERFETCH_FRACTION = 1 / 64;
 
 /** The labels' side tables, as the snapshot stores them. */
 export interface LabelTables {
@@ -146,6 +150,10 @@ export class HnswIndex {
     if (k === 0 || this.live === 0) return [];
     const passes = this.filterFor(filter);
     const query = Array.from(vector);
+    if (passes) {
+      const overFetched = this.overFetch(query, k, passes, efSearch);
+      if (overFetched) return overFetched;
+    }
     let matches = this.search(query, k, passes, efSearch);
     if (matches.length >= k || !passes) return matches;
     const passing = this.countPassing(passes, EXACT_FALLBACK_LIMIT + 1);
@@ -155,6 +163,34 @@ export class HnswIndex {
       matches = this.search(query, k, passes, ef);
     }
     return matches;
+  }
+
+  /**
+   * A filter most vectors pass is cheaper as a plain search for more neighbours, filtered after:
+   * hnswlib's filtered walk must visit about 1/fraction as many nodes to collect ef passing ones,
+   * and calls back into JavaScript for each. The fraction is estimated from a sample of labels.
+   * Returns undefined when the filter is too narrow for this, or too few of the fetched pass.
+   */
+  private overFetch(query: number[], k: number, passes: (label: number) => boolean, efSearch: number): VectorMatch[] | undefined {
+    const labels = this.tables.ids.length;
+    const step = Math.max(1, Math.floor(labels / OVERFETCH_SAMPLE));
+    let sampled = 0;
+    let passed = 0;
+    for (let label = 0; label < labels; label += step) {
+      if (this.tables.ids[label] === undefined) continue;
+      sampled++;
+      if (passes(label)) passed++;
+    }
+    if (sampled === 0 || passed / sampled < MIN_OVERFETCH_FRACTION) return undefined;
+    const fetch = Math.min(this.live, Math.ceil((2 * k * sampled) / passed) + 10);
+    const found = this.search(query, fetch, undefined, Math.max(efSearch, fetch));
+    const kept: VectorMatch[] = [];
+    for (const match of found) {
+      if (passes(this.labelOf.get(match.id)!)) kept.push(match);
+      if (kept.length === k) return kept;
+    }
+    // Every vector was fetched: what passed is all there is.
+    return fetch >= this.live ? kept : undefined;
   }
 
   private search(query: number[], k: number, passes: ((label: number) => boolean) | undefined, ef: number): VectorMatch[] {

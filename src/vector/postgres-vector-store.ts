@@ -10,6 +10,7 @@ import {
   currentXmin,
   decodeVector,
   type IndexScope,
+  latestDimension,
   otherDimension,
   readChanges,
   readPage,
@@ -123,11 +124,11 @@ export class PostgresVectorStore implements VectorStore {
 
   /**
    * Loads (or builds) the index and catches it up now, so the first search does not pay for it:
-   * the gateway calls this at start. Without a known dimension it waits for the first search.
+   * the gateway calls this at start. The dimension is the newest stored vector's; with no vector
+   * stored yet there is nothing to load.
    */
   async warmUp(): Promise<void> {
-    const snapshot = this.options.path && this.dimension === undefined ? await readSnapshot(this.options.path) : undefined;
-    const dimension = this.dimension ?? snapshot?.meta.dimension;
+    const dimension = this.dimension ?? (await this.guard(() => latestDimension(this.db, this.model)));
     if (dimension !== undefined) await this.caughtUp(dimension);
   }
 
@@ -206,7 +207,10 @@ export class PostgresVectorStore implements VectorStore {
   private async load(scope: IndexScope): Promise<void> {
     const snapshot = this.options.path ? await readSnapshot(this.options.path) : undefined;
     const meta = snapshot?.meta;
-    if (snapshot && meta && meta.storeId === this.storeId && meta.dimension === scope.dimension && meta.model === this.model) {
+    // A snapshot from the future (a database restored from a dump into a younger cluster keeps
+    // its identity row but not its transaction ids) would skip rows: rebuild instead.
+    const sameHistory = meta !== undefined && BigInt(meta.xmin) <= BigInt(await currentXmin(this.db));
+    if (snapshot && meta && sameHistory && meta.storeId === this.storeId && meta.dimension === scope.dimension && meta.model === this.model) {
       this.index = snapshot.index;
       this.xmin = meta.xmin;
       this.loadedFrom = "snapshot";

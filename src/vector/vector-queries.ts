@@ -122,6 +122,13 @@ export async function otherDimension(db: Executor, dimension: number, model: str
   return (await query.limit(1).executeTakeFirst())?.dimension;
 }
 
+/** The dimension of the newest stored vector (of `model`, when one is named). */
+export async function latestDimension(db: Executor, model: string): Promise<number | undefined> {
+  let query = db.selectFrom("trend_vectors").select("dimension").where("vector", "is not", null);
+  if (model) query = query.where("model", "=", model);
+  return (await query.orderBy("xid", "desc").limit(1).executeTakeFirst())?.dimension;
+}
+
 /**
  * The oldest transaction still running: every transaction with a smaller xid has finished, so a
  * read started after this call sees all of their rows. Taken before the read, never after.

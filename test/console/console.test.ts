@@ -24,7 +24,7 @@ let setEmbedderFailing: (on: boolean) => void;
 const closers: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
-  ensureConsoleBuilt();
+  await ensureConsoleBuilt();
   const switchable = await createSwitchableEmbedder(POISON);
   setEmbedderFailing = switchable.setFailing;
   h = await startHarness({

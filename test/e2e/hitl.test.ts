@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AppHarness, collect, eventually, startHarness } from "../support/app-harness.js";
 
 /**
- * The whole pipeline, as `trendgate start` runs it: real offline models, the embedded vector
+ * The whole pipeline, as `trendgate start` runs it: real offline models, the Postgres vector
  * store, the bundled MCP publish adapter over stdio, Postgres and Redis.
  */
 let h: AppHarness;
@@ -97,7 +97,8 @@ describe("the pipeline end to end", { timeout: 90_000 }, () => {
     const prov = await h.gql<{ provenance: { entries: { step: string; actor: string; input: { note?: string } }[] } }>(
       `query($id: ID!) { provenance(trendId: $id) { entries { step actor input } } }`,
       { id },
-      h.keys.viewer,
+      // Reviewer identities, notes and justifications are for moderators and operators (issue 12).
+      h.keys.moderator,
     );
     const resolution = prov.data!.provenance.entries.find((e) => e.step === "resolution");
     expect(resolution?.actor).toBe("moderator:test-moderator");
@@ -158,7 +159,8 @@ describe("the pipeline end to end", { timeout: 90_000 }, () => {
     const prov = await h.gql<{ provenance: { entries: { step: string; actor: string; input: Record<string, unknown> }[] } }>(
       `query($id: ID!) { provenance(trendId: $id) { entries { step actor input } } }`,
       { id },
-      h.keys.viewer,
+      // Reviewer identities, notes and justifications are for moderators and operators (issue 12).
+      h.keys.moderator,
     );
     const override = prov.data!.provenance.entries.find((e) => e.step === "override");
     expect(override?.actor).toBe("operator:test-operator");

@@ -8,7 +8,7 @@ import { type AppHarness, startHarness } from "../support/app-harness.js";
 let h: AppHarness;
 beforeAll(async () => {
   // Gateway only: nothing consumes, so lag builds up on purpose.
-  h = await startHarness({ workers: [] });
+  h = await startHarness({ workers: [], config: { METRICS_TOKEN: "metrics-test-token-0123456789" } });
 });
 afterAll(async () => h?.close());
 
@@ -22,7 +22,7 @@ async function fillIngest(n: number) {
 describe("metrics and lag alerts", () => {
   it("should expose stream, group, stage and escalation figures at /metrics", async () => {
     await fillIngest(3);
-    const res = await fetch(`${h.url}/metrics`);
+    const res = await fetch(`${h.url}/metrics`, { headers: { authorization: "Bearer metrics-test-token-0123456789" } });
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text).toMatch(/trendgate_stream_group_lag\{stream="trend:ingest:stream",group="etl"\} 3/);

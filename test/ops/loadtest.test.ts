@@ -48,15 +48,18 @@ describe("load test options", () => {
   });
 });
 
+const METRICS_TOKEN = "loadtest-metrics-token-0123456789";
+
 describe("runLoadtest against a running gateway", () => {
   let harness: AppHarness;
   let report: LoadtestReport;
 
   beforeAll(async () => {
-    harness = await startHarness({ config: { CLAIM_IDLE_MS: 2000 } });
+    harness = await startHarness({ config: { CLAIM_IDLE_MS: 2000, METRICS_TOKEN: METRICS_TOKEN } });
     report = await runLoadtest({
       url: `${harness.url}/graphql`,
       key: harness.keys.integrator,
+      metricsToken: METRICS_TOKEN,
       steps: [{ rate: 4, seconds: 3 }],
       seed: 5,
       sampleEveryMs: 500,

@@ -269,6 +269,35 @@ describe("PostgresVectorStore", () => {
     expect((await fresh.nearest([1, 0, 0, 0], 5)).map((m) => m.id)).toEqual([only.id]);
   }, 60_000);
 
+  it("should build its index at warm-up from the stored vectors' dimension, before any search", async () => {
+    const writer = await open();
+    await writer.upsert(Array.from({ length: 30 }, (_, i) => item(noisy(i, [0, 1, 0, 0]))));
+    const gateway = new PostgresVectorStore({ db: env.db });
+    leftovers.stores.push(gateway);
+    expect(gateway.indexedCount).toBe(0);
+
+    await gateway.warmUp();
+
+    expect(gateway.indexSource).toBe("postgres");
+    expect(gateway.indexedCount).toBe(30);
+  });
+
+  it("should rebuild when the persisted index claims transactions this database has not reached (a restored dump)", async () => {
+    const path = await tempDir();
+    const first = await open({ path });
+    const stored = item([1, 0, 0, 0]);
+    await first.upsert([stored]);
+    await first.nearest([1, 0, 0, 0], 1);
+    await first.close();
+    const { readFile, writeFile } = await import("node:fs/promises");
+    const meta = join(path, (await readFile(join(path, "current"), "utf8")).trim(), "meta.json");
+    await writeFile(meta, JSON.stringify({ ...JSON.parse(await readFile(meta, "utf8")), xmin: "900000000000" }));
+
+    const second = await open({ path });
+    expect((await second.nearest([1, 0, 0, 0], 1)).map((m) => m.id)).toEqual([stored.id]);
+    expect(second.indexSource).toBe("postgres");
+  });
+
   it("should rebuild from Postgres when the persisted index is damaged", async () => {
     const path = await tempDir();
     const first = await open({ path });

@@ -15,7 +15,7 @@ import { STREAMS } from "../../streams/stream-names.js";
 import type { BatchHandler, Job } from "../../workers/runtime/stream-consumer.js";
 import { planItem, type Plan } from "../plan/plan.js";
 import { insertPlannerIntents, planProvenance } from "../plan/plan-queries.js";
-import { claimCharges, lockTrends, writeEnrichments } from "./enrich-queries.js";
+import { claimCharges, type EnrichedRow, lockTrends, writeEnrichments } from "./enrich-queries.js";
 import { type ComputedEnrichment, computeEnrichment, etlProvenance } from "./enrichment-record.js";
 
 const UUID = /^[0-9a-f-]{36}$/i;
@@ -124,7 +124,7 @@ export function createEnrichBatchHandler(deps: { db: Db; enricher: Enricher; log
 }
 
 /** The events one item's plan + etl commit announces, in the order the per-item path writes them. */
-function events(w: Work, after: TrendRow): { stream: string; envelope: Envelope }[] {
+function events(w: Work, after: EnrichedRow): { stream: string; envelope: Envelope }[] {
   const traceparent = traceparentOf(w.span);
   const out: { stream: string; envelope: Envelope }[] = [];
   if (w.plan) {

@@ -3,6 +3,9 @@ import type { Database, TrendRow, TrendStatus } from "../../db/types.js";
 import type { Enrichment } from "../../nlp/enricher.js";
 import { enrichedColumns } from "./enrichment-record.js";
 
+/** What the events of an enriched trend need (not the whole row: bodies are large). */
+export type EnrichedRow = Pick<TrendRow, "id" | "trace_id" | "status" | "embedding_status">;
+
 export interface BudgetRow {
   id: string;
   status: TrendStatus;
@@ -48,10 +51,10 @@ export async function claimCharges(
 export async function writeEnrichments(
   trx: Transaction<Database>,
   items: readonly { trendId: string; spend: number; enrichment: Enrichment }[],
-): Promise<TrendRow[]> {
+): Promise<EnrichedRow[]> {
   if (items.length === 0) return [];
   const cols = items.map((i) => enrichedColumns(i.enrichment));
-  const { rows } = await sql<TrendRow>`
+  const { rows } = await sql<EnrichedRow>`
     UPDATE enriched_trends t SET
       status = 'ENRICHED',
       budget_spent = t.budget_spent + v.spend,
@@ -79,6 +82,6 @@ export async function writeEnrichments(
       ${cols.map((c) => c.enrichment)}::text[]
     ) AS v(id, spend, normalized_body, language, sentiment_score, sentiment_label, topics, toxicity_score, confidence, summary, enrichment)
     WHERE t.id = v.id AND t.status IN ('RECEIVED', 'PLANNED')
-    RETURNING t.*`.execute(trx);
+    RETURNING t.id, t.trace_id, t.status, t.embedding_status`.execute(trx);
   return rows;
 }

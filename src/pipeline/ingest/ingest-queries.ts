@@ -36,7 +36,13 @@ export interface InsertedBatch {
  * by a concurrent call that committed first, or earlier in this batch) is not inserted, and gets
  * neither provenance nor events.
  */
-export async function insertTrendBatch(db: Kysely<Database>, items: readonly NewTrend[], actor: string): Promise<InsertedBatch> {
+export async function insertTrendBatch(
+  db: Kysely<Database>,
+  items: readonly NewTrend[],
+  actor: string,
+  /** Whose batch: its tenant (idempotency is per tenant, source, externalId) and key. */
+  origin: { tenant: string; keyId?: string | null },
+): Promise<InsertedBatch> {
   const { rows } = await sql<{ kind: "trend" | "job"; id: string }>`
     WITH v AS (
       SELECT * FROM unnest(
@@ -59,10 +65,12 @@ export async function insertTrendBatch(db: Kysely<Database>, items: readonly New
                               budget_limit, prov_input, prov_output, ingest_event, update_event, ord)
     ),
     ins AS (
-      INSERT INTO enriched_trends (id, trace_id, source, external_id, title, body, url, author, published_at, metadata, budget_limit)
-      SELECT v.id, v.trace_id, v.source, v.external_id, v.title, v.body, v.url, v.author, v.published_at, v.metadata::jsonb, v.budget_limit
+      INSERT INTO enriched_trends (id, trace_id, source, external_id, title, body, url, author, published_at, metadata, budget_limit,
+                                   tenant, ingested_by_key)
+      SELECT v.id, v.trace_id, v.source, v.external_id, v.title, v.body, v.url, v.author, v.published_at, v.metadata::jsonb, v.budget_limit,
+             ${origin.tenant}::text, ${origin.keyId ?? null}::text
       FROM v ORDER BY v.ord
-      ON CONFLICT (source, external_id) DO NOTHING
+      ON CONFLICT (tenant, source, external_id) DO NOTHING
       RETURNING id, embedding_status
     ),
     prov AS (
@@ -91,17 +99,19 @@ export async function insertTrendBatch(db: Kysely<Database>, items: readonly New
   };
 }
 
-/** The existing trends of these source + externalId pairs, keyed by {@link externalKey}. */
+/** The tenant's existing trends of these source + externalId pairs, keyed by {@link externalKey}. */
 export async function findTrendsByExternalId(
   db: Kysely<Database>,
   keys: readonly { source: string; externalId: string }[],
+  tenant: string,
 ): Promise<Map<string, { id: string; trace_id: string; status: TrendStatus }>> {
   if (keys.length === 0) return new Map();
   const { rows } = await sql<{ id: string; trace_id: string; status: TrendStatus; source: string; external_id: string }>`
     SELECT t.id, t.trace_id, t.status, t.source, t.external_id
     FROM enriched_trends t
     JOIN unnest(${keys.map((k) => k.source)}::text[], ${keys.map((k) => k.externalId)}::text[]) AS v(source, external_id)
-      ON t.source = v.source AND t.external_id = v.external_id`.execute(db);
+      ON t.source = v.source AND t.external_id = v.external_id
+    WHERE t.tenant = ${tenant}`.execute(db);
   return new Map(rows.map((r) => [externalKey(r.source, r.external_id), r]));
 }
 

@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { Db } from "../../db/database.js";
 import type { TrendStatus } from "../../db/types.js";
 import { DomainError } from "../../domain/domain-error.js";
+import { DEFAULT_TENANT } from "../../domain/tenant-scope.js";
 import type { Logger } from "../../observability/logger.js";
 import { endSpan, startItemSpan, traceparentOf } from "../../observability/tracing.js";
 import { makeEnvelope } from "../../streams/envelope.js";
@@ -30,6 +31,12 @@ export interface IngestReceipt {
   traceId: string;
   status: TrendStatus;
   duplicate: boolean;
+}
+
+/** Who posts: the tenant the trends belong to and the key that posted them. */
+export interface IngestOrigin {
+  tenant: string;
+  keyId?: string | null;
 }
 
 export interface IngestLimits {
@@ -168,8 +175,8 @@ export class IngestService {
     });
   }
 
-  async ingest(input: TrendInputData, actor: string): Promise<IngestReceipt> {
-    const [receipt] = await this.ingestMany([input], actor, () => "input");
+  async ingest(input: TrendInputData, actor: string, origin?: IngestOrigin): Promise<IngestReceipt> {
+    const [receipt] = await this.ingestMany([input], actor, () => "input", origin);
     return receipt!;
   }
 
@@ -177,6 +184,7 @@ export class IngestService {
     inputs: TrendInputData[],
     actor: string,
     fieldPrefix: (index: number) => string = (i) => `inputs[${i}]`,
+    origin: IngestOrigin = { tenant: DEFAULT_TENANT },
   ): Promise<IngestReceipt[]> {
     if (inputs.length === 0)
       throw new DomainError("BAD_USER_INPUT", "inputs must not be empty", { field: "inputs" });
@@ -192,7 +200,7 @@ export class IngestService {
     const valid = this.validate(inputs, fieldPrefix);
     await this.backpressure.check(valid.length);
 
-    const { receipts, outboxIds } = await this.write(valid, actor);
+    const { receipts, outboxIds } = await this.write(valid, actor, origin);
     if (outboxIds.length && this.deps.flushOutbox) {
       // Fast path; the relay publishes anything this misses.
       this.deps
@@ -211,7 +219,7 @@ export class IngestService {
    * A duplicate's receipt is looked up after, which also sees a concurrent call that committed
    * first. One span per item under its new trace; one log line per batch.
    */
-  private async write(valid: ValidInput[], actor: string): Promise<{ receipts: IngestReceipt[]; outboxIds: string[] }> {
+  private async write(valid: ValidInput[], actor: string, origin: IngestOrigin): Promise<{ receipts: IngestReceipt[]; outboxIds: string[] }> {
     // The item's trace starts here; its events carry the ingest span as their parent.
     const spans: Span[] = [];
     const items: NewTrend[] = valid.map((v) => {
@@ -243,11 +251,12 @@ export class IngestService {
       };
     });
     try {
-      const { inserted, ingestJobs } = await insertTrendBatch(this.deps.db, items, actor);
+      const { inserted, ingestJobs } = await insertTrendBatch(this.deps.db, items, actor, origin);
       const duplicates = items.filter((i) => !inserted.has(i.id));
       const existing = await findTrendsByExternalId(
         this.deps.db,
         duplicates.map((d) => ({ source: d.source, externalId: d.externalId! })),
+        origin.tenant,
       );
       const receipts = items.map((item, i): IngestReceipt => {
         if (inserted.has(item.id)) return { id: item.id, traceId: item.traceId, status: "RECEIVED", duplicate: false };

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { IssueType } from "../../db/types.js";
+import { compileLinearPattern, matchesLinearPattern } from "./linear-pattern.js";
 
 /**
  * Default reject-outright threshold on the calibrated P(toxic): the lowest ceiling that rejected
@@ -29,7 +30,7 @@ export const policySchema = z
       .strict()
       .default({ minConfidence: 0.6, maxToxicity: 0.8, toxicityCeiling: DEFAULT_TOXICITY_CEILING }),
     blockedTerms: z.array(z.string().min(1)).default([]),
-    /** Regular expressions (JavaScript syntax, case-insensitive). */
+    /** Regular expressions (RE2 syntax: linear time, no backreferences or lookaround; case-insensitive). */
     blockedPatterns: z.array(z.string().min(1)).default([]),
     blockedSources: z.array(z.string().min(1)).default([]),
   })
@@ -37,12 +38,12 @@ export const policySchema = z
   .superRefine((policy, ctx) => {
     policy.blockedPatterns.forEach((pattern, index) => {
       try {
-        new RegExp(pattern, "iu");
+        compileLinearPattern(pattern);
       } catch (error) {
         ctx.addIssue({
           code: "custom",
           path: ["blockedPatterns", index],
-          message: `not a valid regular expression: ${(error as Error).message}`,
+          message: `not a regular expression RE2 runs in linear time (no backreferences or lookaround): ${(error as Error).message}`,
         });
       }
     });
@@ -121,7 +122,7 @@ export function judge(input: JudgeInput, policy: JudgePolicy): JudgeDecision {
   if (term !== undefined) {
     return { outcome: "REJECTED", rule: "blocked_term", reason: `contains blocked term "${term}"` };
   }
-  const pattern = policy.blockedPatterns.find((p) => new RegExp(p, "iu").test(text));
+  const pattern = policy.blockedPatterns.find((p) => matchesLinearPattern(p, text));
   if (pattern !== undefined) {
     return { outcome: "REJECTED", rule: "blocked_pattern", reason: `matches blocked pattern /${pattern}/` };
   }

@@ -1,7 +1,7 @@
 import { changedFields, noOpPreview, type StageModule } from "../stage.js";
 import { applyAuditSample } from "./audit-sample.js";
 import { judge } from "./judge-policy.js";
-import { createJudgeHandler } from "./judge-worker.js";
+import { createJudgeHandler, judgeInputOf } from "./judge-worker.js";
 
 export const judgeStage: StageModule = {
   async start(deps) {
@@ -15,16 +15,7 @@ export const judgeStage: StageModule = {
   async preview(deps, trend) {
     if (trend.status !== "EMBEDDED") return noOpPreview(trend);
     const { version, policy } = await deps.policy.current();
-    const judged = judge(
-      {
-        source: trend.source,
-        title: trend.title,
-        body: trend.normalized_body ?? trend.body,
-        toxicityScore: trend.toxicity_score ?? 0,
-        confidence: trend.confidence ?? 0,
-      },
-      policy,
-    );
+    const judged = judge(judgeInputOf(trend), policy);
     // The same audit sampling as the worker: the sample is a deterministic function of the id.
     const { decision: d } = applyAuditSample(judged, trend.id, deps.config.AUDIT_SAMPLE_RATE);
     return {

@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import type { Db } from "../../db/database.js";
 import { latestModeratorDecisions, policyVersionOf } from "./history-queries.js";
+import { LEANS_TOXIC } from "./judge-policy.js";
 
 /** The Judge's figures for one time bucket and policy version (the console's Judge page). */
 export interface JudgeStatsBucket {
@@ -15,17 +16,14 @@ export interface JudgeStatsBucket {
   /** Share of resolved audit samples a moderator REJECTED; null before any is resolved. */
   auditDisagreementRate: number | null;
   resolved: number;
-  /** Resolved escalations decided against the Judge's lean (see {@link LEAN_TOXIC_AT}). */
+  /**
+   * Resolved escalations decided against the Judge's lean: APPROVE on an item at or above
+   * {@link LEANS_TOXIC} (its automatic decision would be REJECT), REJECT on one below it or on an
+   * audit sample (which the Judge would have published).
+   */
   overturns: number;
   overturnRate: number | null;
 }
-
-/**
- * The Judge leans toxic at this toxicity (its automatic decision would be REJECT, the
- * `leans_toxic` rule): APPROVE on such an item overturns it, REJECT on an item below it (or on
- * an audit sample, which the Judge would have published) overturns it too.
- */
-export const LEAN_TOXIC_AT = 0.5;
 
 /**
  * Judge decisions bucketed by the time they were made and the policy version that made them, in
@@ -65,8 +63,8 @@ export async function judgeStats(db: Db, since: Date, bucketMinutes: number): Pr
       count(*) FILTER (WHERE j.audit AND e.decision = 'REJECT')::int AS audit_rejected,
       count(e.decision)::int AS resolved,
       count(*) FILTER (WHERE
-        (e.decision = 'APPROVE' AND NOT j.audit AND j.toxicity >= ${LEAN_TOXIC_AT}) OR
-        (e.decision = 'REJECT' AND (j.audit OR j.toxicity < ${LEAN_TOXIC_AT})))::int AS overturns
+        (e.decision = 'APPROVE' AND NOT j.audit AND j.toxicity >= ${LEANS_TOXIC}) OR
+        (e.decision = 'REJECT' AND (j.audit OR j.toxicity < ${LEANS_TOXIC})))::int AS overturns
     FROM judged j
     LEFT JOIN (${latestModeratorDecisions}) e ON e.trend_id = j.trend_id AND j.outcome = 'ESCALATED'
     GROUP BY 1, 2

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Db } from "../../db/database.js";
+import type { TrendRow } from "../../db/types.js";
 import { enqueueOutbox } from "../../db/outbox.js";
 import { appendProvenance } from "../../db/provenance.js";
 import { estimateStepCost } from "../../domain/budget.js";
@@ -23,22 +24,24 @@ import { toValidJson } from "../../domain/valid-text.js";
  * provenance entry names the policy version that decided; a READY item may be held back as an
  * audit sample (`auditSampleRate`, default none).
  */
+/** What the Judge reads of a trend (the worker and its dry run alike). */
+export function judgeInputOf(trend: TrendRow) {
+  return {
+    source: trend.source,
+    title: trend.title,
+    body: trend.normalized_body ?? trend.body,
+    toxicityScore: trend.toxicity_score ?? 0,
+    confidence: trend.confidence ?? 0,
+  };
+}
+
 export function createJudgeHandler(deps: { db: Db; policy: PolicySource; logger: Logger; auditSampleRate?: number }): JobHandler {
   return async (job) => {
     const trend = await loadJobTrend(deps.db, job);
     if (trend.status !== "EMBEDDED") return;
     const log = await jobLogger(deps.db, deps.logger, trend);
     const { version: policyVersion, policy } = await deps.policy.current();
-    const judged = judge(
-      {
-        source: trend.source,
-        title: trend.title,
-        body: trend.normalized_body ?? trend.body,
-        toxicityScore: trend.toxicity_score ?? 0,
-        confidence: trend.confidence ?? 0,
-      },
-      policy,
-    );
+    const judged = judge(judgeInputOf(trend), policy);
     const { decision, auditSampled } = applyAuditSample(judged, trend.id, deps.auditSampleRate ?? 0);
     const scores = { toxicityScore: trend.toxicity_score, confidence: trend.confidence, sentiment: trend.sentiment_score };
     await deps.db.transaction().execute(async (trx) => {

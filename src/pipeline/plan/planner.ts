@@ -4,6 +4,7 @@ import { appendProvenance } from "../../db/provenance.js";
 import type { Database, TrendRow } from "../../db/types.js";
 import { estimateStepCost } from "../../domain/budget.js";
 import { type Plan, planItem } from "./plan.js";
+import { planProvenance } from "./plan-queries.js";
 import type { Logger } from "../../observability/logger.js";
 import { withChildSpan } from "../../observability/tracing.js";
 import { chargeOrPause } from "../../services/budget-service.js";
@@ -37,14 +38,7 @@ async function plan(trx: Transaction<Database>, trend: TrendRow, logger: Logger)
     })
     .onConflict((oc) => oc.column("trend_id").doNothing())
     .execute();
-  await appendProvenance(trx, {
-    traceId: trend.trace_id,
-    trendId: trend.id,
-    step: "plan",
-    actor: `planner:${plan.planner}`,
-    input: { source: trend.source, title: trend.title },
-    output: { intent: plan.intent, steps: plan.steps, budget: plan.budget },
-  });
+  await appendProvenance(trx, planProvenance(trend, plan));
   logger.info({ trace_id: trend.trace_id, enriched_trend_id: trend.id, planner_intent: plan.intent }, "item planned");
   return plan;
 }

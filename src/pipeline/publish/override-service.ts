@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Db } from "../../db/database.js";
 import { enqueueOutbox } from "../../db/outbox.js";
 import { appendProvenance } from "../../db/provenance.js";
+import { tenantCondition } from "../../db/tenant-filter.js";
 import { badInput, conflict, notFound } from "../../domain/domain-error.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
@@ -28,7 +29,13 @@ export class OverrideService {
     if (text.length > 5000) throw badInput("justification", "must be at most 5000 characters");
     if (incidentId) assertUuid(incidentId, "incidentId");
     return this.db.transaction().execute(async (trx) => {
-      const trend = await trx.selectFrom("enriched_trends").selectAll().where("id", "=", trendId).forUpdate().executeTakeFirst();
+      const trend = await trx
+        .selectFrom("enriched_trends")
+        .selectAll()
+        .where("id", "=", trendId)
+        .where(tenantCondition(actor.tenants ?? null, "enriched_trends.tenant"))
+        .forUpdate()
+        .executeTakeFirst();
       if (!trend) throw notFound("trend", trendId);
       if (trend.status === "PUBLISHED") throw conflict(`trend ${trendId} is already published`);
       if (trend.status === "CANCELLED") throw conflict(`trend ${trendId} is cancelled`);

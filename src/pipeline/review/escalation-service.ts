@@ -17,7 +17,9 @@ import {
   PIPELINE_STEPS,
   type PipelineStep,
 } from "../../domain/budget.js";
+import { tenantCondition } from "../../db/tenant-filter.js";
 import { badInput, conflict, DomainError, notFound } from "../../domain/domain-error.js";
+import type { TenantScope } from "../../domain/tenant-scope.js";
 import type { Logger } from "../../observability/logger.js";
 import { withItemSpan } from "../../observability/tracing.js";
 import { makeEnvelope } from "../../streams/envelope.js";
@@ -27,11 +29,16 @@ import { transitionTrend } from "../../services/trend-lifecycle.js";
 export type Decision = "APPROVE" | "REJECT";
 
 export interface Actor {
-  /** Who acts, as recorded in provenance and claims (the API key's name). */
+  /** Who acts, as recorded in provenance and shown as claimedBy (the API key's name). */
   name: string;
   role: string;
+  /** The key's id: claims and separation of duties compare it, never the name (defaults to name). */
+  keyId?: string;
+  /** The tenants the key may act on; null or absent = all. */
+  tenants?: TenantScope;
 }
 
+const holderOf = (actor: Actor): string => actor.keyId ?? actor.name;
 
 /**
  * Moderation use cases: the queue, claims (a lease with a fencing token), and resolutions.
@@ -39,14 +46,32 @@ export interface Actor {
  * and the other gets CONFLICT.
  */
 export class EscalationService {
-  constructor(private readonly deps: { db: Db; logger: Logger; claimLeaseMs: number }) {}
+  constructor(
+    private readonly deps: {
+      db: Db;
+      logger: Logger;
+      claimLeaseMs: number;
+      /** Refuse a resolution by the key that ingested the item (SEPARATION_OF_DUTIES). */
+      separationOfDuties?: boolean;
+    },
+  ) {}
 
-  async get(id: string): Promise<EscalationRow> {
+  /** One escalation; NOT_FOUND when unknown or its trend is outside `scope`. */
+  async get(id: string, scope: TenantScope = null): Promise<EscalationRow> {
     assertUuid(id, "id");
     const row = await this.deps.db
       .selectFrom("escalations")
-      .selectAll()
-      .where("id", "=", id)
+      .selectAll("escalations")
+      .where("escalations.id", "=", id)
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom("enriched_trends as t")
+            .select("t.id")
+            .whereRef("t.id", "=", "escalations.trend_id")
+            .where(tenantCondition(scope, "t.tenant")),
+        ),
+      )
       .executeTakeFirst();
     if (!row) throw notFound("escalation", id);
     return row;
@@ -58,10 +83,12 @@ export class EscalationService {
     source?: string;
     first: number;
     after?: string;
+    scope?: TenantScope;
   }): Promise<{ rows: EscalationRow[]; hasNextPage: boolean; totalCount: number }> {
     let query = this.deps.db
       .selectFrom("escalations")
-      .innerJoin("enriched_trends as t", "t.id", "escalations.trend_id");
+      .innerJoin("enriched_trends as t", "t.id", "escalations.trend_id")
+      .where(tenantCondition(options.scope ?? null, "t.tenant"));
     if (options.status?.length) query = query.where("escalations.status", "in", options.status);
     if (options.issueType?.length)
       query = query.where("escalations.issue_type", "in", options.issueType);
@@ -98,13 +125,14 @@ export class EscalationService {
    * (from a moderator whose lease lapsed and was taken over) is refused.
    */
   async claim(id: string, actor: Actor): Promise<EscalationRow> {
-    assertUuid(id, "id");
+    await this.get(id, actor.tenants ?? null);
     const claimed = await this.deps.db.transaction().execute(async (trx) => {
       const row = await trx
         .updateTable("escalations")
         .set(() => ({
           status: "CLAIMED",
           claimed_by: actor.name,
+          claimed_by_key: holderOf(actor),
           claim_token: sql<string>`claim_token + 1`,
           claim_expires_at: sql<Date>`now() + ${`${this.deps.claimLeaseMs} milliseconds`}::interval`,
         }))
@@ -116,7 +144,7 @@ export class EscalationService {
               eb("status", "=", "CLAIMED"),
               eb.or([
                 eb("claim_expires_at", "<", sql<Date>`now()`),
-                eb("claimed_by", "=", actor.name),
+                eb("claimed_by_key", "=", holderOf(actor)),
               ]),
             ]),
           ]),
@@ -137,17 +165,16 @@ export class EscalationService {
 
   /** Gives a claim back to the queue; only its holder (or an operator) may. */
   async release(id: string, actor: Actor): Promise<EscalationRow> {
-    assertUuid(id, "id");
-    const current = await this.get(id);
+    const current = await this.get(id, actor.tenants ?? null);
     if (current.status !== "CLAIMED")
       throw conflict(`escalation ${id} is not claimed`, { status: current.status });
-    if (current.claimed_by !== actor.name && actor.role !== "operator") {
+    if (current.claimed_by_key !== holderOf(actor) && actor.role !== "operator") {
       throw new DomainError("FORBIDDEN", `escalation ${id} is claimed by ${current.claimed_by}`);
     }
     const released = await this.deps.db.transaction().execute(async (trx) => {
       const row = await trx
         .updateTable("escalations")
-        .set({ status: "OPEN", claimed_by: null, claim_expires_at: null })
+        .set({ status: "OPEN", claimed_by: null, claimed_by_key: null, claim_expires_at: null })
         .where("id", "=", id)
         .where("status", "=", "CLAIMED")
         .where("claim_token", "=", current.claim_token)
@@ -181,10 +208,16 @@ export class EscalationService {
     const item = await this.deps.db
       .selectFrom("escalations")
       .innerJoin("enriched_trends as t", "t.id", "escalations.trend_id")
-      .select("t.trace_id")
+      .select(["t.trace_id", "t.ingested_by_key"])
       .where("escalations.id", "=", id)
+      .where(tenantCondition(actor.tenants ?? null, "t.tenant"))
       .executeTakeFirst();
     if (!item) throw notFound("escalation", id);
+    if (this.deps.separationOfDuties && item.ingested_by_key !== null && item.ingested_by_key === actor.keyId) {
+      throw new DomainError("FORBIDDEN", `escalation ${id}: the key that ingested the item may not resolve it (separation of duties)`, {
+        reason: "SEPARATION_OF_DUTIES",
+      });
+    }
     const resolved = await withItemSpan(
       "resolution",
       { traceId: item.trace_id },
@@ -210,9 +243,11 @@ export class EscalationService {
     actor: Actor,
   ): Promise<EscalationRow> {
     return this.deps.db.transaction().execute(async (trx) => {
+      // The lease is judged on the database's clock, the one that set it (no gateway skew).
       const current = await trx
         .selectFrom("escalations")
         .selectAll()
+        .select(sql<boolean>`coalesce(claim_expires_at > now(), false)`.as("lease_active"))
         .where("id", "=", id)
         .forUpdate()
         .executeTakeFirst();
@@ -223,10 +258,7 @@ export class EscalationService {
           decision: current.decision,
         });
       }
-      const leaseActive =
-        current.status === "CLAIMED" &&
-        current.claim_expires_at !== null &&
-        current.claim_expires_at > new Date();
+      const leaseActive = current.status === "CLAIMED" && current.lease_active;
       if (input.claimToken != null && String(input.claimToken) !== String(current.claim_token)) {
         throw conflict(
           `claim token ${input.claimToken} is stale (current ${current.claim_token}); claim again`,
@@ -235,7 +267,7 @@ export class EscalationService {
           },
         );
       }
-      if (leaseActive && current.claimed_by !== actor.name) {
+      if (leaseActive && current.claimed_by_key !== holderOf(actor)) {
         throw conflict(`escalation ${id} is claimed by ${current.claimed_by}`, {
           claimedBy: current.claimed_by,
         });
@@ -247,7 +279,8 @@ export class EscalationService {
           decision: input.decision,
           note,
           resolved_by: actor.name,
-          resolved_at: new Date(),
+          resolved_by_key: holderOf(actor),
+          resolved_at: sql<Date>`now()`,
           claim_expires_at: null,
         })
         .where("id", "=", id)

@@ -48,7 +48,7 @@ export class EscalationSweeper {
       for (const row of expired) {
         await trx
           .updateTable("escalations")
-          .set({ status: "OPEN", claimed_by: null, claim_expires_at: null })
+          .set({ status: "OPEN", claimed_by: null, claimed_by_key: null, claim_expires_at: null })
           .where("id", "=", row.id)
           .execute();
         await enqueueOutbox(

@@ -1,103 +1,19 @@
-import { performance } from "node:perf_hooks";
 import type { Redis } from "ioredis";
 import type { Logger } from "../../observability/logger.js";
-import {
-  type Envelope,
-  MalformedEntryError,
-  fieldsToRecord,
-  parseEnvelope,
-} from "../../streams/envelope.js";
-import type { StreamKeys } from "../../streams/stream-names.js";
+import { fieldsToRecord } from "../../streams/envelope.js";
 import { AckBatcher } from "./ack-batcher.js";
 import { computeBackoff } from "./backoff.js";
 import { ensureGroup, isRedisError } from "./consumer-group.js";
-import type { ConsumerMetrics } from "./consumer-metrics.js";
-import { writeDeadLetter } from "./dead-letter.js";
-import { errorCode, toError } from "./failure-record.js";
-import { DeliveryLimitError, isDeterministicFailure } from "./permanent-error.js";
+import { EntrySettler } from "./entry-settler.js";
+import type { StreamConsumerOptions } from "./job.js";
 import { Reclaimer } from "./reclaimer.js";
 import { type ClaimedEntry, RetrySchedule } from "./retry-schedule.js";
+import { clamp, settlesWithin } from "./settle-timing.js";
 
+export type { BatchHandler, Job, JobHandler, StreamConsumerOptions } from "./job.js";
 export { PermanentError, DeliveryLimitError } from "./permanent-error.js";
 export type { ConsumerMetrics } from "./consumer-metrics.js";
 export type { BackoffOptions } from "./backoff.js";
-
-/** One delivery of a stream entry to a handler. */
-export interface Job {
-  /** Logical stream name (without the key prefix). */
-  stream: string;
-  entryId: string;
-  envelope: Envelope;
-  /** 1-based; 1 + the failed attempts recorded for this entry in this group. */
-  attempt: number;
-  /** Times the group delivered the entry, this one included (more than `attempt` after a crash). */
-  deliveries: number;
-}
-
-/**
- * Does the work for one entry. Resolve only after the work is durable (the DB transaction
- * committed): the entry is acknowledged right after, and never redelivered. Throw to retry;
- * throw {@link PermanentError} (or MalformedEntryError) to dead-letter at once, as a Postgres
- * error of SQLSTATE class 22, 23 or 42 does (see isDeterministicFailure). The signal aborts
- * when `stop()` runs out of time; the entry then stays pending and is redelivered.
- */
-export type JobHandler = (job: Job, signal: AbortSignal) => Promise<void>;
-
-/**
- * Does the work for the entries of one read at once (batch at a time), all or nothing: resolve
- * after one commit made every job durable except those it returns, which the runtime then hands
- * to the {@link JobHandler} one by one (jobs the batch path does not cover, e.g. an item that
- * must pause). Throw to have every job handled one by one instead: a poison entry then fails
- * alone (retried, then dead-lettered) and the others commit.
- */
-export type BatchHandler = (jobs: Job[], signal: AbortSignal) => Promise<readonly Job[]>;
-
-export interface StreamConsumerOptions {
-  /** ioredis connection for ordinary commands; the consumer duplicates it for blocking reads. */
-  redis: Redis;
-  keys: StreamKeys;
-  /** Logical name, e.g. STREAMS.ingest. */
-  stream: string;
-  group: string;
-  /** Unique per process, e.g. `${hostname}-${pid}-${random}`. */
-  consumer: string;
-  /** Logical name of the dead-letter stream (the stage registry names it); default `${stream}:dlq`. */
-  deadLetterStream?: string;
-  handler: JobHandler;
-  /** When set, new entries of one read go to it together; retries still go to `handler` alone. */
-  batchHandler?: BatchHandler;
-  /** Most entries fetched by one read (XREADGROUP COUNT). */
-  batchSize: number;
-  /** Longest a read waits for new entries (XREADGROUP BLOCK). */
-  blockMs: number;
-  /** Most handlers running at once. */
-  concurrency: number;
-  /** Attempts before an entry is dead-lettered; also the most deliveries an entry may have. */
-  maxAttempts: number;
-  backoff: { baseMs: number; maxMs: number };
-  /** Jitter source for the backoff, in [0, 1); default Math.random. Tests pin it. */
-  random?: () => number;
-  /** Entries pending on a consumer longer than this are taken over. Must exceed the slowest handler. */
-  claimIdleMs: number;
-  /** Consumers of the group idle longer than this and owning no entry are deleted. Off when unset. */
-  deadConsumerMs?: number;
-  logger: Logger;
-  /** Called after an entry was moved to the dead letters (job is undefined when the envelope was unreadable). */
-  onDeadLetter?: (
-    job: Job | undefined,
-    error: Error,
-    raw: { entryId: string; fields: Record<string, string> },
-  ) => Promise<void>;
-  metrics?: ConsumerMetrics;
-}
-
-interface Running {
-  controller: AbortController;
-  deliveredAt: number;
-  /** Set when stop() gave up waiting: the outcome is ignored and the entry left pending. */
-  abandoned: boolean;
-  done: Promise<void>;
-}
 
 type StreamReply = [key: string, entries: [id: string, fields: string[] | null][]][] | null;
 
@@ -114,7 +30,7 @@ export class StreamConsumer {
   private readonly deadLetterKey: string;
   private readonly retries: RetrySchedule;
   private readonly reclaimer: Reclaimer;
-  private readonly acks: AckBatcher;
+  private readonly settler: EntrySettler;
   private readonly concurrency: number;
   private readonly reclaimEveryMs: number;
   private readonly cleanupEveryMs: number;
@@ -126,7 +42,6 @@ export class StreamConsumer {
   private reader: Redis | undefined;
   private readerId: number | undefined;
   private readerBlocked = false;
-  private readonly inFlight = new Map<string, Running>();
   private slotFreed: (() => void) | undefined;
   private sleeping: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
   private nextReclaimAt = 0;
@@ -161,7 +76,16 @@ export class StreamConsumer {
       consumer,
       options.claimIdleMs,
     );
-    this.acks = new AckBatcher(options.redis, this.streamKey, group);
+    this.settler = new EntrySettler(
+      options,
+      this.log,
+      this.streamKey,
+      this.deadLetterKey,
+      this.retries,
+      new AckBatcher(options.redis, this.streamKey, group),
+      () => void this.wakeReader(),
+      () => this.notifySlot(),
+    );
     this.reclaimEveryMs = clamp(options.claimIdleMs / 2, 10, 30_000);
     this.cleanupEveryMs = clamp((options.deadConsumerMs ?? 0) / 2, 50, 60_000);
     // Every consumer beats, whether or not it removes others: the group shares CONSUMER_DEAD_MS.
@@ -218,19 +142,19 @@ export class StreamConsumer {
       this.reader?.disconnect();
       await this.loop;
     }
-    const running = [...this.inFlight.values()];
+    const running = [...this.settler.inFlight.values()];
     const drained = await settlesWithin(
       Promise.all(running.map((r) => r.done)),
       Math.max(0, deadline - Date.now()),
     );
     if (!drained) {
-      const left = [...this.inFlight.entries()];
+      const left = [...this.settler.inFlight.entries()];
       for (const [, r] of left) {
         r.abandoned = true;
         r.controller.abort(new Error("stream consumer stopped"));
       }
       // Abandoned runs no longer hold slots; a restarted consumer starts with all of them free.
-      this.inFlight.clear();
+      this.settler.inFlight.clear();
       this.log.warn(
         { entries: left.map(([id]) => id), timeoutMs },
         "stop timed out; aborted handlers, their entries stay pending for redelivery",
@@ -337,17 +261,17 @@ export class StreamConsumer {
   /** Entries that never failed go to the batch handler together; the others one by one. */
   private dispatchAll(entries: ClaimedEntry[]): void {
     if (!this.o.batchHandler) {
-      for (const entry of entries) this.dispatch(entry);
+      for (const entry of entries) this.settler.dispatch(entry);
       return;
     }
     const batch: ClaimedEntry[] = [];
     for (const entry of entries) {
-      if (this.inFlight.has(entry.entryId)) continue;
-      if (entry.failure) this.dispatch(entry);
+      if (this.settler.inFlight.has(entry.entryId)) continue;
+      if (entry.failure) this.settler.dispatch(entry);
       else batch.push(entry);
     }
-    if (batch.length === 1) this.dispatch(batch[0]!);
-    else if (batch.length > 1) this.dispatchBatch(batch);
+    if (batch.length === 1) this.settler.dispatch(batch[0]!);
+    else if (batch.length > 1) this.settler.dispatchBatch(batch);
   }
 
   private async claimAndDispatch(ids: string[]): Promise<number> {
@@ -366,11 +290,11 @@ export class StreamConsumer {
         "pending entries were trimmed from the stream before processing",
       );
     const now = Date.now();
-    const own = ids.filter((id) => this.inFlight.has(id));
+    const own = ids.filter((id) => this.settler.inFlight.has(id));
     await this.reclaimer.restoreIdle(
-      own.map((entryId) => ({ entryId, idleMs: now - this.inFlight.get(entryId)!.deliveredAt })),
+      own.map((entryId) => ({ entryId, idleMs: now - this.settler.inFlight.get(entryId)!.deliveredAt })),
     );
-    const others = ids.filter((id) => !this.inFlight.has(id));
+    const others = ids.filter((id) => !this.settler.inFlight.has(id));
     if (others.length > 0) {
       const n = await this.claimAndDispatch(others);
       if (n > 0) {
@@ -391,216 +315,8 @@ export class StreamConsumer {
     if (removed.length) this.o.metrics?.consumersRemoved?.(this.o.group, removed.length);
   }
 
-  private dispatch(entry: ClaimedEntry): void {
-    if (this.inFlight.has(entry.entryId)) return;
-    const run: Running = {
-      controller: new AbortController(),
-      deliveredAt: Date.now(),
-      abandoned: false,
-      done: Promise.resolve(),
-    };
-    this.inFlight.set(entry.entryId, run);
-    run.done = this.execute(entry, run)
-      .catch((error: unknown) => {
-        // Redis failed while acking, retrying or dead-lettering: the entry is still pending, so
-        // reclaim hands it out again after claimIdleMs. Nothing is lost.
-        this.log.error(
-          { err: error, entryId: entry.entryId },
-          "could not settle entry; it stays pending",
-        );
-      })
-      .finally(() => {
-        if (this.inFlight.get(entry.entryId) === run) this.inFlight.delete(entry.entryId);
-        this.notifySlot();
-      });
-  }
-
-  private dispatchBatch(entries: ClaimedEntry[]): void {
-    const run: Running = {
-      controller: new AbortController(),
-      deliveredAt: Date.now(),
-      abandoned: false,
-      done: Promise.resolve(),
-    };
-    for (const entry of entries) this.inFlight.set(entry.entryId, run);
-    run.done = this.executeBatch(entries, run)
-      .catch((error: unknown) => {
-        this.log.error(
-          { err: error, entries: entries.map((e) => e.entryId) },
-          "could not settle a batch; its unsettled entries stay pending",
-        );
-      })
-      .finally(() => {
-        for (const entry of entries) {
-          if (this.inFlight.get(entry.entryId) === run) this.inFlight.delete(entry.entryId);
-        }
-        this.notifySlot();
-      });
-  }
-
-  /**
-   * One read's entries through the batch handler: one commit and one XACK for all of them.
-   * When the batch fails, each entry runs alone, so only a poison entry retries or dead-letters.
-   */
-  private async executeBatch(entries: ClaimedEntry[], run: Running): Promise<void> {
-    const ready: { entry: ClaimedEntry; job: Job }[] = [];
-    for (const entry of entries) {
-      const job = await this.prepare(entry);
-      if (job) ready.push({ entry, job });
-    }
-    if (ready.length === 0) return;
-    const started = performance.now();
-    let alone: ReadonlySet<Job>;
-    try {
-      alone = new Set(await this.o.batchHandler!(ready.map((r) => r.job), run.controller.signal));
-    } catch (error) {
-      if (run.abandoned) return;
-      this.log.warn(
-        { err: error, entries: ready.length },
-        "batch failed; handling its entries one at a time",
-      );
-      alone = new Set(ready.map((r) => r.job));
-    }
-    if (run.abandoned) return;
-    const committed = ready.filter((r) => !alone.has(r.job));
-    if (committed.length > 0) {
-      await this.o.redis.xack(this.streamKey, this.o.group, ...committed.map((r) => r.entry.entryId));
-      const perItemMs = (performance.now() - started) / ready.length;
-      for (let i = 0; i < committed.length; i++) this.o.metrics?.processed(this.o.group, perItemMs);
-    }
-    for (const r of ready) {
-      if (alone.has(r.job) && !run.abandoned) await this.runOne(r.entry, r.job, run);
-    }
-  }
-
-  private async execute(entry: ClaimedEntry, run: Running): Promise<void> {
-    const job = await this.prepare(entry);
-    if (job) await this.runOne(entry, job, run);
-  }
-
-  /** The job of an entry, or undefined once an unreadable or over-delivered entry is dead-lettered. */
-  private async prepare(entry: ClaimedEntry): Promise<Job | undefined> {
-    let envelope: Envelope;
-    try {
-      envelope = parseEnvelope(entry.fields.envelope);
-    } catch (error) {
-      await this.deadLetter(entry, undefined, toError(error));
-      return undefined;
-    }
-    const job: Job = {
-      stream: this.o.stream,
-      entryId: entry.entryId,
-      envelope,
-      attempt: (entry.failure?.failures ?? 0) + 1,
-      deliveries: entry.deliveries,
-    };
-    if (entry.deliveries > this.o.maxAttempts) {
-      await this.deadLetter(
-        entry,
-        job,
-        new DeliveryLimitError(entry.deliveries, this.o.maxAttempts),
-      );
-      return undefined;
-    }
-    return job;
-  }
-
-  private async runOne(entry: ClaimedEntry, job: Job, run: Running): Promise<void> {
-    const started = performance.now();
-    try {
-      await this.o.handler(job, run.controller.signal);
-    } catch (thrown) {
-      if (run.abandoned) return;
-      await this.fail(entry, job, toError(thrown));
-      return;
-    }
-    if (run.abandoned) return;
-    if (entry.failure) {
-      const tx = this.o.redis.multi().xack(this.streamKey, this.o.group, entry.entryId);
-      this.retries.forget(tx, entry.entryId);
-      await tx.exec();
-    } else {
-      await this.acks.ack(entry.entryId);
-    }
-    this.o.metrics?.processed(this.o.group, performance.now() - started);
-  }
-
-  private async fail(entry: ClaimedEntry, job: Job, error: Error): Promise<void> {
-    this.o.metrics?.failed(this.o.group);
-    const code = errorCode(error);
-    const permanent =
-      isDeterministicFailure(error) ||
-      error instanceof MalformedEntryError ||
-      code === "PERMANENT" ||
-      code === "MALFORMED_ENTRY";
-    if (permanent || job.attempt >= this.o.maxAttempts) {
-      await this.deadLetter(entry, job, error);
-      return;
-    }
-    const now = new Date().toISOString();
-    const delayMs = computeBackoff(job.attempt, this.o.backoff, this.o.random);
-    await this.retries.park(entry.entryId, delayMs, {
-      failures: job.attempt,
-      firstFailedAt: entry.failure?.firstFailedAt || now,
-      lastFailedAt: now,
-      error: error.message,
-      code,
-    });
-    this.o.metrics?.retried(this.o.group);
-    this.log.warn(
-      { ...traceFields(job), err: error, attempt: job.attempt, retryInMs: delayMs },
-      "handler failed; retry scheduled",
-    );
-    // A blocked read would notice the retry only after blockMs; let it recompute its wait.
-    if (delayMs < this.o.blockMs) void this.wakeReader();
-  }
-
-  private async deadLetter(entry: ClaimedEntry, job: Job | undefined, error: Error): Promise<void> {
-    const now = new Date().toISOString();
-    const deadLetterId = await writeDeadLetter(
-      this.o.redis,
-      {
-        deadLetterKey: this.deadLetterKey,
-        streamKey: this.streamKey,
-        dueKey: this.retries.dueKey,
-        failuresKey: this.retries.failuresKey,
-      },
-      {
-        fields: entry.fields,
-        sourceStreamName: this.o.stream,
-        sourceId: entry.entryId,
-        group: this.o.group,
-        consumer: this.o.consumer,
-        attempts: job?.attempt ?? (entry.failure?.failures ?? 0) + 1,
-        deliveries: entry.deliveries,
-        error,
-        errorCode: errorCode(error),
-        firstFailedAt: entry.failure?.firstFailedAt || now,
-        lastFailedAt: now,
-      },
-    );
-    this.o.metrics?.deadLettered(this.o.group);
-    this.log.error(
-      {
-        ...(job ? traceFields(job) : {}),
-        entryId: entry.entryId,
-        deadLetterId,
-        err: error,
-        code: errorCode(error),
-      },
-      "entry moved to the dead letters",
-    );
-    if (!this.o.onDeadLetter) return;
-    try {
-      await this.o.onDeadLetter(job, error, { entryId: entry.entryId, fields: entry.fields });
-    } catch (hookError) {
-      // The dead letter is written and the entry acked; a failing hook must not undo that.
-      this.log.error({ err: hookError, entryId: entry.entryId }, "onDeadLetter hook failed");
-    }
-  }
-
   private free(): number {
-    return this.concurrency - this.inFlight.size;
+    return this.concurrency - this.settler.inFlight.size;
   }
 
   private waitForSlot(): Promise<void> {
@@ -649,37 +365,5 @@ export class StreamConsumer {
     clearTimeout(this.sleeping.timer);
     this.sleeping.resolve();
     this.sleeping = undefined;
-  }
-}
-
-function traceFields(job: Job): Record<string, unknown> {
-  return {
-    entryId: job.entryId,
-    trace_id: job.envelope.traceId,
-    enriched_trend_id: job.envelope.trendId,
-  };
-}
-
-function clamp(value: number, min: number, max: number): number {
-  return Math.min(max, Math.max(min, value));
-}
-
-/** Whether `promise` settles within `ms`; clears its timer either way. */
-async function settlesWithin(promise: Promise<unknown> | undefined, ms: number): Promise<boolean> {
-  if (!promise) return true;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([
-      promise.then(
-        () => true,
-        () => true,
-      ),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -1,9 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { lock } from "proper-lockfile";
 import { startGatewayServer } from "../../../src/http/gateway-server.js";
 import { createOfflineEmbedder, type Embedder } from "../../../src/nlp/embedder.js";
 import type { AppHarness } from "../../support/app-harness.js";
@@ -34,12 +35,29 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Builds web/dist when it is missing or older than its sources (a fresh clone, or edits). */
-export function ensureConsoleBuilt(): void {
+function consoleIsStale(): boolean {
   const built = path.join(ROOT, "web/dist/index.html");
   const sources = Math.max(newestMtime(path.join(ROOT, "web/src")), statSync(path.join(ROOT, "schema.graphql")).mtimeMs);
-  if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
-  execFileSync("npm", ["run", "--silent", "build:web"], { cwd: ROOT, stdio: "inherit" });
+  return !existsSync(built) || statSync(built).mtimeMs < sources;
+}
+
+/**
+ * Builds web/dist when it is missing or older than its sources (a fresh clone, or edits). Test
+ * files run in parallel: under a lock, so that one builds while the others wait and then find it
+ * fresh, instead of each emptying web/dist under the others' gateways.
+ */
+export async function ensureConsoleBuilt(): Promise<void> {
+  if (!consoleIsStale()) return;
+  const release = await lock(path.join(ROOT, "web"), {
+    lockfilePath: path.join(ROOT, "web/.build.lock"),
+    stale: 120_000,
+    retries: { retries: 180, minTimeout: 250, maxTimeout: 1000 },
+  });
+  try {
+    if (consoleIsStale()) execFileSync("npm", ["run", "--silent", "build:web"], { cwd: ROOT, stdio: "inherit" });
+  } finally {
+    await release();
+  }
 }
 
 /** Debian's chromium (installed by scripts/ensure-chromium.sh when missing), driven by playwright-core. */
@@ -72,7 +90,9 @@ export interface A11yViolation {
 
 /** Runs axe-core in the page; returns the violations rated serious or critical. */
 export async function seriousA11yViolations(page: Page): Promise<A11yViolation[]> {
-  await page.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
+  // Evaluated through the DevTools protocol, not as a <script> tag: the console's CSP (script-src
+  // 'self') rightly refuses inline scripts, and the test must not weaken it.
+  await page.evaluate(readFileSync(require.resolve("axe-core/axe.min.js"), "utf8"));
   // A string, so that this Node-side file needs no DOM types.
   return page.evaluate(`(async () => {
     const result = await window.axe.run(document, { resultTypes: ["violations"] });

@@ -113,12 +113,13 @@ describe("judge evaluate", () => {
 
   it("should exit non-zero from the CLI with one line naming the malformed line", async () => {
     const bad = file("bad.jsonl", '{"text":"fine","label":"clean"}\nnot json at all\n');
-    const result = await promisify(execFile)(process.execPath, ["bin/trendgate.js", "judge", "evaluate", "--labels", bad], { timeout: 30_000 }).then(
+    const result = await promisify(execFile)(process.execPath, ["bin/trendgate.js", "judge", "evaluate", "--labels", bad], { timeout: 100_000 }).then(
       () => ({ code: 0, stderr: "" }),
       (error: { code: number; stderr: string }) => error,
     );
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
     expect(result.stderr).toContain(`${bad} line 2: not valid JSON`);
-  });
+    // a fresh process compiles the sources and loads the models: slow on a busy machine
+  }, 120_000);
 });

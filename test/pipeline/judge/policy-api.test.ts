@@ -41,8 +41,10 @@ describe("judge policy versions", () => {
     expect(applied).toMatchObject({ version: 2, origin: "operator", justification: "pin the seed's thresholds", createdBy: { name: "test-operator" } });
     expect(applied.createdBy.keyId).toMatch(/^[0-9a-f-]{36}$/);
     expect(applied.simulation).toMatchObject({ items: 0, activeVersion: 1 });
-    const active = await h.gql<{ judgePolicy: Version }>(ACTIVE, {}, h.keys.viewer);
+    const active = await h.gql<{ judgePolicy: Version }>(ACTIVE, {}, h.keys.moderator);
     expect(active.data?.judgePolicy.version).toBe(2);
+    // Thresholds and patterns are a policy oracle: moderators and operators only (issue 12).
+    expect((await h.gql(ACTIVE, {}, h.keys.viewer)).errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
     const history = await h.gql<{ judgePolicyHistory: { version: number }[] }>(`{ judgePolicyHistory(first: 5) { version } }`, {}, h.keys.moderator);
     expect(history.data?.judgePolicyHistory.map((v) => v.version)).toEqual([2, 1]);
   });

@@ -136,6 +136,16 @@ export const PipelineHealthQuery = graphql(`
   }
 `);
 
+/** The pipeline's stages as the server's registry defines them (streams, dead-letter streams). */
+export const PipelineStagesQuery = graphql(`
+  query PipelineStages {
+    pipelineStages {
+      name
+      deadLetterStream
+    }
+  }
+`);
+
 export const DeadLettersQuery = graphql(`
   query DeadLetters($stream: String!, $first: Int!, $after: String) {
     deadLetters(stream: $stream, first: $first, after: $after) {

@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { ConnectionState } from "../api/gql-client.js";
 import { type Session, signIn, signOut, storedKey } from "../state/session.js";
 import { BudgetOverrunsView, DeadLettersView, IncidentsView, OverridePublishView, PipelineHealthView } from "./operator-views.js";
+import { JudgeView } from "./judge/judge-view.js";
 import { ProvenanceView } from "./provenance-graph.js";
 import { QueueView } from "./queue-view.js";
 import { SignIn } from "./sign-in.js";
@@ -47,6 +48,8 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut(): void }) 
   useEffect(() => session.client.onState(setState), [session]);
   const role = session.me.role;
   const operator = role === "OPERATOR";
+  // The Judge's figures are for operators (who also change its policy) and viewers (read-only).
+  const judgeReader = operator || role === "VIEWER";
   const [section = "queue", ...rest] = route;
 
   return (
@@ -57,6 +60,11 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut(): void }) 
           <a href="#/queue" aria-current={section === "queue" ? "page" : undefined}>
             Queue
           </a>
+          {judgeReader && (
+            <a href="#/judge" aria-current={section === "judge" ? "page" : undefined}>
+              Judge
+            </a>
+          )}
           {operator &&
             OPERATOR_TABS.map(([id, label]) => (
               <a key={id} href={`#/ops/${id}`} aria-current={section === "ops" && rest[0] === id ? "page" : undefined}>
@@ -77,6 +85,8 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut(): void }) 
       <main>
         {section === "queue" && <QueueView session={session} selectedId={rest[0]} />}
         {section === "provenance" && rest[0] && <ProvenanceView session={session} trendId={rest[0]} />}
+        {section === "judge" && judgeReader && <JudgeView session={session} />}
+        {section === "judge" && !judgeReader && <p role="alert">The Judge page needs an operator or viewer key.</p>}
         {section === "ops" && !operator && <p role="alert">The operator views need an operator key.</p>}
         {section === "ops" && operator && rest[0] === "health" && <PipelineHealthView session={session} />}
         {section === "ops" && operator && rest[0] === "dead-letters" && <DeadLettersView session={session} />}
@@ -84,7 +94,7 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut(): void }) 
         {section === "ops" && operator && rest[0] === "budget" && <BudgetOverrunsView session={session} />}
         {section === "ops" && operator && rest[0] === "override" && <OverridePublishView session={session} trendId={rest[1]} incidentId={rest[2]} />}
         {section === "ops" && operator && !rest[0] && <PipelineHealthView session={session} />}
-        {!["queue", "provenance", "ops"].includes(section) && (
+        {!["queue", "provenance", "ops", "judge"].includes(section) && (
           <p>
             Unknown page. <a href="#/queue" onClick={() => navigate("queue")}>Back to the queue</a>
           </p>

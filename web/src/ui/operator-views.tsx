@@ -6,6 +6,7 @@ import {
   OperatorAlertsSubscription,
   OverridePublishMutation,
   PipelineHealthQuery,
+  PipelineStagesQuery,
   ReplayMutation,
 } from "../api/documents.js";
 import type { ResultOf } from "../graphql.js";
@@ -16,7 +17,7 @@ import { navigate } from "./use-store.js";
 const REFRESH_MS = 5000;
 
 /** Polls a query while the view is open. */
-function usePolled<T>(load: () => Promise<T>, everyMs: number | null, deps: unknown[] = []) {
+export function usePolled<T>(load: () => Promise<T>, everyMs: number | null, deps: unknown[] = []) {
   const [value, setValue] = useState<T | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [tick, setTick] = useState(0);
@@ -40,7 +41,7 @@ function usePolled<T>(load: () => Promise<T>, everyMs: number | null, deps: unkn
   return { value, error, refresh: () => setTick((t) => t + 1) };
 }
 
-function ErrorLine({ error }: { error: string | undefined }) {
+export function ErrorLine({ error }: { error: string | undefined }) {
   return error ? (
     <p role="alert" class="error">
       {error}
@@ -95,16 +96,23 @@ export function PipelineHealthView({ session }: { session: Session }) {
   );
 }
 
-const DLQ_STREAMS = ["trend:ingest:dlq", "trend:embedding:dlq", "trend:judge:dlq", "trend:publish:dlq"];
 type Replay = ResultOf<typeof ReplayMutation>["replayDeadLetters"];
 
 export function DeadLettersView({ session }: { session: Session }) {
-  const [stream, setStream] = useState(DLQ_STREAMS[1]!);
+  // The dead-letter streams come from the server's stage registry, not from a list kept here.
+  const stages = usePolled(() => session.client.request(PipelineStagesQuery), null).value?.pipelineStages;
+  const [chosen, setStream] = useState<string | undefined>();
+  // The embedding stage's dead letters first: its external adapter is what fails most often.
+  const stream = chosen ?? stages?.find((s) => s.name === "embedding")?.deadLetterStream ?? stages?.[0]?.deadLetterStream ?? "";
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [dryRun, setDryRun] = useState(false);
   const [outcome, setOutcome] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
-  const { value, error, refresh } = usePolled(() => session.client.request(DeadLettersQuery, { stream, first: 100, after: null }), REFRESH_MS, [stream]);
+  const { value, error, refresh } = usePolled(
+    async () => (stream ? session.client.request(DeadLettersQuery, { stream, first: 100, after: null }) : undefined),
+    REFRESH_MS,
+    [stream],
+  );
   const letters = value?.deadLetters;
 
   const replay = async (ids: string[] | null) => {
@@ -131,9 +139,9 @@ export function DeadLettersView({ session }: { session: Session }) {
         <label>
           Stream{" "}
           <select value={stream} onChange={(e) => setStream((e.target as HTMLSelectElement).value)} data-testid="dlq-stream">
-            {DLQ_STREAMS.map((s) => (
-              <option key={s} value={s}>
-                {s}
+            {(stages ?? []).map((s) => (
+              <option key={s.deadLetterStream} value={s.deadLetterStream}>
+                {s.deadLetterStream}
               </option>
             ))}
           </select>
