@@ -46,7 +46,14 @@ try {
   console.log("\n| operation | cases |\n| --- | --- |");
   for (const [op, n] of Object.entries(report.perOperation).sort()) console.log(`| ${op} | ${n} |`);
   console.log(`\naccepted items ${report.acceptedItems}; unsettled ${report.unsettled.length}; failures ${report.failures.length}`);
-  for (const f of report.failures.slice(0, 20)) console.log(`  ${f.kind} ${f.operation}: ${f.detail}\n    variables ${f.variables}`);
+  // The first three of each kind and operation, so a rare failure is not hidden by a common one.
+  const shown = new Map<string, number>();
+  for (const f of report.failures) {
+    const key = `${f.kind} ${f.operation}`;
+    if ((shown.get(key) ?? 0) >= 3) continue;
+    shown.set(key, (shown.get(key) ?? 0) + 1);
+    console.log(`  ${key}: ${f.detail}\n    variables ${f.variables}`);
+  }
   exitCode = report.failures.length === 0 && report.unsettled.length === 0 ? 0 : 1;
   console.log(
     JSON.stringify({ campaign: "fuzz", cases: report.cases, seed, seconds, operations: report.operations, outcomes: report.outcomes, acceptedItems: report.acceptedItems, unsettled: report.unsettled.length, failures: report.failures.length }),
