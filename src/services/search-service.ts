@@ -52,7 +52,9 @@ export class SearchService {
       if (text.length > 10_000) throw badInput("text", "must be at most 10000 characters");
       [vector] = await (await this.deps.embedder()).embed([text]);
     }
-    if (!vector) return [];
+    // Text with no token the model knows (private-use code points, found by the fuzz campaign)
+    // embeds to the zero vector, which has no direction to compare: nothing is similar to it.
+    if (!vector || vector.every((x) => x === 0)) return [];
     const statuses = query.filter?.status?.length ? new Set<string>(query.filter.status) : undefined;
     const filter = {
       source: query.filter?.source ?? undefined,
