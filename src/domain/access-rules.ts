@@ -29,6 +29,7 @@ export const OPERATION_RULES: Record<string, OperationRule> = {
   "Query.incidents": { action: "read", tenant: true },
   "Query.provenance": { action: "read", tenant: true },
   "Query.pipelineHealth": { action: "read", note: "figures of the shared pipeline, no tenant data (the load test reads it with an integrator key)" },
+  "Query.pipelineStages": { action: "read", note: "the stage list (streams, groups, dead-letter streams), no tenant data" },
   "Query.deadLetters": { action: "operate" },
   "Query.judgePolicy": { action: "read:judge-policy", note: "policy internals" },
   "Query.judgePolicyHistory": { action: "read:judge-policy", note: "policy internals" },

@@ -157,7 +157,9 @@ export async function startGatewayServer(
           return {
             async didResolveOperation({ document, request }) {
               const cost = listCost(schema, document, request.variables, request.operationName);
-              if (cost > config.MAX_LIST_COST) throw listCostError(cost, config.MAX_LIST_COST);
+              // Thrown after validation, so Apollo would answer 500 unless told: the query is the
+              // client's to fix, like armor's own cost refusals (400).
+              if (cost > config.MAX_LIST_COST) throw listCostError(cost, config.MAX_LIST_COST, { http: { status: 400 } });
             },
           };
         },

@@ -74,8 +74,8 @@ export function listCost(
 }
 
 /** The refusal both transports send when an operation's list cost is over the limit. */
-export function listCostError(cost: number, limit: number): GraphQLError {
+export function listCostError(cost: number, limit: number, transport: { http?: { status: number } } = {}): GraphQLError {
   return new GraphQLError(`query cost ${cost} is over the limit of ${limit} (lists count by their \`first\`)`, {
-    extensions: { code: "GRAPHQL_VALIDATION_FAILED", cost, limit },
+    extensions: { code: "GRAPHQL_VALIDATION_FAILED", cost, limit, ...transport },
   });
 }

@@ -46,6 +46,7 @@ const SAMPLES: Record<string, Sample> = {
   "Query.incidents": (f) => ({ query: "query($id: ID) { incidents(trendId: $id) { edges { node { id } } } }", variables: { id: f.trendA } }),
   "Query.provenance": (f) => ({ query: "query($id: ID) { provenance(trendId: $id) { entries { id step trendId } } }", variables: { id: f.trendA } }),
   "Query.pipelineHealth": () => ({ query: "{ pipelineHealth { outboxBacklog } }" }),
+  "Query.pipelineStages": () => ({ query: "{ pipelineStages { name stream deadLetterStream } }" }),
   "Query.deadLetters": () => ({ query: '{ deadLetters(stream: "trend:embedding:dlq") { totalCount } }' }),
   "Query.judgePolicy": () => ({ query: "{ judgePolicy { version } }" }),
   "Query.judgePolicyHistory": () => ({ query: "{ judgePolicyHistory(first: 2) { version } }" }),

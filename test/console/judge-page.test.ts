@@ -41,7 +41,7 @@ async function ingestAndJudge(bodies: string[]): Promise<number[]> {
       const t = await h.gql<{ trend: { status: string } }>(`query($id: ID!) { trend(id: $id) { status } }`, { id }, h.keys.viewer);
       return t.data && !UNDECIDED.has(t.data.trend.status) ? true : undefined;
     }, 60_000);
-    const p = await h.gql<{ provenance: { entries: { step: string; output: { policyVersion?: number } }[] } }>(`query($id: ID!) { provenance(trendId: $id) { entries { step output } } }`, { id }, h.keys.viewer);
+    const p = await h.gql<{ provenance: { entries: { step: string; output: { policyVersion?: number } }[] } }>(`query($id: ID!) { provenance(trendId: $id) { entries { step output } } }`, { id }, h.keys.operator);
     versions.push(p.data!.provenance.entries.find((e) => e.step === "judge")?.output.policyVersion ?? 0);
   }
   return versions;
@@ -140,12 +140,14 @@ describe("the Judge page", { timeout: 180_000 }, () => {
     await page.screenshot({ path: path.join(RESULTS_DIR, "console-judge-page.png"), fullPage: true });
   });
 
-  it("should show a viewer the figures, the policy in force and its history without any apply control", async () => {
+  it("should show a viewer the figures per version but neither the policy's internals nor any apply control", async () => {
     const page = await openJudgePage(h.keys.viewer);
-    await page.getByTestId("active-version").filter({ hasText: "Version 2" }).waitFor();
-    await page.getByTestId("judge-totals-row").first().waitFor();
-    await page.locator('[data-testid="history-row"][data-version="1"]').waitFor();
+    await page.locator('[data-testid="judge-totals-row"][data-version="2"]').waitFor();
+    await page.getByTestId("policy-restricted").waitFor();
     await page.getByTestId("calibration-read-only").waitFor();
+    // Thresholds and blocked lists are a policy oracle (issue 12): not for viewers.
+    expect(await page.getByTestId("active-version").count()).toBe(0);
+    expect(await page.getByTestId("history-row").count()).toBe(0);
     expect(await page.getByTestId("apply").count()).toBe(0);
     expect(await page.getByTestId("simulate").count()).toBe(0);
     expect(await page.getByRole("button", { name: /apply/i }).count()).toBe(0);

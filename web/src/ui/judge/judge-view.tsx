@@ -35,7 +35,8 @@ export function JudgeView({ session }: { session: Session }) {
     REFRESH_MS,
     [windowId],
   );
-  const policies = usePolled(() => session.client.request(JudgePolicyQuery, { first: 20 }), REFRESH_MS);
+  // Thresholds and blocked patterns are policy internals (issue 12): a viewer sees the rates only.
+  const policies = usePolled(() => (operator ? session.client.request(JudgePolicyQuery, { first: 20 }) : Promise.resolve(undefined)), REFRESH_MS);
   const active = policies.value?.judgePolicy;
 
   return (
@@ -65,6 +66,11 @@ export function JudgeView({ session }: { session: Session }) {
         <h3 id="judge-active-h">Policy in force</h3>
         <ErrorLine error={policies.error} />
         {active && <ActivePolicy version={active} />}
+        {!operator && (
+          <p class="muted" data-testid="policy-restricted">
+            The policy's thresholds, blocked lists and history are shown to operators only.
+          </p>
+        )}
       </section>
 
       <section aria-labelledby="judge-calibration-h">
@@ -72,15 +78,17 @@ export function JudgeView({ session }: { session: Session }) {
         {operator && active && <CalibrationPanel session={session} activePolicy={active.policy as Record<string, unknown>} onApplied={() => policies.refresh()} />}
         {!operator && (
           <p class="muted" data-testid="calibration-read-only">
-            Proposals, simulations and applying a policy need an operator key; the figures each version was applied with are in the history below.
+            Proposals, simulations and applying a policy need an operator key.
           </p>
         )}
       </section>
 
-      <section aria-labelledby="judge-history-h">
-        <h3 id="judge-history-h">History</h3>
-        {policies.value && <PolicyHistory versions={policies.value.judgePolicyHistory} />}
-      </section>
+      {operator && (
+        <section aria-labelledby="judge-history-h">
+          <h3 id="judge-history-h">History</h3>
+          {policies.value && <PolicyHistory versions={policies.value.judgePolicyHistory} />}
+        </section>
+      )}
     </section>
   );
 }
