@@ -53,8 +53,12 @@ export function createFastEmbedder(options: { modelFile?: URL | string } = {}): 
   const embedOne = (text: string): number[] => {
     sumPool(model.table, dimension, Int32Array.from(fastFeatureIds(text, vocab, features)), scratch);
     const norm = removeDirections(scratch, directions);
-    // A text without a letter or digit has no features: the zero vector (similar to nothing).
-    return Array.from(scratch, (v) => (norm > 0 ? v / norm : 0));
+    if (norm > 0) return Array.from(scratch, (v) => v / norm);
+    // A text without a letter or digit ("?!", emoji only) has no features. The zero vector has no
+    // direction: cosine search cannot place it and a vector store refuses it, so such an item
+    // failed its embedding (the chaos campaign found two "?!" posts FAILED). They all get one
+    // fixed unit vector instead: alike each other, unrelated to worded text.
+    return Array.from({ length: dimension }, (_, j) => (j === 0 ? 1 : 0));
   };
 
   return {
