@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { configDefaults, defineConfig } from "vitest/config";
+import { defineConfig } from "vitest/config";
 
 const require = createRequire(import.meta.url);
 
@@ -10,9 +10,6 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
-    // The issue-12 campaigns at CI size take minutes together (over the 60 s CI budget), so they
-    // run on demand: `CAMPAIGNS=1 npx vitest run test/campaigns` (README, "Campaigns").
-    exclude: [...configDefaults.exclude, ...(process.env.CAMPAIGNS ? [] : ["test/campaigns/**"])],
     setupFiles: ["test/setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
