@@ -6,6 +6,15 @@ import { currentTraceparent, withItemSpan } from "../../observability/tracing.js
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
 
+/** What the caller decided a human must look at; `event` adds fields to the announcement. */
+export interface EscalationToOpen {
+  issueType: IssueType;
+  reason: string;
+  rule: string;
+  scores: Record<string, unknown>;
+  event?: Record<string, unknown>;
+}
+
 /**
  * Opens an escalation for a human and announces it on `judge:escalations`, in the caller's
  * transaction. At most one unresolved escalation of a kind exists per trend (a unique index), so
@@ -14,13 +23,7 @@ import { STREAMS } from "../../streams/stream-names.js";
 export function openEscalation(
   trx: Transaction<Database>,
   trend: Pick<TrendRow, "id" | "trace_id">,
-  escalation: {
-    issueType: IssueType;
-    reason: string;
-    rule: string;
-    scores: Record<string, unknown>;
-    event?: Record<string, unknown>;
-  },
+  escalation: EscalationToOpen,
 ): Promise<string | undefined> {
   // An `escalation` span in the item's trace; the event below carries it as its parent.
   const active = currentTraceparent();
@@ -36,13 +39,7 @@ export function openEscalation(
 async function insertAndAnnounce(
   trx: Transaction<Database>,
   trend: Pick<TrendRow, "id" | "trace_id">,
-  escalation: {
-    issueType: IssueType;
-    reason: string;
-    rule: string;
-    scores: Record<string, unknown>;
-    event?: Record<string, unknown>;
-  },
+  escalation: EscalationToOpen,
 ): Promise<string | undefined> {
   const inserted = await trx
     .insertInto("escalations")
