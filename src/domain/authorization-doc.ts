@@ -51,7 +51,7 @@ everyone and fails that test.
 "integrator A" and "integrator B" are integrators of two tenants; cells say what each caller gets.
 Over WebSocket a wrong or revoked key does not get \`UNAUTHENTICATED\` answers: its socket is closed
 with **4403** (at \`connection_init\`, or within a second of the revocation, and before any further
-operation). A socket without a key gets \`UNAUTHENTICATED\` for every operation, as over HTTP.
+operation). A socket without a key is closed with **4401** at \`connection_init\`.
 
 ${header}
 ${ops.map(([name, rule]) => row(name, rule)).join("\n")}

@@ -50,8 +50,13 @@ export class SocketGuard {
   /** graphql-ws onConnect: true to accept; closes the socket itself when refusing. */
   async connect(state: SocketState, params: Record<string, unknown> | undefined): Promise<boolean> {
     const raw = (params?.authorization ?? params?.Authorization ?? params?.apiKey) as string | undefined;
-    // No key at all: the socket opens and every operation answers UNAUTHENTICATED, as over HTTP.
-    if (raw === undefined || raw === "") return true;
+    // No key at all: closed with 4401 at connection_init. An open socket without a principal
+    // would hold a connection (and its memory) that can do nothing (issue 12: "unauthenticated
+    // sockets are never closed").
+    if (raw === undefined || raw === "") {
+      state.socket.close(CloseCode.Unauthorized, "Unauthorized: connection_init needs an authorization key");
+      return false;
+    }
     const key = bearerKey(String(raw)) ?? String(raw);
     const principal = await this.deps.auth.authenticate(key);
     if (!principal) {

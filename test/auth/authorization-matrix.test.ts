@@ -113,7 +113,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => h?.close());
 
-type Observed = "allowed" | "FORBIDDEN" | "UNAUTHENTICATED" | "closed 4403" | "no answer";
+type Observed = "allowed" | "FORBIDDEN" | "UNAUTHENTICATED" | "closed 4401" | "closed 4403" | "no answer";
 
 /** What an answer means for authorization: refused at the operation, or let through (whatever followed). */
 function classify(result: { data?: unknown; errors?: GqlResult["errors"] }): Observed {
@@ -150,6 +150,8 @@ async function overWebSocket(caller: Caller, operation: string, sample: { query:
     } else {
       await sub.take(1, 10_000).catch(() => undefined);
     }
+    if (closeCode === 4401) return { observed: "closed 4401" as Observed, leak: false };
+    if (sub.error && (sub.error as { code?: number }).code === 4401) return { observed: "closed 4401" as Observed, leak: false };
     if (closeCode === 4403) return { observed: "closed 4403" as Observed, leak: false };
     if (sub.error && (sub.error as { code?: number }).code === 4403) return { observed: "closed 4403" as Observed, leak: false };
     const first = sub.items[0];
@@ -162,7 +164,7 @@ async function overWebSocket(caller: Caller, operation: string, sample: { query:
 
 const expectedOver = (transport: "HTTP" | "WebSocket", operation: string, caller: Caller): Observed => {
   const outcome = expectedOutcome(OPERATION_RULES[operation], caller);
-  if (transport === "WebSocket" && outcome === "UNAUTHENTICATED" && caller !== "no key") return "closed 4403";
+  if (transport === "WebSocket" && outcome === "UNAUTHENTICATED") return caller === "no key" ? "closed 4401" : "closed 4403";
   return outcome === "own tenant" ? "allowed" : (outcome as Observed);
 };
 
@@ -196,7 +198,7 @@ describe("authorization matrix", () => {
     expect(cases).toBeGreaterThan(100);
   }, 120_000);
 
-  it("should answer every operation × caller over WebSocket as documented (wrong and revoked keys: 4403)", async () => {
+  it("should answer every operation × caller over WebSocket as documented (no key: 4401; wrong and revoked keys: 4403)", async () => {
     const mismatches: string[] = [];
     for (const operation of schemaOperations()) {
       for (const caller of CALLERS) {
