@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeEnvelope } from "../../src/streams/envelope.js";
 import { createOfflineEnricher, type Enricher } from "../../src/nlp/enricher.js";
+import { TOPIC_LABELS } from "../../src/nlp/topics.js";
 import { createEnrichBatchHandler } from "../../src/pipeline/enrich/enrich-batch.js";
 import { createEtlHandler } from "../../src/pipeline/enrich/etl-worker.js";
 import { IngestService } from "../../src/pipeline/ingest/ingest-service.js";
@@ -60,8 +61,8 @@ describe("ETL batch handler", () => {
     expect(rows.map((r) => r.status)).toEqual(Array(5).fill("ENRICHED"));
     for (const row of rows) {
       expect(row.language).toBe("en");
-      expect(row.topics.length).toBeGreaterThanOrEqual(0);
-      expect(row.summary).toBeTruthy();
+      expect(row.topics.every((t) => (TOPIC_LABELS as readonly string[]).includes(t))).toBe(true);
+      expect(row.summary?.length).toBeGreaterThan(0);
       const charges = await env.db.selectFrom("budget_charges").select(["step", "cost"]).where("trend_id", "=", row.id).orderBy("step").execute();
       expect(charges.map((c) => c.step)).toEqual(["etl", "plan"]);
       expect(row.budget_spent).toBeCloseTo(charges.reduce((s, c) => s + c.cost, 0), 6);
