@@ -6,13 +6,13 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import {
   DEFAULT_ADAPTER_NAME,
   PUBLISH_ERROR_META,
   PUBLISH_TOOL_NAME,
   type PublishAdapterOptions,
 } from "./publish-adapter-server.js";
+import { isTransportFailure, toPublishError } from "./mcp-publish-errors.js";
 import { PublishError } from "./publish-error.js";
 import { parsePublishInput, PublishSink, PublishSinkError } from "./publish-sink.js";
 
@@ -345,54 +345,6 @@ function toArguments(req: PublishRequest): Record<string, unknown> {
   if (req.url !== undefined && req.url !== null) args.url = req.url;
   if (req.body !== undefined) args.body = req.body;
   return args;
-}
-
-/**
- * A broken pipe, a closed connection or a refused HTTP connect, as opposed to an answer.
- * The SDK raises these as McpError(ConnectionClosed) or as plain errors from the transport.
- */
-function isTransportFailure(err: unknown): boolean {
-  if (err instanceof McpError) return err.code === ErrorCode.ConnectionClosed;
-  return err instanceof Error;
-}
-
-function toPublishError(err: unknown): PublishError {
-  if (err instanceof PublishError) return err;
-  if (err instanceof McpError) {
-    if (err.code === ErrorCode.RequestTimeout || err.code === ErrorCode.ConnectionClosed) {
-      return new PublishError(
-        "PUBLISH_ADAPTER_UNAVAILABLE",
-        err.message,
-        true,
-        { mcpCode: err.code },
-        { cause: err },
-      );
-    }
-    if (err.code === ErrorCode.InternalError) {
-      return new PublishError(
-        "PUBLISH_REJECTED",
-        err.message,
-        true,
-        { mcpCode: err.code },
-        { cause: err },
-      );
-    }
-    // Servers on older SDKs raise invalid arguments as a JSON-RPC error rather than isError.
-    return new PublishError(
-      "PUBLISH_REJECTED",
-      err.message,
-      false,
-      { mcpCode: err.code },
-      { cause: err },
-    );
-  }
-  return new PublishError(
-    "PUBLISH_ADAPTER_UNAVAILABLE",
-    `publish adapter connection failed: ${(err as Error).message}`,
-    true,
-    {},
-    { cause: err },
-  );
 }
 
 function parseJsonObject(text: string): Record<string, unknown> | undefined {

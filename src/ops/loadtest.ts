@@ -1,14 +1,13 @@
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { createLoadtestMix, DEFAULT_MIX, MIX_KINDS, type MixKind, type MixWeights } from "./loadtest-mix.js";
 import { histogramBuckets, histogramQuantile, parsePrometheusText, type PromSample, select, subtractBuckets } from "./prometheus-text.js";
 import { SCALABLE_STAGES, type ScalableStage, STAGE_STREAMS } from "./stages.js";
+import { trailsFromGraphql, trailsFromSql } from "./item-trails.js";
+import { dueBy, type LoadStep, rateAt } from "./load-schedule.js";
+import { LoadtestError } from "./loadtest-error.js";
 
-export interface LoadStep {
-  /** Items per second. */
-  rate: number;
-  seconds: number;
-}
+export { LoadtestError } from "./loadtest-error.js";
+export { dueBy, type LoadStep, parseSteps } from "./load-schedule.js";
 
 export interface LoadtestOptions {
   /** The gateway's GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
@@ -108,17 +107,6 @@ export interface LoadtestReport {
   samples: LoadtestSample[];
 }
 
-/** Stops the run early, e.g. on Ctrl-C or when the gateway cannot be reached. */
-export class LoadtestError extends Error {
-  constructor(
-    readonly code: "LOADTEST_UNREACHABLE" | "LOADTEST_UNAUTHORIZED" | "LOADTEST_BAD_OPTIONS",
-    message: string,
-  ) {
-    super(message);
-    this.name = "LoadtestError";
-  }
-}
-
 export const SETTLED_STATES = ["PUBLISHED", "REJECTED", "CANCELLED", "ESCALATED", "PAUSED"];
 /** The pipeline's steps in order; a stage's latency runs from the previous one present. */
 const STEP_ORDER = ["ingest", "plan", "etl", "embed", "judge", "publish"] as const;
@@ -126,51 +114,13 @@ const STEP_ORDER = ["ingest", "plan", "etl", "embed", "judge", "publish"] as con
 const INGEST = `mutation($input: TrendInput!) { ingestTrend(input: $input) { id status duplicate } }`;
 const HEALTH = `{ pipelineHealth { outboxBacklog streams { stream groups { name lag pending consumers { name idleMs } } } } }`;
 
-type GqlResponse<T> = { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
-
-export function parseSteps(text: string): LoadStep[] {
-  const steps = text
-    .split(",")
-    .map((part) => part.trim())
-    .filter(Boolean)
-    .map((part) => {
-      const [rate, seconds] = part.split(":").map(Number);
-      if (!Number.isFinite(rate) || !Number.isFinite(seconds) || rate! <= 0 || seconds! <= 0) {
-        throw new LoadtestError("LOADTEST_BAD_OPTIONS", `--steps: "${part}" must be rate:seconds with both above 0`);
-      }
-      return { rate: rate!, seconds: seconds! };
-    });
-  if (steps.length === 0) throw new LoadtestError("LOADTEST_BAD_OPTIONS", "--steps must hold at least one rate:seconds");
-  return steps;
-}
+export type GqlResponse<T> = { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
 
 export function quantiles(values: number[]): Quantiles {
   if (values.length === 0) return { n: 0, p50: null, p95: null, p99: null, max: null };
   const sorted = [...values].sort((a, b) => a - b);
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
   return { n: sorted.length, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted.at(-1)! };
-}
-
-/** Items due by `seconds` into the schedule (the integral of the stepped rate). */
-export function dueBy(steps: readonly LoadStep[], seconds: number): number {
-  let due = 0;
-  let t = 0;
-  for (const step of steps) {
-    const span = Math.min(step.seconds, Math.max(0, seconds - t));
-    due += step.rate * span;
-    t += step.seconds;
-    if (seconds <= t) break;
-  }
-  return Math.floor(due + 1e-9);
-}
-
-function rateAt(steps: readonly LoadStep[], seconds: number): number {
-  let t = 0;
-  for (const step of steps) {
-    t += step.seconds;
-    if (seconds < t) return step.rate;
-  }
-  return 0;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -446,62 +396,4 @@ function readStageGauges(parsed: PromSample[], sample: LoadtestSample): void {
     if (pending) sample.pending[stage] = pending.value;
     if (oldest) sample.oldestPendingSeconds[stage] = oldest.value;
   }
-}
-
-interface Trail {
-  id: string;
-  status: string;
-  steps: { step: string; at: number }[];
-}
-
-async function trailsFromSql(databaseUrl: string, ids: string[]): Promise<Trail[]> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const out: Trail[] = [];
-    for (let i = 0; i < ids.length; i += 5000) {
-      const chunk = ids.slice(i, i + 5000);
-      const trends = await client.query<{ id: string; status: string }>("SELECT id, status FROM enriched_trends WHERE id = ANY($1::uuid[])", [chunk]);
-      const entries = await client.query<{ trend_id: string; step: string; created_at: Date }>(
-        "SELECT trend_id, step, created_at FROM provenance_log WHERE trend_id = ANY($1::uuid[]) ORDER BY created_at, id",
-        [chunk],
-      );
-      const byTrend = new Map<string, Trail>(trends.rows.map((r) => [r.id, { id: r.id, status: r.status, steps: [] }]));
-      for (const e of entries.rows) byTrend.get(e.trend_id)?.steps.push({ step: e.step, at: e.created_at.getTime() });
-      out.push(...byTrend.values());
-    }
-    return out;
-  } finally {
-    await client.end();
-  }
-}
-
-async function trailsFromGraphql(
-  gql: <T>(query: string, variables?: Record<string, unknown>) => Promise<GqlResponse<T> & { status: number }>,
-  ids: string[],
-): Promise<Trail[]> {
-  const out: Trail[] = [];
-  const batches: string[][] = [];
-  // Aliased trend(id) fields: the gateway allows 15 aliases per operation (graphql-armor).
-  for (let i = 0; i < ids.length; i += 10) batches.push(ids.slice(i, i + 10));
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 4 }, async () => {
-      while (next < batches.length) {
-        const batch = batches[next++]!;
-        const fields = batch.map((_, j) => `t${j}: trend(id: $id${j}) { id status provenance { step createdAt } }`).join(" ");
-        const query = `query(${batch.map((_, j) => `$id${j}: ID!`).join(", ")}) { ${fields} }`;
-        const res = await gql<Record<string, { id: string; status: string; provenance: { step: string; createdAt: string }[] } | null>>(
-          query,
-          Object.fromEntries(batch.map((id, j) => [`id${j}`, id])),
-        );
-        if (!res.data) throw new LoadtestError("LOADTEST_UNREACHABLE", `reading provenance failed: ${res.errors?.[0]?.message ?? res.status}`);
-        for (const value of Object.values(res.data)) {
-          if (!value) continue;
-          out.push({ id: value.id, status: value.status, steps: value.provenance.map((p) => ({ step: p.step, at: Date.parse(p.createdAt) })) });
-        }
-      }
-    }),
-  );
-  return out;
 }

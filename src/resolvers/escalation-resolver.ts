@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { EscalationStatus as DbEscalationStatus, IssueType as DbIssueType } from "../db/types.js";
-import { encodeCursor } from "../pipeline/review/escalation-service.js";
+import { encodeCursor } from "../db/keyset-cursor.js";
 import { EscalationStatus, IssueType } from "../schema/enums.js";
 import { toEscalation, toProvenanceEntry, toTrend } from "../schema/mappers.js";
 import { Escalation, EscalationConnection, ProvenanceEntry, ResolveEscalationInput } from "../schema/moderation-types.js";

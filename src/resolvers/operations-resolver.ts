@@ -1,7 +1,8 @@
 import { sql } from "kysely";
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
 import { listIncidents } from "../db/incident-queries.js";
-import { assertUuid, decodeCursor, encodeCursor } from "../pipeline/review/escalation-service.js";
+import { decodeCursor, encodeCursor } from "../db/keyset-cursor.js";
+import { assertUuid } from "../domain/uuid.js";
 import { toIncident, toProvenanceEntry } from "../schema/mappers.js";
 import {
   DeadLetterConnection,

@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
-import { encodeCursor } from "../pipeline/review/escalation-service.js";
+import { encodeCursor } from "../db/keyset-cursor.js";
 import { toEscalation, toProvenanceEntry, toTrend } from "../schema/mappers.js";
 import { Escalation, ProvenanceEntry } from "../schema/moderation-types.js";
 import {

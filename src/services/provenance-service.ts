@@ -3,7 +3,7 @@ import type { ProvenanceRow } from "../db/types.js";
 import { visibleTrendIds } from "../db/tenant-filter.js";
 import { badInput, notFound } from "../domain/domain-error.js";
 import type { TenantScope } from "../domain/tenant-scope.js";
-import { assertUuid } from "../pipeline/review/escalation-service.js";
+import { assertUuid } from "../domain/uuid.js";
 
 export interface ProvenanceEdgeData {
   from: string;

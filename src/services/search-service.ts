@@ -6,7 +6,7 @@ import type { TenantScope } from "../domain/tenant-scope.js";
 import type { Embedder } from "../nlp/embedder.js";
 import type { VectorMatch, VectorStore } from "../vector/vector-store.js";
 import { embeddingText } from "../pipeline/embed/embedding-worker.js";
-import { assertUuid } from "../pipeline/review/escalation-service.js";
+import { assertUuid } from "../domain/uuid.js";
 
 /** The most a status-filtered query asks the index for (the store's own ceiling). */
 const MAX_FETCH = 10_000;

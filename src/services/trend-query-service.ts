@@ -3,7 +3,8 @@ import type { TrendRow, TrendStatus } from "../db/types.js";
 import { tenantCondition } from "../db/tenant-filter.js";
 import { badInput, notFound } from "../domain/domain-error.js";
 import type { TenantScope } from "../domain/tenant-scope.js";
-import { assertUuid, decodeCursor } from "../pipeline/review/escalation-service.js";
+import { decodeCursor } from "../db/keyset-cursor.js";
+import { assertUuid } from "../domain/uuid.js";
 
 export interface TrendFilter {
   status?: TrendStatus[] | null;

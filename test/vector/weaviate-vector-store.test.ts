@@ -11,7 +11,8 @@ import {
   VectorStoreError,
 } from "../../src/vector/vector-store.js";
 import { cosineFromAdditional, toWeaviateWhere } from "../../src/vector/weaviate-filter.js";
-import { toVectorStoreError, WeaviateVectorStore } from "../../src/vector/weaviate-vector-store.js";
+import { toVectorStoreError } from "../../src/vector/weaviate-errors.js";
+import { WeaviateVectorStore } from "../../src/vector/weaviate-vector-store.js";
 import { item } from "./support/vector-item.js";
 
 const WEAVIATE_URL = process.env.WEAVIATE_URL;

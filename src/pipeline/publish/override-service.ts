@@ -7,7 +7,7 @@ import { badInput, conflict, notFound } from "../../domain/domain-error.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
 import type { Actor } from "../review/escalation-service.js";
-import { assertUuid } from "../review/escalation-service.js";
+import { assertUuid } from "../../domain/uuid.js";
 
 /**
  * An operator's decision to publish what the pipeline would not: recorded with its

@@ -1,5 +1,4 @@
 import { sql, type Transaction } from "kysely";
-import { resumeStreamOf } from "../registry.js";
 import type { Db } from "../../db/database.js";
 import { enqueueOutbox } from "../../db/outbox.js";
 import { appendProvenance } from "../../db/provenance.js";
@@ -8,15 +7,8 @@ import type {
   EscalationRow,
   EscalationStatus,
   IssueType,
-  TrendRow,
   TrendStatus,
 } from "../../db/types.js";
-import {
-  budgetGrant,
-  estimateStepCost,
-  PIPELINE_STEPS,
-  type PipelineStep,
-} from "../../domain/budget.js";
 import { tenantCondition } from "../../db/tenant-filter.js";
 import { badInput, conflict, DomainError, notFound } from "../../domain/domain-error.js";
 import type { TenantScope } from "../../domain/tenant-scope.js";
@@ -25,6 +17,9 @@ import { withItemSpan } from "../../observability/tracing.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
 import { transitionTrend } from "../../services/trend-lifecycle.js";
+import { decodeCursor } from "../../db/keyset-cursor.js";
+import { assertUuid } from "../../domain/uuid.js";
+import { resolveBudgetOverrun } from "./budget-resolution.js";
 
 export type Decision = "APPROVE" | "REJECT";
 
@@ -294,7 +289,7 @@ export class EscalationService {
 
       let trendOutcome: TrendStatus | null;
       if (row.issue_type === "budget_overrun") {
-        trendOutcome = await this.resolveBudget(trx, trend, input.decision, actor);
+        trendOutcome = await resolveBudgetOverrun(trx, trend, input.decision, actor);
       } else {
         const to = input.decision === "APPROVE" ? "APPROVED" : "REJECTED";
         const moved = await transitionTrend(
@@ -357,54 +352,6 @@ export class EscalationService {
     });
   }
 
-  /** Approve: raise the budget enough for the rest of the plan and re-run the paused step. Reject: cancel. */
-  private async resolveBudget(
-    trx: Transaction<Database>,
-    trend: TrendRow,
-    decision: Decision,
-    actor: Actor,
-  ): Promise<TrendStatus | null> {
-    if (trend.status !== "PAUSED") return null;
-    if (decision === "REJECT") {
-      const moved = await transitionTrend(
-        trx,
-        trend.id,
-        ["PAUSED"],
-        "CANCELLED",
-        {},
-        { actor: actor.name, reason: "budget overrun rejected" },
-      );
-      return moved ? "CANCELLED" : null;
-    }
-    const step = (trend.paused_step ?? "etl") as PipelineStep;
-    const text = `${trend.title ?? ""} ${trend.body}`;
-    const remaining = PIPELINE_STEPS.slice(PIPELINE_STEPS.indexOf(step)).reduce(
-      (sum, s) => sum + estimateStepCost(s, text),
-      0,
-    );
-    const grant = budgetGrant({ limit: trend.budget_limit, spent: trend.budget_spent }, remaining);
-    const resumeTo = trend.paused_from ?? "RECEIVED";
-    const moved = await transitionTrend(
-      trx,
-      trend.id,
-      ["PAUSED"],
-      resumeTo,
-      { budget_limit: trend.budget_limit + grant, paused_step: null, paused_from: null },
-      { actor: actor.name, reason: `budget raised by ${grant}` },
-    );
-    if (!moved) return null;
-    await enqueueOutbox(
-      trx,
-      resumeStreamOf(step),
-      makeEnvelope("trend.resumed", {
-        traceId: trend.trace_id,
-        trendId: trend.id,
-        payload: { trendId: trend.id, step, grant },
-      }),
-    );
-    return resumeTo;
-  }
-
   /** Claims travel on the escalation stream too, so every moderator's queue shows who holds what. */
   private async announceClaim(
     trx: Transaction<Database>,
@@ -432,23 +379,5 @@ export class EscalationService {
       }),
     );
     this.deps.logger.info({ escalation_id: row.id, moderator: actor.name }, `escalation ${what}`);
-  }
-}
-
-export function encodeCursor(at: Date, id: string): string {
-  return Buffer.from(`${at.toISOString()}|${id}`).toString("base64url");
-}
-
-export function decodeCursor(cursor: string): { at: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, "base64url").toString().split("|");
-  const date = at ? new Date(at) : undefined;
-  if (!date || Number.isNaN(date.getTime()) || !id)
-    throw badInput("after", "is not a cursor returned by this API");
-  return { at: date, id };
-}
-
-export function assertUuid(value: string, field: string): void {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) {
-    throw badInput(field, "must be a UUID");
   }
 }
