@@ -6,8 +6,9 @@ import type { StreamKeys } from "../streams/stream-names.js";
 import { InvalidCursorError } from "./invalid-cursor-error.js";
 import { PubSubClosedError } from "./pubsub-closed-error.js";
 import type { StreamEvent } from "./stream-event.js";
-import { compareStreamIds, normalizeStreamId, previousStreamId } from "./stream-id.js";
+import { normalizeStreamId } from "./stream-id.js";
 import { StreamSubscription } from "./stream-subscription.js";
+import { readPage, readTrimState, type StreamEntry, trimGap } from "./trim-detection.js";
 
 export interface SubscribeOptions {
   /** Cursor (a stream entry id) of the last event the client has; undefined = only new events. */
@@ -17,8 +18,6 @@ export interface SubscribeOptions {
   /** Events a subscriber may have queued before it gets an OVERFLOW gap. Default 1000. */
   bufferSize?: number;
 }
-
-type StreamEntry = [id: string, fields: string[]];
 
 /** One stream the reader tails for this process. */
 interface TailedStream {
@@ -31,15 +30,6 @@ interface TailedStream {
   /** Resolves once lastId is set (or the stream is dropped / the pubsub closed). */
   ready: Promise<void>;
   subscribers: Set<StreamSubscription>;
-}
-
-/** What trim detection needs from XINFO STREAM, plus whether the cursor entry still exists. */
-interface TrimState {
-  firstId: string | undefined;
-  lastGeneratedId: string | undefined;
-  /** Redis 7+; undefined before, when removal cannot be told apart from a never-written id. */
-  removed: number | undefined;
-  cursorExists: boolean;
 }
 
 const DEFAULT_BUFFER = 1000;
@@ -250,11 +240,11 @@ export class StreamPubSub {
       if (!stillWanted()) return;
       const page = await this.retrying(
         "replay subscription history",
-        () => this.readPage(tailed.key, cursor),
+        () => readPage(this.redis, tailed.key, cursor, this.readCount),
         stillWanted,
       );
       if (page === undefined || !stillWanted()) return;
-      const gap = this.trimGap(tailed.name, cursor, page.trim);
+      const gap = trimGap(tailed.name, cursor, page.trim);
       if (gap) {
         subscription.pushReplay(gap);
         cursor = gap.cursor;
@@ -274,99 +264,6 @@ export class StreamPubSub {
         return;
       }
     }
-  }
-
-  /**
-   * One XRANGE page, read in one MULTI with what trim detection needs, so a trim cannot slip in
-   * between the check and the read.
-   */
-  private async readPage(
-    key: string,
-    cursor: string,
-  ): Promise<{ trim: TrimState; entries: StreamEntry[] }> {
-    const results = await this.redis
-      .multi()
-      .xinfo("STREAM", key)
-      .xrange(key, cursor, cursor)
-      .xrange(key, `(${cursor}`, "+", "COUNT", this.readCount)
-      .exec();
-    if (!results) throw new Error("MULTI was aborted");
-    const [info, self, range] = results as [Error | null, unknown][];
-    return { trim: this.trimState(info!, self!), entries: this.replyOf(range!) as StreamEntry[] };
-  }
-
-  private async readTrimState(key: string, cursor: string): Promise<TrimState> {
-    const results = await this.redis
-      .multi()
-      .xinfo("STREAM", key)
-      .xrange(key, cursor, cursor)
-      .exec();
-    if (!results) throw new Error("MULTI was aborted");
-    const [info, self] = results as [Error | null, unknown][];
-    return this.trimState(info!, self!);
-  }
-
-  private replyOf([error, reply]: [Error | null, unknown]): unknown {
-    if (error) throw error;
-    return reply;
-  }
-
-  private trimState(info: [Error | null, unknown], self: [Error | null, unknown]): TrimState {
-    const cursorExists = (this.replyOf(self) as unknown[]).length > 0;
-    // A stream nobody has written to yet has no key: nothing can have been trimmed.
-    if (info[0] && /no such key/i.test(info[0].message)) {
-      return { firstId: undefined, lastGeneratedId: undefined, removed: 0, cursorExists };
-    }
-    const flat = this.replyOf(info) as unknown[];
-    const field = (name: string) => {
-      const i = flat.indexOf(name);
-      return i >= 0 && i % 2 === 0 ? flat[i + 1] : undefined;
-    };
-    const entriesAdded = field("entries-added");
-    return {
-      firstId: (field("first-entry") as StreamEntry | null | undefined)?.[0],
-      lastGeneratedId: field("last-generated-id") as string | undefined,
-      removed:
-        typeof entriesAdded === "number" ? entriesAdded - Number(field("length")) : undefined,
-      cursorExists,
-    };
-  }
-
-  /**
-   * A TRIMMED gap when entries after `cursor` may have been removed before delivery. Trimming
-   * removes from the head, so while the cursor's own entry is still there nothing after it was
-   * trimmed. Once it is gone, the ids between it and the first remaining entry (`before`) are
-   * reported, provided the stream has removed anything at all (Redis 7 `entries-added` >
-   * `length`). `max-deleted-entry-id` would be the natural signal, but Redis 7.0 only moves it
-   * on XDEL, not on XADD MAXLEN / XTRIM, so it cannot see trimming.
-   * If the cursor entry itself was XDELed and nothing else removed, this over-reports: a "may
-   * have missed" gap, never a silent loss.
-   */
-  private trimGap(
-    stream: string,
-    cursor: string,
-    trim: TrimState,
-    before?: string,
-  ): StreamEvent | undefined {
-    if (trim.cursorExists || trim.removed === 0) return undefined;
-    // Before Redis 7 nothing says whether anything was ever removed; "from the start" is then
-    // taken at its word rather than reported as a gap on every subscription.
-    if (trim.removed === undefined && cursor === "0-0") return undefined;
-    const next = before ?? trim.firstId;
-    const missedTo = next !== undefined ? previousStreamId(next) : trim.lastGeneratedId;
-    if (missedTo === undefined || compareStreamIds(missedTo, cursor) <= 0) return undefined;
-    return {
-      kind: "gap",
-      stream,
-      cursor: missedTo,
-      reason: "TRIMMED",
-      missedFrom: cursor,
-      missedTo,
-      message:
-        `Entries of ${stream} after ${cursor} up to ${missedTo} were trimmed from the stream before ` +
-        `they were delivered; re-query the current state (e.g. the escalations or trends queries) ` +
-        `for what changed in that range. Delivery continues with the entries that remain.`,
-    };
   }
 
   private toEvent(stream: string, id: string, fields: string[]): StreamEvent | undefined {
@@ -496,7 +393,7 @@ export class StreamPubSub {
     firstRead: string,
   ): Promise<StreamEvent | undefined> {
     try {
-      return this.trimGap(t.name, previous, await this.readTrimState(t.key, previous), firstRead);
+      return trimGap(t.name, previous, await readTrimState(this.redis, t.key, previous), firstRead);
     } catch (error) {
       this.logger.warn({ err: error, stream: t.name }, "could not check the stream for trimming");
       return undefined;
