@@ -28,18 +28,19 @@ export class PrecedentService {
     if (!Number.isInteger(first) || first < 1 || first > MAX_PRECEDENTS) {
       throw badInput("first", `must be between 1 and ${MAX_PRECEDENTS}`);
     }
+    // The search asks again with a larger k until `first` pass: each trend is checked once.
     const decisions = new Map<string, HumanDecision>();
+    const checked = new Set<string>();
     const found = await this.deps.search.similar({
       trendId: trend.id,
       first,
       scope: [trend.tenant],
       accept: async (trends) => {
-        const decided = await humanDecisions(
-          this.deps.db,
-          trends.map((t) => t.id),
-        );
-        for (const [id, decision] of decided) decisions.set(id, decision);
-        return new Set(decided.keys());
+        const unchecked = trends.map((t) => t.id).filter((id) => !checked.has(id));
+        for (const [id, decision] of await humanDecisions(this.deps.db, unchecked))
+          decisions.set(id, decision);
+        for (const id of unchecked) checked.add(id);
+        return new Set(trends.map((t) => t.id).filter((id) => decisions.has(id)));
       },
     });
     return found.map(({ trend: match, score }) => ({
