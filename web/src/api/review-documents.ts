@@ -28,8 +28,10 @@ export const PrecedentsQuery = graphql(`
 export const ReviewerStatsQuery = graphql(`
   query ReviewerStats($since: DateTime) {
     reviewerStats(since: $since) {
-      reviewerId
-      reviewerName
+      reviewer {
+        id
+        name
+      }
       reviews
       medianHandlingSeconds
       decided
