@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { sql } from "kysely";
+import { LRUCache } from "lru-cache";
 import { ConfigError } from "../config.js";
 import type { Db } from "../db/database.js";
 import { ROLES, type Role } from "../db/types.js";
@@ -87,13 +88,18 @@ interface ConfiguredEntry {
  */
 export class AuthService {
   private configured: ConfiguredEntry[] = [];
-  private readonly cache = new Map<string, { principal: Principal | undefined; at: number }>();
+  /** Key hash → its principal (wrapped: an unknown key is cached too, and LRUCache holds no undefined). */
+  private readonly cache: LRUCache<string, { principal: Principal | undefined }>;
 
   constructor(
     private readonly db: Db,
     configuredKeys: string,
     private readonly options: { now?: () => number; onRevoked?: (keyId: string) => Promise<void> | void } = {},
   ) {
+    const now = options.now ?? (() => Date.now());
+    // ttlResolution 0: the cache reads the (injectable) clock at every lookup instead of
+    // reusing a reading for a millisecond of real time.
+    this.cache = new LRUCache({ max: 10_000, ttl: KEY_CACHE_MS, ttlResolution: 0, perf: { now } });
     this.setConfiguredKeys(parseConfiguredKeys(configuredKeys));
   }
 
@@ -117,9 +123,8 @@ export class AuthService {
     const hashBuffer = Buffer.from(hash, "hex");
     const fromConfig = this.configured.find((c) => timingSafeEqual(c.hash, hashBuffer));
     if (fromConfig) return { keyId: fromConfig.id, name: fromConfig.name, role: fromConfig.role, tenants: fromConfig.tenants };
-    const now = this.now();
     const cached = this.cache.get(hash);
-    if (cached && now - cached.at < KEY_CACHE_MS) return cached.principal;
+    if (cached) return cached.principal;
     const row = await this.db
       .selectFrom("api_keys")
       .select(["id", "name", "role", "tenants"])
@@ -127,14 +132,14 @@ export class AuthService {
       .where("revoked_at", "is", null)
       .executeTakeFirst();
     const principal = row ? { keyId: row.id, name: row.name, role: row.role, tenants: row.tenants } : undefined;
-    this.cache.set(hash, { principal, at: now });
-    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(hash, { principal });
     return principal;
   }
 
   /** Drops cached state of a key (a revocation announced by another process). */
   forget(keyId: string): void {
-    for (const [hash, entry] of this.cache) if (entry.principal?.keyId === keyId) this.cache.delete(hash);
+    const hashes = [...this.cache.entries()].filter(([, entry]) => entry.principal?.keyId === keyId).map(([hash]) => hash);
+    for (const hash of hashes) this.cache.delete(hash);
   }
 
   /** Creates a key; the plaintext is returned once and never stored. */
@@ -211,9 +216,5 @@ export class AuthService {
       }
       return created;
     });
-  }
-
-  private now(): number {
-    return this.options.now?.() ?? Date.now();
   }
 }
