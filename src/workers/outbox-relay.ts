@@ -2,7 +2,6 @@ import { type Kysely, sql } from "kysely";
 import pg from "pg";
 import type { Database } from "../db/types.js";
 import type { Logger } from "../observability/logger.js";
-import type { Envelope } from "../streams/envelope.js";
 import type { StreamProducer } from "../streams/producer.js";
 import { computeBackoff } from "./runtime/backoff.js";
 
@@ -235,7 +234,8 @@ export class OutboxRelay {
       }
       let query = trx
         .selectFrom("outbox")
-        .select(["id", "stream", "payload"])
+        // As text: the relay passes the JSON on to Redis, it never needs it parsed.
+        .select(["id", "stream", sql<string>`payload::text`.as("json")])
         .orderBy("id")
         .limit(this.batchSize)
         .forUpdate()
@@ -258,7 +258,7 @@ export class OutboxRelay {
       }
       const rows = await query.execute();
       if (rows.length === 0) return 0;
-      await this.publish(rows.map((r) => ({ stream: r.stream, envelope: r.payload as Envelope })));
+      await this.publish(rows.map((r) => ({ stream: r.stream, json: r.json })));
       await trx
         .deleteFrom("outbox")
         .where(
@@ -271,7 +271,7 @@ export class OutboxRelay {
     });
   }
 
-  private async publish(entries: { stream: string; envelope: Envelope }[]): Promise<void> {
+  private async publish(entries: { stream: string; json: string }[]): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -281,7 +281,7 @@ export class OutboxRelay {
     });
     try {
       // A hung Redis must not hold the transaction (and its row locks) open indefinitely.
-      const publishing = this.o.producer.addMany(entries);
+      const publishing = this.o.producer.addManyJson(entries);
       // After a timeout the late result is unwanted, but must not surface as an unhandled rejection.
       publishing.catch(() => undefined);
       await Promise.race([publishing, timeout]);
