@@ -184,6 +184,7 @@ export async function startApp(
       logger,
       claimLeaseMs: config.CLAIM_LEASE_MS,
       separationOfDuties: config.SEPARATION_OF_DUTIES,
+      reviewPolicy: async () => (await activePolicy.current()).policy.review,
     }),
     overrides: new OverrideService(database.db),
     deadLetters: new DeadLetterService({ redis, keys, db: database.db, logger }),
