@@ -197,7 +197,7 @@ export async function startApp(
     judgePolicy: new JudgePolicyService({ db: database.db, active: activePolicy, enricher: stageDeps.enricher }),
     pubsub,
     trendTenants: new TrendTenants(database.db),
-    dryRunner: async () => (dryRunner ??= new DryRunner(stageDeps)),
+    dryRunner: async () => (dryRunner ??= new DryRunner(stageDeps, database.pool)),
   };
 
   const consumers: StreamConsumer[] = [];
