@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { sql } from "kysely";
+import { LRUCache } from "lru-cache";
 import type { Db } from "../db/database.js";
 import { ROLES, type Role } from "../db/types.js";
 import { badInput, notFound } from "../domain/domain-error.js";
@@ -51,13 +52,18 @@ interface ConfiguredEntry {
  */
 export class AuthService {
   private configured: ConfiguredEntry[] = [];
-  private readonly cache = new Map<string, { principal: Principal | undefined; at: number }>();
+  /** Key hash → its principal (wrapped: an unknown key is cached too, and LRUCache holds no undefined). */
+  private readonly cache: LRUCache<string, { principal: Principal | undefined }>;
 
   constructor(
     private readonly db: Db,
     configuredKeys: string,
     private readonly options: { now?: () => number; onRevoked?: (keyId: string) => Promise<void> | void } = {},
   ) {
+    const now = options.now ?? (() => Date.now());
+    // ttlResolution 0: the cache reads the (injectable) clock at every lookup instead of
+    // reusing a reading for a millisecond of real time.
+    this.cache = new LRUCache({ max: 10_000, ttl: KEY_CACHE_MS, ttlResolution: 0, perf: { now } });
     this.setConfiguredKeys(parseConfiguredKeys(configuredKeys));
   }
 
@@ -88,9 +94,8 @@ export class AuthService {
     const hashBuffer = Buffer.from(hash, "hex");
     const fromConfig = this.configured.find((c) => timingSafeEqual(c.hash, hashBuffer));
     if (fromConfig) return fromConfig.principal;
-    const now = this.now();
     const cached = this.cache.get(hash);
-    if (cached && now - cached.at < KEY_CACHE_MS) return cached.principal;
+    if (cached) return cached.principal;
     const row = await this.db
       .selectFrom("api_keys")
       .select(["id", "name", "role", "tenants", "languages", "skills", "capacity"])
@@ -106,14 +111,14 @@ export class AuthService {
           profile: { languages: row.languages, skills: row.skills, capacity: row.capacity },
         }
       : undefined;
-    this.cache.set(hash, { principal, at: now });
-    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(hash, { principal });
     return principal;
   }
 
   /** Drops cached state of a key (a revocation announced by another process). */
   forget(keyId: string): void {
-    for (const [hash, entry] of this.cache) if (entry.principal?.keyId === keyId) this.cache.delete(hash);
+    const hashes = [...this.cache.entries()].filter(([, entry]) => entry.principal?.keyId === keyId).map(([hash]) => hash);
+    for (const hash of hashes) this.cache.delete(hash);
   }
 
   /** Creates a key; the plaintext is returned once and never stored. */
@@ -201,9 +206,5 @@ export class AuthService {
       }
       return created;
     });
-  }
-
-  private now(): number {
-    return this.options.now?.() ?? Date.now();
   }
 }
