@@ -17,11 +17,13 @@ import {
  */
 let h: AppHarness;
 let browser: Browser;
+let secondModerator: string;
 const closers: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
   await ensureConsoleBuilt();
   h = await startHarness();
+  secondModerator = (await h.app.services.auth.createKey("moderator", "second-moderator")).key;
   browser = await launchChromium();
 }, 120_000);
 
@@ -59,13 +61,40 @@ async function resolve(
   decision: "APPROVE" | "REJECT",
   key = h.keys.operator,
 ): Promise<void> {
+  const input = {
+    decision,
+    note: "console test",
+    reasonCode: decision === "REJECT" ? "VIOLENCE" : null,
+  };
   const r = await h.gql(
     `mutation($id: ID!, $input: ResolveEscalationInput!) { resolveEscalation(id: $id, input: $input) { id } }`,
-    { id: escalationId, input: { decision, note: "console test" } },
+    { id: escalationId, input },
     key,
   );
   if (r.errors) throw new Error(JSON.stringify(r.errors));
 }
+
+/** Approves what is left open, so each test's "next item" is its own. */
+async function approveAllOpen(): Promise<void> {
+  const r = await h.gql<{ escalations: { edges: { node: { id: string } }[] } }>(
+    `{ escalations(status: [OPEN, CLAIMED, IN_REVIEW], first: 100) { edges { node { id } } } }`,
+    {},
+    h.keys.operator,
+  );
+  for (const { node } of r.data!.escalations.edges) await resolve(node.id, "APPROVE");
+}
+
+async function trendStatus(id: string): Promise<string> {
+  const r = await h.gql<{ trend: { status: string } }>(
+    `query($id: ID!) { trend(id: $id) { status } }`,
+    { id },
+    h.keys.operator,
+  );
+  return r.data!.trend.status;
+}
+
+const live = (page: Page) =>
+  page.locator('[data-testid="connection"][data-state="live"]').waitFor({ timeout: 20_000 });
 
 async function openReview(page: Page, escalationId: string): Promise<void> {
   await page.goto(`${h.url}/console/#/queue/${escalationId}`);
@@ -114,5 +143,58 @@ describe("the reviewer workforce in the console", { timeout: 180_000 }, () => {
       decision: "REJECT",
       trend: { id: earlier },
     });
+  });
+
+  it("should hand each moderator their next item on `n`, show consensus as counts only, and publish when two reviews agree", async () => {
+    await approveAllOpen();
+    const applied = await h.gql(
+      `mutation($p: JSON!) { applyJudgePolicy(policy: $p, justification: "two reviews for toxicity") { version } }`,
+      { p: { review: { requiredReviews: { TOXICITY: 2 } } } },
+      h.keys.operator,
+    );
+    expect(applied.errors).toBeUndefined();
+    const trendId = await ingest("next-1", `${THREAT} (next item)`);
+    const escalationId = await escalationOf(trendId);
+
+    const a = await openConsole(browser, h.url, h.keys.moderator);
+    const b = await openConsole(browser, h.url, secondModerator);
+    closers.push(
+      () => a.context.close(),
+      () => b.context.close(),
+    );
+    await Promise.all([live(a.page), live(b.page)]);
+    expect(await a.page.getByTestId("keys-help").textContent()).toContain("n next item");
+
+    // Moderator A: `n` claims the item for them and opens it; `a` records their review.
+    await a.page.keyboard.press("n");
+    await a.page.locator(`[data-testid="review-panel"][data-id="${escalationId}"]`).waitFor();
+    await a.page.getByTestId("review-status").filter({ hasText: "claimed by you" }).waitFor();
+    await a.page.keyboard.press("a");
+    await a.page.getByTestId("notice").filter({ hasText: "waits for other reviewers" }).waitFor();
+    expect(await trendStatus(trendId)).toBe("ESCALATED");
+
+    // Moderator B gets the same item next: one review of two is in, and whose decision is not shown.
+    await b.page.keyboard.press("n");
+    await b.page.locator(`[data-testid="review-panel"][data-id="${escalationId}"]`).waitFor();
+    const consensus = b.page.getByTestId("consensus");
+    await consensus.filter({ hasText: "1 of 2 reviews" }).waitFor();
+    expect(await consensus.textContent()).not.toMatch(/approve/i);
+    expect(await seriousA11yViolations(b.page)).toEqual([]);
+    await b.page
+      .getByTestId("review-panel")
+      .screenshot({ path: path.join(RESULTS_DIR, "console-consensus.png") });
+    await b.page.keyboard.press("a");
+    await b.page.getByTestId("notice").filter({ hasText: "Approved" }).waitFor();
+    await eventually(
+      async () => ((await trendStatus(trendId)) === "PUBLISHED" ? true : undefined),
+      30_000,
+    );
+
+    // Nothing is left for A (B's item is decided, A reviewed the only one): said, not an error.
+    await a.page.keyboard.press("n");
+    await a.page
+      .getByTestId("next-item-message")
+      .filter({ hasText: "Nothing waits for you" })
+      .waitFor();
   });
 });

@@ -1,4 +1,5 @@
 import { graphql } from "../graphql.js";
+import { QueueItemFields } from "./documents.js";
 
 /** Documents of the reviewer workforce (issue 14): precedents, reviewer figures. */
 
@@ -39,6 +40,41 @@ export const ReviewerStatsQuery = graphql(`
       overturnedOnAppeal
       auditSamples
       auditAgreementRate
+    }
+  }
+`);
+
+/** "Next item": the server claims the most urgent escalation this reviewer may take, or null. */
+export const ClaimNextMutation = graphql(
+  `
+    mutation ClaimNext {
+      claimNextEscalation {
+        ...QueueItemFields
+        claimToken
+      }
+    }
+  `,
+  [QueueItemFields],
+);
+
+/** Consensus so far, and who reviewed (never the others' decisions before the outcome). */
+export const ConsensusQuery = graphql(`
+  query Consensus($id: ID!) {
+    escalation(id: $id) {
+      id
+      status
+      reviewProgress {
+        required
+        received
+        deciderSkill
+      }
+      reviews {
+        reviewer {
+          id
+        }
+        at
+        counted
+      }
     }
   }
 `);

@@ -5,6 +5,7 @@ import type { ResultOf } from "../graphql.js";
 import type { LiveQueue } from "../state/live-queue.js";
 import type { Session } from "../state/session.js";
 import { isTyping, score, time } from "./format.js";
+import { ConsensusState } from "./review/consensus-state.js";
 import { PrecedentsList } from "./review/precedents-list.js";
 import { useSubscription } from "./use-store.js";
 
@@ -36,6 +37,8 @@ export function ContentReviewPanel({
   const [note, setNote] = useState("");
   const [busy, setBusy] = useState<string | undefined>();
   const [claimToken, setClaimToken] = useState<string | undefined>();
+  /** Bumped when this reviewer's review is recorded, so the consensus line reloads. */
+  const [reviewed, setReviewed] = useState(0);
 
   useEffect(() => {
     let live = true;
@@ -88,12 +91,20 @@ export function ContentReviewPanel({
         setClaimToken(undefined);
         store.applyEvent(releaseEscalation, undefined, false);
       } else {
-        await client.request(ResolveMutation, {
+        const { resolveEscalation: after } = await client.request(ResolveMutation, {
           id: escalationId,
           input: { decision: action, note: note.trim() || null, claimToken: mine ? (claimToken ?? null) : null },
         });
-        store.markResolved(escalationId);
-        onDone(escalationId, `${action === "APPROVE" ? "Approved" : "Rejected"}: ${title(review)}`);
+        const verb = action === "APPROVE" ? "Approved" : "Rejected";
+        if (after.status === "RESOLVED") {
+          store.markResolved(escalationId);
+          onDone(escalationId, `${verb}: ${title(review)}`);
+        } else {
+          // k-of-n: the review is recorded, the item waits for other reviewers (IN_REVIEW).
+          store.applyEvent(after, undefined, false);
+          setReviewed((n) => n + 1);
+          onDone(escalationId, `${verb} (your review is recorded; the outcome waits for other reviewers): ${title(review)}`);
+        }
       }
     } catch (e) {
       if (e instanceof GqlError && e.code === "CONFLICT") {
@@ -160,7 +171,7 @@ export function ContentReviewPanel({
             </a>
           )}
           <span data-testid="review-status">
-            {resolvedElsewhere ? "resolved" : status === "CLAIMED" ? `claimed by ${mine ? "you" : claimedBy}` : "open"}
+            {resolvedElsewhere ? "resolved" : status === "CLAIMED" ? `claimed by ${mine ? "you" : claimedBy}` : status === "IN_REVIEW" ? "in review" : "open"}
           </span>
         </p>
       </header>
@@ -197,6 +208,8 @@ export function ContentReviewPanel({
           <strong>Judge:</strong> {review.reason}
         </p>
       </section>
+
+      {canModerate && <ConsensusState session={session} escalationId={review.id} version={reviewed} />}
 
       {canModerate && (
         <section class="actions" aria-label="Decision">
