@@ -11,13 +11,17 @@ let h: AppHarness;
 let en1: string;
 let en2: string;
 let de: string;
+let bobId: string;
 beforeAll(async () => {
   h = await startHarness();
   const auth = h.app.services.auth;
   en1 = (await auth.createKey("moderator", "ada", undefined, { languages: "en" })).key;
-  en2 = (
-    await auth.createKey("moderator", "bob", undefined, { languages: "en", skills: "toxicity" })
-  ).key;
+  const bob = await auth.createKey("moderator", "bob", undefined, {
+    languages: "en",
+    skills: "toxicity",
+  });
+  en2 = bob.key;
+  bobId = bob.id;
   de = (await auth.createKey("moderator", "dora", undefined, { languages: "de" })).key;
 }, 120_000);
 afterAll(async () => h?.close());
@@ -28,12 +32,14 @@ const TOXIC = {
   body: "I will kill you and your whole family if you ever show up in this town again, you worthless idiot.",
 };
 
-const ESCALATION = `id status claimToken reviews { reviewer { id name } decision note at counted } reviewProgress { required received } trend { id status language }`;
+const ESCALATION = `id status claimToken claimedByReviewer { id name } resolution { resolvedByReviewer { id name } } reviews { reviewer { id name } decision note at counted } reviewProgress { required received } trend { id status language }`;
 
 interface EscalationView {
   id: string;
   status: string;
   claimToken: string;
+  claimedByReviewer: { id: string; name: string } | null;
+  resolution: { resolvedByReviewer: { id: string; name: string } | null } | null;
   reviews: {
     reviewer: { id: string; name: string };
     decision: string | null;
@@ -161,12 +167,17 @@ describe("routing and two-reviewer consensus, end to end", { timeout: 120_000 },
     // Second en reviewer: APPROVE → APPROVED, then PUBLISHED once.
     const second = (await claimNext(en2)).data!.claimNextEscalation!;
     expect(second.id).toBe(escalationId);
+    expect(second.claimedByReviewer).toEqual({ id: bobId, name: "bob" });
     const final = await resolve(en2, escalationId, {
       decision: "APPROVE",
       claimToken: second.claimToken,
     });
     expect(final.errors).toBeUndefined();
     expect(final.data!.resolveEscalation.status).toBe("RESOLVED");
+    expect(final.data!.resolveEscalation.resolution?.resolvedByReviewer).toEqual({
+      id: bobId,
+      name: "bob",
+    });
     expect(["APPROVED", "PUBLISHED"]).toContain(final.data!.resolveEscalation.trend.status);
     await eventually(
       async () =>
