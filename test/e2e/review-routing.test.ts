@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AppHarness, eventually, startHarness } from "../support/app-harness.js";
+import { type AppHarness, collect, eventually, startHarness } from "../support/app-harness.js";
 
 /**
  * Issue 14 "what it must show" for routing and k-of-n consensus, through a whole Trendgate
@@ -125,6 +125,23 @@ describe("routing and two-reviewer consensus, end to end", { timeout: 120_000 },
     expect(deClaim.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
     expect(deClaim.errors?.[0]?.message).toContain('"en"');
 
+    // Another reviewer's live queue hears of the review, without its decision (subscribed from
+    // the stream position read now, so no event falls before the subscription).
+    const position = await h.gql<{ escalations: { streamCursor: string } }>(
+      "{ escalations(first: 1) { streamCursor } }",
+      {},
+      en2,
+    );
+    const updates = collect<{
+      escalationUpdated: { id: string; status: string; reviews: { decision: string | null }[] };
+    }>(
+      h.ws(en2),
+      "subscription($after: String) { escalationUpdated(after: $after) { id status reviews { decision } } }",
+      {
+        after: position.data!.escalations.streamCursor,
+      },
+    );
+
     // First en reviewer: claim, APPROVE → still ESCALATED, escalation IN_REVIEW (1 of 2).
     const claimed = (await claimNext(en1)).data!.claimNextEscalation!;
     expect(claimed).toMatchObject({
@@ -143,6 +160,14 @@ describe("routing and two-reviewer consensus, end to end", { timeout: 120_000 },
       reviewProgress: { required: 2, received: 1 },
     });
     expect(first.data!.resolveEscalation.trend.status).toBe("ESCALATED");
+
+    const heard = await eventually(async () =>
+      updates.items
+        .map((i) => i.data?.escalationUpdated)
+        .find((e) => e?.id === escalationId && e.status === "IN_REVIEW"),
+    );
+    expect(heard.reviews).toEqual([{ decision: null }]);
+    updates.unsubscribe();
 
     // Others do not see the pending decision; an operator does; the reviewer sees their own.
     expect((await escalation(en2, escalationId)).reviews).toEqual([
