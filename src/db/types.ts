@@ -24,7 +24,7 @@ export type TrendStatus = (typeof TREND_STATUSES)[number];
 export const EMBEDDING_STATUSES = ["PENDING", "SUCCEEDED", "FAILED"] as const;
 export type EmbeddingStatus = (typeof EMBEDDING_STATUSES)[number];
 
-export const ISSUE_TYPES = ["low_confidence", "toxicity", "budget_overrun", "audit_sample"] as const;
+export const ISSUE_TYPES = ["low_confidence", "toxicity", "budget_overrun", "audit_sample", "appeal"] as const;
 export type IssueType = (typeof ISSUE_TYPES)[number];
 
 export const ESCALATION_STATUSES = ["OPEN", "CLAIMED", "RESOLVED"] as const;
@@ -151,6 +151,23 @@ export interface EscalationTable {
   sla_alerted_at: Date | null;
   stream_cursor: string | null;
   created_at: Timestamp;
+  /** Taxonomy code of the final decision (reason-codes.ts); REJECT always has one. */
+  reason_code: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Key ids that may not review this escalation (an appeal's original deciders). */
+  excluded_reviewers: ColumnType<string[], string[] | undefined, string[]>;
+  /** Set by a deadline `reassign:<skill>` rung: only reviewers with this skill may take it. */
+  required_skill: ColumnType<string | null, string | null | undefined, string | null>;
+  /** For issue type appeal: the decided escalation it reopens. */
+  appeal_of: ColumnType<string | null, string | null | undefined, string | null>;
+  appealed_by_key: ColumnType<string | null, string | null | undefined, string | null>;
+  appeal_statement: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export interface EscalationDeadlineRungTable {
+  escalation_id: string;
+  rung: number;
+  rule: string;
+  fired_at: Timestamp;
 }
 
 export interface IncidentTable {
@@ -182,6 +199,7 @@ export interface PublicationTable {
   approval_path: ApprovalPath;
   override_id: string | null;
   created_at: Timestamp;
+  reason_code: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface BudgetChargeTable {
@@ -230,6 +248,7 @@ export interface Database {
   trend_vectors: TrendVectorTable;
   trend_vector_store: TrendVectorStoreTable;
   escalations: EscalationTable;
+  escalation_deadline_rungs: EscalationDeadlineRungTable;
   incidents: IncidentTable;
   publish_overrides: PublishOverrideTable;
   publications: PublicationTable;

@@ -36,6 +36,7 @@ export const OPERATION_RULES: Record<string, OperationRule> = {
   "Query.simulateJudgePolicy": { action: "operate" },
   "Query.judgeCalibrationProposal": { action: "operate" },
   "Query.judgeStats": { action: "read:judge-stats", note: "rates per bucket, no thresholds" },
+  "Query.reasonCodes": { action: "read", note: "the reason-code taxonomy (statement-of-reasons categories), no tenant data" },
   "Mutation.applyJudgePolicy": { action: "operate" },
   "Mutation.ingestTrend": { action: "ingest", tenant: true, note: "written under the key's tenant; rate-limited per key" },
   "Mutation.ingestTrends": { action: "ingest", tenant: true, note: "written under the key's tenant; rate-limited per key" },
@@ -43,6 +44,7 @@ export const OPERATION_RULES: Record<string, OperationRule> = {
   "Mutation.releaseEscalation": { action: "moderate", tenant: true },
   "Mutation.resolveEscalation": { action: "moderate", tenant: true, note: "with SEPARATION_OF_DUTIES, not by the key that ingested the item" },
   "Mutation.overridePublish": { action: "operate", tenant: true },
+  "Mutation.appealDecision": { action: "appeal", tenant: true, note: "the item's tenant (its integrators) or an operator; a REJECTED item only, one appeal per decision" },
   "Mutation.replayDeadLetters": { action: "operate" },
   "Mutation.revokeApiKey": { action: "operate" },
   "Subscription.escalationCreated": { action: "subscribe:escalations", tenant: true },
@@ -82,6 +84,7 @@ export const FIELD_RULES: Record<string, FieldRule> = {
   "Escalation.reason": internals("policy internals (thresholds): the public reason code (the issue type) instead"),
   "Escalation.rule": internals("policy internals: null"),
   "Escalation.scores": internals("policy internals: {}"),
+  "Escalation.appealStatement": internals("the appellant's statement: null"),
   "Resolution.note": internals("moderator note: null"),
   "Resolution.resolvedBy": internals("reviewer identity: `moderator`"),
   "PublishOverride.justification": internals("override justification: empty"),
@@ -112,6 +115,9 @@ const PUBLIC_KEYS = new Set([
   "language",
   "embeddingStatus",
   "approvalPath",
+  // The statement of reasons is the affected party's to read (DSA Art. 17).
+  "reasonCode",
+  "appealOf",
 ]);
 
 function publicJson(value: unknown): unknown {
@@ -132,6 +138,7 @@ export const FIELD_REDACTIONS: Record<string, (value: unknown, source: unknown) 
   "Escalation.reason": (_v, source) => String((source as { issueType?: unknown }).issueType ?? "").toLowerCase(),
   "Escalation.rule": () => null,
   "Escalation.scores": () => ({}),
+  "Escalation.appealStatement": () => null,
   "Resolution.note": () => null,
   "Resolution.resolvedBy": () => "moderator",
   "PublishOverride.justification": () => "",

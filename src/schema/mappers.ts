@@ -52,8 +52,11 @@ export function toEscalation(row: EscalationRow, cursor: string | null = row.str
     claimExpiresAt: row.claim_expires_at,
     resolution:
       row.decision && row.resolved_by && row.resolved_at
-        ? { decision: row.decision as Decision, note: row.note, resolvedBy: row.resolved_by, resolvedAt: row.resolved_at }
+        ? { decision: row.decision as Decision, reasonCode: row.reason_code, note: row.note, resolvedBy: row.resolved_by, resolvedAt: row.resolved_at }
         : null,
+    requiredSkill: row.required_skill ?? null,
+    appealOf: row.appeal_of ?? null,
+    appealStatement: row.appeal_statement ?? null,
     createdAt: row.created_at,
     cursor,
   };

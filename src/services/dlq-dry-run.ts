@@ -1,5 +1,5 @@
 import type { Db } from "../db/database.js";
-import { stageOfStream } from "../pipeline/registry.js";
+import { serviceConsumerOf, stageOfStream } from "../pipeline/registry.js";
 import type { DryRunChange, StageDeps, StagePreview } from "../pipeline/stage.js";
 import type { DeadLetterEntry } from "./dead-letter-service.js";
 
@@ -21,6 +21,10 @@ export class DryRunner {
   async run(entry: DeadLetterEntry): Promise<DryRunResult> {
     const base = { id: entry.id, trendId: entry.trendId };
     if (!entry.envelope) return { ...base, outcome: "would_fail", message: "envelope does not parse; replay would fail again", changes: [] };
+    if (serviceConsumerOf(entry.sourceStream)) {
+      // Not a pipeline step: nothing of the item changes; the receivers that have not confirmed the event get it again.
+      return { ...base, outcome: "would_succeed", message: `replay re-sends ${entry.envelope.type} to the receivers that have not confirmed it`, changes: [] };
+    }
     if (!entry.trendId) return { ...base, outcome: "would_fail", message: "job names no trend", changes: [] };
     const stage = stageOfStream(entry.sourceStream);
     if (!stage) return { ...base, outcome: "would_fail", message: `no stage consumes ${entry.sourceStream}`, changes: [] };

@@ -19,7 +19,10 @@ import { STREAMS } from "../../streams/stream-names.js";
 import { transitionTrend } from "../../services/trend-lifecycle.js";
 import { decodeCursor } from "../../db/keyset-cursor.js";
 import { assertUuid } from "../../domain/uuid.js";
+import { enqueueWebhookEvent } from "../../webhooks/webhook-event.js";
+import { isExcludedReviewer } from "./appeal-service.js";
 import { resolveBudgetOverrun } from "./budget-resolution.js";
+import type { ReasonCodeTaxonomy } from "./reason-codes.js";
 
 export type Decision = "APPROVE" | "REJECT";
 
@@ -48,6 +51,8 @@ export class EscalationService {
       claimLeaseMs: number;
       /** Refuse a resolution by the key that ingested the item (SEPARATION_OF_DUTIES). */
       separationOfDuties?: boolean;
+      /** REASON_CODES_PATH's taxonomy: REJECT needs a known code (budget overruns excepted). */
+      reasonCodes: ReasonCodeTaxonomy;
     },
   ) {}
 
@@ -189,7 +194,7 @@ export class EscalationService {
    */
   async resolve(
     id: string,
-    input: { decision: Decision; note?: string | null; claimToken?: string | null },
+    input: { decision: Decision; reasonCode?: string | null; note?: string | null; claimToken?: string | null },
     actor: Actor,
   ): Promise<EscalationRow> {
     assertUuid(id, "id");
@@ -203,11 +208,18 @@ export class EscalationService {
     const item = await this.deps.db
       .selectFrom("escalations")
       .innerJoin("enriched_trends as t", "t.id", "escalations.trend_id")
-      .select(["t.trace_id", "t.ingested_by_key"])
+      .select(["t.trace_id", "t.ingested_by_key", "escalations.issue_type", "escalations.excluded_reviewers"])
       .where("escalations.id", "=", id)
       .where(tenantCondition(actor.tenants ?? null, "t.tenant"))
       .executeTakeFirst();
     if (!item) throw notFound("escalation", id);
+    if (isExcludedReviewer(item, holderOf(actor))) {
+      throw new DomainError("FORBIDDEN", `escalation ${id}: you decided the item this appeal is about; another reviewer decides the appeal`, {
+        reason: "DECIDED_THE_APPEALED_DECISION",
+      });
+    }
+    // A budget overrun is an operational question (grant more or cancel), not a content decision.
+    const reasonCode = item.issue_type === "budget_overrun" ? null : this.deps.reasonCodes.validate(input.decision, input.reasonCode);
     if (this.deps.separationOfDuties && item.ingested_by_key !== null && item.ingested_by_key === actor.keyId) {
       throw new DomainError("FORBIDDEN", `escalation ${id}: the key that ingested the item may not resolve it (separation of duties)`, {
         reason: "SEPARATION_OF_DUTIES",
@@ -217,7 +229,7 @@ export class EscalationService {
       "resolution",
       { traceId: item.trace_id },
       { "trendgate.escalation_id": id, "trendgate.decision": input.decision },
-      () => this.resolveInTransaction(id, input, note, actor),
+      () => this.resolveInTransaction(id, { ...input, reasonCode }, note, actor),
     );
     this.deps.logger.info(
       {
@@ -233,7 +245,7 @@ export class EscalationService {
 
   private resolveInTransaction(
     id: string,
-    input: { decision: Decision; claimToken?: string | null },
+    input: { decision: Decision; reasonCode: string | null; claimToken?: string | null },
     note: string | null,
     actor: Actor,
   ): Promise<EscalationRow> {
@@ -272,6 +284,7 @@ export class EscalationService {
         .set({
           status: "RESOLVED",
           decision: input.decision,
+          reason_code: input.reasonCode,
           note,
           resolved_by: actor.name,
           resolved_by_key: holderOf(actor),
@@ -314,7 +327,7 @@ export class EscalationService {
             makeEnvelope("trend.approved", {
               traceId: trend.trace_id,
               trendId: trend.id,
-              payload: { trendId: trend.id, approvalPath: "moderator", escalationId: id },
+              payload: { trendId: trend.id, approvalPath: "moderator", escalationId: id, reasonCode: input.reasonCode },
             }),
           );
         }
@@ -328,6 +341,7 @@ export class EscalationService {
           escalationId: id,
           issueType: row.issue_type,
           decision: input.decision,
+          reasonCode: input.reasonCode,
           note,
           role: actor.role,
         },
@@ -343,11 +357,18 @@ export class EscalationService {
             escalationId: id,
             trendId: trend.id,
             decision: input.decision,
+            reasonCode: input.reasonCode,
             issueType: row.issue_type,
             resolvedBy: actor.name,
           },
         }),
       );
+      await enqueueWebhookEvent(trx, {
+        type: "escalation.resolved",
+        traceId: trend.trace_id,
+        trendId: trend.id,
+        data: { escalationId: id, trendId: trend.id, issueType: row.issue_type, decision: input.decision, reasonCode: input.reasonCode, trendStatus: trendOutcome },
+      });
       return row;
     });
   }
