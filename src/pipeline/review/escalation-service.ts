@@ -1,13 +1,11 @@
 import { sql, type Transaction } from "kysely";
 import type { Db } from "../../db/database.js";
 import { enqueueOutbox } from "../../db/outbox.js";
-import { appendProvenance } from "../../db/provenance.js";
 import type {
   Database,
   EscalationRow,
   EscalationStatus,
   IssueType,
-  TrendStatus,
 } from "../../db/types.js";
 import { tenantCondition } from "../../db/tenant-filter.js";
 import { badInput, conflict, DomainError, notFound } from "../../domain/domain-error.js";
@@ -16,12 +14,10 @@ import type { Logger } from "../../observability/logger.js";
 import { withItemSpan } from "../../observability/tracing.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
-import { transitionTrend } from "../../services/trend-lifecycle.js";
 import { decodeCursor } from "../../db/keyset-cursor.js";
 import { assertUuid } from "../../domain/uuid.js";
-import { enqueueWebhookEvent } from "../../webhooks/webhook-event.js";
 import { isExcludedReviewer } from "./appeal-service.js";
-import { resolveBudgetOverrun } from "./budget-resolution.js";
+import { recordFinalDecision } from "./final-decision.js";
 import type { ReasonCodeTaxonomy } from "./reason-codes.js";
 
 export type Decision = "APPROVE" | "REJECT";
@@ -279,97 +275,7 @@ export class EscalationService {
           claimedBy: current.claimed_by,
         });
       }
-      const row = await trx
-        .updateTable("escalations")
-        .set({
-          status: "RESOLVED",
-          decision: input.decision,
-          reason_code: input.reasonCode,
-          note,
-          resolved_by: actor.name,
-          resolved_by_key: holderOf(actor),
-          resolved_at: sql<Date>`now()`,
-          claim_expires_at: null,
-        })
-        .where("id", "=", id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      const trend = await trx
-        .selectFrom("enriched_trends")
-        .selectAll()
-        .where("id", "=", row.trend_id)
-        .executeTakeFirstOrThrow();
-
-      let trendOutcome: TrendStatus | null;
-      if (row.issue_type === "budget_overrun") {
-        trendOutcome = await resolveBudgetOverrun(trx, trend, input.decision, actor);
-      } else {
-        const to = input.decision === "APPROVE" ? "APPROVED" : "REJECTED";
-        const moved = await transitionTrend(
-          trx,
-          trend.id,
-          ["ESCALATED"],
-          to,
-          {},
-          {
-            actor: actor.name,
-            reason: note ?? `moderator ${input.decision.toLowerCase()}d`,
-          },
-        );
-        trendOutcome = moved ? to : null;
-        if (moved && to === "APPROVED") {
-          // The publisher's job, in the same transaction as the decision. It is a job of its own
-          // (not the hitl:resolution event) so a failed publish dead-letters to
-          // trend:publish:dlq and replays like any other, without re-announcing the decision.
-          await enqueueOutbox(
-            trx,
-            STREAMS.publishJobs,
-            makeEnvelope("trend.approved", {
-              traceId: trend.trace_id,
-              trendId: trend.id,
-              payload: { trendId: trend.id, approvalPath: "moderator", escalationId: id, reasonCode: input.reasonCode },
-            }),
-          );
-        }
-      }
-      await appendProvenance(trx, {
-        traceId: trend.trace_id,
-        trendId: trend.id,
-        step: "resolution",
-        actor: `moderator:${actor.name}`,
-        input: {
-          escalationId: id,
-          issueType: row.issue_type,
-          decision: input.decision,
-          reasonCode: input.reasonCode,
-          note,
-          role: actor.role,
-        },
-        output: { trendStatus: trendOutcome },
-      });
-      await enqueueOutbox(
-        trx,
-        STREAMS.resolutions,
-        makeEnvelope("escalation.resolved", {
-          traceId: trend.trace_id,
-          trendId: trend.id,
-          payload: {
-            escalationId: id,
-            trendId: trend.id,
-            decision: input.decision,
-            reasonCode: input.reasonCode,
-            issueType: row.issue_type,
-            resolvedBy: actor.name,
-          },
-        }),
-      );
-      await enqueueWebhookEvent(trx, {
-        type: "escalation.resolved",
-        traceId: trend.trace_id,
-        trendId: trend.id,
-        data: { escalationId: id, trendId: trend.id, issueType: row.issue_type, decision: input.decision, reasonCode: input.reasonCode, trendStatus: trendOutcome },
-      });
-      return row;
+      return recordFinalDecision(trx, current, { decision: input.decision, reasonCode: input.reasonCode, note }, actor);
     });
   }
 
