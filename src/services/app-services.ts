@@ -14,6 +14,7 @@ import type { ReasonCodeTaxonomy } from "../pipeline/review/reason-codes.js";
 import type { AppealService } from "../pipeline/review/appeal-service.js";
 import type { IngestService } from "../pipeline/ingest/ingest-service.js";
 import type { OverrideService } from "../pipeline/publish/override-service.js";
+import type { PrecedentService } from "../pipeline/review/precedents.js";
 import type { KeyRevocationBus } from "./key-revocation-bus.js";
 import type { RateLimits } from "./rate-limits.js";
 import type { ProvenanceService } from "./provenance-service.js";
@@ -41,6 +42,8 @@ export interface AppServices {
   overrides: OverrideService;
   deadLetters: DeadLetterService;
   search: SearchService;
+  /** Past human decisions on similar items (Escalation.precedents). */
+  precedents: PrecedentService;
   judgePolicy: JudgePolicyService;
   pubsub: StreamPubSub;
   /** Tenant of a trend, cached: filters subscriptions of tenant-limited keys. */

@@ -54,6 +54,7 @@ const SAMPLES: Record<string, Sample> = {
   "Query.judgeCalibrationProposal": () => ({ query: "{ judgeCalibrationProposal { __typename } }" }),
   "Query.judgeStats": () => ({ query: "{ judgeStats(bucketMinutes: 60) { judged } }" }),
   "Query.reasonCodes": () => ({ query: "{ reasonCodes(decision: REJECT) { code decisions } }" }),
+  "Query.reviewerStats": () => ({ query: "{ reviewerStats { reviewerId reviews } }" }),
   "Mutation.applyJudgePolicy": () => ({
     query: 'mutation($p: JSON!) { applyJudgePolicy(policy: $p, justification: "matrix") { version } }',
     variables: { p: { blockedPatterns: ["(a)\\1"] } },
