@@ -174,6 +174,8 @@ const schema = z.object({
   /** Attempts per delivery before the dead letters (webhook:dlq); backoff from RETRY_BASE_MS/RETRY_MAX_MS. */
   WEBHOOK_MAX_ATTEMPTS: int(8, 1),
   WEBHOOK_TIMEOUT_MS: int(5000, 100),
+  /** Deliveries in flight per webhooks worker (they wait on receivers, not on the CPU). */
+  WEBHOOK_CONCURRENCY: int(16, 1),
   SWEEP_INTERVAL_MS: int(5000, 100),
   /**
    * An item in RECEIVED … APPROVED untouched this long with no job for it in the outbox, its

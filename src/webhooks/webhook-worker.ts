@@ -54,7 +54,7 @@ export function createWebhookConsumer(
     }),
     batchSize: config.WORKER_BATCH_SIZE,
     blockMs: config.WORKER_BLOCK_MS,
-    concurrency: config.WORKER_CONCURRENCY,
+    concurrency: config.WEBHOOK_CONCURRENCY,
     maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
     backoff: { baseMs: config.RETRY_BASE_MS, maxMs: config.RETRY_MAX_MS },
     // A slow receiver holds a job up to the timeout; reclaim only well past it.
