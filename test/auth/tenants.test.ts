@@ -133,7 +133,7 @@ describe("field permissions", () => {
     expect(r.errors).toBeUndefined();
     const resolution = r.data!.provenance.entries.find((e) => e.step === "resolution")!;
     expect(resolution.actor).toBe("moderator");
-    expect(resolution.input).toEqual({ decision: "APPROVE", issueType: "low_confidence" });
+    expect(resolution.input).toEqual({ decision: "APPROVE", issueType: "low_confidence", reasonCode: null });
     expect(JSON.stringify(r.data)).not.toContain("private moderator note");
     expect(JSON.stringify(r.data)).not.toContain("test-moderator");
   });
