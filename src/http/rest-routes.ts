@@ -16,22 +16,21 @@ export function restRoutes(services: AppServices, maxBodyBytes: number): Router 
     try {
       const route = "POST /escalations/:id/resolve";
       const principal = authorize(await services.auth.authenticate(bearerKey(req.headers.authorization)), ROUTE_RULES[route], route)!;
-      const body = (req.body ?? {}) as { decision?: unknown; reasonCode?: unknown; note?: unknown; claimToken?: unknown };
+      const body = (req.body ?? {}) as { decision?: unknown; note?: unknown; claimToken?: unknown; reasonCode?: unknown };
       if (body.decision !== "APPROVE" && body.decision !== "REJECT") {
         throw new DomainError("BAD_USER_INPUT", "decision: must be APPROVE or REJECT", { field: "decision" });
       }
-      if (body.note !== undefined && body.note !== null && typeof body.note !== "string") {
-        throw new DomainError("BAD_USER_INPUT", "note: must be a string", { field: "note" });
-      }
-      if (body.reasonCode !== undefined && body.reasonCode !== null && typeof body.reasonCode !== "string") {
-        throw new DomainError("BAD_USER_INPUT", "reasonCode: must be a string", { field: "reasonCode" });
+      for (const field of ["note", "reasonCode"] as const) {
+        if (body[field] !== undefined && body[field] !== null && typeof body[field] !== "string") {
+          throw new DomainError("BAD_USER_INPUT", `${field}: must be a string`, { field });
+        }
       }
       const row = await services.escalations.resolve(
         String(req.params.id),
         {
           decision: body.decision,
-          reasonCode: (body.reasonCode as string | undefined) ?? null,
           note: (body.note as string | undefined) ?? null,
+          reasonCode: (body.reasonCode as string | undefined) ?? null,
           claimToken: body.claimToken == null ? null : String(body.claimToken),
         },
         principal,

@@ -59,6 +59,7 @@ export function toEscalation(row: EscalationRow, cursor: string | null = row.str
     appealStatement: row.appeal_statement ?? null,
     createdAt: row.created_at,
     cursor,
+    deciderSkill: row.decider_skill,
   };
 }
 

@@ -138,11 +138,3 @@ export class AppealService {
     return appeal;
   }
 }
-
-/** Whether a key may review this escalation at all (an appeal's original deciders may not). */
-export function isExcludedReviewer(
-  row: Pick<EscalationRow, "excluded_reviewers">,
-  keyId: string,
-): boolean {
-  return (row.excluded_reviewers ?? []).includes(keyId);
-}

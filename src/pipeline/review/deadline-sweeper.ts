@@ -10,11 +10,11 @@ import { enqueueWebhookEvent } from "../../webhooks/webhook-event.js";
 import { PeriodicTask } from "../../workers/periodic-task.js";
 import { type DeadlineLadders, type DeadlineRung, dueRungs } from "./deadline-ladder.js";
 import type { Actor } from "./escalation-service.js";
-import { recordFinalDecision } from "./final-decision.js";
+import { applyFinalDecision } from "./final-decision.js";
 import { DEADLINE_REASON_CODE } from "./reason-codes.js";
 
 /** Who a deadline's default action is recorded as. */
-export const DEADLINE_ACTOR: Actor = {
+export const DEADLINE_ACTOR: Actor & { keyId: string } = {
   name: "system:deadline",
   role: "system",
   keyId: "system:deadline",
@@ -172,13 +172,16 @@ export class DeadlineSweeper {
       data: meta,
     });
     if (rung.kind === "default" && rung.action !== "KEEP_WAITING") {
-      await recordFinalDecision(
+      await applyFinalDecision(
         trx,
-        row,
+        row.id,
         {
           decision: rung.action,
           reasonCode: DEADLINE_REASON_CODE,
           note: `no decision within ${Math.round(rung.afterMs / 60_000)} min: default ${rung.action} (${rung.rule})`,
+          by: "deadline",
+          required: 0,
+          reviews: [],
           provenance: { deadlineRule: rung.rule, rung: index },
         },
         DEADLINE_ACTOR,

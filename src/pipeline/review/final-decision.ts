@@ -1,7 +1,7 @@
 import { sql, type Transaction } from "kysely";
 import { enqueueOutbox } from "../../db/outbox.js";
 import { appendProvenance } from "../../db/provenance.js";
-import type { Database, EscalationRow, TrendStatus } from "../../db/types.js";
+import type { Database, EscalationReviewRow, EscalationRow, TrendStatus } from "../../db/types.js";
 import { transitionTrend } from "../../services/trend-lifecycle.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
@@ -9,41 +9,48 @@ import { enqueueWebhookEvent } from "../../webhooks/webhook-event.js";
 import { resolveBudgetOverrun } from "./budget-resolution.js";
 import type { Actor, Decision } from "./escalation-service.js";
 
+/** The outcome of an escalation and who settled it (the last reviewer, or the decider). */
 export interface FinalDecision {
   decision: Decision;
-  reasonCode: string | null;
   note: string | null;
-  /** Added to the resolution's provenance input (e.g. the deadline rule that decided). */
+  reasonCode: string | null;
+  /**
+   * How it was reached: `agreement` of requiredReviews, the `decider` after a disagreement, or a
+   * `deadline` ladder's default action (no reviews).
+   */
+  by: "agreement" | "decider" | "deadline";
+  required: number;
+  /** The counted reviews that led to it, oldest first. */
+  reviews: readonly EscalationReviewRow[];
+  /** Added to the resolution's provenance input (a deadline's rule and rung). */
   provenance?: Record<string, unknown>;
 }
 
 /**
- * Records the decision that ends an escalation and its consequences, in the caller's transaction
- * (which holds the escalation's row lock): the escalation is RESOLVED with its reason code, the
- * trend moves (APPROVED/REJECTED, or for a budget overrun: resumed with more budget / CANCELLED),
- * an APPROVE enqueues the publisher's job, provenance says who decided and why, and
- * `hitl:resolution` and the `escalation.resolved` webhook announce it. A reviewer's decision and
- * a deadline's default action (`system:deadline`) both end here, so they cannot differ.
+ * Writes an escalation's outcome and its consequences, in the caller's transaction: the trend
+ * moves (APPROVED/REJECTED, or for a budget overrun: resumed with more budget / CANCELLED), an
+ * approval queues the publisher's job, provenance records the decision with every review behind
+ * it, and `hitl:resolution` announces it. Called once per escalation: the row is RESOLVED after.
  */
-export async function recordFinalDecision(
+export async function applyFinalDecision(
   trx: Transaction<Database>,
-  current: Pick<EscalationRow, "id">,
-  input: FinalDecision,
-  actor: Actor,
+  id: string,
+  final: FinalDecision,
+  actor: Actor & { keyId: string },
 ): Promise<EscalationRow> {
   const row = await trx
     .updateTable("escalations")
     .set({
       status: "RESOLVED",
-      decision: input.decision,
-      reason_code: input.reasonCode,
-      note: input.note,
+      decision: final.decision,
+      reason_code: final.reasonCode,
+      note: final.note,
       resolved_by: actor.name,
-      resolved_by_key: actor.keyId ?? actor.name,
+      resolved_by_key: actor.keyId,
       resolved_at: sql<Date>`now()`,
       claim_expires_at: null,
     })
-    .where("id", "=", current.id)
+    .where("id", "=", id)
     .returningAll()
     .executeTakeFirstOrThrow();
   const trend = await trx
@@ -54,9 +61,9 @@ export async function recordFinalDecision(
 
   let trendOutcome: TrendStatus | null;
   if (row.issue_type === "budget_overrun") {
-    trendOutcome = await resolveBudgetOverrun(trx, trend, input.decision, actor);
+    trendOutcome = await resolveBudgetOverrun(trx, trend, final.decision, actor);
   } else {
-    const to = input.decision === "APPROVE" ? "APPROVED" : "REJECTED";
+    const to = final.decision === "APPROVE" ? "APPROVED" : "REJECTED";
     const moved = await transitionTrend(
       trx,
       trend.id,
@@ -65,9 +72,7 @@ export async function recordFinalDecision(
       {},
       {
         actor: actor.name,
-        reason:
-          input.note ??
-          `${actor.role === "system" ? actor.name : "moderator"} ${input.decision.toLowerCase()}d`,
+        reason: final.note ?? `${actor.role === "system" ? actor.name : "moderator"} ${final.decision.toLowerCase()}d`,
       },
     );
     trendOutcome = moved ? to : null;
@@ -81,12 +86,7 @@ export async function recordFinalDecision(
         makeEnvelope("trend.approved", {
           traceId: trend.trace_id,
           trendId: trend.id,
-          payload: {
-            trendId: trend.id,
-            approvalPath: "moderator",
-            escalationId: current.id,
-            reasonCode: input.reasonCode,
-          },
+          payload: { trendId: trend.id, approvalPath: "moderator", escalationId: id, reasonCode: final.reasonCode },
         }),
       );
     }
@@ -98,13 +98,21 @@ export async function recordFinalDecision(
     // A reviewer is `moderator:<name>`; the system (a deadline's default action) names itself.
     actor: actor.role === "system" ? actor.name : `moderator:${actor.name}`,
     input: {
-      escalationId: current.id,
+      escalationId: id,
       issueType: row.issue_type,
-      decision: input.decision,
-      reasonCode: input.reasonCode,
-      note: input.note,
+      decision: final.decision,
+      reasonCode: final.reasonCode,
+      note: final.note,
       role: actor.role,
-      ...input.provenance,
+      consensus: { by: final.by, required: final.required },
+      reviews: final.reviews.map((r) => ({
+        reviewer: { id: r.reviewer_key_id, name: r.reviewer_name },
+        decision: r.decision,
+        reasonCode: r.reason_code,
+        note: r.note,
+        at: r.at,
+      })),
+      ...final.provenance,
     },
     output: { trendStatus: trendOutcome },
   });
@@ -115,12 +123,14 @@ export async function recordFinalDecision(
       traceId: trend.trace_id,
       trendId: trend.id,
       payload: {
-        escalationId: current.id,
+        escalationId: id,
         trendId: trend.id,
-        decision: input.decision,
-        reasonCode: input.reasonCode,
+        decision: final.decision,
+        reasonCode: final.reasonCode,
         issueType: row.issue_type,
         resolvedBy: actor.name,
+        resolvedByKey: actor.keyId,
+        reviews: final.reviews.length,
       },
     }),
   );
@@ -129,11 +139,11 @@ export async function recordFinalDecision(
     traceId: trend.trace_id,
     trendId: trend.id,
     data: {
-      escalationId: current.id,
+      escalationId: id,
       trendId: trend.id,
       issueType: row.issue_type,
-      decision: input.decision,
-      reasonCode: input.reasonCode,
+      decision: final.decision,
+      reasonCode: final.reasonCode,
       trendStatus: trendOutcome,
     },
   });
