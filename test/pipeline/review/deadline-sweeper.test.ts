@@ -3,9 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IssueType } from "../../../src/db/types.js";
 import { parseDeadlineLadders } from "../../../src/pipeline/review/deadline-ladder.js";
 import { DeadlineSweeper } from "../../../src/pipeline/review/deadline-sweeper.js";
+import { EscalationService } from "../../../src/pipeline/review/escalation-service.js";
+import { loadReasonCodes } from "../../../src/pipeline/review/reason-codes.js";
 import { openEscalation } from "../../../src/pipeline/review/open-escalation.js";
 import { STREAMS } from "../../../src/streams/stream-names.js";
 import { createTestEnv, type TestEnv } from "../../support/test-env.js";
+import { reviewer } from "./review-seed.js";
 
 /** Deadline ladders under an injected clock: no test sleeps. */
 let env: TestEnv;
@@ -213,5 +216,36 @@ describe("deadline ladder", () => {
         (f) => f.escalationId === decided.escalationId,
       ),
     ).toEqual([]);
+  });
+
+  it("should re-route after a reassign rung: routing gives it only to reviewers with the skill", async () => {
+    const { escalationId, createdAt } = await escalated();
+    const escalations = new EscalationService({
+      db: env.db,
+      logger: env.logger,
+      claimLeaseMs: 60_000,
+      reasonCodes: loadReasonCodes(undefined),
+    });
+    await sweeperAt(createdAt, 31 * MIN).sweep();
+    const junior = reviewer("junior");
+    // Other tests' escalations may be open too: this one must never go to the junior.
+    for (
+      let claimed = await escalations.claimNext(junior);
+      claimed;
+      claimed = await escalations.claimNext(junior)
+    ) {
+      expect(claimed.id).not.toBe(escalationId);
+    }
+    const refused = await escalations.claim(escalationId, junior).catch((e: unknown) => e);
+    expect((refused as { code?: string }).code).toBe("FORBIDDEN");
+    const senior = reviewer("senior-1", { skills: "senior", capacity: 50 });
+    const ids: string[] = [];
+    for (
+      let claimed = await escalations.claimNext(senior);
+      claimed;
+      claimed = await escalations.claimNext(senior)
+    )
+      ids.push(claimed.id);
+    expect(ids).toContain(escalationId);
   });
 });
