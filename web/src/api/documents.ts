@@ -75,6 +75,7 @@ export const ReviewQuery = graphql(
       ...QueueItemFields
       claimToken
       scores
+      appealStatement
       trend {
         id traceId title body source url author status summary topics toxicityScore confidence language
         sentiment { score label }

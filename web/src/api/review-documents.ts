@@ -78,3 +78,78 @@ export const ConsensusQuery = graphql(`
     }
   }
 `);
+
+/** The reason-code taxonomy (REJECT requires a code; an APPROVE may carry one). */
+export const ReasonCodesQuery = graphql(`
+  query ReasonCodes {
+    reasonCodes {
+      code
+      label
+      description
+      decisions
+    }
+  }
+`);
+
+/** Rejected items the caller may appeal (an integrator's own tenant; an operator's every tenant). */
+export const RejectedTrendsQuery = graphql(`
+  query RejectedTrends($first: Int!) {
+    trends(filter: { status: [REJECTED] }, first: $first) {
+      edges {
+        node {
+          id
+          title
+          body
+          source
+          status
+          updatedAt
+          escalations {
+            id
+            issueType
+            status
+            appealOf
+            resolution {
+              decision
+              reasonCode
+              resolvedAt
+            }
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const AppealMutation = graphql(`
+  mutation Appeal($trendId: ID!, $statement: String!) {
+    appealDecision(trendId: $trendId, statement: $statement) {
+      id
+      status
+      issueType
+    }
+  }
+`);
+
+/** Appeals made (APPEAL escalations) and where each stands; the API limits them to the caller's tenant. */
+export const AppealsQuery = graphql(`
+  query Appeals($first: Int!) {
+    escalations(issueType: [APPEAL], first: $first) {
+      edges {
+        node {
+          id
+          status
+          createdAt
+          resolution {
+            decision
+          }
+          trend {
+            id
+            title
+            body
+            status
+          }
+        }
+      }
+    }
+  }
+`);

@@ -6,6 +6,7 @@ import type { LiveQueue } from "../state/live-queue.js";
 import type { Session } from "../state/session.js";
 import { isTyping, score, time } from "./format.js";
 import { ConsensusState } from "./review/consensus-state.js";
+import { fitsDecision, ReasonCodePicker, reasonCodes } from "./review/reason-code-picker.js";
 import { PrecedentsList } from "./review/precedents-list.js";
 import { useSubscription } from "./use-store.js";
 
@@ -39,6 +40,8 @@ export function ContentReviewPanel({
   const [claimToken, setClaimToken] = useState<string | undefined>();
   /** Bumped when this reviewer's review is recorded, so the consensus line reloads. */
   const [reviewed, setReviewed] = useState(0);
+  const [reasonCode, setReasonCode] = useState("");
+  const [reasonMissing, setReasonMissing] = useState(false);
 
   useEffect(() => {
     let live = true;
@@ -91,9 +94,19 @@ export function ContentReviewPanel({
         setClaimToken(undefined);
         store.applyEvent(releaseEscalation, undefined, false);
       } else {
+        // A rejection states its reason (issue 14, item 5): without a fitting code the picker is
+        // focused and nothing is sent. An approval carries the code only when it fits.
+        const codes = await reasonCodes(session).catch(() => []);
+        const fits = fitsDecision(codes, reasonCode, action);
+        if (action === "REJECT" && !fits) {
+          setReasonMissing(true);
+          document.getElementById("reason-code")?.focus();
+          return;
+        }
+        setReasonMissing(false);
         const { resolveEscalation: after } = await client.request(ResolveMutation, {
           id: escalationId,
-          input: { decision: action, note: note.trim() || null, claimToken: mine ? (claimToken ?? null) : null },
+          input: { decision: action, reasonCode: fits ? reasonCode : null, note: note.trim() || null, claimToken: mine ? (claimToken ?? null) : null },
         });
         const verb = action === "APPROVE" ? "Approved" : "Rejected";
         if (after.status === "RESOLVED") {
@@ -179,6 +192,11 @@ export function ContentReviewPanel({
       <blockquote class="body" data-testid="review-body">
         {trend.body}
       </blockquote>
+      {review.issueType === "APPEAL" && (
+        <p class="notice" data-testid="appeal-statement-shown">
+          <strong>Appeal of a rejection.</strong> {review.appealStatement ? `The appellant says: “${review.appealStatement}”` : ""} Your decision is final.
+        </p>
+      )}
 
       <section aria-labelledby="scores-h">
         <h3 id="scores-h">Scores and the Judge</h3>
@@ -213,6 +231,15 @@ export function ContentReviewPanel({
 
       {canModerate && (
         <section class="actions" aria-label="Decision">
+          <ReasonCodePicker
+            session={session}
+            value={reasonCode}
+            invalid={reasonMissing}
+            onChange={(code) => {
+              setReasonCode(code);
+              setReasonMissing(false);
+            }}
+          />
           <label for="note">Note (optional, goes to provenance)</label>
           <textarea id="note" rows={2} value={note} onInput={(e) => setNote((e.target as HTMLTextAreaElement).value)} />
           <div class="buttons">

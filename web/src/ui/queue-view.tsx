@@ -105,7 +105,7 @@ export function QueueView({ session, selectedId }: { session: Session; selectedI
           <p class="muted keys" data-testid="keys-help">
             {canModerate && (
               <>
-                <kbd>n</kbd> next item for you (claimed), <kbd>a</kbd> approve, <kbd>r</kbd> reject,{" "}
+                <kbd>n</kbd> next item for you (claimed), <kbd>a</kbd> approve, <kbd>r</kbd> reject (pick a reason code first, <kbd>Esc</kbd> leaves the picker),{" "}
               </>
             )}
             <kbd>j</kbd>/<kbd>k</kbd> move{canModerate && <>, <kbd>c</kbd> claim, <kbd>u</kbd> release</>}
