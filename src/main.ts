@@ -188,6 +188,7 @@ export async function startApp(
       logger,
       claimLeaseMs: config.CLAIM_LEASE_MS,
       separationOfDuties: config.SEPARATION_OF_DUTIES,
+      reviewPolicy: async () => (await activePolicy.current()).policy.review,
     }),
     overrides: new OverrideService(database.db),
     deadLetters: new DeadLetterService({ redis, keys, db: database.db, logger }),
@@ -196,7 +197,7 @@ export async function startApp(
     judgePolicy: new JudgePolicyService({ db: database.db, active: activePolicy, enricher: stageDeps.enricher }),
     pubsub,
     trendTenants: new TrendTenants(database.db),
-    dryRunner: async () => (dryRunner ??= new DryRunner(stageDeps)),
+    dryRunner: async () => (dryRunner ??= new DryRunner(stageDeps, database.pool)),
   };
 
   const consumers: StreamConsumer[] = [];
