@@ -96,6 +96,7 @@ export async function applyFinalDecision(
       reasonCode: final.reasonCode,
       note: final.note,
       role: actor.role,
+      reviewer: { id: actor.keyId, name: actor.name },
       consensus: { by: final.by, required: final.required },
       reviews: final.reviews.map((r) => ({
         reviewer: { id: r.reviewer_key_id, name: r.reviewer_name },

@@ -4,6 +4,7 @@ import { DomainError } from "../../../src/domain/domain-error.js";
 import type { ReviewPolicy } from "../../../src/pipeline/judge/judge-policy.js";
 import { consensus } from "../../../src/pipeline/review/consensus.js";
 import { EscalationService } from "../../../src/pipeline/review/escalation-service.js";
+import { EscalationSweeper } from "../../../src/pipeline/review/escalation-sweeper.js";
 import { AuthService } from "../../../src/services/auth-service.js";
 import { STREAMS } from "../../../src/streams/stream-names.js";
 import { createTestEnv, type TestEnv } from "../../support/test-env.js";
@@ -151,6 +152,29 @@ describe("k-of-n consensus", () => {
     const final = await escalations.resolve(id, { decision: "REJECT" }, senior);
     expect(final).toMatchObject({ status: "RESOLVED", decision: "REJECT", resolved_by: "grace" });
     expect(await resolutionsOf(id)).toHaveLength(1);
+  });
+
+  it("should return a lapsed claim to IN_REVIEW, not OPEN, once someone reviewed the escalation", async () => {
+    const id = await seedEscalation(env.db);
+    await escalations.resolve(id, { decision: "APPROVE" }, reviewer("i1"));
+    const holder = reviewer("i2");
+    expect((await escalations.claim(id, holder)).status).toBe("CLAIMED");
+    await env.db
+      .updateTable("escalations")
+      .set({ claim_expires_at: new Date(Date.now() - 1000) })
+      .where("id", "=", id)
+      .execute();
+    const sweeper = new EscalationSweeper({
+      db: env.db,
+      logger: env.logger,
+      slaMs: {},
+      intervalMs: 60_000,
+    });
+    expect((await sweeper.sweep()).released).toBeGreaterThanOrEqual(1);
+    expect((await escalations.get(id)).status).toBe("IN_REVIEW");
+    // Released by its holder, it goes back to IN_REVIEW too.
+    await escalations.claim(id, holder);
+    expect((await escalations.release(id, holder)).status).toBe("IN_REVIEW");
   });
 
   it("should let exactly one of two racing final reviews resolve", async () => {
