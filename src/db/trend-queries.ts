@@ -1,0 +1,64 @@
+import type { TenantScope } from "../domain/tenant-scope.js";
+import type { Db } from "./database.js";
+import { tenantCondition } from "./tenant-filter.js";
+import type { TrendRow, TrendStatus } from "./types.js";
+
+export interface TrendFilter {
+  status?: TrendStatus[] | null;
+  source?: string | null;
+  topic?: string | null;
+  createdAfter?: Date | null;
+  createdBefore?: Date | null;
+}
+
+/** One trend the scope may see, or undefined. */
+export function trendById(db: Db, id: string, scope: TenantScope): Promise<TrendRow | undefined> {
+  return db
+    .selectFrom("enriched_trends")
+    .selectAll()
+    .where("id", "=", id)
+    .where(tenantCondition(scope, "enriched_trends.tenant"))
+    .executeTakeFirst();
+}
+
+/** The trends with these ids, in no particular order (for DataLoaders; no tenant filter). */
+export function trendsByIds(db: Db, ids: readonly string[]): Promise<TrendRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db.selectFrom("enriched_trends").selectAll().where("id", "in", ids).execute();
+}
+
+/**
+ * Up to `first` trends matching the filter, newest first, after the keyset cursor (the last
+ * item seen), and whether more follow. Stable under concurrent inserts.
+ */
+export async function listTrends(
+  db: Db,
+  filter: TrendFilter,
+  first: number,
+  after: { at: Date; id: string } | undefined,
+  scope: TenantScope,
+): Promise<{ rows: TrendRow[]; hasNextPage: boolean }> {
+  let query = db
+    .selectFrom("enriched_trends")
+    .selectAll()
+    .where(tenantCondition(scope, "enriched_trends.tenant"));
+  if (filter.status?.length) query = query.where("status", "in", filter.status);
+  if (filter.source) query = query.where("source", "=", filter.source);
+  if (filter.topic) query = query.where("topics", "@>", [filter.topic]);
+  if (filter.createdAfter) query = query.where("created_at", ">=", filter.createdAfter);
+  if (filter.createdBefore) query = query.where("created_at", "<", filter.createdBefore);
+  if (after) {
+    query = query.where((eb) =>
+      eb.or([
+        eb("created_at", "<", after.at),
+        eb.and([eb("created_at", "=", after.at), eb("id", "<", after.id)]),
+      ]),
+    );
+  }
+  const rows = await query
+    .orderBy("created_at", "desc")
+    .orderBy("id", "desc")
+    .limit(first + 1)
+    .execute();
+  return { rows: rows.slice(0, first), hasNextPage: rows.length > first };
+}
