@@ -27,6 +27,17 @@ export function trendsByIds(db: Db, ids: readonly string[]): Promise<TrendRow[]>
   return db.selectFrom("enriched_trends").selectAll().where("id", "in", ids).execute();
 }
 
+/** The trends with these ids that the scope may see, in no particular order. */
+export function visibleTrendsByIds(db: Db, ids: readonly string[], scope: TenantScope): Promise<TrendRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom("enriched_trends")
+    .selectAll()
+    .where("id", "in", ids)
+    .where(tenantCondition(scope, "enriched_trends.tenant"))
+    .execute();
+}
+
 /**
  * Up to `first` trends matching the filter, newest first, after the keyset cursor (the last
  * item seen), and whether more follow. Stable under concurrent inserts.
