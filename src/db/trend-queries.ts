@@ -1,7 +1,8 @@
+import type { Transaction } from "kysely";
 import type { TenantScope } from "../domain/tenant-scope.js";
 import type { Db } from "./database.js";
 import { tenantCondition } from "./tenant-filter.js";
-import type { TrendRow, TrendStatus } from "./types.js";
+import type { Database, TrendRow, TrendStatus, TrendUpdate } from "./types.js";
 
 export interface TrendFilter {
   status?: TrendStatus[] | null;
@@ -28,7 +29,11 @@ export function trendsByIds(db: Db, ids: readonly string[]): Promise<TrendRow[]>
 }
 
 /** The trends with these ids that the scope may see, in no particular order. */
-export function visibleTrendsByIds(db: Db, ids: readonly string[], scope: TenantScope): Promise<TrendRow[]> {
+export function visibleTrendsByIds(
+  db: Db,
+  ids: readonly string[],
+  scope: TenantScope,
+): Promise<TrendRow[]> {
   if (ids.length === 0) return Promise.resolve([]);
   return db
     .selectFrom("enriched_trends")
@@ -72,4 +77,37 @@ export async function listTrends(
     .limit(first + 1)
     .execute();
   return { rows: rows.slice(0, first), hasNextPage: rows.length > first };
+}
+
+/**
+ * Sets the trend's status to `to` (and `set`) if its status is one of `from`, in one statement
+ * that locks the row, checks and updates it; returns the updated row and the old status, or
+ * undefined when the status was not one of `from`.
+ */
+export async function updateStatusIfIn(
+  trx: Transaction<Database>,
+  trendId: string,
+  from: readonly TrendStatus[],
+  to: TrendStatus,
+  set: Omit<TrendUpdate, "status" | "id">,
+): Promise<{ trend: TrendRow; from: TrendStatus } | undefined> {
+  const updated = await trx
+    .with("old", (db) =>
+      db
+        .selectFrom("enriched_trends")
+        .select(["id", "status"])
+        .where("id", "=", trendId)
+        .forUpdate(),
+    )
+    .updateTable("enriched_trends")
+    .from("old")
+    .set({ ...set, status: to, updated_at: new Date() })
+    .whereRef("enriched_trends.id", "=", "old.id")
+    .where("old.status", "in", from)
+    .returningAll("enriched_trends")
+    .returning("old.status as from_status")
+    .executeTakeFirst();
+  if (!updated) return undefined;
+  const { from_status, ...trend } = updated;
+  return { trend, from: from_status as TrendStatus };
 }
