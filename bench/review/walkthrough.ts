@@ -186,6 +186,14 @@ async function partOne(): Promise<void> {
     code(de) === "ok" && de.data?.claimNextEscalation === null,
     de.data ?? de.errors,
   );
+  const deById = await gql(keys.de, "mutation($id: ID!) { claimEscalation(id: $id) { id } }", {
+    id: escalation.id,
+  });
+  check(
+    "1.2b de reviewer: claimEscalation(id) is FORBIDDEN (NOT_ELIGIBLE), saying why",
+    code(deById) === "FORBIDDEN" && deById.errors?.[0]?.extensions?.reason === "NOT_ELIGIBLE",
+    deById.errors?.[0]?.message ?? deById.data,
+  );
   const first = (await claimNext(keys.en1)).data?.claimNextEscalation;
   check(
     "1.3 en1: claimNextEscalation returns it, CLAIMED, language en",
