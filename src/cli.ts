@@ -84,20 +84,30 @@ export function buildCli(): Command {
     .option("--name <name>", "a name to recognise the key by")
     .option("--tenant <tenant>", "integrator: the tenant its posts belong to (default `default`)")
     .option("--tenants <list>", "moderator, operator, viewer: only these tenants (comma-separated; default all)")
-    .action(async (opts: { role: string; name?: string; tenant?: string; tenants?: string }) => {
+    .option("--languages <list>", "reviewer: ISO 639-1 codes it reviews, comma-separated (default any)")
+    .option("--skills <list>", "reviewer: skills the Judge policy's review.requiredSkill names, comma-separated")
+    .option("--capacity <n>", "reviewer: escalations it may hold claimed at once (default 3)")
+    .action(async (opts: { role: string; name?: string; tenant?: string; tenants?: string; languages?: string; skills?: string; capacity?: string }) => {
       const tenants = opts.tenant !== undefined ? [opts.tenant] : opts.tenants?.split(",");
       await withAuth(async (auth) => {
-        const created = await auth.createKey(opts.role, opts.name, tenants);
+        const created = await auth.createKey(opts.role, opts.name, tenants, {
+          languages: opts.languages,
+          skills: opts.skills,
+          capacity: opts.capacity,
+        });
         process.stdout.write(`${created.key}\n`);
         const scope = created.tenants ? `tenants ${created.tenants.join(",")}` : "all tenants";
-        process.stderr.write(`created ${created.role} key "${created.name}" (id ${created.id}, ${scope}); it is not shown again\n`);
+        const { languages, skills, capacity } = created.profile;
+        const profile = `languages ${languages.join(",") || "any"}, skills ${skills.join(",") || "none"}, capacity ${capacity}`;
+        process.stderr.write(`created ${created.role} key "${created.name}" (id ${created.id}, ${scope}; ${profile}); it is not shown again\n`);
       });
     });
   keys.command("list").action(async () => {
     await withAuth(async (auth) => {
       for (const k of await auth.listKeys()) {
         const scope = k.tenants ? k.tenants.join(",") : "*";
-        process.stdout.write(`${k.id}  ${k.role.padEnd(10)}  ${scope.padEnd(16)}  ${k.name}${k.revoked_at ? "  (revoked)" : ""}\n`);
+        const profile = `${k.languages.join(",") || "*"}/${k.skills.join(",") || "-"}/${k.capacity}`;
+        process.stdout.write(`${k.id}  ${k.role.padEnd(10)}  ${scope.padEnd(16)}  ${profile.padEnd(20)}  ${k.name}${k.revoked_at ? "  (revoked)" : ""}\n`);
       }
     });
   });

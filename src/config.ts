@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { z } from "zod";
 
 /**
@@ -61,6 +62,12 @@ const schema = z.object({
   EMBEDDING_MODEL: z.string().default("text-embedding-3-small"),
   /** Run USE-lite in a worker thread, off the event loop (uses a second core). */
   EMBEDDER_THREAD: bool(true),
+  /**
+   * Worker threads the ETL stage runs the enrichment models in (a piscina pool; each thread
+   * loads the models once), so they use the other cores while the main thread does the I/O.
+   * Default: the cores but one, at least 1. 0 runs the models on the main thread (tests, CLI).
+   */
+  ENRICH_THREADS: int(Math.max(1, availableParallelism() - 1), 0),
   /** How often the embedding worker looks for vectors of another model to re-embed. */
   REEMBED_INTERVAL_MS: int(5000, 100),
 

@@ -26,6 +26,8 @@ import { createStageDeps, type StageOverrides } from "./pipeline/stage-deps.js";
 import { createStageConsumer } from "./pipeline/start-stage.js";
 import { ProvenanceService } from "./services/provenance-service.js";
 import { SearchService } from "./services/search-service.js";
+import { PrecedentService } from "./pipeline/review/precedents.js";
+import { registerReviewerMetrics } from "./observability/reviewer-metrics.js";
 import { TrendQueryService } from "./services/trend-query-service.js";
 import { StreamProducer } from "./streams/producer.js";
 import { StreamKeys } from "./streams/stream-names.js";
@@ -145,10 +147,12 @@ export async function startApp(
   const stageDeps = createStageDeps(config, database.db, logger, activePolicy, overrides);
   const { store } = stageDeps;
   registerReembedMetrics(metrics.registry, database.db, overrides.embedder?.model ?? configuredEmbedderModel(config));
+  registerReviewerMetrics(metrics.registry, database.db);
 
   let dryRunner: DryRunner | undefined;
   const pubsub = new StreamPubSub({ redis, keys, logger: logger.child({ component: "pubsub" }) });
   const revocations = new KeyRevocationBus({ redis, keys, logger });
+  const search = new SearchService({ db: database.db, store, embedder: stageDeps.embedder });
   const services: AppServices = {
     config,
     db: database.db,
@@ -187,7 +191,8 @@ export async function startApp(
     }),
     overrides: new OverrideService(database.db),
     deadLetters: new DeadLetterService({ redis, keys, db: database.db, logger }),
-    search: new SearchService({ db: database.db, store, embedder: stageDeps.embedder }),
+    search,
+    precedents: new PrecedentService({ db: database.db, search }),
     judgePolicy: new JudgePolicyService({ db: database.db, active: activePolicy, enricher: stageDeps.enricher }),
     pubsub,
     trendTenants: new TrendTenants(database.db),

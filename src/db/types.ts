@@ -27,7 +27,8 @@ export type EmbeddingStatus = (typeof EMBEDDING_STATUSES)[number];
 export const ISSUE_TYPES = ["low_confidence", "toxicity", "budget_overrun", "audit_sample"] as const;
 export type IssueType = (typeof ISSUE_TYPES)[number];
 
-export const ESCALATION_STATUSES = ["OPEN", "CLAIMED", "RESOLVED"] as const;
+/** IN_REVIEW (migration 0008): reviewed by some but not all of the reviewers consensus needs. */
+export const ESCALATION_STATUSES = ["OPEN", "CLAIMED", "IN_REVIEW", "RESOLVED"] as const;
 export type EscalationStatus = (typeof ESCALATION_STATUSES)[number];
 
 export const ROLES = ["integrator", "moderator", "operator", "viewer"] as const;
@@ -150,7 +151,24 @@ export interface EscalationTable {
   resolved_at: Date | null;
   sla_alerted_at: Date | null;
   stream_cursor: string | null;
+  /** Key ids that may never review it (migration 0008; appeals exclude the original deciders). */
+  excluded_reviewers: ColumnType<string[], string[] | undefined, string[]>;
+  /** Set when reviewers disagreed: only this skill may review it now, and that decision is final. */
+  decider_skill: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
+}
+
+/** One reviewer's decision on an escalation (migration 0008): k-of-n consensus counts these. */
+export interface EscalationReviewTable {
+  escalation_id: string;
+  reviewer_key_id: string;
+  reviewer_name: string;
+  decision: "APPROVE" | "REJECT";
+  reason_code: string | null;
+  note: string | null;
+  at: Timestamp;
+  /** False once the reviewer's key is revoked before the outcome: the review no longer counts. */
+  counted: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export interface IncidentTable {
@@ -208,6 +226,12 @@ export interface ApiKeyTable {
   tenants: string[] | null;
   created_at: Timestamp;
   revoked_at: Date | null;
+  /** Reviewer profile (migration 0008): ISO 639-1 codes (empty = any language). */
+  languages: ColumnType<string[], string[] | undefined, string[]>;
+  /** Free labels the policy's review.requiredSkill names (e.g. toxicity, senior). */
+  skills: ColumnType<string[], string[] | undefined, string[]>;
+  /** Claims held at once. */
+  capacity: ColumnType<number, number | undefined, number>;
 }
 
 export interface JudgePolicyTable {
@@ -230,6 +254,7 @@ export interface Database {
   trend_vectors: TrendVectorTable;
   trend_vector_store: TrendVectorStoreTable;
   escalations: EscalationTable;
+  escalation_reviews: EscalationReviewTable;
   incidents: IncidentTable;
   publish_overrides: PublishOverrideTable;
   publications: PublicationTable;
@@ -243,6 +268,7 @@ export type TrendRow = Selectable<EnrichedTrendTable>;
 export type TrendUpdate = Updateable<EnrichedTrendTable>;
 export type ProvenanceRow = Selectable<ProvenanceLogTable>;
 export type EscalationRow = Selectable<EscalationTable>;
+export type EscalationReviewRow = Selectable<EscalationReviewTable>;
 export type IncidentRow = Selectable<IncidentTable>;
 export type PublicationRow = Selectable<PublicationTable>;
 export type EmbeddingRecordRow = Selectable<EmbeddingRecordTable>;

@@ -168,8 +168,8 @@ export class PublishSink {
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(() =>
       withFileLock(this.lockPath, fn, {
-        // A webhook holds the lock for its whole POST; the lock must outlive that.
-        staleMs: Math.max(60_000, (this.options.webhookTimeoutMs ?? 10_000) * 3),
+        // A webhook holds the lock for its whole POST: the holder keeps refreshing it meanwhile,
+        // so the default stale age still applies, and waiters wait out the POST.
         timeoutMs: (this.options.webhookTimeoutMs ?? 10_000) + 5_000,
       }).catch((err: unknown) => {
         if (err instanceof FileLockError) {

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { sql } from "kysely";
 import type { Db } from "../db/database.js";
+import { budgetOverrunCount, openEscalationsByType, publicationsByPath } from "../db/gauge-queries.js";
 import { ISSUE_TYPES } from "../db/types.js";
 import { DEAD_LETTER_STREAMS } from "../pipeline/registry.js";
 import type { StreamKeys } from "../streams/stream-names.js";
@@ -168,12 +168,7 @@ export class MetricsRegistry {
       labelNames: ["issue_type"],
       registers,
       async collect() {
-        const rows = await db
-          .selectFrom("escalations")
-          .select(["issue_type", sql<number>`count(*)::int`.as("n")])
-          .where("status", "<>", "RESOLVED")
-          .groupBy("issue_type")
-          .execute();
+        const rows = await openEscalationsByType(db);
         this.reset();
         for (const type of ISSUE_TYPES)
           this.set({ issue_type: type }, rows.find((r) => r.issue_type === type)?.n ?? 0);
@@ -184,12 +179,7 @@ export class MetricsRegistry {
       help: "Budget overruns raised so far (budget_overrun escalations)",
       registers,
       async collect() {
-        const row = await db
-          .selectFrom("escalations")
-          .select(sql<number>`count(*)::int`.as("n"))
-          .where("issue_type", "=", "budget_overrun")
-          .executeTakeFirst();
-        this.set(row?.n ?? 0);
+        this.set(await budgetOverrunCount(db));
       },
     });
     new Gauge({
@@ -198,11 +188,7 @@ export class MetricsRegistry {
       labelNames: ["approval_path"],
       registers,
       async collect() {
-        const rows = await db
-          .selectFrom("publications")
-          .select(["approval_path", sql<number>`count(*)::int`.as("n")])
-          .groupBy("approval_path")
-          .execute();
+        const rows = await publicationsByPath(db);
         for (const path of ["judge", "moderator", "override"])
           this.set({ approval_path: path }, rows.find((r) => r.approval_path === path)?.n ?? 0);
       },

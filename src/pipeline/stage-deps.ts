@@ -69,7 +69,12 @@ export async function loadEmbedder(config: Config): Promise<Embedder> {
   return createConfiguredEmbedder(config);
 }
 
+/** The offline enricher: in a pool of ENRICH_THREADS worker threads, or in-process when 0. */
 export async function loadEnricher(config: Config): Promise<Enricher> {
+  if (config.ENRICH_THREADS > 0) {
+    const { createPooledEnricher } = await import("./enrich/enricher-pool.js");
+    return createPooledEnricher({ threads: config.ENRICH_THREADS, maxChars: config.TREND_BODY_MAX_CHARS });
+  }
   const { createOfflineEnricher } = await import("../nlp/enricher.js");
   return createOfflineEnricher({ maxChars: config.TREND_BODY_MAX_CHARS });
 }

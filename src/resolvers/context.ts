@@ -1,4 +1,10 @@
 import DataLoader from "dataloader";
+import {
+  embeddingRecordsOfTrends,
+  escalationsOfTrends,
+  plansOfTrends,
+  publicationsOfTrends,
+} from "../db/trend-relation-queries.js";
 import type { EmbeddingRecordRow, EscalationRow, PlannerIntentRow, ProvenanceRow, PublicationRow, TrendRow } from "../db/types.js";
 import { DomainError } from "../domain/domain-error.js";
 import { type Action, isAllowed } from "../domain/permissions.js";
@@ -51,16 +57,16 @@ export function createLoaders(services: AppServices): Loaders {
       return ids.map((id) => map.get(id) ?? []);
     }),
     escalations: new DataLoader(async (ids) =>
-      groupBy(ids, await db.selectFrom("escalations").selectAll().where("trend_id", "in", ids).orderBy("created_at").execute(), (r) => r.trend_id),
+      groupBy(ids, await escalationsOfTrends(db, ids), (r) => r.trend_id),
     ),
     plan: new DataLoader(async (ids) =>
-      byKey(ids, await db.selectFrom("planner_intents").selectAll().where("trend_id", "in", ids).execute(), (r) => r.trend_id),
+      byKey(ids, await plansOfTrends(db, ids), (r) => r.trend_id),
     ),
     embedding: new DataLoader(async (ids) =>
-      byKey(ids, await db.selectFrom("embedding_records").selectAll().where("trend_id", "in", ids).execute(), (r) => r.trend_id),
+      byKey(ids, await embeddingRecordsOfTrends(db, ids), (r) => r.trend_id),
     ),
     publication: new DataLoader(async (ids) =>
-      byKey(ids, await db.selectFrom("publications").selectAll().where("trend_id", "in", ids).execute(), (r) => r.trend_id),
+      byKey(ids, await publicationsOfTrends(db, ids), (r) => r.trend_id),
     ),
   };
 }

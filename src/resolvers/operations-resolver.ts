@@ -1,5 +1,5 @@
-import { sql } from "kysely";
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+import { outboxBacklog } from "../db/gauge-queries.js";
 import { listIncidents } from "../db/incident-queries.js";
 import { decodeCursor, encodeCursor } from "../db/keyset-cursor.js";
 import { assertUuid } from "../domain/uuid.js";
@@ -65,7 +65,7 @@ export class OperationsResolver {
     ctx.require("read");
     const [streams, outbox] = await Promise.all([
       readGroupHealth(ctx.services.redis, ctx.services.keys, HEALTH_STREAMS),
-      ctx.services.db.selectFrom("outbox").select(sql<number>`count(*)::int`.as("n")).executeTakeFirst(),
+      outboxBacklog(ctx.services.db),
     ]);
     return {
       streams: streams.map((s) => ({
@@ -80,7 +80,7 @@ export class OperationsResolver {
           consumers: g.consumers.map((c) => ({ name: c.name, pending: c.pending, idleMs: c.idleMs })),
         })),
       })),
-      outboxBacklog: outbox?.n ?? 0,
+      outboxBacklog: outbox,
       at: new Date(),
     };
   }

@@ -1,5 +1,7 @@
+import { LRUCache } from "lru-cache";
 import { Arg, Ctx, ID, Resolver, Root, Subscription } from "type-graphql";
 import type { SubscribeResolverData } from "type-graphql";
+import { escalationById } from "../db/trend-relation-queries.js";
 import type { EscalationRow } from "../db/types.js";
 import type { Action } from "../domain/permissions.js";
 import { type EmbeddingStatus, IssueType, TrendStatus } from "../schema/enums.js";
@@ -40,13 +42,12 @@ function throwIfGap(event: StreamEvent): asserts event is Extract<StreamEvent, {
  * Loaded escalations are shared by every subscriber that receives the same event, so a
  * fan-out to thousands of moderators costs one query per event, not one per subscriber.
  */
-const escalationByCursor = new Map<string, Promise<EscalationRow | undefined>>();
+const escalationByCursor = new LRUCache<string, Promise<EscalationRow | undefined>>({ max: 2000 });
 function loadEscalation(ctx: GraphQLContext, cursor: string, id: string): Promise<EscalationRow | undefined> {
   let pending = escalationByCursor.get(cursor);
   if (!pending) {
-    pending = ctx.services.db.selectFrom("escalations").selectAll().where("id", "=", id).executeTakeFirst();
+    pending = escalationById(ctx.services.db, id);
     escalationByCursor.set(cursor, pending);
-    if (escalationByCursor.size > 2000) escalationByCursor.delete(escalationByCursor.keys().next().value!);
   }
   return pending;
 }

@@ -7,6 +7,8 @@ import { JudgePolicyResolver } from "../resolvers/judge-policy-resolver.js";
 import { KeyResolver } from "../resolvers/key-resolver.js";
 import { MeResolver } from "../resolvers/me-resolver.js";
 import { OperationsResolver } from "../resolvers/operations-resolver.js";
+import { PrecedentResolver } from "../resolvers/precedent-resolver.js";
+import { ReviewerStatsResolver } from "../resolvers/reviewer-stats-resolver.js";
 import { SubscriptionResolver } from "../resolvers/subscription-resolver.js";
 import { TrendResolver } from "../resolvers/trend-resolver.js";
 
@@ -18,7 +20,7 @@ let cached: Promise<GraphQLSchema> | undefined;
  */
 export function buildTrendgateSchema(): Promise<GraphQLSchema> {
   cached ??= buildSchema({
-    resolvers: [TrendResolver, EscalationResolver, OperationsResolver, SubscriptionResolver, MeResolver, JudgePolicyResolver, KeyResolver],
+    resolvers: [TrendResolver, EscalationResolver, OperationsResolver, SubscriptionResolver, MeResolver, JudgePolicyResolver, KeyResolver, PrecedentResolver, ReviewerStatsResolver],
     validate: false,
     // Every subscription brings its own `subscribe` (src/subscriptions, resumable Redis streams);
     // type-graphql still insists on a pubSub, so it gets one that refuses topic-based use.

@@ -34,6 +34,8 @@ export enum IssueType {
 export enum EscalationStatus {
   OPEN = "OPEN",
   CLAIMED = "CLAIMED",
+  /** Some of the reviews consensus needs are in; waiting for the others (k-of-n). */
+  IN_REVIEW = "IN_REVIEW",
   RESOLVED = "RESOLVED",
 }
 

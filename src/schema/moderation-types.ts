@@ -41,6 +41,8 @@ export class ResolveEscalationInput {
   @Field(() => String, { nullable: true }) note?: string | null;
   @Field(() => String, { nullable: true, description: "The claim's fencing token; a stale one is refused" })
   claimToken?: string | null;
+  @Field(() => String, { nullable: true, description: "Why (a reason code of the taxonomy); travels with the decision" })
+  reasonCode?: string | null;
 }
 
 @ObjectType()

@@ -12,6 +12,7 @@ import type { DryRunner } from "./dlq-dry-run.js";
 import type { EscalationService } from "../pipeline/review/escalation-service.js";
 import type { IngestService } from "../pipeline/ingest/ingest-service.js";
 import type { OverrideService } from "../pipeline/publish/override-service.js";
+import type { PrecedentService } from "../pipeline/review/precedents.js";
 import type { KeyRevocationBus } from "./key-revocation-bus.js";
 import type { RateLimits } from "./rate-limits.js";
 import type { ProvenanceService } from "./provenance-service.js";
@@ -36,6 +37,8 @@ export interface AppServices {
   overrides: OverrideService;
   deadLetters: DeadLetterService;
   search: SearchService;
+  /** Past human decisions on similar items (Escalation.precedents). */
+  precedents: PrecedentService;
   judgePolicy: JudgePolicyService;
   pubsub: StreamPubSub;
   /** Tenant of a trend, cached: filters subscriptions of tenant-limited keys. */

@@ -1,10 +1,14 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { sql } from "kysely";
-import { ConfigError } from "../config.js";
+import { LRUCache } from "lru-cache";
 import type { Db } from "../db/database.js";
 import { ROLES, type Role } from "../db/types.js";
 import { badInput, notFound } from "../domain/domain-error.js";
+import { ANY_REVIEWER, type ReviewerProfile, reviewerProfile } from "../domain/reviewer-profile.js";
 import { DEFAULT_TENANT, isTenantName, type TenantScope } from "../domain/tenant-scope.js";
+import { type ConfiguredKey, parseConfiguredKeys } from "./configured-key-entry.js";
+
+export { type ConfiguredKey, parseConfiguredKeys } from "./configured-key-entry.js";
 
 export interface Principal {
   keyId: string;
@@ -12,6 +16,8 @@ export interface Principal {
   role: Role;
   /** Tenants the key sees; null = all. An integrator's single tenant is where its posts go. */
   tenants: TenantScope;
+  /** Languages, skills and capacity: how routing sees the key as a reviewer. */
+  profile: ReviewerProfile;
 }
 
 /** How long a key's state is trusted before it is looked up again (issue 12: at most 1 s). */
@@ -20,44 +26,6 @@ export const KEY_CACHE_MS = 1000;
 /** Keys are 32 random bytes, so a fast hash is enough: there is nothing to brute-force. */
 export function hashKey(key: string): string {
   return createHash("sha256").update(key).digest("hex");
-}
-
-export interface ConfiguredKey {
-  role: Role;
-  key: string;
-  tenants: TenantScope;
-}
-
-/**
- * `role[@tenant+tenant]:key` pairs, comma-separated (TRENDGATE_API_KEYS or the file
- * TRENDGATE_API_KEYS_FILE names). An integrator without `@` belongs to tenant `default`; other
- * roles without `@` see every tenant. Throws naming the bad pair, never echoing a key.
- */
-export function parseConfiguredKeys(value: string, variable = "TRENDGATE_API_KEYS"): ConfiguredKey[] {
-  return value
-    .split(/[,\n]/)
-    .map((pair) => pair.trim())
-    .filter((pair) => pair && !pair.startsWith("#"))
-    .map((pair) => {
-      const index = pair.indexOf(":");
-      const head = pair.slice(0, Math.max(index, 0));
-      const [rolePart = "", tenantPart] = head.split("@");
-      const role = rolePart as Role;
-      const key = pair.slice(index + 1);
-      const tenants = tenantPart === undefined ? undefined : tenantPart.split("+").filter(Boolean);
-      const badTenants = tenants !== undefined && (tenants.length === 0 || !tenants.every(isTenantName));
-      const integratorTenants = role === "integrator" && tenants !== undefined && tenants.length !== 1;
-      if (index < 1 || !ROLES.includes(role) || key.length < 8 || badTenants || integratorTenants) {
-        // Only the role part is echoed: the message must not leak a key.
-        throw new ConfigError([
-          {
-            variable,
-            message: `"${head || "(no role)"}:…" must be role[@tenant+tenant]:key with role one of ${ROLES.join(", ")}, tenants of a-z 0-9 _ - (one for an integrator) and a key of at least 8 characters`,
-          },
-        ]);
-      }
-      return { role, key, tenants: tenants ?? (role === "integrator" ? [DEFAULT_TENANT] : null) };
-    });
 }
 
 /** The tenants a new key gets: integrators exactly one (default `default`), others the list or all. */
@@ -72,10 +40,7 @@ export function tenantsForNewKey(role: Role, tenants: readonly string[] | undefi
 }
 
 interface ConfiguredEntry {
-  id: string;
-  name: string;
-  role: Role;
-  tenants: TenantScope;
+  principal: Principal;
   hash: Buffer;
 }
 
@@ -87,13 +52,18 @@ interface ConfiguredEntry {
  */
 export class AuthService {
   private configured: ConfiguredEntry[] = [];
-  private readonly cache = new Map<string, { principal: Principal | undefined; at: number }>();
+  /** Key hash → its principal (wrapped: an unknown key is cached too, and LRUCache holds no undefined). */
+  private readonly cache: LRUCache<string, { principal: Principal | undefined }>;
 
   constructor(
     private readonly db: Db,
     configuredKeys: string,
     private readonly options: { now?: () => number; onRevoked?: (keyId: string) => Promise<void> | void } = {},
   ) {
+    const now = options.now ?? (() => Date.now());
+    // ttlResolution 0: the cache reads the (injectable) clock at every lookup instead of
+    // reusing a reading for a millisecond of real time.
+    this.cache = new LRUCache({ max: 10_000, ttl: KEY_CACHE_MS, ttlResolution: 0, perf: { now } });
     this.setConfiguredKeys(parseConfiguredKeys(configuredKeys));
   }
 
@@ -101,7 +71,14 @@ export class AuthService {
   setConfiguredKeys(keys: ConfiguredKey[]): void {
     this.configured = keys.map((k) => {
       const hash = hashKey(k.key);
-      return { id: `config-${hash.slice(0, 12)}`, name: `config-${k.role}-${hash.slice(0, 6)}`, role: k.role, tenants: k.tenants, hash: Buffer.from(hash, "hex") };
+      const principal: Principal = {
+        keyId: `config-${hash.slice(0, 12)}`,
+        name: k.name ?? `config-${k.role}-${hash.slice(0, 6)}`,
+        role: k.role,
+        tenants: k.tenants,
+        profile: k.profile ?? ANY_REVIEWER,
+      };
+      return { principal, hash: Buffer.from(hash, "hex") };
     });
     this.cache.clear();
   }
@@ -116,25 +93,32 @@ export class AuthService {
     const hash = hashKey(key);
     const hashBuffer = Buffer.from(hash, "hex");
     const fromConfig = this.configured.find((c) => timingSafeEqual(c.hash, hashBuffer));
-    if (fromConfig) return { keyId: fromConfig.id, name: fromConfig.name, role: fromConfig.role, tenants: fromConfig.tenants };
-    const now = this.now();
+    if (fromConfig) return fromConfig.principal;
     const cached = this.cache.get(hash);
-    if (cached && now - cached.at < KEY_CACHE_MS) return cached.principal;
+    if (cached) return cached.principal;
     const row = await this.db
       .selectFrom("api_keys")
-      .select(["id", "name", "role", "tenants"])
+      .select(["id", "name", "role", "tenants", "languages", "skills", "capacity"])
       .where("key_hash", "=", hash)
       .where("revoked_at", "is", null)
       .executeTakeFirst();
-    const principal = row ? { keyId: row.id, name: row.name, role: row.role, tenants: row.tenants } : undefined;
-    this.cache.set(hash, { principal, at: now });
-    if (this.cache.size > 10_000) this.cache.clear();
+    const principal = row
+      ? {
+          keyId: row.id,
+          name: row.name,
+          role: row.role,
+          tenants: row.tenants,
+          profile: { languages: row.languages, skills: row.skills, capacity: row.capacity },
+        }
+      : undefined;
+    this.cache.set(hash, { principal });
     return principal;
   }
 
   /** Drops cached state of a key (a revocation announced by another process). */
   forget(keyId: string): void {
-    for (const [hash, entry] of this.cache) if (entry.principal?.keyId === keyId) this.cache.delete(hash);
+    const hashes = [...this.cache.entries()].filter(([, entry]) => entry.principal?.keyId === keyId).map(([hash]) => hash);
+    for (const hash of hashes) this.cache.delete(hash);
   }
 
   /** Creates a key; the plaintext is returned once and never stored. */
@@ -142,17 +126,28 @@ export class AuthService {
     role: string,
     name?: string,
     tenants?: readonly string[],
-  ): Promise<{ id: string; name: string; role: Role; key: string; tenants: TenantScope }> {
+    profileInput: Parameters<typeof reviewerProfile>[0] = {},
+  ): Promise<{ id: string; name: string; role: Role; key: string; tenants: TenantScope; profile: ReviewerProfile }> {
     if (!ROLES.includes(role as Role)) throw badInput("role", `must be one of ${ROLES.join(", ")}`);
     const scope = tenantsForNewKey(role as Role, tenants);
+    const profile = reviewerProfile(profileInput);
     const key = `tg_${role}_${randomBytes(24).toString("base64url")}`;
     const id = randomUUID();
     const keyName = name?.trim() || `${role}-${id.slice(0, 8)}`;
     await this.db
       .insertInto("api_keys")
-      .values({ id, name: keyName, role: role as Role, key_hash: hashKey(key), tenants: scope ? [...scope] : null })
+      .values({
+        id,
+        name: keyName,
+        role: role as Role,
+        key_hash: hashKey(key),
+        tenants: scope ? [...scope] : null,
+        languages: [...profile.languages],
+        skills: [...profile.skills],
+        capacity: profile.capacity,
+      })
       .execute();
-    return { id, name: keyName, role: role as Role, key, tenants: scope };
+    return { id, name: keyName, role: role as Role, key, tenants: scope, profile };
   }
 
   /**
@@ -183,7 +178,7 @@ export class AuthService {
   async listKeys() {
     return this.db
       .selectFrom("api_keys")
-      .select(["id", "name", "role", "tenants", "created_at", "revoked_at"])
+      .select(["id", "name", "role", "tenants", "languages", "skills", "capacity", "created_at", "revoked_at"])
       .orderBy("created_at")
       .execute();
   }
@@ -211,9 +206,5 @@ export class AuthService {
       }
       return created;
     });
-  }
-
-  private now(): number {
-    return this.options.now?.() ?? Date.now();
   }
 }

@@ -18,6 +18,12 @@ export interface SimilarQuery {
   /** The caller's tenants: the query trend and every match must be in it. */
   scope?: TenantScope;
   filter?: { source?: string | null; status?: TrendStatus[] | string[] | null; createdAfter?: Date | null; createdBefore?: Date | null };
+  /**
+   * A further condition checked in Postgres, like status: the ids (of trends that passed the
+   * other filters) it keeps. Precedents keep trends a human decided. The index is asked for more
+   * until `first` pass, as for status.
+   */
+  accept?: (trends: TrendRow[]) => Promise<Set<string>>;
 }
 
 /**
@@ -66,10 +72,14 @@ export class SearchService {
     // other tenants' vectors share the index, so both are checked against Postgres: fetch more
     // until `first` pass or the index has no more.
     const scope = query.scope ?? null;
-    let fetch = statuses || scope ? query.first * 4 : query.first;
+    let fetch = statuses || scope || query.accept ? query.first * 4 : query.first;
     for (;;) {
       const matches = await this.deps.store.nearest(vector, fetch, filter);
-      const found = await this.withTrends(matches, statuses, scope);
+      let found = await this.withTrends(matches, statuses, scope);
+      if (query.accept && found.length) {
+        const kept = await query.accept(found.map((f) => f.trend));
+        found = found.filter((f) => kept.has(f.trend.id));
+      }
       if (found.length >= query.first || matches.length < fetch || fetch >= MAX_FETCH) return found.slice(0, query.first);
       fetch = Math.min(fetch * 4, MAX_FETCH);
     }

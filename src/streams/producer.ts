@@ -25,11 +25,19 @@ export class StreamProducer {
   }
 
   /** XADD several in one round trip; returns their ids in order. */
-  async addMany(entries: { stream: string; envelope: Envelope }[]): Promise<string[]> {
+  addMany(entries: { stream: string; envelope: Envelope }[]): Promise<string[]> {
+    return this.addManyJson(entries.map((e) => ({ stream: e.stream, json: JSON.stringify(e.envelope) })));
+  }
+
+  /**
+   * {@link addMany} for envelopes already serialized (the outbox relay reads them as JSON text
+   * and hands them on without parsing and re-serializing each one).
+   */
+  async addManyJson(entries: { stream: string; json: string }[]): Promise<string[]> {
     if (entries.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const e of entries) {
-      pipeline.xadd(this.keys.key(e.stream), ...this.cap(e.stream), "*", "envelope", JSON.stringify(e.envelope), "attempt", "1");
+      pipeline.xadd(this.keys.key(e.stream), ...this.cap(e.stream), "*", "envelope", e.json, "attempt", "1");
     }
     const results = (await pipeline.exec()) ?? [];
     return results.map(([error, id]) => {

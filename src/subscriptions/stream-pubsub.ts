@@ -3,8 +3,10 @@ import type { Redis } from "ioredis";
 import type { Logger } from "../observability/logger.js";
 import { type Envelope, fieldsToRecord, parseEnvelope } from "../streams/envelope.js";
 import type { StreamKeys } from "../streams/stream-names.js";
+import { CancellableSleep } from "./cancellable-sleep.js";
 import { InvalidCursorError } from "./invalid-cursor-error.js";
 import { PubSubClosedError } from "./pubsub-closed-error.js";
+import { ReaderWakeup } from "./reader-wakeup.js";
 import type { StreamEvent } from "./stream-event.js";
 import { normalizeStreamId } from "./stream-id.js";
 import { StreamSubscription } from "./stream-subscription.js";
@@ -44,12 +46,8 @@ const DEFAULT_BUFFER = 1000;
  * their own pace), buffering live events meanwhile, and switch to live at the seam with
  * duplicates removed by id.
  *
- * Waking the blocked reader when a stream gains its first subscriber: CLIENT UNBLOCK, sent on the
- * ordinary connection, makes the pending XREAD return at once so the loop re-issues it with the
- * new stream. That costs nothing while idle, unlike a short block time (a round trip per
- * blockMs per process, and up to blockMs latency for the new stream), and needs one connection,
- * unlike a reader per stream. If the server refuses CLIENT UNBLOCK (some managed Redis ACLs),
- * the new stream waits for the current XREAD to time out, so blockMs bounds that latency.
+ * When a stream gains its first subscriber, {@link ReaderWakeup} makes the blocked XREAD return
+ * so the loop re-issues it with the new stream.
  */
 export class StreamPubSub {
   private readonly redis: Redis;
@@ -59,21 +57,13 @@ export class StreamPubSub {
   private readonly readCount: number;
   private readonly readerName: string;
   private readonly streams = new Map<string, TailedStream>();
+  private readonly wakeup: ReaderWakeup;
+  private readonly timers = new CancellableSleep();
   private reader: Redis | undefined;
-  private readerClientId: number | undefined;
   private loopDone: Promise<void> | undefined;
   private closed = false;
-  /** Bumped whenever the set of tailed streams grows; an XREAD issued before is stale. */
-  private generation = 0;
-  private inflightGeneration: number | undefined;
-  private idleWake: (() => void) | undefined;
-  private unblockSupported = true;
-  private unblockTimer: NodeJS.Timeout | undefined;
-  private unblocking = false;
-  private unblockRetryMs = 10;
   /** After a reconnect the first batch of every stream is checked for trimming. */
   private checkTrimAfterReconnect = false;
-  private readonly sleepers = new Set<{ timer: NodeJS.Timeout; resolve(): void }>();
 
   constructor(o: {
     redis: Redis;
@@ -95,6 +85,12 @@ export class StreamPubSub {
       throw new RangeError("readCount must be a positive integer");
     // CLIENT SETNAME forbids spaces; the prefix keeps test files (and deployments) apart in CLIENT LIST.
     this.readerName = `tg-pubsub:${o.keys.prefix.replace(/[^\w:.-]/g, "_")}:${randomBytes(4).toString("hex")}`;
+    this.wakeup = new ReaderWakeup({
+      redis: this.redis,
+      readerName: this.readerName,
+      logger: this.logger,
+      blockMs: this.blockMs,
+    });
   }
 
   /**
@@ -162,14 +158,8 @@ export class StreamPubSub {
       for (const s of [...tailed.subscribers]) s.end();
     }
     this.streams.clear();
-    clearTimeout(this.unblockTimer);
-    this.unblockTimer = undefined;
-    for (const sleeper of this.sleepers) {
-      clearTimeout(sleeper.timer);
-      sleeper.resolve();
-    }
-    this.sleepers.clear();
-    this.idleWake?.();
+    this.wakeup.close();
+    this.timers.cancelAll();
     // disconnect() rejects the pending XREAD, which ends the loop.
     this.reader?.disconnect();
     await this.loopDone;
@@ -201,7 +191,7 @@ export class StreamPubSub {
           tailed.lastId = last[0]?.[0] ?? "0-0";
           tailed.lastIdIsEntry = last.length > 0;
           for (const s of tailed.subscribers) s.resumeFrom ??= tailed.lastId;
-          this.wakeReader();
+          this.wakeup.wake();
         }
         markReady();
       },
@@ -296,14 +286,10 @@ export class StreamPubSub {
       if (connections > 1) {
         this.logger.info({ name: this.readerName }, "subscription reader reconnected");
         this.checkTrimAfterReconnect = true;
-        // ioredis re-sends the pending XREAD (same position, so nothing is missed) ahead of
-        // anything we could send on this connection, so its new id comes from CLIENT LIST.
-        this.findReaderClientId();
+        this.wakeup.reconnected();
       }
     });
-    reader.on("close", () => {
-      this.readerClientId = undefined;
-    });
+    reader.on("close", () => this.wakeup.disconnected());
     reader.on("error", (error: Error) => {
       if (!this.closed)
         this.logger.warn(
@@ -319,20 +305,17 @@ export class StreamPubSub {
     let backoffMs = 0;
     while (!this.closed) {
       try {
-        if (this.readerClientId === undefined && this.unblockSupported) {
-          this.readerClientId = Number(await reader.client("ID"));
-        }
+        await this.wakeup.prepare(reader);
         // No await between choosing the streams and sending the XREAD, or a stream added in
-        // between would be neither in this read nor seen as stale by wakeReader().
+        // between would be neither in this read nor seen as stale by the wake-up.
         const tailed = [...this.streams.values()].filter(
           (t) => t.lastId !== undefined && t.subscribers.size > 0,
         );
         if (tailed.length === 0) {
-          await new Promise<void>((resolve) => (this.idleWake = resolve));
-          this.idleWake = undefined;
+          await this.wakeup.idle();
           continue;
         }
-        this.inflightGeneration = this.generation;
+        this.wakeup.readIssued();
         const reply = (await reader.xread(
           "COUNT",
           this.readCount,
@@ -342,20 +325,20 @@ export class StreamPubSub {
           ...tailed.map((t) => t.key),
           ...tailed.map((t) => t.lastId!),
         )) as [key: string, entries: StreamEntry[]][] | null;
-        this.inflightGeneration = undefined;
+        this.wakeup.readSettled();
         const checkTrim = this.checkTrimAfterReconnect;
         this.checkTrimAfterReconnect = false;
         if (reply) await this.dispatch(tailed, reply, checkTrim);
         backoffMs = 0;
       } catch (error) {
-        this.inflightGeneration = undefined;
+        this.wakeup.readSettled();
         if (this.closed) break;
         backoffMs = Math.min(Math.max(backoffMs * 2, 50), 2000);
         this.logger.warn(
           { err: error, retryInMs: backoffMs },
           "subscription reader failed; retrying",
         );
-        await this.sleep(backoffMs);
+        await this.timers.sleep(backoffMs);
       }
     }
   }
@@ -400,103 +383,12 @@ export class StreamPubSub {
     }
   }
 
-  private findReaderClientId(): void {
-    this.redis.call("CLIENT", "LIST", "TYPE", "normal").then(
-      (list) => {
-        const line = String(list)
-          .split("\n")
-          .find((l) => l.includes(` name=${this.readerName} `));
-        const id = line && /^id=(\d+) /.exec(line)?.[1];
-        if (id) this.readerClientId = Number(id);
-      },
-      (error: unknown) =>
-        this.logger.debug({ err: error }, "could not find the reader's client id"),
-    );
-  }
-
-  /** A stream became readable: make the blocked XREAD return so it is re-issued with it. */
-  private wakeReader(): void {
-    this.generation += 1;
-    if (this.idleWake) {
-      this.idleWake();
-      return;
-    }
-    this.unblockRetryMs = 10;
-    this.unblock();
-  }
-
-  private unblock(): void {
-    if (this.unblockTimer || this.unblocking || !this.unblockSupported || this.closed) return;
-    const stale = () =>
-      this.inflightGeneration !== undefined && this.inflightGeneration < this.generation;
-    if (!stale()) return;
-    const id = this.readerClientId;
-    const retrySoon = () => {
-      // The XREAD may not have reached the server yet (UNBLOCK answered 0), or the client id is
-      // being refreshed after a reconnect: try again shortly while it is still stale, backing
-      // off so that a long outage does not spin.
-      if (!this.closed && stale()) {
-        this.unblockTimer = setTimeout(() => {
-          this.unblockTimer = undefined;
-          this.unblock();
-        }, this.unblockRetryMs);
-        this.unblockRetryMs = Math.min(this.unblockRetryMs * 2, 1000);
-      }
-    };
-    if (id === undefined) {
-      retrySoon();
-      return;
-    }
-    this.unblocking = true;
-    this.redis.client("UNBLOCK", id).then(
-      (n) => {
-        this.unblocking = false;
-        if (Number(n) === 0) retrySoon();
-        else this.unblockRetryMs = 10;
-      },
-      (error: unknown) => {
-        this.unblocking = false;
-        if (this.closed) return;
-        this.unblockSupported = false;
-        this.logger.warn(
-          { err: error, blockMs: this.blockMs },
-          "CLIENT UNBLOCK refused; new subscription streams start when the current XREAD times out",
-        );
-      },
-    );
-  }
-
   /** Runs `task` until it succeeds or `wanted()` turns false (then undefined), backing off. */
-  private async retrying<T>(
+  private retrying<T>(
     what: string,
     task: () => Promise<T>,
     wanted: () => boolean,
   ): Promise<T | undefined> {
-    let backoffMs = 50;
-    while (wanted()) {
-      try {
-        return await task();
-      } catch (error) {
-        if (!wanted()) return undefined;
-        this.logger.warn({ err: error, retryInMs: backoffMs }, `could not ${what}; retrying`);
-        await this.sleep(backoffMs);
-        backoffMs = Math.min(backoffMs * 2, 2000);
-      }
-    }
-    return undefined;
-  }
-
-  /** A timer close() can cancel. */
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const sleeper = {
-        timer: setTimeout(() => {
-          this.sleepers.delete(sleeper);
-          resolve();
-        }, ms),
-        resolve,
-      };
-      this.sleepers.add(sleeper);
-    });
+    return this.timers.retrying(what, task, wanted, this.logger);
   }
 }

@@ -53,6 +53,7 @@ const SAMPLES: Record<string, Sample> = {
   "Query.simulateJudgePolicy": () => ({ query: "query($p: JSON!) { simulateJudgePolicy(policy: $p) { items } }", variables: { p: {} } }),
   "Query.judgeCalibrationProposal": () => ({ query: "{ judgeCalibrationProposal { __typename } }" }),
   "Query.judgeStats": () => ({ query: "{ judgeStats(bucketMinutes: 60) { judged } }" }),
+  "Query.reviewerStats": () => ({ query: "{ reviewerStats { reviewerId reviews } }" }),
   "Mutation.applyJudgePolicy": () => ({
     query: 'mutation($p: JSON!) { applyJudgePolicy(policy: $p, justification: "matrix") { version } }',
     variables: { p: { blockedPatterns: ["(a)\\1"] } },

@@ -1,6 +1,4 @@
-import { spawnSync } from "node:child_process";
-import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
-import { hostname } from "node:os";
+import { appendFile, mkdir, readFile, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withFileLock } from "../../src/mcp/file-lock.js";
@@ -77,8 +75,10 @@ describe("publish sink (in-process publisher)", () => {
   it("should take over a lock file left behind by a dead adapter process", async () => {
     const file = join(dir.path, "stale", "published.jsonl");
     await mkdir(join(dir.path, "stale"), { recursive: true });
-    const dead = spawnSync(process.execPath, ["-e", ""]).pid;
-    await writeFile(`${file}.lock`, `${hostname()} ${dead} crashed-holder`);
+    // A crashed holder stops refreshing its lock: it is left with an mtime older than the stale age.
+    await mkdir(`${file}.lock`);
+    const longAgo = new Date(Date.now() - 60_000);
+    await utimes(`${file}.lock`, longAgo, longAgo);
 
     const result = await createInProcessPublisher({ jsonlPath: file }).publish(publishRequest());
 
@@ -89,7 +89,7 @@ describe("publish sink (in-process publisher)", () => {
 
   it("should fail with FILE_LOCK_TIMEOUT while a live process holds the lock", async () => {
     const lock = join(dir.path, "held.lock");
-    await writeFile(lock, `${hostname()} ${process.pid} live-holder`);
+    await mkdir(lock); // fresh mtime: a live holder
 
     const error = await withFileLock(lock, async () => "never", { timeoutMs: 50 }).catch(
       (e: unknown) => e,

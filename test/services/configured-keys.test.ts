@@ -40,4 +40,33 @@ describe("TRENDGATE_API_KEYS", () => {
   it("should refuse a key shorter than 8 characters", () => {
     expect(() => parseConfiguredKeys("viewer:short")).toThrow(ConfigError);
   });
+
+  it("should read a reviewer's name, languages, skills and capacity after the role", () => {
+    expect(parseConfiguredKeys("moderator@acme;name=Ada Lovelace;languages=en+DE;skills=toxicity+senior;capacity=5:mod-secret-4")).toEqual([
+      {
+        role: "moderator",
+        key: "mod-secret-4",
+        tenants: ["acme"],
+        name: "Ada Lovelace",
+        profile: { languages: ["en", "de"], skills: ["toxicity", "senior"], capacity: 5 },
+      },
+    ]);
+    expect(parseConfiguredKeys("moderator;languages=en:mod-secret-5")[0]?.profile).toEqual({ languages: ["en"], skills: [], capacity: 3 });
+  });
+
+  it("should refuse a bad language, capacity or unknown option, naming the entry and not the key", () => {
+    for (const entry of ["moderator;languages=english:mod-secret-6", "moderator;capacity=0:mod-secret-6", "moderator;colour=red:mod-secret-6"]) {
+      const error = (() => {
+        try {
+          parseConfiguredKeys(entry);
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      })();
+      expect(error, entry).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toContain(entry.split(":")[0]);
+      expect((error as Error).message).not.toContain("mod-secret-6");
+    }
+  });
 });

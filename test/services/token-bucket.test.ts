@@ -30,12 +30,14 @@ describe("token bucket", () => {
   });
 
   it("should refill continuously rather than per window", async () => {
-    // 10 tokens per 100 ms: one every 10 ms.
-    const bucket = new TokenBucket(env.redis, { capacity: 10, periodMs: 100 });
+    // 10 tokens per 5 s: one every 500 ms, slow enough that a busy machine cannot refill one
+    // between the two calls, yet a token is back long before the 5 s window would end.
+    const bucket = new TokenBucket(env.redis, { capacity: 10, periodMs: 5_000 });
     const key = env.keys.key("bucket:e");
     expect((await bucket.take(key, 10)).taken).toBe(true);
     const refused = await bucket.take(key);
     expect(refused.taken).toBe(false);
+    expect(refused.waitMs).toBeLessThanOrEqual(500);
     await new Promise((r) => setTimeout(r, refused.waitMs + 5));
     expect((await bucket.take(key)).taken).toBe(true);
   });

@@ -37,7 +37,8 @@ export async function createTestEnv(overrides: Partial<Config> = {}): Promise<Te
   const prefix = `test-${suffix}:`;
   const config = loadConfig(
     // No audit samples unless a test asks for them: a sampled item would wait for a moderator.
-    { AUDIT_SAMPLE_RATE: "0", ...process.env, DATABASE_URL: url.toString(), STREAM_PREFIX: prefix, LOG_LEVEL: "silent" },
+    // Models on the main thread: a pool per test file is pointless (the pool has its own test).
+    { AUDIT_SAMPLE_RATE: "0", ENRICH_THREADS: "0", ...process.env, DATABASE_URL: url.toString(), STREAM_PREFIX: prefix, LOG_LEVEL: "silent" },
     overrides,
   );
   await ensureDatabaseExists(config.DATABASE_URL);

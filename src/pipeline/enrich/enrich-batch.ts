@@ -16,7 +16,7 @@ import type { BatchHandler, Job } from "../../workers/runtime/stream-consumer.js
 import { planItem, type Plan } from "../plan/plan.js";
 import { insertPlannerIntents, planProvenance } from "../plan/plan-queries.js";
 import { claimCharges, type EnrichedRow, lockTrends, writeEnrichments } from "./enrich-queries.js";
-import { type ComputedEnrichment, computeEnrichment, etlProvenance } from "./enrichment-record.js";
+import { type ComputedEnrichment, computeEnrichments, etlProvenance } from "./enrichment-record.js";
 
 const UUID = /^[0-9a-f-]{36}$/i;
 
@@ -51,24 +51,40 @@ export function createEnrichBatchHandler(deps: { db: Db; enricher: Enricher; log
     if (byId.size === 0) return alone;
     const trends = await deps.db.selectFrom("enriched_trends").selectAll().where("id", "in", [...byId.keys()]).execute();
     const found = new Map(trends.map((t) => [t.id, t]));
-    const work: Work[] = [];
+    const pending: { job: Job; trend: TrendRow; span: Span }[] = [];
     for (const [id, job] of byId) {
       const trend = found.get(id);
       if (!trend) alone.push(job);
       else if (trend.status === "RECEIVED" || trend.status === "PLANNED") {
         const span = startItemSpan("etl", job.envelope, { "trendgate.stage": "etl", "trendgate.trend_id": id, "messaging.message.id": job.entryId, "trendgate.attempt": job.attempt, "trendgate.batch": jobs.length }, SpanKind.CONSUMER);
-        try {
-          const computed = await computeEnrichment(deps.enricher, trend);
-          const plan = trend.status === "RECEIVED" ? planItem(trend, trend.budget_limit) : undefined;
-          const planCost = plan ? estimateStepCost("plan", `${trend.title ?? ""} ${trend.body}`) : 0;
-          work.push({ job, trend, computed, plan, planCost, span });
-        } catch (error) {
-          endSpan(span, error);
-          alone.push(job);
-        }
+        pending.push({ job, trend, span });
       }
       // Any other status: the step is done already (a redelivery); nothing to write.
     }
+    let computed: (ComputedEnrichment | Error)[];
+    try {
+      computed = await computeEnrichments(deps.enricher, pending.map((p) => p.trend));
+    } catch (error) {
+      for (const p of pending) endSpan(p.span, error);
+      throw error;
+    }
+    const work: Work[] = [];
+    pending.forEach(({ job, trend, span }, i) => {
+      const c = computed[i]!;
+      if (c instanceof Error) {
+        endSpan(span, c);
+        alone.push(job);
+        return;
+      }
+      try {
+        const plan = trend.status === "RECEIVED" ? planItem(trend, trend.budget_limit) : undefined;
+        const planCost = plan ? estimateStepCost("plan", `${trend.title ?? ""} ${trend.body}`) : 0;
+        work.push({ job, trend, computed: c, plan, planCost, span });
+      } catch (error) {
+        endSpan(span, error);
+        alone.push(job);
+      }
+    });
     if (work.length === 0) return alone;
 
     let committed: Work[];

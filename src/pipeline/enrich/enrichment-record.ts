@@ -2,6 +2,7 @@ import { toValidJson } from "../../domain/valid-text.js";
 import type { TrendRow } from "../../db/types.js";
 import { estimateStepCost } from "../../domain/budget.js";
 import type { Enricher, Enrichment } from "../../nlp/enricher.js";
+import { isBatchEnricher } from "./enricher-pool.js";
 
 /** One item's enrichment, computed outside any transaction (pure CPU, deterministic). */
 export interface ComputedEnrichment {
@@ -20,6 +21,28 @@ export async function computeEnrichment(enricher: Enricher, trend: TrendRow): Pr
     elapsedMs: performance.now() - started,
     cost: estimateStepCost("etl", `${trend.title ?? ""} ${trend.body}`),
   };
+}
+
+/**
+ * The ETL compute of a batch: one outcome per trend, in order, an Error where the models threw
+ * (that item then runs alone and retries). A pooled enricher takes the batch in one call and
+ * spreads it over its threads; an in-process one runs the items one after the other.
+ */
+export async function computeEnrichments(enricher: Enricher, trends: readonly TrendRow[]): Promise<(ComputedEnrichment | Error)[]> {
+  const cost = (t: TrendRow) => estimateStepCost("etl", `${t.title ?? ""} ${t.body}`);
+  if (isBatchEnricher(enricher)) {
+    const outcomes = await enricher.enrichMany(trends.map((t) => ({ source: t.source, title: t.title, body: t.body, url: t.url })));
+    return outcomes.map((o, i) => ("error" in o ? new Error(o.error) : { enrichment: o.enrichment, elapsedMs: o.elapsedMs, cost: cost(trends[i]!) }));
+  }
+  const out: (ComputedEnrichment | Error)[] = [];
+  for (const trend of trends) {
+    try {
+      out.push(await computeEnrichment(enricher, trend));
+    } catch (error) {
+      out.push(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+  return out;
 }
 
 /** The EnrichedTrend columns the etl step sets. */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { IssueType } from "../../db/types.js";
+import { ISSUE_TYPES, type IssueType } from "../../db/types.js";
 import { compileLinearPattern, matchesLinearPattern } from "./linear-pattern.js";
 
 /**
@@ -9,6 +9,36 @@ import { compileLinearPattern, matchesLinearPattern } from "./linear-pattern.js"
  * has the grid and what it costs in escalations.
  */
 export const DEFAULT_TOXICITY_CEILING = 0.995;
+
+/** Issue type keys as the API spells them (TOXICITY) or as stored (toxicity); kept lowercase. */
+const byIssueType = <T extends z.ZodTypeAny>(value: T) =>
+  z
+    .record(z.string(), value)
+    .superRefine((map, ctx) => {
+      for (const key of Object.keys(map)) {
+        if (!(ISSUE_TYPES as readonly string[]).includes(key.toLowerCase())) {
+          ctx.addIssue({ code: "custom", path: [key], message: `unknown issue type (one of ${ISSUE_TYPES.join(", ")})` });
+        }
+      }
+    })
+    .transform((map) => Object.fromEntries(Object.entries(map).map(([k, v]) => [k.toLowerCase(), v])) as Partial<Record<IssueType, z.infer<T>>>);
+
+const skillLabel = z.string().trim().min(1).max(64);
+
+/**
+ * Who reviews what (issue 14): how many agreeing reviews an issue type needs (default 1), which
+ * skill its reviewers must hold (default none), and which skill decides, finally, when reviewers
+ * disagree (null: reviews go on until `requiredReviews` of them agree).
+ */
+export const reviewSchema = z
+  .object({
+    requiredReviews: byIssueType(z.number().int().min(1).max(9)).default({}),
+    requiredSkill: byIssueType(skillLabel).default({}),
+    escalateDisagreementTo: skillLabel.nullable().default(null),
+  })
+  .strict();
+
+export type ReviewPolicy = z.infer<typeof reviewSchema>;
 
 /**
  * The Judge's rules (DESIGN.md): a policy violation rejects the item and opens an incident; an
@@ -33,6 +63,7 @@ export const policySchema = z
     /** Regular expressions (RE2 syntax: linear time, no backreferences or lookaround; case-insensitive). */
     blockedPatterns: z.array(z.string().min(1)).default([]),
     blockedSources: z.array(z.string().min(1)).default([]),
+    review: reviewSchema.default({ requiredReviews: {}, requiredSkill: {}, escalateDisagreementTo: null }),
   })
   .strict()
   .superRefine((policy, ctx) => {

@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import { RE2 } from "re2-wasm";
 
 /**
@@ -10,14 +11,13 @@ export function compileLinearPattern(pattern: string): { test(text: string): boo
   return new RE2(pattern, "iu");
 }
 
-const compiled = new Map<string, { test(text: string): boolean }>();
+const compiled = new LRUCache<string, { test(text: string): boolean }>({ max: 1000 });
 
 /** Compiled once per pattern per process (policies are reloaded, patterns rarely change). */
 export function matchesLinearPattern(pattern: string, text: string): boolean {
   let regex = compiled.get(pattern);
   if (!regex) {
     regex = compileLinearPattern(pattern);
-    if (compiled.size > 1000) compiled.clear();
     compiled.set(pattern, regex);
   }
   return regex.test(text);

@@ -5,6 +5,7 @@ import { BudgetOverrunsView, DeadLettersView, IncidentsView, OverridePublishView
 import { JudgeView } from "./judge/judge-view.js";
 import { ProvenanceView } from "./provenance-graph.js";
 import { QueueView } from "./queue-view.js";
+import { ReviewerStatsView } from "./review/reviewer-stats-view.js";
 import { SignIn } from "./sign-in.js";
 import { navigate, useRoute } from "./use-store.js";
 
@@ -50,6 +51,8 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut(): void }) 
   const operator = role === "OPERATOR";
   // The Judge's figures are for operators (who also change its policy) and viewers (read-only).
   const judgeReader = operator || role === "VIEWER";
+  // Reviewer figures: an operator sees everyone's, a moderator their own (the API decides).
+  const reviewer = operator || role === "MODERATOR";
   const [section = "queue", ...rest] = route;
 
   return (
@@ -63,6 +66,11 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut(): void }) 
           {judgeReader && (
             <a href="#/judge" aria-current={section === "judge" ? "page" : undefined}>
               Judge
+            </a>
+          )}
+          {reviewer && (
+            <a href="#/reviewers" aria-current={section === "reviewers" ? "page" : undefined}>
+              Reviewers
             </a>
           )}
           {operator &&
@@ -87,6 +95,8 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut(): void }) 
         {section === "provenance" && rest[0] && <ProvenanceView session={session} trendId={rest[0]} />}
         {section === "judge" && judgeReader && <JudgeView session={session} />}
         {section === "judge" && !judgeReader && <p role="alert">The Judge page needs an operator or viewer key.</p>}
+        {section === "reviewers" && reviewer && <ReviewerStatsView session={session} />}
+        {section === "reviewers" && !reviewer && <p role="alert">The reviewer figures need a moderator or operator key.</p>}
         {section === "ops" && !operator && <p role="alert">The operator views need an operator key.</p>}
         {section === "ops" && operator && rest[0] === "health" && <PipelineHealthView session={session} />}
         {section === "ops" && operator && rest[0] === "dead-letters" && <DeadLettersView session={session} />}
@@ -94,7 +104,7 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut(): void }) 
         {section === "ops" && operator && rest[0] === "budget" && <BudgetOverrunsView session={session} />}
         {section === "ops" && operator && rest[0] === "override" && <OverridePublishView session={session} trendId={rest[1]} incidentId={rest[2]} />}
         {section === "ops" && operator && !rest[0] && <PipelineHealthView session={session} />}
-        {!["queue", "provenance", "ops", "judge"].includes(section) && (
+        {!["queue", "provenance", "ops", "judge", "reviewers"].includes(section) && (
           <p>
             Unknown page. <a href="#/queue" onClick={() => navigate("queue")}>Back to the queue</a>
           </p>

@@ -5,6 +5,7 @@ import type { ResultOf } from "../graphql.js";
 import type { LiveQueue } from "../state/live-queue.js";
 import type { Session } from "../state/session.js";
 import { isTyping, score, time } from "./format.js";
+import { PrecedentsList } from "./review/precedents-list.js";
 import { useSubscription } from "./use-store.js";
 
 type Review = ResultOf<typeof ReviewQuery>["escalation"];
@@ -226,6 +227,8 @@ export function ContentReviewPanel({
           {resolvedElsewhere && <p class="notice">This escalation has been resolved.</p>}
         </section>
       )}
+
+      {canModerate && <PrecedentsList session={session} escalationId={review.id} />}
 
       <section aria-labelledby="similar-h">
         <h3 id="similar-h">Similar items</h3>
