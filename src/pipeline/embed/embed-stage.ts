@@ -1,5 +1,6 @@
 import { MicroBatchEmbedder } from "../../nlp/micro-batch-embedder.js";
 import { changedFields, noOpPreview, type StageModule } from "../stage.js";
+import { createEmbeddingBatchHandler } from "./embed-batch.js";
 import { createEmbeddingHandler, embeddingText } from "./embedding-worker.js";
 
 export const embedStage: StageModule = {
@@ -7,8 +8,11 @@ export const embedStage: StageModule = {
     // More handlers in flight than other stages, so their single-text calls coalesce into
     // model batches (MicroBatchEmbedder).
     const embedder = new MicroBatchEmbedder(await deps.embedder(), 32);
+    const handlerDeps = { db: deps.db, embedder, store: deps.store, logger: deps.logger };
     return {
-      handler: createEmbeddingHandler({ db: deps.db, embedder, store: deps.store, logger: deps.logger }),
+      handler: createEmbeddingHandler(handlerDeps),
+      // A read's entries in one model call and one commit; retries and leftovers go one by one.
+      batchHandler: createEmbeddingBatchHandler(handlerDeps),
       concurrency: deps.config.EMBEDDING_CONCURRENCY,
     };
   },
