@@ -20,6 +20,52 @@ export default tseslint.config(
     languageOptions: { globals: globals.node },
   },
   {
+    // Layers (DESIGN.md, "Where things live"): data flows from the edge (CLI, resolvers, REST)
+    // through the pipeline's steps to the adapters. Nothing imports the CLI, the top of it all.
+    files: ["src/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["**/cli.js"], message: "Nothing imports the CLI: move what you need out of src/cli.ts." }] },
+      ],
+    },
+  },
+  {
+    // The adapters and shared machinery below the pipeline never import a step, the composition
+    // root or an edge. The registry is the exception: it is the table of stage names every list
+    // derives from, and loads the steps' code lazily. Metrics are not listed: a scrape is an
+    // edge like a resolver, and reads through the steps' query modules as one does.
+    files: [
+      "src/db/**",
+      "src/domain/**",
+      "src/streams/**",
+      "src/nlp/**",
+      "src/vector/**",
+      "src/mcp/**",
+      "src/observability/logger.ts",
+      "src/observability/tracing.ts",
+      "src/subscriptions/**",
+      "src/workers/runtime/**",
+    ],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/pipeline/**", "!**/pipeline/registry.js"],
+              message: "A lower layer does not import a pipeline step (only the stage registry's names).",
+            },
+            {
+              group: ["**/cli.js", "**/main.js", "**/resolvers/**", "**/http/**", "**/ops/**", "**/services/**"],
+              message: "A lower layer does not import the CLI, the composition root, the edges or the services.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["src/schema/**", "src/resolvers/**"],
     rules: { "@typescript-eslint/consistent-type-imports": "off" },
   },

@@ -13,6 +13,7 @@ import { ShutdownSignals } from "./ops/shutdown-signals.js";
 import { AuthService } from "./services/auth-service.js";
 import { readConfiguredKeys, reloadConfiguredKeys } from "./services/configured-keys.js";
 import { KeyRevocationBus } from "./services/key-revocation-bus.js";
+import type { DlqOptions } from "./services/dlq-command.js";
 import { StreamKeys } from "./streams/stream-names.js";
 
 /**
@@ -197,16 +198,6 @@ export function buildCli(): Command {
     });
 
   return program;
-}
-
-export interface DlqOptions {
-  stream: string;
-  id?: string[];
-  since?: Date;
-  until?: Date;
-  error?: string;
-  dryRun?: boolean;
-  json?: boolean;
 }
 
 function readConfig(): Config {

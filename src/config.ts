@@ -27,6 +27,11 @@ const schema = z.object({
   DATABASE_URL: url(["postgres", "postgresql"]).default(
     "postgres://trendgate:trendgate@127.0.0.1:5432/trendgate",
   ),
+  /**
+   * Postgres connections of a gateway or worker process. Every stage of `trendgate start` shares
+   * them (ETL and relay transactions, embedding, judge and publisher handlers, the gateway).
+   */
+  DATABASE_POOL_MAX: int(20, 2),
   REDIS_URL: url(["redis", "rediss"]).default("redis://127.0.0.1:6379"),
   PORT: int(4000).refine((p) => p <= 65535, "must be a TCP port"),
   HOST: z.string().default("0.0.0.0"),
@@ -81,7 +86,13 @@ const schema = z.object({
   AUDIT_SAMPLE_RATE: num(0.01, 0, 1),
 
   // Stream runtime.
-  WORKER_BATCH_SIZE: int(16, 1),
+  /**
+   * Entries one read takes. A batch stage (ETL) commits a read in one transaction, so this is its
+   * batch size: 100 spreads the per-commit round trips over ~6× more items than 16 did, and a
+   * read of the real models takes ~0.1 s, far below CLAIM_IDLE_MS. Per-item stages read at
+   * most their free handler slots, so for them it changes nothing.
+   */
+  WORKER_BATCH_SIZE: int(100, 1),
   WORKER_BLOCK_MS: int(1000, 1),
   WORKER_CONCURRENCY: int(4, 1),
   /** Handlers in flight in the embedding stage: their calls are batched for the model. */

@@ -120,7 +120,7 @@ export async function startApp(
   // Read before any connection opens: a bad policy file stops the process with nothing to close.
   const configuredPolicy = readConfiguredPolicy(config, logger);
   await checkConnectivity(config);
-  const database: DatabaseHandle = openDatabase(config.DATABASE_URL, { max: 10 });
+  const database: DatabaseHandle = openDatabase(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX });
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   redis.on("error", (error) => logger.warn({ err: error }, "redis connection error"));
   const keys = new StreamKeys(config.STREAM_PREFIX);
@@ -188,6 +188,7 @@ export async function startApp(
       logger,
       claimLeaseMs: config.CLAIM_LEASE_MS,
       separationOfDuties: config.SEPARATION_OF_DUTIES,
+      reviewPolicy: async () => (await activePolicy.current()).policy.review,
     }),
     overrides: new OverrideService(database.db),
     deadLetters: new DeadLetterService({ redis, keys, db: database.db, logger }),
@@ -196,7 +197,7 @@ export async function startApp(
     judgePolicy: new JudgePolicyService({ db: database.db, active: activePolicy, enricher: stageDeps.enricher }),
     pubsub,
     trendTenants: new TrendTenants(database.db),
-    dryRunner: async () => (dryRunner ??= new DryRunner(stageDeps)),
+    dryRunner: async () => (dryRunner ??= new DryRunner(stageDeps, database.pool)),
   };
 
   const consumers: StreamConsumer[] = [];

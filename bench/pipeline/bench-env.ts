@@ -1,8 +1,10 @@
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
+import { sql } from "kysely";
 import pg from "pg";
 import { type Config, loadConfig } from "../../src/config.js";
 import { type DatabaseHandle, openDatabase } from "../../src/db/database.js";
@@ -78,6 +80,27 @@ export async function createBenchEnv(overrides: Partial<Config> = {}): Promise<B
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * CPU seconds (user + system) the Postgres backends serving this database have used so far,
+ * read from /proc (NaN where Postgres is not local or /proc is not readable). On a shared
+ * machine the wall-clock rate depends on everyone's load; CPU per item much less so.
+ */
+export async function postgresBackendCpuSeconds(db: DatabaseHandle["db"]): Promise<number> {
+  const { rows } = await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`.execute(db);
+  const ticks = 100; // USER_HZ on Linux
+  let total = 0;
+  for (const { pid } of rows) {
+    try {
+      // Fields after the command name: state is [0], utime [11], stime [12].
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      total += (Number(fields[11]) + Number(fields[12])) / ticks;
+    } catch {
+      return Number.NaN;
+    }
+  }
+  return total;
 }
 
 /** Nearest-rank percentile of an unsorted sample (p in 0..100). */

@@ -15,6 +15,8 @@
  *   RECEIVED or PLANNED (polled every 20 ms); ingest and ETL overlap as in `trendgate start`.
  * - ingest: `ingestTrends` over HTTP (GraphQL, batches of 100, 4 requests in flight) into a
  *   gateway-only app: what integrators can post per second.
+ * Each pipeline run also prints (stderr) when ingest finished and the CPU it cost per item, in
+ * node (all threads: the enrichment pool included) and in the Postgres backends of its database.
  * With --runs N the table shows every run and the medians; the last line is one JSON object of
  * the medians (also in bench/results/ingest-to-enriched.json). Own database and Redis prefix per
  * run, dropped at the end. Figures taken on a shared machine are provisional.
@@ -29,7 +31,7 @@ import type { Enricher, EnrichmentInput } from "../../src/nlp/enricher.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { makeEnvelope } from "../../src/streams/envelope.js";
 import { seededRandom } from "../../src/domain/seeded-random.js";
-import { type BenchEnv, createBenchEnv } from "./bench-env.js";
+import { type BenchEnv, createBenchEnv, postgresBackendCpuSeconds } from "./bench-env.js";
 import { newsItem } from "./news-corpus.js";
 
 const { values: args } = parseArgs({
@@ -122,9 +124,20 @@ async function runPipeline(env: BenchEnv, enricher: Enricher | undefined, seed: 
     const runId = `run-${randomBytes(3).toString("hex")}`;
     const items = inputs(runId, ITEMS, seed);
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
+    const pgBefore = await postgresBackendCpuSeconds(env.database.db);
     await ingest(runId, items);
+    const ingested = performance.now();
     await waitEnriched(env, runId, ITEMS, Date.now() + TIMEOUT_MS);
-    return ITEMS / ((performance.now() - started) / 1000);
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    const pgCpu = (await postgresBackendCpuSeconds(env.database.db)) - pgBefore;
+    // CPU per item says more than the rate on a shared machine (see --help in the header).
+    process.stderr.write(
+      `  ingest done after ${((ingested - started) / 1000).toFixed(2)} s, all ENRICHED after ${seconds.toFixed(2)} s; ` +
+        `CPU per item: node ${(((cpu.user + cpu.system) / 1000) / ITEMS).toFixed(3)} ms (all threads), postgres backends ${((pgCpu * 1000) / ITEMS).toFixed(3)} ms\n`,
+    );
+    return ITEMS / seconds;
   } finally {
     await app.stop();
   }

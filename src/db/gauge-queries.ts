@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import type { Db } from "./database.js";
 
-/** Counts the metrics and health views read at scrape time, so every process reports the same. */
+/** What the metrics, health route and health views read at request time, so every process reports the same. */
 
 /** Escalations still waiting for a human (not RESOLVED), per issue type present. */
 export function openEscalationsByType(db: Db): Promise<{ issue_type: string; n: number }[]> {
@@ -39,4 +39,9 @@ export async function outboxBacklog(db: Db): Promise<number> {
     .select(sql<number>`count(*)::int`.as("n"))
     .executeTakeFirst();
   return row?.n ?? 0;
+}
+
+/** One round trip that proves the database answers (health checks). */
+export async function pingDatabase(db: Db): Promise<void> {
+  await sql`SELECT 1`.execute(db);
 }

@@ -41,8 +41,17 @@ export const OPERATION_RULES: Record<string, OperationRule> = {
   "Mutation.ingestTrend": { action: "ingest", tenant: true, note: "written under the key's tenant; rate-limited per key" },
   "Mutation.ingestTrends": { action: "ingest", tenant: true, note: "written under the key's tenant; rate-limited per key" },
   "Mutation.claimEscalation": { action: "moderate", tenant: true },
+  "Mutation.claimNextEscalation": {
+    action: "moderate",
+    tenant: true,
+    note: "the most urgent escalation the caller is eligible for (language, skill, capacity, not reviewed by them), or null",
+  },
   "Mutation.releaseEscalation": { action: "moderate", tenant: true },
-  "Mutation.resolveEscalation": { action: "moderate", tenant: true, note: "with SEPARATION_OF_DUTIES, not by the key that ingested the item" },
+  "Mutation.resolveEscalation": {
+    action: "moderate",
+    tenant: true,
+    note: "with SEPARATION_OF_DUTIES, not by the key that ingested the item; FORBIDDEN for a reviewer routing would not choose; CONFLICT for a second review by one key",
+  },
   "Mutation.overridePublish": { action: "operate", tenant: true },
   "Mutation.replayDeadLetters": { action: "operate" },
   "Mutation.revokeApiKey": { action: "operate" },
@@ -85,6 +94,13 @@ export const FIELD_RULES: Record<string, FieldRule> = {
   "Escalation.scores": internals("policy internals: {}"),
   "Escalation.precedents": internals("other items' decisions and reason codes: []"),
   "Resolution.note": internals("moderator note: null"),
+  "Escalation.reviews": {
+    action: "operate",
+    mode: "redact",
+    why: "others' decisions before the outcome: decision, reasonCode and note are null until the escalation is RESOLVED, except in the caller's own review",
+  },
+  "EscalationReview.reviewer": internals("reviewer identity: id empty, name `moderator`"),
+  "EscalationReview.note": internals("moderator note: null"),
   "Resolution.resolvedBy": internals("reviewer identity: `moderator`"),
   "PublishOverride.justification": internals("override justification: empty"),
   "PublishOverride.operator": internals("reviewer identity: `operator`"),
@@ -121,13 +137,24 @@ function publicJson(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).filter(([key]) => PUBLIC_KEYS.has(key)));
 }
 
+/**
+ * Reviewers do not see each other's decisions before the outcome (issue 14: k-of-n reviews are
+ * independent); who reviewed and when stays visible, so the console can show "1 of 2".
+ */
+function hidePendingDecisions(value: unknown, source: unknown, caller: { keyId: string } | undefined): unknown {
+  if ((source as { status?: unknown }).status === "RESOLVED" || !Array.isArray(value)) return value;
+  return value.map((review: { reviewer?: { id?: string } }) =>
+    review.reviewer?.id === caller?.keyId ? review : { ...review, decision: null, reasonCode: null, note: null },
+  );
+}
+
 const roleOnly = (v: unknown) => (typeof v === "string" ? v.split(":")[0] : v);
 
 /**
  * What `redact` fields show to a caller without the action: a value of the field's type that
  * tells nothing (the source object is the parent, for fields that need it).
  */
-export const FIELD_REDACTIONS: Record<string, (value: unknown, source: unknown) => unknown> = {
+export const FIELD_REDACTIONS: Record<string, (value: unknown, source: unknown, caller: { keyId: string } | undefined) => unknown> = {
   "Escalation.claimToken": () => "",
   "Escalation.claimedBy": () => null,
   "Escalation.claimExpiresAt": () => null,
@@ -136,6 +163,9 @@ export const FIELD_REDACTIONS: Record<string, (value: unknown, source: unknown) 
   "Escalation.scores": () => ({}),
   "Escalation.precedents": () => [],
   "Resolution.note": () => null,
+  "Escalation.reviews": hidePendingDecisions,
+  "EscalationReview.reviewer": () => ({ id: "", name: "moderator" }),
+  "EscalationReview.note": () => null,
   "Resolution.resolvedBy": () => "moderator",
   "PublishOverride.justification": () => "",
   "PublishOverride.operator": () => "operator",

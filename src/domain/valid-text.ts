@@ -34,8 +34,15 @@ export function isValidText(text: string): boolean {
  * stage computes can turn a whole transaction into a 22P02 or 22P05.
  */
 export function toValidJson(value: unknown): string {
+  // Fast path: JSON.stringify writes a lone surrogate as \udXXX and U+0000 as \u0000, so JSON
+  // without either escape came from valid strings only and is what the copy would give. (A
+  // literal backslash-u in the text shows as \\u…, may match, and only costs the slow path.)
+  const json = JSON.stringify(value ?? null) ?? "null";
+  if (!ESCAPED_INVALID.test(json)) return json;
   return JSON.stringify(validDeep(value ?? null)) ?? "null";
 }
+
+const ESCAPED_INVALID = /\\u(?:0000|d[89a-f])/i;
 
 function validDeep(value: unknown): unknown {
   if (typeof value === "string") return toValidText(value);

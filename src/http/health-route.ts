@@ -1,5 +1,5 @@
-import { sql } from "kysely";
 import type { RequestHandler } from "express";
+import { pingDatabase } from "../db/gauge-queries.js";
 import type { AppServices } from "../services/app-services.js";
 
 type Probe = { ok: true } | { ok: false; error: "timeout" | "unreachable" };
@@ -26,7 +26,7 @@ async function probe(check: () => Promise<unknown>, timeoutMs = 2000): Promise<P
 export function healthRoute(services: AppServices): RequestHandler {
   return async (_req, res) => {
     const [postgres, redis] = await Promise.all([
-      probe(() => sql`SELECT 1`.execute(services.db)),
+      probe(() => pingDatabase(services.db)),
       probe(() => services.redis.ping()),
     ]);
     const down = [!postgres.ok && "postgres", !redis.ok && "redis"].filter((d): d is string => Boolean(d));

@@ -8,7 +8,7 @@ import { toEscalation } from "../schema/mappers.js";
 
 /**
  * REST beside GraphQL: `POST /escalations/{id}/resolve` with the same semantics, errors and
- * codes as `resolveEscalation` (the body is `{ decision, note, claimToken }`).
+ * codes as `resolveEscalation` (the body is `{ decision, reasonCode, note, claimToken }`).
  */
 export function restRoutes(services: AppServices, maxBodyBytes: number): Router {
   const router = Router();
@@ -16,18 +16,21 @@ export function restRoutes(services: AppServices, maxBodyBytes: number): Router 
     try {
       const route = "POST /escalations/:id/resolve";
       const principal = authorize(await services.auth.authenticate(bearerKey(req.headers.authorization)), ROUTE_RULES[route], route)!;
-      const body = (req.body ?? {}) as { decision?: unknown; note?: unknown; claimToken?: unknown };
+      const body = (req.body ?? {}) as { decision?: unknown; note?: unknown; claimToken?: unknown; reasonCode?: unknown };
       if (body.decision !== "APPROVE" && body.decision !== "REJECT") {
         throw new DomainError("BAD_USER_INPUT", "decision: must be APPROVE or REJECT", { field: "decision" });
       }
-      if (body.note !== undefined && body.note !== null && typeof body.note !== "string") {
-        throw new DomainError("BAD_USER_INPUT", "note: must be a string", { field: "note" });
+      for (const field of ["note", "reasonCode"] as const) {
+        if (body[field] !== undefined && body[field] !== null && typeof body[field] !== "string") {
+          throw new DomainError("BAD_USER_INPUT", `${field}: must be a string`, { field });
+        }
       }
       const row = await services.escalations.resolve(
         String(req.params.id),
         {
           decision: body.decision,
           note: (body.note as string | undefined) ?? null,
+          reasonCode: (body.reasonCode as string | undefined) ?? null,
           claimToken: body.claimToken == null ? null : String(body.claimToken),
         },
         principal,

@@ -25,6 +25,9 @@ export interface ConfidenceModelFile {
   readonly metrics: Readonly<Record<string, number | string>>;
 }
 
+/** The shipped model (provenance: `confidence-lr-v2`). */
+export const CONFIDENCE_MODEL_FILE = "confidence-v2.json";
+
 /**
  * Languages the models were trained on. "und" (eld could not tell: mostly short texts) is
  * treated as possibly English: most short English posts land there, and the model's own
@@ -40,7 +43,10 @@ export const UNSUPPORTED_LANGUAGE_CAP = 0.5;
 
 /** Every candidate feature, by name; the model file says which ones the fitted model uses. */
 export function confidenceFeatures(inputs: ConfidenceInputs): Readonly<Record<string, number>> {
-  const p = Math.min(1 - 1e-6, Math.max(1e-6, Number.isFinite(inputs.toxicityScore) ? inputs.toxicityScore : 0.5));
+  const p = Math.min(
+    1 - 1e-6,
+    Math.max(1e-6, Number.isFinite(inputs.toxicityScore) ? inputs.toxicityScore : 0.5),
+  );
   const margin = Math.abs(Math.log(p / (1 - p)));
   const leansToxic = p >= 0.5 ? 1 : 0;
   return {
@@ -68,7 +74,7 @@ export class ConfidenceModel {
   }
 
   static load(): ConfidenceModel {
-    const url = new URL("./models/confidence-v1.json", import.meta.url);
+    const url = new URL(`./models/${CONFIDENCE_MODEL_FILE}`, import.meta.url);
     return new ConfidenceModel(JSON.parse(readFileSync(url, "utf8")) as ConfidenceModelFile);
   }
 
@@ -76,13 +82,18 @@ export class ConfidenceModel {
   upheldProbability(inputs: ConfidenceInputs): number {
     const features = confidenceFeatures(inputs);
     let z = this.file.intercept;
-    this.file.features.forEach((name, i) => (z += (this.file.coefficients[i] ?? 0) * (features[name] ?? 0)));
+    this.file.features.forEach(
+      (name, i) => (z += (this.file.coefficients[i] ?? 0) * (features[name] ?? 0)),
+    );
     return sigmoid(z);
   }
 
   confidence(inputs: ConfidenceInputs): number {
     const p = this.upheldProbability(inputs);
-    const capped = SUPPORTED_LANGUAGES.has(inputs.language) ? p : Math.min(p, UNSUPPORTED_LANGUAGE_CAP);
+    // A text without a word token gave the models nothing to read: their score there is the
+    // models' bias, which no labelled row measures, so it gets the same "unknown" ceiling.
+    const unknown = !SUPPORTED_LANGUAGES.has(inputs.language) || inputs.tokens <= 0;
+    const capped = unknown ? Math.min(p, UNSUPPORTED_LANGUAGE_CAP) : p;
     return Math.round(capped * 1e4) / 1e4;
   }
 }

@@ -3,7 +3,11 @@ import { readFileSync } from "node:fs";
 import { RegExpMatcher, englishDataset, englishRecommendedTransformers } from "obscenity";
 
 import { type FeatureOptions, featureTokens, hashFeatures, sigmoid } from "./features.js";
+import { HashedMlp, type HashedMlpHeader } from "./hashed-mlp.js";
 import { LinearModel, type LinearModelFile } from "./linear-model.js";
+
+/** The shipped model: provenance names it (`toxicity-stack-v3`), and this file's JSON holds it. */
+export const TOXICITY_MODEL_FILE = "toxicity-v3.json";
 
 export const TOXICITY_FEATURES: Omit<FeatureOptions, "extra"> = {
   dimension: 1 << 18,
@@ -52,8 +56,10 @@ export const THREAT_FLOOR = 0.85;
 
 /** The raw signals, before calibration: what the calibration and confidence models are fitted on. */
 export interface ToxicitySignals {
-  /** The classifier's logit (log-odds of toxic, trained with balanced classes). */
+  /** The linear classifier's logit (log-odds of toxic, trained with balanced classes). */
   readonly logit: number;
+  /** The hashed-n-gram network's logit (same training data and targets); 0 without one. */
+  readonly mlpLogit: number;
   readonly lexiconHits: number;
   readonly lexiconTerms: string;
   readonly threat: boolean;
@@ -80,22 +86,26 @@ export interface ToxicityCalibration {
 
 export interface ToxicityModelFile extends LinearModelFile {
   readonly calibration: ToxicityCalibration;
+  /** The second classifier, stacked with the linear one by the calibration (toxicity-v3 on). */
+  readonly mlp?: HashedMlpHeader;
 }
 
 /** The calibration's inputs, by name; the model file lists which it uses, in order. */
 export function calibrationInputs(s: ToxicitySignals): Readonly<Record<string, number>> {
   return {
     logit: s.logit,
+    mlp: s.mlpLogit,
     lexicon: Math.log1p(s.lexiconHits),
     directedLexicon: s.directed && s.lexiconHits > 0 ? 1 : 0,
   };
 }
 
 /**
- * Toxicity as a calibrated probability: a logistic regression over hashed word and character
- * n-grams trained on Davidson et al. (train/train-toxicity.ts), whose logit is mapped to P(toxic)
- * together with obscenity's lexicon hits (which catch disguised spellings the n-grams have not
- * seen) by a small logistic model fitted on the calibration split. The old noisy-OR of the
+ * Toxicity as a calibrated probability: a logistic regression and a small network (HashedMlp),
+ * both over hashed word and character n-grams and trained on Davidson et al.
+ * (train/train-toxicity.ts), whose logits are stacked into P(toxic) together with obscenity's
+ * lexicon hits (which catch disguised spellings the n-grams have not seen) by a small logistic
+ * model fitted on out-of-fold logits. The old noisy-OR of the
  * signals had no measured meaning; this one is a probability (ECE in src/nlp/README.md).
  * Threat patterns, which neither signal knows, set a floor (THREAT_FLOOR).
  */
@@ -107,14 +117,21 @@ export class ToxicityScorer {
   });
   private readonly model: LinearModel;
 
-  constructor(private readonly file: ToxicityModelFile) {
+  constructor(
+    private readonly file: ToxicityModelFile,
+    private readonly mlp?: HashedMlp,
+  ) {
     this.model = new LinearModel(file);
     this.name = this.model.name;
   }
 
   static load(): ToxicityScorer {
-    const url = new URL("./models/toxicity-v2.json", import.meta.url);
-    return new ToxicityScorer(JSON.parse(readFileSync(url, "utf8")) as ToxicityModelFile);
+    const url = new URL(`./models/${TOXICITY_MODEL_FILE}`, import.meta.url);
+    const file = JSON.parse(readFileSync(url, "utf8")) as ToxicityModelFile;
+    const mlp = file.mlp
+      ? HashedMlp.load(new URL(`./models/${file.mlp.file}`, import.meta.url), file.mlp)
+      : undefined;
+    return new ToxicityScorer(file, mlp);
   }
 
   signals(text: string): ToxicitySignals {
@@ -131,6 +148,7 @@ export class ToxicityScorer {
     }
     return {
       logit,
+      mlpLogit: this.mlp ? this.mlp.logit(vector) : 0,
       lexiconHits: hits,
       lexiconTerms: [...terms].sort().join(","),
       threat: THREAT_PATTERNS.some((p) => p.test(joined)),
@@ -141,7 +159,11 @@ export class ToxicityScorer {
   }
 
   score(text: string): ToxicityResult {
-    const s = this.signals(text);
+    return this.calibrate(this.signals(text));
+  }
+
+  /** The calibrated score of given signals (the trainer feeds it out-of-fold logits). */
+  calibrate(s: ToxicitySignals): ToxicityResult {
     const { features, coefficients, intercept } = this.file.calibration;
     const inputs = calibrationInputs(s);
     let z = intercept;

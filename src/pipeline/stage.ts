@@ -1,6 +1,5 @@
 import type { Config } from "../config.js";
 import type { Db } from "../db/database.js";
-import type { TrendRow } from "../db/types.js";
 import type { Publisher } from "../mcp/publish-client.js";
 import type { Embedder } from "../nlp/embedder.js";
 import type { Enricher } from "../nlp/enricher.js";
@@ -35,33 +34,13 @@ export interface StageRuntime {
   concurrency?: number;
 }
 
-export interface DryRunChange {
-  field: string;
-  recorded: unknown;
-  wouldBe: unknown;
-}
-
-/** What replaying a job would do now, computed by the stage's own code without writing. */
-export interface StagePreview {
-  outcome: "would_succeed" | "would_fail" | "no_op";
-  message: string;
-  changes: DryRunChange[];
-}
-
 /** The code of one stage, loaded by its registry entry. */
 export interface StageModule {
+  /**
+   * The stage's handlers. The dead-letter dry run calls this too, with a database whose writes
+   * are rolled back and recording adapters (services/dlq-dry-run.ts), so start() must not
+   * write anything itself beyond idempotent setup.
+   */
   start(deps: StageDeps): Promise<StageRuntime>;
-  /** The dry run of a dead letter: the stage's compute on the trend as stored now; writes nothing. */
-  preview(deps: StageDeps, trend: TrendRow): Promise<StagePreview>;
 }
 
-export function noOpPreview(trend: TrendRow): StagePreview {
-  return { outcome: "no_op", message: `trend is ${trend.status}; the stage would do nothing`, changes: [] };
-}
-
-/** The fields that would change, as recorded → would be. */
-export function changedFields(rows: [string, unknown, unknown][]): DryRunChange[] {
-  return rows
-    .filter(([, a, b]) => JSON.stringify(a) !== JSON.stringify(b))
-    .map(([field, recorded, wouldBe]) => ({ field, recorded, wouldBe }));
-}

@@ -57,7 +57,7 @@ export function applyAccessRules(schema: GraphQLSchema): GraphQLSchema {
       const role = context?.principal?.role;
       const value = await resolve(source, args, context, info);
       if (role && isAllowed(role, rule.action)) return value;
-      if (rule.mode === "redact" && redact) return redact(value, source);
+      if (rule.mode === "redact" && redact) return redact(value, source, context?.principal);
       throw new DomainError("FORBIDDEN", `${name} is only for roles that may ${rule.action} (${rule.why})`, { field: name });
     };
   }

@@ -5,18 +5,21 @@ import {
   plansOfTrends,
   publicationsOfTrends,
 } from "../db/trend-relation-queries.js";
-import type { EmbeddingRecordRow, EscalationRow, PlannerIntentRow, ProvenanceRow, PublicationRow, TrendRow } from "../db/types.js";
+import type { EmbeddingRecordRow, EscalationReviewRow, EscalationRow, PlannerIntentRow, ProvenanceRow, PublicationRow, TrendRow } from "../db/types.js";
 import { DomainError } from "../domain/domain-error.js";
 import { type Action, isAllowed } from "../domain/permissions.js";
 import type { AppServices } from "../services/app-services.js";
 import { DEFAULT_TENANT, type TenantScope } from "../domain/tenant-scope.js";
 import type { Principal } from "../services/auth-service.js";
 import type { IngestOrigin } from "../pipeline/ingest/ingest-service.js";
+import { reviewsOf } from "../pipeline/review/review-queries.js";
 
 export interface Loaders {
   trend: DataLoader<string, TrendRow | undefined>;
   provenance: DataLoader<string, ProvenanceRow[]>;
   escalations: DataLoader<string, EscalationRow[]>;
+  /** Reviews of an escalation (by escalation id), oldest first. */
+  reviews: DataLoader<string, EscalationReviewRow[]>;
   plan: DataLoader<string, PlannerIntentRow | undefined>;
   embedding: DataLoader<string, EmbeddingRecordRow | undefined>;
   publication: DataLoader<string, PublicationRow | undefined>;
@@ -59,6 +62,7 @@ export function createLoaders(services: AppServices): Loaders {
     escalations: new DataLoader(async (ids) =>
       groupBy(ids, await escalationsOfTrends(db, ids), (r) => r.trend_id),
     ),
+    reviews: new DataLoader(async (ids) => groupBy(ids, await reviewsOf(db, ids), (r) => r.escalation_id)),
     plan: new DataLoader(async (ids) =>
       byKey(ids, await plansOfTrends(db, ids), (r) => r.trend_id),
     ),

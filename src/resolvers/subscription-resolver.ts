@@ -81,8 +81,12 @@ export class SubscriptionResolver {
   }
 
   @Subscription(() => Escalation, {
-    description: "Claims and releases of escalations (who holds what), live and resumable",
-    subscribe: streamOf(STREAMS.escalations, "subscribe:escalations", (e) => e.type === "escalation.claimed" || e.type === "escalation.released"),
+    description: "Claims, releases and reviews short of the outcome (IN_REVIEW) of escalations, live and resumable",
+    subscribe: streamOf(
+      STREAMS.escalations,
+      "subscribe:escalations",
+      (e) => e.type === "escalation.claimed" || e.type === "escalation.released" || e.type === "escalation.reviewed",
+    ),
   })
   async escalationUpdated(
     @Root() event: StreamEvent,

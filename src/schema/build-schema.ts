@@ -5,6 +5,7 @@ import { EscalationResolver } from "../resolvers/escalation-resolver.js";
 import { applyAccessRules } from "../resolvers/access-guard.js";
 import { JudgePolicyResolver } from "../resolvers/judge-policy-resolver.js";
 import { KeyResolver } from "../resolvers/key-resolver.js";
+import { ReviewResolver } from "../resolvers/review-resolver.js";
 import { MeResolver } from "../resolvers/me-resolver.js";
 import { OperationsResolver } from "../resolvers/operations-resolver.js";
 import { PrecedentResolver } from "../resolvers/precedent-resolver.js";
@@ -20,7 +21,7 @@ let cached: Promise<GraphQLSchema> | undefined;
  */
 export function buildTrendgateSchema(): Promise<GraphQLSchema> {
   cached ??= buildSchema({
-    resolvers: [TrendResolver, EscalationResolver, OperationsResolver, SubscriptionResolver, MeResolver, JudgePolicyResolver, KeyResolver, PrecedentResolver, ReviewerStatsResolver],
+    resolvers: [TrendResolver, EscalationResolver, OperationsResolver, SubscriptionResolver, MeResolver, JudgePolicyResolver, KeyResolver, PrecedentResolver, ReviewerStatsResolver, ReviewResolver],
     validate: false,
     // Every subscription brings its own `subscribe` (src/subscriptions, resumable Redis streams);
     // type-graphql still insists on a pubSub, so it gets one that refuses topic-based use.

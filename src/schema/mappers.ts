@@ -56,6 +56,7 @@ export function toEscalation(row: EscalationRow, cursor: string | null = row.str
         : null,
     createdAt: row.created_at,
     cursor,
+    deciderSkill: row.decider_skill,
   };
 }
 

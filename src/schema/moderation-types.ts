@@ -33,6 +33,8 @@ export class Escalation {
   cursor!: string | null;
   /** Resolved by a field resolver (DataLoader). */
   trend?: Trend;
+  /** After a disagreement: the skill whose holder decides (shown through reviewProgress). */
+  deciderSkill!: string | null;
 }
 
 @InputType()

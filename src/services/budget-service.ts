@@ -1,4 +1,5 @@
-import { sql, type Transaction } from "kysely";
+import type { Transaction } from "kysely";
+import { chargeOverLimit, claimCharge, lockBudget, releaseCharge, spendWithinLimit } from "../db/budget-queries.js";
 import { enqueueOutbox } from "../db/outbox.js";
 import { appendProvenance } from "../db/provenance.js";
 import type { Database, TrendRow, TrendStatus } from "../db/types.js";
@@ -35,30 +36,12 @@ export async function chargeOrPause(
 ): Promise<ChargeOutcome> {
   // The common case in two statements: claim the (trend, step) charge — a redelivery finds it
   // taken (a concurrent one waits for the first to commit) — then spend if the budget allows.
-  const claimed = await trx
-    .insertInto("budget_charges")
-    .values({ trend_id: trend.id, step, cost, unit: "compute_unit" })
-    .onConflict((oc) => oc.columns(["trend_id", "step"]).doNothing())
-    .returning("trend_id")
-    .executeTakeFirst();
-  if (!claimed) return "already_charged";
-  const spent = await trx
-    .updateTable("enriched_trends")
-    .set((eb) => ({ budget_spent: eb("budget_spent", "+", cost) }))
-    .where("id", "=", trend.id)
-    .where(sql<boolean>`budget_spent + ${cost} <= budget_limit + 1e-9`)
-    .returning("id")
-    .executeTakeFirst();
-  if (spent) return "charged";
+  if (!(await claimCharge(trx, trend.id, step, cost))) return "already_charged";
+  if (await spendWithinLimit(trx, trend.id, cost)) return "charged";
 
   // Over budget: the step is not charged after all; pause (or overdraw) instead.
-  await trx.deleteFrom("budget_charges").where("trend_id", "=", trend.id).where("step", "=", step).execute();
-  const current = await trx
-    .selectFrom("enriched_trends")
-    .select(["budget_limit", "budget_spent", "status"])
-    .where("id", "=", trend.id)
-    .forUpdate()
-    .executeTakeFirstOrThrow();
+  await releaseCharge(trx, trend.id, step);
+  const current = await lockBudget(trx, trend.id);
   if (options.overdraftIfUnpausable && !canTransition(current.status, "PAUSED")) {
     await overdraw(trx, trend, current.status, step, cost, current, logger);
     return "overdrawn";
@@ -125,12 +108,7 @@ async function overdraw(
   logger: Logger,
 ): Promise<void> {
   const reason = `step ${step} needs ${cost} compute units; ${budget.budget_spent} of ${budget.budget_limit} spent; charged over the limit because an operator override of a ${status} item cannot be paused`;
-  await trx.insertInto("budget_charges").values({ trend_id: trend.id, step, cost, unit: "compute_unit" }).execute();
-  await trx
-    .updateTable("enriched_trends")
-    .set((eb) => ({ budget_spent: eb("budget_spent", "+", cost) }))
-    .where("id", "=", trend.id)
-    .execute();
+  await chargeOverLimit(trx, trend.id, step, cost);
   await appendProvenance(trx, {
     traceId: trend.trace_id,
     trendId: trend.id,

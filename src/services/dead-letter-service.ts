@@ -8,6 +8,7 @@ import { type Envelope, fieldsToRecord, parseEnvelope } from "../streams/envelop
 import { DEAD_LETTER_STREAMS, stageOfDeadLetters, stageOfStream } from "../pipeline/registry.js";
 import type { StreamKeys } from "../streams/stream-names.js";
 import { reopenFailed } from "./stage-failure.js";
+import { trendExists } from "../db/trend-lock-queries.js";
 
 export interface DeadLetterEntry {
   id: string;
@@ -181,12 +182,7 @@ export class DeadLetterService {
       "1",
     );
     if (envelope.trendId) {
-      const exists = await this.deps.db
-        .selectFrom("enriched_trends")
-        .select("id")
-        .where("id", "=", envelope.trendId)
-        .executeTakeFirst();
-      if (exists) {
+      if (await trendExists(this.deps.db, envelope.trendId)) {
         await appendProvenance(this.deps.db, {
           traceId: envelope.traceId,
           trendId: envelope.trendId,

@@ -1,6 +1,5 @@
 import { Redis } from "ioredis";
 import { SingleBar, Presets } from "cli-progress";
-import type { DlqOptions } from "../cli.js";
 import type { Config } from "../config.js";
 import { DomainError } from "../domain/domain-error.js";
 import { openDatabase } from "../db/database.js";
@@ -12,10 +11,29 @@ import { DeadLetterService, type DeadLetterEntry } from "./dead-letter-service.j
 import { DryRunner } from "./dlq-dry-run.js";
 import { createStageDeps } from "../pipeline/stage-deps.js";
 
+/** What `trendgate dlq` parses from its command line. */
+export interface DlqOptions {
+  stream: string;
+  id?: string[];
+  since?: Date;
+  until?: Date;
+  error?: string;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
 /** `trendgate dlq list|replay|purge`: the operator's dead-letter tool. */
-export async function runDlqCommand(config: Config, action: string, opts: DlqOptions): Promise<void> {
+export async function runDlqCommand(
+  config: Config,
+  action: string,
+  opts: DlqOptions,
+): Promise<void> {
   if (!["list", "replay", "purge"].includes(action)) {
-    throw new DomainError("BAD_USER_INPUT", `unknown dlq action "${action}"; use list, replay or purge`, { field: "action" });
+    throw new DomainError(
+      "BAD_USER_INPUT",
+      `unknown dlq action "${action}"; use list, replay or purge`,
+      { field: "action" },
+    );
   }
   const logger = createLogger("warn");
   await migrate(config, logger);
@@ -31,7 +49,10 @@ export async function runDlqCommand(config: Config, action: string, opts: DlqOpt
       if (opts.json) out(JSON.stringify(entries.map(publicEntry), null, 2));
       else {
         out(`${entries.length} dead letter(s) in ${opts.stream}`);
-        for (const e of entries) out(`${e.id}  trend=${e.trendId ?? "-"}  attempts=${e.attempts}  last=${e.lastFailedAt?.toISOString() ?? "-"}  ${e.errorCode ?? ""} ${e.error}`);
+        for (const e of entries)
+          out(
+            `${e.id}  trend=${e.trendId ?? "-"}  attempts=${e.attempts}  last=${e.lastFailedAt?.toISOString() ?? "-"}  ${e.errorCode ?? ""} ${e.error}`,
+          );
       }
       return;
     }
@@ -47,7 +68,12 @@ export async function runDlqCommand(config: Config, action: string, opts: DlqOpt
       out(`purged ${await service.purge(opts.stream, filter)} dead letter(s)`);
       return;
     }
-    const bar = process.stderr.isTTY ? new SingleBar({ format: "replay {bar} {value}/{total} {eta_formatted}" }, Presets.shades_classic) : undefined;
+    const bar = process.stderr.isTTY
+      ? new SingleBar(
+          { format: "replay {bar} {value}/{total} {eta_formatted}" },
+          Presets.shades_classic,
+        )
+      : undefined;
     const progress = (done: number, total: number) => {
       if (bar) {
         if (done === 1) bar.start(total, 0);
@@ -57,9 +83,13 @@ export async function runDlqCommand(config: Config, action: string, opts: DlqOpt
       }
     };
     if (opts.dryRun) {
-      const policy = new ActiveJudgePolicy({ db: database.db, ...readConfiguredPolicy(config, logger), logger });
+      const policy = new ActiveJudgePolicy({
+        db: database.db,
+        ...readConfiguredPolicy(config, logger),
+        logger,
+      });
       const stageDeps = createStageDeps(config, database.db, logger, policy);
-      const runner = new DryRunner(stageDeps);
+      const runner = new DryRunner(stageDeps, database.pool);
       const results = [];
       let done = 0;
       for (const entry of entries) {
@@ -72,13 +102,20 @@ export async function runDlqCommand(config: Config, action: string, opts: DlqOpt
       else
         for (const r of results) {
           out(`${r.id}  trend=${r.trendId ?? "-"}  ${r.outcome}: ${r.message}`);
-          for (const c of r.changes) out(`    ${c.field}: ${JSON.stringify(c.recorded)} -> ${JSON.stringify(c.wouldBe)}`);
+          for (const c of r.changes)
+            out(`    ${c.field}: ${JSON.stringify(c.recorded)} -> ${JSON.stringify(c.wouldBe)}`);
         }
       return;
     }
-    const result = await service.replay(opts.stream, { ids: entries.map((e) => e.id), actor: process.env.USER ?? "cli", onProgress: progress });
+    const result = await service.replay(opts.stream, {
+      ids: entries.map((e) => e.id),
+      actor: process.env.USER ?? "cli",
+      onProgress: progress,
+    });
     bar?.stop();
-    out(`replayed ${result.replayed} dead letter(s)${result.skipped.length ? `; skipped ${result.skipped.join(", ")}` : ""}`);
+    out(
+      `replayed ${result.replayed} dead letter(s)${result.skipped.length ? `; skipped ${result.skipped.join(", ")}` : ""}`,
+    );
   } finally {
     redis.disconnect();
     await database.close();

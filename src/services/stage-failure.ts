@@ -6,6 +6,7 @@ import type { Logger } from "../observability/logger.js";
 import type { Job } from "../workers/runtime/stream-consumer.js";
 import { type PipelineStage, STAGE_JOBS } from "../pipeline/stage-jobs.js";
 import { transitionTrend } from "./trend-lifecycle.js";
+import { lockTrendFailureState } from "../db/trend-lock-queries.js";
 
 const ERROR_MAX_CHARS = 1000;
 
@@ -31,7 +32,7 @@ export async function markStageFailed(
   const stage = STAGE_JOBS[failure.stage];
   const error = truncateGraphemes(failure.error.message, ERROR_MAX_CHARS);
   return db.transaction().execute(async (trx) => {
-    const current = await trx.selectFrom("enriched_trends").select(["status"]).where("id", "=", failure.trendId).forUpdate().executeTakeFirst();
+    const current = await lockTrendFailureState(trx, failure.trendId);
     if (!current || !(stage.consumes as readonly TrendStatus[]).includes(current.status)) return false;
     const moved = await transitionTrend(
       trx,
@@ -78,7 +79,7 @@ export function stageFailureHook(deps: { db: Db; logger: Logger; stage: Pipeline
  */
 export async function reopenFailed(db: Db, trendId: string, actor: string): Promise<TrendStatus | undefined> {
   return db.transaction().execute(async (trx) => {
-    const row = await trx.selectFrom("enriched_trends").select(["status", "failed_from", "failed_stage"]).where("id", "=", trendId).forUpdate().executeTakeFirst();
+    const row = await lockTrendFailureState(trx, trendId);
     if (row?.status !== "FAILED" || !row.failed_from) return undefined;
     const moved = await transitionTrend(
       trx,

@@ -5,8 +5,9 @@ import type { StreamKeys } from "./stream-names.js";
 export type LiveJobs = Set<string> | undefined;
 
 const PAGE = 1000;
-// "trendId":"<uuid>" inside the envelope JSON; cheaper than parsing every envelope.
-const TREND_ID = /"trendId":"([0-9a-f-]{36})"/i;
+// "trendId":"<uuid>" inside the envelope JSON; cheaper than parsing every envelope. Optional
+// whitespace: the outbox relay forwards Postgres' jsonb text, which writes `"trendId": "…"`.
+const TREND_ID = /"trendId"\s*:\s*"([0-9a-f-]{36})"/i;
 
 /**
  * The trends that still have work on `stream` for `group`: entries not yet delivered to the

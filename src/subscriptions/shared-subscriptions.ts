@@ -7,6 +7,7 @@ import {
   print,
 } from "graphql";
 import type { SharedNextPayloads } from "./shared-next-payloads.js";
+import { passThroughIterator } from "./pass-through-iterator.js";
 
 /**
  * Shares the execution of subscription events across subscribers, as Hasura multiplexes live
@@ -91,29 +92,13 @@ export class SharedSubscriptions {
   }
 }
 
-/**
- * Maps an async iterator, passing return() straight through: a hand-written iterator, because an
- * async generator's return() waits for its next yield, so a subscriber leaving while no event
- * comes would stay subscribed.
- */
+/** Maps an async iterator, passing return() straight through (see passThroughIterator). */
 function mapIterator<T, U>(source: AsyncIterableIterator<T>, map: (value: T) => Promise<U>): AsyncIterableIterator<U> {
-  const iterator: AsyncIterableIterator<U> = {
-    [Symbol.asyncIterator]: () => iterator,
-    async next() {
-      const next = await source.next();
-      if (next.done) return { value: undefined, done: true };
-      return { value: await map(next.value), done: false };
-    },
-    async return() {
-      await source.return?.();
-      return { value: undefined, done: true };
-    },
-    async throw(error?: unknown) {
-      if (source.throw) await source.throw(error);
-      throw error;
-    },
-  };
-  return iterator;
+  return passThroughIterator(source, async () => {
+    const next = await source.next();
+    if (next.done) return { value: undefined, done: true };
+    return { value: await map(next.value), done: false };
+  });
 }
 
 function isAsyncIterable(value: unknown): boolean {

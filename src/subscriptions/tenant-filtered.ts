@@ -2,6 +2,7 @@ import { LRUCache } from "lru-cache";
 import type { Db } from "../db/database.js";
 import { inScope, type TenantScope } from "../domain/tenant-scope.js";
 import type { StreamEvent } from "./stream-event.js";
+import { passThroughIterator } from "./pass-through-iterator.js";
 
 /**
  * A trend's tenant never changes, so it is cached per process once looked up (events of a
@@ -38,22 +39,10 @@ export function tenantFiltered(
     const tenant = typeof payload.tenant === "string" ? payload.tenant : trendId ? await tenants.of(trendId) : undefined;
     return tenant !== undefined && inScope(scope, tenant);
   };
-  const iterator: AsyncIterableIterator<StreamEvent> = {
-    [Symbol.asyncIterator]: () => iterator,
-    async next() {
-      for (;;) {
-        const next = await source.next();
-        if (next.done || (await visible(next.value))) return next;
-      }
-    },
-    async return() {
-      await source.return?.();
-      return { value: undefined, done: true };
-    },
-    async throw(error?: unknown) {
-      if (source.throw) await source.throw(error);
-      throw error;
-    },
-  };
-  return iterator;
+  return passThroughIterator(source, async () => {
+    for (;;) {
+      const next = await source.next();
+      if (next.done || (await visible(next.value))) return next;
+    }
+  });
 }

@@ -61,6 +61,7 @@ const SAMPLES: Record<string, Sample> = {
   "Mutation.ingestTrend": () => ({ query: 'mutation { ingestTrend(input: { source: "matrix", body: "A matrix probe." }) { id } }' }),
   "Mutation.ingestTrends": () => ({ query: 'mutation { ingestTrends(inputs: [{ source: "matrix", body: "A batch probe." }]) { id } }' }),
   "Mutation.claimEscalation": (f) => ({ query: "mutation($id: ID!) { claimEscalation(id: $id) { id } }", variables: { id: f.unknown } }),
+  "Mutation.claimNextEscalation": () => ({ query: "mutation { claimNextEscalation { id status reviews { decision } reviewProgress { required received } } }" }),
   "Mutation.releaseEscalation": (f) => ({ query: "mutation($id: ID!) { releaseEscalation(id: $id) { id } }", variables: { id: f.unknown } }),
   "Mutation.resolveEscalation": (f) => ({
     query: "mutation($id: ID!) { resolveEscalation(id: $id, input: { decision: APPROVE }) { id } }",

@@ -47,7 +47,7 @@ describe("offline enricher", () => {
     expect(e.cost).toEqual({ units: expect.any(Number), unit: "compute_unit" });
     expect(e.cost.units).toBeGreaterThanOrEqual(1);
     expect(e.model).toBe(enricher.model);
-    expect(e.model).toMatch(/^trendgate-offline-v1 .*toxicity-lr-v2.*topics-lr-v1.*sentiment-lr-v1.*confidence-lr-v1/);
+    expect(e.model).toMatch(/^trendgate-offline-v1 .*toxicity-stack-v3.*topics-lr-v1.*sentiment-lr-v1.*confidence-lr-v2/);
     expect(e.prompt).toContain("Council approves transit budget");
     expect(e.signals["toxicity.threat"]).toBe(false);
   });

@@ -83,6 +83,8 @@ describe("ETL batch handler", () => {
         ["trend:updates", "ENRICHED"],
         ["trend:embedding:jobs", null],
       ]);
+      // The updates report the embedding status of the row as written.
+      expect(mine.slice(0, 2).map((e) => (e.payload as { payload: { embeddingStatus?: string } }).payload.embeddingStatus)).toEqual(["PENDING", "PENDING"]);
     }
   });
 
@@ -115,6 +117,17 @@ describe("ETL batch handler", () => {
     // Nothing was charged or moved for the item the batch left alone.
     expect(await status(poor)).toBe("RECEIVED");
     expect(await env.db.selectFrom("budget_charges").select("step").where("trend_id", "=", poor).execute()).toEqual([]);
+  });
+
+  it("should roll the whole batch back when one of its steps was charged already", async () => {
+    const [charged, other] = (await ingestItems("charged", 2)).map((r) => r.id) as [string, string];
+    await env.db.insertInto("budget_charges").values({ trend_id: charged, step: "etl", cost: 1, unit: "compute_unit" }).execute();
+    const outboxBefore = (await env.db.selectFrom("outbox").select("id").execute()).length;
+    await expect(batch()([jobFor(charged), jobFor(other)], signal)).rejects.toThrow(/charged already/);
+    const statuses = await env.db.selectFrom("enriched_trends").select("status").where("id", "in", [charged, other]).execute();
+    expect(statuses.map((r) => r.status)).toEqual(["RECEIVED", "RECEIVED"]);
+    expect((await env.db.selectFrom("outbox").select("id").execute()).length).toBe(outboxBefore);
+    expect(await env.db.selectFrom("provenance_log").select("step").where("trend_id", "in", [charged, other]).where("step", "<>", "ingest").execute()).toEqual([]);
   });
 
   it("should write the same enrichment as the per-item handler", async () => {

@@ -1,180 +1,359 @@
 /**
- * Trains the toxicity classifier, its calibration and the confidence model; writes
- * src/nlp/models/toxicity-v2.json and src/nlp/models/confidence-v1.json.
+ * Trains the toxicity classifiers (a linear model and a small hashed-n-gram network), their
+ * stacked calibration and the confidence model; writes src/nlp/models/toxicity-v3.json,
+ * toxicity-v3-mlp.bin and confidence-v2.json.
  *
  *   npx tsx src/nlp/train/train-toxicity.ts [path/to/davidson-train.jsonl]
  *
- * Data: Davidson et al. 2017 (22.8k tweets, toxic = hate speech or offensive), split three ways
- * by splits.ts: the classifier trains on `train`; Platt scaling, the confidence model and the
- * policy's toxicityCeiling are fitted on `calibration`; `validation` is never touched here
- * (bench/judge/validation.ts reports on it through the real enricher and Judge).
+ * Data: Davidson et al. 2017 (22.8k tweets, toxic = hate speech or offensive). The validation
+ * split of splits.ts (fnv1a % 100 < 15) is never read here (bench/judge/validation.ts reports on
+ * it); the other 85 % (train + calibration) is cross-fitted: 5 folds, each fold's logits from
+ * models trained on the other four; the calibration (stacking), the confidence model and the
+ * policy's toxicityCeiling are fitted on those out-of-fold logits, and the shipped classifiers
+ * train on all 85 %. Every figure printed is out-of-fold.
  *
  * - Targets are the annotators' share of "hate or offensive" votes (soft labels): a 2-of-3 vote
- *   is less sure than 3-of-3, and the classifier's logit ranks better for knowing it (AUC 0.9825
- *   vs 0.9820 with hard labels on the calibration split).
+ *   is less sure than 3-of-3, and the logits rank better for knowing it.
  * - Davidson's clean class is casual tweets; trained on that alone, news prose (never seen)
  *   lands near the prior. So the hand-written news sentences of topics.jsonl are added as clean
- *   examples, and classes are weighted to balance. Calibration then maps the balanced logit to
- *   the tweets' real base rate.
- * Deterministic (seeded shuffle, hash split, fixed folds): re-running rewrites identical files.
+ *   examples, and classes are weighted to balance. Calibration maps the balanced logits to the
+ *   tweets' real base rate.
+ * Deterministic (seeded shuffles and inits, hash folds): re-running rewrites identical files.
  */
 import { writeFileSync } from "node:fs";
 
-import { expectedCalibrationError as ece } from "../calibration-metrics.js";
-import { type ConfidenceModelFile, confidenceFeatures } from "../confidence.js";
+import { expectedCalibrationError as ece, rocAuc } from "../calibration-metrics.js";
+import {
+  type ConfidenceModelFile,
+  confidenceFeatures,
+  CONFIDENCE_MODEL_FILE,
+} from "../confidence.js";
 import { hashFeatures } from "../features.js";
+import { HashedMlp, decodeHashedMlp, encodeHashedMlp } from "../hashed-mlp.js";
 import { detectLanguage } from "../language.js";
 import { normalizeText } from "../normalize.js";
 import {
   TOXICITY_FEATURES,
-  type ToxicityCalibration,
+  TOXICITY_MODEL_FILE,
   type ToxicityModelFile,
   ToxicityScorer,
   calibrationInputs,
 } from "../toxicity.js";
-import { type DenseLogistic, fitDenseLogistic, logLoss, predictDenseLogistic } from "./dense-logistic.js";
+import {
+  type DenseLogistic,
+  fitDenseLogistic,
+  logLoss,
+  predictDenseLogistic,
+} from "./dense-logistic.js";
 import { readJsonl } from "./jsonl.js";
-import { type Example, binaryMetrics, sparsify, trainLinear } from "./linear-trainer.js";
+import { sparsify } from "./linear-trainer.js";
+import { oracleCurve } from "./oracle-curve.js";
 import { splitOf, trainingText } from "./splits.js";
+import { type ToxicityRow, crossFitToxicity } from "./toxicity-crossfit.js";
 
-const NEWS_WEIGHT = 2;
-/** The shipped JSON keeps the largest weights only, to stay under ~1 MB. */
-const MAX_WEIGHTS = 70_000;
-/** The policy targets: share of clean items rejected, share of toxic items published. */
-const TARGET_RATE = 0.01;
 const FOLDS = 5;
+const NEWS_WEIGHT = 2;
+/** The shipped JSON keeps the largest linear weights only, to stay under ~1 MB. */
+const MAX_WEIGHTS = 70_000;
+/**
+ * The policy target is at most 1 % of clean items rejected; the ceiling is chosen for 0.75 %
+ * out-of-fold, because the third-party check holds ~1,000 clean tweets (1 % = 10) and a ceiling
+ * set right at 1 % would exceed it on a fresh sample about half the time.
+ */
+const CEILING_CLEAN_REJECTED = 0.0075;
+const MLP = { buckets: 1 << 16, hidden: 8, epochs: 6, learningRate: 0.05, l2: 1e-6, seed: 7 };
+const MLP_FILE = "toxicity-v3-mlp.bin";
 
 const datasetPath = process.argv[2] ?? "/work/shared/datasets/davidson-train.jsonl";
 type Votes = { hate: number; offensive: number; neither: number };
-const rows = readJsonl<{ text: string; label: string; votes: Votes }>(datasetPath).map((r) => {
-  const total = r.votes.hate + r.votes.offensive + r.votes.neither;
-  const text = trainingText(r.text);
-  return { text, y: r.label === "toxic" ? 1 : 0, soft: total > 0 ? (r.votes.hate + r.votes.offensive) / total : r.label === "toxic" ? 1 : 0, split: splitOf(text) };
-});
-const train = rows.filter((r) => r.split === "train");
-const calibration = rows.filter((r) => r.split === "calibration");
-const news = readJsonl<{ text: string }>(new URL("../data/topics.jsonl", import.meta.url)).map((r) => normalizeText(r.text, 5000));
-const heldOutNews = readJsonl<{ text: string }>(new URL("../data/similarity-pairs.jsonl", import.meta.url)).map((r) => normalizeText(r.text, 5000));
+const pool: (ToxicityRow & { calibrationSplit: boolean })[] = readJsonl<{
+  text: string;
+  label: string;
+  votes: Votes;
+}>(datasetPath)
+  .map((r) => ({ r, text: trainingText(r.text) }))
+  .filter(({ text }) => splitOf(text) !== "validation")
+  .map(({ r, text }) => {
+    const total = r.votes.hate + r.votes.offensive + r.votes.neither;
+    const y = r.label === "toxic" ? 1 : 0;
+    return {
+      text,
+      y,
+      soft: total > 0 ? (r.votes.hate + r.votes.offensive) / total : y,
+      x: hashFeatures(text, TOXICITY_FEATURES),
+      calibrationSplit: splitOf(text) === "calibration",
+    };
+  });
+const labels = pool.map((r) => r.y);
+const news = readJsonl<{ text: string }>(new URL("../data/topics.jsonl", import.meta.url)).map(
+  (r) => normalizeText(r.text, 5000),
+);
+const heldOutNews = readJsonl<{ text: string }>(
+  new URL("../data/similarity-pairs.jsonl", import.meta.url),
+).map((r) => normalizeText(r.text, 5000));
+console.log(
+  `cross-fitting on ${pool.length} tweets (train + calibration splits, ${labels.filter((y) => y === 1).length} toxic) + ${news.length} news sentences (clean); validation untouched`,
+);
 
-// 1. The classifier.
-const positives = train.filter((r) => r.y === 1).length;
-const negatives = train.length - positives + news.length * NEWS_WEIGHT;
-const total = positives + negatives;
-const weightOf = (y: number): number => (y === 1 ? total / (2 * positives) : total / (2 * negatives));
-const examples: Example[] = [
-  ...train.map((r) => ({ x: hashFeatures(r.text, TOXICITY_FEATURES), y: r.soft, weight: weightOf(r.y) })),
-  ...news.map((text) => ({ x: hashFeatures(text, TOXICITY_FEATURES), y: 0, weight: weightOf(0) * NEWS_WEIGHT })),
-];
-console.log(`train ${train.length} tweets (+${news.length} news, clean) · calibration ${calibration.length} tweets · validation untouched`);
-const started = performance.now();
-const weights = trainLinear(examples, { dimension: TOXICITY_FEATURES.dimension, classes: 1, epochs: 6, learningRate: 0.1, l2: 1e-6, seed: 11 });
-console.log(`trained in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-const row = weights.rows[0] as Float32Array;
-const magnitudes = Array.from(row, Math.abs).sort((a, b) => b - a);
-const cutoff = Math.max(1e-4, magnitudes[Math.min(MAX_WEIGHTS, magnitudes.length) - 1] ?? 0);
+// 1. The classifiers, cross-fitted.
+const fit = crossFitToxicity(
+  pool,
+  {
+    folds: FOLDS,
+    dimension: TOXICITY_FEATURES.dimension,
+    extraClean: news.map((t) => hashFeatures(t, TOXICITY_FEATURES)),
+    extraCleanWeight: NEWS_WEIGHT,
+    maxLinearWeights: MAX_WEIGHTS,
+    linear: { epochs: 6, learningRate: 0.1, l2: 1e-6, seed: 11 },
+    mlp: MLP,
+  },
+  (line) => console.log(line),
+);
+const mlpBytes = encodeHashedMlp(fit.full.mlp);
+const mlpHeader = { buckets: MLP.buckets, hidden: MLP.hidden, file: MLP_FILE };
+const shippedMlp = new HashedMlp(decodeHashedMlp(mlpBytes, mlpHeader));
 const uncalibrated: ToxicityModelFile = {
-  name: "toxicity-lr",
-  version: 2,
+  name: "toxicity-stack",
+  version: 3,
   kind: "binary",
   labels: ["toxic"],
   features: TOXICITY_FEATURES,
-  bias: [round(weights.bias[0] ?? 0)],
-  weights: [sparsify(row, cutoff)],
-  trainedOn: `davidson-train.jsonl train split (fnv1a(text) % 100 >= 30, ${train.length} tweets, soft labels from votes) + src/nlp/data/topics.jsonl as clean news (${news.length}); calibrated on the calibration split (15-29, ${calibration.length} tweets)`,
+  bias: [fit.full.linear.bias],
+  weights: [sparsify(fit.full.linear.row, 1e-9)],
+  trainedOn: `davidson-train.jsonl train + calibration splits (fnv1a(text) % 100 >= 15, ${pool.length} tweets, soft labels from votes) + src/nlp/data/topics.jsonl as clean news (${news.length}); linear model + hashed MLP (${MLP.buckets} buckets x ${MLP.hidden}), stacked and calibrated on ${FOLDS}-fold out-of-fold logits`,
   metrics: {},
   calibration: { features: ["logit"], coefficients: [1], intercept: 0 },
+  mlp: mlpHeader,
 };
 
-// 2. Calibration: Platt scaling on the logit, or with the lexicon signals folded in; the one
-// with the lower cross-validated log loss on the calibration split ships.
-const raw = new ToxicityScorer(uncalibrated);
-const calSignals = calibration.map((r) => raw.signals(r.text));
-const labels = calibration.map((r) => r.y);
-const candidates: Record<string, string[]> = { platt: ["logit"], "platt+lexicon": ["logit", "lexicon", "directedLexicon"] };
-let best: { name: string; features: string[]; loss: number } | undefined;
-for (const [name, features] of Object.entries(candidates)) {
-  const matrix = calSignals.map((s) => features.map((f) => calibrationInputs(s)[f] ?? 0));
-  const loss = crossValidatedLoss(matrix, labels);
-  console.log(`toxicity calibration ${name}: CV log loss ${loss.toFixed(4)}`);
-  if (!best || loss < best.loss) best = { name, features, loss };
+// 2. Calibration (stacking) on out-of-fold logits: the candidate with the lowest CV log loss ships.
+const lexiconScorer = new ToxicityScorer(uncalibrated, shippedMlp);
+const signals = pool.map((r, i) => ({
+  ...lexiconScorer.signals(r.text),
+  logit: fit.outOfFold.linear[i] ?? 0,
+  mlpLogit: fit.outOfFold.mlp[i] ?? 0,
+  coverage: fit.outOfFold.coverage[i] ?? 0,
+}));
+const candidates: Record<string, string[]> = {
+  platt: ["logit"],
+  "platt+lexicon": ["logit", "lexicon", "directedLexicon"],
+  stack: ["logit", "mlp"],
+  "stack+lexicon": ["logit", "mlp", "lexicon", "directedLexicon"],
+};
+const best = choose(
+  candidates,
+  (features) => signals.map((s) => features.map((f) => calibrationInputs(s)[f] ?? 0)),
+  labels,
+  "toxicity calibration",
+);
+const fitted = fitDenseLogistic(
+  signals.map((s) => best.features.map((f) => calibrationInputs(s)[f] ?? 0)),
+  labels,
+);
+const toxicityFile: ToxicityModelFile = {
+  ...uncalibrated,
+  calibration: {
+    features: best.features,
+    coefficients: fitted.coefficients.map(round),
+    intercept: round(fitted.intercept),
+  },
+};
+console.log(
+  `chose ${best.name}: ${best.features.map((f, i) => `${f} ${toxicityFile.calibration.coefficients[i]}`).join(", ")}, intercept ${toxicityFile.calibration.intercept}`,
+);
+const scorer = new ToxicityScorer(toxicityFile, shippedMlp);
+const scored = signals.map((s) => scorer.calibrate(s));
+const p = scored.map((s) => s.score);
+
+// 3. The oracle curve: the least escalation any thresholds reach at a given leak, per ranking.
+console.log(
+  "oracle curve (out-of-fold; thresholds picked on the set itself, so a lower bound): leak → escalated natural / balanced",
+);
+const onCalibration = (xs: readonly number[]): number[] =>
+  xs.filter((_, i) => pool[i]?.calibrationSplit);
+for (const [name, scores] of [
+  ["linear logit", fit.outOfFold.linear],
+  ["mlp logit", fit.outOfFold.mlp],
+  [`calibrated (${best.name})`, p],
+] as const) {
+  const curve = (s: readonly number[], y: readonly number[]): string =>
+    oracleCurve(s, y)
+      .map((o) => `${o.leak}: ${o.escalatedNatural.toFixed(3)} / ${o.escalatedBalanced.toFixed(3)}`)
+      .join(" · ");
+  console.log(
+    `  ${name.padEnd(28)} AUC ${rocAuc(scores, labels).toFixed(4)} · 85 %: ${curve(scores, labels)}`,
+  );
+  console.log(
+    `  ${"".padEnd(28)} calibration split only: ${curve(onCalibration(scores), onCalibration(labels))}`,
+  );
 }
-const chosen = best as { name: string; features: string[]; loss: number };
-const fitted = fitDenseLogistic(calSignals.map((s) => chosen.features.map((f) => calibrationInputs(s)[f] ?? 0)), labels);
-const calibrationParams: ToxicityCalibration = { features: chosen.features, coefficients: fitted.coefficients.map(round), intercept: round(fitted.intercept) };
-console.log(`chose ${chosen.name}: ${chosen.features.map((f, i) => `${f} ${calibrationParams.coefficients[i]}`).join(", ")}, intercept ${calibrationParams.intercept}`);
-const toxicityFile: ToxicityModelFile = { ...uncalibrated, calibration: calibrationParams };
-const scorer = new ToxicityScorer(toxicityFile);
-const scored = calibration.map((r) => scorer.score(r.text));
-const calP = scored.map((s) => s.score);
-const m = binaryMetrics(calP, labels);
 const newsScores = heldOutNews.map((t) => scorer.score(t).score);
 const toxicityMetrics = {
-  calibrationAuc: round3(m.auc),
-  calibrationEce: round3(ece(calP, labels)),
-  calibrationLogLoss: round3(logLoss(calP, labels)),
+  outOfFoldAuc: round3(rocAuc(p, labels)),
+  outOfFoldEce: round3(ece(p, labels)),
+  outOfFoldLogLoss: round3(logLoss(p, labels)),
   heldOutNewsAtLeastHalf: newsScores.filter((s) => s >= 0.5).length,
   heldOutNewsMax: round3(Math.max(...newsScores)),
 };
-console.log(`calibrated toxicity on the calibration split: ${JSON.stringify(toxicityMetrics)}`);
-writeFileSync(new URL("../models/toxicity-v2.json", import.meta.url), JSON.stringify({ ...toxicityFile, metrics: toxicityMetrics }));
+console.log(`calibrated toxicity, out-of-fold: ${JSON.stringify(toxicityMetrics)}`);
+writeFileSync(new URL(`../models/${MLP_FILE}`, import.meta.url), mlpBytes);
+writeFileSync(
+  new URL(`../models/${TOXICITY_MODEL_FILE}`, import.meta.url),
+  JSON.stringify({ ...toxicityFile, metrics: toxicityMetrics }),
+);
 
-// 3. Confidence: P(automatic decision upheld), by the same kind of model and selection.
-const upheld: number[] = calP.map((p, i) => ((p >= 0.5) === (labels[i] === 1) ? 1 : 0));
-const confInputs = calibration.map((r, i) => {
+// 4. Confidence: P(automatic decision upheld), by the same kind of model and selection.
+const upheld: number[] = p.map((q, i) => (q >= 0.5 === (labels[i] === 1) ? 1 : 0));
+const confInputs = pool.map((r, i) => {
   const s = scored[i] as (typeof scored)[number];
-  return { toxicityScore: s.score, language: detectLanguage(r.text).language, tokens: s.tokens, lexiconHits: s.lexiconHits, coverage: s.coverage };
+  return {
+    toxicityScore: s.score,
+    language: detectLanguage(r.text).language,
+    tokens: s.tokens,
+    lexiconHits: s.lexiconHits,
+    coverage: s.coverage,
+  };
 });
 const confCandidates: Record<string, string[]> = {
   margin: ["margin"],
   "margin+side": ["margin", "leansToxic", "marginIfToxic"],
-  "margin+side+text": ["margin", "leansToxic", "marginIfToxic", "logTokens", "lexicon", "coverage", "undetermined"],
+  "margin+side+text": [
+    "margin",
+    "leansToxic",
+    "marginIfToxic",
+    "logTokens",
+    "lexicon",
+    "coverage",
+    "undetermined",
+  ],
 };
-let bestConf: { name: string; features: string[]; loss: number } | undefined;
-for (const [name, features] of Object.entries(confCandidates)) {
-  const matrix = confInputs.map((c) => features.map((f) => confidenceFeatures(c)[f] ?? 0));
-  const loss = crossValidatedLoss(matrix, upheld);
-  console.log(`confidence ${name}: CV log loss ${loss.toFixed(4)}`);
-  if (!bestConf || loss < bestConf.loss) bestConf = { name, features, loss };
-}
-const confChosen = bestConf as { name: string; features: string[]; loss: number };
-const confFit = fitDenseLogistic(confInputs.map((c) => confChosen.features.map((f) => confidenceFeatures(c)[f] ?? 0)), upheld);
-const confidence = confInputs.map((c) => predictDenseLogistic(confFit, confChosen.features.map((f) => confidenceFeatures(c)[f] ?? 0)));
+const conf = choose(
+  confCandidates,
+  (features) => confInputs.map((c) => features.map((f) => confidenceFeatures(c)[f] ?? 0)),
+  upheld,
+  "confidence",
+);
+const confFit = fitDenseLogistic(
+  confInputs.map((c) => conf.features.map((f) => confidenceFeatures(c)[f] ?? 0)),
+  upheld,
+);
+const confidence = confInputs.map((c) =>
+  predictDenseLogistic(
+    confFit,
+    conf.features.map((f) => confidenceFeatures(c)[f] ?? 0),
+  ),
+);
 const confidenceFile: ConfidenceModelFile = {
   name: "confidence-lr",
-  version: 1,
-  features: confChosen.features,
+  version: 2,
+  features: conf.features,
   coefficients: confFit.coefficients.map(round),
   intercept: round(confFit.intercept),
-  trainedOn: `davidson-train.jsonl calibration split (${calibration.length} tweets): label = the automatic decision (toxicity >= 0.5 rejects) matches the annotators' label; features chosen by ${FOLDS}-fold CV log loss (${confChosen.name})`,
-  metrics: { calibrationEce: round3(ece(confidence, upheld)), calibrationUpheldRate: round3(upheld.reduce((a, b) => a + b, 0) / upheld.length) },
+  trainedOn: `davidson-train.jsonl train + calibration splits (${pool.length} tweets), out-of-fold toxicity: label = the automatic decision (toxicity >= 0.5 rejects) matches the annotators' label; features chosen by ${FOLDS}-fold CV log loss (${conf.name})`,
+  metrics: {
+    outOfFoldEce: round3(ece(confidence, upheld)),
+    outOfFoldUpheldRate: round3(upheld.reduce((a, b) => a + b, 0) / upheld.length),
+  },
 };
-console.log(`chose ${confChosen.name}: ${confChosen.features.map((f, i) => `${f} ${confidenceFile.coefficients[i]}`).join(", ")}, intercept ${confidenceFile.intercept}; ${JSON.stringify(confidenceFile.metrics)}`);
-writeFileSync(new URL("../models/confidence-v1.json", import.meta.url), `${JSON.stringify(confidenceFile, null, 2)}\n`);
+console.log(
+  `chose ${conf.name}: ${conf.features.map((f, i) => `${f} ${confidenceFile.coefficients[i]}`).join(", ")}, intercept ${confidenceFile.intercept}; ${JSON.stringify(confidenceFile.metrics)}`,
+);
+writeFileSync(
+  new URL(`../models/${CONFIDENCE_MODEL_FILE}`, import.meta.url),
+  `${JSON.stringify(confidenceFile, null, 2)}\n`,
+);
 
-// 4. The operating point on the calibration split: the ceiling (reject at or above) with at most
-// TARGET_RATE of clean tweets rejected, and, per minConfidence, the share of toxic tweets that
-// would be published. judge-policy.ts's defaults are set from these lines.
-const clean = calP.filter((_, i) => labels[i] === 0);
-const toxic = calP.map((p, i) => ({ p, c: confidence[i] ?? 0 })).filter((_, i) => labels[i] === 1);
-const ceilings = [0.9, 0.93, 0.95, 0.96, 0.97, 0.98, 0.985, 0.99, 0.995];
-for (const c of ceilings) {
-  const rejected = clean.filter((p) => p >= c).length / clean.length;
-  const rejectedToxic = toxic.filter((t) => t.p >= c).length / toxic.length;
-  console.log(`ceiling ${c}: clean rejected ${rejected.toFixed(4)} · toxic rejected ${rejectedToxic.toFixed(3)}`);
-}
-const ceiling = ceilings.find((c) => clean.filter((p) => p >= c).length / clean.length <= TARGET_RATE);
-console.log(`lowest ceiling with clean rejected <= ${TARGET_RATE} on the calibration split: ${ceiling ?? "none"}`);
-for (const minConfidence of [0.6, 0.7, 0.8, 0.85, 0.9, 0.95]) {
-  const published = toxic.filter((t) => t.p < 0.5 && t.c >= minConfidence).length / toxic.length;
-  console.log(`minConfidence ${minConfidence}: toxic published ${published.toFixed(4)}`);
+// 5. The operating point, out-of-fold: the ceiling with at most CEILING_CLEAN_REJECTED of clean tweets
+// rejected, and the default rule's figures per minConfidence. judge-policy.ts's default
+// ceiling is set from these lines.
+const ceilings = [0.95, 0.97, 0.98, 0.985, 0.99, 0.991, 0.992, 0.993, 0.994, 0.995, 0.997];
+for (const c of ceilings)
+  console.log(
+    `ceiling ${c}: clean rejected ${rate(
+      labels.map((y, i) => y === 0 && (p[i] ?? 0) >= c),
+      0,
+    ).toFixed(4)} · toxic rejected ${rate(
+      labels.map((y, i) => y === 1 && (p[i] ?? 0) >= c),
+      1,
+    ).toFixed(3)}`,
+  );
+const ceiling =
+  ceilings.find(
+    (c) =>
+      rate(
+        labels.map((y, i) => y === 0 && (p[i] ?? 0) >= c),
+        0,
+      ) <= CEILING_CLEAN_REJECTED,
+  ) ?? 0.995;
+console.log(`lowest ceiling with clean rejected <= ${CEILING_CLEAN_REJECTED}: ${ceiling}`);
+console.log(
+  "minConfidence  escalated natural / balanced  toxic published  clean rejected (ceiling above, maxToxicity 0.8)",
+);
+for (const minConfidence of [0.6, 0.7, 0.8, 0.9]) {
+  const outcome = p.map((q, i) =>
+    q >= ceiling
+      ? "rejected"
+      : q > 0.8 || (confidence[i] ?? 0) < minConfidence || q >= 0.5
+        ? "escalated"
+        : "published",
+  );
+  const escalated = outcome.map((o) => o === "escalated");
+  const balanced =
+    0.5 *
+      rate(
+        labels.map((y, i) => y === 1 && escalated[i] === true),
+        1,
+      ) +
+    0.5 *
+      rate(
+        labels.map((y, i) => y === 0 && escalated[i] === true),
+        0,
+      );
+  console.log(
+    `${String(minConfidence).padEnd(14)} ${(escalated.filter(Boolean).length / p.length).toFixed(3)} / ${balanced.toFixed(3)}               ${rate(
+      labels.map((y, i) => y === 1 && outcome[i] === "published"),
+      1,
+    ).toFixed(4)}           ${rate(
+      labels.map((y, i) => y === 0 && outcome[i] === "rejected"),
+      0,
+    ).toFixed(4)}`,
+  );
 }
 
+/** Share of rows of class `y` for which `hit` holds. */
+function rate(hit: readonly boolean[], y: number): number {
+  const n = labels.filter((l) => l === y).length;
+  return hit.filter(Boolean).length / Math.max(1, n);
+}
+
+function choose(
+  sets: Record<string, string[]>,
+  matrixOf: (features: string[]) => number[][],
+  y: number[],
+  what: string,
+): { name: string; features: string[] } {
+  let chosen: { name: string; features: string[]; loss: number } | undefined;
+  for (const [name, features] of Object.entries(sets)) {
+    const loss = crossValidatedLoss(matrixOf(features), y);
+    console.log(`${what} ${name}: CV log loss ${loss.toFixed(4)}`);
+    if (!chosen || loss < chosen.loss) chosen = { name, features, loss };
+  }
+  return chosen as { name: string; features: string[] };
+}
+
+/** Stacker/confidence CV over the same folds the classifiers were cross-fitted on. */
 function crossValidatedLoss(matrix: number[][], y: number[]): number {
   const predictions = new Array<number>(y.length).fill(0.5);
   for (let fold = 0; fold < FOLDS; fold++) {
-    const trainIdx = y.map((_, i) => i).filter((i) => i % FOLDS !== fold);
-    const model: DenseLogistic = fitDenseLogistic(trainIdx.map((i) => matrix[i] as number[]), trainIdx.map((i) => y[i] ?? 0));
-    for (let i = fold; i < y.length; i += FOLDS) predictions[i] = predictDenseLogistic(model, matrix[i] as number[]);
+    const trainIdx = y.map((_, i) => i).filter((i) => fit.foldOf[i] !== fold);
+    const model: DenseLogistic = fitDenseLogistic(
+      trainIdx.map((i) => matrix[i] as number[]),
+      trainIdx.map((i) => y[i] ?? 0),
+    );
+    y.forEach((_, i) => {
+      if (fit.foldOf[i] === fold)
+        predictions[i] = predictDenseLogistic(model, matrix[i] as number[]);
+    });
   }
   return logLoss(predictions, y);
 }

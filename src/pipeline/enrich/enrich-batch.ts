@@ -1,21 +1,18 @@
 import type { Span } from "@opentelemetry/api";
 import { SpanKind } from "@opentelemetry/api";
 import type { Db } from "../../db/database.js";
-import { enqueueOutboxMany } from "../../db/outbox.js";
-import { appendProvenanceMany, type ProvenanceInput } from "../../db/provenance.js";
 import type { TrendRow } from "../../db/types.js";
 import { estimateStepCost } from "../../domain/budget.js";
 import type { Enricher } from "../../nlp/enricher.js";
 import type { Logger } from "../../observability/logger.js";
 import { endSpan, startChildSpan, startItemSpan, traceparentOf } from "../../observability/tracing.js";
 import { trendUpdatedEnvelope } from "../../services/trend-lifecycle.js";
-import type { Envelope } from "../../streams/envelope.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
 import type { BatchHandler, Job } from "../../workers/runtime/stream-consumer.js";
 import { planItem, type Plan } from "../plan/plan.js";
-import { insertPlannerIntents, planProvenance } from "../plan/plan-queries.js";
-import { claimCharges, type EnrichedRow, lockTrends, writeEnrichments } from "./enrich-queries.js";
+import { planProvenance } from "../plan/plan-queries.js";
+import { commitEnrichedBatch, type EnrichedWrite } from "./enrich-queries.js";
 import { type ComputedEnrichment, computeEnrichments, etlProvenance } from "./enrichment-record.js";
 
 const UUID = /^[0-9a-f-]{36}$/i;
@@ -87,75 +84,72 @@ export function createEnrichBatchHandler(deps: { db: Db; enricher: Enricher; log
     });
     if (work.length === 0) return alone;
 
-    let committed: Work[];
+    let committed: Set<Work>;
     try {
       committed = await deps.db.transaction().execute(async (trx) => {
-        const locked = await lockTrends(trx, work.map((w) => w.trend.id));
-        const fits: Work[] = [];
-        for (const w of work) {
-          const now = locked.get(w.trend.id);
-          // Changed since it was read (another consumer, a moderator): the per-item path decides.
-          if (!now || now.status !== w.trend.status || now.budget_spent !== w.trend.budget_spent) alone.push(w.job);
-          else if (now.budget_spent + w.planCost + w.computed.cost > now.budget_limit + 1e-9) alone.push(w.job);
-          else fits.push(w);
-        }
-        if (fits.length === 0) return [];
-        const charges = fits.flatMap((w) => [
-          ...(w.plan ? [{ trendId: w.trend.id, step: "plan", cost: w.planCost }] : []),
-          { trendId: w.trend.id, step: "etl", cost: w.computed.cost },
-        ]);
-        if ((await claimCharges(trx, charges)) !== charges.length) throw new Error("a step of this batch was charged already");
-        const moved = await writeEnrichments(
-          trx,
-          fits.map((w) => ({ trendId: w.trend.id, spend: w.planCost + w.computed.cost, enrichment: w.computed.enrichment })),
-        );
-        if (moved.length !== fits.length) throw new Error("a trend of this batch changed status under its lock");
-        const after = new Map(moved.map((t) => [t.id, t]));
-        const planned = fits.filter((w) => w.plan);
-        await insertPlannerIntents(trx, planned.map((w) => ({ trend: w.trend, plan: w.plan! })));
-        const planEntries = await appendProvenanceMany(trx, planned.map((w) => planProvenance(w.trend, w.plan!)));
-        const planEntryOf = new Map(planEntries.map((e) => [e.trend_id, e.id]));
-        await appendProvenanceMany(
-          trx,
-          fits.map((w): ProvenanceInput => ({ ...etlProvenance(w.trend, w.computed), ...(w.plan ? { parentId: planEntryOf.get(w.trend.id) } : {}) })),
-        );
-        await enqueueOutboxMany(trx, fits.flatMap((w) => events(w, after.get(w.trend.id)!)));
-        return fits;
+        const { moved, charged } = await commitEnrichedBatch(trx, work.map(toWrite));
+        const fits = work.filter((w) => moved.has(w.trend.id));
+        if (charged !== fits.reduce((n, w) => n + (w.plan ? 2 : 1), 0)) throw new Error("a step of this batch was charged already");
+        return new Set(fits);
       });
     } catch (error) {
       for (const w of work) endSpan(w.span, error);
       throw error;
     }
+    // Changed since read (another consumer, a moderator) or over budget: the per-item path decides.
+    for (const w of work) if (!committed.has(w)) alone.push(w.job);
     for (const w of work) {
-      if (!committed.includes(w)) {
+      if (!committed.has(w)) {
         endSpan(w.span);
         continue;
       }
       if (w.plan) endSpan(startChildSpan(w.span, "plan", { "trendgate.trend_id": w.trend.id }));
       endSpan(w.span);
     }
-    if (committed.length) deps.logger.debug({ items: committed.length, alone: alone.length }, "batch enriched");
+    if (committed.size) deps.logger.debug({ items: committed.size, alone: alone.length }, "batch enriched");
     return alone;
   };
 }
 
-/** The events one item's plan + etl commit announces, in the order the per-item path writes them. */
-function events(w: Work, after: EnrichedRow): { stream: string; envelope: Envelope }[] {
+/** What one item's plan + etl commit writes (see commitEnrichedBatch). */
+function toWrite(w: Work): EnrichedWrite {
+  return {
+    trendId: w.trend.id,
+    traceId: w.trend.trace_id,
+    readStatus: w.trend.status,
+    readSpent: w.trend.budget_spent,
+    enrichment: w.computed.enrichment,
+    etlCost: w.computed.cost,
+    plan: w.plan && { intent: w.plan.intent, steps: w.plan.steps, budget: w.plan.budget, planner: w.plan.planner, cost: w.planCost, provenance: planProvenance(w.trend, w.plan) },
+    etlProvenance: etlProvenance(w.trend, w.computed),
+    events: events(w),
+  };
+}
+
+/**
+ * The events one item's plan + etl commit announces, in the order the per-item path writes them.
+ * The updates' embeddingStatus is set from the row as written (setEmbeddingStatus).
+ */
+function events(w: Work): EnrichedWrite["events"] {
   const traceparent = traceparentOf(w.span);
-  const out: { stream: string; envelope: Envelope }[] = [];
+  const after = { id: w.trend.id, trace_id: w.trend.trace_id, embedding_status: w.trend.embedding_status };
+  const out: EnrichedWrite["events"] = [];
   if (w.plan) {
     out.push({
       stream: STREAMS.trendUpdates,
       envelope: trendUpdatedEnvelope({ ...after, status: "PLANNED" }, "RECEIVED", { actor: "planner", reason: "planned", traceparent }),
+      setEmbeddingStatus: true,
     });
   }
   out.push({
     stream: STREAMS.trendUpdates,
-    envelope: trendUpdatedEnvelope(after, "PLANNED", { actor: "worker:etl", reason: "enriched", traceparent }),
+    envelope: trendUpdatedEnvelope({ ...after, status: "ENRICHED" }, "PLANNED", { actor: "worker:etl", reason: "enriched", traceparent }),
+    setEmbeddingStatus: true,
   });
   out.push({
     stream: STREAMS.embeddingJobs,
     envelope: makeEnvelope("trend.enriched", { traceId: w.trend.trace_id, trendId: w.trend.id, traceparent, payload: { trendId: w.trend.id } }),
+    setEmbeddingStatus: false,
   });
   return out;
 }

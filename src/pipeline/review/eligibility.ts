@@ -99,20 +99,26 @@ export async function ineligibility(
   options: { skip?: readonly EligibilityRule[]; exceptClaimOf?: string } = {},
 ): Promise<Ineligibility | undefined> {
   const all = conditions(reviewer, review, options);
-  const row = await db
+  // Each rule's verdict is a column `ok_<rule>`, beside the facts the message names.
+  const row = (await db
     .selectFrom("escalations as e")
     .innerJoin("enriched_trends as t", "t.id", "e.trend_id")
     .select([
-      "t.language",
-      sql<string | null>`${neededSkill(review)}`.as("skill"),
-      ...ELIGIBILITY_RULES.map((rule) => all[rule].as(rule)),
+      sql<string | null>`t.language`.as("item_language"),
+      sql<string | null>`${neededSkill(review)}`.as("item_skill"),
+      ...ELIGIBILITY_RULES.map((rule) => all[rule].as(`ok_${rule}`)),
     ])
     .where("e.id", "=", id)
-    .executeTakeFirst();
+    .executeTakeFirst()) as Record<string, unknown> | undefined;
   if (!row) return undefined;
-  const failed = ELIGIBILITY_RULES.find((rule) => !options.skip?.includes(rule) && !row[rule]);
+  const failed = ELIGIBILITY_RULES.find(
+    (rule) => !options.skip?.includes(rule) && row[`ok_${rule}`] !== true,
+  );
   if (!failed) return undefined;
-  const item = { language: row.language as string | null, skill: row.skill as string | null };
+  const item = {
+    language: row.item_language as string | null,
+    skill: row.item_skill as string | null,
+  };
   return { rule: failed, message: explain(failed, item, reviewer) };
 }
 

@@ -1,25 +1,23 @@
 import { sql, type Transaction } from "kysely";
 import type { Db } from "../../db/database.js";
+import { decodeCursor } from "../../db/keyset-cursor.js";
 import { enqueueOutbox } from "../../db/outbox.js";
-import { appendProvenance } from "../../db/provenance.js";
-import type {
-  Database,
-  EscalationRow,
-  EscalationStatus,
-  IssueType,
-  TrendStatus,
-} from "../../db/types.js";
 import { tenantCondition } from "../../db/tenant-filter.js";
-import { badInput, conflict, DomainError, notFound } from "../../domain/domain-error.js";
+import type { Database, EscalationRow, EscalationStatus, IssueType } from "../../db/types.js";
+import { conflict, DomainError, notFound } from "../../domain/domain-error.js";
+import { ANY_REVIEWER, type ReviewerProfile } from "../../domain/reviewer-profile.js";
 import type { TenantScope } from "../../domain/tenant-scope.js";
+import { assertUuid } from "../../domain/uuid.js";
 import type { Logger } from "../../observability/logger.js";
 import { withItemSpan } from "../../observability/tracing.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
-import { transitionTrend } from "../../services/trend-lifecycle.js";
-import { decodeCursor } from "../../db/keyset-cursor.js";
-import { assertUuid } from "../../domain/uuid.js";
-import { resolveBudgetOverrun } from "./budget-resolution.js";
+import { parsePolicy, type ReviewPolicy } from "../judge/judge-policy.js";
+import { type EligibilityRule, ineligibility } from "./eligibility.js";
+import { recordReview } from "./record-review.js";
+import { type ResolutionInput, validateResolution } from "./resolution-input.js";
+import { unclaimedStatus } from "./review-queries.js";
+import { type Claimant, claimColumns, claimMostUrgent, lockReviewer } from "./routing.js";
 
 export type Decision = "APPROVE" | "REJECT";
 
@@ -31,9 +29,13 @@ export interface Actor {
   keyId?: string;
   /** The tenants the key may act on; null or absent = all. */
   tenants?: TenantScope;
+  /** Languages, skills and capacity for routing; absent = any language, no skills, capacity 3. */
+  profile?: ReviewerProfile;
 }
 
 const holderOf = (actor: Actor): string => actor.keyId ?? actor.name;
+const claimantOf = (actor: Actor): Claimant => ({ keyId: holderOf(actor), name: actor.name, profile: actor.profile ?? ANY_REVIEWER });
+const DEFAULT_REVIEW = parsePolicy({}).review;
 
 /**
  * Moderation use cases: the queue, claims (a lease with a fencing token), and resolutions.
@@ -48,8 +50,15 @@ export class EscalationService {
       claimLeaseMs: number;
       /** Refuse a resolution by the key that ingested the item (SEPARATION_OF_DUTIES). */
       separationOfDuties?: boolean;
+      /** The review block of the Judge policy in force (default: one review, no skills). */
+      reviewPolicy?: () => Promise<ReviewPolicy>;
     },
   ) {}
+
+  /** The policy's review rules in force now. */
+  reviewPolicy(): Promise<ReviewPolicy> {
+    return this.deps.reviewPolicy?.() ?? Promise.resolve(DEFAULT_REVIEW);
+  }
 
   /** One escalation; NOT_FOUND when unknown or its trend is outside `scope`. */
   async get(id: string, scope: TenantScope = null): Promise<EscalationRow> {
@@ -120,27 +129,23 @@ export class EscalationService {
    * (from a moderator whose lease lapsed and was taken over) is refused.
    */
   async claim(id: string, actor: Actor): Promise<EscalationRow> {
-    await this.get(id, actor.tenants ?? null);
+    const before = await this.get(id, actor.tenants ?? null);
+    if (before.status === "RESOLVED") throw conflict(`escalation ${id} is already resolved`, { status: before.status });
+    const review = await this.reviewPolicy();
+    const claimant = claimantOf(actor);
     const claimed = await this.deps.db.transaction().execute(async (trx) => {
+      await lockReviewer(trx, claimant.keyId);
+      await this.assertEligible(trx, id, claimant, review, { exceptClaimOf: id });
       const row = await trx
         .updateTable("escalations")
-        .set(() => ({
-          status: "CLAIMED",
-          claimed_by: actor.name,
-          claimed_by_key: holderOf(actor),
-          claim_token: sql<string>`claim_token + 1`,
-          claim_expires_at: sql<Date>`now() + ${`${this.deps.claimLeaseMs} milliseconds`}::interval`,
-        }))
+        .set(claimColumns(claimant, this.deps.claimLeaseMs))
         .where("id", "=", id)
         .where((eb) =>
           eb.or([
-            eb("status", "=", "OPEN"),
+            eb("status", "in", ["OPEN", "IN_REVIEW"]),
             eb.and([
               eb("status", "=", "CLAIMED"),
-              eb.or([
-                eb("claim_expires_at", "<", sql<Date>`now()`),
-                eb("claimed_by_key", "=", holderOf(actor)),
-              ]),
+              eb.or([eb("claim_expires_at", "<", sql<Date>`now()`), eb("claimed_by_key", "=", claimant.keyId)]),
             ]),
           ]),
         )
@@ -158,6 +163,34 @@ export class EscalationService {
     });
   }
 
+  /**
+   * Claims the most urgent escalation the caller is eligible for (see eligibility.ts and
+   * routing.ts), or returns null when there is none. Concurrent callers never get the same one.
+   */
+  async claimNext(actor: Actor): Promise<EscalationRow | null> {
+    const review = await this.reviewPolicy();
+    return this.deps.db.transaction().execute(async (trx) => {
+      const row = await claimMostUrgent(trx, claimantOf(actor), review, actor.tenants ?? null, this.deps.claimLeaseMs);
+      if (!row) return null;
+      await this.announceClaim(trx, row, "claimed", actor);
+      return row;
+    });
+  }
+
+  /** FORBIDDEN saying why, when the reviewer may not review (or claim) this escalation. */
+  private async assertEligible(
+    trx: Transaction<Database>,
+    id: string,
+    claimant: Claimant,
+    review: ReviewPolicy,
+    options: { skip?: readonly EligibilityRule[]; exceptClaimOf?: string },
+  ): Promise<void> {
+    const refused = await ineligibility(trx, id, claimant, review, options);
+    if (refused) {
+      throw new DomainError("FORBIDDEN", `escalation ${id}: ${refused.message}`, { reason: "NOT_ELIGIBLE", rule: refused.rule });
+    }
+  }
+
   /** Gives a claim back to the queue; only its holder (or an operator) may. */
   async release(id: string, actor: Actor): Promise<EscalationRow> {
     const current = await this.get(id, actor.tenants ?? null);
@@ -169,7 +202,7 @@ export class EscalationService {
     const released = await this.deps.db.transaction().execute(async (trx) => {
       const row = await trx
         .updateTable("escalations")
-        .set({ status: "OPEN", claimed_by: null, claimed_by_key: null, claim_expires_at: null })
+        .set({ status: unclaimedStatus(), claimed_by: null, claimed_by_key: null, claim_expires_at: null })
         .where("id", "=", id)
         .where("status", "=", "CLAIMED")
         .where("claim_token", "=", current.claim_token)
@@ -183,21 +216,15 @@ export class EscalationService {
   }
 
   /**
-   * Records the moderator's decision and its consequences in one transaction: the trend moves
-   * (APPROVED/REJECTED, or for a budget overrun: resumed with more budget / CANCELLED),
-   * provenance says who decided and why, and `hitl:resolution` announces it.
+   * Records one reviewer's decision (k-of-n, see consensus.ts). When it settles the outcome, the
+   * outcome and its consequences are written in the same transaction (final-decision.ts);
+   * otherwise the escalation is IN_REVIEW, free for the next reviewer. CONFLICT when already
+   * resolved, claimed by another, or already reviewed by this key; FORBIDDEN when the reviewer
+   * is not eligible.
    */
-  async resolve(
-    id: string,
-    input: { decision: Decision; note?: string | null; claimToken?: string | null },
-    actor: Actor,
-  ): Promise<EscalationRow> {
+  async resolve(id: string, rawInput: ResolutionInput, actor: Actor): Promise<EscalationRow> {
     assertUuid(id, "id");
-    if (input.decision !== "APPROVE" && input.decision !== "REJECT") {
-      throw badInput("input.decision", "must be APPROVE or REJECT");
-    }
-    const note = input.note?.trim() || null;
-    if (note && note.length > 5000) throw badInput("input.note", "must be at most 5000 characters");
+    const input = validateResolution(rawInput);
 
     // The human decision is a step of the item's trace, like the pipeline's own steps.
     const item = await this.deps.db
@@ -213,11 +240,20 @@ export class EscalationService {
         reason: "SEPARATION_OF_DUTIES",
       });
     }
+    const review = await this.reviewPolicy();
     const resolved = await withItemSpan(
       "resolution",
       { traceId: item.trace_id },
       { "trendgate.escalation_id": id, "trendgate.decision": input.decision },
-      () => this.resolveInTransaction(id, input, note, actor),
+      () =>
+        this.deps.db.transaction().execute(async (trx) => {
+          const current = await this.lockForReview(trx, id, input.claimToken, actor);
+          if (!current.holdsLease) {
+            // Without a claim the reviewer must still be one routing would have chosen.
+            await this.assertEligible(trx, id, claimantOf(actor), review, { skip: ["underCapacity", "notReviewed"] });
+          }
+          return recordReview(trx, current.row, input, { ...actor, keyId: holderOf(actor), profile: actor.profile ?? ANY_REVIEWER }, review);
+        }),
     );
     this.deps.logger.info(
       {
@@ -225,131 +261,59 @@ export class EscalationService {
         enriched_trend_id: resolved.trend_id,
         decision: input.decision,
         moderator: actor.name,
+        status: resolved.status,
       },
-      "escalation resolved",
+      resolved.status === "RESOLVED" ? "escalation resolved" : "escalation reviewed",
     );
     return resolved;
   }
 
-  private resolveInTransaction(
+  /**
+   * Locks the escalation for a review and checks the claim: CONFLICT when resolved, reviewed by
+   * this key already, claimed (under a live lease) by another, or the claim token is stale.
+   */
+  private async lockForReview(
+    trx: Transaction<Database>,
     id: string,
-    input: { decision: Decision; claimToken?: string | null },
-    note: string | null,
+    claimToken: string | null,
     actor: Actor,
-  ): Promise<EscalationRow> {
-    return this.deps.db.transaction().execute(async (trx) => {
-      // The lease is judged on the database's clock, the one that set it (no gateway skew).
-      const current = await trx
-        .selectFrom("escalations")
-        .selectAll()
-        .select(sql<boolean>`coalesce(claim_expires_at > now(), false)`.as("lease_active"))
-        .where("id", "=", id)
-        .forUpdate()
-        .executeTakeFirst();
-      if (!current) throw notFound("escalation", id);
-      if (current.status === "RESOLVED") {
-        throw conflict(`escalation ${id} was already resolved by ${current.resolved_by}`, {
-          resolvedBy: current.resolved_by,
-          decision: current.decision,
-        });
-      }
-      const leaseActive = current.status === "CLAIMED" && current.lease_active;
-      if (input.claimToken != null && String(input.claimToken) !== String(current.claim_token)) {
-        throw conflict(
-          `claim token ${input.claimToken} is stale (current ${current.claim_token}); claim again`,
-          {
-            claimToken: current.claim_token,
-          },
-        );
-      }
-      if (leaseActive && current.claimed_by_key !== holderOf(actor)) {
-        throw conflict(`escalation ${id} is claimed by ${current.claimed_by}`, {
-          claimedBy: current.claimed_by,
-        });
-      }
-      const row = await trx
-        .updateTable("escalations")
-        .set({
-          status: "RESOLVED",
-          decision: input.decision,
-          note,
-          resolved_by: actor.name,
-          resolved_by_key: holderOf(actor),
-          resolved_at: sql<Date>`now()`,
-          claim_expires_at: null,
-        })
-        .where("id", "=", id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      const trend = await trx
-        .selectFrom("enriched_trends")
-        .selectAll()
-        .where("id", "=", row.trend_id)
-        .executeTakeFirstOrThrow();
-
-      let trendOutcome: TrendStatus | null;
-      if (row.issue_type === "budget_overrun") {
-        trendOutcome = await resolveBudgetOverrun(trx, trend, input.decision, actor);
-      } else {
-        const to = input.decision === "APPROVE" ? "APPROVED" : "REJECTED";
-        const moved = await transitionTrend(
-          trx,
-          trend.id,
-          ["ESCALATED"],
-          to,
-          {},
-          {
-            actor: actor.name,
-            reason: note ?? `moderator ${input.decision.toLowerCase()}d`,
-          },
-        );
-        trendOutcome = moved ? to : null;
-        if (moved && to === "APPROVED") {
-          // The publisher's job, in the same transaction as the decision. It is a job of its own
-          // (not the hitl:resolution event) so a failed publish dead-letters to
-          // trend:publish:dlq and replays like any other, without re-announcing the decision.
-          await enqueueOutbox(
-            trx,
-            STREAMS.publishJobs,
-            makeEnvelope("trend.approved", {
-              traceId: trend.trace_id,
-              trendId: trend.id,
-              payload: { trendId: trend.id, approvalPath: "moderator", escalationId: id },
-            }),
-          );
-        }
-      }
-      await appendProvenance(trx, {
-        traceId: trend.trace_id,
-        trendId: trend.id,
-        step: "resolution",
-        actor: `moderator:${actor.name}`,
-        input: {
-          escalationId: id,
-          issueType: row.issue_type,
-          decision: input.decision,
-          note,
-          role: actor.role,
-        },
-        output: { trendStatus: trendOutcome },
+  ): Promise<{ row: EscalationRow; holdsLease: boolean }> {
+    // The lease is judged on the database's clock, the one that set it (no gateway skew).
+    const current = await trx
+      .selectFrom("escalations")
+      .selectAll()
+      .select(sql<boolean>`coalesce(claim_expires_at > now(), false)`.as("lease_active"))
+      .select((eb) =>
+        eb
+          .exists(eb.selectFrom("escalation_reviews as r").select("r.at").whereRef("r.escalation_id", "=", "escalations.id").where("r.reviewer_key_id", "=", holderOf(actor)))
+          .as("reviewed_by_me"),
+      )
+      .where("id", "=", id)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!current) throw notFound("escalation", id);
+    if (current.status === "RESOLVED") {
+      throw conflict(`escalation ${id} was already resolved by ${current.resolved_by}`, {
+        resolvedBy: current.resolved_by,
+        decision: current.decision,
       });
-      await enqueueOutbox(
-        trx,
-        STREAMS.resolutions,
-        makeEnvelope("escalation.resolved", {
-          traceId: trend.trace_id,
-          trendId: trend.id,
-          payload: {
-            escalationId: id,
-            trendId: trend.id,
-            decision: input.decision,
-            issueType: row.issue_type,
-            resolvedBy: actor.name,
-          },
-        }),
-      );
-      return row;
-    });
+    }
+    if (current.reviewed_by_me) {
+      throw conflict(`escalation ${id}: ${actor.name} has already reviewed it; another reviewer must`, { reason: "ALREADY_REVIEWED" });
+    }
+    const leaseActive = current.status === "CLAIMED" && current.lease_active;
+    if (claimToken != null && String(claimToken) !== String(current.claim_token)) {
+      throw conflict(`claim token ${claimToken} is stale (current ${current.claim_token}); claim again`, {
+        claimToken: current.claim_token,
+      });
+    }
+    if (leaseActive && current.claimed_by_key !== holderOf(actor)) {
+      throw conflict(`escalation ${id} is claimed by ${current.claimed_by}`, {
+        claimedBy: current.claimed_by,
+      });
+    }
+    const { lease_active: _lease, reviewed_by_me: _reviewed, ...row } = current;
+    return { row, holdsLease: leaseActive };
   }
 
   /** Claims travel on the escalation stream too, so every moderator's queue shows who holds what. */

@@ -5,6 +5,7 @@ import type { Logger } from "../../observability/logger.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
 import { PeriodicTask } from "../../workers/periodic-task.js";
+import { unclaimedStatus } from "./review-queries.js";
 
 /**
  * Keeps the moderation queue honest on a timer: claims whose lease lapsed go back to the queue
@@ -48,7 +49,7 @@ export class EscalationSweeper {
       for (const row of expired) {
         await trx
           .updateTable("escalations")
-          .set({ status: "OPEN", claimed_by: null, claimed_by_key: null, claim_expires_at: null })
+          .set({ status: unclaimedStatus(), claimed_by: null, claimed_by_key: null, claim_expires_at: null })
           .where("id", "=", row.id)
           .execute();
         await enqueueOutbox(
@@ -86,7 +87,7 @@ export class EscalationSweeper {
               payload: {
                 kind: "ESCALATION_SLA",
                 severity: "warning",
-                message: `escalation ${row.id} (${issueType}) ${row.status === "OPEN" ? "unclaimed" : "unresolved"} for more than ${Math.round(ms / 1000)} s`,
+                message: `escalation ${row.id} (${issueType}) ${row.status === "CLAIMED" ? "unresolved" : "unclaimed"} for more than ${Math.round(ms / 1000)} s`,
                 escalationId: row.id,
                 issueType,
                 status: row.status,
