@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOfflineEnricher, type Enricher } from "../../src/nlp/enricher.js";
 import { createFastEmbedder } from "../../src/nlp/embedder-fast.js";
 import type { Embedder } from "../../src/nlp/embedder.js";
-import { createEmbeddingBatchHandler } from "../../src/pipeline/embed/embed-batch.js";
+import { COMMIT_GROUP, createEmbeddingBatchHandler } from "../../src/pipeline/embed/embed-batch.js";
 import { createEmbeddingHandler } from "../../src/pipeline/embed/embedding-worker.js";
 import { createEnrichBatchHandler } from "../../src/pipeline/enrich/enrich-batch.js";
 import { IngestService } from "../../src/pipeline/ingest/ingest-service.js";
@@ -132,6 +132,24 @@ describe("embedding batch handler", () => {
           .executeTakeFirstOrThrow()
       ).cost;
     expect(await charge(a!)).toBeGreaterThan(0);
+  });
+
+  it("should commit a read larger than one commit group, every item once", async () => {
+    const ids = await enrichedItems("groups", 2 * COMMIT_GROUP + 3);
+    expect(await batch()(ids.map(embedJob), signal)).toEqual([]);
+    const rows = await env.db
+      .selectFrom("enriched_trends")
+      .select("status")
+      .where("id", "in", ids)
+      .execute();
+    expect(rows.map((r) => r.status)).toEqual(Array(ids.length).fill("EMBEDDED"));
+    const records = await env.db
+      .selectFrom("embedding_records")
+      .select("trend_id")
+      .where("trend_id", "in", ids)
+      .execute();
+    expect(records).toHaveLength(ids.length);
+    for (const id of ids) expect(await store.get(id)).toBeDefined();
   });
 
   it("should change nothing when the same batch is delivered again", async () => {

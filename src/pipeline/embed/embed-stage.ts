@@ -1,6 +1,6 @@
 import { MicroBatchEmbedder } from "../../nlp/micro-batch-embedder.js";
 import type { StageModule } from "../stage.js";
-import { createEmbeddingBatchHandler } from "./embed-batch.js";
+import { COMMIT_GROUP, createEmbeddingBatchHandler } from "./embed-batch.js";
 import { createEmbeddingHandler } from "./embedding-worker.js";
 
 export const embedStage: StageModule = {
@@ -13,7 +13,8 @@ export const embedStage: StageModule = {
       handler: createEmbeddingHandler(handlerDeps),
       // A read's entries in one model call and one commit; retries and leftovers go one by one.
       batchHandler: createEmbeddingBatchHandler(handlerDeps),
-      concurrency: deps.config.EMBEDDING_CONCURRENCY,
+      // Reads of up to this many entries: 8 commit groups of COMMIT_GROUP side by side.
+      concurrency: Math.max(deps.config.EMBEDDING_CONCURRENCY, 8 * COMMIT_GROUP),
     };
   },
 };
