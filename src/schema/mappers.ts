@@ -21,7 +21,9 @@ export function toTrend(row: TrendRow): Trend {
     status: row.status as TrendStatus,
     embeddingStatus: row.embedding_status as EmbeddingStatus,
     sentiment:
-      row.sentiment_score === null ? null : { score: row.sentiment_score, label: row.sentiment_label ?? "neutral" },
+      row.sentiment_score === null
+        ? null
+        : { score: row.sentiment_score, label: row.sentiment_label ?? "neutral" },
     topics: row.topics,
     toxicityScore: row.toxicity_score,
     confidence: row.confidence,
@@ -31,14 +33,21 @@ export function toTrend(row: TrendRow): Trend {
     pausedStep: row.paused_step,
     failure:
       row.status === "FAILED" && row.failed_stage
-        ? { stage: row.failed_stage, error: row.failed_error ?? "", at: row.failed_at ?? row.updated_at }
+        ? {
+            stage: row.failed_stage,
+            error: row.failed_error ?? "",
+            at: row.failed_at ?? row.updated_at,
+          }
         : null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
 }
 
-export function toEscalation(row: EscalationRow, cursor: string | null = row.stream_cursor): Escalation {
+export function toEscalation(
+  row: EscalationRow,
+  cursor: string | null = row.stream_cursor,
+): Escalation {
   return {
     id: row.id,
     trendId: row.trend_id,
@@ -48,12 +57,28 @@ export function toEscalation(row: EscalationRow, cursor: string | null = row.str
     scores: row.scores,
     status: row.status as EscalationStatus,
     claimedBy: row.claimed_by,
+    claimedByReviewer:
+      row.claimed_by && row.claimed_by_key
+        ? { id: row.claimed_by_key, name: row.claimed_by }
+        : null,
     claimToken: String(row.claim_token),
     claimExpiresAt: row.claim_expires_at,
     resolution:
       row.decision && row.resolved_by && row.resolved_at
-        ? { decision: row.decision as Decision, note: row.note, resolvedBy: row.resolved_by, resolvedAt: row.resolved_at }
+        ? {
+            decision: row.decision as Decision,
+            reasonCode: row.reason_code,
+            note: row.note,
+            resolvedBy: row.resolved_by,
+            resolvedByReviewer: row.resolved_by_key
+              ? { id: row.resolved_by_key, name: row.resolved_by }
+              : null,
+            resolvedAt: row.resolved_at,
+          }
         : null,
+    requiredSkill: row.required_skill ?? null,
+    appealOf: row.appeal_of ?? null,
+    appealStatement: row.appeal_statement ?? null,
     createdAt: row.created_at,
     cursor,
     deciderSkill: row.decider_skill,

@@ -1,13 +1,21 @@
 import { Field, Float, ID, InputType, Int, ObjectType } from "type-graphql";
 import { Decision, EscalationStatus, IssueType } from "./enums.js";
+import { Reviewer } from "./review-types.js";
 import { DateTimeScalar, JSONScalar } from "./scalars.js";
 import { PageInfo, Trend } from "./trend-types.js";
 
 @ObjectType()
 export class Resolution {
   @Field(() => Decision) decision!: Decision;
+  @Field(() => String, { nullable: true, description: "The reasonCodes code of the decision (always set for REJECT)" })
+  reasonCode!: string | null;
   @Field(() => String, { nullable: true }) note!: string | null;
   @Field(() => String) resolvedBy!: string;
+  @Field(() => Reviewer, {
+    nullable: true,
+    description: "Who settled it: the key's id, with its name (resolvedBy)",
+  })
+  resolvedByReviewer!: Reviewer | null;
   @Field(() => DateTimeScalar) resolvedAt!: Date;
 }
 
@@ -17,18 +25,33 @@ export class Escalation {
   @Field(() => ID) trendId!: string;
   @Field(() => IssueType) issueType!: IssueType;
   @Field(() => String) reason!: string;
-  @Field(() => String, { nullable: true, description: "The Judge rule that fired" }) rule!: string | null;
+  @Field(() => String, { nullable: true, description: "The Judge rule that fired" }) rule!:
+    string | null;
   @Field(() => JSONScalar) scores!: unknown;
   @Field(() => EscalationStatus) status!: EscalationStatus;
   @Field(() => String, { nullable: true }) claimedBy!: string | null;
-  @Field(() => String, { description: "Fencing token of the current claim; pass it to resolveEscalation" })
+  @Field(() => Reviewer, {
+    nullable: true,
+    description: "The claim's holder: the key's id, with its name (claimedBy)",
+  })
+  claimedByReviewer!: Reviewer | null;
+  @Field(() => String, {
+    description: "Fencing token of the current claim; pass it to resolveEscalation",
+  })
   claimToken!: string;
   @Field(() => DateTimeScalar, { nullable: true }) claimExpiresAt!: Date | null;
   @Field(() => Resolution, { nullable: true }) resolution!: Resolution | null;
+  @Field(() => String, { nullable: true, description: "Only reviewers with this skill may take it (set by a deadline's reassign rung)" })
+  requiredSkill!: string | null;
+  @Field(() => ID, { nullable: true, description: "For an APPEAL: the decided escalation it reopens" })
+  appealOf!: string | null;
+  @Field(() => String, { nullable: true, description: "For an APPEAL: the appellant's statement" })
+  appealStatement!: string | null;
   @Field(() => DateTimeScalar) createdAt!: Date;
   @Field(() => String, {
     nullable: true,
-    description: "Stream entry id of the event that delivered this escalation; pass as `after` to resume a subscription",
+    description:
+      "Stream entry id of the event that delivered this escalation; pass as `after` to resume a subscription",
   })
   cursor!: string | null;
   /** Resolved by a field resolver (DataLoader). */
@@ -40,11 +63,14 @@ export class Escalation {
 @InputType()
 export class ResolveEscalationInput {
   @Field(() => Decision) decision!: Decision;
-  @Field(() => String, { nullable: true }) note?: string | null;
-  @Field(() => String, { nullable: true, description: "The claim's fencing token; a stale one is refused" })
-  claimToken?: string | null;
-  @Field(() => String, { nullable: true, description: "Why (a reason code of the taxonomy); travels with the decision" })
+  @Field(() => String, { nullable: true, description: "A code of the reasonCodes taxonomy; required for REJECT" })
   reasonCode?: string | null;
+  @Field(() => String, { nullable: true }) note?: string | null;
+  @Field(() => String, {
+    nullable: true,
+    description: "The claim's fencing token; a stale one is refused",
+  })
+  claimToken?: string | null;
 }
 
 @ObjectType()
@@ -74,7 +100,8 @@ export class Incident {
   @Field(() => String) rule!: string;
   @Field(() => String) reason!: string;
   @Field(() => String) severity!: string;
-  @Field(() => JSONScalar, { description: "The provenance chain at the time of the incident" }) provenance!: unknown;
+  @Field(() => JSONScalar, { description: "The provenance chain at the time of the incident" })
+  provenance!: unknown;
   @Field(() => DateTimeScalar) createdAt!: Date;
 }
 
@@ -146,7 +173,8 @@ export class ConsumerHealth {
 @ObjectType()
 export class GroupHealth {
   @Field(() => String) name!: string;
-  @Field(() => Int, { nullable: true, description: "Entries not yet delivered to the group" }) lag!: number | null;
+  @Field(() => Int, { nullable: true, description: "Entries not yet delivered to the group" })
+  lag!: number | null;
   @Field(() => Int) pending!: number;
   @Field(() => Float, { nullable: true }) oldestPendingAgeMs!: number | null;
   @Field(() => [ConsumerHealth]) consumers!: ConsumerHealth[];
@@ -155,7 +183,8 @@ export class GroupHealth {
 @ObjectType({ description: "One stream stage of the pipeline, as the stage registry defines it" })
 export class PipelineStage {
   @Field(() => String, { description: "Worker name (`trendgate worker <name>`)" }) name!: string;
-  @Field(() => String, { description: "The pipeline step it runs (span and budget step)" }) step!: string;
+  @Field(() => String, { description: "The pipeline step it runs (span and budget step)" })
+  step!: string;
   @Field(() => String) stream!: string;
   @Field(() => String) group!: string;
   @Field(() => String) deadLetterStream!: string;
@@ -199,7 +228,10 @@ export class DeadLetterConnection {
   @Field(() => Int) totalCount!: number;
 }
 
-@ObjectType({ description: "What a replay would do to one dead letter, found by running the stage's current code without writing" })
+@ObjectType({
+  description:
+    "What a replay would do to one dead letter, found by running the stage's current code without writing",
+})
 export class DryRunOutcome {
   @Field(() => ID) id!: string;
   @Field(() => ID, { nullable: true }) trendId!: string | null;
@@ -211,7 +243,8 @@ export class DryRunOutcome {
 @ObjectType()
 export class ReplayResult {
   @Field(() => Boolean, { description: "True when nothing was written (dryRun)" }) dryRun!: boolean;
-  @Field(() => [DryRunOutcome], { description: "Per entry, with dryRun" }) outcomes!: DryRunOutcome[];
+  @Field(() => [DryRunOutcome], { description: "Per entry, with dryRun" })
+  outcomes!: DryRunOutcome[];
   @Field(() => Int) replayed!: number;
   @Field(() => [String], { description: "Dead-letter ids that were re-enqueued" }) ids!: string[];
   @Field(() => [String], { description: "Ids not found or not replayable" }) skipped!: string[];

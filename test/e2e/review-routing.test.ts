@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AppHarness, eventually, startHarness } from "../support/app-harness.js";
+import { type AppHarness, collect, eventually, startHarness } from "../support/app-harness.js";
 
 /**
  * Issue 14 "what it must show" for routing and k-of-n consensus, through a whole Trendgate
@@ -11,13 +11,17 @@ let h: AppHarness;
 let en1: string;
 let en2: string;
 let de: string;
+let bobId: string;
 beforeAll(async () => {
   h = await startHarness();
   const auth = h.app.services.auth;
   en1 = (await auth.createKey("moderator", "ada", undefined, { languages: "en" })).key;
-  en2 = (
-    await auth.createKey("moderator", "bob", undefined, { languages: "en", skills: "toxicity" })
-  ).key;
+  const bob = await auth.createKey("moderator", "bob", undefined, {
+    languages: "en",
+    skills: "toxicity",
+  });
+  en2 = bob.key;
+  bobId = bob.id;
   de = (await auth.createKey("moderator", "dora", undefined, { languages: "de" })).key;
 }, 120_000);
 afterAll(async () => h?.close());
@@ -28,12 +32,14 @@ const TOXIC = {
   body: "I will kill you and your whole family if you ever show up in this town again, you worthless idiot.",
 };
 
-const ESCALATION = `id status claimToken reviews { reviewer { id name } decision note at counted } reviewProgress { required received } trend { id status language }`;
+const ESCALATION = `id status claimToken claimedByReviewer { id name } resolution { resolvedByReviewer { id name } } reviews { reviewer { id name } decision note at counted } reviewProgress { required received } trend { id status language }`;
 
 interface EscalationView {
   id: string;
   status: string;
   claimToken: string;
+  claimedByReviewer: { id: string; name: string } | null;
+  resolution: { resolvedByReviewer: { id: string; name: string } | null } | null;
   reviews: {
     reviewer: { id: string; name: string };
     decision: string | null;
@@ -119,6 +125,23 @@ describe("routing and two-reviewer consensus, end to end", { timeout: 120_000 },
     expect(deClaim.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
     expect(deClaim.errors?.[0]?.message).toContain('"en"');
 
+    // Another reviewer's live queue hears of the review, without its decision (subscribed from
+    // the stream position read now, so no event falls before the subscription).
+    const position = await h.gql<{ escalations: { streamCursor: string } }>(
+      "{ escalations(first: 1) { streamCursor } }",
+      {},
+      en2,
+    );
+    const updates = collect<{
+      escalationUpdated: { id: string; status: string; reviews: { decision: string | null }[] };
+    }>(
+      h.ws(en2),
+      "subscription($after: String) { escalationUpdated(after: $after) { id status reviews { decision } } }",
+      {
+        after: position.data!.escalations.streamCursor,
+      },
+    );
+
     // First en reviewer: claim, APPROVE → still ESCALATED, escalation IN_REVIEW (1 of 2).
     const claimed = (await claimNext(en1)).data!.claimNextEscalation!;
     expect(claimed).toMatchObject({
@@ -137,6 +160,14 @@ describe("routing and two-reviewer consensus, end to end", { timeout: 120_000 },
       reviewProgress: { required: 2, received: 1 },
     });
     expect(first.data!.resolveEscalation.trend.status).toBe("ESCALATED");
+
+    const heard = await eventually(async () =>
+      updates.items
+        .map((i) => i.data?.escalationUpdated)
+        .find((e) => e?.id === escalationId && e.status === "IN_REVIEW"),
+    );
+    expect(heard.reviews).toEqual([{ decision: null }]);
+    updates.unsubscribe();
 
     // Others do not see the pending decision; an operator does; the reviewer sees their own.
     expect((await escalation(en2, escalationId)).reviews).toEqual([
@@ -161,12 +192,17 @@ describe("routing and two-reviewer consensus, end to end", { timeout: 120_000 },
     // Second en reviewer: APPROVE → APPROVED, then PUBLISHED once.
     const second = (await claimNext(en2)).data!.claimNextEscalation!;
     expect(second.id).toBe(escalationId);
+    expect(second.claimedByReviewer).toEqual({ id: bobId, name: "bob" });
     const final = await resolve(en2, escalationId, {
       decision: "APPROVE",
       claimToken: second.claimToken,
     });
     expect(final.errors).toBeUndefined();
     expect(final.data!.resolveEscalation.status).toBe("RESOLVED");
+    expect(final.data!.resolveEscalation.resolution?.resolvedByReviewer).toEqual({
+      id: bobId,
+      name: "bob",
+    });
     expect(["APPROVED", "PUBLISHED"]).toContain(final.data!.resolveEscalation.trend.status);
     await eventually(
       async () =>

@@ -1,27 +1,30 @@
+import type { Span } from "@opentelemetry/api";
+import { SpanKind } from "@opentelemetry/api";
 import type { Db } from "../../db/database.js";
 import type { TrendRow } from "../../db/types.js";
+import { estimateStepCost } from "../../domain/budget.js";
 import type { Embedder } from "../../nlp/embedder.js";
 import type { Logger } from "../../observability/logger.js";
+import { endSpan, startItemSpan, traceparentOf } from "../../observability/tracing.js";
+import { trendUpdatedEnvelope } from "../../services/trend-lifecycle.js";
+import { makeEnvelope } from "../../streams/envelope.js";
+import { STREAMS } from "../../streams/stream-names.js";
 import type { VectorItem, VectorStore } from "../../vector/vector-store.js";
 import type { BatchHandler, Job } from "../../workers/runtime/stream-consumer.js";
-import { embeddingText, recordEmbedding } from "./embedding-worker.js";
+import { commitEmbeddedBatch, type EmbeddedWrite } from "./embed-queries.js";
+import { embeddingText } from "./embedding-worker.js";
 
 const UUID = /^[0-9a-f-]{36}$/i;
-/** Items per transaction; a read's groups commit concurrently (see below). */
-export const COMMIT_GROUP = 8;
 
 /**
- * The embedding stage, batch at a time (a read's entries together): the items are loaded in one
- * query, embedded in one model call, and committed in transactions of COMMIT_GROUP items — each
- * item's charge, transition, EmbeddingRecord, provenance and judge job as the per-item path
- * writes them, and the group's vectors in one upsert. A commit (one WAL flush) per group instead
- * of per item is what a news feed at hundreds of items/s needs; the embedding itself is well
- * under a millisecond.
- * Items are written in id order, so two batches that share a trend lock it in the same order.
- * Back to the per-item handler go: jobs naming no trend or a trend twice, and every job when
- * the vector store is not the Postgres one (its write cannot join the transaction).
+ * The embedding stage, batch at a time, when the vector store lives in Postgres (the default):
+ * one read's trends loaded in one query, embedded in one model call, then written in ONE
+ * transaction (the statement of commitEmbeddedBatch and the vectors of the items it moved), so
+ * vectors and records commit together as in the per-item path. What it does not cover goes back
+ * to the per-item handler: unknown trends, a second job for one trend, items changed since read
+ * or over budget; with a store elsewhere (Weaviate) every job does.
  */
-export function createEmbeddingBatchHandler(deps: {
+export function createEmbedBatchHandler(deps: {
   db: Db;
   embedder: Embedder;
   store: VectorStore;
@@ -39,90 +42,138 @@ export function createEmbeddingBatchHandler(deps: {
       else byId.set(id, job);
     }
     if (byId.size === 0) return alone;
-    const ids = [...byId.keys()].sort();
     const trends = await deps.db
       .selectFrom("enriched_trends")
       .selectAll()
-      .where("id", "in", ids)
+      .where("id", "in", [...byId.keys()])
       .execute();
     const found = new Map(trends.map((t) => [t.id, t]));
-    const work: { job: Job; trend: TrendRow; text: string }[] = [];
-    for (const id of ids) {
+    const pending: { job: Job; trend: TrendRow; span: Span }[] = [];
+    for (const [id, job] of byId) {
       const trend = found.get(id);
-      if (!trend) alone.push(byId.get(id)!);
-      // Any status but ENRICHED: the step is done already (a redelivery), as the per-item path says.
-      else if (trend.status === "ENRICHED")
-        work.push({ job: byId.get(id)!, trend, text: embeddingText(trend) });
+      if (!trend) alone.push(job);
+      else if (trend.status === "ENRICHED") {
+        const span = startItemSpan(
+          "embed",
+          job.envelope,
+          {
+            "trendgate.stage": "embedding",
+            "trendgate.trend_id": id,
+            "messaging.message.id": job.entryId,
+            "trendgate.attempt": job.attempt,
+            "trendgate.batch": jobs.length,
+          },
+          SpanKind.CONSUMER,
+        );
+        pending.push({ job, trend, span });
+      }
+      // Any other status: embedded already (a redelivery); nothing to write.
     }
-    if (work.length === 0) return alone;
-
-    const vectors = await deps.embedder.embed(work.map((w) => w.text));
-    if (
-      vectors.length !== work.length ||
-      vectors.some((v) => v.length !== deps.embedder.dimension)
-    ) {
-      throw new Error(
-        `embedder returned vectors of the wrong count or dimension (expected ${deps.embedder.dimension})`,
-      );
-    }
-    if (!collectionReady) {
-      await deps.store.ensureCollection(deps.embedder.dimension);
-      collectionReady = true;
-    }
-    const intents = await deps.db
-      .selectFrom("planner_intents")
-      .select(["trend_id", "intent"])
-      .where(
-        "trend_id",
-        "in",
-        work.map((w) => w.trend.id),
-      )
-      .execute();
-    const intentOf = new Map(intents.map((i) => [i.trend_id, i.intent]));
-    const logs = work.map(({ trend }) =>
-      deps.logger.child({
-        trace_id: trend.trace_id,
-        enriched_trend_id: trend.id,
-        planner_intent: intentOf.get(trend.id),
-      }),
-    );
-
-    // Commit groups run side by side, each on its own pooled connection: a group's statements
-    // are sequential round trips, so one transaction for a whole read left the stage the
-    // pipeline's bottleneck at 100 items/s. If a group fails after others committed, the throw
-    // sends every job down the per-item path, which skips the items already EMBEDDED.
-    const groups: number[][] = [];
-    for (let i = 0; i < work.length; i += COMMIT_GROUP)
-      groups.push(work.slice(i, i + COMMIT_GROUP).map((_, k) => i + k));
-    const commitGroup = (indices: number[]) =>
-      deps.db.transaction().execute(async (trx) => {
-        const items: VectorItem[] = [];
-        for (const i of indices) {
-          const w = work[i]!;
-          if (!(await recordEmbedding(trx, deps, { ...w, log: logs[i]! }))) continue;
-          items.push({
-            id: w.trend.id,
-            vector: vectors[i]!,
-            model: deps.embedder.model,
-            metadata: {
-              source: w.trend.source,
-              status: w.trend.status,
-              createdAt: new Date(w.trend.created_at).toISOString(),
-            },
-          });
-        }
-        if (items.length > 0) await writer.upsertIn(trx, items);
-        return items.map((item) => item.id);
-      });
-    const committed = new Set((await Promise.all(groups.map(commitGroup))).flat());
-    work.forEach((w, i) => {
-      if (committed.has(w.trend.id)) {
-        logs[i]!.info(
-          { worker_output_prompt: `embed ${w.text.length} chars with ${deps.embedder.model}` },
-          "item embedded",
+    if (pending.length === 0) return alone;
+    const { embedder } = deps;
+    const texts = pending.map((p) => embeddingText(p.trend));
+    let moved: Set<string>;
+    try {
+      const vectors = await embedder.embed(texts);
+      if (vectors.length !== texts.length || vectors.some((v) => v.length !== embedder.dimension)) {
+        throw new Error(
+          `embedder returned ${vectors.length} vectors for ${texts.length} texts, or not of ${embedder.dimension} dimensions`,
         );
       }
-    });
+      if (!collectionReady) {
+        await deps.store.ensureCollection(embedder.dimension);
+        collectionReady = true;
+      }
+      moved = await deps.db.transaction().execute(async (trx) => {
+        const writes = pending.map((p, i) => toWrite(p, texts[i]!, embedder, deps.store.name));
+        const result = await commitEmbeddedBatch(trx, writes, {
+          name: deps.store.name,
+          model: embedder.model,
+          dimension: embedder.dimension,
+        });
+        if (result.charged !== result.moved.size)
+          throw new Error("a step of this batch was charged already");
+        const items: VectorItem[] = pending.flatMap((p, i) =>
+          result.moved.has(p.trend.id)
+            ? [
+                {
+                  id: p.trend.id,
+                  vector: vectors[i]!,
+                  model: embedder.model,
+                  metadata: {
+                    source: p.trend.source,
+                    status: p.trend.status,
+                    createdAt: new Date(p.trend.created_at).toISOString(),
+                  },
+                },
+              ]
+            : [],
+        );
+        await writer.upsertIn(trx, items);
+        return result.moved;
+      });
+    } catch (error) {
+      for (const p of pending) endSpan(p.span, error);
+      throw error;
+    }
+    for (const p of pending) {
+      if (!moved.has(p.trend.id)) alone.push(p.job);
+      endSpan(p.span);
+    }
+    if (moved.size) deps.logger.debug({ items: moved.size, alone: alone.length }, "batch embedded");
     return alone;
+  };
+}
+
+/** What one item's embedding commit writes, as the per-item handler writes it. */
+function toWrite(
+  p: { job: Job; trend: TrendRow; span: Span },
+  text: string,
+  embedder: Embedder,
+  storeName: string,
+): EmbeddedWrite {
+  const { trend, job } = p;
+  const traceparent = traceparentOf(p.span);
+  return {
+    trendId: trend.id,
+    traceId: trend.trace_id,
+    readSpent: trend.budget_spent,
+    // Priced on the text the plan priced (title + body), as the per-item handler does.
+    cost: estimateStepCost("embed", `${trend.title ?? ""} ${trend.body}`),
+    attempt: job.attempt,
+    provenance: {
+      actor: `worker:embedding:${embedder.model}`,
+      input: { chars: text.length, attempt: job.attempt },
+      output: {
+        vectorId: trend.id,
+        store: storeName,
+        model: embedder.model,
+        dimension: embedder.dimension,
+      },
+    },
+    events: [
+      {
+        stream: STREAMS.trendUpdates,
+        envelope: trendUpdatedEnvelope(
+          {
+            id: trend.id,
+            trace_id: trend.trace_id,
+            status: "EMBEDDED",
+            embedding_status: "SUCCEEDED",
+          },
+          "ENRICHED",
+          { actor: "worker:embedding", reason: "embedded", traceparent },
+        ),
+      },
+      {
+        stream: STREAMS.judgeJobs,
+        envelope: makeEnvelope("trend.embedded", {
+          traceId: trend.trace_id,
+          trendId: trend.id,
+          traceparent,
+          payload: { trendId: trend.id },
+        }),
+      },
+    ],
   };
 }

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import type { Transaction } from "kysely";
 import type { Db } from "../../db/database.js";
 import { enqueueOutbox } from "../../db/outbox.js";
 import { appendProvenance } from "../../db/provenance.js";
@@ -13,14 +12,9 @@ import { STREAMS } from "../../streams/stream-names.js";
 import type { VectorItem, VectorStore } from "../../vector/vector-store.js";
 import type { Job, JobHandler } from "../../workers/runtime/stream-consumer.js";
 import { jobLogger, loadJobTrend } from "../../workers/stage-support.js";
-import type { Database, TrendRow } from "../../db/types.js";
 
 /** The text that is embedded: what a reader would search by. */
-export function embeddingText(trend: {
-  title: string | null;
-  normalized_body: string | null;
-  body: string;
-}): string {
+export function embeddingText(trend: { title: string | null; normalized_body: string | null; body: string }): string {
   return [trend.title, trend.normalized_body ?? trend.body].filter(Boolean).join("\n");
 }
 
@@ -45,9 +39,7 @@ export function createEmbeddingHandler(deps: {
     const text = embeddingText(trend);
     const [vector] = await deps.embedder.embed([text]);
     if (!vector || vector.length !== deps.embedder.dimension) {
-      throw new Error(
-        `embedder returned ${vector?.length ?? 0} dimensions, expected ${deps.embedder.dimension}`,
-      );
+      throw new Error(`embedder returned ${vector?.length ?? 0} dimensions, expected ${deps.embedder.dimension}`);
     }
     if (!collectionReady) {
       await deps.store.ensureCollection(deps.embedder.dimension);
@@ -57,86 +49,53 @@ export function createEmbeddingHandler(deps: {
       id: trend.id,
       vector,
       model: deps.embedder.model,
-      metadata: {
-        source: trend.source,
-        status: trend.status,
-        createdAt: new Date(trend.created_at).toISOString(),
-      },
+      metadata: { source: trend.source, status: trend.status, createdAt: new Date(trend.created_at).toISOString() },
     };
     const inTransaction = deps.store.transactional;
     if (!inTransaction) await deps.store.upsert([item]);
     const committed = await deps.db.transaction().execute(async (trx) => {
-      if (!(await recordEmbedding(trx, deps, { job, trend, text, log }))) return false;
+      // Priced on the text the plan priced (title + body), not the embedded text (whose normalized
+      // body repeats the title): a budget raised by the plan's estimate must cover the charge.
+      const cost = estimateStepCost("embed", `${trend.title ?? ""} ${trend.body}`);
+      if ((await chargeOrPause(trx, trend, "embed", cost, log)) === "paused") return false;
+      const moved = await transitionTrend(
+        trx,
+        trend.id,
+        ["ENRICHED"],
+        "EMBEDDED",
+        { embedding_status: "SUCCEEDED" },
+        { actor: "worker:embedding", reason: "embedded" },
+      );
+      if (!moved) return false;
       await inTransaction?.upsertIn(trx, [item]);
+      await trx
+        .insertInto("embedding_records")
+        .values({
+          id: randomUUID(),
+          trend_id: trend.id,
+          vector_id: trend.id,
+          store: deps.store.name,
+          model: deps.embedder.model,
+          dimension: deps.embedder.dimension,
+          attempts: job.attempt,
+        })
+        .onConflict((oc) => oc.column("trend_id").doNothing())
+        .execute();
+      await appendProvenance(trx, {
+        traceId: trend.trace_id,
+        trendId: trend.id,
+        step: "embed",
+        actor: `worker:embedding:${deps.embedder.model}`,
+        input: { chars: text.length, attempt: job.attempt },
+        output: { vectorId: trend.id, store: deps.store.name, model: deps.embedder.model, dimension: deps.embedder.dimension },
+      });
+      await enqueueOutbox(
+        trx,
+        STREAMS.judgeJobs,
+        makeEnvelope("trend.embedded", { traceId: trend.trace_id, trendId: trend.id, payload: { trendId: trend.id } }),
+      );
       return true;
     });
-    if (committed)
-      log.info(
-        { worker_output_prompt: `embed ${text.length} chars with ${deps.embedder.model}` },
-        "item embedded",
-      );
+    if (committed) log.info({ worker_output_prompt: `embed ${text.length} chars with ${deps.embedder.model}` }, "item embedded");
   };
-}
-
-/**
- * An embedded item's writes in `trx`, but for its vector (the caller writes it, one item or a
- * batch at a time): the embed charge (or the pause that stops it), ENRICHED → EMBEDDED, the
- * EmbeddingRecord, provenance and the judge job. False when the item paused or was no longer
- * ENRICHED, having written only what that outcome writes.
- */
-export async function recordEmbedding(
-  trx: Transaction<Database>,
-  deps: { embedder: Embedder; store: VectorStore },
-  work: { job: Job; trend: TrendRow; text: string; log: Logger },
-): Promise<boolean> {
-  const { job, trend, text, log } = work;
-  // Priced on the text the plan priced (title + body), not the embedded text (whose normalized
-  // body repeats the title): a budget raised by the plan's estimate must cover the charge.
-  const cost = estimateStepCost("embed", `${trend.title ?? ""} ${trend.body}`);
-  if ((await chargeOrPause(trx, trend, "embed", cost, log)) === "paused") return false;
-  const moved = await transitionTrend(
-    trx,
-    trend.id,
-    ["ENRICHED"],
-    "EMBEDDED",
-    { embedding_status: "SUCCEEDED" },
-    { actor: "worker:embedding", reason: "embedded" },
-  );
-  if (!moved) return false;
-  await trx
-    .insertInto("embedding_records")
-    .values({
-      id: randomUUID(),
-      trend_id: trend.id,
-      vector_id: trend.id,
-      store: deps.store.name,
-      model: deps.embedder.model,
-      dimension: deps.embedder.dimension,
-      attempts: job.attempt,
-    })
-    .onConflict((oc) => oc.column("trend_id").doNothing())
-    .execute();
-  await appendProvenance(trx, {
-    traceId: trend.trace_id,
-    trendId: trend.id,
-    step: "embed",
-    actor: `worker:embedding:${deps.embedder.model}`,
-    input: { chars: text.length, attempt: job.attempt },
-    output: {
-      vectorId: trend.id,
-      store: deps.store.name,
-      model: deps.embedder.model,
-      dimension: deps.embedder.dimension,
-    },
-  });
-  await enqueueOutbox(
-    trx,
-    STREAMS.judgeJobs,
-    makeEnvelope("trend.embedded", {
-      traceId: trend.trace_id,
-      trendId: trend.id,
-      payload: { trendId: trend.id },
-    }),
-  );
-  return true;
 }
