@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { z } from "zod";
+import { DeadlineConfigError, parseDeadlineLadders } from "./pipeline/review/deadline-ladder.js";
 
 /**
  * Every setting Trendgate reads from the environment, with a default that works on a developer
@@ -141,6 +142,51 @@ const schema = z.object({
       }
       return out;
     }),
+  /**
+   * Per issue type, a ladder of deadlines (src/pipeline/review/deadline-ladder.ts):
+   * `TOXICITY:alert@15m,reassign:senior@30m,default:REJECT@2h`. Empty: no deadlines.
+   */
+  ESCALATION_DEADLINES: z
+    .string()
+    .default("")
+    .transform((value, ctx) => {
+      try {
+        return parseDeadlineLadders(value);
+      } catch (error) {
+        if (!(error instanceof DeadlineConfigError)) throw error;
+        ctx.addIssue({ code: "custom", message: error.message });
+        return z.NEVER;
+      }
+    }),
+  /** The reason-code taxonomy (JSON); unset: the shipped DSA statement-of-reasons set. */
+  REASON_CODES_PATH: z.string().optional(),
+  /** Signed webhooks (Standard Webhooks): receivers, comma-separated; empty = off. */
+  WEBHOOK_URLS: z
+    .string()
+    .default("")
+    .transform((value, ctx) => {
+      const urls = value.split(",").map((u) => u.trim()).filter(Boolean);
+      for (const u of urls) {
+        if (!/^https?:\/\/[^\s]+$/.test(u) || !URL.canParse(u)) {
+          ctx.addIssue({ code: "custom", message: `"${u}" is not an http(s) URL` });
+          return z.NEVER;
+        }
+      }
+      return urls;
+    }),
+  /** `whsec_<base64>` (Standard Webhooks); required when WEBHOOK_URLS is set. */
+  WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, "must be whsec_<base64> (Standard Webhooks)")
+    .refine((s) => Buffer.from(s.slice(6), "base64").length >= 24, "the key must be at least 24 bytes")
+    .optional(),
+  /** `standard` (Standard Webhooks JSON: type, timestamp, data) or `slack` (adds `text` for an incoming webhook). */
+  WEBHOOK_FORMAT: z.enum(["standard", "slack"]).default("standard"),
+  /** Attempts per delivery before the dead letters (webhook:dlq); backoff from RETRY_BASE_MS/RETRY_MAX_MS. */
+  WEBHOOK_MAX_ATTEMPTS: int(8, 1),
+  WEBHOOK_TIMEOUT_MS: int(5000, 100),
+  /** Deliveries in flight per webhooks worker (they wait on receivers, not on the CPU). */
+  WEBHOOK_CONCURRENCY: int(16, 1),
   SWEEP_INTERVAL_MS: int(5000, 100),
   /**
    * An item in RECEIVED … APPROVED untouched this long with no job for it in the outbox, its
@@ -208,6 +254,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const embedder = parsed.data.EMBEDDER ?? (parsed.data.EMBEDDING_API_URL ? "openai" : "fast");
   if (embedder === "openai" && !parsed.data.EMBEDDING_API_URL) {
     throw new ConfigError([{ variable: "EMBEDDER", message: "openai needs EMBEDDING_API_URL" }]);
+  }
+  if (parsed.data.WEBHOOK_URLS.length > 0 && !parsed.data.WEBHOOK_SECRET) {
+    throw new ConfigError([{ variable: "WEBHOOK_SECRET", message: "required when WEBHOOK_URLS is set (whsec_<base64>)" }]);
   }
   return { ...parsed.data, EMBEDDER: embedder, ...overrides };
 }

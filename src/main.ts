@@ -13,6 +13,8 @@ import { AuthService } from "./services/auth-service.js";
 import { DeadLetterService } from "./services/dead-letter-service.js";
 import { DryRunner } from "./services/dlq-dry-run.js";
 import { EscalationService } from "./pipeline/review/escalation-service.js";
+import { loadReasonCodes } from "./pipeline/review/reason-codes.js";
+import { AppealService } from "./pipeline/review/appeal-service.js";
 import { IngestService } from "./pipeline/ingest/ingest-service.js";
 import { OverrideService } from "./pipeline/publish/override-service.js";
 import { ActiveJudgePolicy } from "./pipeline/judge/active-policy.js";
@@ -38,6 +40,7 @@ import { Reembedder, registerReembedMetrics } from "./pipeline/embed/reembed-wor
 import { startMaintenanceWorker } from "./workers/maintenance-worker.js";
 import type { Reconciler } from "./workers/reconciler.js";
 import { OutboxRelay } from "./workers/outbox-relay.js";
+import { createWebhookConsumer } from "./webhooks/webhook-worker.js";
 import type { StreamConsumer } from "./workers/runtime/stream-consumer.js";
 
 export { WORKER_NAMES, type WorkerName } from "./pipeline/registry.js";
@@ -51,6 +54,8 @@ export class StartupError extends Error {
 /** Parts a test (or another deployment) may swap; everything else is built from config. */
 export interface AppOverrides extends StageOverrides {
   logger?: Logger;
+  /** The webhook worker's clock and HTTP client (tests). */
+  webhooks?: Parameters<typeof createWebhookConsumer>[1];
 }
 
 export interface App {
@@ -119,6 +124,7 @@ export async function startApp(
   });
   // Read before any connection opens: a bad policy file stops the process with nothing to close.
   const configuredPolicy = readConfiguredPolicy(config, logger);
+  const reasonCodes = loadReasonCodes(config.REASON_CODES_PATH);
   await checkConnectivity(config);
   const database: DatabaseHandle = openDatabase(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX });
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
@@ -189,7 +195,10 @@ export async function startApp(
       claimLeaseMs: config.CLAIM_LEASE_MS,
       separationOfDuties: config.SEPARATION_OF_DUTIES,
       reviewPolicy: async () => (await activePolicy.current()).policy.review,
+      reasonCodes,
     }),
+    reasonCodes,
+    appeals: new AppealService({ db: database.db, logger }),
     overrides: new OverrideService(database.db),
     deadLetters: new DeadLetterService({ redis, keys, db: database.db, logger }),
     search,
@@ -221,6 +230,11 @@ export async function startApp(
           relay.start();
           stoppables.push(relay);
           break;
+        case "webhooks": {
+          const webhooks = createWebhookConsumer({ redis, keys, config, logger, metrics }, overrides.webhooks);
+          if (webhooks) consumers.push(webhooks);
+          break;
+        }
         case "maintenance": {
           const worker = startMaintenanceWorker({ db: database.db, redis, keys, config, logger, metrics });
           stoppables.push(worker);

@@ -23,6 +23,7 @@ import { seededRandom } from "../../src/domain/seeded-random.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { parsePolicy } from "../../src/pipeline/judge/judge-policy.js";
 import { type Actor, EscalationService } from "../../src/pipeline/review/escalation-service.js";
+import { loadReasonCodes } from "../../src/pipeline/review/reason-codes.js";
 import { createBenchEnv, percentile } from "../pipeline/bench-env.js";
 
 const { values: args } = parseArgs({
@@ -52,7 +53,7 @@ const review = parsePolicy({ review: { requiredSkill: { toxicity: "toxicity" } }
 const service = new EscalationService({
   db,
   logger: createLogger("silent", "bench"),
-  claimLeaseMs: 600_000,
+  claimLeaseMs: 600_000, reasonCodes: loadReasonCodes(undefined),
   reviewPolicy: async () => review,
 });
 try {

@@ -24,7 +24,7 @@ export type TrendStatus = (typeof TREND_STATUSES)[number];
 export const EMBEDDING_STATUSES = ["PENDING", "SUCCEEDED", "FAILED"] as const;
 export type EmbeddingStatus = (typeof EMBEDDING_STATUSES)[number];
 
-export const ISSUE_TYPES = ["low_confidence", "toxicity", "budget_overrun", "audit_sample"] as const;
+export const ISSUE_TYPES = ["low_confidence", "toxicity", "budget_overrun", "audit_sample", "appeal"] as const;
 export type IssueType = (typeof ISSUE_TYPES)[number];
 
 /** IN_REVIEW (migration 0008): reviewed by some but not all of the reviewers consensus needs. */
@@ -156,6 +156,21 @@ export interface EscalationTable {
   /** Set when reviewers disagreed: only this skill may review it now, and that decision is final. */
   decider_skill: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
+  /** Taxonomy code of the final decision (reason-codes.ts); REJECT always has one. */
+  reason_code: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Set by a deadline `reassign:<skill>` rung: only reviewers with this skill may take it. */
+  required_skill: ColumnType<string | null, string | null | undefined, string | null>;
+  /** For issue type appeal: the decided escalation it reopens. */
+  appeal_of: ColumnType<string | null, string | null | undefined, string | null>;
+  appealed_by_key: ColumnType<string | null, string | null | undefined, string | null>;
+  appeal_statement: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export interface EscalationDeadlineRungTable {
+  escalation_id: string;
+  rung: number;
+  rule: string;
+  fired_at: Timestamp;
 }
 
 /** One reviewer's decision on an escalation (migration 0008): k-of-n consensus counts these. */
@@ -200,6 +215,7 @@ export interface PublicationTable {
   approval_path: ApprovalPath;
   override_id: string | null;
   created_at: Timestamp;
+  reason_code: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface BudgetChargeTable {
@@ -254,6 +270,7 @@ export interface Database {
   trend_vectors: TrendVectorTable;
   trend_vector_store: TrendVectorStoreTable;
   escalations: EscalationTable;
+  escalation_deadline_rungs: EscalationDeadlineRungTable;
   escalation_reviews: EscalationReviewTable;
   incidents: IncidentTable;
   publish_overrides: PublishOverrideTable;

@@ -36,6 +36,7 @@ export const OPERATION_RULES: Record<string, OperationRule> = {
   "Query.simulateJudgePolicy": { action: "operate" },
   "Query.judgeCalibrationProposal": { action: "operate" },
   "Query.judgeStats": { action: "read:judge-stats", note: "rates per bucket, no thresholds" },
+  "Query.reasonCodes": { action: "read", note: "the reason-code taxonomy (statement-of-reasons categories), no tenant data" },
   "Query.reviewerStats": { action: "moderate", tenant: true, note: "operators see every reviewer; a moderator only their own figures" },
   "Mutation.applyJudgePolicy": { action: "operate" },
   "Mutation.ingestTrend": { action: "ingest", tenant: true, note: "written under the key's tenant; rate-limited per key" },
@@ -53,6 +54,7 @@ export const OPERATION_RULES: Record<string, OperationRule> = {
     note: "with SEPARATION_OF_DUTIES, not by the key that ingested the item; FORBIDDEN for a reviewer routing would not choose; CONFLICT for a second review by one key",
   },
   "Mutation.overridePublish": { action: "operate", tenant: true },
+  "Mutation.appealDecision": { action: "appeal", tenant: true, note: "the item's tenant (its integrators) or an operator; a REJECTED item only, one appeal per decision" },
   "Mutation.replayDeadLetters": { action: "operate" },
   "Mutation.revokeApiKey": { action: "operate" },
   "Subscription.escalationCreated": { action: "subscribe:escalations", tenant: true },
@@ -94,6 +96,7 @@ export const FIELD_RULES: Record<string, FieldRule> = {
   "Escalation.reason": internals("policy internals (thresholds): the public reason code (the issue type) instead"),
   "Escalation.rule": internals("policy internals: null"),
   "Escalation.scores": internals("policy internals: {}"),
+  "Escalation.appealStatement": internals("the appellant's statement: null"),
   "Escalation.precedents": internals("other items' decisions and reason codes: []"),
   "Resolution.note": internals("moderator note: null"),
   "Escalation.reviews": {
@@ -132,6 +135,9 @@ const PUBLIC_KEYS = new Set([
   "language",
   "embeddingStatus",
   "approvalPath",
+  // The statement of reasons is the affected party's to read (DSA Art. 17).
+  "reasonCode",
+  "appealOf",
 ]);
 
 function publicJson(value: unknown): unknown {
@@ -165,6 +171,7 @@ export const FIELD_REDACTIONS: Record<string, (value: unknown, source: unknown, 
   "Escalation.reason": (_v, source) => String((source as { issueType?: unknown }).issueType ?? "").toLowerCase(),
   "Escalation.rule": () => null,
   "Escalation.scores": () => ({}),
+  "Escalation.appealStatement": () => null,
   "Escalation.precedents": () => [],
   "Resolution.note": () => null,
   "Escalation.reviews": hidePendingDecisions,

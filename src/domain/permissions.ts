@@ -18,7 +18,9 @@ export type Action =
   /** The Judge policy in force and its history. */
   | "read:judge-policy"
   /** The Judge's figures over time (the console's Judge page). */
-  | "read:judge-stats";
+  | "read:judge-stats"
+  /** Appeal a reviewers' REJECT of an item of one's tenant (issue 14). */
+  | "appeal";
 
 export const ACTIONS: readonly Action[] = [
   "authenticated",
@@ -32,10 +34,11 @@ export const ACTIONS: readonly Action[] = [
   "operate",
   "read:judge-policy",
   "read:judge-stats",
+  "appeal",
 ];
 
 const GRANTS: Record<Role, readonly Action[]> = {
-  integrator: ["authenticated", "ingest", "read"],
+  integrator: ["authenticated", "ingest", "read", "appeal"],
   // Not read:judge-policy: thresholds and blocked patterns are a policy oracle (issue 12, item 2).
   viewer: ["authenticated", "read", "subscribe:trends", "read:judge-stats"],
   moderator: ["authenticated", "read", "subscribe:trends", "subscribe:escalations", "moderate", "see:internals", "read:judge-policy"],

@@ -12,8 +12,9 @@ const NEXT: Record<TrendStatus, readonly TrendStatus[]> = {
   READY: ["PUBLISHED", "PAUSED", "CANCELLED", "FAILED"],
   ESCALATED: ["APPROVED", "REJECTED", "PUBLISHED", "CANCELLED"],
   APPROVED: ["PUBLISHED", "PAUSED", "CANCELLED", "FAILED"],
-  // REJECTED is final except through an operator override (DESIGN.md invariant).
-  REJECTED: ["PUBLISHED"],
+  // REJECTED is final except through an operator override (DESIGN.md invariant), or an appeal,
+  // which puts it back before a human (ESCALATED) whose decision then is final.
+  REJECTED: ["PUBLISHED", "ESCALATED"],
   // A paused item resumes at the step it stopped before, or is cancelled.
   PAUSED: ["RECEIVED", "PLANNED", "ENRICHED", "EMBEDDED", "READY", "APPROVED", "CANCELLED"],
   CANCELLED: [],

@@ -79,7 +79,21 @@ export const STAGES = [
 export type StageName = (typeof STAGES)[number]["name"];
 
 /** Processes that are not stream stages but that `trendgate worker` also starts. */
-export const SERVICE_WORKERS = ["relay", "maintenance"] as const;
+export const SERVICE_WORKERS = ["relay", "maintenance", "webhooks"] as const;
+
+/**
+ * Stream consumers that are not pipeline stages (no trend status moves, no budget): they retry
+ * and dead-letter like the stages, and their dead letters list and replay with the same tool
+ * (`trendgate dlq`, `deadLetters`, `replayDeadLetters`).
+ */
+export const SERVICE_CONSUMERS = [
+  { name: "webhooks", stream: STREAMS.webhooks, group: GROUPS.webhooks, deadLetterStream: STREAMS.webhookDlq },
+] as const;
+
+/** A service consumer by its stream or its dead-letter stream. */
+export function serviceConsumerOf(stream: string): (typeof SERVICE_CONSUMERS)[number] | undefined {
+  return SERVICE_CONSUMERS.find((c) => c.stream === stream || c.deadLetterStream === stream);
+}
 
 export const WORKER_NAMES = [...STAGES.map((s) => s.name), ...SERVICE_WORKERS] as const;
 export type WorkerName = StageName | (typeof SERVICE_WORKERS)[number];
@@ -110,4 +124,4 @@ export function resumeStreamOf(step: PipelineStep): string {
 }
 
 export const STAGE_STREAMS: string[] = STAGES.map((s) => s.stream);
-export const DEAD_LETTER_STREAMS: string[] = STAGES.map((s) => s.deadLetterStream);
+export const DEAD_LETTER_STREAMS: string[] = [...STAGES.map((s) => s.deadLetterStream), ...SERVICE_CONSUMERS.map((c) => c.deadLetterStream)];

@@ -29,6 +29,8 @@ export enum IssueType {
   BUDGET_OVERRUN = "budget_overrun",
   /** The Judge would have published it; sampled (AUDIT_SAMPLE_RATE) so a human measures the leak rate. */
   AUDIT_SAMPLE = "audit_sample",
+  /** An integrator (or operator) appealed a REJECT; reviewers who decided it may not review it. */
+  APPEAL = "appeal",
 }
 
 export enum EscalationStatus {

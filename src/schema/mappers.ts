@@ -67,6 +67,7 @@ export function toEscalation(
       row.decision && row.resolved_by && row.resolved_at
         ? {
             decision: row.decision as Decision,
+            reasonCode: row.reason_code,
             note: row.note,
             resolvedBy: row.resolved_by,
             resolvedByReviewer: row.resolved_by_key
@@ -75,6 +76,9 @@ export function toEscalation(
             resolvedAt: row.resolved_at,
           }
         : null,
+    requiredSkill: row.required_skill ?? null,
+    appealOf: row.appeal_of ?? null,
+    appealStatement: row.appeal_statement ?? null,
     createdAt: row.created_at,
     cursor,
     deciderSkill: row.decider_skill,

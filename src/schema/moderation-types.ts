@@ -7,6 +7,8 @@ import { PageInfo, Trend } from "./trend-types.js";
 @ObjectType()
 export class Resolution {
   @Field(() => Decision) decision!: Decision;
+  @Field(() => String, { nullable: true, description: "The reasonCodes code of the decision (always set for REJECT)" })
+  reasonCode!: string | null;
   @Field(() => String, { nullable: true }) note!: string | null;
   @Field(() => String) resolvedBy!: string;
   @Field(() => Reviewer, {
@@ -39,6 +41,12 @@ export class Escalation {
   claimToken!: string;
   @Field(() => DateTimeScalar, { nullable: true }) claimExpiresAt!: Date | null;
   @Field(() => Resolution, { nullable: true }) resolution!: Resolution | null;
+  @Field(() => String, { nullable: true, description: "Only reviewers with this skill may take it (set by a deadline's reassign rung)" })
+  requiredSkill!: string | null;
+  @Field(() => ID, { nullable: true, description: "For an APPEAL: the decided escalation it reopens" })
+  appealOf!: string | null;
+  @Field(() => String, { nullable: true, description: "For an APPEAL: the appellant's statement" })
+  appealStatement!: string | null;
   @Field(() => DateTimeScalar) createdAt!: Date;
   @Field(() => String, {
     nullable: true,
@@ -55,17 +63,14 @@ export class Escalation {
 @InputType()
 export class ResolveEscalationInput {
   @Field(() => Decision) decision!: Decision;
+  @Field(() => String, { nullable: true, description: "A code of the reasonCodes taxonomy; required for REJECT" })
+  reasonCode?: string | null;
   @Field(() => String, { nullable: true }) note?: string | null;
   @Field(() => String, {
     nullable: true,
     description: "The claim's fencing token; a stale one is refused",
   })
   claimToken?: string | null;
-  @Field(() => String, {
-    nullable: true,
-    description: "Why (a reason code of the taxonomy); travels with the decision",
-  })
-  reasonCode?: string | null;
 }
 
 @ObjectType()

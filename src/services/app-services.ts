@@ -10,6 +10,8 @@ import type { AuthService } from "./auth-service.js";
 import type { DeadLetterService } from "./dead-letter-service.js";
 import type { DryRunner } from "./dlq-dry-run.js";
 import type { EscalationService } from "../pipeline/review/escalation-service.js";
+import type { ReasonCodeTaxonomy } from "../pipeline/review/reason-codes.js";
+import type { AppealService } from "../pipeline/review/appeal-service.js";
 import type { IngestService } from "../pipeline/ingest/ingest-service.js";
 import type { OverrideService } from "../pipeline/publish/override-service.js";
 import type { PrecedentService } from "../pipeline/review/precedents.js";
@@ -34,6 +36,9 @@ export interface AppServices {
   trends: TrendQueryService;
   provenance: ProvenanceService;
   escalations: EscalationService;
+  /** The reason-code taxonomy (REASON_CODES_PATH or the shipped DSA set). */
+  reasonCodes: ReasonCodeTaxonomy;
+  appeals: AppealService;
   overrides: OverrideService;
   deadLetters: DeadLetterService;
   search: SearchService;

@@ -5,7 +5,7 @@ import { badInput } from "../domain/domain-error.js";
 import type { Logger } from "../observability/logger.js";
 import { withItemSpan } from "../observability/tracing.js";
 import { type Envelope, fieldsToRecord, parseEnvelope } from "../streams/envelope.js";
-import { DEAD_LETTER_STREAMS, stageOfDeadLetters, stageOfStream } from "../pipeline/registry.js";
+import { DEAD_LETTER_STREAMS, serviceConsumerOf, stageOfDeadLetters, stageOfStream } from "../pipeline/registry.js";
 import type { StreamKeys } from "../streams/stream-names.js";
 import { reopenFailed } from "./stage-failure.js";
 import { trendExists } from "../db/trend-lock-queries.js";
@@ -40,7 +40,7 @@ const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
 
 /** A dead-letter stream by its name, or by the name of the stream it serves (from the registry). */
 export function resolveDeadLetterStream(stream: string): string {
-  const stage = stageOfDeadLetters(stream) ?? stageOfStream(stream);
+  const stage = stageOfDeadLetters(stream) ?? stageOfStream(stream) ?? serviceConsumerOf(stream);
   if (stage) return stage.deadLetterStream;
   throw badInput("stream", `must be one of ${DEAD_LETTER_STREAMS.join(", ")}`);
 }

@@ -3,7 +3,7 @@ import { withRolledBackDatabase } from "../db/rolled-back-database.js";
 import { readTrendFootprint, type TrendFootprint } from "../db/trend-footprint-queries.js";
 import type { TrendRow } from "../db/types.js";
 import { dryRunDeps, type RecordedCall } from "../pipeline/dry-run-adapters.js";
-import { stageOfStream } from "../pipeline/registry.js";
+import { serviceConsumerOf, stageOfStream } from "../pipeline/registry.js";
 import type { StageDeps, StageRuntime } from "../pipeline/stage.js";
 import type { Job } from "../workers/runtime/job.js";
 import type { DeadLetterEntry } from "./dead-letter-service.js";
@@ -66,6 +66,10 @@ export class DryRunner {
     });
     const envelope = entry.envelope;
     if (!envelope) return fail("envelope does not parse; replay would fail again");
+    if (serviceConsumerOf(entry.sourceStream)) {
+      // Not a pipeline step: nothing of the item changes; the receivers that have not confirmed the event get it again.
+      return { ...base, outcome: "would_succeed", message: `replay re-sends ${envelope.type} to the receivers that have not confirmed it`, changes: [] };
+    }
     const trendId = entry.trendId;
     if (!trendId) return fail("job names no trend");
     const stage = stageOfStream(entry.sourceStream);

@@ -15,6 +15,9 @@ export const STREAMS = {
   resolutions: "hitl:resolution",
   trendUpdates: "trend:updates",
   operatorAlerts: "operator:alerts",
+  /** Signed webhook events (src/webhooks), written through the outbox with their change. */
+  webhooks: "webhook:events",
+  webhookDlq: "webhook:dlq",
 } as const;
 
 export type StreamName = (typeof STREAMS)[keyof typeof STREAMS];
@@ -25,6 +28,7 @@ export const GROUPS = {
   embedding: "embedding",
   judge: "judge",
   publisher: "publisher",
+  webhooks: "webhooks",
 } as const;
 
 /** Keys for a given prefix. */

@@ -5,6 +5,7 @@ import type { Logger } from "../observability/logger.js";
 import type { MetricsRegistry } from "../observability/metrics.js";
 import { StreamProducer } from "../streams/producer.js";
 import { type StreamKeys, STREAMS } from "../streams/stream-names.js";
+import { DeadlineSweeper } from "../pipeline/review/deadline-sweeper.js";
 import { EscalationSweeper } from "../pipeline/review/escalation-sweeper.js";
 import { LagMonitor } from "./lag-monitor.js";
 import { Reconciler } from "./reconciler.js";
@@ -15,11 +16,13 @@ export const WORK_STREAMS = [STREAMS.ingest, STREAMS.embeddingJobs, STREAMS.judg
 /** The `maintenance` worker's timers, each its own module; stop() ends them all. */
 export interface MaintenanceWorker {
   reconciler: Reconciler;
+  deadlines: DeadlineSweeper;
   stop(): Promise<void>;
 }
 
 /**
- * Starts the maintenance worker: claim expiry and SLA alerts (EscalationSweeper), lag alerts
+ * Starts the maintenance worker: claim expiry and SLA alerts (EscalationSweeper), the deadline
+ * ladders (DeadlineSweeper, ESCALATION_DEADLINES), lag alerts
  * (LagMonitor), the reconciler of stranded items and the trimming of work streams below what
  * their groups acknowledged (StreamTrimmer), on SWEEP_INTERVAL_MS.
  */
@@ -47,11 +50,13 @@ export function startMaintenanceWorker(deps: { db: Db; redis: Redis; keys: Strea
     intervalMs: config.SWEEP_INTERVAL_MS,
     onRepaired: (stage, n) => metrics.reconciled.inc({ stage }, n),
   });
+  const deadlines = new DeadlineSweeper({ db, logger: logger.child({ component: "deadlines" }), ladders: config.ESCALATION_DEADLINES, intervalMs: config.SWEEP_INTERVAL_MS });
   const trimmer = new StreamTrimmer({ redis, keys, maxLen: config.STREAM_MAX_LEN, intervalMs: config.SWEEP_INTERVAL_MS, logger });
-  const parts = [sweeper, lagMonitor, reconciler, trimmer];
+  const parts = [sweeper, deadlines, lagMonitor, reconciler, trimmer];
   for (const part of parts) part.start();
   return {
     reconciler,
+    deadlines,
     async stop() {
       await Promise.allSettled(parts.map((p) => p.stop()));
     },

@@ -140,7 +140,10 @@ export class OutboxRelay {
       else if (queued.ids) for (const id of ids) queued.ids.add(id);
       return queued.done;
     }
-    const round: { ids: Set<string> | undefined; done: Promise<number> } = { ids: ids ? new Set(ids) : undefined, done: Promise.resolve(0) };
+    const round: { ids: Set<string> | undefined; done: Promise<number> } = {
+      ids: ids ? new Set(ids) : undefined,
+      done: Promise.resolve(0),
+    };
     const before = this.flushing ?? Promise.resolve(0);
     round.done = before
       .catch(() => 0)

@@ -53,6 +53,7 @@ const SAMPLES: Record<string, Sample> = {
   "Query.simulateJudgePolicy": () => ({ query: "query($p: JSON!) { simulateJudgePolicy(policy: $p) { items } }", variables: { p: {} } }),
   "Query.judgeCalibrationProposal": () => ({ query: "{ judgeCalibrationProposal { __typename } }" }),
   "Query.judgeStats": () => ({ query: "{ judgeStats(bucketMinutes: 60) { judged } }" }),
+  "Query.reasonCodes": () => ({ query: "{ reasonCodes(decision: REJECT) { code decisions } }" }),
   "Query.reviewerStats": () => ({ query: "{ reviewerStats { reviewerId reviews } }" }),
   "Mutation.applyJudgePolicy": () => ({
     query: 'mutation($p: JSON!) { applyJudgePolicy(policy: $p, justification: "matrix") { version } }',
@@ -67,6 +68,7 @@ const SAMPLES: Record<string, Sample> = {
     query: "mutation($id: ID!) { resolveEscalation(id: $id, input: { decision: APPROVE }) { id } }",
     variables: { id: f.unknown },
   }),
+  "Mutation.appealDecision": (f) => ({ query: 'mutation($id: ID!) { appealDecision(trendId: $id, statement: "matrix") { id } }', variables: { id: f.unknown } }),
   "Mutation.overridePublish": (f) => ({ query: 'mutation($id: ID!) { overridePublish(trendId: $id, justification: "matrix") { id } }', variables: { id: f.unknown } }),
   "Mutation.replayDeadLetters": () => ({ query: 'mutation { replayDeadLetters(stream: "trend:embedding:dlq", ids: ["1-1"]) { replayed } }' }),
   "Mutation.revokeApiKey": (f) => ({ query: "mutation($id: ID!) { revokeApiKey(id: $id) }", variables: { id: f.unknown } }),

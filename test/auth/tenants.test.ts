@@ -133,7 +133,7 @@ describe("field permissions", () => {
     expect(r.errors).toBeUndefined();
     const resolution = r.data!.provenance.entries.find((e) => e.step === "resolution")!;
     expect(resolution.actor).toBe("moderator");
-    expect(resolution.input).toEqual({ decision: "APPROVE", issueType: "low_confidence" });
+    expect(resolution.input).toEqual({ decision: "APPROVE", issueType: "low_confidence", reasonCode: null });
     expect(JSON.stringify(r.data)).not.toContain("private moderator note");
     expect(JSON.stringify(r.data)).not.toContain("test-moderator");
   });
@@ -146,7 +146,7 @@ describe("claims and separation of duties", () => {
     const first = await h.app.services.auth.createKey("moderator", "sam");
     const second = await h.app.services.auth.createKey("moderator", "sam");
     expect((await h.gql(`mutation($id: ID!) { claimEscalation(id: $id) { id } }`, { id }, first.key)).errors).toBeUndefined();
-    const stolen = await h.gql(`mutation($id: ID!) { resolveEscalation(id: $id, input: { decision: REJECT }) { id } }`, { id }, second.key);
+    const stolen = await h.gql(`mutation($id: ID!) { resolveEscalation(id: $id, input: { decision: REJECT, reasonCode: "VIOLENCE" }) { id } }`, { id }, second.key);
     expect(stolen.errors?.[0]?.extensions?.code).toBe("CONFLICT");
     const row = await h.env.db.selectFrom("escalations").select(["claimed_by_key", "claim_expires_at"]).where("id", "=", id).executeTakeFirstOrThrow();
     expect(row.claimed_by_key).toBe(first.id);

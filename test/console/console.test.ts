@@ -70,7 +70,7 @@ async function resolveAllOpen(): Promise<void> {
   const r = await h.gql<{ escalations: { edges: { node: { id: string } }[] } }>(`{ escalations(status: [OPEN, CLAIMED], first: 100) { edges { node { id } } } }`);
   if (!r.data) throw new Error(JSON.stringify(r.errors));
   for (const { node } of r.data.escalations.edges) {
-    await h.gql(`mutation($id: ID!) { resolveEscalation(id: $id, input: { decision: REJECT, note: "test cleanup" }) { id } }`, { id: node.id }, h.keys.operator);
+    await h.gql(`mutation($id: ID!) { resolveEscalation(id: $id, input: { decision: REJECT, reasonCode: "SCOPE_OF_PLATFORM_SERVICE", note: "test cleanup" }) { id } }`, { id: node.id }, h.keys.operator);
   }
 }
 

@@ -61,7 +61,7 @@ async function resolve(
 ): Promise<void> {
   const r = await h.gql(
     `mutation($id: ID!, $input: ResolveEscalationInput!) { resolveEscalation(id: $id, input: $input) { id } }`,
-    { id: escalationId, input: { decision, note: "console test" } },
+    { id: escalationId, input: { decision, reasonCode: decision === "REJECT" ? "SCAMS_AND_FRAUD" : null, note: "console test" } },
     key,
   );
   if (r.errors) throw new Error(JSON.stringify(r.errors));

@@ -111,7 +111,7 @@ describe("the pipeline end to end", { timeout: 90_000 }, () => {
       const r = await h.gql<{ trend: { escalations: { id: string }[] } }>(`query($id: ID!) { trend(id: $id) { escalations { id } } }`, { id }, h.keys.viewer);
       return r.data?.trend.escalations[0]?.id;
     }, 60_000);
-    const r = await h.gql(resolveMutation, { id: escalationId, input: { decision: "REJECT", note: "a threat" } }, h.keys.moderator);
+    const r = await h.gql(resolveMutation, { id: escalationId, input: { decision: "REJECT", reasonCode: "VIOLENCE", note: "a threat" } }, h.keys.moderator);
     expect(r.errors).toBeUndefined();
     expect(await trendStatus(id)).toBe("REJECTED");
     await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -128,7 +128,7 @@ describe("the pipeline end to end", { timeout: 90_000 }, () => {
     const second = (await h.app.services.auth.createKey("moderator", "second-moderator")).key;
     const [a, b] = await Promise.all([
       h.gql(resolveMutation, { id: escalationId, input: { decision: "APPROVE" } }, h.keys.moderator),
-      h.gql(resolveMutation, { id: escalationId, input: { decision: "REJECT" } }, second),
+      h.gql(resolveMutation, { id: escalationId, input: { decision: "REJECT", reasonCode: "VIOLENCE" } }, second),
     ]);
     const outcomes = [a, b].map((r) => (r.errors ? r.errors[0]!.extensions!.code : "OK")).sort();
     expect(outcomes).toEqual(["CONFLICT", "OK"]);
@@ -144,7 +144,7 @@ describe("the pipeline end to end", { timeout: 90_000 }, () => {
       const r = await h.gql<{ trend: { escalations: { id: string }[] } }>(`query($id: ID!) { trend(id: $id) { escalations { id } } }`, { id }, h.keys.viewer);
       return r.data?.trend.escalations[0]?.id;
     }, 60_000);
-    await h.gql(resolveMutation, { id: escalationId, input: { decision: "REJECT" } }, h.keys.moderator);
+    await h.gql(resolveMutation, { id: escalationId, input: { decision: "REJECT", reasonCode: "VIOLENCE" } }, h.keys.moderator);
     const empty = await h.gql(`mutation($id: ID!) { overridePublish(trendId: $id, justification: "   ") { id } }`, { id }, h.keys.operator);
     expect(empty.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
     const byModerator = await h.gql(`mutation($id: ID!) { overridePublish(trendId: $id, justification: "x") { id } }`, { id }, h.keys.moderator);

@@ -46,7 +46,7 @@ async function judgeActor(trendId: string): Promise<string | undefined> {
 
 const status = async (id: string) => (await h.gql<{ trend: { status: string } }>(`query($id: ID!) { trend(id: $id) { status } }`, { id }, h.keys.viewer)).data?.trend.status;
 const resolve = (id: string, decision: "APPROVE" | "REJECT") =>
-  h.gql(`mutation($id: ID!, $d: Decision!) { resolveEscalation(id: $id, input: { decision: $d }) { status } }`, { id, d: decision }, h.keys.moderator);
+  h.gql(`mutation($id: ID!, $d: Decision!, $r: String) { resolveEscalation(id: $id, input: { decision: $d, reasonCode: $r }) { status } }`, { id, d: decision, r: decision === "REJECT" ? "VIOLENCE" : null }, h.keys.moderator);
 
 describe("audit samples and policy versions end to end", { timeout: 120_000 }, () => {
   it("should hold back a publishable item as AUDIT_SAMPLE; APPROVE publishes it, REJECT does not", async () => {

@@ -144,7 +144,7 @@ describe("moderation", { timeout: 120_000 }, () => {
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("BAD_USER_INPUT");
     expect((await rest("00000000-0000-4000-8000-000000000000", { decision: "APPROVE" }, h.keys.moderator)).status).toBe(404);
-    const ok = await rest(escalationId, { decision: "REJECT", note: "threat" }, h.keys.moderator);
+    const ok = await rest(escalationId, { decision: "REJECT", reasonCode: "VIOLENCE", note: "threat" }, h.keys.moderator);
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { escalation: { status: string } }).escalation.status).toBe("RESOLVED");
     const again = await rest(escalationId, { decision: "APPROVE" }, h.keys.moderator);

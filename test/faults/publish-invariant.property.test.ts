@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DomainError } from "../../src/domain/domain-error.js";
 import { createInProcessPublisher } from "../../src/mcp/publish-client.js";
 import { EscalationService } from "../../src/pipeline/review/escalation-service.js";
+import { loadReasonCodes } from "../../src/pipeline/review/reason-codes.js";
 import { OverrideService } from "../../src/pipeline/publish/override-service.js";
 import { ActiveJudgePolicy } from "../../src/pipeline/judge/active-policy.js";
 import { PolicyProvider } from "../../src/pipeline/judge/policy-provider.js";
@@ -57,7 +58,7 @@ beforeAll(async () => {
   });
   judgeHandler = createJudgeHandler({ db: env.db, policy, logger: env.logger });
   publisherHandler = createPublisherHandler({ db: env.db, publisher, logger: env.logger });
-  escalations = new EscalationService({ db: env.db, logger: env.logger, claimLeaseMs: 60_000 });
+  escalations = new EscalationService({ db: env.db, logger: env.logger, claimLeaseMs: 60_000, reasonCodes: loadReasonCodes(undefined) });
   overrides = new OverrideService(env.db);
 }, 60_000);
 
@@ -171,7 +172,7 @@ class Run {
           await tolerate(() =>
             escalations.resolve(
               id,
-              { decision: step.decision, note: "property test" },
+              { decision: step.decision, reasonCode: step.decision === "REJECT" ? "VIOLENCE" : null, note: "property test" },
               MODERATORS[step.who]!,
             ),
           );

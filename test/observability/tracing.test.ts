@@ -113,7 +113,7 @@ describe("tracing", { timeout: 120_000 }, () => {
       return row?.id;
     }, 90_000);
     const resolved = await h.gql(
-      `mutation($id: ID!) { resolveEscalation(id: $id, input: { decision: REJECT, note: "a threat" }) { status } }`,
+      `mutation($id: ID!) { resolveEscalation(id: $id, input: { decision: REJECT, reasonCode: "VIOLENCE", note: "a threat" }) { status } }`,
       { id: escalationId },
       h.keys.moderator,
     );

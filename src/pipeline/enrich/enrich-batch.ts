@@ -5,7 +5,12 @@ import type { TrendRow } from "../../db/types.js";
 import { estimateStepCost } from "../../domain/budget.js";
 import type { Enricher } from "../../nlp/enricher.js";
 import type { Logger } from "../../observability/logger.js";
-import { endSpan, startChildSpan, startItemSpan, traceparentOf } from "../../observability/tracing.js";
+import {
+  endSpan,
+  startChildSpan,
+  startItemSpan,
+  traceparentOf,
+} from "../../observability/tracing.js";
 import { trendUpdatedEnvelope } from "../../services/trend-lifecycle.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
@@ -36,7 +41,11 @@ interface Work {
  * a trend already in the batch. The writes are guarded like the per-item path's: a trend no
  * longer RECEIVED/PLANNED is skipped, so a redelivered batch changes nothing.
  */
-export function createEnrichBatchHandler(deps: { db: Db; enricher: Enricher; logger: Logger }): BatchHandler {
+export function createEnrichBatchHandler(deps: {
+  db: Db;
+  enricher: Enricher;
+  logger: Logger;
+}): BatchHandler {
   return async (jobs) => {
     const alone: Job[] = [];
     const byId = new Map<string, Job>();
@@ -46,21 +55,39 @@ export function createEnrichBatchHandler(deps: { db: Db; enricher: Enricher; log
       else byId.set(id, job);
     }
     if (byId.size === 0) return alone;
-    const trends = await deps.db.selectFrom("enriched_trends").selectAll().where("id", "in", [...byId.keys()]).execute();
+    const trends = await deps.db
+      .selectFrom("enriched_trends")
+      .selectAll()
+      .where("id", "in", [...byId.keys()])
+      .execute();
     const found = new Map(trends.map((t) => [t.id, t]));
     const pending: { job: Job; trend: TrendRow; span: Span }[] = [];
     for (const [id, job] of byId) {
       const trend = found.get(id);
       if (!trend) alone.push(job);
       else if (trend.status === "RECEIVED" || trend.status === "PLANNED") {
-        const span = startItemSpan("etl", job.envelope, { "trendgate.stage": "etl", "trendgate.trend_id": id, "messaging.message.id": job.entryId, "trendgate.attempt": job.attempt, "trendgate.batch": jobs.length }, SpanKind.CONSUMER);
+        const span = startItemSpan(
+          "etl",
+          job.envelope,
+          {
+            "trendgate.stage": "etl",
+            "trendgate.trend_id": id,
+            "messaging.message.id": job.entryId,
+            "trendgate.attempt": job.attempt,
+            "trendgate.batch": jobs.length,
+          },
+          SpanKind.CONSUMER,
+        );
         pending.push({ job, trend, span });
       }
       // Any other status: the step is done already (a redelivery); nothing to write.
     }
     let computed: (ComputedEnrichment | Error)[];
     try {
-      computed = await computeEnrichments(deps.enricher, pending.map((p) => p.trend));
+      computed = await computeEnrichments(
+        deps.enricher,
+        pending.map((p) => p.trend),
+      );
     } catch (error) {
       for (const p of pending) endSpan(p.span, error);
       throw error;
@@ -89,7 +116,8 @@ export function createEnrichBatchHandler(deps: { db: Db; enricher: Enricher; log
       committed = await deps.db.transaction().execute(async (trx) => {
         const { moved, charged } = await commitEnrichedBatch(trx, work.map(toWrite));
         const fits = work.filter((w) => moved.has(w.trend.id));
-        if (charged !== fits.reduce((n, w) => n + (w.plan ? 2 : 1), 0)) throw new Error("a step of this batch was charged already");
+        if (charged !== fits.reduce((n, w) => n + (w.plan ? 2 : 1), 0))
+          throw new Error("a step of this batch was charged already");
         return new Set(fits);
       });
     } catch (error) {
@@ -106,7 +134,8 @@ export function createEnrichBatchHandler(deps: { db: Db; enricher: Enricher; log
       if (w.plan) endSpan(startChildSpan(w.span, "plan", { "trendgate.trend_id": w.trend.id }));
       endSpan(w.span);
     }
-    if (committed.size) deps.logger.debug({ items: committed.size, alone: alone.length }, "batch enriched");
+    if (committed.size)
+      deps.logger.debug({ items: committed.size, alone: alone.length }, "batch enriched");
     return alone;
   };
 }
@@ -120,7 +149,14 @@ function toWrite(w: Work): EnrichedWrite {
     readSpent: w.trend.budget_spent,
     enrichment: w.computed.enrichment,
     etlCost: w.computed.cost,
-    plan: w.plan && { intent: w.plan.intent, steps: w.plan.steps, budget: w.plan.budget, planner: w.plan.planner, cost: w.planCost, provenance: planProvenance(w.trend, w.plan) },
+    plan: w.plan && {
+      intent: w.plan.intent,
+      steps: w.plan.steps,
+      budget: w.plan.budget,
+      planner: w.plan.planner,
+      cost: w.planCost,
+      provenance: planProvenance(w.trend, w.plan),
+    },
     etlProvenance: etlProvenance(w.trend, w.computed),
     events: events(w),
   };
@@ -132,23 +168,40 @@ function toWrite(w: Work): EnrichedWrite {
  */
 function events(w: Work): EnrichedWrite["events"] {
   const traceparent = traceparentOf(w.span);
-  const after = { id: w.trend.id, trace_id: w.trend.trace_id, embedding_status: w.trend.embedding_status };
+  const after = {
+    id: w.trend.id,
+    trace_id: w.trend.trace_id,
+    embedding_status: w.trend.embedding_status,
+  };
   const out: EnrichedWrite["events"] = [];
   if (w.plan) {
     out.push({
       stream: STREAMS.trendUpdates,
-      envelope: trendUpdatedEnvelope({ ...after, status: "PLANNED" }, "RECEIVED", { actor: "planner", reason: "planned", traceparent }),
+      envelope: trendUpdatedEnvelope({ ...after, status: "PLANNED" }, "RECEIVED", {
+        actor: "planner",
+        reason: "planned",
+        traceparent,
+      }),
       setEmbeddingStatus: true,
     });
   }
   out.push({
     stream: STREAMS.trendUpdates,
-    envelope: trendUpdatedEnvelope({ ...after, status: "ENRICHED" }, "PLANNED", { actor: "worker:etl", reason: "enriched", traceparent }),
+    envelope: trendUpdatedEnvelope({ ...after, status: "ENRICHED" }, "PLANNED", {
+      actor: "worker:etl",
+      reason: "enriched",
+      traceparent,
+    }),
     setEmbeddingStatus: true,
   });
   out.push({
     stream: STREAMS.embeddingJobs,
-    envelope: makeEnvelope("trend.enriched", { traceId: w.trend.trace_id, trendId: w.trend.id, traceparent, payload: { trendId: w.trend.id } }),
+    envelope: makeEnvelope("trend.enriched", {
+      traceId: w.trend.trace_id,
+      trendId: w.trend.id,
+      traceparent,
+      payload: { trendId: w.trend.id },
+    }),
     setEmbeddingStatus: false,
   });
   return out;

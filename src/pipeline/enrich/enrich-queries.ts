@@ -14,7 +14,14 @@ export interface EnrichedWrite {
   readSpent: number;
   enrichment: Enrichment;
   etlCost: number;
-  plan?: { intent: string; steps: unknown; budget: number; planner: string; cost: number; provenance: ProvenanceInput };
+  plan?: {
+    intent: string;
+    steps: unknown;
+    budget: number;
+    planner: string;
+    cost: number;
+    provenance: ProvenanceInput;
+  };
   etlProvenance: ProvenanceInput;
   /** Its outbox events in order; `embeddingStatus` in those marked is set from the row as written. */
   events: { stream: string; envelope: unknown; setEmbeddingStatus: boolean }[];
@@ -149,6 +156,8 @@ export async function commitEnrichedBatch(
       JOIN upd ON upd.id = ev.trend_id
       ORDER BY ev.ord
     )
-    SELECT (SELECT array_agg(id::text) FROM upd) AS moved, (SELECT count(*)::int FROM charged) AS charged`.execute(trx);
+    SELECT (SELECT array_agg(id::text) FROM upd) AS moved, (SELECT count(*)::int FROM charged) AS charged`.execute(
+    trx,
+  );
   return { moved: new Set(rows[0]?.moved ?? []), charged: rows[0]?.charged ?? 0 };
 }

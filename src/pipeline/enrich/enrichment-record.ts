@@ -13,9 +13,17 @@ export interface ComputedEnrichment {
 }
 
 /** The ETL compute: the same code for the worker, its batch path and the dead-letter dry run. */
-export async function computeEnrichment(enricher: Enricher, trend: TrendRow): Promise<ComputedEnrichment> {
+export async function computeEnrichment(
+  enricher: Enricher,
+  trend: TrendRow,
+): Promise<ComputedEnrichment> {
   const started = performance.now();
-  const enrichment = await enricher.enrich({ source: trend.source, title: trend.title, body: trend.body, url: trend.url });
+  const enrichment = await enricher.enrich({
+    source: trend.source,
+    title: trend.title,
+    body: trend.body,
+    url: trend.url,
+  });
   return {
     enrichment,
     elapsedMs: performance.now() - started,
@@ -28,11 +36,20 @@ export async function computeEnrichment(enricher: Enricher, trend: TrendRow): Pr
  * (that item then runs alone and retries). A pooled enricher takes the batch in one call and
  * spreads it over its threads; an in-process one runs the items one after the other.
  */
-export async function computeEnrichments(enricher: Enricher, trends: readonly TrendRow[]): Promise<(ComputedEnrichment | Error)[]> {
+export async function computeEnrichments(
+  enricher: Enricher,
+  trends: readonly TrendRow[],
+): Promise<(ComputedEnrichment | Error)[]> {
   const cost = (t: TrendRow) => estimateStepCost("etl", `${t.title ?? ""} ${t.body}`);
   if (isBatchEnricher(enricher)) {
-    const outcomes = await enricher.enrichMany(trends.map((t) => ({ source: t.source, title: t.title, body: t.body, url: t.url })));
-    return outcomes.map((o, i) => ("error" in o ? new Error(o.error) : { enrichment: o.enrichment, elapsedMs: o.elapsedMs, cost: cost(trends[i]!) }));
+    const outcomes = await enricher.enrichMany(
+      trends.map((t) => ({ source: t.source, title: t.title, body: t.body, url: t.url })),
+    );
+    return outcomes.map((o, i) =>
+      "error" in o
+        ? new Error(o.error)
+        : { enrichment: o.enrichment, elapsedMs: o.elapsedMs, cost: cost(trends[i]!) },
+    );
   }
   const out: (ComputedEnrichment | Error)[] = [];
   for (const trend of trends) {

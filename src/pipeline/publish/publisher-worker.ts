@@ -39,6 +39,7 @@ export function createPublisherHandler(deps: { db: Db; publisher: Publisher; log
     );
     if (charged === "paused") return;
 
+    const reasonCode = path.approvalPath === "moderator" ? await approvingReasonCode(deps.db, trend.id) : null;
     const request = {
       trendId: trend.id,
       title: trend.title ?? "",
@@ -75,6 +76,7 @@ export function createPublisherHandler(deps: { db: Db; publisher: Publisher; log
           idempotency_key: request.idempotencyKey,
           approval_path: path.approvalPath,
           override_id: path.overrideId,
+          reason_code: reasonCode,
         })
         .execute();
       const from = path.approvalPath === "override" ? [current.status] : PUBLISHABLE_STATUSES;
@@ -92,12 +94,26 @@ export function createPublisherHandler(deps: { db: Db; publisher: Publisher; log
         trendId: trend.id,
         step: "publish",
         actor: `worker:publisher:${result.adapter}`,
-        input: { tool: result.tool, arguments: result.arguments, approvalPath: path.approvalPath, overrideId: path.overrideId },
+        input: { tool: result.tool, arguments: result.arguments, approvalPath: path.approvalPath, overrideId: path.overrideId, reasonCode },
         output: { externalRef: result.externalRef, duplicate: result.duplicate },
       });
     });
     log.info({ external_ref: result.externalRef, approval_path: path.approvalPath }, "item published");
   };
+}
+
+/** The reason code of the human APPROVE that made the item publishable (the latest one: an appeal's wins). */
+async function approvingReasonCode(db: Db, trendId: string): Promise<string | null> {
+  const row = await db
+    .selectFrom("escalations")
+    .select("reason_code")
+    .where("trend_id", "=", trendId)
+    .where("status", "=", "RESOLVED")
+    .where("decision", "=", "APPROVE")
+    .orderBy("resolved_at", "desc")
+    .limit(1)
+    .executeTakeFirst();
+  return row?.reason_code ?? null;
 }
 
 /**

@@ -33,11 +33,14 @@ export const ELIGIBILITY_RULES = [
 ] as const;
 export type EligibilityRule = (typeof ELIGIBILITY_RULES)[number];
 
-/** The skill an escalation needs: the disagreement's decider skill, else the policy's for its issue type. */
+/**
+ * The skill an escalation needs: the disagreement's decider skill, else the skill a deadline's
+ * `reassign:<skill>` rung set (`required_skill`), else the policy's for its issue type.
+ */
 function neededSkill(review: ReviewPolicy): RawBuilder<string | null> {
   return sql<
     string | null
-  >`coalesce(e.decider_skill, ${JSON.stringify(review.requiredSkill)}::jsonb ->> e.issue_type)`;
+  >`coalesce(e.decider_skill, e.required_skill, ${JSON.stringify(review.requiredSkill)}::jsonb ->> e.issue_type)`;
 }
 
 function conditions(

@@ -15,6 +15,7 @@ import { STREAMS } from "../../streams/stream-names.js";
 import { parsePolicy, type ReviewPolicy } from "../judge/judge-policy.js";
 import { type EligibilityRule, ineligibility } from "./eligibility.js";
 import { recordReview } from "./record-review.js";
+import type { ReasonCodeTaxonomy } from "./reason-codes.js";
 import { type ResolutionInput, validateResolution } from "./resolution-input.js";
 import { unclaimedStatus } from "./review-queries.js";
 import { type Claimant, claimColumns, claimMostUrgent, lockReviewer } from "./routing.js";
@@ -52,6 +53,8 @@ export class EscalationService {
       separationOfDuties?: boolean;
       /** The review block of the Judge policy in force (default: one review, no skills). */
       reviewPolicy?: () => Promise<ReviewPolicy>;
+      /** REASON_CODES_PATH's taxonomy: a REJECT needs a known code (budget overruns excepted). */
+      reasonCodes: ReasonCodeTaxonomy;
     },
   ) {}
 
@@ -224,17 +227,20 @@ export class EscalationService {
    */
   async resolve(id: string, rawInput: ResolutionInput, actor: Actor): Promise<EscalationRow> {
     assertUuid(id, "id");
-    const input = validateResolution(rawInput);
+    const valid = validateResolution(rawInput);
 
     // The human decision is a step of the item's trace, like the pipeline's own steps.
     const item = await this.deps.db
       .selectFrom("escalations")
       .innerJoin("enriched_trends as t", "t.id", "escalations.trend_id")
-      .select(["t.trace_id", "t.ingested_by_key"])
+      .select(["t.trace_id", "t.ingested_by_key", "escalations.issue_type"])
       .where("escalations.id", "=", id)
       .where(tenantCondition(actor.tenants ?? null, "t.tenant"))
       .executeTakeFirst();
     if (!item) throw notFound("escalation", id);
+    // The reason-code taxonomy (reason-codes.ts). A budget overrun is an operational question
+    // (grant more or cancel), not a content decision, so it needs no code.
+    const input = item.issue_type === "budget_overrun" ? valid : { ...valid, reasonCode: this.deps.reasonCodes.validate(valid.decision, valid.reasonCode) };
     if (this.deps.separationOfDuties && item.ingested_by_key !== null && item.ingested_by_key === actor.keyId) {
       throw new DomainError("FORBIDDEN", `escalation ${id}: the key that ingested the item may not resolve it (separation of duties)`, {
         reason: "SEPARATION_OF_DUTIES",

@@ -5,6 +5,7 @@ import type { Database, EscalationReviewRow, EscalationRow, TrendStatus } from "
 import { transitionTrend } from "../../services/trend-lifecycle.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
+import { enqueueWebhookEvent } from "../../webhooks/webhook-event.js";
 import { resolveBudgetOverrun } from "./budget-resolution.js";
 import type { Actor, Decision } from "./escalation-service.js";
 
@@ -13,11 +14,16 @@ export interface FinalDecision {
   decision: Decision;
   note: string | null;
   reasonCode: string | null;
-  /** How consensus was reached: `agreement` of requiredReviews, or the `decider` after a disagreement. */
-  by: "agreement" | "decider";
+  /**
+   * How it was reached: `agreement` of requiredReviews, the `decider` after a disagreement, or a
+   * `deadline` ladder's default action (no reviews).
+   */
+  by: "agreement" | "decider" | "deadline";
   required: number;
   /** The counted reviews that led to it, oldest first. */
   reviews: readonly EscalationReviewRow[];
+  /** Added to the resolution's provenance input (a deadline's rule and rung). */
+  provenance?: Record<string, unknown>;
 }
 
 /**
@@ -37,6 +43,7 @@ export async function applyFinalDecision(
     .set({
       status: "RESOLVED",
       decision: final.decision,
+      reason_code: final.reasonCode,
       note: final.note,
       resolved_by: actor.name,
       resolved_by_key: actor.keyId,
@@ -65,7 +72,7 @@ export async function applyFinalDecision(
       {},
       {
         actor: actor.name,
-        reason: final.note ?? `moderator ${final.decision.toLowerCase()}d`,
+        reason: final.note ?? `${actor.role === "system" ? actor.name : "moderator"} ${final.decision.toLowerCase()}d`,
       },
     );
     trendOutcome = moved ? to : null;
@@ -79,7 +86,7 @@ export async function applyFinalDecision(
         makeEnvelope("trend.approved", {
           traceId: trend.trace_id,
           trendId: trend.id,
-          payload: { trendId: trend.id, approvalPath: "moderator", escalationId: id },
+          payload: { trendId: trend.id, approvalPath: "moderator", escalationId: id, reasonCode: final.reasonCode },
         }),
       );
     }
@@ -88,7 +95,8 @@ export async function applyFinalDecision(
     traceId: trend.trace_id,
     trendId: trend.id,
     step: "resolution",
-    actor: `moderator:${actor.name}`,
+    // A reviewer is `moderator:<name>`; the system (a deadline's default action) names itself.
+    actor: actor.role === "system" ? actor.name : `moderator:${actor.name}`,
     input: {
       escalationId: id,
       issueType: row.issue_type,
@@ -105,6 +113,7 @@ export async function applyFinalDecision(
         note: r.note,
         at: r.at,
       })),
+      ...final.provenance,
     },
     output: { trendStatus: trendOutcome },
   });
@@ -126,5 +135,18 @@ export async function applyFinalDecision(
       },
     }),
   );
+  await enqueueWebhookEvent(trx, {
+    type: "escalation.resolved",
+    traceId: trend.trace_id,
+    trendId: trend.id,
+    data: {
+      escalationId: id,
+      trendId: trend.id,
+      issueType: row.issue_type,
+      decision: final.decision,
+      reasonCode: final.reasonCode,
+      trendStatus: trendOutcome,
+    },
+  });
   return row;
 }

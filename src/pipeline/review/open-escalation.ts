@@ -5,6 +5,7 @@ import type { Database, IssueType, TrendRow } from "../../db/types.js";
 import { currentTraceparent, withItemSpan } from "../../observability/tracing.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
+import { enqueueWebhookEvent } from "../../webhooks/webhook-event.js";
 
 /** What the caller decided a human must look at; `event` adds fields to the announcement. */
 export interface EscalationToOpen {
@@ -13,6 +14,8 @@ export interface EscalationToOpen {
   rule: string;
   scores: Record<string, unknown>;
   event?: Record<string, unknown>;
+  /** For an appeal: the decided escalation it reopens, who appealed and who may not review it. */
+  appeal?: { of: string; byKey: string; statement: string; excludedReviewers: string[] };
 }
 
 /**
@@ -50,6 +53,12 @@ async function insertAndAnnounce(
       reason: escalation.reason,
       rule: escalation.rule,
       scores: JSON.stringify(escalation.scores),
+      ...(escalation.appeal && {
+        appeal_of: escalation.appeal.of,
+        appealed_by_key: escalation.appeal.byKey,
+        appeal_statement: escalation.appeal.statement,
+        excluded_reviewers: escalation.appeal.excludedReviewers,
+      }),
     })
     .onConflict((oc) =>
       oc.columns(["trend_id", "issue_type"]).where("status", "<>", "RESOLVED").doNothing(),
@@ -71,5 +80,11 @@ async function insertAndAnnounce(
       },
     }),
   );
+  await enqueueWebhookEvent(trx, {
+    type: "escalation.created",
+    traceId: trend.trace_id,
+    trendId: trend.id,
+    data: { escalationId: inserted.id, trendId: trend.id, issueType: escalation.issueType },
+  });
   return inserted.id;
 }

@@ -24,7 +24,7 @@ export async function humanDecisions(
   if (trendIds.length === 0) return new Map();
   const rows = await db
     .selectFrom("escalations as e")
-    .select(["e.id", "e.trend_id", "e.issue_type", "e.decision", "e.resolved_at"])
+    .select(["e.id", "e.trend_id", "e.issue_type", "e.decision", "e.reason_code", "e.resolved_at"])
     .distinctOn("e.trend_id")
     .where("e.trend_id", "in", [...trendIds])
     .where("e.status", "=", "RESOLVED")
@@ -44,7 +44,7 @@ export async function humanDecisions(
         escalationId: r.id,
         issueType: r.issue_type,
         decision: r.decision!,
-        reasonCode: null,
+        reasonCode: r.reason_code,
         resolvedAt: r.resolved_at!,
       },
     ]),

@@ -124,3 +124,21 @@ export function unclaimedStatus(): RawBuilder<EscalationStatus> {
   return sql<EscalationStatus>`CASE WHEN EXISTS (
     SELECT 1 FROM escalation_reviews r WHERE r.escalation_id = escalations.id) THEN 'IN_REVIEW' ELSE 'OPEN' END`;
 }
+
+/**
+ * The key ids of the reviewers who decided an escalation: every reviewer of it (counted or not:
+ * they all saw it) and the key that recorded the outcome, so an appeal goes to someone else.
+ */
+export async function decidedReviewers(
+  trx: Transaction<Database>,
+  decided: { id: string; resolved_by_key: string | null },
+): Promise<string[]> {
+  const rows = await trx
+    .selectFrom("escalation_reviews")
+    .select("reviewer_key_id")
+    .where("escalation_id", "=", decided.id)
+    .execute();
+  const keys = new Set(rows.map((r) => r.reviewer_key_id));
+  if (decided.resolved_by_key) keys.add(decided.resolved_by_key);
+  return [...keys];
+}

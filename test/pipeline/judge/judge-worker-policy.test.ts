@@ -7,6 +7,7 @@ import { ActiveJudgePolicy } from "../../../src/pipeline/judge/active-policy.js"
 import { applyAuditSample, isAuditSampled } from "../../../src/pipeline/judge/audit-sample.js";
 import { appendPolicyVersion } from "../../../src/pipeline/judge/policy-queries.js";
 import { EscalationService } from "../../../src/pipeline/review/escalation-service.js";
+import { loadReasonCodes } from "../../../src/pipeline/review/reason-codes.js";
 import { PolicyProvider } from "../../../src/pipeline/judge/policy-provider.js";
 import { makeEnvelope } from "../../../src/streams/envelope.js";
 import { STREAMS } from "../../../src/streams/stream-names.js";
@@ -151,11 +152,11 @@ describe("audit sampling", () => {
     expect(more).toEqual([]);
     expect(entry?.output).toMatchObject({ outcome: "ESCALATED", rule: "audit_sample", auditSample: true, judgeOutcome: "READY", judgeRule: "within_thresholds" });
 
-    const service = new EscalationService({ db: env.db, logger: env.logger, claimLeaseMs: 60_000 });
+    const service = new EscalationService({ db: env.db, logger: env.logger, claimLeaseMs: 60_000, reasonCodes: loadReasonCodes(undefined) });
     const moderator = { name: "mod", role: "moderator" };
     const byTrend = new Map(escalations.map((e) => [e.trend_id, e.id]));
     await service.resolve(byTrend.get(approved)!, { decision: "APPROVE" }, moderator);
-    await service.resolve(byTrend.get(rejected)!, { decision: "REJECT" }, moderator);
+    await service.resolve(byTrend.get(rejected)!, { decision: "REJECT", reasonCode: "VIOLENCE" }, moderator);
     const statuses = await env.db.selectFrom("enriched_trends").select(["id", "status"]).where("id", "in", [approved, rejected]).execute();
     expect(Object.fromEntries(statuses.map((s) => [s.id, s.status]))).toEqual({ [approved]: "APPROVED", [rejected]: "REJECTED" });
     const publishJobs = await env.db.selectFrom("outbox").select("payload").where("stream", "=", STREAMS.publishJobs).execute();

@@ -4,6 +4,7 @@ import { DomainError } from "../../../src/domain/domain-error.js";
 import type { ReviewPolicy } from "../../../src/pipeline/judge/judge-policy.js";
 import { consensus } from "../../../src/pipeline/review/consensus.js";
 import { EscalationService } from "../../../src/pipeline/review/escalation-service.js";
+import { loadReasonCodes } from "../../../src/pipeline/review/reason-codes.js";
 import { EscalationSweeper } from "../../../src/pipeline/review/escalation-sweeper.js";
 import { AuthService } from "../../../src/services/auth-service.js";
 import { STREAMS } from "../../../src/streams/stream-names.js";
@@ -20,7 +21,7 @@ beforeAll(async () => {
   escalations = new EscalationService({
     db: env.db,
     logger: env.logger,
-    claimLeaseMs: 60_000,
+    claimLeaseMs: 60_000, reasonCodes: loadReasonCodes(undefined),
     reviewPolicy: async () => review,
   });
 }, 60_000);
@@ -65,7 +66,7 @@ describe("k-of-n consensus", () => {
     expect(await resolutionsOf(id)).toHaveLength(0);
 
     const again = await escalations
-      .resolve(id, { decision: "REJECT" }, ada)
+      .resolve(id, { decision: "REJECT", reasonCode: "VIOLENCE" }, ada)
       .catch((e: unknown) => e);
     expect(again).toBeInstanceOf(DomainError);
     expect((again as DomainError).code).toBe("CONFLICT");
@@ -85,7 +86,7 @@ describe("k-of-n consensus", () => {
     const id = await seedEscalation(env.db);
     const row = await escalations.resolve(
       id,
-      { decision: "REJECT", reasonCode: "hate" },
+      { decision: "REJECT", reasonCode: "ILLEGAL_OR_HARMFUL_SPEECH" },
       reviewer("solo"),
     );
     expect(row.status).toBe("RESOLVED");
@@ -98,7 +99,7 @@ describe("k-of-n consensus", () => {
     expect(reviews).toEqual([
       expect.objectContaining({
         decision: "REJECT",
-        reason_code: "hate",
+        reason_code: "ILLEGAL_OR_HARMFUL_SPEECH",
         counted: true,
         reviewer_name: "solo",
       }),
@@ -137,7 +138,7 @@ describe("k-of-n consensus", () => {
     review = reviewPolicy({ requiredReviews: { toxicity: 2 }, escalateDisagreementTo: "senior" });
     const id = await seedEscalation(env.db);
     await escalations.resolve(id, { decision: "APPROVE" }, reviewer("eve"));
-    const split = await escalations.resolve(id, { decision: "REJECT" }, reviewer("frank"));
+    const split = await escalations.resolve(id, { decision: "REJECT", reasonCode: "VIOLENCE" }, reviewer("frank"));
     expect(split.status).toBe("IN_REVIEW");
     expect(split.decider_skill).toBe("senior");
     // A third ordinary reviewer may no longer take it, nor decide it.
@@ -149,7 +150,7 @@ describe("k-of-n consensus", () => {
     expect((refused as DomainError).code).toBe("FORBIDDEN");
     const senior = reviewer("grace", { skills: "senior" });
     expect((await escalations.claimNext(senior))?.id).toBe(id);
-    const final = await escalations.resolve(id, { decision: "REJECT" }, senior);
+    const final = await escalations.resolve(id, { decision: "REJECT", reasonCode: "VIOLENCE" }, senior);
     expect(final).toMatchObject({ status: "RESOLVED", decision: "REJECT", resolved_by: "grace" });
     expect(await resolutionsOf(id)).toHaveLength(1);
   });

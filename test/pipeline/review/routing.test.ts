@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DomainError } from "../../../src/domain/domain-error.js";
 import type { ReviewPolicy } from "../../../src/pipeline/judge/judge-policy.js";
 import { EscalationService } from "../../../src/pipeline/review/escalation-service.js";
+import { loadReasonCodes } from "../../../src/pipeline/review/reason-codes.js";
 import { createTestEnv, type TestEnv } from "../../support/test-env.js";
 import { reviewer, reviewPolicy, seedEscalation } from "./review-seed.js";
 
@@ -16,7 +17,7 @@ beforeAll(async () => {
   escalations = new EscalationService({
     db: env.db,
     logger: env.logger,
-    claimLeaseMs: 60_000,
+    claimLeaseMs: 60_000, reasonCodes: loadReasonCodes(undefined),
     reviewPolicy: async () => review,
   });
 }, 60_000);

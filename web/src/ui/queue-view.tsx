@@ -26,6 +26,7 @@ const ISSUE_LABELS: Record<IssueType, string> = {
   LOW_CONFIDENCE: "Low confidence",
   BUDGET_OVERRUN: "Budget overrun",
   AUDIT_SAMPLE: "Audit sample",
+  APPEAL: "Appeal",
 };
 
 export function QueueView({ session, selectedId }: { session: Session; selectedId: string | undefined }) {

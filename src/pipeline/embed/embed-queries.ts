@@ -1,0 +1,94 @@
+import { sql, type Transaction } from "kysely";
+import type { Database } from "../../db/types.js";
+import { toValidJson } from "../../domain/valid-text.js";
+
+/** What one item of an embedding batch writes when it moves to EMBEDDED. */
+export interface EmbeddedWrite {
+  trendId: string;
+  traceId: string;
+  /** The budget the item was read with: if it changed, the item is not written. */
+  readSpent: number;
+  cost: number;
+  attempt: number;
+  provenance: { actor: string; input: unknown; output: unknown };
+  /** Its outbox events in order (the trend update, then the judge job). */
+  events: { stream: string; envelope: unknown }[];
+}
+
+/**
+ * The embedding batch's database write as ONE statement (in a transaction; the caller rolls back
+ * when `charged` is short, i.e. a step was charged already, and writes the vectors of `moved`
+ * in the same transaction). Locks the trends in id order; for each item still ENRICHED with
+ * the budget it was read with and room for the charge: EMBEDDED, embedding SUCCEEDED, the spend,
+ * the charge, the EmbeddingRecord, the provenance entry (after the trend's latest) and the
+ * events, in input order. Items not written are left to the per-item path.
+ */
+export async function commitEmbeddedBatch(
+  trx: Transaction<Database>,
+  items: readonly EmbeddedWrite[],
+  store: { name: string; model: string; dimension: number },
+): Promise<{ moved: Set<string>; charged: number }> {
+  if (items.length === 0) return { moved: new Set(), charged: 0 };
+  const events = items.flatMap((i) => i.events.map((e) => ({ trendId: i.trendId, ...e })));
+  const { rows } = await sql<{ moved: string[] | null; charged: number }>`
+    WITH v AS (
+      SELECT * FROM unnest(
+        ${items.map((i) => i.trendId)}::uuid[],
+        ${items.map((i) => i.traceId)}::text[],
+        ${items.map((i) => i.readSpent)}::float8[],
+        ${items.map((i) => i.cost)}::float8[],
+        ${items.map((i) => i.attempt)}::int[],
+        ${items.map((i) => i.provenance.actor)}::text[],
+        ${items.map((i) => toValidJson(i.provenance.input))}::text[],
+        ${items.map((i) => toValidJson(i.provenance.output))}::text[]
+      ) WITH ORDINALITY AS v(id, trace_id, read_spent, cost, attempt, actor, input, output, ord)
+    ),
+    locked AS (
+      SELECT t.id FROM enriched_trends t WHERE t.id IN (SELECT id FROM v) ORDER BY t.id FOR UPDATE
+    ),
+    upd AS (
+      UPDATE enriched_trends t SET
+        status = 'EMBEDDED',
+        embedding_status = 'SUCCEEDED',
+        budget_spent = t.budget_spent + v.cost,
+        updated_at = now()
+      FROM v
+      WHERE t.id = v.id AND t.id IN (SELECT id FROM locked)
+        AND t.status = 'ENRICHED' AND t.budget_spent = v.read_spent
+        AND t.budget_spent + v.cost <= t.budget_limit + 1e-9
+      RETURNING t.id
+    ),
+    charged AS (
+      INSERT INTO budget_charges (trend_id, step, cost, unit)
+      SELECT v.id, 'embed', v.cost, 'compute_unit' FROM v WHERE v.id IN (SELECT id FROM upd)
+      ON CONFLICT (trend_id, step) DO NOTHING
+      RETURNING trend_id
+    ),
+    records AS (
+      INSERT INTO embedding_records (id, trend_id, vector_id, store, model, dimension, attempts)
+      SELECT gen_random_uuid(), v.id, v.id::text, ${store.name}::text, ${store.model}::text, ${store.dimension}::int, v.attempt
+      FROM v WHERE v.id IN (SELECT id FROM upd) ORDER BY v.ord
+      ON CONFLICT (trend_id) DO NOTHING
+    ),
+    prov AS (
+      INSERT INTO provenance_log (trace_id, trend_id, step, actor, input, output, parent_id)
+      SELECT v.trace_id, v.id, 'embed', v.actor, v.input::jsonb, v.output::jsonb,
+        (SELECT l.id FROM provenance_log l WHERE l.trend_id = v.id ORDER BY l.id DESC LIMIT 1)
+      FROM v WHERE v.id IN (SELECT id FROM upd) ORDER BY v.ord
+    ),
+    events AS (
+      INSERT INTO outbox (stream, payload)
+      SELECT ev.stream, ev.payload::jsonb
+      FROM unnest(
+        ${events.map((e) => e.trendId)}::uuid[],
+        ${events.map((e) => e.stream)}::text[],
+        ${events.map((e) => toValidJson(e.envelope))}::text[]
+      ) WITH ORDINALITY AS ev(trend_id, stream, payload, ord)
+      WHERE ev.trend_id IN (SELECT id FROM upd)
+      ORDER BY ev.ord
+    )
+    SELECT (SELECT array_agg(id::text) FROM upd) AS moved, (SELECT count(*)::int FROM charged) AS charged`.execute(
+    trx,
+  );
+  return { moved: new Set(rows[0]?.moved ?? []), charged: rows[0]?.charged ?? 0 };
+}
