@@ -75,14 +75,21 @@ export async function claimMostUrgent(
   await lockReviewer(trx, claimant.keyId);
   const heads = claimHeads(claimant, review);
   const eligible = sql<SqlBool>`${claimable} AND ${eligibleFor(claimant, review)} AND ${tenantCondition(scope, "t.tenant")}`;
-  // Each walk orders by the whole index key (issue type and decider skill are fixed within it, so
-  // the order is by age): with \`decider_skill IS NULL\`, not an equality, the planner would
-  // otherwise not see that the index already gives the order, and sort.
+  // Each walk orders by the whole index key (issue type and routed skill are fixed within it, so
+  // the order is by age): with `IS NULL`, not an equality, the planner would otherwise not see
+  // that the index already gives the order, and sort the whole issue type.
   // FOR UPDATE is not allowed under UNION: each kind of head is a LATERAL walk of its own, one
   // per VALUES row, and the union is of their (already locked) results. A VALUES row of nulls
   // stands for "no such head" (it matches nothing).
   const plainTypes = heads.plain.length ? heads.plain : [null];
-  const decided = heads.decided.length ? heads.decided : [{ issueType: null, skill: null }];
+  const routed = heads.routed.length ? heads.routed : [{ issueType: null, skill: null }];
+  const walk = (routedSkill: RawBuilder<SqlBool>) => sql`
+    CROSS JOIN LATERAL (
+      SELECT e.id, e.issue_type, e.created_at
+      FROM escalations e JOIN enriched_trends t ON t.id = e.trend_id
+      WHERE e.status <> 'RESOLVED' AND e.issue_type = k.issue_type AND ${routedSkill} AND ${eligible}
+      ORDER BY e.issue_type, ${ROUTED_SKILL}, e.created_at, e.id LIMIT 1
+      FOR UPDATE OF e SKIP LOCKED) AS w`;
   return trx
     .with(
       "candidate",
@@ -90,20 +97,10 @@ export async function claimMostUrgent(
       () => sql<{ id: string }>`(
       SELECT e.id FROM (
         SELECT w.* FROM (VALUES ${sql.join(plainTypes.map((type) => sql`(${type}::text)`))}) AS k(issue_type)
-        CROSS JOIN LATERAL (
-          SELECT e.id, e.issue_type, e.created_at
-          FROM escalations e JOIN enriched_trends t ON t.id = e.trend_id
-          WHERE e.status <> 'RESOLVED' AND e.issue_type = k.issue_type AND e.decider_skill IS NULL AND ${eligible}
-          ORDER BY e.issue_type, e.decider_skill, e.created_at, e.id LIMIT 1
-          FOR UPDATE OF e SKIP LOCKED) AS w
+        ${walk(sql<SqlBool>`${ROUTED_SKILL} IS NULL`)}
         UNION ALL
-        SELECT w.* FROM (VALUES ${sql.join(decided.map((head) => sql`(${head.issueType}::text, ${head.skill}::text)`))}) AS k(issue_type, skill)
-        CROSS JOIN LATERAL (
-          SELECT e.id, e.issue_type, e.created_at
-          FROM escalations e JOIN enriched_trends t ON t.id = e.trend_id
-          WHERE e.status <> 'RESOLVED' AND e.issue_type = k.issue_type AND e.decider_skill = k.skill AND ${eligible}
-          ORDER BY e.issue_type, e.decider_skill, e.created_at, e.id LIMIT 1
-          FOR UPDATE OF e SKIP LOCKED) AS w
+        SELECT w.* FROM (VALUES ${sql.join(routed.map((head) => sql`(${head.issueType}::text, ${head.skill}::text)`))}) AS k(issue_type, skill)
+        ${walk(sql<SqlBool>`${ROUTED_SKILL} = k.skill`)}
       ) AS e
       ORDER BY ${urgency()} DESC, e.created_at, e.id
       LIMIT 1)`,
@@ -117,18 +114,24 @@ export async function claimMostUrgent(
 }
 
 /**
+ * The skill an escalation was routed to, overriding the policy's for its issue type: a
+ * disagreement's decider skill, else a deadline's `reassign:<skill>`. The same expression as in
+ * eligibility.ts's `neededSkill` and in migration 0015's index (keep the three alike).
+ */
+const ROUTED_SKILL = sql<string | null>`coalesce(e.decider_skill, e.required_skill)`;
+
+/**
  * The index walks that can hold an eligible escalation for this reviewer. `plain`: the issue
- * types whose escalations (not routed to a decider) need no skill or one the reviewer has — a
- * walk over a type needing a skill the reviewer lacks would read every row of it to find none.
- * `decided`: each issue type × each of the reviewer's skills, for escalations a disagreement
- * routed to that decider skill. This mirrors the skill rule in eligibility.ts (`neededSkill`);
- * the full eligibility predicate still filters every walk, so the heads only decide where to
+ * types whose escalations not routed to a skill need no skill or one the reviewer has (a walk
+ * over a type needing a skill the reviewer lacks would read every row of it to find none).
+ * `routed`: each issue type × each of the reviewer's skills, for escalations routed to that
+ * skill. The full eligibility predicate still filters every walk; the heads decide where to
  * look. Issue types: every stored one and every one with a severity.
  */
 export function claimHeads(
   reviewer: ReviewerView,
   review: ReviewPolicy,
-): { plain: string[]; decided: { issueType: string; skill: string }[] } {
+): { plain: string[]; routed: { issueType: string; skill: string }[] } {
   const types = [...new Set<string>([...ISSUE_TYPES, ...Object.keys(SEVERITY)])];
   const skills = reviewer.profile.skills;
   const required = review.requiredSkill as Readonly<Record<string, string | undefined>>;
@@ -137,6 +140,6 @@ export function claimHeads(
       const skill = required[type];
       return skill === undefined || skills.includes(skill);
     }),
-    decided: types.flatMap((issueType) => skills.map((skill) => ({ issueType, skill }))),
+    routed: types.flatMap((issueType) => skills.map((skill) => ({ issueType, skill }))),
   };
 }

@@ -28,35 +28,38 @@ async function seedQueue(reviewers: readonly Actor[]): Promise<void> {
   const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)]!;
   for (let i = 0; i < 120; i++) {
     const id = await seedEscalation(env.db, {
-      issueType: pick(ISSUE_TYPES),
+      // Appeals need the decision they appeal (a constraint); their routing is the same.
+      issueType: pick(ISSUE_TYPES.filter((type) => type !== "appeal")),
       language: pick(["en", "de", "fr", "und", null]),
       // Some share an age to the millisecond: ties go to created_at, then id.
       ageMinutes: i % 10 === 0 ? 42 : random() * 300,
     });
     const kind = random();
-    // A disagreement routed to a decider skill; a reviewed one; one excluding a reviewer; a
-    // claim whose lease lapsed (claimable again); a live claim (not claimable).
-    if (kind < 0.1)
+    const someone = pick(reviewers).keyId!;
+    // Routed to a decider skill by a disagreement, or to a skill by a deadline's reassignment;
+    // reviewed by one reviewer; excluding one; a claim whose lease lapsed (claimable again); a
+    // live claim (not claimable).
+    if (kind < 0.08)
       await set(id, sql`decider_skill = ${pick(["senior", "toxicity"])}, status = 'IN_REVIEW'`);
-    else if (kind < 0.2) {
+    else if (kind < 0.15) await set(id, sql`required_skill = ${pick(["senior", "toxicity"])}`);
+    else if (kind < 0.22) {
       await set(id, sql`status = 'IN_REVIEW'`);
       await env.db
         .insertInto("escalation_reviews")
         .values({
           escalation_id: id,
-          reviewer_key_id: pick(reviewers).keyId!,
+          reviewer_key_id: someone,
           reviewer_name: "r",
           decision: "APPROVE",
         })
         .execute();
-    } else if (kind < 0.25)
-      await set(id, sql`excluded_reviewers = ${[pick(reviewers).keyId!]}::text[]`);
-    else if (kind < 0.3)
+    } else if (kind < 0.27) await set(id, sql`excluded_reviewers = ${[someone]}::text[]`);
+    else if (kind < 0.32)
       await set(
         id,
         sql`status = 'CLAIMED', claimed_by_key = 'gone', claim_expires_at = now() - interval '1 minute'`,
       );
-    else if (kind < 0.35)
+    else if (kind < 0.37)
       await set(
         id,
         sql`status = 'CLAIMED', claimed_by_key = 'holder', claim_expires_at = now() + interval '1 hour'`,
