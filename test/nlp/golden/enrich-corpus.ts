@@ -21,6 +21,7 @@ const SENTENCES = ["topics.jsonl", "similarity-pairs.jsonl"].flatMap((file) =>
 // Written for this corpus: each exercises one special case of featureTokens/sentimentTokens.
 const DECORATIONS = [
   "lol this is sooooo good!!!",
+  "sooo baaad, yesss, Mmm, cooool 2good4u",
   "@someone_42 you are a b1tch and a$$hole, fuuuuck off",
   "check https://example.com/a?b=c and www.example.org/x now",
   "#Breaking #covid19 news &amp; more &lt;b&gt;",
