@@ -1,4 +1,5 @@
 import js from "@eslint/js";
+import simpleImportSort from "eslint-plugin-simple-import-sort";
 import globals from "globals";
 import tseslint from "typescript-eslint";
 
@@ -7,11 +8,19 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    // Import order is checked, not argued about: sorted groups, fixed by `eslint --fix`.
+    plugins: { "simple-import-sort": simpleImportSort },
+    rules: { "simple-import-sort/imports": "error", "simple-import-sort/exports": "error" },
+  },
+  {
     rules: {
       // Decorated classes must stay value imports for type-graphql's reflection, so the
       // fixer is told to leave imports that carry decorators' metadata alone.
       "@typescript-eslint/consistent-type-imports": ["error", { disallowTypeAnnotations: false }],
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },
+      ],
     },
   },
   {
@@ -26,7 +35,14 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": [
         "error",
-        { patterns: [{ group: ["**/cli.js"], message: "Nothing imports the CLI: move what you need out of src/cli.ts." }] },
+        {
+          patterns: [
+            {
+              group: ["**/cli.js"],
+              message: "Nothing imports the CLI: move what you need out of src/cli.ts.",
+            },
+          ],
+        },
       ],
     },
   },
@@ -54,11 +70,20 @@ export default tseslint.config(
           patterns: [
             {
               group: ["**/pipeline/**", "!**/pipeline/registry.js"],
-              message: "A lower layer does not import a pipeline step (only the stage registry's names).",
+              message:
+                "A lower layer does not import a pipeline step (only the stage registry's names).",
             },
             {
-              group: ["**/cli.js", "**/main.js", "**/resolvers/**", "**/http/**", "**/ops/**", "**/services/**"],
-              message: "A lower layer does not import the CLI, the composition root, the edges or the services.",
+              group: [
+                "**/cli.js",
+                "**/main.js",
+                "**/resolvers/**",
+                "**/http/**",
+                "**/ops/**",
+                "**/services/**",
+              ],
+              message:
+                "A lower layer does not import the CLI, the composition root, the edges or the services.",
             },
           ],
         },

@@ -40,9 +40,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       updated_at timestamptz NOT NULL DEFAULT now(),
       UNIQUE (source, external_id)
     )`.execute(db);
-  await sql`CREATE INDEX enriched_trends_status_idx ON enriched_trends (status, created_at)`.execute(db);
-  await sql`CREATE INDEX enriched_trends_created_idx ON enriched_trends (created_at, id)`.execute(db);
-  await sql`CREATE INDEX enriched_trends_topics_idx ON enriched_trends USING gin (topics)`.execute(db);
+  await sql`CREATE INDEX enriched_trends_status_idx ON enriched_trends (status, created_at)`.execute(
+    db,
+  );
+  await sql`CREATE INDEX enriched_trends_created_idx ON enriched_trends (created_at, id)`.execute(
+    db,
+  );
+  await sql`CREATE INDEX enriched_trends_topics_idx ON enriched_trends USING gin (topics)`.execute(
+    db,
+  );
 
   await sql`
     CREATE TABLE planner_intents (
@@ -254,5 +260,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   ]) {
     await sql`DROP TABLE IF EXISTS ${sql.table(table)} CASCADE`.execute(db);
   }
-  await sql`DROP FUNCTION IF EXISTS provenance_append_only, publications_enforce_invariant`.execute(db);
+  await sql`DROP FUNCTION IF EXISTS provenance_append_only, publications_enforce_invariant`.execute(
+    db,
+  );
 }

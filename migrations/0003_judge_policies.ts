@@ -35,10 +35,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`ALTER TABLE escalations DROP CONSTRAINT escalations_issue_type_check`.execute(db);
   await sql`
     ALTER TABLE escalations ADD CONSTRAINT escalations_issue_type_check
-    CHECK (issue_type IN ('low_confidence','toxicity','budget_overrun','audit_sample'))`.execute(db);
+    CHECK (issue_type IN ('low_confidence','toxicity','budget_overrun','audit_sample'))`.execute(
+    db,
+  );
 
   // Simulation and the Judge's statistics read the Judge's decisions by time.
-  await sql`CREATE INDEX provenance_judge_time_idx ON provenance_log (created_at) WHERE step = 'judge'`.execute(db);
+  await sql`CREATE INDEX provenance_judge_time_idx ON provenance_log (created_at) WHERE step = 'judge'`.execute(
+    db,
+  );
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

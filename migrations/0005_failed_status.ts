@@ -21,7 +21,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       ADD COLUMN failed_at timestamptz,
       ADD COLUMN failed_from text,
       ADD CONSTRAINT enriched_trends_failure_check
-        CHECK ((status = 'FAILED') = (failed_stage IS NOT NULL AND failed_from IS NOT NULL))`.execute(db);
+        CHECK ((status = 'FAILED') = (failed_stage IS NOT NULL AND failed_from IS NOT NULL))`.execute(
+    db,
+  );
   await sql`
     CREATE INDEX enriched_trends_in_flight_idx ON enriched_trends (updated_at)
     WHERE status IN ('RECEIVED','PLANNED','ENRICHED','EMBEDDED','READY','APPROVED')`.execute(db);

@@ -12,7 +12,9 @@ const PAGED_TABLES = ["enriched_trends", "escalations", "incidents"] as const;
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   for (const table of PAGED_TABLES) {
-    await sql`ALTER TABLE ${sql.table(table)} ALTER COLUMN created_at SET DEFAULT date_trunc('milliseconds', now())`.execute(db);
+    await sql`ALTER TABLE ${sql.table(table)} ALTER COLUMN created_at SET DEFAULT date_trunc('milliseconds', now())`.execute(
+      db,
+    );
     await sql`
       UPDATE ${sql.table(table)} SET created_at = date_trunc('milliseconds', created_at)
       WHERE created_at <> date_trunc('milliseconds', created_at)`.execute(db);
@@ -21,6 +23,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   for (const table of PAGED_TABLES) {
-    await sql`ALTER TABLE ${sql.table(table)} ALTER COLUMN created_at SET DEFAULT now()`.execute(db);
+    await sql`ALTER TABLE ${sql.table(table)} ALTER COLUMN created_at SET DEFAULT now()`.execute(
+      db,
+    );
   }
 }

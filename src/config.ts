@@ -1,5 +1,7 @@
 import { availableParallelism } from "node:os";
+
 import { z } from "zod";
+
 import { DeadlineConfigError, parseDeadlineLadders } from "./pipeline/review/deadline-ladder.js";
 
 /**
@@ -42,7 +44,10 @@ const schema = z.object({
   WEAVIATE_URL: url(["http", "https"]).optional(),
   WEAVIATE_API_KEY: z.string().optional(),
   /** The Weaviate class (collection) that holds trend vectors. */
-  WEAVIATE_CLASS: z.string().regex(/^[A-Z][A-Za-z0-9_]*$/, "must be a Weaviate class name (starts upper-case)").default("TrendVector"),
+  WEAVIATE_CLASS: z
+    .string()
+    .regex(/^[A-Z][A-Za-z0-9_]*$/, "must be a Weaviate class name (starts upper-case)")
+    .default("TrendVector"),
   VECTOR_STORE_PATH: z.string().default("data/vectors"),
   OTEL_EXPORTER_OTLP_ENDPOINT: url(["http", "https"]).optional(),
   TRENDGATE_API_KEYS: z.string().default(""),
@@ -131,7 +136,10 @@ const schema = z.object({
     .default("low_confidence:3600000,toxicity:900000,budget_overrun:1800000,audit_sample:3600000")
     .transform((value, ctx) => {
       const out: Record<string, number> = {};
-      for (const pair of value.split(",").map((p) => p.trim()).filter(Boolean)) {
+      for (const pair of value
+        .split(",")
+        .map((p) => p.trim())
+        .filter(Boolean)) {
         const [type, ms] = pair.split(":");
         const n = Number(ms);
         if (!type || !Number.isInteger(n) || n <= 0) {
@@ -165,7 +173,10 @@ const schema = z.object({
     .string()
     .default("")
     .transform((value, ctx) => {
-      const urls = value.split(",").map((u) => u.trim()).filter(Boolean);
+      const urls = value
+        .split(",")
+        .map((u) => u.trim())
+        .filter(Boolean);
       for (const u of urls) {
         if (!/^https?:\/\/[^\s]+$/.test(u) || !URL.canParse(u)) {
           ctx.addIssue({ code: "custom", message: `"${u}" is not an http(s) URL` });
@@ -178,7 +189,10 @@ const schema = z.object({
   WEBHOOK_SECRET: z
     .string()
     .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, "must be whsec_<base64> (Standard Webhooks)")
-    .refine((s) => Buffer.from(s.slice(6), "base64").length >= 24, "the key must be at least 24 bytes")
+    .refine(
+      (s) => Buffer.from(s.slice(6), "base64").length >= 24,
+      "the key must be at least 24 bytes",
+    )
     .optional(),
   /** `standard` (Standard Webhooks JSON: type, timestamp, data) or `slack` (adds `text` for an incoming webhook). */
   WEBHOOK_FORMAT: z.enum(["standard", "slack"]).default("standard"),
@@ -232,15 +246,16 @@ export type Config = Omit<z.infer<typeof schema>, "EMBEDDER"> & { EMBEDDER: Embe
 export class ConfigError extends Error {
   readonly code = "CONFIG_INVALID";
   constructor(readonly issues: { variable: string; message: string }[]) {
-    super(
-      `invalid configuration: ${issues.map((i) => `${i.variable}: ${i.message}`).join("; ")}`,
-    );
+    super(`invalid configuration: ${issues.map((i) => `${i.variable}: ${i.message}`).join("; ")}`);
     this.name = "ConfigError";
   }
 }
 
 /** Parses the environment once; throws {@link ConfigError} naming each bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<Config> = {},
+): Config {
   // Empty strings are "unset" for optional values, as docker-compose passes them.
   const cleaned = Object.fromEntries(
     Object.entries(env).filter(([, v]) => v !== undefined && v !== ""),
@@ -256,7 +271,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     throw new ConfigError([{ variable: "EMBEDDER", message: "openai needs EMBEDDING_API_URL" }]);
   }
   if (parsed.data.WEBHOOK_URLS.length > 0 && !parsed.data.WEBHOOK_SECRET) {
-    throw new ConfigError([{ variable: "WEBHOOK_SECRET", message: "required when WEBHOOK_URLS is set (whsec_<base64>)" }]);
+    throw new ConfigError([
+      { variable: "WEBHOOK_SECRET", message: "required when WEBHOOK_URLS is set (whsec_<base64>)" },
+    ]);
   }
   return { ...parsed.data, EMBEDDER: embedder, ...overrides };
 }

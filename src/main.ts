@@ -1,46 +1,48 @@
 import "reflect-metadata";
+
 import { Redis } from "ioredis";
+
 import type { Config } from "./config.js";
 import { type DatabaseHandle, openDatabase } from "./db/database.js";
 import { ensureDatabaseExists, migrateToLatest, redactUrl } from "./db/migrate.js";
-import { startGatewayServer, type GatewayServer } from "./http/gateway-server.js";
+import { type GatewayServer, startGatewayServer } from "./http/gateway-server.js";
 import { configuredEmbedderModel } from "./nlp/embedder-selection.js";
 import { createLogger, type Logger } from "./observability/logger.js";
 import { MetricsRegistry } from "./observability/metrics.js";
+import { registerReviewerMetrics } from "./observability/reviewer-metrics.js";
 import { initTracing } from "./observability/tracing.js";
-import type { AppServices } from "./services/app-services.js";
-import { AuthService } from "./services/auth-service.js";
-import { DeadLetterService } from "./services/dead-letter-service.js";
-import { DryRunner } from "./services/dlq-dry-run.js";
-import { EscalationService } from "./pipeline/review/escalation-service.js";
-import { loadReasonCodes } from "./pipeline/review/reason-codes.js";
-import { AppealService } from "./pipeline/review/appeal-service.js";
+import { Reembedder, registerReembedMetrics } from "./pipeline/embed/reembed-worker.js";
 import { IngestService } from "./pipeline/ingest/ingest-service.js";
-import { OverrideService } from "./pipeline/publish/override-service.js";
 import { ActiveJudgePolicy } from "./pipeline/judge/active-policy.js";
 import { JudgePolicyService } from "./pipeline/judge/judge-policy-service.js";
 import { PolicyProvider } from "./pipeline/judge/policy-provider.js";
-import { readConfiguredKeys, writeBootstrapKeys } from "./services/configured-keys.js";
-import { KeyRevocationBus } from "./services/key-revocation-bus.js";
-import { RateLimits } from "./services/rate-limits.js";
+import { OverrideService } from "./pipeline/publish/override-service.js";
 import { STAGE_STREAMS, STAGES, type WorkerName } from "./pipeline/registry.js";
+import { AppealService } from "./pipeline/review/appeal-service.js";
+import { EscalationService } from "./pipeline/review/escalation-service.js";
+import { PrecedentService } from "./pipeline/review/precedents.js";
+import { loadReasonCodes } from "./pipeline/review/reason-codes.js";
 import { createStageDeps, type StageOverrides } from "./pipeline/stage-deps.js";
 import { createStageConsumer } from "./pipeline/start-stage.js";
+import type { AppServices } from "./services/app-services.js";
+import { AuthService } from "./services/auth-service.js";
+import { readConfiguredKeys, writeBootstrapKeys } from "./services/configured-keys.js";
+import { DeadLetterService } from "./services/dead-letter-service.js";
+import { DryRunner } from "./services/dlq-dry-run.js";
+import { KeyRevocationBus } from "./services/key-revocation-bus.js";
 import { ProvenanceService } from "./services/provenance-service.js";
+import { RateLimits } from "./services/rate-limits.js";
 import { SearchService } from "./services/search-service.js";
-import { PrecedentService } from "./pipeline/review/precedents.js";
-import { registerReviewerMetrics } from "./observability/reviewer-metrics.js";
 import { TrendQueryService } from "./services/trend-query-service.js";
 import { StreamProducer } from "./streams/producer.js";
 import { StreamKeys } from "./streams/stream-names.js";
 import { StreamPubSub } from "./subscriptions/stream-pubsub.js";
 import { TrendTenants } from "./subscriptions/tenant-filtered.js";
 import { PostgresVectorStore } from "./vector/postgres-vector-store.js";
-import { Reembedder, registerReembedMetrics } from "./pipeline/embed/reembed-worker.js";
-import { startMaintenanceWorker } from "./workers/maintenance-worker.js";
-import type { Reconciler } from "./workers/reconciler.js";
-import { OutboxRelay } from "./workers/outbox-relay.js";
 import { createWebhookConsumer } from "./webhooks/webhook-worker.js";
+import { startMaintenanceWorker } from "./workers/maintenance-worker.js";
+import { OutboxRelay } from "./workers/outbox-relay.js";
+import type { Reconciler } from "./workers/reconciler.js";
 import type { StreamConsumer } from "./workers/runtime/stream-consumer.js";
 
 export { WORKER_NAMES, type WorkerName } from "./pipeline/registry.js";
@@ -83,14 +85,18 @@ export async function checkConnectivity(config: Config): Promise<void> {
     await probe.connect();
     await probe.ping();
   } catch (error) {
-    throw new StartupError(`cannot reach Redis at ${redactUrl(config.REDIS_URL)}: ${(error as Error).message}`);
+    throw new StartupError(
+      `cannot reach Redis at ${redactUrl(config.REDIS_URL)}: ${(error as Error).message}`,
+    );
   } finally {
     probe.disconnect();
   }
   try {
     await ensureDatabaseExists(config.DATABASE_URL);
   } catch (error) {
-    throw new StartupError(`cannot reach Postgres at ${redactUrl(config.DATABASE_URL)}: ${(error as Error).message}`);
+    throw new StartupError(
+      `cannot reach Postgres at ${redactUrl(config.DATABASE_URL)}: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -100,7 +106,8 @@ export async function migrate(config: Config, logger: Logger): Promise<void> {
   const database = openDatabase(config.DATABASE_URL, { max: 1 });
   try {
     const results = await migrateToLatest(database.db);
-    for (const r of results) logger.info({ migration: r.migrationName, status: r.status }, "migration applied");
+    for (const r of results)
+      logger.info({ migration: r.migrationName, status: r.status }, "migration applied");
     if (results.length === 0) logger.info("database schema is up to date");
   } finally {
     await database.close();
@@ -120,19 +127,26 @@ export async function startApp(
   const logger = overrides.logger ?? createLogger(config.LOG_LEVEL);
   const tracing = await initTracing({
     endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
-    serviceName: what.gateway ? "trendgate-gateway" : `trendgate-${what.workers.join("-") || "worker"}`,
+    serviceName: what.gateway
+      ? "trendgate-gateway"
+      : `trendgate-${what.workers.join("-") || "worker"}`,
   });
   // Read before any connection opens: a bad policy file stops the process with nothing to close.
   const configuredPolicy = readConfiguredPolicy(config, logger);
   const reasonCodes = loadReasonCodes(config.REASON_CODES_PATH);
   await checkConnectivity(config);
-  const database: DatabaseHandle = openDatabase(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX });
+  const database: DatabaseHandle = openDatabase(config.DATABASE_URL, {
+    max: config.DATABASE_POOL_MAX,
+  });
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   redis.on("error", (error) => logger.warn({ err: error }, "redis connection error"));
   const keys = new StreamKeys(config.STREAM_PREFIX);
   // The relay's own connection fails fast while Redis is away: queued XADDs replayed after a
   // timed-out (rolled back) round would publish rows twice.
-  const relayRedis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  const relayRedis = new Redis(config.REDIS_URL, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+  });
   relayRedis.on("error", () => undefined);
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, 5000);
@@ -152,7 +166,11 @@ export async function startApp(
   const activePolicy = new ActiveJudgePolicy({ db: database.db, ...configuredPolicy, logger });
   const stageDeps = createStageDeps(config, database.db, logger, activePolicy, overrides);
   const { store } = stageDeps;
-  registerReembedMetrics(metrics.registry, database.db, overrides.embedder?.model ?? configuredEmbedderModel(config));
+  registerReembedMetrics(
+    metrics.registry,
+    database.db,
+    overrides.embedder?.model ?? configuredEmbedderModel(config),
+  );
   registerReviewerMetrics(metrics.registry, database.db);
 
   let dryRunner: DryRunner | undefined;
@@ -165,13 +183,18 @@ export async function startApp(
     redis,
     keys,
     logger,
-    auth: new AuthService(database.db, await readConfiguredKeys(config), { onRevoked: (keyId) => revocations.announce(keyId) }),
+    auth: new AuthService(database.db, await readConfiguredKeys(config), {
+      onRevoked: (keyId) => revocations.announce(keyId),
+    }),
     revocations,
     rateLimits: new RateLimits({
       redis,
       keys,
       logger,
-      perMinute: { ingest: config.RATE_LIMIT_INGEST_PER_MINUTE, similarText: config.RATE_LIMIT_SIMILAR_TEXT_PER_MINUTE },
+      perMinute: {
+        ingest: config.RATE_LIMIT_INGEST_PER_MINUTE,
+        similarText: config.RATE_LIMIT_SIMILAR_TEXT_PER_MINUTE,
+      },
     }),
     ingest: new IngestService({
       db: database.db,
@@ -203,7 +226,11 @@ export async function startApp(
     deadLetters: new DeadLetterService({ redis, keys, db: database.db, logger }),
     search,
     precedents: new PrecedentService({ db: database.db, search }),
-    judgePolicy: new JudgePolicyService({ db: database.db, active: activePolicy, enricher: stageDeps.enricher }),
+    judgePolicy: new JudgePolicyService({
+      db: database.db,
+      active: activePolicy,
+      enricher: stageDeps.enricher,
+    }),
     pubsub,
     trendTenants: new TrendTenants(database.db),
     dryRunner: async () => (dryRunner ??= new DryRunner(stageDeps, database.pool)),
@@ -215,13 +242,21 @@ export async function startApp(
   try {
     for (const stage of STAGES) {
       if (!what.workers.includes(stage.name)) continue;
-      consumers.push(await createStageConsumer(stage, stageDeps, { redis, keys, config, metrics, logger }));
+      consumers.push(
+        await createStageConsumer(stage, stageDeps, { redis, keys, config, metrics, logger }),
+      );
     }
     for (const worker of what.workers) {
       switch (worker) {
         case "embedding": {
           // Items a previous EMBEDDER embedded move to this one in the background.
-          const reembedder = new Reembedder({ db: database.db, embedder: await stageDeps.embedder(), store, logger: logger.child({ component: "reembed" }), intervalMs: config.REEMBED_INTERVAL_MS });
+          const reembedder = new Reembedder({
+            db: database.db,
+            embedder: await stageDeps.embedder(),
+            store,
+            logger: logger.child({ component: "reembed" }),
+            intervalMs: config.REEMBED_INTERVAL_MS,
+          });
           reembedder.start();
           stoppables.push(reembedder);
           break;
@@ -231,12 +266,22 @@ export async function startApp(
           stoppables.push(relay);
           break;
         case "webhooks": {
-          const webhooks = createWebhookConsumer({ redis, keys, config, logger, metrics }, overrides.webhooks);
+          const webhooks = createWebhookConsumer(
+            { redis, keys, config, logger, metrics },
+            overrides.webhooks,
+          );
           if (webhooks) consumers.push(webhooks);
           break;
         }
         case "maintenance": {
-          const worker = startMaintenanceWorker({ db: database.db, redis, keys, config, logger, metrics });
+          const worker = startMaintenanceWorker({
+            db: database.db,
+            redis,
+            keys,
+            config,
+            logger,
+            metrics,
+          });
           stoppables.push(worker);
           maintenance.reconciler = worker.reconciler;
           break;
@@ -256,15 +301,24 @@ export async function startApp(
   let gateway: GatewayServer | undefined;
   if (what.gateway) {
     // No bootstrap set when keys come from configuration: the deployment brings its own.
-    const created = config.BOOTSTRAP_KEYS && !services.auth.hasConfiguredKeys ? await services.auth.bootstrapKeys() : [];
+    const created =
+      config.BOOTSTRAP_KEYS && !services.auth.hasConfiguredKeys
+        ? await services.auth.bootstrapKeys()
+        : [];
     if (created.length) {
       const file = await writeBootstrapKeys(config.BOOTSTRAP_KEYS_FILE, created);
-      process.stdout.write(`\n  Trendgate created one API key per role (fresh database); they are in ${file} (mode 0600), shown nowhere else.\n\n`);
+      process.stdout.write(
+        `\n  Trendgate created one API key per role (fresh database); they are in ${file} (mode 0600), shown nowhere else.\n\n`,
+      );
     }
     gateway = await startGatewayServer(services, { port: what.port ?? config.PORT, metrics });
     // Load the persisted HNSW index (or rebuild it from Postgres) now, not on the first search.
     if (store instanceof PostgresVectorStore) {
-      store.warmUp().catch((error: unknown) => logger.warn({ err: error }, "vector index warm-up failed; the first search retries"));
+      store
+        .warmUp()
+        .catch((error: unknown) =>
+          logger.warn({ err: error }, "vector index warm-up failed; the first search retries"),
+        );
     }
   }
 
@@ -300,8 +354,14 @@ export async function startApp(
  * stored version on an empty table, and a new version whenever the file changes. A bad file
  * throws here (a PolicyError).
  */
-export function readConfiguredPolicy(config: Config, logger: Logger): { configured: PolicyProvider; configSource: string } {
-  const fallback = { minConfidence: config.JUDGE_MIN_CONFIDENCE, maxToxicity: config.JUDGE_MAX_TOXICITY };
+export function readConfiguredPolicy(
+  config: Config,
+  logger: Logger,
+): { configured: PolicyProvider; configSource: string } {
+  const fallback = {
+    minConfidence: config.JUDGE_MIN_CONFIDENCE,
+    maxToxicity: config.JUDGE_MAX_TOXICITY,
+  };
   return {
     configured: new PolicyProvider(config.POLICY_PATH, fallback, logger),
     configSource: config.POLICY_PATH

@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+
 import { defineConfig } from "vite";
 
 // The gateway serves web/dist at /console (src/http/console-route.ts), so every asset URL is

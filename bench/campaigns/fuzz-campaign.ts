@@ -1,6 +1,15 @@
 import fc from "fast-check";
-import { type GraphQLField, type GraphQLObjectType, type GraphQLSchema, getNamedType, isLeafType, isNonNullType, isObjectType } from "graphql";
+import {
+  getNamedType,
+  type GraphQLField,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  isLeafType,
+  isNonNullType,
+  isObjectType,
+} from "graphql";
 import { sql } from "kysely";
+
 import type { Db } from "../../src/db/database.js";
 import { buildTrendgateSchema } from "../../src/schema/build-schema.js";
 import { argumentsArb, type IdPool } from "./schema-arbitraries.js";
@@ -47,7 +56,8 @@ interface Operation {
 
 /** Every query and mutation of the schema (subscriptions are long-lived; the HTTP edge is what is fuzzed). */
 export function operationsOf(schema: GraphQLSchema): Operation[] {
-  const of = (kind: Operation["kind"], type: GraphQLObjectType | null | undefined) => Object.values(type?.getFields() ?? {}).map((field) => ({ kind, field }));
+  const of = (kind: Operation["kind"], type: GraphQLObjectType | null | undefined) =>
+    Object.values(type?.getFields() ?? {}).map((field) => ({ kind, field }));
   return [...of("query", schema.getQueryType()), ...of("mutation", schema.getMutationType())];
 }
 
@@ -57,7 +67,11 @@ function selection(field: GraphQLField<unknown, unknown>): string {
   if (isLeafType(type)) return "";
   if (!isObjectType(type)) return "{ __typename }";
   const leaves = Object.values(type.getFields())
-    .filter((f) => isLeafType(getNamedType(f.type)) && !f.args.some((a) => isNonNullType(a.type) && a.defaultValue === undefined))
+    .filter(
+      (f) =>
+        isLeafType(getNamedType(f.type)) &&
+        !f.args.some((a) => isNonNullType(a.type) && a.defaultValue === undefined),
+    )
     .map((f) => f.name);
   return `{ __typename ${leaves.join(" ")} }`;
 }
@@ -70,7 +84,10 @@ function document(op: Operation, args: Record<string, unknown>): string {
 }
 
 async function countTrends(db: Db): Promise<number> {
-  const row = await db.selectFrom("enriched_trends").select(sql<number>`count(*)::int`.as("n")).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom("enriched_trends")
+    .select(sql<number>`count(*)::int`.as("n"))
+    .executeTakeFirstOrThrow();
   return row.n;
 }
 
@@ -88,15 +105,41 @@ export async function runFuzzCampaign(o: FuzzOptions): Promise<FuzzReport> {
   const idPool: IdPool = { ids: () => pool };
   const refreshPool = async () => {
     const [trends, escalations] = await Promise.all([
-      o.db.selectFrom("enriched_trends").select(["id", "trace_id"]).orderBy("created_at", "desc").limit(20).execute(),
-      o.db.selectFrom("escalations").select(["id"]).orderBy("created_at", "desc").limit(20).execute(),
+      o.db
+        .selectFrom("enriched_trends")
+        .select(["id", "trace_id"])
+        .orderBy("created_at", "desc")
+        .limit(20)
+        .execute(),
+      o.db
+        .selectFrom("escalations")
+        .select(["id"])
+        .orderBy("created_at", "desc")
+        .limit(20)
+        .execute(),
     ]);
-    pool.splice(0, pool.length, ...trends.flatMap((t) => [t.id, t.trace_id]), ...escalations.map((e) => e.id));
+    pool.splice(
+      0,
+      pool.length,
+      ...trends.flatMap((t) => [t.id, t.trace_id]),
+      ...escalations.map((e) => e.id),
+    );
   };
   await refreshPool();
 
-  const report: FuzzReport = { cases: 0, seed: o.seed, operations: ops.length, outcomes: {}, perOperation: {}, failures: [], acceptedItems: 0, unsettled: [] };
-  const caseArb = fc.nat({ max: ops.length - 1 }).chain((i) => argumentsArb(ops[i]!.field.args, idPool).map((args) => ({ op: ops[i]!, args })));
+  const report: FuzzReport = {
+    cases: 0,
+    seed: o.seed,
+    operations: ops.length,
+    outcomes: {},
+    perOperation: {},
+    failures: [],
+    acceptedItems: 0,
+    unsettled: [],
+  };
+  const caseArb = fc
+    .nat({ max: ops.length - 1 })
+    .chain((i) => argumentsArb(ops[i]!.field.args, idPool).map((args) => ({ op: ops[i]!, args })));
   // Every operation at least cases / (2 × operations) times, the rest drawn at random.
   const samples = fc.sample(caseArb, { numRuns: o.cases, seed: o.seed });
   for (const [index, { op, args }] of samples.entries()) {
@@ -111,22 +154,53 @@ export async function runFuzzCampaign(o: FuzzOptions): Promise<FuzzReport> {
       body: JSON.stringify({ query: document(op, args), variables: args }),
     });
     const text = await res.text();
-    let body: { data?: Record<string, unknown> | null; errors?: { message: string; extensions?: { code?: string } }[] };
+    let body: {
+      data?: Record<string, unknown> | null;
+      errors?: { message: string; extensions?: { code?: string } }[];
+    };
     try {
       body = JSON.parse(text) as typeof body;
     } catch {
-      report.failures.push({ operation: name, kind: "NOT_JSON", detail: `${res.status} ${text.slice(0, 200)}`, variables: preview(args) });
+      report.failures.push({
+        operation: name,
+        kind: "NOT_JSON",
+        detail: `${res.status} ${text.slice(0, 200)}`,
+        variables: preview(args),
+      });
       continue;
     }
     const code = body.errors?.[0]?.extensions?.code ?? (body.errors?.length ? "UNCODED" : "OK");
     report.outcomes[code] = (report.outcomes[code] ?? 0) + 1;
-    if (body.errors?.some((e) => e.extensions?.code === "INTERNAL_SERVER_ERROR" || !e.extensions?.code))
-      report.failures.push({ operation: name, kind: "INTERNAL_SERVER_ERROR", detail: body.errors.map((e) => e.message).join("; ").slice(0, 300), variables: preview(args) });
-    else if (res.status >= 500) report.failures.push({ operation: name, kind: "HTTP_5XX", detail: `${res.status} ${text.slice(0, 200)}`, variables: preview(args) });
+    if (
+      body.errors?.some(
+        (e) => e.extensions?.code === "INTERNAL_SERVER_ERROR" || !e.extensions?.code,
+      )
+    )
+      report.failures.push({
+        operation: name,
+        kind: "INTERNAL_SERVER_ERROR",
+        detail: body.errors
+          .map((e) => e.message)
+          .join("; ")
+          .slice(0, 300),
+        variables: preview(args),
+      });
+    else if (res.status >= 500)
+      report.failures.push({
+        operation: name,
+        kind: "HTTP_5XX",
+        detail: `${res.status} ${text.slice(0, 200)}`,
+        variables: preview(args),
+      });
     if (isIngest) {
       const after = await countTrends(o.db);
       if (body.errors?.length && after !== before)
-        report.failures.push({ operation: name, kind: "PARTIAL_WRITE", detail: `${after - before} trend(s) written by a request that failed`, variables: preview(args) });
+        report.failures.push({
+          operation: name,
+          kind: "PARTIAL_WRITE",
+          detail: `${after - before} trend(s) written by a request that failed`,
+          variables: preview(args),
+        });
       report.acceptedItems += after - before;
     }
     report.cases += 1;
@@ -135,7 +209,11 @@ export async function runFuzzCampaign(o: FuzzOptions): Promise<FuzzReport> {
 
   const deadline = Date.now() + (o.settleTimeoutMs ?? 120_000);
   for (;;) {
-    const open = await o.db.selectFrom("enriched_trends").select(["id", "status"]).where("status", "not in", SETTLED as never[]).execute();
+    const open = await o.db
+      .selectFrom("enriched_trends")
+      .select(["id", "status"])
+      .where("status", "not in", SETTLED as never[])
+      .execute();
     report.unsettled = open;
     if (open.length === 0 || Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 500));
@@ -144,6 +222,8 @@ export async function runFuzzCampaign(o: FuzzOptions): Promise<FuzzReport> {
 }
 
 function preview(args: Record<string, unknown>): string {
-  const json = JSON.stringify(args, (_k, v: unknown) => (typeof v === "string" && v.length > 80 ? `${v.slice(0, 40)}…(${v.length} chars)` : v));
+  const json = JSON.stringify(args, (_k, v: unknown) =>
+    typeof v === "string" && v.length > 80 ? `${v.slice(0, 40)}…(${v.length} chars)` : v,
+  );
   return json.length > 400 ? `${json.slice(0, 400)}…` : json;
 }

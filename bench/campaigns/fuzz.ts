@@ -12,17 +12,26 @@
  * database (tg_bench_*) and Redis prefix, dropped at the end. Table on stdout, then one JSON line.
  */
 import { parseArgs } from "node:util";
+
 import { startApp, WORKER_NAMES } from "../../src/main.js";
 import { createBenchEnv } from "../pipeline/bench-env.js";
 import { runFuzzCampaign } from "./fuzz-campaign.js";
 
 const { values } = parseArgs({
-  options: { cases: { type: "string", default: "10000" }, seed: { type: "string", default: "12" }, "settle-s": { type: "string", default: "300" } },
+  options: {
+    cases: { type: "string", default: "10000" },
+    seed: { type: "string", default: "12" },
+    "settle-s": { type: "string", default: "300" },
+  },
 });
 const cases = Number(values.cases);
 const seed = Number(values.seed);
 
-const env = await createBenchEnv({ OUTBOX_POLL_MS: 50, SWEEP_INTERVAL_MS: 1000, RECONCILE_AFTER_MS: 30_000 });
+const env = await createBenchEnv({
+  OUTBOX_POLL_MS: 50,
+  SWEEP_INTERVAL_MS: 1000,
+  RECONCILE_AFTER_MS: 30_000,
+});
 const app = await startApp(env.config, { gateway: true, workers: WORKER_NAMES, port: 0 });
 let exitCode: number | undefined;
 try {
@@ -40,12 +49,17 @@ try {
     },
   });
   const seconds = (Date.now() - started) / 1000;
-  console.log(`\nfuzz campaign: ${report.cases} cases over ${report.operations} operations, seed ${seed}, ${seconds.toFixed(0)} s\n`);
+  console.log(
+    `\nfuzz campaign: ${report.cases} cases over ${report.operations} operations, seed ${seed}, ${seconds.toFixed(0)} s\n`,
+  );
   console.log("| outcome | responses |\n| --- | --- |");
-  for (const [code, n] of Object.entries(report.outcomes).sort((a, b) => b[1] - a[1])) console.log(`| ${code} | ${n} |`);
+  for (const [code, n] of Object.entries(report.outcomes).sort((a, b) => b[1] - a[1]))
+    console.log(`| ${code} | ${n} |`);
   console.log("\n| operation | cases |\n| --- | --- |");
   for (const [op, n] of Object.entries(report.perOperation).sort()) console.log(`| ${op} | ${n} |`);
-  console.log(`\naccepted items ${report.acceptedItems}; unsettled ${report.unsettled.length}; failures ${report.failures.length}`);
+  console.log(
+    `\naccepted items ${report.acceptedItems}; unsettled ${report.unsettled.length}; failures ${report.failures.length}`,
+  );
   // The first three of each kind and operation, so a rare failure is not hidden by a common one.
   const shown = new Map<string, number>();
   for (const f of report.failures) {
@@ -56,7 +70,17 @@ try {
   }
   exitCode = report.failures.length === 0 && report.unsettled.length === 0 ? 0 : 1;
   console.log(
-    JSON.stringify({ campaign: "fuzz", cases: report.cases, seed, seconds, operations: report.operations, outcomes: report.outcomes, acceptedItems: report.acceptedItems, unsettled: report.unsettled.length, failures: report.failures.length }),
+    JSON.stringify({
+      campaign: "fuzz",
+      cases: report.cases,
+      seed,
+      seconds,
+      operations: report.operations,
+      outcomes: report.outcomes,
+      acceptedItems: report.acceptedItems,
+      unsettled: report.unsettled.length,
+      failures: report.failures.length,
+    }),
   );
 } finally {
   await app.stop();

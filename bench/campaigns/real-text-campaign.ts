@@ -1,6 +1,8 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
+
 import { sql } from "kysely";
+
 import type { Db } from "../../src/db/database.js";
 
 export interface RealTextOptions {
@@ -45,13 +47,28 @@ interface GqlReply {
  */
 export async function runRealTextCampaign(o: RealTextOptions): Promise<RealTextReport> {
   const log = o.log ?? (() => undefined);
-  const report: RealTextReport = { lines: 0, accepted: 0, refusedAsBadInput: 0, backpressureRetries: 0, byStatus: {}, nonTerminal: 0, failures: {}, ingestSeconds: 0, settleSeconds: 0 };
-  const post = async (inputs: { source: string; externalId: string; body: string }[]): Promise<GqlReply> => {
+  const report: RealTextReport = {
+    lines: 0,
+    accepted: 0,
+    refusedAsBadInput: 0,
+    backpressureRetries: 0,
+    byStatus: {},
+    nonTerminal: 0,
+    failures: {},
+    ingestSeconds: 0,
+    settleSeconds: 0,
+  };
+  const post = async (
+    inputs: { source: string; externalId: string; body: string }[],
+  ): Promise<GqlReply> => {
     for (;;) {
       const res = await fetch(`${o.url}/graphql`, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${o.key}` },
-        body: JSON.stringify({ query: "mutation($inputs: [TrendInput!]!) { ingestTrends(inputs: $inputs) { id } }", variables: { inputs } }),
+        body: JSON.stringify({
+          query: "mutation($inputs: [TrendInput!]!) { ingestTrends(inputs: $inputs) { id } }",
+          variables: { inputs },
+        }),
       });
       const reply = (await res.json()) as GqlReply;
       const error = reply.errors?.[0];
@@ -67,11 +84,13 @@ export async function runRealTextCampaign(o: RealTextOptions): Promise<RealTextR
       return;
     }
     const code = reply.errors[0]!.extensions?.code;
-    if (code !== "BAD_USER_INPUT") throw new Error(`ingestTrends failed: ${code} ${reply.errors[0]!.message}`);
+    if (code !== "BAD_USER_INPUT")
+      throw new Error(`ingestTrends failed: ${code} ${reply.errors[0]!.message}`);
     for (const input of batch) {
       const one = await post([input]);
       if (one.errors?.length) {
-        if (one.errors[0]!.extensions?.code !== "BAD_USER_INPUT") throw new Error(`ingest failed: ${one.errors[0]!.message}`);
+        if (one.errors[0]!.extensions?.code !== "BAD_USER_INPUT")
+          throw new Error(`ingest failed: ${one.errors[0]!.message}`);
         report.refusedAsBadInput += 1;
       } else report.accepted += 1;
     }
@@ -94,15 +113,24 @@ export async function runRealTextCampaign(o: RealTextOptions): Promise<RealTextR
   }
   if (batch.length) await send(batch);
   report.ingestSeconds = (Date.now() - started) / 1000;
-  log(`sent ${report.lines} lines in ${report.ingestSeconds.toFixed(0)} s; waiting for every item to settle`);
+  log(
+    `sent ${report.lines} lines in ${report.ingestSeconds.toFixed(0)} s; waiting for every item to settle`,
+  );
 
   const settleStarted = Date.now();
   const deadline = settleStarted + (o.settleTimeoutMs ?? 1_800_000);
   let lastLog = 0;
   for (;;) {
-    const rows = await o.db.selectFrom("enriched_trends").select(["status", sql<number>`count(*)::int`.as("n")]).where("source", "=", "davidson").groupBy("status").execute();
+    const rows = await o.db
+      .selectFrom("enriched_trends")
+      .select(["status", sql<number>`count(*)::int`.as("n")])
+      .where("source", "=", "davidson")
+      .groupBy("status")
+      .execute();
     report.byStatus = Object.fromEntries(rows.map((r) => [r.status, r.n]));
-    report.nonTerminal = rows.filter((r) => !SETTLED.includes(r.status)).reduce((n, r) => n + r.n, 0);
+    report.nonTerminal = rows
+      .filter((r) => !SETTLED.includes(r.status))
+      .reduce((n, r) => n + r.n, 0);
     if (report.nonTerminal === 0 || Date.now() > deadline) break;
     if (Date.now() - lastLog > 30_000) {
       lastLog = Date.now();
@@ -111,7 +139,12 @@ export async function runRealTextCampaign(o: RealTextOptions): Promise<RealTextR
     await new Promise((r) => setTimeout(r, 1000));
   }
   report.settleSeconds = (Date.now() - settleStarted) / 1000;
-  const failed = await o.db.selectFrom("enriched_trends").select(["failed_error", sql<number>`count(*)::int`.as("n")]).where("status", "=", "FAILED").groupBy("failed_error").execute();
+  const failed = await o.db
+    .selectFrom("enriched_trends")
+    .select(["failed_error", sql<number>`count(*)::int`.as("n")])
+    .where("status", "=", "FAILED")
+    .groupBy("failed_error")
+    .execute();
   report.failures = Object.fromEntries(failed.map((f) => [f.failed_error ?? "?", f.n]));
   return report;
 }

@@ -14,6 +14,7 @@
  */
 import { spawn } from "node:child_process";
 import { parseArgs } from "node:util";
+
 import { AuthService } from "../../src/services/auth-service.js";
 import { createBenchEnv } from "../pipeline/bench-env.js";
 import { runRealTextCampaign } from "./real-text-campaign.js";
@@ -48,7 +49,9 @@ const url = await new Promise<string>((resolve, reject) => {
     const up = /Trendgate is up: (http:\/\/\S+)\/graphql/.exec(output);
     if (up) resolve(up[1]!);
   });
-  void exited.then((code) => reject(new Error(`trendgate exited ${code} before it was up:\n${output}`)));
+  void exited.then((code) =>
+    reject(new Error(`trendgate exited ${code} before it was up:\n${output}`)),
+  );
 });
 let exitCode: number | undefined;
 try {
@@ -66,12 +69,21 @@ try {
   const stopCode = await exited;
   console.log(`\nreal-text campaign: ${report.lines} lines of ${values.file}\n`);
   console.log("| figure | value |\n| --- | --- |");
-  for (const [k, v] of Object.entries({ accepted: report.accepted, "refused (BAD_USER_INPUT)": report.refusedAsBadInput, "BACKPRESSURE retries": report.backpressureRetries, "left non-terminal": report.nonTerminal, "ingest s": report.ingestSeconds.toFixed(0), "settle s": report.settleSeconds.toFixed(0), "exit code after one SIGINT": stopCode }))
+  for (const [k, v] of Object.entries({
+    accepted: report.accepted,
+    "refused (BAD_USER_INPUT)": report.refusedAsBadInput,
+    "BACKPRESSURE retries": report.backpressureRetries,
+    "left non-terminal": report.nonTerminal,
+    "ingest s": report.ingestSeconds.toFixed(0),
+    "settle s": report.settleSeconds.toFixed(0),
+    "exit code after one SIGINT": stopCode,
+  }))
     console.log(`| ${k} | ${v} |`);
   console.log("\n| status | items |\n| --- | --- |");
   for (const [s, n] of Object.entries(report.byStatus).sort()) console.log(`| ${s} | ${n} |`);
   for (const [e, n] of Object.entries(report.failures)) console.log(`FAILED ×${n}: ${e}`);
-  exitCode = report.nonTerminal === 0 && Object.keys(report.failures).length === 0 && stopCode === 0 ? 0 : 1;
+  exitCode =
+    report.nonTerminal === 0 && Object.keys(report.failures).length === 0 && stopCode === 0 ? 0 : 1;
   console.log(JSON.stringify({ campaign: "real-text", ...report, stopExitCode: stopCode }));
 } finally {
   if (child.exitCode === null) child.kill("SIGKILL");

@@ -52,20 +52,57 @@ export const stringArb: fc.Arbitrary<string> = fc.oneof(
 );
 
 const intArb = fc.oneof(
-  fc.constantFrom(0, -1, 1, 2, 100, 101, 500, 501, 5000, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, 2 ** 53, -(2 ** 53), 1.5),
+  fc.constantFrom(
+    0,
+    -1,
+    1,
+    2,
+    100,
+    101,
+    500,
+    501,
+    5000,
+    2 ** 31 - 1,
+    -(2 ** 31),
+    2 ** 31,
+    2 ** 53,
+    -(2 ** 53),
+    1.5,
+  ),
   fc.integer(),
 );
-const floatArb = fc.oneof(fc.constantFrom(0, -0, 1, -1, 1e308, -1e308, 5e-324, 0.5), fc.double({ noNaN: true, noDefaultInfinity: true }));
+const floatArb = fc.oneof(
+  fc.constantFrom(0, -0, 1, -1, 1e308, -1e308, 5e-324, 0.5),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+);
 const dateArb = fc.oneof(
-  fc.constantFrom("2024-01-01T00:00:00Z", "1970-01-01T00:00:00.000Z", "9999-12-31T23:59:59Z", "2024-02-30T00:00:00Z", "yesterday", "0", ""),
+  fc.constantFrom(
+    "2024-01-01T00:00:00Z",
+    "1970-01-01T00:00:00.000Z",
+    "9999-12-31T23:59:59Z",
+    "2024-02-30T00:00:00Z",
+    "yesterday",
+    "0",
+    "",
+  ),
   fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
 );
 const jsonArb: fc.Arbitrary<unknown> = fc.oneof(
-  fc.dictionary(stringArb, fc.oneof(stringArb, fc.integer(), fc.boolean(), fc.constant(null)), { maxKeys: 4 }),
+  fc.dictionary(stringArb, fc.oneof(stringArb, fc.integer(), fc.boolean(), fc.constant(null)), {
+    maxKeys: 4,
+  }),
   fc.jsonValue({ maxDepth: 3 }),
   fc.constant({ deep: { deeper: { deepest: ["\u0000", "\uD800"] } } }),
 );
-const wrongTypeArb: fc.Arbitrary<unknown> = fc.oneof(fc.integer(), fc.boolean(), fc.constant({}), fc.constant([]), fc.constant({ nested: [1, "x"] }), stringArb, fc.double({ noNaN: true }));
+const wrongTypeArb: fc.Arbitrary<unknown> = fc.oneof(
+  fc.integer(),
+  fc.boolean(),
+  fc.constant({}),
+  fc.constant([]),
+  fc.constant({ nested: [1, "x"] }),
+  stringArb,
+  fc.double({ noNaN: true }),
+);
 
 /**
  * Plausible values for fields whose generic values would almost never pass validation, so the
@@ -76,8 +113,15 @@ const FIELD_HINTS: Record<string, fc.Arbitrary<unknown>> = {
   "TrendInput.source": fc.constantFrom("fuzz", "news-wire", "feed:rss/1", "user@host", "ünïcödé"),
   "TrendInput.externalId": fc.uuid(),
   "TrendInput.url": fc.constantFrom("https://example.com/a", "http://127.0.0.1/x?q=1#f", null),
-  "TrendInput.publishedAt": fc.date({ min: new Date("2000-01-01"), max: new Date("2030-01-01"), noInvalidDate: true }).map((d) => d.toISOString()),
-  "TrendInput.metadata": fc.constantFrom({}, { lang: "en" }, { k: "\u0000 text", emoji: "😀" }, null),
+  "TrendInput.publishedAt": fc
+    .date({ min: new Date("2000-01-01"), max: new Date("2030-01-01"), noInvalidDate: true })
+    .map((d) => d.toISOString()),
+  "TrendInput.metadata": fc.constantFrom(
+    {},
+    { lang: "en" },
+    { k: "\u0000 text", emoji: "😀" },
+    null,
+  ),
 };
 
 /** Values real rows answer to, so ID arguments reach resolvers' found paths too. */
@@ -85,32 +129,68 @@ export interface IdPool {
   ids(): readonly string[];
 }
 
-export function arbitraryFor(type: GraphQLInputType, pool: IdPool, depth = 0): fc.Arbitrary<unknown> {
+export function arbitraryFor(
+  type: GraphQLInputType,
+  pool: IdPool,
+  depth = 0,
+): fc.Arbitrary<unknown> {
   const valid = validArbitrary(type, pool, depth);
   // One value in twelve has the wrong type (or a null where one is not allowed).
-  return fc.oneof({ weight: 11, arbitrary: valid }, { weight: 1, arbitrary: isNonNullType(type) ? fc.oneof(wrongTypeArb, fc.constant(null)) : wrongTypeArb });
+  return fc.oneof(
+    { weight: 11, arbitrary: valid },
+    {
+      weight: 1,
+      arbitrary: isNonNullType(type) ? fc.oneof(wrongTypeArb, fc.constant(null)) : wrongTypeArb,
+    },
+  );
 }
 
-function validArbitrary(type: GraphQLInputType, pool: IdPool, depth: number): fc.Arbitrary<unknown> {
+function validArbitrary(
+  type: GraphQLInputType,
+  pool: IdPool,
+  depth: number,
+): fc.Arbitrary<unknown> {
   if (isNonNullType(type)) return arbitraryFor(type.ofType, pool, depth);
-  const nullable = (a: fc.Arbitrary<unknown>) => fc.oneof({ weight: 8, arbitrary: a }, { weight: 1, arbitrary: fc.constant(null) });
-  if (isListType(type)) return nullable(fc.array(arbitraryFor(type.ofType, pool, depth + 1), { maxLength: depth > 0 ? 2 : 4 }));
-  if (isEnumType(type)) return nullable(fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...type.getValues().map((v) => v.value as string)) }, { weight: 1, arbitrary: stringArb }));
+  const nullable = (a: fc.Arbitrary<unknown>) =>
+    fc.oneof({ weight: 8, arbitrary: a }, { weight: 1, arbitrary: fc.constant(null) });
+  if (isListType(type))
+    return nullable(
+      fc.array(arbitraryFor(type.ofType, pool, depth + 1), { maxLength: depth > 0 ? 2 : 4 }),
+    );
+  if (isEnumType(type))
+    return nullable(
+      fc.oneof(
+        {
+          weight: 6,
+          arbitrary: fc.constantFrom(...type.getValues().map((v) => v.value as string)),
+        },
+        { weight: 1, arbitrary: stringArb },
+      ),
+    );
   if (isInputObjectType(type)) {
     const fields = Object.values(type.getFields());
     const shape: Record<string, fc.Arbitrary<unknown>> = {};
     for (const f of fields) {
       const generic = arbitraryFor(f.type, pool, depth + 1);
       const hint = FIELD_HINTS[`${type.name}.${f.name}`];
-      shape[f.name] = hint ? fc.oneof({ weight: 3, arbitrary: hint }, { weight: 1, arbitrary: generic }) : generic;
+      shape[f.name] = hint
+        ? fc.oneof({ weight: 3, arbitrary: hint }, { weight: 1, arbitrary: generic })
+        : generic;
     }
-    const required = fields.filter((f) => isNonNullType(f.type) && f.defaultValue === undefined).map((f) => f.name);
+    const required = fields
+      .filter((f) => isNonNullType(f.type) && f.defaultValue === undefined)
+      .map((f) => f.name);
     return nullable(
       fc.oneof(
         { weight: 8, arbitrary: fc.record(shape, { requiredKeys: required }) },
         // A required field missing, or a field the type does not have.
         { weight: 1, arbitrary: fc.record(shape, { requiredKeys: [] }) },
-        { weight: 1, arbitrary: fc.record(shape, { requiredKeys: required }).map((v) => ({ ...v, notAField: 1 })) },
+        {
+          weight: 1,
+          arbitrary: fc
+            .record(shape, { requiredKeys: required })
+            .map((v) => ({ ...v, notAField: 1 })),
+        },
       ),
     );
   }
@@ -119,7 +199,13 @@ function validArbitrary(type: GraphQLInputType, pool: IdPool, depth: number): fc
       case "String":
         return nullable(stringArb);
       case "ID":
-        return nullable(fc.oneof({ weight: 3, arbitrary: fc.nat().map((i) => pick(pool.ids(), i)) }, { weight: 2, arbitrary: stringArb }, { weight: 1, arbitrary: fc.uuid() }));
+        return nullable(
+          fc.oneof(
+            { weight: 3, arbitrary: fc.nat().map((i) => pick(pool.ids(), i)) },
+            { weight: 2, arbitrary: stringArb },
+            { weight: 1, arbitrary: fc.uuid() },
+          ),
+        );
       case "Int":
         return nullable(intArb);
       case "Float":
@@ -143,9 +229,14 @@ function pick(values: readonly string[], i: number): string {
 }
 
 /** Arguments of one field: each present argument with a value (optional ones sometimes omitted). */
-export function argumentsArb(args: readonly GraphQLArgument[], pool: IdPool): fc.Arbitrary<Record<string, unknown>> {
+export function argumentsArb(
+  args: readonly GraphQLArgument[],
+  pool: IdPool,
+): fc.Arbitrary<Record<string, unknown>> {
   const shape: Record<string, fc.Arbitrary<unknown>> = {};
   for (const a of args) shape[a.name] = arbitraryFor(a.type, pool);
-  const required = args.filter((a) => isNonNullType(a.type) && a.defaultValue === undefined).map((a) => a.name);
+  const required = args
+    .filter((a) => isNonNullType(a.type) && a.defaultValue === undefined)
+    .map((a) => a.name);
   return fc.record(shape, { requiredKeys: required });
 }

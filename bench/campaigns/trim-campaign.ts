@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
+
 import type { Redis } from "ioredis";
 import { sql } from "kysely";
+
 import type { Config } from "../../src/config.js";
 import type { Db } from "../../src/db/database.js";
 import { type App, type AppOverrides, startApp } from "../../src/main.js";
@@ -45,23 +47,37 @@ export const hashEmbedder: Embedder = {
   model: "hash-16",
   dimension: 16,
   async embed(texts) {
-    return texts.map((t) => Array.from({ length: 16 }, (_, i) => ((t.charCodeAt(i % Math.max(1, t.length)) || 1) % 97) / 97 + 0.01));
+    return texts.map((t) =>
+      Array.from(
+        { length: 16 },
+        (_, i) => ((t.charCodeAt(i % Math.max(1, t.length)) || 1) % 97) / 97 + 0.01,
+      ),
+    );
   },
   async close() {},
 };
 
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs: number,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`trim campaign: ${what} not reached within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`trim campaign: ${what} not reached within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
 
 async function statusCounts(db: Db): Promise<Record<string, number>> {
-  const rows = await db.selectFrom("enriched_trends").select(["status", sql<number>`count(*)::int`.as("n")]).groupBy("status").execute();
+  const rows = await db
+    .selectFrom("enriched_trends")
+    .select(["status", sql<number>`count(*)::int`.as("n")])
+    .groupBy("status")
+    .execute();
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
 
@@ -83,10 +99,16 @@ export async function runTrimCampaign(o: TrimOptions): Promise<TrimReport> {
   // The stalled judge: its group exists, a consumer holds a batch and never acknowledges it.
   await ensureGroup(o.redis, judgeKey, GROUPS.judge);
   const stalled = `stalled-judge-${randomBytes(2).toString("hex")}`;
-  const upstream: App = await startApp(o.config, { gateway: false, workers: ["etl", "embedding", "relay", "maintenance"] }, o.overrides);
+  const upstream: App = await startApp(
+    o.config,
+    { gateway: false, workers: ["etl", "embedding", "relay", "maintenance"] },
+    o.overrides,
+  );
   let judge: App | undefined;
   try {
-    log(`ingesting ${items} items (STREAM_MAX_LEN ${o.config.STREAM_MAX_LEN}) with the judge stalled`);
+    log(
+      `ingesting ${items} items (STREAM_MAX_LEN ${o.config.STREAM_MAX_LEN}) with the judge stalled`,
+    );
     for (let i = 0; i < items; i += 50) {
       const batch = Array.from({ length: Math.min(50, items - i) }, (_, j) => ({
         source: "trim-campaign",
@@ -96,7 +118,11 @@ export async function runTrimCampaign(o: TrimOptions): Promise<TrimReport> {
       }));
       await upstream.services.ingest.ingestMany(batch, "trim-campaign");
     }
-    await waitFor("every item EMBEDDED", async () => ((await statusCounts(o.db)).EMBEDDED === items ? true : undefined), timeoutMs);
+    await waitFor(
+      "every item EMBEDDED",
+      async () => ((await statusCounts(o.db)).EMBEDDED === items ? true : undefined),
+      timeoutMs,
+    );
     // The hung judge handler: it took the first entries and never acknowledges them.
     await o.redis.xreadgroup("GROUP", GROUPS.judge, stalled, "COUNT", 10, "STREAMS", judgeKey, ">");
     // Two sweeps more, so trims run with the whole backlog in place.
@@ -108,7 +134,9 @@ export async function runTrimCampaign(o: TrimOptions): Promise<TrimReport> {
       trimmed[stream] = added - Number(await o.redis.xlen(o.keys.key(stream)));
     }
     const judgeStreamWhileStalled = Number(await o.redis.xlen(judgeKey));
-    log(`judge stream holds ${judgeStreamWhileStalled} entries while stalled; trimmed ${JSON.stringify(trimmed)}`);
+    log(
+      `judge stream holds ${judgeStreamWhileStalled} entries while stalled; trimmed ${JSON.stringify(trimmed)}`,
+    );
 
     // Lost events: entries the judge never saw vanish from the stream.
     const lostEvents = o.lostEvents ?? 0;
@@ -117,7 +145,11 @@ export async function runTrimCampaign(o: TrimOptions): Promise<TrimReport> {
       await o.redis.xdel(judgeKey, ...tail.map(([id]) => id));
     }
 
-    judge = await startApp(o.config, { gateway: false, workers: ["judge", "publisher"] }, o.overrides);
+    judge = await startApp(
+      o.config,
+      { gateway: false, workers: ["judge", "publisher"] },
+      o.overrides,
+    );
     log("judge back; waiting for every item to settle");
     await waitFor(
       "every item settled",

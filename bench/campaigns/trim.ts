@@ -12,6 +12,7 @@
  * when an item is stranded or a judge job was trimmed. CI runs 3 × 100 (test/campaigns/trim.test.ts).
  */
 import { parseArgs } from "node:util";
+
 import { createBenchEnv } from "../pipeline/bench-env.js";
 import { hashEmbedder, runTrimCampaign } from "./trim-campaign.js";
 
@@ -45,9 +46,13 @@ try {
     overrides: values["real-embedder"] ? {} : { embedder: hashEmbedder },
     log: (line) => process.stderr.write(`trim: ${line}\n`),
   });
-  console.log(`\ntrim campaign: ${report.items} items, STREAM_MAX_LEN ${report.streamMaxLen}, ${report.seconds.toFixed(0)} s\n`);
+  console.log(
+    `\ntrim campaign: ${report.items} items, STREAM_MAX_LEN ${report.streamMaxLen}, ${report.seconds.toFixed(0)} s\n`,
+  );
   console.log("| figure | value |\n| --- | --- |");
-  console.log(`| judge stream while stalled | ${report.judgeStreamWhileStalled} (of ${report.items}) |`);
+  console.log(
+    `| judge stream while stalled | ${report.judgeStreamWhileStalled} (of ${report.items}) |`,
+  );
   for (const [s, n] of Object.entries(report.trimmed)) console.log(`| trimmed from ${s} | ${n} |`);
   console.log(`| judge jobs lost | ${report.lostEvents} |`);
   console.log(`| reconciler repairs | ${JSON.stringify(report.reconcilerRepairs)} |`);

@@ -26,7 +26,7 @@
  * every publication allowed by the invariant (READY by the judge, APPROVED by a moderator, or an
  * override), and every PUBLISHED item has its publication.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -34,12 +34,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+
 import { Redis } from "ioredis";
 import pg from "pg";
+
 import { openDatabase } from "../../src/db/database.js";
 import { ensureDatabaseExists, migrateToLatest } from "../../src/db/migrate.js";
-import { createLogger } from "../../src/observability/logger.js";
 import { seededRandom } from "../../src/domain/seeded-random.js";
+import { createLogger } from "../../src/observability/logger.js";
 import { createLoadtestMix } from "../../src/ops/loadtest-mix.js";
 import { ProcessSupervisor } from "../../src/ops/process-supervisor.js";
 
@@ -61,10 +63,12 @@ const TIMEOUT_MS = Number(args["timeout-s"]) * 1000;
 const random = seededRandom(Number(args.seed));
 const SETTLED = ["PUBLISHED", "REJECTED", "CANCELLED", "ESCALATED", "PAUSED"];
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const BASE_URL = process.env.DATABASE_URL ?? "postgres://trendgate:trendgate@127.0.0.1:5432/trendgate";
+const BASE_URL =
+  process.env.DATABASE_URL ?? "postgres://trendgate:trendgate@127.0.0.1:5432/trendgate";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const log = (message: string) => process.stdout.write(`[chaos +${((Date.now() - T0) / 1000).toFixed(1)}s] ${message}\n`);
+const log = (message: string) =>
+  process.stdout.write(`[chaos +${((Date.now() - T0) / 1000).toFixed(1)}s] ${message}\n`);
 const T0 = Date.now();
 
 class ChaosError extends Error {
@@ -94,10 +98,31 @@ class PrivateRedis {
   async start(): Promise<void> {
     this.proc = spawn(
       "redis-server",
-      ["--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir, "--appendonly", "yes", "--appendfsync", this.fsyncAlways ? "always" : "everysec", "--save", "", "--logfile", path.join(this.dir, "redis.log")],
+      [
+        "--port",
+        String(this.port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        this.dir,
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        this.fsyncAlways ? "always" : "everysec",
+        "--save",
+        "",
+        "--logfile",
+        path.join(this.dir, "redis.log"),
+      ],
       { stdio: "ignore" },
     );
-    const probe = new Redis({ port: this.port, host: "127.0.0.1", lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    const probe = new Redis({
+      port: this.port,
+      host: "127.0.0.1",
+      lazyConnect: true,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+    });
     probe.on("error", () => undefined);
     for (let i = 0; i < 100; i++) {
       try {
@@ -141,7 +166,9 @@ async function main(): Promise<number> {
   const logger = createLogger("warn", "chaos");
   let supervisor: ProcessSupervisor | undefined;
   let monitor: pg.Pool | undefined;
-  log(`items ${ITEMS}, kills ${KILLS}, redis restart ${!args["no-restart-redis"]}${args["redis-kill"] ? " (SIGKILL)" : ""}, postgres restart ${args["restart-postgres"]}; dir ${dir}`);
+  log(
+    `items ${ITEMS}, kills ${KILLS}, redis restart ${!args["no-restart-redis"]}${args["redis-kill"] ? " (SIGKILL)" : ""}, postgres restart ${args["restart-postgres"]}; dir ${dir}`,
+  );
 
   try {
     await redis.start();
@@ -194,7 +221,10 @@ async function main(): Promise<number> {
     for (const [role, argv, n] of roles) await supervisor.scale(role, argv, n);
     const gql = `http://127.0.0.1:${gatewayPort}/graphql`;
     for (let i = 0; ; i++) {
-      const ok = await fetch(`http://127.0.0.1:${gatewayPort}/healthz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${gatewayPort}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       if (i > 600) throw new ChaosError("the gateway did not become healthy within 60 s");
       await sleep(100);
@@ -209,7 +239,13 @@ async function main(): Promise<number> {
     events.sort((a, b) => a.at - b.at);
 
     // --- ingest, in the background -------------------------------------------------------
-    const next = createLoadtestMix(`chaos-${suffix}`, Number(args.seed), { clean: 0.75, toxic: 0.08, unsure: 0.08, duplicate: 0.09, malformed: 0 });
+    const next = createLoadtestMix(`chaos-${suffix}`, Number(args.seed), {
+      clean: 0.75,
+      toxic: 0.08,
+      unsure: 0.08,
+      duplicate: 0.09,
+      malformed: 0,
+    });
     const items = Array.from({ length: ITEMS }, () => next().input);
     const distinctKeys = new Set(items.map((i) => `${i.source}\u0000${i.externalId}`)).size;
     const acceptedIds = new Set<string>();
@@ -223,12 +259,23 @@ async function main(): Promise<number> {
           try {
             const res = await fetch(gql, {
               method: "POST",
-              headers: { "content-type": "application/json", authorization: `Bearer ${integratorKey}` },
-              body: JSON.stringify({ query: "mutation($inputs: [TrendInput!]!) { ingestTrends(inputs: $inputs) { id duplicate } }", variables: { inputs: batch } }),
+              headers: {
+                "content-type": "application/json",
+                authorization: `Bearer ${integratorKey}`,
+              },
+              body: JSON.stringify({
+                query:
+                  "mutation($inputs: [TrendInput!]!) { ingestTrends(inputs: $inputs) { id duplicate } }",
+                variables: { inputs: batch },
+              }),
               signal: AbortSignal.timeout(30_000),
             });
-            const body = (await res.json()) as { data?: { ingestTrends: { id: string; duplicate: boolean }[] }; errors?: { extensions?: { code?: string } }[] };
-            if (!body.data) throw new Error(body.errors?.[0]?.extensions?.code ?? `HTTP ${res.status}`);
+            const body = (await res.json()) as {
+              data?: { ingestTrends: { id: string; duplicate: boolean }[] };
+              errors?: { extensions?: { code?: string } }[];
+            };
+            if (!body.data)
+              throw new Error(body.errors?.[0]?.extensions?.code ?? `HTTP ${res.status}`);
             for (const r of body.data.ingestTrends) {
               acceptedIds.add(r.id);
               if (r.duplicate) duplicateReceipts++;
@@ -270,7 +317,13 @@ async function main(): Promise<number> {
           log(`ingested ${ingested}/${ITEMS}, items ${total}, settled ${settled}`);
           lastLog = Date.now();
         }
-        if (ingestDone && events.length === 0 && settled === acceptedIds.size && total === acceptedIds.size) break;
+        if (
+          ingestDone &&
+          events.length === 0 &&
+          settled === acceptedIds.size &&
+          total === acceptedIds.size
+        )
+          break;
       } catch {
         // Postgres restarting; try again.
       }
@@ -282,7 +335,9 @@ async function main(): Promise<number> {
           if (victim?.pid) {
             process.kill(victim.pid, "SIGKILL");
             kills.push(`${victim.role}@${(progress * 100).toFixed(0)}%`);
-            log(`kill -9 ${victim.role} (pid ${victim.pid}) at ${(progress * 100).toFixed(1)}% settled`);
+            log(
+              `kill -9 ${victim.role} (pid ${victim.pid}) at ${(progress * 100).toFixed(1)}% settled`,
+            );
           }
         } else if (event.kind === "redis") {
           const started = Date.now();
@@ -305,54 +360,90 @@ async function main(): Promise<number> {
     await ingest;
     const seconds = (Date.now() - T0) / 1000;
     log(`all ${acceptedIds.size} accepted items settled`);
-    const restarts = [...supervisor.restarts.entries()].map(([role, n]) => `${role} x${n}`).join(", ");
+    const restarts = [...supervisor.restarts.entries()]
+      .map(([role, n]) => `${role} x${n}`)
+      .join(", ");
     await supervisor.stopAll();
     supervisor = undefined;
 
     // --- checks --------------------------------------------------------------------------
-    const q = async (text: string, params: unknown[] = []) => Number((await monitor!.query<{ n: number }>(text, params)).rows[0]!.n);
+    const q = async (text: string, params: unknown[] = []) =>
+      Number((await monitor!.query<{ n: number }>(text, params)).rows[0]!.n);
     const ids = [...acceptedIds];
     const counts: Counts = {};
-    const check = (name: string, value: number, wrong: boolean) => (counts[name] = { value, wrong });
+    const check = (name: string, value: number, wrong: boolean) =>
+      (counts[name] = { value, wrong });
     check("distinct items sent", distinctKeys, false);
     check("accepted (distinct ids)", ids.length, ids.length !== distinctKeys);
     check("duplicate receipts", duplicateReceipts, false);
-    check("rows in enriched_trends", await q("SELECT count(*)::int AS n FROM enriched_trends"), (await q("SELECT count(*)::int AS n FROM enriched_trends")) !== ids.length);
-    const notSettled = await q("SELECT count(*)::int AS n FROM enriched_trends WHERE NOT (status = ANY($1))", [SETTLED]);
+    check(
+      "rows in enriched_trends",
+      await q("SELECT count(*)::int AS n FROM enriched_trends"),
+      (await q("SELECT count(*)::int AS n FROM enriched_trends")) !== ids.length,
+    );
+    const notSettled = await q(
+      "SELECT count(*)::int AS n FROM enriched_trends WHERE NOT (status = ANY($1))",
+      [SETTLED],
+    );
     check("not settled", notSettled, notSettled > 0);
-    for (const [label, step] of [["etl", "etl"], ["judge", "judge"]] as const) {
+    for (const [label, step] of [
+      ["etl", "etl"],
+      ["judge", "judge"],
+    ] as const) {
       const wrong = await q(
         `SELECT count(*)::int AS n FROM enriched_trends t WHERE (SELECT count(*) FROM provenance_log p WHERE p.trend_id = t.id AND p.step = $1) <> 1`,
         [step],
       );
       check(`items without exactly one '${label}' entry`, wrong, wrong > 0);
     }
-    const embedWrong = await q(`SELECT count(*)::int AS n FROM enriched_trends t WHERE (SELECT count(*) FROM embedding_records e WHERE e.trend_id = t.id) <> 1`);
+    const embedWrong = await q(
+      `SELECT count(*)::int AS n FROM enriched_trends t WHERE (SELECT count(*) FROM embedding_records e WHERE e.trend_id = t.id) <> 1`,
+    );
     check("items without exactly one embedding record", embedWrong, embedWrong > 0);
     // Vectors live in Postgres, written in the embedding record's transaction (issue 15).
-    const vectorCount = await q(`SELECT count(*)::int AS n FROM trend_vectors WHERE vector IS NOT NULL`);
+    const vectorCount = await q(
+      `SELECT count(*)::int AS n FROM trend_vectors WHERE vector IS NOT NULL`,
+    );
     const missingVectors = await q(
       `SELECT count(*)::int AS n FROM unnest($1::uuid[]) AS i(id) WHERE NOT EXISTS (SELECT 1 FROM trend_vectors v WHERE v.trend_id = i.id AND v.vector IS NOT NULL)`,
       [ids],
     );
     check("vectors in the store", vectorCount, vectorCount !== ids.length);
     check("items without a vector", missingVectors, missingVectors > 0);
-    const multiPub = await q(`SELECT count(*)::int AS n FROM (SELECT trend_id FROM publications GROUP BY trend_id HAVING count(*) > 1) x`);
+    const multiPub = await q(
+      `SELECT count(*)::int AS n FROM (SELECT trend_id FROM publications GROUP BY trend_id HAVING count(*) > 1) x`,
+    );
     check("items published more than once", multiPub, multiPub > 0);
-    const multiPubEntry = await q(`SELECT count(*)::int AS n FROM (SELECT trend_id FROM provenance_log WHERE step = 'publish' GROUP BY trend_id HAVING count(*) > 1) x`);
+    const multiPubEntry = await q(
+      `SELECT count(*)::int AS n FROM (SELECT trend_id FROM provenance_log WHERE step = 'publish' GROUP BY trend_id HAVING count(*) > 1) x`,
+    );
     check("items with more than one 'publish' entry", multiPubEntry, multiPubEntry > 0);
     const publications = await q("SELECT count(*)::int AS n FROM publications");
     check("publications", publications, false);
     const jsonlPath = path.join(dir, "published.jsonl");
-    const lines = existsSync(jsonlPath) ? readFileSync(jsonlPath, "utf8").split("\n").filter((l) => l.trim() !== "") : [];
-    const records = lines.map((l) => JSON.parse(l) as { idempotencyKey: string; trendId: string; externalRef: string });
+    const lines = existsSync(jsonlPath)
+      ? readFileSync(jsonlPath, "utf8")
+          .split("\n")
+          .filter((l) => l.trim() !== "")
+      : [];
+    const records = lines.map(
+      (l) => JSON.parse(l) as { idempotencyKey: string; trendId: string; externalRef: string },
+    );
     const keys = new Set(records.map((r) => r.idempotencyKey));
     check("JSONL lines", lines.length, lines.length !== publications);
     check("JSONL keys published twice", lines.length - keys.size, lines.length !== keys.size);
-    const refs = new Map((await monitor.query<{ trend_id: string; external_ref: string }>("SELECT trend_id, external_ref FROM publications")).rows.map((r) => [r.trend_id, r.external_ref]));
+    const refs = new Map(
+      (
+        await monitor.query<{ trend_id: string; external_ref: string }>(
+          "SELECT trend_id, external_ref FROM publications",
+        )
+      ).rows.map((r) => [r.trend_id, r.external_ref]),
+    );
     const unmatched = records.filter((r) => refs.get(r.trendId) !== r.externalRef).length;
     check("JSONL lines without their publication", unmatched, unmatched > 0);
-    const publishedWithout = await q(`SELECT count(*)::int AS n FROM enriched_trends t WHERE t.status = 'PUBLISHED' AND NOT EXISTS (SELECT 1 FROM publications p WHERE p.trend_id = t.id)`);
+    const publishedWithout = await q(
+      `SELECT count(*)::int AS n FROM enriched_trends t WHERE t.status = 'PUBLISHED' AND NOT EXISTS (SELECT 1 FROM publications p WHERE p.trend_id = t.id)`,
+    );
     check("PUBLISHED items without a publication", publishedWithout, publishedWithout > 0);
     const violations = await q(`
       SELECT count(*)::int AS n FROM publications p WHERE NOT (
@@ -362,20 +453,30 @@ async function main(): Promise<number> {
             AND EXISTS (SELECT 1 FROM provenance_log x WHERE x.trend_id = p.trend_id AND x.step = 'override'))
       )`);
     check("publications that break the invariant", violations, violations > 0);
-    const states = (await monitor.query<{ status: string; n: number }>("SELECT status, count(*)::int AS n FROM enriched_trends GROUP BY status ORDER BY status")).rows;
+    const states = (
+      await monitor.query<{ status: string; n: number }>(
+        "SELECT status, count(*)::int AS n FROM enriched_trends GROUP BY status ORDER BY status",
+      )
+    ).rows;
 
-    process.stdout.write(`\nchaos campaign: ${ids.length} items in ${seconds.toFixed(0)} s; kills ${kills.length} (${kills.join(", ")}); ` +
-      `children replaced: ${restarts || "none"}; Redis restart ${redisRestartMs ? `${redisRestartMs} ms` : "no"}; Postgres restart ${postgresRestartMs ? `${postgresRestartMs} ms` : "no"}; ` +
-      `batches re-sent ${resent}\n`);
+    process.stdout.write(
+      `\nchaos campaign: ${ids.length} items in ${seconds.toFixed(0)} s; kills ${kills.length} (${kills.join(", ")}); ` +
+        `children replaced: ${restarts || "none"}; Redis restart ${redisRestartMs ? `${redisRestartMs} ms` : "no"}; Postgres restart ${postgresRestartMs ? `${postgresRestartMs} ms` : "no"}; ` +
+        `batches re-sent ${resent}\n`,
+    );
     process.stdout.write(`final states: ${states.map((s) => `${s.status} ${s.n}`).join(", ")}\n\n`);
     const width = Math.max(...Object.keys(counts).map((k) => k.length));
     for (const [name, { value, wrong }] of Object.entries(counts)) {
-      process.stdout.write(`  ${name.padEnd(width)}  ${String(value).padStart(7)}  ${wrong ? "WRONG" : "ok"}\n`);
+      process.stdout.write(
+        `  ${name.padEnd(width)}  ${String(value).padStart(7)}  ${wrong ? "WRONG" : "ok"}\n`,
+      );
     }
     const failed = Object.values(counts).filter((c) => c.wrong).length;
     const lowKills = kills.length < KILLS;
     if (lowKills) process.stdout.write(`  only ${kills.length} of ${KILLS} kills happened\n`);
-    process.stdout.write(failed || lowKills ? `\nFAILED: ${failed} check(s) wrong\n` : "\nall checks passed\n");
+    process.stdout.write(
+      failed || lowKills ? `\nFAILED: ${failed} check(s) wrong\n` : "\nall checks passed\n",
+    );
     return failed || lowKills ? 1 : 0;
   } finally {
     await supervisor?.stopAll().catch(() => undefined);
@@ -387,8 +488,14 @@ async function main(): Promise<number> {
       const client = new pg.Client({ connectionString: admin.toString() });
       await client
         .connect()
-        .then(() => client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(`tg_chaos_${suffix}`)} WITH (FORCE)`))
-        .catch((error: unknown) => log(`could not drop tg_chaos_${suffix}: ${(error as Error).message}`))
+        .then(() =>
+          client.query(
+            `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(`tg_chaos_${suffix}`)} WITH (FORCE)`,
+          ),
+        )
+        .catch((error: unknown) =>
+          log(`could not drop tg_chaos_${suffix}: ${(error as Error).message}`),
+        )
         .finally(() => client.end().catch(() => undefined));
       rmSync(dir, { recursive: true, force: true });
     } else log(`kept database tg_chaos_${suffix} and ${dir}`);

@@ -19,10 +19,16 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
+
 import { sql } from "kysely";
 import type { Browser, Page } from "playwright-core";
-import { startHarness, type AppHarness } from "../../test/support/app-harness.js";
-import { ensureConsoleBuilt, launchChromium, openConsole } from "../../test/console/support/console-harness.js";
+
+import {
+  ensureConsoleBuilt,
+  launchChromium,
+  openConsole,
+} from "../../test/console/support/console-harness.js";
+import { type AppHarness, startHarness } from "../../test/support/app-harness.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -52,7 +58,13 @@ function percentile(sorted: number[], p: number): number {
 
 function summary(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);
-  return { n: sorted.length, p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted.at(-1) ?? Number.NaN };
+  return {
+    n: sorted.length,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1) ?? Number.NaN,
+  };
 }
 
 /** Records when each queue row first appears, by escalation id, in the page's own clock. */
@@ -72,7 +84,13 @@ const OBSERVER = `(() => {
 /** When a plain graphql-ws client in this process received each escalation: the page's baseline. */
 const delivered = new Map<string, number>();
 
-async function judgeToVisible(h: AppHarness, page: Page, count: number, rate: number, tag: string): Promise<{ page: number[]; client: number[] }> {
+async function judgeToVisible(
+  h: AppHarness,
+  page: Page,
+  count: number,
+  rate: number,
+  tag: string,
+): Promise<{ page: number[]; client: number[] }> {
   const started = Date.now();
   const trendIds: string[] = [];
   const sends: Promise<void>[] = [];
@@ -83,7 +101,13 @@ async function judgeToVisible(h: AppHarness, page: Page, count: number, rate: nu
       h
         .gql<{ ingestTrend: { id: string } }>(
           `mutation($input: TrendInput!) { ingestTrend(input: $input) { id } }`,
-          { input: { source: "bench-forum", externalId: `${tag}-${i}`, body: `${POSTS[i % POSTS.length]} (${tag} ${i})` } },
+          {
+            input: {
+              source: "bench-forum",
+              externalId: `${tag}-${i}`,
+              body: `${POSTS[i % POSTS.length]} (${tag} ${i})`,
+            },
+          },
           h.keys.integrator,
         )
         .then((r) => {
@@ -95,15 +119,24 @@ async function judgeToVisible(h: AppHarness, page: Page, count: number, rate: nu
   await Promise.all(sends);
   const deadline = Date.now() + 180_000;
   for (;;) {
-    const rows = await h.app.services.db.selectFrom("escalations").select(["id", "created_at"]).where("trend_id", "in", trendIds).execute();
+    const rows = await h.app.services.db
+      .selectFrom("escalations")
+      .select(["id", "created_at"])
+      .where("trend_id", "in", trendIds)
+      .execute();
     const seen = (await page.evaluate("window.__seen")) as Record<string, number>;
     if (rows.length === count && rows.every((r) => r.id in seen)) {
       return {
         page: rows.map((r) => seen[r.id]! - r.created_at.getTime()),
-        client: rows.filter((r) => delivered.has(r.id)).map((r) => delivered.get(r.id)! - r.created_at.getTime()),
+        client: rows
+          .filter((r) => delivered.has(r.id))
+          .map((r) => delivered.get(r.id)! - r.created_at.getTime()),
       };
     }
-    if (Date.now() > deadline) throw new Error(`only ${rows.filter((r) => r.id in seen).length} of ${count} escalations became visible`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `only ${rows.filter((r) => r.id in seen).length} of ${count} escalations became visible`,
+      );
     await sleep(250);
   }
 }
@@ -147,7 +180,12 @@ async function main() {
   await ensureConsoleBuilt();
   const h = await startHarness({ config: { LOG_LEVEL: "warn" } });
   const browser = await launchChromium();
-  const result: Record<string, unknown> = { cpus: cpus().length, items: ITEMS, rate: RATE, queue: QUEUE };
+  const result: Record<string, unknown> = {
+    cpus: cpus().length,
+    items: ITEMS,
+    rate: RATE,
+    queue: QUEUE,
+  };
   try {
     const { page } = await openConsole(browser, h.url, h.keys.moderator);
     await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
@@ -166,7 +204,10 @@ async function main() {
     const latency = summary(first.page);
     result.judgeToVisible = latency;
     result.judgeToClient = summary(first.client);
-    console.table({ "judge → visible in the page (ms)": latency, "judge → delivered to a Node graphql-ws client (ms)": summary(first.client) });
+    console.table({
+      "judge → visible in the page (ms)": latency,
+      "judge → delivered to a Node graphql-ws client (ms)": summary(first.client),
+    });
 
     console.log(`2. Queue render with ${QUEUE} open escalations`);
     await seedOpenEscalations(h, QUEUE - ITEMS);
@@ -185,7 +226,11 @@ async function main() {
       const before = await full.getByTestId("queue-item").count();
       const p0 = Date.now();
       await more.click();
-      await full.waitForFunction(`document.querySelectorAll('[data-testid="queue-item"]').length > ${before}`, undefined, { polling: "raf", timeout: 60_000 });
+      await full.waitForFunction(
+        `document.querySelectorAll('[data-testid="queue-item"]').length > ${before}`,
+        undefined,
+        { polling: "raf", timeout: 60_000 },
+      );
       pageTimes.push(Date.now() - p0);
     }
     const rows = await full.getByTestId("queue-item").count();
@@ -200,7 +245,10 @@ async function main() {
     const second = await judgeToVisible(h, full, 20, 5, "b");
     const loaded = summary(second.page);
     result.judgeToVisibleFullQueue = loaded;
-    console.table({ "judge → visible, full queue (ms)": loaded, "judge → Node client (ms)": summary(second.client) });
+    console.table({
+      "judge → visible, full queue (ms)": loaded,
+      "judge → Node client (ms)": summary(second.client),
+    });
   } finally {
     await browser.close();
     await h.close();

@@ -11,11 +11,11 @@
  */
 import { parseArgs } from "node:util";
 
-import { type JudgePolicy, defaultPolicy, judge } from "../../src/pipeline/judge/judge-policy.js";
 import { createOfflineEnricher } from "../../src/nlp/enricher.js";
 import { readJsonl } from "../../src/nlp/train/jsonl.js";
 import { splitOf, trainingText } from "../../src/nlp/train/splits.js";
 import { type JudgedRow, judgeRows, rates } from "../../src/pipeline/judge/evaluate.js";
+import { defaultPolicy, judge, type JudgePolicy } from "../../src/pipeline/judge/judge-policy.js";
 
 const { values: args } = parseArgs({
   options: { target: { type: "string" }, davidson: { type: "string" } },

@@ -14,10 +14,11 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+
 import { seededRandom } from "../../src/domain/seeded-random.js";
 import { ActiveJudgePolicy } from "../../src/pipeline/judge/active-policy.js";
-import { JudgePolicyService } from "../../src/pipeline/judge/judge-policy-service.js";
 import { judge, type JudgePolicy } from "../../src/pipeline/judge/judge-policy.js";
+import { JudgePolicyService } from "../../src/pipeline/judge/judge-policy-service.js";
 import { PolicyProvider } from "../../src/pipeline/judge/policy-provider.js";
 import { type JudgedSeed, seedJudged } from "../../test/support/seed-judged.js";
 import { createTestEnv } from "../../test/support/test-env.js";
@@ -66,26 +67,46 @@ try {
 
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const pct = (x: number | undefined) => (x === undefined ? "-" : `${(x * 100).toFixed(1)} %`);
-  console.log(`seeded ${items} judged items (${moderatorDecisions} moderator decisions) in ${seedMs.toFixed(0)} ms`);
+  console.log(
+    `seeded ${items} judged items (${moderatorDecisions} moderator decisions) in ${seedMs.toFixed(0)} ms`,
+  );
   console.log("");
   console.log("| measure | value |");
   console.log("| --- | --- |");
-  console.log(`| simulateJudgePolicy, ${simulation.items} items, median of ${repeats} | ${median(simMs).toFixed(1)} ms |`);
+  console.log(
+    `| simulateJudgePolicy, ${simulation.items} items, median of ${repeats} | ${median(simMs).toFixed(1)} ms |`,
+  );
   console.log(`| simulateJudgePolicy, max | ${Math.max(...simMs).toFixed(1)} ms |`);
-  console.log(`| judge calibrate (${calibration.decisions} decisions, grid + history replay) | ${calibrateMs.toFixed(0)} ms |`);
+  console.log(
+    `| judge calibrate (${calibration.decisions} decisions, grid + history replay) | ${calibrateMs.toFixed(0)} ms |`,
+  );
   console.log("");
   const t = calibration.policy?.thresholds;
-  console.log(`proposal: ${t ? `minConfidence ${t.minConfidence}, maxToxicity ${t.maxToxicity}, toxicityCeiling ${t.toxicityCeiling}` : `refused: ${calibration.refusedReason}`}`);
+  console.log(
+    `proposal: ${t ? `minConfidence ${t.minConfidence}, maxToxicity ${t.maxToxicity}, toxicityCeiling ${t.toxicityCeiling}` : `refused: ${calibration.refusedReason}`}`,
+  );
   console.log("| on labelled decisions | active | proposed |");
   console.log("| --- | --- | --- |");
-  console.log(`| escalated | ${pct(calibration.active.escalatedRate)} | ${pct(calibration.proposed?.escalatedRate)} |`);
-  console.log(`| toxic published | ${pct(calibration.active.toxicPublishedRate)} | ${pct(calibration.proposed?.toxicPublishedRate)} |`);
-  console.log(`| clean rejected | ${pct(calibration.active.cleanRejectedRate)} | ${pct(calibration.proposed?.cleanRejectedRate)} |`);
+  console.log(
+    `| escalated | ${pct(calibration.active.escalatedRate)} | ${pct(calibration.proposed?.escalatedRate)} |`,
+  );
+  console.log(
+    `| toxic published | ${pct(calibration.active.toxicPublishedRate)} | ${pct(calibration.proposed?.toxicPublishedRate)} |`,
+  );
+  console.log(
+    `| clean rejected | ${pct(calibration.active.cleanRejectedRate)} | ${pct(calibration.proposed?.cleanRejectedRate)} |`,
+  );
   const sim = calibration.simulation;
   if (sim) {
-    console.log(`| on all ${sim.items} judged items: escalation rate | ${pct(sim.active.escalationRate)} | ${pct(sim.proposed.escalationRate)} |`);
-    console.log(`| moderator REJECTED, would publish | ${sim.active.moderatorRejectedPublished} | ${sim.proposed.moderatorRejectedPublished} |`);
-    console.log(`| moderator APPROVED, would reject | ${sim.active.moderatorApprovedRejected} | ${sim.proposed.moderatorApprovedRejected} |`);
+    console.log(
+      `| on all ${sim.items} judged items: escalation rate | ${pct(sim.active.escalationRate)} | ${pct(sim.proposed.escalationRate)} |`,
+    );
+    console.log(
+      `| moderator REJECTED, would publish | ${sim.active.moderatorRejectedPublished} | ${sim.proposed.moderatorRejectedPublished} |`,
+    );
+    console.log(
+      `| moderator APPROVED, would reject | ${sim.active.moderatorApprovedRejected} | ${sim.proposed.moderatorApprovedRejected} |`,
+    );
   }
   const result = {
     items: simulation.items,
@@ -95,9 +116,15 @@ try {
     calibrate_ms: round(calibrateMs),
     proposed_thresholds: t ?? null,
     active_escalated_rate: round(calibration.active.escalatedRate, 4),
-    proposed_escalated_rate: calibration.proposed ? round(calibration.proposed.escalatedRate, 4) : null,
-    proposed_toxic_published_rate: calibration.proposed ? round(calibration.proposed.toxicPublishedRate, 4) : null,
-    proposed_clean_rejected_rate: calibration.proposed ? round(calibration.proposed.cleanRejectedRate, 4) : null,
+    proposed_escalated_rate: calibration.proposed
+      ? round(calibration.proposed.escalatedRate, 4)
+      : null,
+    proposed_toxic_published_rate: calibration.proposed
+      ? round(calibration.proposed.toxicPublishedRate, 4)
+      : null,
+    proposed_clean_rejected_rate: calibration.proposed
+      ? round(calibration.proposed.cleanRejectedRate, 4)
+      : null,
     history_escalation_rate_active: sim ? round(sim.active.escalationRate, 4) : null,
     history_escalation_rate_proposed: sim ? round(sim.proposed.escalationRate, 4) : null,
   };
@@ -117,10 +144,23 @@ function history(count: number, decided: number, policy: JudgePolicy): JudgedSee
     // Scores that overlap near the middle, as a real classifier's do.
     const toxicity = clamp(toxic ? 1 - Math.abs(gauss()) * 0.25 : Math.abs(gauss()) * 0.2);
     const confidence = clamp(0.2 + random() * 0.8);
-    const decision = judge({ source: "bench", title: null, body: "", toxicityScore: toxicity, confidence }, policy);
+    const decision = judge(
+      { source: "bench", title: null, body: "", toxicityScore: toxicity, confidence },
+      policy,
+    );
     const audit = decision.outcome === "READY" && random() < 0.05;
-    const seed: JudgedSeed = { toxicity, confidence, outcome: audit ? "ESCALATED" : decision.outcome, rule: audit ? "audit_sample" : decision.rule, auditSample: audit };
-    if (seed.outcome === "ESCALATED" && withDecision < decided && (audit ? withDecision < decided * 0.1 + 1 : true)) {
+    const seed: JudgedSeed = {
+      toxicity,
+      confidence,
+      outcome: audit ? "ESCALATED" : decision.outcome,
+      rule: audit ? "audit_sample" : decision.rule,
+      auditSample: audit,
+    };
+    if (
+      seed.outcome === "ESCALATED" &&
+      withDecision < decided &&
+      (audit ? withDecision < decided * 0.1 + 1 : true)
+    ) {
       const flipped = random() < 0.02;
       seed.decision = toxic !== flipped ? "REJECT" : "APPROVE";
       withDecision += 1;

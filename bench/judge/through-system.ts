@@ -16,13 +16,22 @@ import { parseArgs } from "node:util";
 import { readLabelledJsonl } from "../../src/pipeline/judge/labelled-rows.js";
 
 const { values: args } = parseArgs({
-  options: { labels: { type: "string" }, url: { type: "string" }, key: { type: "string" }, limit: { type: "string" }, "timeout-s": { type: "string" } },
+  options: {
+    labels: { type: "string" },
+    url: { type: "string" },
+    key: { type: "string" },
+    limit: { type: "string" },
+    "timeout-s": { type: "string" },
+  },
 });
 if (!args.labels) throw new Error("--labels FILE.jsonl is required");
 const url = `${(args.url ?? process.env.TRENDGATE_URL ?? "http://127.0.0.1:4000").replace(/\/$/, "")}/graphql`;
 const key = args.key ?? process.env.TRENDGATE_KEY;
 if (!key) throw new Error("an integrator key is required: --key or TRENDGATE_KEY");
-const rows = (await readLabelledJsonl(args.labels)).slice(0, args.limit ? Number(args.limit) : undefined);
+const rows = (await readLabelledJsonl(args.labels)).slice(
+  0,
+  args.limit ? Number(args.limit) : undefined,
+);
 const timeoutMs = Number(args["timeout-s"] ?? 900) * 1000;
 const source = `judge-bench-${Date.now().toString(36)}`;
 const BATCH = 100;
@@ -35,19 +44,27 @@ async function gql<T>(query: string, variables: Record<string, unknown>): Promis
     body: JSON.stringify({ query, variables }),
   });
   const body = (await response.json()) as { data?: T; errors?: { message: string }[] };
-  if (body.errors?.length) throw new Error(`GraphQL: ${body.errors.map((e) => e.message).join("; ")}`);
+  if (body.errors?.length)
+    throw new Error(`GraphQL: ${body.errors.map((e) => e.message).join("; ")}`);
   return body.data as T;
 }
 
 const ids: string[] = [];
 const started = performance.now();
 for (let i = 0; i < rows.length; i += BATCH) {
-  const inputs = rows.slice(i, i + BATCH).map((r, k) => ({ source, externalId: `${i + k}`, body: r.text }));
-  const data = await gql<{ ingestTrends: { id: string }[] }>("mutation($inputs: [TrendInput!]!) { ingestTrends(inputs: $inputs) { id } }", { inputs });
+  const inputs = rows
+    .slice(i, i + BATCH)
+    .map((r, k) => ({ source, externalId: `${i + k}`, body: r.text }));
+  const data = await gql<{ ingestTrends: { id: string }[] }>(
+    "mutation($inputs: [TrendInput!]!) { ingestTrends(inputs: $inputs) { id } }",
+    { inputs },
+  );
   ids.push(...data.ingestTrends.map((r) => r.id));
   process.stderr.write(`posted ${ids.length}/${rows.length}\r`);
 }
-process.stderr.write(`\nposted ${ids.length} items in ${((performance.now() - started) / 1000).toFixed(1)} s; waiting for final statuses\n`);
+process.stderr.write(
+  `\nposted ${ids.length} items in ${((performance.now() - started) / 1000).toFixed(1)} s; waiting for final statuses\n`,
+);
 
 // Statuses are read back by id, 15 aliases per request (the gateway's alias limit); only items
 // not yet final are asked for again. (Paging trends(filter: {source}) was tried: items posted
@@ -65,7 +82,10 @@ async function readStatuses(pending: readonly string[], into: Map<string, string
 const status = new Map<string, string>();
 const deadline = Date.now() + timeoutMs;
 for (;;) {
-  await readStatuses(ids.filter((id) => !FINAL.has(status.get(id) ?? "")), status);
+  await readStatuses(
+    ids.filter((id) => !FINAL.has(status.get(id) ?? "")),
+    status,
+  );
   const done = ids.filter((id) => FINAL.has(status.get(id) ?? "")).length;
   process.stderr.write(`final ${done}/${ids.length}${process.stderr.isTTY ? "\r" : "\n"}`);
   if (done === ids.length || Date.now() > deadline) break;
@@ -73,7 +93,14 @@ for (;;) {
 }
 process.stderr.write("\n");
 
-const counts = { toxic: 0, clean: 0, escalated: 0, toxicPublished: 0, cleanRejected: 0, unfinished: 0 };
+const counts = {
+  toxic: 0,
+  clean: 0,
+  escalated: 0,
+  toxicPublished: 0,
+  cleanRejected: 0,
+  unfinished: 0,
+};
 const byStatus: Record<string, number> = {};
 rows.forEach((row, i) => {
   const s = status.get(ids[i] ?? "") ?? "UNKNOWN";
@@ -95,7 +122,9 @@ const result = {
   statuses: byStatus,
   seconds: Math.round((performance.now() - started) / 100) / 10,
 };
-console.log(`items ${result.items} (${result.toxic} toxic, ${result.clean} clean) through ${url}, source ${source}`);
+console.log(
+  `items ${result.items} (${result.toxic} toxic, ${result.clean} clean) through ${url}, source ${source}`,
+);
 console.log("figure                 value");
 console.log(`escalated_rate         ${result.escalated_rate.toFixed(4)}`);
 console.log(`toxic_published_rate   ${result.toxic_published_rate.toFixed(4)}`);

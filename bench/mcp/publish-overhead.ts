@@ -13,11 +13,12 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
 import {
   connectMcpPublisher,
   createInProcessPublisher,
-  type PublishRequest,
   type Publisher,
+  type PublishRequest,
 } from "../../src/mcp/publish-client.js";
 
 const items = Number(process.argv[2] ?? 2000);

@@ -15,7 +15,13 @@ import { parseArgs } from "node:util";
 import type { Embedder } from "../../src/nlp/embedder.js";
 import { createOfflineEmbedder } from "../../src/nlp/embedder.js";
 import { createFastEmbedder } from "../../src/nlp/embedder-fast.js";
-import { type StsPair, type TopicRow, corpusRows, isValidation, stsKey } from "../../src/nlp/train/corpora.js";
+import {
+  corpusRows,
+  isValidation,
+  stsKey,
+  type StsPair,
+  type TopicRow,
+} from "../../src/nlp/train/corpora.js";
 import { sameTopicAt, stsSpearman } from "../../src/nlp/train/embedder-metrics.js";
 
 const { values: args } = parseArgs({
@@ -40,7 +46,8 @@ const meanWords = newsTexts.reduce((s, t) => s + words(t), 0) / newsTexts.length
 
 async function textsPerSecond(embedder: Embedder, batch: number): Promise<number> {
   const started = process.hrtime.bigint();
-  for (let i = 0; i < newsTexts.length; i += batch) await embedder.embed(newsTexts.slice(i, i + batch));
+  for (let i = 0; i < newsTexts.length; i += batch)
+    await embedder.embed(newsTexts.slice(i, i + batch));
   return newsTexts.length / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
@@ -63,18 +70,29 @@ for (const key of models) {
   const speed = { 1: [] as number[], 32: [] as number[] };
   for (let p = 0; p < passes; p++) {
     for (const batch of [1, 32] as const) speed[batch].push(await textsPerSecond(embedder, batch));
-    console.error(`${key}: pass ${p + 1}/${passes} batch 1 ${speed[1].at(-1)?.toFixed(1)}/s, batch 32 ${speed[32].at(-1)?.toFixed(1)}/s`);
+    console.error(
+      `${key}: pass ${p + 1}/${passes} batch 1 ${speed[1].at(-1)?.toFixed(1)}/s, batch 32 ${speed[32].at(-1)?.toFixed(1)}/s`,
+    );
   }
   const vectors = async (texts: string[]) => {
     const out: number[][] = [];
-    for (let i = 0; i < texts.length; i += 32) out.push(...(await embedder.embed(texts.slice(i, i + 32))));
+    for (let i = 0; i < texts.length; i += 32)
+      out.push(...(await embedder.embed(texts.slice(i, i + 32))));
     return out;
   };
   const a = await vectors(stsVal.map((p) => p.a));
   const b = await vectors(stsVal.map((p) => p.b));
   const sts = stsSpearman(stsVal.map((p, i) => ({ a: a[i]!, b: b[i]!, score: p.score })));
-  const ag = sameTopicAt(5, await vectors(agVal.map((r) => r.text)), agVal.map((r) => r.topic));
-  const summary = (xs: number[]) => ({ median: round(median(xs)), min: round(Math.min(...xs)), max: round(Math.max(...xs)) });
+  const ag = sameTopicAt(
+    5,
+    await vectors(agVal.map((r) => r.text)),
+    agVal.map((r) => r.topic),
+  );
+  const summary = (xs: number[]) => ({
+    median: round(median(xs)),
+    min: round(Math.min(...xs)),
+    max: round(Math.max(...xs)),
+  });
   rows.push({
     model: key,
     name: embedder.model,
@@ -102,4 +120,12 @@ console.table(
     "AG same-topic@5": r.agSameTopicAt5,
   })),
 );
-console.log(JSON.stringify({ bench: "embedder-compare", passes, newsTexts: newsTexts.length, meanWords: round(meanWords), models: rows }));
+console.log(
+  JSON.stringify({
+    bench: "embedder-compare",
+    passes,
+    newsTexts: newsTexts.length,
+    meanWords: round(meanWords),
+    models: rows,
+  }),
+);

@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
-import { DEFAULT_OFFLINE_BATCH_SIZE, createOfflineEmbedder } from "../../src/nlp/embedder.js";
+import { createOfflineEmbedder, DEFAULT_OFFLINE_BATCH_SIZE } from "../../src/nlp/embedder.js";
 import { hashFeatures } from "../../src/nlp/features.js";
 
 const { values: args } = parseArgs({

@@ -3,9 +3,11 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+
 import { Redis } from "ioredis";
 import { sql } from "kysely";
 import pg from "pg";
+
 import { type Config, loadConfig } from "../../src/config.js";
 import { type DatabaseHandle, openDatabase } from "../../src/db/database.js";
 import { ensureDatabaseExists, migrateToLatest } from "../../src/db/migrate.js";
@@ -88,7 +90,9 @@ export async function createBenchEnv(overrides: Partial<Config> = {}): Promise<B
  * machine the wall-clock rate depends on everyone's load; CPU per item much less so.
  */
 export async function postgresBackendCpuSeconds(db: DatabaseHandle["db"]): Promise<number> {
-  const { rows } = await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`.execute(db);
+  const { rows } = await sql<{
+    pid: number;
+  }>`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`.execute(db);
   const ticks = 100; // USER_HZ on Linux
   let total = 0;
   for (const { pid } of rows) {

@@ -25,12 +25,14 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
+
 import { sql } from "kysely";
+
+import { seededRandom } from "../../src/domain/seeded-random.js";
 import { type App, startApp } from "../../src/main.js";
 import type { Enricher, EnrichmentInput } from "../../src/nlp/enricher.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { makeEnvelope } from "../../src/streams/envelope.js";
-import { seededRandom } from "../../src/domain/seeded-random.js";
 import { type BenchEnv, createBenchEnv, postgresBackendCpuSeconds } from "./bench-env.js";
 import { newsItem } from "./news-corpus.js";
 
@@ -86,7 +88,12 @@ function inputs(runId: string, count: number, seed: number) {
   return Array.from({ length: count }, (_, i) => newsItem(i, random, runId));
 }
 
-async function inBatches<T>(items: T[], size: number, parallel: number, send: (batch: T[]) => Promise<unknown>): Promise<void> {
+async function inBatches<T>(
+  items: T[],
+  size: number,
+  parallel: number,
+  send: (batch: T[]) => Promise<unknown>,
+): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: parallel }, async () => {
@@ -99,24 +106,42 @@ async function inBatches<T>(items: T[], size: number, parallel: number, send: (b
   );
 }
 
-async function waitEnriched(env: BenchEnv, runId: string, count: number, deadline: number): Promise<void> {
+async function waitEnriched(
+  env: BenchEnv,
+  runId: string,
+  count: number,
+  deadline: number,
+): Promise<void> {
   for (;;) {
     const { rows } = await sql<{ done: number; waiting: number }>`
       SELECT count(*) FILTER (WHERE status NOT IN ('RECEIVED', 'PLANNED'))::int AS done,
              count(*) FILTER (WHERE status IN ('RECEIVED', 'PLANNED'))::int AS waiting
       FROM enriched_trends WHERE external_id LIKE ${`${runId}-%`}`.execute(env.database.db);
     if (rows[0]!.done >= count && rows[0]!.waiting === 0) return;
-    if (Date.now() > deadline) throw new BenchTimeoutError(`ETL did not finish ${count} items in time: ${JSON.stringify(rows[0])}`);
+    if (Date.now() > deadline)
+      throw new BenchTimeoutError(
+        `ETL did not finish ${count} items in time: ${JSON.stringify(rows[0])}`,
+      );
     await sleep(20);
   }
 }
 
 /** Items per second from the first ingest call to the last item ENRICHED. */
-async function runPipeline(env: BenchEnv, enricher: Enricher | undefined, seed: number): Promise<number> {
-  const app: App = await startApp(env.config, { gateway: false, workers: ["etl", "relay"] }, { logger: silent, ...(enricher ? { enricher } : {}) });
+async function runPipeline(
+  env: BenchEnv,
+  enricher: Enricher | undefined,
+  seed: number,
+): Promise<number> {
+  const app: App = await startApp(
+    env.config,
+    { gateway: false, workers: ["etl", "relay"] },
+    { logger: silent, ...(enricher ? { enricher } : {}) },
+  );
   try {
     const ingest = (runId: string, items: ReturnType<typeof inputs>) =>
-      inBatches(items, INGEST_BATCH, INGEST_PARALLEL, (b) => app.services.ingest.ingestMany(b, "bench:integrator"));
+      inBatches(items, INGEST_BATCH, INGEST_PARALLEL, (b) =>
+        app.services.ingest.ingestMany(b, "bench:integrator"),
+      );
     const warmId = `warm-${randomBytes(3).toString("hex")}`;
     await ingest(warmId, inputs(warmId, WARMUP, 7));
     await waitEnriched(env, warmId, WARMUP, Date.now() + 60_000);
@@ -135,7 +160,7 @@ async function runPipeline(env: BenchEnv, enricher: Enricher | undefined, seed: 
     // CPU per item says more than the rate on a shared machine (see --help in the header).
     process.stderr.write(
       `  ingest done after ${((ingested - started) / 1000).toFixed(2)} s, all ENRICHED after ${seconds.toFixed(2)} s; ` +
-        `CPU per item: node ${(((cpu.user + cpu.system) / 1000) / ITEMS).toFixed(3)} ms (all threads), postgres backends ${((pgCpu * 1000) / ITEMS).toFixed(3)} ms\n`,
+        `CPU per item: node ${((cpu.user + cpu.system) / 1000 / ITEMS).toFixed(3)} ms (all threads), postgres backends ${((pgCpu * 1000) / ITEMS).toFixed(3)} ms\n`,
     );
     return ITEMS / seconds;
   } finally {
@@ -145,7 +170,11 @@ async function runPipeline(env: BenchEnv, enricher: Enricher | undefined, seed: 
 
 /** `ingestTrends` over HTTP into a gateway-only app. */
 async function runHttpIngest(env: BenchEnv, seed: number): Promise<number> {
-  const app = await startApp(env.config, { gateway: true, workers: [], port: 0 }, { logger: silent });
+  const app = await startApp(
+    env.config,
+    { gateway: true, workers: [], port: 0 },
+    { logger: silent },
+  );
   try {
     const keys = await app.services.auth.bootstrapKeys();
     const key = keys.find((k) => k.role === "integrator")!.key;
@@ -157,7 +186,8 @@ async function runHttpIngest(env: BenchEnv, seed: number): Promise<number> {
         body: JSON.stringify({ query: mutation, variables: { inputs: batch } }),
       });
       const body = (await res.json()) as { errors?: unknown[] };
-      if (!res.ok || body.errors) throw new Error(`ingestTrends failed: ${res.status} ${JSON.stringify(body.errors)}`);
+      if (!res.ok || body.errors)
+        throw new Error(`ingestTrends failed: ${res.status} ${JSON.stringify(body.errors)}`);
     };
     const warmId = `hwarm-${randomBytes(3).toString("hex")}`;
     await inBatches(inputs(warmId, WARMUP * 2, 7), INGEST_BATCH, HTTP_IN_FLIGHT, post);
@@ -177,12 +207,20 @@ async function runHttpIngest(env: BenchEnv, seed: number): Promise<number> {
  */
 async function runFloor(env: BenchEnv, count: number, seed: number): Promise<number> {
   const { db } = env.database;
-  await sql`CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, entry_id text NOT NULL, envelope jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`.execute(db);
+  await sql`CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, entry_id text NOT NULL, envelope jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`.execute(
+    db,
+  );
   const key = env.keys.key(`floor:${randomBytes(3).toString("hex")}`);
   await env.redis.xgroup("CREATE", key, "floor", "$", "MKSTREAM");
   const reader = env.redis.duplicate();
   const envelopes = inputs("floor", count, seed).map((item) =>
-    JSON.stringify(makeEnvelope("trend.ingested", { traceId: randomUUID().replaceAll("-", ""), trendId: randomUUID(), payload: { ...item } })),
+    JSON.stringify(
+      makeEnvelope("trend.ingested", {
+        traceId: randomUUID().replaceAll("-", ""),
+        trendId: randomUUID(),
+        payload: { ...item },
+      }),
+    ),
   );
   const deadline = Date.now() + TIMEOUT_MS;
   const started = performance.now();
@@ -190,20 +228,33 @@ async function runFloor(env: BenchEnv, count: number, seed: number): Promise<num
     const producer = (async () => {
       for (let i = 0; i < envelopes.length; i += INGEST_BATCH) {
         const pipeline = env.redis.pipeline();
-        for (const envelope of envelopes.slice(i, i + INGEST_BATCH)) pipeline.xadd(key, "*", "envelope", envelope, "attempt", "1");
+        for (const envelope of envelopes.slice(i, i + INGEST_BATCH))
+          pipeline.xadd(key, "*", "envelope", envelope, "attempt", "1");
         await pipeline.exec();
       }
     })();
     let done = 0;
     while (done < count) {
-      if (Date.now() > deadline) throw new BenchTimeoutError(`floor did not finish ${count} entries in time (${done} done)`);
-      const reply = (await reader.xreadgroup("GROUP", "floor", "c1", "COUNT", READ_BATCH, "BLOCK", 1000, "STREAMS", key, ">")) as
-        | [string, [string, string[]][]][]
-        | null;
+      if (Date.now() > deadline)
+        throw new BenchTimeoutError(`floor did not finish ${count} entries in time (${done} done)`);
+      const reply = (await reader.xreadgroup(
+        "GROUP",
+        "floor",
+        "c1",
+        "COUNT",
+        READ_BATCH,
+        "BLOCK",
+        1000,
+        "STREAMS",
+        key,
+        ">",
+      )) as [string, [string, string[]][]][] | null;
       const entries = reply?.[0]?.[1] ?? [];
       if (entries.length === 0) continue;
       await sql`INSERT INTO bench_floor (entry_id, envelope)
-        SELECT * FROM unnest(${entries.map(([id]) => id)}::text[], ${entries.map(([, f]) => f[f.indexOf("envelope") + 1]!)}::jsonb[])`.execute(db);
+        SELECT * FROM unnest(${entries.map(([id]) => id)}::text[], ${entries.map(([, f]) => f[f.indexOf("envelope") + 1]!)}::jsonb[])`.execute(
+        db,
+      );
       await env.redis.xack(key, "floor", ...entries.map(([id]) => id));
       done += entries.length;
     }
@@ -241,7 +292,13 @@ async function oneRun(run: number): Promise<RunFigures> {
     const noop = await phase("noop", () => runPipeline(env, noopEnricher, seed));
     const pipeline = await phase("pipeline", () => runPipeline(env, undefined, seed));
     const ingest = await phase("ingest", () => runHttpIngest(env, seed));
-    return { floor_items_per_s: floor, noop_items_per_s: noop, noop_ratio: noop / floor, pipeline_items_per_s: pipeline, ingest_items_per_s: ingest };
+    return {
+      floor_items_per_s: floor,
+      noop_items_per_s: noop,
+      noop_ratio: noop / floor,
+      pipeline_items_per_s: pipeline,
+      ingest_items_per_s: ingest,
+    };
   } finally {
     await env.close();
   }
@@ -254,20 +311,30 @@ function median(values: number[]): number {
 }
 
 async function main() {
-  console.log(`ingest → ENRICHED: ${ITEMS} items × ${RUNS} run(s); reads of ${READ_BATCH}; ingest batches of ${INGEST_BATCH}`);
-  console.log(`node ${process.version}, ${cpus().length} cores (shared machine: figures are provisional)`);
+  console.log(
+    `ingest → ENRICHED: ${ITEMS} items × ${RUNS} run(s); reads of ${READ_BATCH}; ingest batches of ${INGEST_BATCH}`,
+  );
+  console.log(
+    `node ${process.version}, ${cpus().length} cores (shared machine: figures are provisional)`,
+  );
   const runs: RunFigures[] = [];
   for (let r = 0; r < RUNS; r++) runs.push(await oneRun(r));
   const keys = Object.keys(runs[0]!) as (keyof RunFigures)[];
-  const fmt = (k: keyof RunFigures, v: number) => (k === "noop_ratio" ? v.toFixed(3) : v.toFixed(0));
+  const fmt = (k: keyof RunFigures, v: number) =>
+    k === "noop_ratio" ? v.toFixed(3) : v.toFixed(0);
   console.log("");
-  console.log(`${"figure".padEnd(22)} ${runs.map((_, i) => `run ${i + 1}`.padStart(9)).join(" ")} ${"median".padStart(9)} ${"spread".padStart(9)}`);
+  console.log(
+    `${"figure".padEnd(22)} ${runs.map((_, i) => `run ${i + 1}`.padStart(9)).join(" ")} ${"median".padStart(9)} ${"spread".padStart(9)}`,
+  );
   const result = {} as RunFigures;
   for (const k of keys) {
     const values = runs.map((r) => r[k]);
-    result[k] = k === "noop_ratio" ? Math.round(median(values) * 1000) / 1000 : Math.round(median(values));
+    result[k] =
+      k === "noop_ratio" ? Math.round(median(values) * 1000) / 1000 : Math.round(median(values));
     const spread = Math.max(...values) - Math.min(...values);
-    console.log(`${k.padEnd(22)} ${values.map((v) => fmt(k, v).padStart(9)).join(" ")} ${fmt(k, median(values)).padStart(9)} ${fmt(k, spread).padStart(9)}`);
+    console.log(
+      `${k.padEnd(22)} ${values.map((v) => fmt(k, v).padStart(9)).join(" ")} ${fmt(k, median(values)).padStart(9)} ${fmt(k, spread).padStart(9)}`,
+    );
   }
   await mkdir(new URL("../results/", import.meta.url), { recursive: true });
   await writeFile(

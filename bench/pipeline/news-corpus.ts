@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+
 import type { TrendInputData } from "../../src/pipeline/ingest/ingest-service.js";
 
 /**
@@ -16,7 +17,6 @@ const sentences = ["topics.jsonl", "similarity-pairs.jsonl"].flatMap((file) =>
       return [row.text, row.a, row.b].filter((t): t is string => typeof t === "string");
     }),
 );
-
 
 /** Sentence counts: mostly short items, a long tail of article-sized ones. */
 const LENGTHS = [1, 2, 3, 3, 4, 5, 6, 8, 10, 14, 20];

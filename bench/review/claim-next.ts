@@ -16,6 +16,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
+
 import { openDatabase } from "../../src/db/database.js";
 import type { IssueType } from "../../src/db/types.js";
 import { reviewerProfile } from "../../src/domain/reviewer-profile.js";
@@ -53,7 +54,8 @@ const review = parsePolicy({ review: { requiredSkill: { toxicity: "toxicity" } }
 const service = new EscalationService({
   db,
   logger: createLogger("silent", "bench"),
-  claimLeaseMs: 600_000, reasonCodes: loadReasonCodes(undefined),
+  claimLeaseMs: 600_000,
+  reasonCodes: loadReasonCodes(undefined),
   reviewPolicy: async () => review,
 });
 try {

@@ -13,7 +13,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
+
 import { sql } from "kysely";
+
 import { seededRandom } from "../../src/domain/seeded-random.js";
 import type { Embedder } from "../../src/nlp/embedder.js";
 import { PrecedentService } from "../../src/pipeline/review/precedents.js";

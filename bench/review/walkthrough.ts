@@ -18,7 +18,9 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+
 import { Webhook } from "standardwebhooks";
+
 import { type Delivery, startReceiver } from "../../test/webhooks/receiver.js";
 import { type Exit, freshState, newKeys, startGateway } from "./walkthrough-gateway.js";
 

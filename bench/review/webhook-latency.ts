@@ -17,7 +17,9 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
+
 import { Webhook } from "standardwebhooks";
+
 import { startApp } from "../../src/main.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { openEscalation } from "../../src/pipeline/review/open-escalation.js";
@@ -91,15 +93,13 @@ async function main(): Promise<void> {
       await db
         .insertInto("enriched_trends")
         .values(
-          trends
-            .slice(i, i + 500)
-            .map((t) => ({
-              ...t,
-              source: "bench",
-              body: "webhook latency",
-              metadata: "{}",
-              status: "ESCALATED" as const,
-            })),
+          trends.slice(i, i + 500).map((t) => ({
+            ...t,
+            source: "bench",
+            body: "webhook latency",
+            metadata: "{}",
+            status: "ESCALATED" as const,
+          })),
         )
         .execute();
     }

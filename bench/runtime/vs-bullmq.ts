@@ -7,8 +7,10 @@
  */
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
+
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
+
 import { createLogger } from "../../src/observability/logger.js";
 import { makeEnvelope } from "../../src/streams/envelope.js";
 import { StreamKeys } from "../../src/streams/stream-names.js";

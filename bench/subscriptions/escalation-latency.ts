@@ -23,13 +23,15 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
+
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
+
+import { seededRandom } from "../../src/domain/seeded-random.js";
 import { startApp, WORKER_NAMES } from "../../src/main.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { STREAMS } from "../../src/streams/stream-names.js";
 import { createBenchEnv, percentile } from "../pipeline/bench-env.js";
-import { seededRandom } from "../../src/domain/seeded-random.js";
 import { newsItem } from "../pipeline/news-corpus.js";
 
 const { values: args } = parseArgs({

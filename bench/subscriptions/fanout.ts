@@ -44,6 +44,7 @@ import { randomUUID } from "node:crypto";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
+
 import { makeEnvelope } from "../../src/streams/envelope.js";
 import { StreamProducer } from "../../src/streams/producer.js";
 import { STREAMS } from "../../src/streams/stream-names.js";

@@ -24,6 +24,7 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+
 import { seededRandom } from "../../src/domain/seeded-random.js";
 import { DEFAULT_HNSW, HnswIndex } from "../../src/vector/hnsw-index.js";
 import { readSnapshot, writeSnapshot } from "../../src/vector/index-snapshot.js";
@@ -108,7 +109,8 @@ function exact(data: Dataset, query: Float32Array, k: number, source?: number): 
   return best.map((b) => b.i);
 }
 
-const progress = (what: string) => process.stderr.write(`[ann ${new Date().toISOString().slice(11, 19)}] ${what}\n`);
+const progress = (what: string) =>
+  process.stderr.write(`[ann ${new Date().toISOString().slice(11, 19)}] ${what}\n`);
 const round = (x: number, digits = 2) => Number(x.toFixed(digits));
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
 
@@ -142,7 +144,9 @@ async function runScale(size: number, dimension: number) {
   }
   progress("exact answers computed");
   const filteredSource = 3;
-  const filteredTruth = Array.from({ length: QUERIES }, (_, q) => exact(data, query(q), K, filteredSource));
+  const filteredTruth = Array.from({ length: QUERIES }, (_, q) =>
+    exact(data, query(q), K, filteredSource),
+  );
 
   const rows = [];
   for (const ef of EFS) {
@@ -157,13 +161,23 @@ async function runScale(size: number, dimension: number) {
         const expected = new Set((filtered ? filteredTruth : truth)[q]!.map(idOf));
         hits += found.filter((m) => expected.has(m.id)).length;
       }
-      rows.push({ ef, filtered, p50: round(percentile(ms, 50), 3), p99: round(percentile(ms, 99), 3), recall: round(hits / (QUERIES * K), 4) });
+      rows.push({
+        ef,
+        filtered,
+        p50: round(percentile(ms, 50), 3),
+        p99: round(percentile(ms, 99), 3),
+        recall: round(hits / (QUERIES * K), 4),
+      });
     }
   }
 
   const dir = await mkdtemp(join(tmpdir(), "trendgate-ann-bench-"));
   t = performance.now();
-  const snapshotDir = await writeSnapshot(dir, index, { storeId: "bench", model: "bench", xmin: "0" });
+  const snapshotDir = await writeSnapshot(dir, index, {
+    storeId: "bench",
+    model: "bench",
+    xmin: "0",
+  });
   const persistS = (performance.now() - t) / 1000;
   const graphMb = (await stat(join(snapshotDir, "graph.bin"))).size / 2 ** 20;
   t = performance.now();
@@ -192,13 +206,30 @@ for (const dimension of DIMS) {
   for (const size of SIZES) {
     const r = await runScale(size, dimension);
     results.push(r);
-    console.log(`\n${size.toLocaleString("en")} vectors × ${dimension}-d: generated in ${r.generateS} s; index build ${r.buildPerS}/s, +${r.indexRssMb} MB RSS, graph file ${r.graphFileMb} MB; persist ${r.persistS} s, start-up from disk ${r.startupS} s`);
+    console.log(
+      `\n${size.toLocaleString("en")} vectors × ${dimension}-d: generated in ${r.generateS} s; index build ${r.buildPerS}/s, +${r.indexRssMb} MB RSS, graph file ${r.graphFileMb} MB; persist ${r.persistS} s, start-up from disk ${r.startupS} s`,
+    );
     console.log(`exact scan (retired segment store): p50 ${r.exactP50} ms, p99 ${r.exactP99} ms`);
     console.log("| efSearch | filter (1/16 pass) | nearest-10 p50 ms | p99 ms | recall@10 |");
     console.log("| ---: | --- | ---: | ---: | ---: |");
-    for (const s of r.search) console.log(`| ${s.ef} | ${s.filtered ? "source" : "none"} | ${s.p50} | ${s.p99} | ${s.recall} |`);
+    for (const s of r.search)
+      console.log(
+        `| ${s.ef} | ${s.filtered ? "source" : "none"} | ${s.p50} | ${s.p99} | ${s.recall} |`,
+      );
   }
 }
 const store = STORE_N > 0 ? await measureStoreUpserts(STORE_N, DIMS[0]!) : undefined;
-if (store) console.log(`\nwhole store, ${STORE_N} × ${DIMS[0]}-d: upserts ${store.upsertPerS}/s (Postgres rows, batches of ${store.batch}), first search after them (catch-up) ${store.catchUpS} s, rebuild from Postgres ${store.rebuildS} s`);
-console.log(JSON.stringify({ bench: "vector/ann", parameters: DEFAULT_HNSW, k: K, queries: QUERIES, results, store }));
+if (store)
+  console.log(
+    `\nwhole store, ${STORE_N} × ${DIMS[0]}-d: upserts ${store.upsertPerS}/s (Postgres rows, batches of ${store.batch}), first search after them (catch-up) ${store.catchUpS} s, rebuild from Postgres ${store.rebuildS} s`,
+  );
+console.log(
+  JSON.stringify({
+    bench: "vector/ann",
+    parameters: DEFAULT_HNSW,
+    k: K,
+    queries: QUERIES,
+    results,
+    store,
+  }),
+);

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from "kysely";
+
 import type { Database, Role } from "./types.js";
 
 /** Stored API keys: hashes only, the plaintext is never stored. */

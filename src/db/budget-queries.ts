@@ -1,4 +1,5 @@
 import { sql, type Transaction } from "kysely";
+
 import type { Database, TrendStatus } from "./types.js";
 
 /** The budget ledger: one charge per (trend, step), summed into enriched_trends.budget_spent. */

@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
+
 import type { Database } from "./types.js";
 import { ValidTextPlugin } from "./valid-text-plugin.js";
 
@@ -23,6 +24,9 @@ export function openDatabase(url: string, options: { max?: number } = {}): Datab
   // (its pending query rejects anyway, so the job fails and is retried).
   pool.on("error", () => undefined);
   pool.on("connect", (client) => client.on("error", () => undefined));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new ValidTextPlugin()] });
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool }),
+    plugins: [new ValidTextPlugin()],
+  });
   return { db, pool, close: () => db.destroy() };
 }

@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+
 import type { Db } from "./database.js";
 
 /** What the metrics, health route and health views read at request time, so every process reports the same. */

@@ -1,12 +1,17 @@
-import type { IncidentRow } from "./types.js";
+import type { TenantScope } from "../domain/tenant-scope.js";
 import type { Db } from "./database.js";
 import { tenantCondition } from "./tenant-filter.js";
-import type { TenantScope } from "../domain/tenant-scope.js";
+import type { IncidentRow } from "./types.js";
 
 /** Policy violations, newest first, keyset-paginated, limited to the caller's tenants. */
 export async function listIncidents(
   db: Db,
-  options: { trendId?: string | null; first: number; after?: { at: Date; id: string }; scope: TenantScope },
+  options: {
+    trendId?: string | null;
+    first: number;
+    after?: { at: Date; id: string };
+    scope: TenantScope;
+  },
 ): Promise<{ rows: IncidentRow[]; hasNextPage: boolean }> {
   let query = db
     .selectFrom("incidents")
@@ -17,7 +22,10 @@ export async function listIncidents(
   const c = options.after;
   if (c) {
     query = query.where((eb) =>
-      eb.or([eb("incidents.created_at", "<", c.at), eb.and([eb("incidents.created_at", "=", c.at), eb("incidents.id", "<", c.id)])]),
+      eb.or([
+        eb("incidents.created_at", "<", c.at),
+        eb.and([eb("incidents.created_at", "=", c.at), eb("incidents.id", "<", c.id)]),
+      ]),
     );
   }
   const rows = await query

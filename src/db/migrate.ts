@@ -1,8 +1,10 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { FileMigrationProvider, Migrator, type MigrationResult } from "kysely";
+
+import { FileMigrationProvider, type MigrationResult, Migrator } from "kysely";
 import pg from "pg";
+
 import type { Db } from "./database.js";
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("../../migrations", import.meta.url));

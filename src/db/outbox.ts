@@ -1,4 +1,5 @@
 import { type Kysely, sql, type Transaction } from "kysely";
+
 import { toValidJson } from "../domain/valid-text.js";
 import type { Envelope } from "../streams/envelope.js";
 import type { Database } from "./types.js";

@@ -1,6 +1,7 @@
 import { type Kysely, sql, type Transaction } from "kysely";
-import { toValidJson } from "../domain/valid-text.js";
+
 import type { TenantScope } from "../domain/tenant-scope.js";
+import { toValidJson } from "../domain/valid-text.js";
 import { visibleTrendIds } from "./tenant-filter.js";
 import type { Database, ProvenanceRow } from "./types.js";
 
@@ -93,7 +94,15 @@ export function provenanceEntries(
 }
 
 /** Entries of several trends, in the order they were written. */
-export function provenanceOfTrends(db: Kysely<Database>, trendIds: readonly string[]): Promise<ProvenanceRow[]> {
+export function provenanceOfTrends(
+  db: Kysely<Database>,
+  trendIds: readonly string[],
+): Promise<ProvenanceRow[]> {
   if (trendIds.length === 0) return Promise.resolve([]);
-  return db.selectFrom("provenance_log").selectAll().where("trend_id", "in", trendIds).orderBy("id").execute();
+  return db
+    .selectFrom("provenance_log")
+    .selectAll()
+    .where("trend_id", "in", trendIds)
+    .orderBy("id")
+    .execute();
 }

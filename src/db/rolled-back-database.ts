@@ -8,6 +8,7 @@ import {
   PostgresDriver,
 } from "kysely";
 import type pg from "pg";
+
 import type { Db } from "./database.js";
 import type { Database } from "./types.js";
 import { ValidTextPlugin } from "./valid-text-plugin.js";

@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+
 import { IN_FLIGHT_STATUSES, type InFlightStatus } from "../domain/trend-status.js";
 import type { Db } from "./database.js";
 
@@ -13,7 +14,11 @@ export interface StrandedCandidate {
  * so gateways and workers with skewed clocks agree), oldest first. Served by the partial index
  * of migration 0005.
  */
-export async function findStaleInFlight(db: Db, olderThanMs: number, limit: number): Promise<StrandedCandidate[]> {
+export async function findStaleInFlight(
+  db: Db,
+  olderThanMs: number,
+  limit: number,
+): Promise<StrandedCandidate[]> {
   const rows = await db
     .selectFrom("enriched_trends")
     .select(["id", "trace_id", "status"])

@@ -1,4 +1,5 @@
-import { type RawBuilder, type SqlBool, sql } from "kysely";
+import { type RawBuilder, sql, type SqlBool } from "kysely";
+
 import type { TenantScope } from "../domain/tenant-scope.js";
 
 /**
@@ -12,7 +13,10 @@ export function tenantCondition(scope: TenantScope, column: string): RawBuilder<
 }
 
 /** Ids of trends (given) that lie outside the scope; for reads keyed by trend id. */
-export function visibleTrendIds(scope: TenantScope, column = "enriched_trends.id"): RawBuilder<SqlBool> {
+export function visibleTrendIds(
+  scope: TenantScope,
+  column = "enriched_trends.id",
+): RawBuilder<SqlBool> {
   if (scope === null) return sql<SqlBool>`true`;
   return sql<SqlBool>`${sql.ref(column)} IN (SELECT id FROM enriched_trends WHERE tenant = ANY(${sql.val([...scope])}::text[]))`;
 }

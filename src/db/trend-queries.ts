@@ -1,4 +1,5 @@
 import type { Transaction } from "kysely";
+
 import type { TenantScope } from "../domain/tenant-scope.js";
 import type { Db } from "./database.js";
 import { tenantCondition } from "./tenant-filter.js";

@@ -24,7 +24,13 @@ export type TrendStatus = (typeof TREND_STATUSES)[number];
 export const EMBEDDING_STATUSES = ["PENDING", "SUCCEEDED", "FAILED"] as const;
 export type EmbeddingStatus = (typeof EMBEDDING_STATUSES)[number];
 
-export const ISSUE_TYPES = ["low_confidence", "toxicity", "budget_overrun", "audit_sample", "appeal"] as const;
+export const ISSUE_TYPES = [
+  "low_confidence",
+  "toxicity",
+  "budget_overrun",
+  "audit_sample",
+  "appeal",
+] as const;
 export type IssueType = (typeof ISSUE_TYPES)[number];
 
 /** IN_REVIEW (migration 0008): reviewed by some but not all of the reviewers consensus needs. */

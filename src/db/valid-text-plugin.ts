@@ -9,6 +9,7 @@ import {
   type UnknownRow,
   type ValueNode,
 } from "kysely";
+
 import { isValidText, toValidText } from "../domain/valid-text.js";
 
 function validParam(value: unknown): unknown {
@@ -25,7 +26,9 @@ class ValidTextTransformer extends OperationNodeTransformer {
     return value === node.value ? node : { ...node, value };
   }
 
-  protected override transformPrimitiveValueList(node: PrimitiveValueListNode): PrimitiveValueListNode {
+  protected override transformPrimitiveValueList(
+    node: PrimitiveValueListNode,
+  ): PrimitiveValueListNode {
     const values = node.values.map(validParam);
     return values.every((v, i) => v === node.values[i]) ? node : { ...node, values };
   }

@@ -28,19 +28,40 @@ export const OPERATION_RULES: Record<string, OperationRule> = {
   "Query.escalations": { action: "read", tenant: true },
   "Query.incidents": { action: "read", tenant: true },
   "Query.provenance": { action: "read", tenant: true },
-  "Query.pipelineHealth": { action: "read", note: "figures of the shared pipeline, no tenant data (the load test reads it with an integrator key)" },
-  "Query.pipelineStages": { action: "read", note: "the stage list (streams, groups, dead-letter streams), no tenant data" },
+  "Query.pipelineHealth": {
+    action: "read",
+    note: "figures of the shared pipeline, no tenant data (the load test reads it with an integrator key)",
+  },
+  "Query.pipelineStages": {
+    action: "read",
+    note: "the stage list (streams, groups, dead-letter streams), no tenant data",
+  },
   "Query.deadLetters": { action: "operate" },
   "Query.judgePolicy": { action: "read:judge-policy", note: "policy internals" },
   "Query.judgePolicyHistory": { action: "read:judge-policy", note: "policy internals" },
   "Query.simulateJudgePolicy": { action: "operate" },
   "Query.judgeCalibrationProposal": { action: "operate" },
   "Query.judgeStats": { action: "read:judge-stats", note: "rates per bucket, no thresholds" },
-  "Query.reasonCodes": { action: "read", note: "the reason-code taxonomy (statement-of-reasons categories), no tenant data" },
-  "Query.reviewerStats": { action: "moderate", tenant: true, note: "operators see every reviewer; a moderator only their own figures" },
+  "Query.reasonCodes": {
+    action: "read",
+    note: "the reason-code taxonomy (statement-of-reasons categories), no tenant data",
+  },
+  "Query.reviewerStats": {
+    action: "moderate",
+    tenant: true,
+    note: "operators see every reviewer; a moderator only their own figures",
+  },
   "Mutation.applyJudgePolicy": { action: "operate" },
-  "Mutation.ingestTrend": { action: "ingest", tenant: true, note: "written under the key's tenant; rate-limited per key" },
-  "Mutation.ingestTrends": { action: "ingest", tenant: true, note: "written under the key's tenant; rate-limited per key" },
+  "Mutation.ingestTrend": {
+    action: "ingest",
+    tenant: true,
+    note: "written under the key's tenant; rate-limited per key",
+  },
+  "Mutation.ingestTrends": {
+    action: "ingest",
+    tenant: true,
+    note: "written under the key's tenant; rate-limited per key",
+  },
   "Mutation.claimEscalation": { action: "moderate", tenant: true },
   "Mutation.claimNextEscalation": {
     action: "moderate",
@@ -54,7 +75,11 @@ export const OPERATION_RULES: Record<string, OperationRule> = {
     note: "with SEPARATION_OF_DUTIES, not by the key that ingested the item; FORBIDDEN for a reviewer routing would not choose; CONFLICT for a second review by one key",
   },
   "Mutation.overridePublish": { action: "operate", tenant: true },
-  "Mutation.appealDecision": { action: "appeal", tenant: true, note: "the integrator key that posted the item or an operator of its tenant (anyone else FORBIDDEN); a REJECTED item only, one appeal per decision" },
+  "Mutation.appealDecision": {
+    action: "appeal",
+    tenant: true,
+    note: "the integrator key that posted the item or an operator of its tenant (anyone else FORBIDDEN); a REJECTED item only, one appeal per decision",
+  },
   "Mutation.replayDeadLetters": { action: "operate" },
   "Mutation.revokeApiKey": { action: "operate" },
   "Subscription.escalationCreated": { action: "subscribe:escalations", tenant: true },
@@ -66,8 +91,15 @@ export const OPERATION_RULES: Record<string, OperationRule> = {
 
 /** REST routes beside GraphQL, by `METHOD path`. */
 export const ROUTE_RULES: Record<string, OperationRule> = {
-  "POST /escalations/:id/resolve": { action: "moderate", tenant: true, note: "same rules as resolveEscalation" },
-  "GET /healthz": { action: "public", note: "names the dependency that is down, never a driver message" },
+  "POST /escalations/:id/resolve": {
+    action: "moderate",
+    tenant: true,
+    note: "same rules as resolveEscalation",
+  },
+  "GET /healthz": {
+    action: "public",
+    note: "names the dependency that is down, never a driver message",
+  },
   "GET /metrics": {
     action: "metrics token",
     note: "on the API port only with `Authorization: Bearer $METRICS_TOKEN` (404 when unset, 401 for a wrong one); or alone on METRICS_PORT",
@@ -93,7 +125,9 @@ export const FIELD_RULES: Record<string, FieldRule> = {
   "Escalation.claimExpiresAt": internals("claim lease: null"),
   "Escalation.claimedByReviewer": internals("reviewer identity: null"),
   "Resolution.resolvedByReviewer": internals("reviewer identity: null"),
-  "Escalation.reason": internals("policy internals (thresholds): the public reason code (the issue type) instead"),
+  "Escalation.reason": internals(
+    "policy internals (thresholds): the public reason code (the issue type) instead",
+  ),
   "Escalation.rule": internals("policy internals: null"),
   "Escalation.scores": internals("policy internals: {}"),
   "Escalation.appealStatement": internals("the appellant's statement: null"),
@@ -149,10 +183,16 @@ function publicJson(value: unknown): unknown {
  * Reviewers do not see each other's decisions before the outcome (issue 14: k-of-n reviews are
  * independent); who reviewed and when stays visible, so the console can show "1 of 2".
  */
-function hidePendingDecisions(value: unknown, source: unknown, caller: { keyId: string } | undefined): unknown {
+function hidePendingDecisions(
+  value: unknown,
+  source: unknown,
+  caller: { keyId: string } | undefined,
+): unknown {
   if ((source as { status?: unknown }).status === "RESOLVED" || !Array.isArray(value)) return value;
   return value.map((review: { reviewer?: { id?: string } }) =>
-    review.reviewer?.id === caller?.keyId ? review : { ...review, decision: null, reasonCode: null, note: null },
+    review.reviewer?.id === caller?.keyId
+      ? review
+      : { ...review, decision: null, reasonCode: null, note: null },
   );
 }
 
@@ -162,13 +202,17 @@ const roleOnly = (v: unknown) => (typeof v === "string" ? v.split(":")[0] : v);
  * What `redact` fields show to a caller without the action: a value of the field's type that
  * tells nothing (the source object is the parent, for fields that need it).
  */
-export const FIELD_REDACTIONS: Record<string, (value: unknown, source: unknown, caller: { keyId: string } | undefined) => unknown> = {
+export const FIELD_REDACTIONS: Record<
+  string,
+  (value: unknown, source: unknown, caller: { keyId: string } | undefined) => unknown
+> = {
   "Escalation.claimToken": () => "",
   "Escalation.claimedBy": () => null,
   "Escalation.claimExpiresAt": () => null,
   "Escalation.claimedByReviewer": () => null,
   "Resolution.resolvedByReviewer": () => null,
-  "Escalation.reason": (_v, source) => String((source as { issueType?: unknown }).issueType ?? "").toLowerCase(),
+  "Escalation.reason": (_v, source) =>
+    String((source as { issueType?: unknown }).issueType ?? "").toLowerCase(),
   "Escalation.rule": () => null,
   "Escalation.scores": () => ({}),
   "Escalation.appealStatement": () => null,
@@ -191,7 +235,16 @@ export const FIELD_REDACTIONS: Record<string, (value: unknown, source: unknown, 
 };
 
 /** The callers of the authorization matrix (issue 12). */
-export const CALLERS = ["integrator A", "integrator B", "moderator", "operator", "viewer", "no key", "wrong key", "revoked key"] as const;
+export const CALLERS = [
+  "integrator A",
+  "integrator B",
+  "moderator",
+  "operator",
+  "viewer",
+  "no key",
+  "wrong key",
+  "revoked key",
+] as const;
 export type Caller = (typeof CALLERS)[number];
 
 export type Outcome = "allowed" | "own tenant" | "FORBIDDEN" | "UNAUTHENTICATED" | "not served";

@@ -1,7 +1,15 @@
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+
 import { ROLES } from "../db/types.js";
-import { CALLERS, expectedOutcome, FIELD_RULES, OPERATION_RULES, type OperationRule, ROUTE_RULES } from "./access-rules.js";
+import {
+  CALLERS,
+  expectedOutcome,
+  FIELD_RULES,
+  OPERATION_RULES,
+  type OperationRule,
+  ROUTE_RULES,
+} from "./access-rules.js";
 import { rolesAllowed } from "./permissions.js";
 
 const CELL: Record<ReturnType<typeof expectedOutcome>, string> = {
@@ -93,7 +101,9 @@ ${Object.entries(FIELD_RULES)
 `;
 }
 
-export const AUTHORIZATION_DOC = fileURLToPath(new URL("../../docs/AUTHORIZATION.md", import.meta.url));
+export const AUTHORIZATION_DOC = fileURLToPath(
+  new URL("../../docs/AUTHORIZATION.md", import.meta.url),
+);
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   writeFileSync(AUTHORIZATION_DOC, renderAuthorizationDoc());

@@ -36,7 +36,13 @@ const PER_TOKEN: Record<PipelineStep, number> = {
   judge: 0,
   publish: 0,
 };
-const FIXED: Record<PipelineStep, number> = { plan: 0.5, etl: 1, embed: 1, judge: 0.25, publish: 0.5 };
+const FIXED: Record<PipelineStep, number> = {
+  plan: 0.5,
+  etl: 1,
+  embed: 1,
+  judge: 0.25,
+  publish: 0.5,
+};
 
 /** Compute units one step costs for a text of this size (offline models). */
 export function estimateStepCost(step: PipelineStep, text: string): number {

@@ -37,7 +37,9 @@ export class DomainError extends Error {
 
   /** Whether a client may retry the same request later (BACKPRESSURE, RATE_LIMITED, UNAVAILABLE). */
   get retryable(): boolean {
-    return this.code === "BACKPRESSURE" || this.code === "RATE_LIMITED" || this.code === "UNAVAILABLE";
+    return (
+      this.code === "BACKPRESSURE" || this.code === "RATE_LIMITED" || this.code === "UNAVAILABLE"
+    );
   }
 }
 

@@ -41,7 +41,15 @@ const GRANTS: Record<Role, readonly Action[]> = {
   integrator: ["authenticated", "ingest", "read", "appeal"],
   // Not read:judge-policy: thresholds and blocked patterns are a policy oracle (issue 12, item 2).
   viewer: ["authenticated", "read", "subscribe:trends", "read:judge-stats"],
-  moderator: ["authenticated", "read", "subscribe:trends", "subscribe:escalations", "moderate", "see:internals", "read:judge-policy"],
+  moderator: [
+    "authenticated",
+    "read",
+    "subscribe:trends",
+    "subscribe:escalations",
+    "moderate",
+    "see:internals",
+    "read:judge-policy",
+  ],
   operator: ACTIONS,
 };
 

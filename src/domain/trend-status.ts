@@ -27,13 +27,19 @@ const NEXT: Record<TrendStatus, readonly TrendStatus[]> = {
  * Statuses a worker moves an item out of without a human: an item that sits in one of them with
  * no job on its stage's stream was stranded (the reconciler re-enqueues it).
  */
-export const IN_FLIGHT_STATUSES = ["RECEIVED", "PLANNED", "ENRICHED", "EMBEDDED", "READY", "APPROVED"] as const satisfies readonly TrendStatus[];
+export const IN_FLIGHT_STATUSES = [
+  "RECEIVED",
+  "PLANNED",
+  "ENRICHED",
+  "EMBEDDED",
+  "READY",
+  "APPROVED",
+] as const satisfies readonly TrendStatus[];
 export type InFlightStatus = (typeof IN_FLIGHT_STATUSES)[number];
 
 export function canTransition(from: TrendStatus, to: TrendStatus): boolean {
   return NEXT[from].includes(to);
 }
-
 
 /** The statuses from which the publisher may publish without an override (the invariant). */
 export const PUBLISHABLE_STATUSES: readonly TrendStatus[] = ["READY", "APPROVED"];

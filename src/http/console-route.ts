@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+
 import express, { type Express } from "express";
 
 // From src/http (tsx) the repo root is two levels up; from dist/src/http (built) it is three.

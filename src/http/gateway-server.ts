@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
@@ -9,20 +10,21 @@ import { type GraphQLFormattedError, type GraphQLSchema, specifiedRules } from "
 import { useServer } from "graphql-ws/use/ws";
 import helmet from "helmet";
 import { WebSocketServer } from "ws";
-import type { AppServices } from "../services/app-services.js";
+
+import type { MetricsRegistry } from "../observability/metrics.js";
 import { bearerKey, createContext, type GraphQLContext } from "../resolvers/context.js";
 import { formatError } from "../resolvers/format-error.js";
 import { buildTrendgateSchema } from "../schema/build-schema.js";
+import type { AppServices } from "../services/app-services.js";
 import { DocumentCache } from "../subscriptions/document-cache.js";
 import { SharedNextPayloads } from "../subscriptions/shared-next-payloads.js";
 import { sharedPayloadSocket } from "../subscriptions/shared-payload-socket.js";
 import { SharedSubscriptions } from "../subscriptions/shared-subscriptions.js";
 import { mountConsole } from "./console-route.js";
 import { healthRoute } from "./health-route.js";
-import type { MetricsRegistry } from "../observability/metrics.js";
+import { listCost, listCostError } from "./list-cost.js";
 import { CachedMetrics, metricsRoute, startMetricsServer } from "./metrics-route.js";
 import { restRoutes } from "./rest-routes.js";
-import { listCost, listCostError } from "./list-cost.js";
 import { SocketGuard, type SocketState } from "./socket-guard.js";
 
 export interface GatewayServer {
@@ -71,7 +73,10 @@ export async function startGatewayServer(
   // A live event's `next` payload is serialized once for every socket that shares its result.
   const payloads = new SharedNextPayloads();
   const documents = new DocumentCache([...specifiedRules, ...protection.validationRules]);
-  const shared = new SharedSubscriptions((c) => createContext(services, (c as GraphQLContext).principal), payloads);
+  const shared = new SharedSubscriptions(
+    (c) => createContext(services, (c as GraphQLContext).principal),
+    payloads,
+  );
   const wsServer = new WebSocketServer({
     server: httpServer,
     path: "/graphql",
@@ -108,11 +113,18 @@ export async function startGatewayServer(
         if (refused) return refused;
         let cost: number;
         try {
-          cost = listCost(schema, documents.parse(payload.query), payload.variables, payload.operationName);
+          cost = listCost(
+            schema,
+            documents.parse(payload.query),
+            payload.variables,
+            payload.operationName,
+          );
         } catch {
           return undefined; // graphql-ws reports the syntax error itself
         }
-        return cost > config.MAX_LIST_COST ? [listCostError(cost, config.MAX_LIST_COST)] : undefined;
+        return cost > config.MAX_LIST_COST
+          ? [listCostError(cost, config.MAX_LIST_COST)]
+          : undefined;
       },
       onComplete: (ctx, id) => sockets.completed(ctx.extra, id),
       context: (ctx) => createContext(services, ctx.extra.principal),
@@ -127,12 +139,20 @@ export async function startGatewayServer(
         return {
           ...result,
           errors: result.errors.map((e) =>
-            formatError(beforeExecution && e.path === undefined ? { ...e.toJSON(), extensions: { code: "BAD_USER_INPUT" } } : e.toJSON(), e),
+            formatError(
+              beforeExecution && e.path === undefined
+                ? { ...e.toJSON(), extensions: { code: "BAD_USER_INPUT" } }
+                : e.toJSON(),
+              e,
+            ),
           ),
         };
       },
       onError: (_ctx, _id, _payload, errors) =>
-        errors.map((e): GraphQLFormattedError => ({ ...e.toJSON(), extensions: { code: "GRAPHQL_VALIDATION_FAILED" } })),
+        errors.map((e): GraphQLFormattedError => ({
+          ...e.toJSON(),
+          extensions: { code: "GRAPHQL_VALIDATION_FAILED" },
+        })),
     },
     wsServer,
   );
@@ -159,7 +179,8 @@ export async function startGatewayServer(
               const cost = listCost(schema, document, request.variables, request.operationName);
               // Thrown after validation, so Apollo would answer 500 unless told: the query is the
               // client's to fix, like armor's own cost refusals (400).
-              if (cost > config.MAX_LIST_COST) throw listCostError(cost, config.MAX_LIST_COST, { http: { status: 400 } });
+              if (cost > config.MAX_LIST_COST)
+                throw listCostError(cost, config.MAX_LIST_COST, { http: { status: 400 } });
             },
           };
         },
@@ -178,7 +199,9 @@ export async function startGatewayServer(
   await apollo.start();
 
   app.get("/healthz", healthRoute(services));
-  const cachedMetrics = options.metrics ? new CachedMetrics(options.metrics, config.METRICS_CACHE_MS) : undefined;
+  const cachedMetrics = options.metrics
+    ? new CachedMetrics(options.metrics, config.METRICS_CACHE_MS)
+    : undefined;
   if (cachedMetrics) app.get("/metrics", metricsRoute(cachedMetrics, config.METRICS_TOKEN));
   const metricsServer =
     cachedMetrics && config.METRICS_PORT !== undefined
@@ -189,7 +212,11 @@ export async function startGatewayServer(
     "/graphql",
     express.json({ limit: config.MAX_BODY_BYTES }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => createContext(services, await services.auth.authenticate(bearerKey(req.headers.authorization))),
+      context: async ({ req }) =>
+        createContext(
+          services,
+          await services.auth.authenticate(bearerKey(req.headers.authorization)),
+        ),
     }),
   );
   if (config.CONSOLE_ENABLED) {
@@ -243,7 +270,11 @@ function consoleHeaders(): express.RequestHandler {
         scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
         imgSrc: ["'self'", "data:"],
-        connectSrc: ["'self'", (req) => `ws://${req.headers.host ?? "localhost"}`, (req) => `wss://${req.headers.host ?? "localhost"}`],
+        connectSrc: [
+          "'self'",
+          (req) => `ws://${req.headers.host ?? "localhost"}`,
+          (req) => `wss://${req.headers.host ?? "localhost"}`,
+        ],
         frameAncestors: ["'none'"],
         objectSrc: ["'none'"],
         baseUri: ["'self'"],
@@ -263,12 +294,23 @@ function payloadErrorHandler(
 ): void {
   if (res.headersSent) return next(error);
   if (error.type === "entity.too.large") {
-    res.status(413).json({ errors: [{ message: `request body over the limit of ${error.limit} bytes`, extensions: { code: "PAYLOAD_TOO_LARGE" } }] });
+    res.status(413).json({
+      errors: [
+        {
+          message: `request body over the limit of ${error.limit} bytes`,
+          extensions: { code: "PAYLOAD_TOO_LARGE" },
+        },
+      ],
+    });
     return;
   }
   if (error.type === "entity.parse.failed") {
-    res.status(400).json({ errors: [{ message: "request body is not valid JSON", extensions: { code: "BAD_REQUEST" } }] });
+    res.status(400).json({
+      errors: [{ message: "request body is not valid JSON", extensions: { code: "BAD_REQUEST" } }],
+    });
     return;
   }
-  res.status(error.status ?? 500).json({ errors: [{ message: "internal error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
+  res.status(error.status ?? 500).json({
+    errors: [{ message: "internal error", extensions: { code: "INTERNAL_SERVER_ERROR" } }],
+  });
 }

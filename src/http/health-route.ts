@@ -1,4 +1,5 @@
 import type { RequestHandler } from "express";
+
 import { pingDatabase } from "../db/gauge-queries.js";
 import type { AppServices } from "../services/app-services.js";
 
@@ -29,7 +30,11 @@ export function healthRoute(services: AppServices): RequestHandler {
       probe(() => pingDatabase(services.db)),
       probe(() => services.redis.ping()),
     ]);
-    const down = [!postgres.ok && "postgres", !redis.ok && "redis"].filter((d): d is string => Boolean(d));
-    res.status(down.length ? 503 : 200).json({ status: down.length ? "degraded" : "ok", down, postgres, redis });
+    const down = [!postgres.ok && "postgres", !redis.ok && "redis"].filter((d): d is string =>
+      Boolean(d),
+    );
+    res
+      .status(down.length ? 503 : 200)
+      .json({ status: down.length ? "degraded" : "ok", down, postgres, redis });
   };
 }

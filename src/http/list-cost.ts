@@ -32,18 +32,26 @@ export function listCost(
   let operation: OperationDefinitionNode | undefined;
   for (const d of document.definitions) {
     if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
-    if (d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName)) operation ??= d;
+    if (d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName))
+      operation ??= d;
   }
   if (!operation) return 0;
   const root =
-    operation.operation === "query" ? schema.getQueryType() : operation.operation === "mutation" ? schema.getMutationType() : schema.getSubscriptionType();
+    operation.operation === "query"
+      ? schema.getQueryType()
+      : operation.operation === "mutation"
+        ? schema.getMutationType()
+        : schema.getSubscriptionType();
   if (!root) return 0;
   const seen = new Set<string>();
   const cost = (set: SelectionSetNode, type: GraphQLNamedType | undefined): number => {
     let total = 0;
     for (const selection of set.selections) {
       if (selection.kind === Kind.FIELD) {
-        const def = isObjectType(type) || isInterfaceType(type) ? type.getFields()[selection.name.value] : undefined;
+        const def =
+          isObjectType(type) || isInterfaceType(type)
+            ? type.getFields()[selection.name.value]
+            : undefined;
         if (!def) {
           total += 1;
           continue;
@@ -52,19 +60,30 @@ export function listCost(
         const firstArg = def.args.find((a) => a.name === "first");
         if (firstArg) {
           const node = selection.arguments?.find((a) => a.name.value === "first");
-          const value = node ? valueFromAST(node.value, firstArg.type, variables ?? {}) : firstArg.defaultValue;
+          const value = node
+            ? valueFromAST(node.value, firstArg.type, variables ?? {})
+            : firstArg.defaultValue;
           if (typeof value === "number" && value > 0) multiplier = value;
         }
-        total += 1 + (selection.selectionSet ? multiplier * cost(selection.selectionSet, getNamedType(def.type)) : 0);
+        total +=
+          1 +
+          (selection.selectionSet
+            ? multiplier * cost(selection.selectionSet, getNamedType(def.type))
+            : 0);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        const on = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : type;
+        const on = selection.typeCondition
+          ? schema.getType(selection.typeCondition.name.value)
+          : type;
         total += cost(selection.selectionSet, on ?? undefined);
       } else {
         const fragment = fragments.get(selection.name.value);
         // A fragment spread inside itself is a validation error already; count it once.
         if (!fragment || seen.has(fragment.name.value)) continue;
         seen.add(fragment.name.value);
-        total += cost(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value) ?? undefined);
+        total += cost(
+          fragment.selectionSet,
+          schema.getType(fragment.typeCondition.name.value) ?? undefined,
+        );
         seen.delete(fragment.name.value);
       }
     }
@@ -74,8 +93,15 @@ export function listCost(
 }
 
 /** The refusal both transports send when an operation's list cost is over the limit. */
-export function listCostError(cost: number, limit: number, transport: { http?: { status: number } } = {}): GraphQLError {
-  return new GraphQLError(`query cost ${cost} is over the limit of ${limit} (lists count by their \`first\`)`, {
-    extensions: { code: "GRAPHQL_VALIDATION_FAILED", cost, limit, ...transport },
-  });
+export function listCostError(
+  cost: number,
+  limit: number,
+  transport: { http?: { status: number } } = {},
+): GraphQLError {
+  return new GraphQLError(
+    `query cost ${cost} is over the limit of ${limit} (lists count by their \`first\`)`,
+    {
+      extensions: { code: "GRAPHQL_VALIDATION_FAILED", cost, limit, ...transport },
+    },
+  );
 }

@@ -1,7 +1,9 @@
+import { timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { timingSafeEqual } from "node:crypto";
+
 import type { RequestHandler } from "express";
+
 import type { MetricsRegistry } from "../observability/metrics.js";
 import { bearerKey } from "../resolvers/context.js";
 
@@ -51,7 +53,15 @@ export function metricsRoute(metrics: CachedMetrics, token: string | undefined):
     if (!token) return next();
     const given = bearerKey(req.headers.authorization);
     if (!given || !sameSecret(given, token)) {
-      res.status(401).set("www-authenticate", "Bearer").json({ error: { code: "UNAUTHENTICATED", message: "metrics need the METRICS_TOKEN bearer token" } });
+      res
+        .status(401)
+        .set("www-authenticate", "Bearer")
+        .json({
+          error: {
+            code: "UNAUTHENTICATED",
+            message: "metrics need the METRICS_TOKEN bearer token",
+          },
+        });
       return;
     }
     try {
@@ -64,7 +74,11 @@ export function metricsRoute(metrics: CachedMetrics, token: string | undefined):
 }
 
 /** /metrics alone on its own port (METRICS_PORT), for a scraper on a private network. */
-export async function startMetricsServer(metrics: CachedMetrics, port: number, host: string): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+export async function startMetricsServer(
+  metrics: CachedMetrics,
+  port: number,
+  host: string,
+): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     if (req.method !== "GET" || (req.url ?? "").split("?")[0] !== "/metrics") {
       res.writeHead(404).end();

@@ -1,9 +1,11 @@
 import type { IncomingMessage } from "node:http";
+
 import { MaxTokensParserWLexer } from "@escape.tech/graphql-armor-max-tokens";
 import { GraphQLError, type OperationDefinitionNode } from "graphql";
 import { CloseCode, type SubscribePayload } from "graphql-ws";
 import { LRUCache } from "lru-cache";
 import type { WebSocket } from "ws";
+
 import type { Logger } from "../observability/logger.js";
 import { bearerKey } from "../resolvers/context.js";
 import type { AuthService, Principal } from "../services/auth-service.js";
@@ -26,7 +28,8 @@ export interface SocketLimits {
   recheckMs: number;
 }
 
-const closeForbidden = (socket: WebSocket, reason: string) => socket.close(CloseCode.Forbidden, `Forbidden: ${reason}`);
+const closeForbidden = (socket: WebSocket, reason: string) =>
+  socket.close(CloseCode.Forbidden, `Forbidden: ${reason}`);
 
 /**
  * The WebSocket side of issue 12's "revocation that bites" and "doors": a key is checked at
@@ -37,11 +40,19 @@ const closeForbidden = (socket: WebSocket, reason: string) => socket.close(Close
 export class SocketGuard {
   private readonly byKey = new Map<string, Set<SocketState>>();
   /** Token check and operation type per distinct document: 10,000 subscribers send one query. */
-  private readonly documents = new LRUCache<string, { tooManyTokens?: string; type?: string }>({ max: 2000 });
+  private readonly documents = new LRUCache<string, { tooManyTokens?: string; type?: string }>({
+    max: 2000,
+  });
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly deps: { auth: AuthService; limits: SocketLimits; logger: Logger; onOpen?: () => void; onClose?: () => void },
+    private readonly deps: {
+      auth: AuthService;
+      limits: SocketLimits;
+      logger: Logger;
+      onOpen?: () => void;
+      onClose?: () => void;
+    },
   ) {
     this.timer = setInterval(() => void this.recheckAll(), deps.limits.recheckMs);
     this.timer.unref();
@@ -49,12 +60,16 @@ export class SocketGuard {
 
   /** graphql-ws onConnect: true to accept; closes the socket itself when refusing. */
   async connect(state: SocketState, params: Record<string, unknown> | undefined): Promise<boolean> {
-    const raw = (params?.authorization ?? params?.Authorization ?? params?.apiKey) as string | undefined;
+    const raw = (params?.authorization ?? params?.Authorization ?? params?.apiKey) as
+      string | undefined;
     // No key at all: closed with 4401 at connection_init. An open socket without a principal
     // would hold a connection (and its memory) that can do nothing (issue 12: "unauthenticated
     // sockets are never closed").
     if (raw === undefined || raw === "") {
-      state.socket.close(CloseCode.Unauthorized, "Unauthorized: connection_init needs an authorization key");
+      state.socket.close(
+        CloseCode.Unauthorized,
+        "Unauthorized: connection_init needs an authorization key",
+      );
       return false;
     }
     const key = bearerKey(String(raw)) ?? String(raw);
@@ -65,7 +80,10 @@ export class SocketGuard {
     }
     const open = this.byKey.get(principal.keyId) ?? new Set();
     if (open.size >= this.deps.limits.maxSocketsPerKey) {
-      state.socket.close(CloseCode.TooManyInitialisationRequests, `Too many sockets for this key (limit ${this.deps.limits.maxSocketsPerKey})`);
+      state.socket.close(
+        CloseCode.TooManyInitialisationRequests,
+        `Too many sockets for this key (limit ${this.deps.limits.maxSocketsPerKey})`,
+      );
       return false;
     }
     open.add(state);
@@ -89,7 +107,11 @@ export class SocketGuard {
    * the subscription count. Errors returned here answer the one operation; a revoked key closes
    * the whole socket.
    */
-  async beforeOperation(state: SocketState, id: string, payload: SubscribePayload): Promise<readonly GraphQLError[] | void> {
+  async beforeOperation(
+    state: SocketState,
+    id: string,
+    payload: SubscribePayload,
+  ): Promise<readonly GraphQLError[] | void> {
     if (state.key !== undefined) {
       const current = await this.deps.auth.authenticate(state.key);
       if (!current) {
@@ -99,13 +121,24 @@ export class SocketGuard {
       state.principal = current;
     }
     const checked = this.checkDocument(payload);
-    if (checked.tooManyTokens) return [new GraphQLError(checked.tooManyTokens, { extensions: { code: "GRAPHQL_VALIDATION_FAILED" } })];
+    if (checked.tooManyTokens)
+      return [
+        new GraphQLError(checked.tooManyTokens, {
+          extensions: { code: "GRAPHQL_VALIDATION_FAILED" },
+        }),
+      ];
     if (checked.type === "subscription" && state.subscriptions) {
       if (state.subscriptions.size >= this.deps.limits.maxSubscriptionsPerSocket) {
         return [
-          new GraphQLError(`at most ${this.deps.limits.maxSubscriptionsPerSocket} subscriptions per socket`, {
-            extensions: { code: "RATE_LIMITED", limit: this.deps.limits.maxSubscriptionsPerSocket },
-          }),
+          new GraphQLError(
+            `at most ${this.deps.limits.maxSubscriptionsPerSocket} subscriptions per socket`,
+            {
+              extensions: {
+                code: "RATE_LIMITED",
+                limit: this.deps.limits.maxSubscriptionsPerSocket,
+              },
+            },
+          ),
         ];
       }
       state.subscriptions.add(id);
@@ -119,14 +152,21 @@ export class SocketGuard {
     let checked = this.documents.get(cacheKey);
     if (checked) return checked;
     try {
-      const document = new MaxTokensParserWLexer(payload.query, { n: this.deps.limits.maxTokens }).parseDocument();
+      const document = new MaxTokensParserWLexer(payload.query, {
+        n: this.deps.limits.maxTokens,
+      }).parseDocument();
       const operation = document.definitions.find(
-        (d): d is OperationDefinitionNode => d.kind === "OperationDefinition" && (!payload.operationName || d.name?.value === payload.operationName),
+        (d): d is OperationDefinitionNode =>
+          d.kind === "OperationDefinition" &&
+          (!payload.operationName || d.name?.value === payload.operationName),
       );
       checked = { type: operation?.operation };
     } catch (error) {
       // graphql-ws reports a syntax error itself; only the token limit is ours to report.
-      checked = error instanceof GraphQLError && /token/i.test(error.message) ? { tooManyTokens: error.message } : {};
+      checked =
+        error instanceof GraphQLError && /token/i.test(error.message)
+          ? { tooManyTokens: error.message }
+          : {};
     }
     this.documents.set(cacheKey, checked);
     return checked;
@@ -140,7 +180,8 @@ export class SocketGuard {
   /** A revocation announced on the bus: close the key's sockets now. */
   revoked(keyId: string): void {
     this.deps.auth.forget(keyId);
-    for (const state of this.byKey.get(keyId) ?? []) closeForbidden(state.socket, "API key revoked");
+    for (const state of this.byKey.get(keyId) ?? [])
+      closeForbidden(state.socket, "API key revoked");
   }
 
   /** Re-checks each key with open sockets (one lookup per key, not per socket). */

@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+
 import { lock } from "proper-lockfile";
 
 /** The lock could not be taken in time; the caller may retry later. */

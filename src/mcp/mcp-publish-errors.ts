@@ -1,4 +1,5 @@
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
+
 import { PublishError } from "./publish-error.js";
 
 /** How the MCP client's failures map onto {@link PublishError}: what to retry, what to refuse. */

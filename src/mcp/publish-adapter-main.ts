@@ -1,4 +1,5 @@
 import { pino } from "pino";
+
 import { runPublishAdapterHttp, runPublishAdapterStdio } from "./publish-adapter-server.js";
 
 /**

@@ -2,17 +2,19 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+
+import { isTransportFailure, toPublishError } from "./mcp-publish-errors.js";
 import {
   DEFAULT_ADAPTER_NAME,
   PUBLISH_ERROR_META,
   PUBLISH_TOOL_NAME,
   type PublishAdapterOptions,
 } from "./publish-adapter-server.js";
-import { isTransportFailure, toPublishError } from "./mcp-publish-errors.js";
 import { PublishError } from "./publish-error.js";
 import { parsePublishInput, PublishSink, PublishSinkError } from "./publish-sink.js";
 

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { dirname, join } from "node:path";
+
 import { z } from "zod";
+
 import { FileLockError, withFileLock } from "./file-lock.js";
 import { PublishLedger } from "./publish-ledger.js";
 

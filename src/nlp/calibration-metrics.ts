@@ -12,10 +12,18 @@ export interface ReliabilityBin {
 }
 
 /** Equal-width bins of predicted probability, with the observed outcome rate in each. */
-export function reliabilityBins(predicted: readonly number[], outcomes: readonly number[], bins = 10): ReliabilityBin[] {
+export function reliabilityBins(
+  predicted: readonly number[],
+  outcomes: readonly number[],
+  bins = 10,
+): ReliabilityBin[] {
   const acc = Array.from({ length: bins }, () => ({ n: 0, p: 0, y: 0 }));
   predicted.forEach((p, i) => {
-    const b = acc[Math.min(bins - 1, Math.max(0, Math.floor(p * bins)))] as { n: number; p: number; y: number };
+    const b = acc[Math.min(bins - 1, Math.max(0, Math.floor(p * bins)))] as {
+      n: number;
+      p: number;
+      y: number;
+    };
     b.n++;
     b.p += p;
     b.y += outcomes[i] ?? 0;
@@ -30,11 +38,16 @@ export function reliabilityBins(predicted: readonly number[], outcomes: readonly
 }
 
 /** Expected calibration error: the count-weighted mean |predicted − observed| over the bins. */
-export function expectedCalibrationError(predicted: readonly number[], outcomes: readonly number[], bins = 10): number {
+export function expectedCalibrationError(
+  predicted: readonly number[],
+  outcomes: readonly number[],
+  bins = 10,
+): number {
   const total = predicted.length;
   if (total === 0) return Number.NaN;
   return reliabilityBins(predicted, outcomes, bins).reduce(
-    (sum, b) => sum + (b.count ? (b.count / total) * Math.abs(b.meanPredicted - b.observedRate) : 0),
+    (sum, b) =>
+      sum + (b.count ? (b.count / total) * Math.abs(b.meanPredicted - b.observedRate) : 0),
     0,
   );
 }

@@ -62,7 +62,8 @@ export function vectorStoreLocation(
   config: Pick<Config, "VECTOR_STORE_PATH" | "WEAVIATE_CLASS"> & EmbedderConfig,
 ): { embeddedPath: string; weaviateClass: string } {
   const model = configuredEmbedderModel(config);
-  if (model === USE_LITE_MODEL) return { embeddedPath: config.VECTOR_STORE_PATH, weaviateClass: config.WEAVIATE_CLASS };
+  if (model === USE_LITE_MODEL)
+    return { embeddedPath: config.VECTOR_STORE_PATH, weaviateClass: config.WEAVIATE_CLASS };
   const slug = model.replace(/[^A-Za-z0-9]+/g, "_").replace(/^_+|_+$/g, "");
   return {
     embeddedPath: `${config.VECTOR_STORE_PATH.replace(/\/+$/, "")}/${slug}`,

@@ -1,4 +1,5 @@
 import { parentPort } from "node:worker_threads";
+
 import { createOfflineEmbedder } from "./embedder.js";
 
 /**
@@ -19,7 +20,14 @@ port.on("message", (message: Request) => {
     (vectors) => port.postMessage({ id: message.id, vectors }),
     (error: unknown) => {
       const e = error as { message?: string; code?: string; retryable?: boolean };
-      port.postMessage({ id: message.id, error: { message: e.message ?? String(error), code: e.code, retryable: e.retryable ?? true } });
+      port.postMessage({
+        id: message.id,
+        error: {
+          message: e.message ?? String(error),
+          code: e.code,
+          retryable: e.retryable ?? true,
+        },
+      });
     },
   );
 });

@@ -2,8 +2,8 @@ import { createRequire } from "node:module";
 
 import { EmbedderError } from "./embedder-error.js";
 
-export { EmbedderError } from "./embedder-error.js";
 export type { EmbedderErrorCode } from "./embedder-error.js";
+export { EmbedderError } from "./embedder-error.js";
 
 /** Turns texts into vectors for semantic recall. Vectors are L2-normalised: cosine = dot product. */
 export interface Embedder {

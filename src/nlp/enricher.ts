@@ -1,5 +1,5 @@
 import { ConfidenceModel, SUPPORTED_LANGUAGES } from "./confidence.js";
-import { NgramHashes, featureTokens } from "./features.js";
+import { featureTokens, NgramHashes } from "./features.js";
 import { detectLanguage } from "./language.js";
 import { cutAtWordBoundary, normalizeText } from "./normalize.js";
 import { SentimentModel } from "./sentiment.js";

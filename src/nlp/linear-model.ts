@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 
-import { type FeatureOptions, type SparseVector, sigmoid, softmax } from "./features.js";
+import { type FeatureOptions, sigmoid, softmax, type SparseVector } from "./features.js";
 
 /**
  * The on-disk form of a trained linear model over hashed features. Only non-zero weights are

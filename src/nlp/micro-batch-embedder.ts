@@ -7,7 +7,11 @@ import type { Embedder } from "./embedder.js";
  * next one and share it. A lone call runs at once: no timer adds latency.
  */
 export class MicroBatchEmbedder implements Embedder {
-  private pending: { texts: string[]; resolve: (v: number[][]) => void; reject: (e: unknown) => void }[] = [];
+  private pending: {
+    texts: string[];
+    resolve: (v: number[][]) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
   private running = false;
 
   constructor(
@@ -42,7 +46,10 @@ export class MicroBatchEmbedder implements Embedder {
       while (this.pending.length) {
         const batch: typeof this.pending = [];
         let size = 0;
-        while (this.pending.length && (batch.length === 0 || size + this.pending[0]!.texts.length <= this.maxBatch)) {
+        while (
+          this.pending.length &&
+          (batch.length === 0 || size + this.pending[0]!.texts.length <= this.maxBatch)
+        ) {
           const call = this.pending.shift()!;
           batch.push(call);
           size += call.texts.length;

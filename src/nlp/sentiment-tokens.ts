@@ -7,7 +7,19 @@
  * Negation scope: after a negator, words are prefixed "neg_" up to the next clause punctuation
  * (Das & Chen 2001; Pang et al. 2002), so "not good" and "good" are different features.
  */
-const NEGATORS = new Set(["not", "no", "never", "nothing", "nobody", "none", "neither", "nor", "hardly", "without", "cannot"]);
+const NEGATORS = new Set([
+  "not",
+  "no",
+  "never",
+  "nothing",
+  "nobody",
+  "none",
+  "neither",
+  "nor",
+  "hardly",
+  "without",
+  "cannot",
+]);
 const CLAUSE_END = /^[.,;:!?()]+$|^--$|^but$/;
 /** A negation scope longer than this is cut: it rarely reaches further in practice. */
 const MAX_SCOPE = 4;

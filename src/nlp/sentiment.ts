@@ -30,13 +30,17 @@ export class SentimentModel {
   }
 
   static load(): SentimentModel {
-    return new SentimentModel(LinearModel.load(new URL("./models/sentiment-v1.json", import.meta.url)));
+    return new SentimentModel(
+      LinearModel.load(new URL("./models/sentiment-v1.json", import.meta.url)),
+    );
   }
 
   score(text: string): SentimentResult {
-    const probability = this.model.probabilities(hashFeatures(sentimentTokens(text), SENTIMENT_FEATURES))[0] ?? 0.5;
+    const probability =
+      this.model.probabilities(hashFeatures(sentimentTokens(text), SENTIMENT_FEATURES))[0] ?? 0.5;
     const score = Math.round((2 * probability - 1) * 1e4) / 1e4;
-    const label = score > NEUTRAL_BAND ? "positive" : score < -NEUTRAL_BAND ? "negative" : "neutral";
+    const label =
+      score > NEUTRAL_BAND ? "positive" : score < -NEUTRAL_BAND ? "negative" : "neutral";
     return { score, label, probability };
   }
 }

@@ -1,4 +1,5 @@
 import { Worker } from "node:worker_threads";
+
 import type { Embedder } from "./embedder.js";
 import { EmbedderError } from "./embedder-error.js";
 
@@ -15,7 +16,10 @@ type Reply =
  */
 export async function createThreadedEmbedder(): Promise<Embedder> {
   const worker = new Worker(new URL("./embedder-thread-entry.mjs", import.meta.url));
-  const pending = new Map<number, { resolve: (v: number[][]) => void; reject: (e: unknown) => void }>();
+  const pending = new Map<
+    number,
+    { resolve: (v: number[][]) => void; reject: (e: unknown) => void }
+  >();
   let nextId = 0;
   let closed = false;
   let failure: Error | undefined;
@@ -42,12 +46,27 @@ export async function createThreadedEmbedder(): Promise<Embedder> {
     if ("vectors" in reply) waiter.resolve(reply.vectors);
     else
       waiter.reject(
-        new EmbedderError((reply.error.code as never) ?? "EMBEDDER_BAD_RESPONSE", reply.error.message, { retryable: reply.error.retryable }),
+        new EmbedderError(
+          (reply.error.code as never) ?? "EMBEDDER_BAD_RESPONSE",
+          reply.error.message,
+          { retryable: reply.error.retryable },
+        ),
       );
   });
-  worker.on("error", (error) => failAll(new EmbedderError("EMBEDDER_BAD_RESPONSE", `embedder thread failed: ${error.message}`, { retryable: true })));
+  worker.on("error", (error) =>
+    failAll(
+      new EmbedderError("EMBEDDER_BAD_RESPONSE", `embedder thread failed: ${error.message}`, {
+        retryable: true,
+      }),
+    ),
+  );
   worker.on("exit", (code) => {
-    if (!closed) failAll(new EmbedderError("EMBEDDER_BAD_RESPONSE", `embedder thread exited with code ${code}`, { retryable: true }));
+    if (!closed)
+      failAll(
+        new EmbedderError("EMBEDDER_BAD_RESPONSE", `embedder thread exited with code ${code}`, {
+          retryable: true,
+        }),
+      );
   });
   // The thread must not keep the process alive on its own.
   worker.unref();
@@ -56,7 +75,10 @@ export async function createThreadedEmbedder(): Promise<Embedder> {
     model: ready.model,
     dimension: ready.dimension,
     embed(texts) {
-      if (closed) return Promise.reject(new EmbedderError("EMBEDDER_CLOSED", "embedder is closed", { retryable: false }));
+      if (closed)
+        return Promise.reject(
+          new EmbedderError("EMBEDDER_CLOSED", "embedder is closed", { retryable: false }),
+        );
       if (failure) return Promise.reject(failure);
       if (texts.length === 0) return Promise.resolve([]);
       const id = nextId++;

@@ -2,10 +2,10 @@ import { readFileSync } from "node:fs";
 
 import {
   type FeatureOptions,
-  NgramHashes,
-  type SparseVector,
   featureTokens,
   hashedVector,
+  NgramHashes,
+  type SparseVector,
 } from "./features.js";
 import { LinearModel } from "./linear-model.js";
 

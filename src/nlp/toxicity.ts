@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 
-import { RegExpMatcher, englishDataset, englishRecommendedTransformers } from "obscenity";
+import { englishDataset, englishRecommendedTransformers, RegExpMatcher } from "obscenity";
 
 import {
   type FeatureOptions,
-  NgramHashes,
   featureTokens,
   hashedVector,
+  NgramHashes,
   sigmoid,
 } from "./features.js";
 import { HashedMlp, type HashedMlpHeader } from "./hashed-mlp.js";

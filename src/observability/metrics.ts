@@ -1,7 +1,12 @@
 import type { Redis } from "ioredis";
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+
 import type { Db } from "../db/database.js";
-import { budgetOverrunCount, openEscalationsByType, publicationsByPath } from "../db/gauge-queries.js";
+import {
+  budgetOverrunCount,
+  openEscalationsByType,
+  publicationsByPath,
+} from "../db/gauge-queries.js";
 import { ISSUE_TYPES } from "../db/types.js";
 import { DEAD_LETTER_STREAMS } from "../pipeline/registry.js";
 import type { StreamKeys } from "../streams/stream-names.js";

@@ -1,6 +1,7 @@
 import { Gauge, type Registry } from "prom-client";
+
 import type { Db } from "../db/database.js";
-import { type ReviewerStatsRow, reviewerStats } from "../pipeline/review/reviewer-stats-queries.js";
+import { reviewerStats, type ReviewerStatsRow } from "../pipeline/review/reviewer-stats-queries.js";
 
 type Figure = (row: ReviewerStatsRow) => number | null;
 

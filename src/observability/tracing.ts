@@ -1,13 +1,14 @@
+import { randomBytes } from "node:crypto";
+
 import {
-  context,
   type Context,
+  context,
   type Span,
   SpanKind,
   SpanStatusCode,
   trace,
   TraceFlags,
 } from "@opentelemetry/api";
-import { randomBytes } from "node:crypto";
 
 /**
  * OpenTelemetry tracing (DESIGN.md "Tracing"). An item's trace id is the one minted at ingest
@@ -31,13 +32,20 @@ let active: Tracing | undefined;
  * Installs the exporter once per process; later calls return the same handle. The SDK is loaded
  * only when an endpoint is configured: a process that exports nothing does not carry it.
  */
-export async function initTracing(options: { endpoint?: string; serviceName: string }): Promise<Tracing> {
+export async function initTracing(options: {
+  endpoint?: string;
+  serviceName: string;
+}): Promise<Tracing> {
   if (active) return active;
   if (!options.endpoint) {
     active = { enabled: false, flush: async () => undefined, shutdown: async () => undefined };
     return active;
   }
-  const [{ OTLPTraceExporter }, { resourceFromAttributes }, { BatchSpanProcessor, NodeTracerProvider }] = await Promise.all([
+  const [
+    { OTLPTraceExporter },
+    { resourceFromAttributes },
+    { BatchSpanProcessor, NodeTracerProvider },
+  ] = await Promise.all([
     import("@opentelemetry/exporter-trace-otlp-http"),
     import("@opentelemetry/resources"),
     import("@opentelemetry/sdk-trace-node"),
@@ -45,11 +53,17 @@ export async function initTracing(options: { endpoint?: string; serviceName: str
   if (active) return active;
   const base = options.endpoint.replace(/\/+$/, "");
   const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ "service.name": options.serviceName, "process.pid": process.pid }),
+    resource: resourceFromAttributes({
+      "service.name": options.serviceName,
+      "process.pid": process.pid,
+    }),
     spanProcessors: [
-      new BatchSpanProcessor(new OTLPTraceExporter({ url: base.endsWith("/v1/traces") ? base : `${base}/v1/traces` }), {
-        scheduledDelayMillis: 500,
-      }),
+      new BatchSpanProcessor(
+        new OTLPTraceExporter({ url: base.endsWith("/v1/traces") ? base : `${base}/v1/traces` }),
+        {
+          scheduledDelayMillis: 500,
+        },
+      ),
     ],
   });
   provider.register();
@@ -83,8 +97,11 @@ export function withItemSpan<T>(
   fn: (span: Span) => Promise<T>,
   kind: SpanKind = SpanKind.INTERNAL,
 ): Promise<T> {
-  return tracer().startActiveSpan(name, { kind, attributes: clean(attributes) }, itemContext(item.traceId, item.traceparent), (span) =>
-    endSpanAfter(span, fn),
+  return tracer().startActiveSpan(
+    name,
+    { kind, attributes: clean(attributes) },
+    itemContext(item.traceId, item.traceparent),
+    (span) => endSpanAfter(span, fn),
   );
 }
 
@@ -99,12 +116,20 @@ export function startItemSpan(
   attributes: Attributes,
   kind: SpanKind = SpanKind.INTERNAL,
 ): Span {
-  return tracer().startSpan(name, { kind, attributes: clean(attributes) }, itemContext(item.traceId, item.traceparent));
+  return tracer().startSpan(
+    name,
+    { kind, attributes: clean(attributes) },
+    itemContext(item.traceId, item.traceparent),
+  );
 }
 
 /** A span child of `parent` (not the active span), started now; the caller ends it. */
 export function startChildSpan(parent: Span, name: string, attributes: Attributes): Span {
-  return tracer().startSpan(name, { attributes: clean(attributes) }, trace.setSpan(context.active(), parent));
+  return tracer().startSpan(
+    name,
+    { attributes: clean(attributes) },
+    trace.setSpan(context.active(), parent),
+  );
 }
 
 /** The W3C traceparent of a span, for the stream entries written on its behalf. */
@@ -124,8 +149,14 @@ export function endSpan(span: Span, error?: unknown): void {
 }
 
 /** Runs `fn` in a child span of the active one (same trace). */
-export function withChildSpan<T>(name: string, attributes: Attributes, fn: () => Promise<T>): Promise<T> {
-  return tracer().startActiveSpan(name, { attributes: clean(attributes) }, (span) => endSpanAfter(span, fn));
+export function withChildSpan<T>(
+  name: string,
+  attributes: Attributes,
+  fn: () => Promise<T>,
+): Promise<T> {
+  return tracer().startActiveSpan(name, { attributes: clean(attributes) }, (span) =>
+    endSpanAfter(span, fn),
+  );
 }
 
 async function endSpanAfter<T>(span: Span, fn: (span: Span) => Promise<T>): Promise<T> {
@@ -154,5 +185,7 @@ export function parseTraceparent(value: string) {
 }
 
 function clean(attributes: Attributes) {
-  return Object.fromEntries(Object.entries(attributes).filter(([, v]) => v !== undefined)) as Record<string, string | number | boolean>;
+  return Object.fromEntries(
+    Object.entries(attributes).filter(([, v]) => v !== undefined),
+  ) as Record<string, string | number | boolean>;
 }

@@ -19,7 +19,12 @@ export function registerAutoscaleMetrics(registry: Registry): AutoscaleMetrics {
       labelNames: ["stage"],
       registers: [registry],
     }),
-    actual: new Gauge({ name: "trendgate_autoscale_workers", help: "Worker processes running per stage", labelNames: ["stage"], registers: [registry] }),
+    actual: new Gauge({
+      name: "trendgate_autoscale_workers",
+      help: "Worker processes running per stage",
+      labelNames: ["stage"],
+      registers: [registry],
+    }),
     ratePerWorker: new Gauge({
       name: "trendgate_autoscale_rate_per_worker",
       help: "Entries one worker finishes per second, as last measured under load",

@@ -1,13 +1,15 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
+
 import { Redis } from "ioredis";
 import { Registry } from "prom-client";
+
 import type { Config } from "../config.js";
 import { createLogger, type Logger } from "../observability/logger.js";
 import { StreamKeys } from "../streams/stream-names.js";
-import { desiredWorkers, ScaleDownDamper } from "./autoscaler.js";
 import { type AutoscaleMetrics, registerAutoscaleMetrics } from "./autoscale-metrics.js";
+import { desiredWorkers, ScaleDownDamper } from "./autoscaler.js";
 import { ProcessSupervisor } from "./process-supervisor.js";
 import { RateTracker, readStageLoad } from "./stage-load.js";
 import { SCALABLE_STAGES, type ScalableStage } from "./stages.js";
@@ -49,7 +51,10 @@ export interface ScaleDecision {
   applied: number;
 }
 
-const DEFAULT_COMMAND = [process.execPath, fileURLToPath(new URL("../../bin/trendgate.js", import.meta.url))];
+const DEFAULT_COMMAND = [
+  process.execPath,
+  fileURLToPath(new URL("../../bin/trendgate.js", import.meta.url)),
+];
 
 /**
  * `trendgate start --autoscale`: runs `serve`, one `worker relay maintenance`, and between min
@@ -76,7 +81,9 @@ export class AutoscaleSupervisor {
     private readonly config: Config,
     private readonly options: AutoscaleOptions = {},
   ) {
-    this.logger = (options.logger ?? createLogger(config.LOG_LEVEL)).child({ component: "autoscaler" });
+    this.logger = (options.logger ?? createLogger(config.LOG_LEVEL)).child({
+      component: "autoscaler",
+    });
     this.metrics = registerAutoscaleMetrics(this.registry);
     this.damper = new ScaleDownDamper(options.scaleDownStableMs ?? 30_000);
     this.redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
@@ -110,7 +117,12 @@ export class AutoscaleSupervisor {
     await this.serveMetrics();
     const tick = () => {
       this.evaluating = this.evaluate()
-        .catch((error: unknown) => this.logger.warn({ err: error }, "autoscale evaluation failed; keeping the current pools"))
+        .catch((error: unknown) =>
+          this.logger.warn(
+            { err: error },
+            "autoscale evaluation failed; keeping the current pools",
+          ),
+        )
         .finally(() => {
           if (!this.stopped) this.timer = setTimeout(tick, this.options.intervalMs ?? 5000);
         });
@@ -142,16 +154,38 @@ export class AutoscaleSupervisor {
       });
       const applied = this.damper.apply(load.stage, current, desired);
       this.metrics.desired.set({ stage: load.stage }, desired);
-      if (ratePerWorker !== null) this.metrics.ratePerWorker.set({ stage: load.stage }, ratePerWorker);
+      if (ratePerWorker !== null)
+        this.metrics.ratePerWorker.set({ stage: load.stage }, ratePerWorker);
       if (applied !== current) {
         this.logger.info(
-          { stage: load.stage, from: current, to: applied, desired, lag: load.lag, pending: load.pending, rate_per_worker: ratePerWorker, arrival_rate: arrivalRate },
+          {
+            stage: load.stage,
+            from: current,
+            to: applied,
+            desired,
+            lag: load.lag,
+            pending: load.pending,
+            rate_per_worker: ratePerWorker,
+            arrival_rate: arrivalRate,
+          },
           applied > current ? "scaling up" : "scaling down",
         );
-        this.metrics.events.inc({ stage: load.stage, direction: applied > current ? "up" : "down" });
+        this.metrics.events.inc({
+          stage: load.stage,
+          direction: applied > current ? "up" : "down",
+        });
         await this.apply(load.stage, applied);
       }
-      decisions.push({ stage: load.stage, lag: load.lag, pending: load.pending, ratePerWorker, arrivalRate, current, desired, applied });
+      decisions.push({
+        stage: load.stage,
+        lag: load.lag,
+        pending: load.pending,
+        ratePerWorker,
+        arrivalRate,
+        current,
+        desired,
+        applied,
+      });
     }
     return decisions;
   }
@@ -162,7 +196,9 @@ export class AutoscaleSupervisor {
     clearTimeout(this.timer);
     await this.evaluating;
     await this.processes.stopAll();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) =>
+      this.server ? this.server.close(() => resolve()) : resolve(),
+    );
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
@@ -196,7 +232,10 @@ export class AutoscaleSupervisor {
  * Runs the autoscaled system until SIGINT/SIGTERM (or `options.signal`), then stops every child
  * gracefully. What `trendgate start --autoscale` calls after migrating.
  */
-export async function runAutoscaledStart(config: Config, options: AutoscaleOptions = {}): Promise<void> {
+export async function runAutoscaledStart(
+  config: Config,
+  options: AutoscaleOptions = {},
+): Promise<void> {
   const supervisor = new AutoscaleSupervisor(config, options);
   const done = new Promise<string>((resolve) => {
     if (options.signal) {

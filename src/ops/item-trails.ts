@@ -1,4 +1,5 @@
 import pg from "pg";
+
 import type { GqlResponse } from "./loadtest.js";
 import { LoadtestError } from "./loadtest-error.js";
 
@@ -16,13 +17,19 @@ export async function trailsFromSql(databaseUrl: string, ids: string[]): Promise
     const out: Trail[] = [];
     for (let i = 0; i < ids.length; i += 5000) {
       const chunk = ids.slice(i, i + 5000);
-      const trends = await client.query<{ id: string; status: string }>("SELECT id, status FROM enriched_trends WHERE id = ANY($1::uuid[])", [chunk]);
+      const trends = await client.query<{ id: string; status: string }>(
+        "SELECT id, status FROM enriched_trends WHERE id = ANY($1::uuid[])",
+        [chunk],
+      );
       const entries = await client.query<{ trend_id: string; step: string; created_at: Date }>(
         "SELECT trend_id, step, created_at FROM provenance_log WHERE trend_id = ANY($1::uuid[]) ORDER BY created_at, id",
         [chunk],
       );
-      const byTrend = new Map<string, Trail>(trends.rows.map((r) => [r.id, { id: r.id, status: r.status, steps: [] }]));
-      for (const e of entries.rows) byTrend.get(e.trend_id)?.steps.push({ step: e.step, at: e.created_at.getTime() });
+      const byTrend = new Map<string, Trail>(
+        trends.rows.map((r) => [r.id, { id: r.id, status: r.status, steps: [] }]),
+      );
+      for (const e of entries.rows)
+        byTrend.get(e.trend_id)?.steps.push({ step: e.step, at: e.created_at.getTime() });
       out.push(...byTrend.values());
     }
     return out;
@@ -32,7 +39,10 @@ export async function trailsFromSql(databaseUrl: string, ids: string[]): Promise
 }
 
 export async function trailsFromGraphql(
-  gql: <T>(query: string, variables?: Record<string, unknown>) => Promise<GqlResponse<T> & { status: number }>,
+  gql: <T>(
+    query: string,
+    variables?: Record<string, unknown>,
+  ) => Promise<GqlResponse<T> & { status: number }>,
   ids: string[],
 ): Promise<Trail[]> {
   const out: Trail[] = [];
@@ -44,16 +54,28 @@ export async function trailsFromGraphql(
     Array.from({ length: 4 }, async () => {
       while (next < batches.length) {
         const batch = batches[next++]!;
-        const fields = batch.map((_, j) => `t${j}: trend(id: $id${j}) { id status provenance { step createdAt } }`).join(" ");
+        const fields = batch
+          .map((_, j) => `t${j}: trend(id: $id${j}) { id status provenance { step createdAt } }`)
+          .join(" ");
         const query = `query(${batch.map((_, j) => `$id${j}: ID!`).join(", ")}) { ${fields} }`;
-        const res = await gql<Record<string, { id: string; status: string; provenance: { step: string; createdAt: string }[] } | null>>(
-          query,
-          Object.fromEntries(batch.map((id, j) => [`id${j}`, id])),
-        );
-        if (!res.data) throw new LoadtestError("LOADTEST_UNREACHABLE", `reading provenance failed: ${res.errors?.[0]?.message ?? res.status}`);
+        const res = await gql<
+          Record<
+            string,
+            { id: string; status: string; provenance: { step: string; createdAt: string }[] } | null
+          >
+        >(query, Object.fromEntries(batch.map((id, j) => [`id${j}`, id])));
+        if (!res.data)
+          throw new LoadtestError(
+            "LOADTEST_UNREACHABLE",
+            `reading provenance failed: ${res.errors?.[0]?.message ?? res.status}`,
+          );
         for (const value of Object.values(res.data)) {
           if (!value) continue;
-          out.push({ id: value.id, status: value.status, steps: value.provenance.map((p) => ({ step: p.step, at: Date.parse(p.createdAt) })) });
+          out.push({
+            id: value.id,
+            status: value.status,
+            steps: value.provenance.map((p) => ({ step: p.step, at: Date.parse(p.createdAt) })),
+          });
         }
       }
     }),

@@ -15,11 +15,15 @@ export function parseSteps(text: string): LoadStep[] {
     .map((part) => {
       const [rate, seconds] = part.split(":").map(Number);
       if (!Number.isFinite(rate) || !Number.isFinite(seconds) || rate! <= 0 || seconds! <= 0) {
-        throw new LoadtestError("LOADTEST_BAD_OPTIONS", `--steps: "${part}" must be rate:seconds with both above 0`);
+        throw new LoadtestError(
+          "LOADTEST_BAD_OPTIONS",
+          `--steps: "${part}" must be rate:seconds with both above 0`,
+        );
       }
       return { rate: rate!, seconds: seconds! };
     });
-  if (steps.length === 0) throw new LoadtestError("LOADTEST_BAD_OPTIONS", "--steps must hold at least one rate:seconds");
+  if (steps.length === 0)
+    throw new LoadtestError("LOADTEST_BAD_OPTIONS", "--steps must hold at least one rate:seconds");
   return steps;
 }
 

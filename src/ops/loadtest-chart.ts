@@ -8,12 +8,18 @@ interface Series {
   dashed?: boolean;
 }
 
-const COLORS: Record<string, string> = { etl: "#1f77b4", embedding: "#ff7f0e", judge: "#2ca02c", publisher: "#d62728" };
+const COLORS: Record<string, string> = {
+  etl: "#1f77b4",
+  embedding: "#ff7f0e",
+  judge: "#2ca02c",
+  publisher: "#d62728",
+};
 const WIDTH = 900;
 const PANEL_HEIGHT = 190;
 const MARGIN = { left: 60, right: 150, top: 28, bottom: 26 };
 
-const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+const esc = (s: string) =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 function niceMax(value: number): number {
   if (value <= 0) return 1;
@@ -34,33 +40,49 @@ function panel(title: string, unit: string, series: Series[], tMax: number, y0: 
   ];
   for (let i = 0; i <= 4; i++) {
     const v = (yMax * i) / 4;
-    parts.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + innerW}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/>`);
-    parts.push(`<text x="${MARGIN.left - 6}" y="${y(v) + 4}" font-size="10" text-anchor="end">${+v.toFixed(2)}</text>`);
+    parts.push(
+      `<line x1="${MARGIN.left}" x2="${MARGIN.left + innerW}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/>`,
+    );
+    parts.push(
+      `<text x="${MARGIN.left - 6}" y="${y(v) + 4}" font-size="10" text-anchor="end">${+v.toFixed(2)}</text>`,
+    );
   }
   const tickEvery = niceMax(tMax / 8);
   for (let t = 0; t <= tMax; t += tickEvery) {
-    parts.push(`<text x="${x(t)}" y="${y0 + PANEL_HEIGHT - 8}" font-size="10" text-anchor="middle">${t}s</text>`);
+    parts.push(
+      `<text x="${x(t)}" y="${y0 + PANEL_HEIGHT - 8}" font-size="10" text-anchor="middle">${t}s</text>`,
+    );
   }
-  parts.push(`<text x="12" y="${y0 + MARGIN.top + innerH / 2}" font-size="10" transform="rotate(-90 12 ${y0 + MARGIN.top + innerH / 2})" text-anchor="middle">${esc(unit)}</text>`);
+  parts.push(
+    `<text x="12" y="${y0 + MARGIN.top + innerH / 2}" font-size="10" transform="rotate(-90 12 ${y0 + MARGIN.top + innerH / 2})" text-anchor="middle">${esc(unit)}</text>`,
+  );
   series.forEach((s, i) => {
     if (s.points.length) {
       const d = s.points.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
-      parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="1.6"${s.dashed ? ' stroke-dasharray="5 3"' : ""} points="${d}"/>`);
+      parts.push(
+        `<polyline fill="none" stroke="${s.color}" stroke-width="1.6"${s.dashed ? ' stroke-dasharray="5 3"' : ""} points="${d}"/>`,
+      );
     }
     const ly = y0 + MARGIN.top + 12 + i * 15;
     const lx = MARGIN.left + innerW + 10;
-    parts.push(`<line x1="${lx}" x2="${lx + 18}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 3"' : ""}/>`);
+    parts.push(
+      `<line x1="${lx}" x2="${lx + 18}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 3"' : ""}/>`,
+    );
     parts.push(`<text x="${lx + 22}" y="${ly}" font-size="11">${esc(s.name)}</text>`);
   });
   return parts.join("\n");
 }
 
 /** Per-second rate of a cumulative counter sampled at irregular times. */
-function rate(samples: LoadtestReport["samples"], pick: (s: LoadtestReport["samples"][number]) => number): [number, number][] {
+function rate(
+  samples: LoadtestReport["samples"],
+  pick: (s: LoadtestReport["samples"][number]) => number,
+): [number, number][] {
   const out: [number, number][] = [];
   for (let i = 1; i < samples.length; i++) {
     const dt = samples[i]!.t - samples[i - 1]!.t;
-    if (dt > 0) out.push([samples[i]!.t, Math.max(0, pick(samples[i]!) - pick(samples[i - 1]!)) / dt]);
+    if (dt > 0)
+      out.push([samples[i]!.t, Math.max(0, pick(samples[i]!) - pick(samples[i - 1]!)) / dt]);
   }
   return out;
 }
@@ -72,52 +94,108 @@ function rate(samples: LoadtestReport["samples"], pick: (s: LoadtestReport["samp
  */
 export function renderLoadtestSvg(report: LoadtestReport): string {
   const samples = report.samples;
-  const tMax = Math.max(1, Math.ceil(Math.max(samples.at(-1)?.t ?? 0, report.completions.at(-1)?.t ?? 0)));
+  const tMax = Math.max(
+    1,
+    Math.ceil(Math.max(samples.at(-1)?.t ?? 0, report.completions.at(-1)?.t ?? 0)),
+  );
   const panels: string[] = [];
   panels.push(
-    panel("Throughput", "items/s", [
-      { name: "target", color: "#999", dashed: true, points: samples.map((s) => [s.t, s.targetRate]) },
-      { name: "accepted", color: "#1f77b4", points: rate(samples, (s) => s.accepted) },
-      { name: "refused (BACKPRESSURE)", color: "#d62728", points: rate(samples, (s) => s.refused) },
-      { name: "finished", color: "#2ca02c", points: report.completions.map((c) => [c.t + 0.5, c.count]) },
-    ], tMax, 0),
+    panel(
+      "Throughput",
+      "items/s",
+      [
+        {
+          name: "target",
+          color: "#999",
+          dashed: true,
+          points: samples.map((s) => [s.t, s.targetRate]),
+        },
+        { name: "accepted", color: "#1f77b4", points: rate(samples, (s) => s.accepted) },
+        {
+          name: "refused (BACKPRESSURE)",
+          color: "#d62728",
+          points: rate(samples, (s) => s.refused),
+        },
+        {
+          name: "finished",
+          color: "#2ca02c",
+          points: report.completions.map((c) => [c.t + 0.5, c.count]),
+        },
+      ],
+      tMax,
+      0,
+    ),
   );
   panels.push(
-    panel("Backlog per stage (lag + pending)", "entries", SCALABLE_STAGES.map((stage) => ({
-      name: stage,
-      color: COLORS[stage]!,
-      points: samples.filter((s) => s.lag[stage] !== undefined).map((s) => [s.t, (s.lag[stage] ?? 0) + (s.pending[stage] ?? 0)] as [number, number]),
-    })), tMax, PANEL_HEIGHT),
+    panel(
+      "Backlog per stage (lag + pending)",
+      "entries",
+      SCALABLE_STAGES.map((stage) => ({
+        name: stage,
+        color: COLORS[stage]!,
+        points: samples
+          .filter((s) => s.lag[stage] !== undefined)
+          .map((s) => [s.t, (s.lag[stage] ?? 0) + (s.pending[stage] ?? 0)] as [number, number]),
+      })),
+      tMax,
+      PANEL_HEIGHT,
+    ),
   );
   const hasDesired = samples.some((s) => Object.keys(s.desiredWorkers).length > 0);
   panels.push(
-    panel("Workers per stage (consumers in the group" + (hasDesired ? "; dashed: autoscaler's desired" : "") + ")", "workers", [
-      ...SCALABLE_STAGES.map((stage) => ({
-        name: stage,
-        color: COLORS[stage]!,
-        points: samples.filter((s) => s.consumers[stage] !== undefined).map((s) => [s.t, s.consumers[stage]!] as [number, number]),
-      })),
-      ...(hasDesired
-        ? SCALABLE_STAGES.map((stage) => ({
-            name: `${stage} desired`,
-            color: COLORS[stage]!,
-            dashed: true,
-            points: samples.filter((s) => s.desiredWorkers[stage] !== undefined).map((s) => [s.t, s.desiredWorkers[stage]!] as [number, number]),
-          }))
-        : []),
-    ], tMax, 2 * PANEL_HEIGHT),
+    panel(
+      "Workers per stage (consumers in the group" +
+        (hasDesired ? "; dashed: autoscaler's desired" : "") +
+        ")",
+      "workers",
+      [
+        ...SCALABLE_STAGES.map((stage) => ({
+          name: stage,
+          color: COLORS[stage]!,
+          points: samples
+            .filter((s) => s.consumers[stage] !== undefined)
+            .map((s) => [s.t, s.consumers[stage]!] as [number, number]),
+        })),
+        ...(hasDesired
+          ? SCALABLE_STAGES.map((stage) => ({
+              name: `${stage} desired`,
+              color: COLORS[stage]!,
+              dashed: true,
+              points: samples
+                .filter((s) => s.desiredWorkers[stage] !== undefined)
+                .map((s) => [s.t, s.desiredWorkers[stage]!] as [number, number]),
+            }))
+          : []),
+      ],
+      tMax,
+      2 * PANEL_HEIGHT,
+    ),
   );
   panels.push(
-    panel("End-to-end latency of items finishing each second (p50)", "seconds", [
-      { name: "ingest → last step", color: "#9467bd", points: report.completions.filter((c) => c.p50Ms !== null).map((c) => [c.t + 0.5, c.p50Ms! / 1000]) },
-    ], tMax, 3 * PANEL_HEIGHT),
+    panel(
+      "End-to-end latency of items finishing each second (p50)",
+      "seconds",
+      [
+        {
+          name: "ingest → last step",
+          color: "#9467bd",
+          points: report.completions
+            .filter((c) => c.p50Ms !== null)
+            .map((c) => [c.t + 0.5, c.p50Ms! / 1000]),
+        },
+      ],
+      tMax,
+      3 * PANEL_HEIGHT,
+    ),
   );
   const height = 4 * PANEL_HEIGHT;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif">\n<rect width="100%" height="100%" fill="white"/>\n${panels.join("\n")}\n</svg>\n`;
 }
 
-const ms = (v: number | null) => (v === null ? "–" : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(0)} ms`);
-const row = (name: string, q: Quantiles) => `<tr><td>${esc(name)}</td><td>${q.n}</td><td>${ms(q.p50)}</td><td>${ms(q.p95)}</td><td>${ms(q.p99)}</td><td>${ms(q.max)}</td></tr>`;
+const ms = (v: number | null) =>
+  v === null ? "–" : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(0)} ms`;
+const row = (name: string, q: Quantiles) =>
+  `<tr><td>${esc(name)}</td><td>${q.n}</td><td>${ms(q.p50)}</td><td>${ms(q.p95)}</td><td>${ms(q.p99)}</td><td>${ms(q.max)}</td></tr>`;
 
 /** The SVG with the figures beside it, as one self-contained page. */
 export function renderLoadtestHtml(report: LoadtestReport): string {
@@ -134,11 +212,17 @@ export function renderLoadtestHtml(report: LoadtestReport): string {
 <h2>Latency</h2>
 <table><tr><th>stage (from the previous step)</th><th>n</th><th>p50</th><th>p95</th><th>p99</th><th>max</th></tr>
 ${row("ingest request (client)", report.ingestLatencyMs)}
-${Object.entries(report.stageLatencyMs).map(([s, q]) => row(s, q)).join("\n")}
+${Object.entries(report.stageLatencyMs)
+  .map(([s, q]) => row(s, q))
+  .join("\n")}
 ${row("end to end", report.endToEndMs)}
 </table>
 <h2>Final states</h2>
-<table><tr>${Object.keys(report.finalStates).map((s) => `<th>${esc(s)}</th>`).join("")}</tr><tr>${Object.values(report.finalStates).map((n) => `<td>${n}</td>`).join("")}</tr></table>
+<table><tr>${Object.keys(report.finalStates)
+    .map((s) => `<th>${esc(s)}</th>`)
+    .join("")}</tr><tr>${Object.values(report.finalStates)
+    .map((n) => `<td>${n}</td>`)
+    .join("")}</tr></table>
 ${renderLoadtestSvg(report)}
 </body></html>
 `;

@@ -1,8 +1,16 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
+
 import cliProgress from "cli-progress";
-import { LoadtestError, type LoadtestReport, type LoadStep, parseSteps, runLoadtest } from "./loadtest.js";
+
+import {
+  type LoadStep,
+  LoadtestError,
+  type LoadtestReport,
+  parseSteps,
+  runLoadtest,
+} from "./loadtest.js";
 import { renderLoadtestHtml, renderLoadtestSvg } from "./loadtest-chart.js";
 
 export const LOADTEST_USAGE = `usage: trendgate loadtest [--url URL] [--key KEY] (--rate N --duration S | --steps "rate:s,rate:s,...")
@@ -24,7 +32,10 @@ export function keyFromEnv(env: NodeJS.ProcessEnv): string | undefined {
     .map((p) => p.trim())
     .filter(Boolean)
     .map((p) => [p.slice(0, p.indexOf(":")), p.slice(p.indexOf(":") + 1)] as const);
-  return pairs.find(([role]) => role === "integrator")?.[1] ?? pairs.find(([role]) => role === "operator")?.[1];
+  return (
+    pairs.find(([role]) => role === "integrator")?.[1] ??
+    pairs.find(([role]) => role === "operator")?.[1]
+  );
 }
 
 /**
@@ -58,20 +69,31 @@ export async function runLoadtestCommand(argv: string[]): Promise<void> {
   }
   const url = values.url ?? `http://127.0.0.1:${process.env.PORT || 4000}/graphql`;
   const key = values.key ?? keyFromEnv(process.env);
-  if (!key) throw new LoadtestError("LOADTEST_BAD_OPTIONS", "--key is required (or an integrator:<key> pair in TRENDGATE_API_KEYS)");
-  if (values.steps && (values.rate || values.duration)) throw new LoadtestError("LOADTEST_BAD_OPTIONS", "use either --steps or --rate/--duration");
-  const steps: LoadStep[] = values.steps ? parseSteps(values.steps) : parseSteps(`${values.rate ?? 50}:${values.duration ?? 60}`);
+  if (!key)
+    throw new LoadtestError(
+      "LOADTEST_BAD_OPTIONS",
+      "--key is required (or an integrator:<key> pair in TRENDGATE_API_KEYS)",
+    );
+  if (values.steps && (values.rate || values.duration))
+    throw new LoadtestError("LOADTEST_BAD_OPTIONS", "use either --steps or --rate/--duration");
+  const steps: LoadStep[] = values.steps
+    ? parseSteps(values.steps)
+    : parseSteps(`${values.rate ?? 50}:${values.duration ?? 60}`);
   const positive = (name: string, text: string) => {
     const n = Number(text);
-    if (!Number.isFinite(n) || n <= 0) throw new LoadtestError("LOADTEST_BAD_OPTIONS", `--${name} must be a positive number`);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new LoadtestError("LOADTEST_BAD_OPTIONS", `--${name} must be a positive number`);
     return n;
   };
-  const out = values.out ?? path.join("bench", "results", `loadtest-${new Date().toISOString().replace(/[:.]/g, "-")}`);
+  const out =
+    values.out ??
+    path.join("bench", "results", `loadtest-${new Date().toISOString().replace(/[:.]/g, "-")}`);
 
   const showBar = !values["no-progress"] && process.stderr.isTTY;
   const bar = new cliProgress.SingleBar(
     {
-      format: "{phase} [{bar}] {value}/{total} sent | accepted {accepted} | refused {refused} | backlog {backlog}",
+      format:
+        "{phase} [{bar}] {value}/{total} sent | accepted {accepted} | refused {refused} | backlog {backlog}",
       stream: process.stderr,
       hideCursor: true,
       noTTYOutput: false,
@@ -95,11 +117,18 @@ export async function runLoadtestCommand(argv: string[]): Promise<void> {
       scalerMetricsUrl: values["scaler-url"],
       // The gateway serves /metrics on its API port only to this bearer token (or on METRICS_PORT).
       metricsToken: process.env.METRICS_TOKEN,
-      metricsUrl: process.env.METRICS_PORT ? `http://127.0.0.1:${process.env.METRICS_PORT}/metrics` : undefined,
+      metricsUrl: process.env.METRICS_PORT
+        ? `http://127.0.0.1:${process.env.METRICS_PORT}/metrics`
+        : undefined,
       signal: controller.signal,
       onProgress: (p) => {
         if (!showBar) return;
-        const payload = { phase: p.phase.padEnd(7), accepted: p.accepted, refused: p.refused, backlog: p.backlog };
+        const payload = {
+          phase: p.phase.padEnd(7),
+          accepted: p.accepted,
+          refused: p.refused,
+          backlog: p.backlog,
+        };
         if (!started) {
           bar.start(p.planned, p.sent, payload);
           started = true;
@@ -115,7 +144,9 @@ export async function runLoadtestCommand(argv: string[]): Promise<void> {
   await writeFile(path.join(out, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(path.join(out, "report.svg"), renderLoadtestSvg(report));
   await writeFile(path.join(out, "report.html"), renderLoadtestHtml(report));
-  process.stdout.write(`${summarize(report)}\nreport: ${path.join(out, "report.html")} (report.json, report.svg beside it)\n`);
+  process.stdout.write(
+    `${summarize(report)}\nreport: ${path.join(out, "report.html")} (report.json, report.svg beside it)\n`,
+  );
 }
 
 export function summarize(report: LoadtestReport): string {
@@ -126,13 +157,26 @@ export function summarize(report: LoadtestReport): string {
     `sent ${c.sent} / planned ${c.planned}; accepted ${c.accepted} (duplicates ${c.duplicates}); refused BACKPRESSURE ${c.refusedBackpressure}; invalid ${c.invalid}; errors ${c.errors}`,
     `settled ${report.settled}, not settled ${report.notSettled}; final states ${JSON.stringify(report.finalStates)}`,
     "stage        n      p50 ms   p99 ms",
-    ...Object.entries(report.stageLatencyMs).map(([s, q]) => `${s.padEnd(10)} ${String(q.n).padStart(5)} ${ms(q.p50).padStart(9)} ${ms(q.p99).padStart(8)}`),
+    ...Object.entries(report.stageLatencyMs).map(
+      ([s, q]) =>
+        `${s.padEnd(10)} ${String(q.n).padStart(5)} ${ms(q.p50).padStart(9)} ${ms(q.p99).padStart(8)}`,
+    ),
     `${"end-to-end".padEnd(10)} ${String(report.endToEndMs.n).padStart(5)} ${ms(report.endToEndMs.p50).padStart(9)} ${ms(report.endToEndMs.p99).padStart(8)}`,
     `ingest request p50 ${ms(report.ingestLatencyMs.p50)} ms, p99 ${ms(report.ingestLatencyMs.p99)} ms`,
   ];
-  const peak = (pick: (s: LoadtestReport["samples"][number]) => number) => Math.max(0, ...report.samples.map(pick));
-  lines.push(`peak backlog (lag+pending, all stages) ${peak((s) => Object.values(s.lag).reduce((a, b) => a + (b ?? 0), 0) + Object.values(s.pending).reduce((a, b) => a + (b ?? 0), 0))}; ` +
-    `final backlog ${(() => { const s = report.samples.at(-1); return s ? Object.values(s.lag).reduce((a, b) => a + (b ?? 0), 0) + Object.values(s.pending).reduce((a, b) => a + (b ?? 0), 0) : 0; })()}`);
-  if (report.errorSamples.length) lines.push(`first errors: ${report.errorSamples.slice(0, 3).join(" | ")}`);
+  const peak = (pick: (s: LoadtestReport["samples"][number]) => number) =>
+    Math.max(0, ...report.samples.map(pick));
+  lines.push(
+    `peak backlog (lag+pending, all stages) ${peak((s) => Object.values(s.lag).reduce((a, b) => a + (b ?? 0), 0) + Object.values(s.pending).reduce((a, b) => a + (b ?? 0), 0))}; ` +
+      `final backlog ${(() => {
+        const s = report.samples.at(-1);
+        return s
+          ? Object.values(s.lag).reduce((a, b) => a + (b ?? 0), 0) +
+              Object.values(s.pending).reduce((a, b) => a + (b ?? 0), 0)
+          : 0;
+      })()}`,
+  );
+  if (report.errorSamples.length)
+    lines.push(`first errors: ${report.errorSamples.slice(0, 3).join(" | ")}`);
   return lines.join("\n");
 }

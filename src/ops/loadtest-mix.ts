@@ -1,13 +1,20 @@
 import { readFileSync } from "node:fs";
-import type { TrendInputData } from "../pipeline/ingest/ingest-service.js";
+
 import { seededRandom } from "../domain/seeded-random.js";
+import type { TrendInputData } from "../pipeline/ingest/ingest-service.js";
 
 export const MIX_KINDS = ["clean", "toxic", "unsure", "duplicate", "malformed"] as const;
 export type MixKind = (typeof MIX_KINDS)[number];
 export type MixWeights = Record<MixKind, number>;
 
 /** Mostly news, as an integrator's feed is; enough of the rest that every branch is exercised. */
-export const DEFAULT_MIX: MixWeights = { clean: 0.7, toxic: 0.08, unsure: 0.08, duplicate: 0.08, malformed: 0.06 };
+export const DEFAULT_MIX: MixWeights = {
+  clean: 0.7,
+  toxic: 0.08,
+  unsure: 0.08,
+  duplicate: 0.08,
+  malformed: 0.06,
+};
 
 export interface MixItem {
   kind: MixKind;
@@ -23,15 +30,40 @@ const TOXIC = [
   "These people are vermin and should be wiped out.",
 ];
 
-const UNSURE = ["hmm", "idk lol", "ok then.", "this.", "wow", "not sure about that one", "well well", "?!", "lol same", "meh"];
+const UNSURE = [
+  "hmm",
+  "idk lol",
+  "ok then.",
+  "this.",
+  "wow",
+  "not sure about that one",
+  "well well",
+  "?!",
+  "lol same",
+  "meh",
+];
 
 const MALFORMED: ((i: number, runId: string) => Record<string, unknown>)[] = [
   (i, runId) => ({ source: "loadtest", externalId: `${runId}-m${i}`, title: "empty", body: "" }),
   (i, runId) => ({ source: "loadtest", externalId: `${runId}-m${i}`, body: "   \n\t " }),
   (i, runId) => ({ source: "", externalId: `${runId}-m${i}`, body: "no source given" }),
-  (i, runId) => ({ source: "loadtest", externalId: `${runId}-m${i}`, body: "bad link", url: "ftp://nowhere" }),
-  (i, runId) => ({ source: "load test!", externalId: `${runId}-m${i}`, body: "source with forbidden characters" }),
-  (i, runId) => ({ source: "loadtest", externalId: `${runId}-m${i}`, body: "bad date", publishedAt: "yesterday-ish" }),
+  (i, runId) => ({
+    source: "loadtest",
+    externalId: `${runId}-m${i}`,
+    body: "bad link",
+    url: "ftp://nowhere",
+  }),
+  (i, runId) => ({
+    source: "load test!",
+    externalId: `${runId}-m${i}`,
+    body: "source with forbidden characters",
+  }),
+  (i, runId) => ({
+    source: "loadtest",
+    externalId: `${runId}-m${i}`,
+    body: "bad date",
+    publishedAt: "yesterday-ish",
+  }),
 ];
 
 let sentences: string[] | undefined;
@@ -49,13 +81,16 @@ function newsSentences(): string[] {
   return sentences;
 }
 
-
 /**
  * The load test's stream of items: clean news (1 to 10 sentences), threats and insults, very
  * short ambiguous posts (low confidence → a human), re-posts of an earlier source + externalId
  * (must come back `duplicate: true`), and inputs that must be refused with BAD_USER_INPUT.
  */
-export function createLoadtestMix(runId: string, seed = 1, weights: MixWeights = DEFAULT_MIX): () => MixItem {
+export function createLoadtestMix(
+  runId: string,
+  seed = 1,
+  weights: MixWeights = DEFAULT_MIX,
+): () => MixItem {
   const random = seededRandom(seed);
   const pool = newsSentences();
   const total = MIX_KINDS.reduce((sum, k) => sum + Math.max(0, weights[k]), 0);
@@ -83,7 +118,12 @@ export function createLoadtestMix(runId: string, seed = 1, weights: MixWeights =
         input = pick(MALFORMED)(i, runId);
         break;
       case "toxic":
-        input = { source: "forum", externalId: `${runId}-${i}`, body: pick(TOXIC), author: `user${Math.floor(random() * 1000)}` };
+        input = {
+          source: "forum",
+          externalId: `${runId}-${i}`,
+          body: pick(TOXIC),
+          author: `user${Math.floor(random() * 1000)}`,
+        };
         break;
       case "unsure":
         input = { source: "social", externalId: `${runId}-${i}`, body: pick(UNSURE) };
@@ -94,7 +134,9 @@ export function createLoadtestMix(runId: string, seed = 1, weights: MixWeights =
         input = {
           source: "newswire",
           externalId: `${runId}-${i}`,
-          title: pick(pool).replace(/[.!?]$/, "").slice(0, 90),
+          title: pick(pool)
+            .replace(/[.!?]$/, "")
+            .slice(0, 90),
           body,
           url: `https://news.example.com/${runId}/${i}`,
           publishedAt: new Date().toISOString(),

@@ -1,13 +1,27 @@
 import { randomBytes } from "node:crypto";
-import { createLoadtestMix, DEFAULT_MIX, MIX_KINDS, type MixKind, type MixWeights } from "./loadtest-mix.js";
-import { histogramBuckets, histogramQuantile, parsePrometheusText, type PromSample, select, subtractBuckets } from "./prometheus-text.js";
-import { SCALABLE_STAGES, type ScalableStage, STAGE_STREAMS } from "./stages.js";
+
 import { trailsFromGraphql, trailsFromSql } from "./item-trails.js";
 import { dueBy, type LoadStep, rateAt } from "./load-schedule.js";
 import { LoadtestError } from "./loadtest-error.js";
+import {
+  createLoadtestMix,
+  DEFAULT_MIX,
+  MIX_KINDS,
+  type MixKind,
+  type MixWeights,
+} from "./loadtest-mix.js";
+import {
+  histogramBuckets,
+  histogramQuantile,
+  parsePrometheusText,
+  type PromSample,
+  select,
+  subtractBuckets,
+} from "./prometheus-text.js";
+import { SCALABLE_STAGES, type ScalableStage, STAGE_STREAMS } from "./stages.js";
 
-export { LoadtestError } from "./loadtest-error.js";
 export { dueBy, type LoadStep, parseSteps } from "./load-schedule.js";
+export { LoadtestError } from "./loadtest-error.js";
 
 export interface LoadtestOptions {
   /** The gateway's GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
@@ -89,7 +103,17 @@ export interface LoadtestReport {
     errors: number;
     /** Items the client could not send on time because `concurrency` requests were in flight. */
     lateSends: number;
-    byKind: Record<MixKind, { sent: number; accepted: number; duplicates: number; refused: number; invalid: number; errors: number }>;
+    byKind: Record<
+      MixKind,
+      {
+        sent: number;
+        accepted: number;
+        duplicates: number;
+        refused: number;
+        invalid: number;
+        errors: number;
+      }
+    >;
   };
   errorSamples: string[];
   /** Ingest request round trip (ms) as the client saw it. */
@@ -114,22 +138,30 @@ const STEP_ORDER = ["ingest", "plan", "etl", "embed", "judge", "publish"] as con
 const INGEST = `mutation($input: TrendInput!) { ingestTrend(input: $input) { id status duplicate } }`;
 const HEALTH = `{ pipelineHealth { outboxBacklog streams { stream groups { name lag pending consumers { name idleMs } } } } }`;
 
-export type GqlResponse<T> = { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
+export type GqlResponse<T> = {
+  data?: T;
+  errors?: { message: string; extensions?: { code?: string } }[];
+};
 
 export function quantiles(values: number[]): Quantiles {
   if (values.length === 0) return { n: 0, p50: null, p95: null, p99: null, max: null };
   const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+  const at = (p: number) =>
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
   return { n: sorted.length, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted.at(-1)! };
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 
 /**
@@ -143,10 +175,21 @@ export async function runLoadtest(options: LoadtestOptions): Promise<LoadtestRep
   const sampleEveryMs = options.sampleEveryMs ?? 1000;
   const base = new URL(options.url);
   const metricsUrl = options.metricsUrl ?? new URL("/metrics", base).toString();
-  const metricsHeaders: Record<string, string> = options.metricsToken ? { authorization: `Bearer ${options.metricsToken}` } : {};
+  const metricsHeaders: Record<string, string> = options.metricsToken
+    ? { authorization: `Bearer ${options.metricsToken}` }
+    : {};
   const headers = { "content-type": "application/json", authorization: `Bearer ${options.key}` };
-  const gql = async <T>(query: string, variables?: Record<string, unknown>, timeoutMs = 30_000): Promise<GqlResponse<T> & { status: number }> => {
-    const res = await fetch(options.url, { method: "POST", headers, body: JSON.stringify({ query, variables }), signal: AbortSignal.timeout(timeoutMs) });
+  const gql = async <T>(
+    query: string,
+    variables?: Record<string, unknown>,
+    timeoutMs = 30_000,
+  ): Promise<GqlResponse<T> & { status: number }> => {
+    const res = await fetch(options.url, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ query, variables }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     const body = (await res.json().catch(() => ({}))) as GqlResponse<T>;
     return { ...body, status: res.status };
   };
@@ -155,25 +198,52 @@ export async function runLoadtest(options: LoadtestOptions): Promise<LoadtestRep
   try {
     const probe = await gql<{ pipelineHealth: unknown }>(HEALTH, undefined, 5000);
     const code = probe.errors?.[0]?.extensions?.code;
-    if (code === "UNAUTHENTICATED" || code === "FORBIDDEN") throw new LoadtestError("LOADTEST_UNAUTHORIZED", `the gateway refused the key (${code})`);
+    if (code === "UNAUTHENTICATED" || code === "FORBIDDEN")
+      throw new LoadtestError("LOADTEST_UNAUTHORIZED", `the gateway refused the key (${code})`);
   } catch (error) {
     if (error instanceof LoadtestError) throw error;
-    throw new LoadtestError("LOADTEST_UNREACHABLE", `cannot reach ${options.url}: ${(error as Error).message}`);
+    throw new LoadtestError(
+      "LOADTEST_UNREACHABLE",
+      `cannot reach ${options.url}: ${(error as Error).message}`,
+    );
   }
 
   const steps = options.steps;
   const totalSeconds = steps.reduce((s, x) => s + x.seconds, 0);
   const planned = dueBy(steps, totalSeconds);
   const next = createLoadtestMix(runId, options.seed ?? 1, options.mix ?? DEFAULT_MIX);
-  const byKind = Object.fromEntries(MIX_KINDS.map((k) => [k, { sent: 0, accepted: 0, duplicates: 0, refused: 0, invalid: 0, errors: 0 }])) as LoadtestReport["counts"]["byKind"];
-  const counts = { planned, sent: 0, accepted: 0, duplicates: 0, refusedBackpressure: 0, invalid: 0, errors: 0, lateSends: 0, byKind };
+  const byKind = Object.fromEntries(
+    MIX_KINDS.map((k) => [
+      k,
+      { sent: 0, accepted: 0, duplicates: 0, refused: 0, invalid: 0, errors: 0 },
+    ]),
+  ) as LoadtestReport["counts"]["byKind"];
+  const counts = {
+    planned,
+    sent: 0,
+    accepted: 0,
+    duplicates: 0,
+    refusedBackpressure: 0,
+    invalid: 0,
+    errors: 0,
+    lateSends: 0,
+    byKind,
+  };
   const accepted = new Map<string, MixKind>();
   const ingestMs: number[] = [];
   const errorSamples: string[] = [];
   let inFlight = 0;
   let backlog = 0;
   let phase: LoadtestProgress["phase"] = "load";
-  const report = () => options.onProgress?.({ phase, planned, sent: counts.sent, accepted: counts.accepted, refused: counts.refusedBackpressure, backlog });
+  const report = () =>
+    options.onProgress?.({
+      phase,
+      planned,
+      sent: counts.sent,
+      accepted: counts.accepted,
+      refused: counts.refusedBackpressure,
+      backlog,
+    });
 
   const send = async () => {
     const item = next();
@@ -183,7 +253,10 @@ export async function runLoadtest(options: LoadtestOptions): Promise<LoadtestRep
     inFlight++;
     const started = performance.now();
     try {
-      const res = await gql<{ ingestTrend: { id: string; status: string; duplicate: boolean } }>(INGEST, { input: item.input });
+      const res = await gql<{ ingestTrend: { id: string; status: string; duplicate: boolean } }>(
+        INGEST,
+        { input: item.input },
+      );
       ingestMs.push(performance.now() - started);
       const code = res.errors?.[0]?.extensions?.code;
       if (res.data?.ingestTrend) {
@@ -202,7 +275,8 @@ export async function runLoadtest(options: LoadtestOptions): Promise<LoadtestRep
       } else {
         counts.errors++;
         stats.errors++;
-        if (errorSamples.length < 10) errorSamples.push(`${res.status} ${code ?? ""} ${res.errors?.[0]?.message ?? ""}`.trim());
+        if (errorSamples.length < 10)
+          errorSamples.push(`${res.status} ${code ?? ""} ${res.errors?.[0]?.message ?? ""}`.trim());
       }
     } catch (error) {
       counts.errors++;
@@ -234,18 +308,41 @@ export async function runLoadtest(options: LoadtestOptions): Promise<LoadtestRep
       workers: {},
     };
     const [metrics, health, scaler] = await Promise.allSettled([
-      fetch(metricsUrl, { headers: metricsHeaders, signal: AbortSignal.timeout(3000) }).then((r) => {
-        if (!r.ok) throw new Error(`/metrics answered ${r.status}`);
-        return r.text();
-      }),
-      gql<{ pipelineHealth: { outboxBacklog: number; streams: { stream: string; groups: { name: string; lag: number | null; pending: number; consumers: { name: string; idleMs: number }[] }[] }[] } }>(HEALTH, undefined, 5000),
-      options.scalerMetricsUrl ? fetch(options.scalerMetricsUrl, { signal: AbortSignal.timeout(2000) }).then((r) => r.text()) : Promise.reject(new Error("no scaler")),
+      fetch(metricsUrl, { headers: metricsHeaders, signal: AbortSignal.timeout(3000) }).then(
+        (r) => {
+          if (!r.ok) throw new Error(`/metrics answered ${r.status}`);
+          return r.text();
+        },
+      ),
+      gql<{
+        pipelineHealth: {
+          outboxBacklog: number;
+          streams: {
+            stream: string;
+            groups: {
+              name: string;
+              lag: number | null;
+              pending: number;
+              consumers: { name: string; idleMs: number }[];
+            }[];
+          }[];
+        };
+      }>(HEALTH, undefined, 5000),
+      options.scalerMetricsUrl
+        ? fetch(options.scalerMetricsUrl, { signal: AbortSignal.timeout(2000) }).then((r) =>
+            r.text(),
+          )
+        : Promise.reject(new Error("no scaler")),
     ]);
     if (metrics.status === "fulfilled") {
       const parsed = parsePrometheusText(metrics.value);
       readStageGauges(parsed, sample);
       const now = new Map<string, Map<number, number>>();
-      for (const stage of new Set(select(parsed, "trendgate_stage_duration_seconds_count").map((s) => s.labels["stage"] ?? ""))) {
+      for (const stage of new Set(
+        select(parsed, "trendgate_stage_duration_seconds_count").map(
+          (s) => s.labels["stage"] ?? "",
+        ),
+      )) {
         const buckets = histogramBuckets(parsed, "trendgate_stage_duration_seconds", { stage });
         now.set(stage, buckets);
         const q = histogramQuantile(0.5, subtractBuckets(buckets, previousHistogram.get(stage)));
@@ -270,8 +367,10 @@ export async function runLoadtest(options: LoadtestOptions): Promise<LoadtestRep
     }
     if (scaler.status === "fulfilled") {
       const parsed = parsePrometheusText(scaler.value);
-      for (const s of select(parsed, "trendgate_autoscale_desired_workers")) sample.desiredWorkers[s.labels["stage"] as ScalableStage] = s.value;
-      for (const s of select(parsed, "trendgate_autoscale_workers")) sample.workers[s.labels["stage"] as ScalableStage] = s.value;
+      for (const s of select(parsed, "trendgate_autoscale_desired_workers"))
+        sample.desiredWorkers[s.labels["stage"] as ScalableStage] = s.value;
+      for (const s of select(parsed, "trendgate_autoscale_workers"))
+        sample.workers[s.labels["stage"] as ScalableStage] = s.value;
     }
     samples.push(sample);
     report();
@@ -331,7 +430,9 @@ export async function runLoadtest(options: LoadtestOptions): Promise<LoadtestRep
   // --- collect ------------------------------------------------------------------------------
   phase = "collect";
   report();
-  const trails = options.databaseUrl ? await trailsFromSql(options.databaseUrl, [...accepted.keys()]) : await trailsFromGraphql(gql, [...accepted.keys()]);
+  const trails = options.databaseUrl
+    ? await trailsFromSql(options.databaseUrl, [...accepted.keys()])
+    : await trailsFromGraphql(gql, [...accepted.keys()]);
   const finalStates: Record<string, number> = {};
   const stageValues: Record<string, number[]> = {};
   const endToEnd: number[] = [];
@@ -350,7 +451,12 @@ export async function runLoadtest(options: LoadtestOptions): Promise<LoadtestRep
       last = at;
     }
     const ingestAt = first.get("ingest");
-    if (ingestAt !== undefined && last !== undefined && last > ingestAt && SETTLED_STATES.includes(trail.status)) {
+    if (
+      ingestAt !== undefined &&
+      last !== undefined &&
+      last > ingestAt &&
+      SETTLED_STATES.includes(trail.status)
+    ) {
       endToEnd.push(last - ingestAt);
       const second = Math.max(0, Math.floor((last - startMs) / 1000));
       const bucket = completionBuckets.get(second) ?? [];
@@ -360,10 +466,13 @@ export async function runLoadtest(options: LoadtestOptions): Promise<LoadtestRep
   }
   const settled = trails.filter((t) => SETTLED_STATES.includes(t.status)).length;
   const lastSecond = Math.max(0, ...completionBuckets.keys());
-  const completions = Array.from({ length: completionBuckets.size ? lastSecond + 1 : 0 }, (_, t) => {
-    const values = completionBuckets.get(t) ?? [];
-    return { t, count: values.length, p50Ms: quantiles(values).p50 };
-  });
+  const completions = Array.from(
+    { length: completionBuckets.size ? lastSecond + 1 : 0 },
+    (_, t) => {
+      const values = completionBuckets.get(t) ?? [];
+      return { t, count: values.length, p50Ms: quantiles(values).p50 };
+    },
+  );
 
   return {
     runId,
@@ -376,7 +485,11 @@ export async function runLoadtest(options: LoadtestOptions): Promise<LoadtestRep
     counts,
     errorSamples,
     ingestLatencyMs: quantiles(ingestMs),
-    stageLatencyMs: Object.fromEntries(STEP_ORDER.slice(1).filter((s) => stageValues[s]).map((s) => [s, quantiles(stageValues[s]!)])),
+    stageLatencyMs: Object.fromEntries(
+      STEP_ORDER.slice(1)
+        .filter((s) => stageValues[s])
+        .map((s) => [s, quantiles(stageValues[s]!)]),
+    ),
     endToEndMs: quantiles(endToEnd),
     finalStates,
     settled,

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import path from "node:path";
+
 import type { Logger } from "../observability/logger.js";
 
 /** A child process the supervisor runs for one role (e.g. "worker:etl", "serve"). */
@@ -26,7 +27,11 @@ export interface ProcessSupervisorOptions {
   /** When set, each child's stdout+stderr is appended to `<logDir>/<role>.log`; else inherited. */
   logDir?: string;
   /** Called when a child exits without being asked to (crash, kill -9, OOM). */
-  onUnexpectedExit?: (child: ManagedChild, code: number | null, signal: NodeJS.Signals | null) => void;
+  onUnexpectedExit?: (
+    child: ManagedChild,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+  ) => void;
 }
 
 /** Thrown when asked to run something after stopAll(). */
@@ -69,7 +74,9 @@ export class ProcessSupervisor {
     for (let i = live.length; i < count; i++) this.spawnChild(role, args);
     if (live.length > count) {
       // Newest first: the oldest children have warm caches and loaded models.
-      const surplus = [...live].sort((a, b) => b.startedAt - a.startedAt).slice(0, live.length - count);
+      const surplus = [...live]
+        .sort((a, b) => b.startedAt - a.startedAt)
+        .slice(0, live.length - count);
       await Promise.all(surplus.map((c) => this.stopChild(c)));
     }
   }
@@ -83,7 +90,10 @@ export class ProcessSupervisor {
     let timer: NodeJS.Timeout | undefined;
     const killed = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
-        this.options.logger.warn({ role: child.role, pid: child.pid, timeoutMs }, "child did not stop in time; SIGKILL");
+        this.options.logger.warn(
+          { role: child.role, pid: child.pid, timeoutMs },
+          "child did not stop in time; SIGKILL",
+        );
         child.process.kill("SIGKILL");
         resolve();
       }, timeoutMs);
@@ -104,7 +114,9 @@ export class ProcessSupervisor {
   }
 
   private live(role: string): ManagedChild[] {
-    return (this.children.get(role) ?? []).filter((c) => !c.stopping && c.process.exitCode === null && c.process.signalCode === null);
+    return (this.children.get(role) ?? []).filter(
+      (c) => !c.stopping && c.process.exitCode === null && c.process.signalCode === null,
+    );
   }
 
   private spawnChild(role: string, args: string[]): ManagedChild {
@@ -143,19 +155,26 @@ export class ProcessSupervisor {
 
   private onExit(child: ManagedChild, code: number | null, signal: NodeJS.Signals | null): void {
     const list = this.children.get(child.role) ?? [];
-    this.children.set(child.role, list.filter((c) => c !== child));
+    this.children.set(
+      child.role,
+      list.filter((c) => c !== child),
+    );
     if (child.stopping || this.stopped) {
       this.options.logger.info({ role: child.role, pid: child.pid, code, signal }, "child stopped");
       return;
     }
-    this.options.logger.warn({ role: child.role, pid: child.pid, code, signal }, "child exited unexpectedly; replacing it");
+    this.options.logger.warn(
+      { role: child.role, pid: child.pid, code, signal },
+      "child exited unexpectedly; replacing it",
+    );
     this.restarts.set(child.role, (this.restarts.get(child.role) ?? 0) + 1);
     this.options.onUnexpectedExit?.(child, code, signal);
     const timer = setTimeout(() => {
       this.restartTimers.delete(timer);
       const wanted = this.wanted.get(child.role);
       if (this.stopped || !wanted) return;
-      for (let i = this.live(child.role).length; i < wanted.count; i++) this.spawnChild(child.role, wanted.args);
+      for (let i = this.live(child.role).length; i < wanted.count; i++)
+        this.spawnChild(child.role, wanted.args);
     }, this.options.restartDelayMs ?? 1000);
     this.restartTimers.add(timer);
   }
@@ -165,7 +184,10 @@ export class ProcessSupervisor {
     let stream = this.logs.get(role);
     if (!stream) {
       mkdirSync(this.options.logDir, { recursive: true });
-      stream = createWriteStream(path.join(this.options.logDir, `${role.replace(/[^\w.-]+/g, "_")}.log`), { flags: "a" });
+      stream = createWriteStream(
+        path.join(this.options.logDir, `${role.replace(/[^\w.-]+/g, "_")}.log`),
+        { flags: "a" },
+      );
       this.logs.set(role, stream);
     }
     return stream;

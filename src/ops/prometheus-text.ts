@@ -32,14 +32,18 @@ export function parsePrometheusText(text: string): PromSample[] {
       rest = line.slice(space + 1).trim();
     }
     const valueText = rest.split(/\s+/)[0] ?? "";
-    const value = valueText === "+Inf" ? Infinity : valueText === "-Inf" ? -Infinity : Number(valueText);
-    if (valueText === "" || Number.isNaN(value) && valueText !== "NaN") continue;
+    const value =
+      valueText === "+Inf" ? Infinity : valueText === "-Inf" ? -Infinity : Number(valueText);
+    if (valueText === "" || (Number.isNaN(value) && valueText !== "NaN")) continue;
     out.push({ name, labels, value });
   }
   return out;
 }
 
-function parseLabels(line: string, start: number): { labels: Record<string, string>; end: number } | undefined {
+function parseLabels(
+  line: string,
+  start: number,
+): { labels: Record<string, string>; end: number } | undefined {
   const labels: Record<string, string> = {};
   let i = start;
   for (;;) {
@@ -65,12 +69,22 @@ function parseLabels(line: string, start: number): { labels: Record<string, stri
 }
 
 /** Samples named `name` whose labels include every pair in `match`. */
-export function select(samples: readonly PromSample[], name: string, match: Record<string, string> = {}): PromSample[] {
-  return samples.filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v));
+export function select(
+  samples: readonly PromSample[],
+  name: string,
+  match: Record<string, string> = {},
+): PromSample[] {
+  return samples.filter(
+    (s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v),
+  );
 }
 
 /** Cumulative histogram buckets (`le` → count) of one series, from `<name>_bucket` samples. */
-export function histogramBuckets(samples: readonly PromSample[], name: string, match: Record<string, string> = {}): Map<number, number> {
+export function histogramBuckets(
+  samples: readonly PromSample[],
+  name: string,
+  match: Record<string, string> = {},
+): Map<number, number> {
   const buckets = new Map<number, number>();
   for (const s of select(samples, `${name}_bucket`, match)) {
     const le = s.labels["le"] === "+Inf" ? Infinity : Number(s.labels["le"]);
@@ -104,7 +118,10 @@ export function histogramQuantile(q: number, buckets: ReadonlyMap<number, number
 }
 
 /** Bucket counts of `now` minus `before`: the histogram of the observations in between. */
-export function subtractBuckets(now: ReadonlyMap<number, number>, before: ReadonlyMap<number, number> | undefined): Map<number, number> {
+export function subtractBuckets(
+  now: ReadonlyMap<number, number>,
+  before: ReadonlyMap<number, number> | undefined,
+): Map<number, number> {
   const out = new Map<number, number>();
   for (const [le, count] of now) out.set(le, Math.max(0, count - (before?.get(le) ?? 0)));
   return out;

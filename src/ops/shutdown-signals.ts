@@ -55,10 +55,16 @@ export class ShutdownSignals {
     }
     const sinceFirstMs = now - this.firstAt;
     if (sinceFirstMs < this.windowMs) {
-      this.o.logger.debug({ signal, sinceFirstMs }, "same signal delivered twice (npm forwards it to the process group's child); still draining");
+      this.o.logger.debug(
+        { signal, sinceFirstMs },
+        "same signal delivered twice (npm forwards it to the process group's child); still draining",
+      );
       return;
     }
-    this.o.logger.warn({ signal }, "second signal: exiting now; unacknowledged jobs will be redelivered");
+    this.o.logger.warn(
+      { signal },
+      "second signal: exiting now; unacknowledged jobs will be redelivered",
+    );
     this.o.exit(130);
   }
 }

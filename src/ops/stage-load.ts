@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+
 import type { StreamKeys } from "../streams/stream-names.js";
 import { readGroupHealth } from "../workers/runtime/group-health.js";
 import { SCALABLE_STAGES, type ScalableStage, STAGE_STREAMS } from "./stages.js";
@@ -30,11 +31,16 @@ function pairs(flat: Flat): Record<string, unknown> {
  * the two running totals that give rates come from XINFO, which readGroupHealth does not keep.
  * A group that does not exist yet (no worker ever started) has everything in the stream as lag.
  */
-export async function readStageLoad(redis: Redis, keys: StreamKeys, liveIdleMs: number): Promise<StageLoad[]> {
+export async function readStageLoad(
+  redis: Redis,
+  keys: StreamKeys,
+  liveIdleMs: number,
+): Promise<StageLoad[]> {
   const streams = SCALABLE_STAGES.map((s) => STAGE_STREAMS[s].stream);
   const health = await readGroupHealth(redis, keys, streams);
   const counters = redis.pipeline();
-  for (const stream of streams) counters.call("XINFO", "STREAM", keys.key(stream)).call("XINFO", "GROUPS", keys.key(stream));
+  for (const stream of streams)
+    counters.call("XINFO", "STREAM", keys.key(stream)).call("XINFO", "GROUPS", keys.key(stream));
   const results = (await counters.exec()) ?? [];
   const atMs = Date.now();
   return SCALABLE_STAGES.map((stage, i) => {
@@ -44,7 +50,9 @@ export async function readStageLoad(redis: Redis, keys: StreamKeys, liveIdleMs: 
     const [streamError, streamInfo] = results[2 * i] ?? [];
     const [groupsError, groupsInfo] = results[2 * i + 1] ?? [];
     const info = streamError ? {} : pairs(streamInfo as Flat);
-    const groupInfo = groupsError ? undefined : (groupsInfo as Flat[]).map(pairs).find((x) => String(x["name"]) === group);
+    const groupInfo = groupsError
+      ? undefined
+      : (groupsInfo as Flat[]).map(pairs).find((x) => String(x["name"]) === group);
     const added = Number(info["entries-added"] ?? s?.length ?? 0);
     const entriesRead = groupInfo ? Number(groupInfo["entries-read"] ?? 0) : 0;
     const pending = g?.pending ?? 0;
@@ -73,10 +81,18 @@ export class RateTracker {
 
   constructor(private readonly smoothing = 0.5) {}
 
-  update(load: StageLoad, workers: number): { completionRate: number; arrivalRate: number; ratePerWorker: number | null } {
+  update(
+    load: StageLoad,
+    workers: number,
+  ): { completionRate: number; arrivalRate: number; ratePerWorker: number | null } {
     const prev = this.last.get(load.stage);
     this.last.set(load.stage, load);
-    if (!prev || load.atMs <= prev.atMs) return { completionRate: 0, arrivalRate: 0, ratePerWorker: this.perWorker.get(load.stage) ?? null };
+    if (!prev || load.atMs <= prev.atMs)
+      return {
+        completionRate: 0,
+        arrivalRate: 0,
+        ratePerWorker: this.perWorker.get(load.stage) ?? null,
+      };
     const seconds = (load.atMs - prev.atMs) / 1000;
     const completionRate = Math.max(0, load.completed - prev.completed) / seconds;
     const arrivalRate = Math.max(0, load.added - prev.added) / seconds;
@@ -84,7 +100,10 @@ export class RateTracker {
     if (busy && workers > 0 && completionRate > 0) {
       const measured = completionRate / workers;
       const old = this.perWorker.get(load.stage);
-      this.perWorker.set(load.stage, old === undefined ? measured : old + this.smoothing * (measured - old));
+      this.perWorker.set(
+        load.stage,
+        old === undefined ? measured : old + this.smoothing * (measured - old),
+      );
     }
     return { completionRate, arrivalRate, ratePerWorker: this.perWorker.get(load.stage) ?? null };
   }

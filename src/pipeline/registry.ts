@@ -1,5 +1,5 @@
-import type { PipelineStep } from "../domain/budget.js";
 import type { TrendStatus } from "../db/types.js";
+import type { PipelineStep } from "../domain/budget.js";
 import { GROUPS, STREAMS } from "../streams/stream-names.js";
 import type { StageModule } from "./stage.js";
 
@@ -87,7 +87,12 @@ export const SERVICE_WORKERS = ["relay", "maintenance", "webhooks"] as const;
  * (`trendgate dlq`, `deadLetters`, `replayDeadLetters`).
  */
 export const SERVICE_CONSUMERS = [
-  { name: "webhooks", stream: STREAMS.webhooks, group: GROUPS.webhooks, deadLetterStream: STREAMS.webhookDlq },
+  {
+    name: "webhooks",
+    stream: STREAMS.webhooks,
+    group: GROUPS.webhooks,
+    deadLetterStream: STREAMS.webhookDlq,
+  },
 ] as const;
 
 /** A service consumer by its stream or its dead-letter stream. */
@@ -124,4 +129,7 @@ export function resumeStreamOf(step: PipelineStep): string {
 }
 
 export const STAGE_STREAMS: string[] = STAGES.map((s) => s.stream);
-export const DEAD_LETTER_STREAMS: string[] = [...STAGES.map((s) => s.deadLetterStream), ...SERVICE_CONSUMERS.map((c) => c.deadLetterStream)];
+export const DEAD_LETTER_STREAMS: string[] = [
+  ...STAGES.map((s) => s.deadLetterStream),
+  ...SERVICE_CONSUMERS.map((c) => c.deadLetterStream),
+];

@@ -4,8 +4,8 @@ import type { Publisher } from "../mcp/publish-client.js";
 // Types only: the model code (TF.js, wink, trained weights) and the MCP SDK load when a stage
 // or a dry run needs them, so a gateway-only process stays small.
 import type { Embedder } from "../nlp/embedder.js";
-import type { Enricher } from "../nlp/enricher.js";
 import { configuredEmbedderModel, vectorStoreLocation } from "../nlp/embedder-selection.js";
+import type { Enricher } from "../nlp/enricher.js";
 import type { Logger } from "../observability/logger.js";
 import { createVectorStore } from "../vector/create-vector-store.js";
 import type { VectorStore } from "../vector/vector-store.js";
@@ -25,7 +25,13 @@ export interface OwnedStageDeps extends StageDeps {
   close(): Promise<void>;
 }
 
-export function createStageDeps(config: Config, db: Db, logger: Logger, policy: PolicySource, overrides: StageOverrides = {}): OwnedStageDeps {
+export function createStageDeps(
+  config: Config,
+  db: Db,
+  logger: Logger,
+  policy: PolicySource,
+  overrides: StageOverrides = {},
+): OwnedStageDeps {
   let enricher: Promise<Enricher> | undefined;
   let embedder: Promise<Embedder> | undefined;
   let publisher: Promise<Publisher> | undefined;
@@ -47,12 +53,24 @@ export function createStageDeps(config: Config, db: Db, logger: Logger, policy: 
     db,
     logger,
     store,
-    enricher: () => (enricher ??= overrides.enricher ? Promise.resolve(overrides.enricher) : loadEnricher(config)),
-    embedder: () => (embedder ??= overrides.embedder ? Promise.resolve(overrides.embedder) : loadEmbedder(config)),
-    publisher: () => (publisher ??= overrides.publisher ? Promise.resolve(overrides.publisher) : connectPublisher(config)),
+    enricher: () =>
+      (enricher ??= overrides.enricher
+        ? Promise.resolve(overrides.enricher)
+        : loadEnricher(config)),
+    embedder: () =>
+      (embedder ??= overrides.embedder
+        ? Promise.resolve(overrides.embedder)
+        : loadEmbedder(config)),
+    publisher: () =>
+      (publisher ??= overrides.publisher
+        ? Promise.resolve(overrides.publisher)
+        : connectPublisher(config)),
     policy,
     async close() {
-      const settle = async <T>(p: Promise<T> | undefined, end: (v: T) => Promise<void> | undefined) => {
+      const settle = async <T>(
+        p: Promise<T> | undefined,
+        end: (v: T) => Promise<void> | undefined,
+      ) => {
         if (p) await p.then(end).catch(() => undefined);
       };
       await settle(publisher, (p) => p.close());
@@ -73,7 +91,10 @@ export async function loadEmbedder(config: Config): Promise<Embedder> {
 export async function loadEnricher(config: Config): Promise<Enricher> {
   if (config.ENRICH_THREADS > 0) {
     const { createPooledEnricher } = await import("./enrich/enricher-pool.js");
-    return createPooledEnricher({ threads: config.ENRICH_THREADS, maxChars: config.TREND_BODY_MAX_CHARS });
+    return createPooledEnricher({
+      threads: config.ENRICH_THREADS,
+      maxChars: config.TREND_BODY_MAX_CHARS,
+    });
   }
   const { createOfflineEnricher } = await import("../nlp/enricher.js");
   return createOfflineEnricher({ maxChars: config.TREND_BODY_MAX_CHARS });

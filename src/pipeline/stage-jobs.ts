@@ -29,7 +29,9 @@ export const STAGE_JOBS = Object.fromEntries(
       stream: s.stream,
       group: s.group,
       deadLetterStream: s.deadLetterStream,
-      consumes: (s.from as readonly string[]).filter((status): status is InFlightStatus => (IN_FLIGHT_STATUSES as readonly string[]).includes(status)),
+      consumes: (s.from as readonly string[]).filter((status): status is InFlightStatus =>
+        (IN_FLIGHT_STATUSES as readonly string[]).includes(status),
+      ),
       step: s.step,
     },
   ]),
@@ -41,7 +43,10 @@ export function stageWaitedFor(status: InFlightStatus): PipelineStage {
 }
 
 /** The job the stage would have received for this trend, as the step before it writes it. */
-export function stageJobEnvelope(trend: Pick<TrendRow, "id" | "trace_id" | "status">, extra: Record<string, unknown> = {}): Envelope {
+export function stageJobEnvelope(
+  trend: Pick<TrendRow, "id" | "trace_id" | "status">,
+  extra: Record<string, unknown> = {},
+): Envelope {
   const stage = stageWaitedFor(trend.status as InFlightStatus);
   const type =
     stage === "etl"
@@ -53,6 +58,13 @@ export function stageJobEnvelope(trend: Pick<TrendRow, "id" | "trace_id" | "stat
           : trend.status === "APPROVED"
             ? "trend.approved"
             : "trend.ready";
-  const approvalPath = stage === "publisher" ? { approvalPath: trend.status === "APPROVED" ? "moderator" : "judge" } : {};
-  return makeEnvelope(type, { traceId: trend.trace_id, trendId: trend.id, payload: { trendId: trend.id, ...approvalPath, ...extra } });
+  const approvalPath =
+    stage === "publisher"
+      ? { approvalPath: trend.status === "APPROVED" ? "moderator" : "judge" }
+      : {};
+  return makeEnvelope(type, {
+    traceId: trend.trace_id,
+    trendId: trend.id,
+    payload: { trendId: trend.id, ...approvalPath, ...extra },
+  });
 }

@@ -5,7 +5,11 @@ import type { Embedder } from "../nlp/embedder.js";
 import type { Enricher } from "../nlp/enricher.js";
 import type { Logger } from "../observability/logger.js";
 import type { VectorStore } from "../vector/vector-store.js";
-import type { BatchHandler, JobHandler, StreamConsumerOptions } from "../workers/runtime/stream-consumer.js";
+import type {
+  BatchHandler,
+  JobHandler,
+  StreamConsumerOptions,
+} from "../workers/runtime/stream-consumer.js";
 import type { PolicySource } from "./judge/active-policy.js";
 
 /**
@@ -43,4 +47,3 @@ export interface StageModule {
    */
   start(deps: StageDeps): Promise<StageRuntime>;
 }
-

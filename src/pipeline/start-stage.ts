@@ -1,17 +1,19 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
+
 import { SpanKind } from "@opentelemetry/api";
 import type { Redis } from "ioredis";
+
 import type { Config } from "../config.js";
 import type { Logger } from "../observability/logger.js";
 import type { MetricsRegistry } from "../observability/metrics.js";
 import { withItemSpan } from "../observability/tracing.js";
+import { stageFailureHook } from "../services/stage-failure.js";
 import type { StreamKeys } from "../streams/stream-names.js";
 import { type JobHandler, StreamConsumer } from "../workers/runtime/stream-consumer.js";
-import { stageFailureHook } from "../services/stage-failure.js";
 import type { StageDefinition } from "./registry.js";
-import type { PipelineStage } from "./stage-jobs.js";
 import type { StageDeps } from "./stage.js";
+import type { PipelineStage } from "./stage-jobs.js";
 
 /**
  * Builds the stream consumer of one registered stage: its stream, group and dead letters from
@@ -21,18 +23,33 @@ import type { StageDeps } from "./stage.js";
 export async function createStageConsumer(
   stage: StageDefinition,
   deps: StageDeps,
-  infra: { redis: Redis; keys: StreamKeys; config: Config; metrics: MetricsRegistry; logger: Logger },
+  infra: {
+    redis: Redis;
+    keys: StreamKeys;
+    config: Config;
+    metrics: MetricsRegistry;
+    logger: Logger;
+  },
 ): Promise<StreamConsumer> {
   const { config, metrics } = infra;
   const runtime = await (await stage.load()).start(deps);
-  const failed = stageFailureHook({ db: deps.db, logger: infra.logger, stage: stage.name as PipelineStage });
+  const failed = stageFailureHook({
+    db: deps.db,
+    logger: infra.logger,
+    stage: stage.name as PipelineStage,
+  });
   // One span per job, child of the span that wrote the entry (its traceparent), so one trace
   // follows the item across processes. A batch handler starts its items' spans itself.
   const handler: JobHandler = (job, signal) =>
     withItemSpan(
       stage.step,
       job.envelope,
-      { "trendgate.stage": stage.name, "trendgate.trend_id": job.envelope.trendId, "messaging.message.id": job.entryId, "trendgate.attempt": job.attempt },
+      {
+        "trendgate.stage": stage.name,
+        "trendgate.trend_id": job.envelope.trendId,
+        "messaging.message.id": job.entryId,
+        "trendgate.attempt": job.attempt,
+      },
       () => runtime.handler(job, signal),
       SpanKind.CONSUMER,
     );

@@ -1,19 +1,41 @@
-import { defaultFieldResolver, type GraphQLFieldResolver, type GraphQLSchema, isObjectType } from "graphql";
-import { FIELD_REDACTIONS, FIELD_RULES, OPERATION_RULES, type OperationRule } from "../domain/access-rules.js";
+import {
+  defaultFieldResolver,
+  type GraphQLFieldResolver,
+  type GraphQLSchema,
+  isObjectType,
+} from "graphql";
+
+import {
+  FIELD_REDACTIONS,
+  FIELD_RULES,
+  OPERATION_RULES,
+  type OperationRule,
+} from "../domain/access-rules.js";
 import { DomainError } from "../domain/domain-error.js";
 import { isAllowed } from "../domain/permissions.js";
 import type { Principal } from "../services/auth-service.js";
 
 /** The check every operation passes: UNAUTHENTICATED without a key, FORBIDDEN for a role without the action. */
-export function authorize(principal: Principal | undefined, rule: OperationRule | undefined, operation: string): Principal | undefined {
+export function authorize(
+  principal: Principal | undefined,
+  rule: OperationRule | undefined,
+  operation: string,
+): Principal | undefined {
   if (rule?.action === "public") return principal;
-  if (!principal) throw new DomainError("UNAUTHENTICATED", "an API key is required (Authorization: Bearer <key>)");
+  if (!principal)
+    throw new DomainError(
+      "UNAUTHENTICATED",
+      "an API key is required (Authorization: Bearer <key>)",
+    );
   if (!rule) {
     // Fail closed: an operation nobody wrote a rule for is nobody's (and the matrix test fails).
     throw new DomainError("FORBIDDEN", `${operation} has no access rule`, { operation });
   }
   if (rule.action === "metrics token" || !isAllowed(principal.role, rule.action)) {
-    throw new DomainError("FORBIDDEN", `role ${principal.role} may not ${rule.action}`, { role: principal.role, action: rule.action });
+    throw new DomainError("FORBIDDEN", `role ${principal.role} may not ${rule.action}`, {
+      role: principal.role,
+      action: rule.action,
+    });
   }
   return principal;
 }
@@ -27,7 +49,11 @@ type Ctx = { principal?: Principal } | undefined;
  * WebSocket (queries, mutations and every subscription event) get the same rules.
  */
 export function applyAccessRules(schema: GraphQLSchema): GraphQLSchema {
-  for (const root of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) {
+  for (const root of [
+    schema.getQueryType(),
+    schema.getMutationType(),
+    schema.getSubscriptionType(),
+  ]) {
     if (!root) continue;
     for (const field of Object.values(root.getFields())) {
       const name = `${root.name}.${field.name}`;
@@ -58,7 +84,11 @@ export function applyAccessRules(schema: GraphQLSchema): GraphQLSchema {
       const value = await resolve(source, args, context, info);
       if (role && isAllowed(role, rule.action)) return value;
       if (rule.mode === "redact" && redact) return redact(value, source, context?.principal);
-      throw new DomainError("FORBIDDEN", `${name} is only for roles that may ${rule.action} (${rule.why})`, { field: name });
+      throw new DomainError(
+        "FORBIDDEN",
+        `${name} is only for roles that may ${rule.action} (${rule.why})`,
+        { field: name },
+      );
     };
   }
   return schema;

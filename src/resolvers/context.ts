@@ -1,18 +1,27 @@
 import DataLoader from "dataloader";
+
 import {
   embeddingRecordsOfTrends,
   escalationsOfTrends,
   plansOfTrends,
   publicationsOfTrends,
 } from "../db/trend-relation-queries.js";
-import type { EmbeddingRecordRow, EscalationReviewRow, EscalationRow, PlannerIntentRow, ProvenanceRow, PublicationRow, TrendRow } from "../db/types.js";
+import type {
+  EmbeddingRecordRow,
+  EscalationReviewRow,
+  EscalationRow,
+  PlannerIntentRow,
+  ProvenanceRow,
+  PublicationRow,
+  TrendRow,
+} from "../db/types.js";
 import { DomainError } from "../domain/domain-error.js";
 import { type Action, isAllowed } from "../domain/permissions.js";
-import type { AppServices } from "../services/app-services.js";
 import { DEFAULT_TENANT, type TenantScope } from "../domain/tenant-scope.js";
-import type { Principal } from "../services/auth-service.js";
 import type { IngestOrigin } from "../pipeline/ingest/ingest-service.js";
 import { reviewsOf } from "../pipeline/review/review-queries.js";
+import type { AppServices } from "../services/app-services.js";
+import type { Principal } from "../services/auth-service.js";
 
 export interface Loaders {
   trend: DataLoader<string, TrendRow | undefined>;
@@ -54,7 +63,9 @@ function groupBy<T>(ids: readonly string[], rows: T[], key: (row: T) => string):
 export function createLoaders(services: AppServices): Loaders {
   const db = services.db;
   return {
-    trend: new DataLoader(async (ids) => byKey(ids, await services.trends.getMany(ids), (r) => r.id)),
+    trend: new DataLoader(async (ids) =>
+      byKey(ids, await services.trends.getMany(ids), (r) => r.id),
+    ),
     provenance: new DataLoader(async (ids) => {
       const map = await services.provenance.forTrends(ids);
       return ids.map((id) => map.get(id) ?? []);
@@ -62,7 +73,9 @@ export function createLoaders(services: AppServices): Loaders {
     escalations: new DataLoader(async (ids) =>
       groupBy(ids, await escalationsOfTrends(db, ids), (r) => r.trend_id),
     ),
-    reviews: new DataLoader(async (ids) => groupBy(ids, await reviewsOf(db, ids), (r) => r.escalation_id)),
+    reviews: new DataLoader(async (ids) =>
+      groupBy(ids, await reviewsOf(db, ids), (r) => r.escalation_id),
+    ),
     plan: new DataLoader(async (ids) =>
       byKey(ids, await plansOfTrends(db, ids), (r) => r.trend_id),
     ),
@@ -75,7 +88,10 @@ export function createLoaders(services: AppServices): Loaders {
   };
 }
 
-export function createContext(services: AppServices, principal: Principal | undefined): GraphQLContext {
+export function createContext(
+  services: AppServices,
+  principal: Principal | undefined,
+): GraphQLContext {
   let loaders: Loaders | undefined;
   return {
     services,
@@ -88,10 +104,16 @@ export function createContext(services: AppServices, principal: Principal | unde
     },
     require(action) {
       if (!principal) {
-        throw new DomainError("UNAUTHENTICATED", "an API key is required (Authorization: Bearer <key>)");
+        throw new DomainError(
+          "UNAUTHENTICATED",
+          "an API key is required (Authorization: Bearer <key>)",
+        );
       }
       if (!isAllowed(principal.role, action)) {
-        throw new DomainError("FORBIDDEN", `role ${principal.role} may not ${action}`, { role: principal.role, action });
+        throw new DomainError("FORBIDDEN", `role ${principal.role} may not ${action}`, {
+          role: principal.role,
+          action,
+        });
       }
       return principal;
     },

@@ -1,22 +1,40 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
-import type { EscalationStatus as DbEscalationStatus, IssueType as DbIssueType } from "../db/types.js";
+
 import { encodeCursor } from "../db/keyset-cursor.js";
+import type {
+  EscalationStatus as DbEscalationStatus,
+  IssueType as DbIssueType,
+} from "../db/types.js";
 import { EscalationStatus, IssueType } from "../schema/enums.js";
 import { toEscalation, toProvenanceEntry, toTrend } from "../schema/mappers.js";
-import { Escalation, EscalationConnection, ProvenanceEntry, ResolveEscalationInput } from "../schema/moderation-types.js";
+import {
+  Escalation,
+  EscalationConnection,
+  ProvenanceEntry,
+  ResolveEscalationInput,
+} from "../schema/moderation-types.js";
 import { Trend } from "../schema/trend-types.js";
 import { STREAMS } from "../streams/stream-names.js";
 import type { GraphQLContext } from "./context.js";
 
 async function lastEntryId(ctx: GraphQLContext, stream: string): Promise<string> {
-  const [last] = await ctx.services.redis.xrevrange(ctx.services.keys.key(stream), "+", "-", "COUNT", 1);
+  const [last] = await ctx.services.redis.xrevrange(
+    ctx.services.keys.key(stream),
+    "+",
+    "-",
+    "COUNT",
+    1,
+  );
   return last?.[0] ?? "0";
 }
 
 @Resolver(() => Escalation)
 export class EscalationResolver {
   @Query(() => Escalation)
-  async escalation(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Escalation> {
+  async escalation(
+    @Arg("id", () => ID) id: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Escalation> {
     ctx.require("read");
     return toEscalation(await ctx.services.escalations.get(id, ctx.scope));
   }
@@ -45,7 +63,10 @@ export class EscalationResolver {
       after: after ?? undefined,
       scope: ctx.scope,
     });
-    const edges = page.rows.map((row) => ({ cursor: encodeCursor(row.created_at, row.id), node: toEscalation(row) }));
+    const edges = page.rows.map((row) => ({
+      cursor: encodeCursor(row.created_at, row.id),
+      node: toEscalation(row),
+    }));
     return {
       edges,
       pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
@@ -55,19 +76,29 @@ export class EscalationResolver {
     };
   }
 
-  @Mutation(() => Escalation, { description: "Take an escalation for review (a lease; returns the fencing token)" })
-  async claimEscalation(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Escalation> {
+  @Mutation(() => Escalation, {
+    description: "Take an escalation for review (a lease; returns the fencing token)",
+  })
+  async claimEscalation(
+    @Arg("id", () => ID) id: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Escalation> {
     const principal = ctx.require("moderate");
     return toEscalation(await ctx.services.escalations.claim(id, principal));
   }
 
   @Mutation(() => Escalation, { description: "Give a claimed escalation back to the queue" })
-  async releaseEscalation(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Escalation> {
+  async releaseEscalation(
+    @Arg("id", () => ID) id: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Escalation> {
     const principal = ctx.require("moderate");
     return toEscalation(await ctx.services.escalations.release(id, principal));
   }
 
-  @Mutation(() => Escalation, { description: "Approve or reject; CONFLICT when already resolved or claimed by another" })
+  @Mutation(() => Escalation, {
+    description: "Approve or reject; CONFLICT when already resolved or claimed by another",
+  })
   async resolveEscalation(
     @Arg("id", () => ID) id: string,
     @Arg("input", () => ResolveEscalationInput) input: ResolveEscalationInput,
@@ -85,7 +116,10 @@ export class EscalationResolver {
   }
 
   @FieldResolver(() => [ProvenanceEntry], { description: "The trend's audit trail" })
-  async provenance(@Root() escalation: Escalation, @Ctx() ctx: GraphQLContext): Promise<ProvenanceEntry[]> {
+  async provenance(
+    @Root() escalation: Escalation,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<ProvenanceEntry[]> {
     return (await ctx.loaders.provenance.load(escalation.trendId)).map(toProvenanceEntry);
   }
 }

@@ -1,5 +1,6 @@
 import { unwrapResolverError } from "@apollo/server/errors";
 import type { GraphQLFormattedError } from "graphql";
+
 import { DomainError } from "../domain/domain-error.js";
 
 /** A subscription could not deliver everything since the client's cursor; the client re-queries. */
@@ -18,7 +19,10 @@ export class SubscriptionGapError extends Error {
  * Maps errors to what crosses the wire, once, for HTTP and WebSocket alike: domain errors keep
  * their stable `code` and data; unexpected errors are masked so internals do not leak.
  */
-export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+export function formatError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+): GraphQLFormattedError {
   const original = unwrapResolverError(error);
   if (original instanceof DomainError) {
     return {
@@ -29,7 +33,11 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     };
   }
   if (original instanceof SubscriptionGapError) {
-    return { message: original.message, path: formatted.path, extensions: { code: original.code, ...original.data } };
+    return {
+      message: original.message,
+      path: formatted.path,
+      extensions: { code: original.code, ...original.data },
+    };
   }
   const code = formatted.extensions?.code;
   if (code === undefined || code === "INTERNAL_SERVER_ERROR") {

@@ -1,4 +1,5 @@
 import { Arg, Ctx, Float, Int, Mutation, Query, Resolver } from "type-graphql";
+
 import type { JudgePolicyRow } from "../db/types.js";
 import {
   CalibrationProposal,
@@ -28,7 +29,8 @@ export class JudgePolicyResolver {
   }
 
   @Mutation(() => JudgePolicyVersion, {
-    description: "Store a new Judge policy version (operator): who, why and its simulation on history are kept; it is in force everywhere within about a second",
+    description:
+      "Store a new Judge policy version (operator): who, why and its simulation on history are kept; it is in force everywhere within about a second",
   })
   async applyJudgePolicy(
     @Ctx() ctx: GraphQLContext,
@@ -36,20 +38,32 @@ export class JudgePolicyResolver {
     @Arg("justification", () => String) justification: string,
   ): Promise<JudgePolicyVersion> {
     const principal = ctx.require("operate");
-    return toVersion(await ctx.services.judgePolicy.apply(policy, justification, { keyId: principal.keyId, name: principal.name }));
+    return toVersion(
+      await ctx.services.judgePolicy.apply(policy, justification, {
+        keyId: principal.keyId,
+        name: principal.name,
+      }),
+    );
   }
 
-  @Query(() => PolicySimulation, { description: "Re-decide judged items with a proposed policy from their stored scores, beside the active one (operator; no writes)" })
+  @Query(() => PolicySimulation, {
+    description:
+      "Re-decide judged items with a proposed policy from their stored scores, beside the active one (operator; no writes)",
+  })
   simulateJudgePolicy(
     @Ctx() ctx: GraphQLContext,
     @Arg("policy", () => JSONScalar) policy: unknown,
-    @Arg("since", () => DateTimeScalar, { nullable: true, description: "Default: 30 days ago" }) since?: Date | null,
+    @Arg("since", () => DateTimeScalar, { nullable: true, description: "Default: 30 days ago" })
+    since?: Date | null,
   ): Promise<PolicySimulation> {
     ctx.require("operate");
     return ctx.services.judgePolicy.simulate(policy, since);
   }
 
-  @Query(() => CalibrationProposal, { description: "Thresholds for the least escalation that meets the target leak, from moderator decisions (operator)" })
+  @Query(() => CalibrationProposal, {
+    description:
+      "Thresholds for the least escalation that meets the target leak, from moderator decisions (operator)",
+  })
   async judgeCalibrationProposal(
     @Ctx() ctx: GraphQLContext,
     @Arg("targetLeak", () => Float, { defaultValue: 0.01 }) targetLeak = 0.01,
@@ -58,10 +72,13 @@ export class JudgePolicyResolver {
     return ctx.services.judgePolicy.calibrate({ targetLeak });
   }
 
-  @Query(() => [JudgeStatsBucket], { description: "The Judge's rates per time bucket and policy version (operator, viewer)" })
+  @Query(() => [JudgeStatsBucket], {
+    description: "The Judge's rates per time bucket and policy version (operator, viewer)",
+  })
   judgeStats(
     @Ctx() ctx: GraphQLContext,
-    @Arg("since", () => DateTimeScalar, { nullable: true, description: "Default: 24 hours ago" }) since?: Date | null,
+    @Arg("since", () => DateTimeScalar, { nullable: true, description: "Default: 24 hours ago" })
+    since?: Date | null,
     @Arg("bucketMinutes", () => Int, { defaultValue: 60 }) bucketMinutes = 60,
   ): Promise<JudgeStatsBucket[]> {
     ctx.require("read:judge-stats");

@@ -1,4 +1,5 @@
 import { Ctx, Field, ID, Int, ObjectType, Query, Resolver } from "type-graphql";
+
 import { DomainError } from "../domain/domain-error.js";
 import { Role } from "../schema/enums.js";
 import type { GraphQLContext } from "./context.js";

@@ -1,8 +1,10 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+
 import { outboxBacklog } from "../db/gauge-queries.js";
 import { listIncidents } from "../db/incident-queries.js";
 import { decodeCursor, encodeCursor } from "../db/keyset-cursor.js";
 import { assertUuid } from "../domain/uuid.js";
+import { DEAD_LETTER_STREAMS, STAGE_STREAMS, STAGES } from "../pipeline/registry.js";
 import { toIncident, toProvenanceEntry } from "../schema/mappers.js";
 import {
   DeadLetterConnection,
@@ -13,9 +15,8 @@ import {
   PublishOverride,
   ReplayResult,
 } from "../schema/moderation-types.js";
-import { readGroupHealth } from "../workers/runtime/group-health.js";
-import { DEAD_LETTER_STREAMS, STAGE_STREAMS, STAGES } from "../pipeline/registry.js";
 import { STREAMS } from "../streams/stream-names.js";
+import { readGroupHealth } from "../workers/runtime/group-health.js";
 import type { GraphQLContext } from "./context.js";
 
 /** The stages' work streams, moderator decisions, then the dead letters (from the registry). */
@@ -23,7 +24,9 @@ const HEALTH_STREAMS = [...STAGE_STREAMS, STREAMS.resolutions, ...DEAD_LETTER_ST
 
 @Resolver()
 export class OperationsResolver {
-  @Query(() => ProvenanceGraph, { description: "The audit trail of a trace or trend as entries and edges" })
+  @Query(() => ProvenanceGraph, {
+    description: "The audit trail of a trace or trend as entries and edges",
+  })
   async provenance(
     @Ctx() ctx: GraphQLContext,
     @Arg("traceId", () => String, { nullable: true }) traceId?: string | null,
@@ -50,17 +53,33 @@ export class OperationsResolver {
       after: after ? decodeCursor(after) : undefined,
       scope: ctx.scope,
     });
-    const edges = page.rows.map((row) => ({ cursor: encodeCursor(row.created_at, row.id), node: toIncident(row) }));
-    return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+    const edges = page.rows.map((row) => ({
+      cursor: encodeCursor(row.created_at, row.id),
+      node: toIncident(row),
+    }));
+    return {
+      edges,
+      pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
+    };
   }
 
-  @Query(() => [PipelineStage], { description: "The pipeline's stream stages, in order (for lists of streams and dead letters)" })
+  @Query(() => [PipelineStage], {
+    description: "The pipeline's stream stages, in order (for lists of streams and dead letters)",
+  })
   pipelineStages(@Ctx() ctx: GraphQLContext): PipelineStage[] {
     ctx.require("read");
-    return STAGES.map(({ name, step, stream, group, deadLetterStream }) => ({ name, step, stream, group, deadLetterStream }));
+    return STAGES.map(({ name, step, stream, group, deadLetterStream }) => ({
+      name,
+      step,
+      stream,
+      group,
+      deadLetterStream,
+    }));
   }
 
-  @Query(() => PipelineHealth, { description: "Streams, consumer groups, lag, pending and consumers" })
+  @Query(() => PipelineHealth, {
+    description: "Streams, consumer groups, lag, pending and consumers",
+  })
   async pipelineHealth(@Ctx() ctx: GraphQLContext): Promise<PipelineHealth> {
     ctx.require("read");
     const [streams, outbox] = await Promise.all([
@@ -77,7 +96,11 @@ export class OperationsResolver {
           lag: g.lag ?? null,
           pending: g.pending,
           oldestPendingAgeMs: g.oldestPendingAgeMs ?? null,
-          consumers: g.consumers.map((c) => ({ name: c.name, pending: c.pending, idleMs: c.idleMs })),
+          consumers: g.consumers.map((c) => ({
+            name: c.name,
+            pending: c.pending,
+            idleMs: c.idleMs,
+          })),
         })),
       })),
       outboxBacklog: outbox,
@@ -113,18 +136,32 @@ export class OperationsResolver {
       const outcomes = [];
       for (const entry of entries) outcomes.push(await runner.run(entry));
       const found = new Set(entries.map((e) => e.id));
-      return { dryRun: true, outcomes, replayed: 0, ids: [], skipped: (ids ?? []).filter((id) => !found.has(id)) };
+      return {
+        dryRun: true,
+        outcomes,
+        replayed: 0,
+        ids: [],
+        skipped: (ids ?? []).filter((id) => !found.has(id)),
+      };
     }
-    const result = await ctx.services.deadLetters.replay(stream, { ids: ids ?? undefined, actor: principal.name });
+    const result = await ctx.services.deadLetters.replay(stream, {
+      ids: ids ?? undefined,
+      actor: principal.name,
+    });
     return { dryRun: false, outcomes: [], ...result };
   }
 
-  @Mutation(() => PublishOverride, { description: "Publish despite the pipeline's decision; the justification goes to provenance" })
+  @Mutation(() => PublishOverride, {
+    description: "Publish despite the pipeline's decision; the justification goes to provenance",
+  })
   async overridePublish(
     @Ctx() ctx: GraphQLContext,
     @Arg("trendId", () => ID) trendId: string,
     @Arg("justification", () => String) justification: string,
-    @Arg("incidentId", () => ID, { nullable: true, description: "Required when the trend has an incident" })
+    @Arg("incidentId", () => ID, {
+      nullable: true,
+      description: "Required when the trend has an incident",
+    })
     incidentId?: string | null,
   ): Promise<PublishOverride> {
     const principal = ctx.require("operate");

@@ -1,8 +1,9 @@
 import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from "type-graphql";
+
 import type { Decision, IssueType } from "../schema/enums.js";
 import { toTrend } from "../schema/mappers.js";
-import { Precedent } from "../schema/review-insight-types.js";
 import { Escalation } from "../schema/moderation-types.js";
+import { Precedent } from "../schema/review-insight-types.js";
 import type { GraphQLContext } from "./context.js";
 
 @Resolver(() => Escalation)

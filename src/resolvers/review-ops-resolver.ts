@@ -1,4 +1,5 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
+
 import { Decision } from "../schema/enums.js";
 import { toEscalation } from "../schema/mappers.js";
 import { Escalation } from "../schema/moderation-types.js";

@@ -1,4 +1,5 @@
 import { Ctx, FieldResolver, Mutation, Resolver, Root } from "type-graphql";
+
 import { requiredReviews } from "../pipeline/review/consensus.js";
 import type { Decision } from "../schema/enums.js";
 import { toEscalation } from "../schema/mappers.js";

@@ -1,4 +1,5 @@
 import { Arg, Ctx, Query, Resolver } from "type-graphql";
+
 import { reviewerStats } from "../pipeline/review/reviewer-stats-queries.js";
 import { ReviewerStats } from "../schema/review-insight-types.js";
 import { DateTimeScalar } from "../schema/scalars.js";

@@ -1,6 +1,7 @@
 import { LRUCache } from "lru-cache";
-import { Arg, Ctx, ID, Resolver, Root, Subscription } from "type-graphql";
 import type { SubscribeResolverData } from "type-graphql";
+import { Arg, Ctx, ID, Resolver, Root, Subscription } from "type-graphql";
+
 import { escalationById } from "../db/trend-relation-queries.js";
 import type { EscalationRow } from "../db/types.js";
 import type { Action } from "../domain/permissions.js";
@@ -18,11 +19,18 @@ import { SubscriptionGapError } from "./format-error.js";
 type Data = SubscribeResolverData<unknown, Record<string, unknown>, GraphQLContext>;
 
 /** Subscribes to one stream for the caller, after checking what its key may see (its tenants only). */
-function streamOf(stream: string, action: Action, filter: (e: Envelope, args: Record<string, unknown>) => boolean) {
+function streamOf(
+  stream: string,
+  action: Action,
+  filter: (e: Envelope, args: Record<string, unknown>) => boolean,
+) {
   return ({ args, context }: Data): AsyncIterable<StreamEvent> => {
     context.require(action);
     const after = typeof args.after === "string" && args.after ? args.after : undefined;
-    const source = context.services.pubsub.subscribe(stream, { after, filter: (e) => filter(e, args) });
+    const source = context.services.pubsub.subscribe(stream, {
+      after,
+      filter: (e) => filter(e, args),
+    });
     return tenantFiltered(source, context.scope, context.services.trendTenants);
   };
 }
@@ -46,7 +54,11 @@ function throwIfGap(event: StreamEvent): asserts event is Extract<StreamEvent, {
  * event, and a cached rejection would keep failing whoever asks for that cursor again.
  */
 const escalationByCursor = new LRUCache<string, Promise<EscalationRow | undefined>>({ max: 2000 });
-function loadEscalation(ctx: GraphQLContext, cursor: string, id: string): Promise<EscalationRow | undefined> {
+function loadEscalation(
+  ctx: GraphQLContext,
+  cursor: string,
+  id: string,
+): Promise<EscalationRow | undefined> {
   const key = `${cursor}\u0000${id}`;
   let pending = escalationByCursor.get(key);
   if (!pending) {
@@ -77,7 +89,11 @@ const issueTypeMatches = (e: Envelope, args: Record<string, unknown>) => {
 export class SubscriptionResolver {
   @Subscription(() => Escalation, {
     description: "New escalations, live; pass `after` (a cursor) to first receive what you missed",
-    subscribe: streamOf(STREAMS.escalations, "subscribe:escalations", (e, args) => e.type === "escalation.created" && issueTypeMatches(e, args)),
+    subscribe: streamOf(
+      STREAMS.escalations,
+      "subscribe:escalations",
+      (e, args) => e.type === "escalation.created" && issueTypeMatches(e, args),
+    ),
   })
   async escalationCreated(
     @Root() event: StreamEvent,
@@ -89,11 +105,15 @@ export class SubscriptionResolver {
   }
 
   @Subscription(() => Escalation, {
-    description: "Claims, releases and reviews short of the outcome (IN_REVIEW) of escalations, live and resumable",
+    description:
+      "Claims, releases and reviews short of the outcome (IN_REVIEW) of escalations, live and resumable",
     subscribe: streamOf(
       STREAMS.escalations,
       "subscribe:escalations",
-      (e) => e.type === "escalation.claimed" || e.type === "escalation.released" || e.type === "escalation.reviewed",
+      (e) =>
+        e.type === "escalation.claimed" ||
+        e.type === "escalation.released" ||
+        e.type === "escalation.reviewed",
     ),
   })
   async escalationUpdated(
@@ -106,7 +126,11 @@ export class SubscriptionResolver {
 
   @Subscription(() => Escalation, {
     description: "Resolutions (hitl:resolution), live and resumable",
-    subscribe: streamOf(STREAMS.resolutions, "subscribe:escalations", (e) => e.type === "escalation.resolved"),
+    subscribe: streamOf(
+      STREAMS.resolutions,
+      "subscribe:escalations",
+      (e) => e.type === "escalation.resolved",
+    ),
   })
   async escalationResolved(
     @Root() event: StreamEvent,
@@ -118,7 +142,11 @@ export class SubscriptionResolver {
 
   @Subscription(() => TrendUpdate, {
     description: "Every status change of one trend (id) or of all",
-    subscribe: streamOf(STREAMS.trendUpdates, "subscribe:trends", (e, args) => !args.id || e.trendId === args.id),
+    subscribe: streamOf(
+      STREAMS.trendUpdates,
+      "subscribe:trends",
+      (e, args) => !args.id || e.trendId === args.id,
+    ),
   })
   trendUpdated(
     @Root() event: StreamEvent,
@@ -145,7 +173,10 @@ export class SubscriptionResolver {
     description: "Budget overruns, incidents, SLA breaches, lag and dead-letter alerts",
     subscribe: streamOf(STREAMS.operatorAlerts, "subscribe:alerts", () => true),
   })
-  operatorAlerts(@Root() event: StreamEvent, @Arg("after", () => String, { nullable: true }) _after?: string | null): OperatorAlert {
+  operatorAlerts(
+    @Root() event: StreamEvent,
+    @Arg("after", () => String, { nullable: true }) _after?: string | null,
+  ): OperatorAlert {
     throwIfGap(event);
     const { kind, severity, message, ...data } = event.envelope.payload;
     return {
@@ -164,5 +195,9 @@ export class SubscriptionResolver {
 function toFailure(raw: unknown): TrendUpdate["failure"] {
   if (!raw || typeof raw !== "object") return null;
   const f = raw as Record<string, unknown>;
-  return { stage: String(f.stage ?? ""), error: String(f.error ?? ""), at: new Date(String(f.at ?? 0)) };
+  return {
+    stage: String(f.stage ?? ""),
+    error: String(f.error ?? ""),
+    at: new Date(String(f.at ?? 0)),
+  };
 }

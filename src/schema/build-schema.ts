@@ -1,15 +1,17 @@
 import "reflect-metadata";
+
 import type { GraphQLSchema } from "graphql";
 import { buildSchema } from "type-graphql";
-import { EscalationResolver } from "../resolvers/escalation-resolver.js";
+
 import { applyAccessRules } from "../resolvers/access-guard.js";
+import { EscalationResolver } from "../resolvers/escalation-resolver.js";
 import { JudgePolicyResolver } from "../resolvers/judge-policy-resolver.js";
 import { KeyResolver } from "../resolvers/key-resolver.js";
-import { ReviewResolver } from "../resolvers/review-resolver.js";
 import { MeResolver } from "../resolvers/me-resolver.js";
 import { OperationsResolver } from "../resolvers/operations-resolver.js";
-import { ReviewOpsResolver } from "../resolvers/review-ops-resolver.js";
 import { PrecedentResolver } from "../resolvers/precedent-resolver.js";
+import { ReviewOpsResolver } from "../resolvers/review-ops-resolver.js";
+import { ReviewResolver } from "../resolvers/review-resolver.js";
 import { ReviewerStatsResolver } from "../resolvers/reviewer-stats-resolver.js";
 import { SubscriptionResolver } from "../resolvers/subscription-resolver.js";
 import { TrendResolver } from "../resolvers/trend-resolver.js";
@@ -22,7 +24,19 @@ let cached: Promise<GraphQLSchema> | undefined;
  */
 export function buildTrendgateSchema(): Promise<GraphQLSchema> {
   cached ??= buildSchema({
-    resolvers: [TrendResolver, EscalationResolver, OperationsResolver, SubscriptionResolver, MeResolver, JudgePolicyResolver, KeyResolver, PrecedentResolver, ReviewerStatsResolver, ReviewResolver, ReviewOpsResolver],
+    resolvers: [
+      TrendResolver,
+      EscalationResolver,
+      OperationsResolver,
+      SubscriptionResolver,
+      MeResolver,
+      JudgePolicyResolver,
+      KeyResolver,
+      PrecedentResolver,
+      ReviewerStatsResolver,
+      ReviewResolver,
+      ReviewOpsResolver,
+    ],
     validate: false,
     // Every subscription brings its own `subscribe` (src/subscriptions, resumable Redis streams);
     // type-graphql still insists on a pubSub, so it gets one that refuses topic-based use.

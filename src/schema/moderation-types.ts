@@ -1,4 +1,5 @@
 import { Field, Float, ID, InputType, Int, ObjectType } from "type-graphql";
+
 import { Decision, EscalationStatus, IssueType } from "./enums.js";
 import { Reviewer } from "./review-types.js";
 import { DateTimeScalar, JSONScalar } from "./scalars.js";
@@ -7,7 +8,10 @@ import { PageInfo, Trend } from "./trend-types.js";
 @ObjectType()
 export class Resolution {
   @Field(() => Decision) decision!: Decision;
-  @Field(() => String, { nullable: true, description: "The reasonCodes code of the decision (always set for REJECT)" })
+  @Field(() => String, {
+    nullable: true,
+    description: "The reasonCodes code of the decision (always set for REJECT)",
+  })
   reasonCode!: string | null;
   @Field(() => String, { nullable: true }) note!: string | null;
   @Field(() => String) resolvedBy!: string;
@@ -41,9 +45,15 @@ export class Escalation {
   claimToken!: string;
   @Field(() => DateTimeScalar, { nullable: true }) claimExpiresAt!: Date | null;
   @Field(() => Resolution, { nullable: true }) resolution!: Resolution | null;
-  @Field(() => String, { nullable: true, description: "Only reviewers with this skill may take it (set by a deadline's reassign rung)" })
+  @Field(() => String, {
+    nullable: true,
+    description: "Only reviewers with this skill may take it (set by a deadline's reassign rung)",
+  })
   requiredSkill!: string | null;
-  @Field(() => ID, { nullable: true, description: "For an APPEAL: the decided escalation it reopens" })
+  @Field(() => ID, {
+    nullable: true,
+    description: "For an APPEAL: the decided escalation it reopens",
+  })
   appealOf!: string | null;
   @Field(() => String, { nullable: true, description: "For an APPEAL: the appellant's statement" })
   appealStatement!: string | null;
@@ -63,7 +73,10 @@ export class Escalation {
 @InputType()
 export class ResolveEscalationInput {
   @Field(() => Decision) decision!: Decision;
-  @Field(() => String, { nullable: true, description: "A code of the reasonCodes taxonomy; required for REJECT" })
+  @Field(() => String, {
+    nullable: true,
+    description: "A code of the reasonCodes taxonomy; required for REJECT",
+  })
   reasonCode?: string | null;
   @Field(() => String, { nullable: true }) note?: string | null;
   @Field(() => String, {

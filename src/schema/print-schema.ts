@@ -1,6 +1,8 @@
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+
 import { lexicographicSortSchema, printSchema } from "graphql";
+
 import { buildTrendgateSchema } from "./build-schema.js";
 
 /** The SDL clients generate types from, checked in at the repo root as schema.graphql. */

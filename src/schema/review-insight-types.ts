@@ -1,4 +1,5 @@
 import { Field, Float, ID, Int, ObjectType } from "type-graphql";
+
 import { Decision, IssueType } from "./enums.js";
 import { Reviewer } from "./review-types.js";
 import { DateTimeScalar } from "./scalars.js";

@@ -1,4 +1,5 @@
 import { Field, ObjectType } from "type-graphql";
+
 import { Decision } from "./enums.js";
 
 @ObjectType("ReasonCode", {

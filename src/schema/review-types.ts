@@ -1,4 +1,5 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
+
 import { Decision } from "./enums.js";
 import { DateTimeScalar } from "./scalars.js";
 

@@ -1,4 +1,5 @@
 import { Field, Float, ID, InputType, Int, ObjectType } from "type-graphql";
+
 import { EmbeddingStatus, TrendStatus } from "./enums.js";
 import { DateTimeScalar, JSONScalar } from "./scalars.js";
 
@@ -45,10 +46,13 @@ export class Publication {
   @Field(() => DateTimeScalar) createdAt!: Date;
 }
 
-@ObjectType({ description: "Why a FAILED item stopped: the stage whose job went to the dead letters" })
+@ObjectType({
+  description: "Why a FAILED item stopped: the stage whose job went to the dead letters",
+})
 export class TrendFailure {
   @Field(() => String, { description: "etl, embedding, judge or publisher" }) stage!: string;
-  @Field(() => String, { description: "The error code and message of the last attempt" }) error!: string;
+  @Field(() => String, { description: "The error code and message of the last attempt" })
+  error!: string;
   @Field(() => DateTimeScalar) at!: Date;
 }
 
@@ -73,12 +77,18 @@ export class Trend {
   @Field(() => Float, { nullable: true }) toxicityScore!: number | null;
   @Field(() => Float, { nullable: true }) confidence!: number | null;
   @Field(() => String, { nullable: true }) summary!: string | null;
-  @Field(() => JSONScalar, { nullable: true, description: "Keywords and the signals behind the scores" })
+  @Field(() => JSONScalar, {
+    nullable: true,
+    description: "Keywords and the signals behind the scores",
+  })
   enrichment!: unknown;
   @Field(() => Budget) budget!: Budget;
   @Field(() => String, { nullable: true, description: "The step a PAUSED item stopped before" })
   pausedStep!: string | null;
-  @Field(() => TrendFailure, { nullable: true, description: "Set while FAILED; replaying the dead letter moves the item on" })
+  @Field(() => TrendFailure, {
+    nullable: true,
+    description: "Set while FAILED; replaying the dead letter moves the item on",
+  })
   failure!: TrendFailure | null;
   @Field(() => DateTimeScalar) createdAt!: Date;
   @Field(() => DateTimeScalar) updatedAt!: Date;
@@ -87,7 +97,10 @@ export class Trend {
 @InputType({ description: "Content posted by an integrator" })
 export class TrendInput {
   @Field(() => String) source!: string;
-  @Field(() => String, { nullable: true, description: "Idempotency: the same source + externalId is one trend" })
+  @Field(() => String, {
+    nullable: true,
+    description: "Idempotency: the same source + externalId is one trend",
+  })
   externalId?: string | null;
   @Field(() => String, { nullable: true }) title?: string | null;
   @Field(() => String) body!: string;
@@ -111,7 +124,9 @@ export class IngestReceipt {
   @Field(() => ID) id!: string;
   @Field(() => String) traceId!: string;
   @Field(() => TrendStatus) status!: TrendStatus;
-  @Field(() => Boolean, { description: "True when source + externalId was posted before; id is the earlier trend" })
+  @Field(() => Boolean, {
+    description: "True when source + externalId was posted before; id is the earlier trend",
+  })
   duplicate!: boolean;
 }
 
@@ -159,5 +174,6 @@ export class TrendUpdate {
   failure!: TrendFailure | null;
   @Field(() => String) traceId!: string;
   @Field(() => DateTimeScalar) at!: Date;
-  @Field(() => String, { description: "Stream entry id; pass as `after` to resume" }) cursor!: string;
+  @Field(() => String, { description: "Stream entry id; pass as `after` to resume" })
+  cursor!: string;
 }

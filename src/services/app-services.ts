@@ -1,23 +1,24 @@
 import type { Redis } from "ioredis";
+
 import type { Config } from "../config.js";
 import type { Db } from "../db/database.js";
 import type { Logger } from "../observability/logger.js";
+import type { IngestService } from "../pipeline/ingest/ingest-service.js";
 import type { JudgePolicyService } from "../pipeline/judge/judge-policy-service.js";
+import type { OverrideService } from "../pipeline/publish/override-service.js";
+import type { AppealService } from "../pipeline/review/appeal-service.js";
+import type { EscalationService } from "../pipeline/review/escalation-service.js";
+import type { PrecedentService } from "../pipeline/review/precedents.js";
+import type { ReasonCodeTaxonomy } from "../pipeline/review/reason-codes.js";
 import type { StreamKeys } from "../streams/stream-names.js";
 import type { StreamPubSub } from "../subscriptions/stream-pubsub.js";
 import type { TrendTenants } from "../subscriptions/tenant-filtered.js";
 import type { AuthService } from "./auth-service.js";
 import type { DeadLetterService } from "./dead-letter-service.js";
 import type { DryRunner } from "./dlq-dry-run.js";
-import type { EscalationService } from "../pipeline/review/escalation-service.js";
-import type { ReasonCodeTaxonomy } from "../pipeline/review/reason-codes.js";
-import type { AppealService } from "../pipeline/review/appeal-service.js";
-import type { IngestService } from "../pipeline/ingest/ingest-service.js";
-import type { OverrideService } from "../pipeline/publish/override-service.js";
-import type { PrecedentService } from "../pipeline/review/precedents.js";
 import type { KeyRevocationBus } from "./key-revocation-bus.js";
-import type { RateLimits } from "./rate-limits.js";
 import type { ProvenanceService } from "./provenance-service.js";
+import type { RateLimits } from "./rate-limits.js";
 import type { SearchService } from "./search-service.js";
 import type { TrendQueryService } from "./trend-query-service.js";
 

@@ -1,8 +1,16 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+
 import { LRUCache } from "lru-cache";
-import { activeKeyByHash, insertApiKey, insertIfNoKeys, listApiKeys, revokeApiKey } from "../db/api-key-queries.js";
+
+import {
+  activeKeyByHash,
+  insertApiKey,
+  insertIfNoKeys,
+  listApiKeys,
+  revokeApiKey,
+} from "../db/api-key-queries.js";
 import type { Db } from "../db/database.js";
-import { ROLES, type Role } from "../db/types.js";
+import { type Role, ROLES } from "../db/types.js";
 import { badInput, notFound } from "../domain/domain-error.js";
 import { ANY_REVIEWER, type ReviewerProfile, reviewerProfile } from "../domain/reviewer-profile.js";
 import { DEFAULT_TENANT, isTenantName, type TenantScope } from "../domain/tenant-scope.js";
@@ -31,9 +39,11 @@ export function hashKey(key: string): string {
 /** The tenants a new key gets: integrators exactly one (default `default`), others the list or all. */
 export function tenantsForNewKey(role: Role, tenants: readonly string[] | undefined): TenantScope {
   const list = tenants?.map((t) => t.trim()).filter(Boolean);
-  if (list?.some((t) => !isTenantName(t))) throw badInput("tenants", "tenant names hold a-z, 0-9, _ and - (at most 63)");
+  if (list?.some((t) => !isTenantName(t)))
+    throw badInput("tenants", "tenant names hold a-z, 0-9, _ and - (at most 63)");
   if (role === "integrator") {
-    if (list && list.length !== 1) throw badInput("tenant", "an integrator key belongs to exactly one tenant");
+    if (list && list.length !== 1)
+      throw badInput("tenant", "an integrator key belongs to exactly one tenant");
     return list ?? [DEFAULT_TENANT];
   }
   return list?.length ? list : null;
@@ -58,7 +68,10 @@ export class AuthService {
   constructor(
     private readonly db: Db,
     configuredKeys: string,
-    private readonly options: { now?: () => number; onRevoked?: (keyId: string) => Promise<void> | void } = {},
+    private readonly options: {
+      now?: () => number;
+      onRevoked?: (keyId: string) => Promise<void> | void;
+    } = {},
   ) {
     const now = options.now ?? (() => Date.now());
     // ttlResolution 0: the cache reads the (injectable) clock at every lookup instead of
@@ -112,7 +125,9 @@ export class AuthService {
 
   /** Drops cached state of a key (a revocation announced by another process). */
   forget(keyId: string): void {
-    const hashes = [...this.cache.entries()].filter(([, entry]) => entry.principal?.keyId === keyId).map(([hash]) => hash);
+    const hashes = [...this.cache.entries()]
+      .filter(([, entry]) => entry.principal?.keyId === keyId)
+      .map(([hash]) => hash);
     for (const hash of hashes) this.cache.delete(hash);
   }
 
@@ -122,7 +137,14 @@ export class AuthService {
     name?: string,
     tenants?: readonly string[],
     profileInput: Parameters<typeof reviewerProfile>[0] = {},
-  ): Promise<{ id: string; name: string; role: Role; key: string; tenants: TenantScope; profile: ReviewerProfile }> {
+  ): Promise<{
+    id: string;
+    name: string;
+    role: Role;
+    key: string;
+    tenants: TenantScope;
+    profile: ReviewerProfile;
+  }> {
     if (!ROLES.includes(role as Role)) throw badInput("role", `must be one of ${ROLES.join(", ")}`);
     const scope = tenantsForNewKey(role as Role, tenants);
     const profile = reviewerProfile(profileInput);
@@ -171,10 +193,20 @@ export class AuthService {
    * advisory lock keeps two processes starting together from both creating a set.
    */
   async bootstrapKeys(): Promise<{ role: Role; key: string; name: string }[]> {
-    const created = ROLES.map((role) => ({ role, key: `tg_${role}_${randomBytes(24).toString("base64url")}`, name: `bootstrap-${role}` }));
+    const created = ROLES.map((role) => ({
+      role,
+      key: `tg_${role}_${randomBytes(24).toString("base64url")}`,
+      name: `bootstrap-${role}`,
+    }));
     const stored = await insertIfNoKeys(
       this.db,
-      created.map((c) => ({ id: randomUUID(), name: c.name, role: c.role, keyHash: hashKey(c.key), tenants: tenantsForNewKey(c.role, undefined) })),
+      created.map((c) => ({
+        id: randomUUID(),
+        name: c.name,
+        role: c.role,
+        keyHash: hashKey(c.key),
+        tenants: tenantsForNewKey(c.role, undefined),
+      })),
     );
     return stored ? created : [];
   }

@@ -1,14 +1,21 @@
 import type { Transaction } from "kysely";
-import { chargeOverLimit, claimCharge, lockBudget, releaseCharge, spendWithinLimit } from "../db/budget-queries.js";
+
+import {
+  chargeOverLimit,
+  claimCharge,
+  lockBudget,
+  releaseCharge,
+  spendWithinLimit,
+} from "../db/budget-queries.js";
 import { enqueueOutbox } from "../db/outbox.js";
 import { appendProvenance } from "../db/provenance.js";
 import type { Database, TrendRow, TrendStatus } from "../db/types.js";
 import type { PipelineStep } from "../domain/budget.js";
+import { canTransition } from "../domain/trend-status.js";
 import type { Logger } from "../observability/logger.js";
+import { openEscalation } from "../pipeline/review/open-escalation.js";
 import { makeEnvelope } from "../streams/envelope.js";
 import { STREAMS } from "../streams/stream-names.js";
-import { canTransition } from "../domain/trend-status.js";
-import { openEscalation } from "../pipeline/review/open-escalation.js";
 import { transitionTrend } from "./trend-lifecycle.js";
 
 export type ChargeOutcome = "charged" | "already_charged" | "paused" | "overdrawn";
@@ -89,7 +96,14 @@ async function pauseForBudget(
     makeEnvelope("alert.budget_overrun", {
       traceId: trend.trace_id,
       trendId: trend.id,
-      payload: { kind: "BUDGET_OVERRUN", severity: "warning", message: `trend ${trend.id} paused: ${reason}`, step, cost, escalationId: escalationId ?? null },
+      payload: {
+        kind: "BUDGET_OVERRUN",
+        severity: "warning",
+        message: `trend ${trend.id} paused: ${reason}`,
+        step,
+        cost,
+        escalationId: escalationId ?? null,
+      },
     }),
   );
   logger.warn(
@@ -123,11 +137,23 @@ async function overdraw(
     makeEnvelope("alert.budget_overdraft", {
       traceId: trend.trace_id,
       trendId: trend.id,
-      payload: { kind: "BUDGET_OVERDRAFT", severity: "warning", message: `trend ${trend.id}: ${reason}`, step, cost },
+      payload: {
+        kind: "BUDGET_OVERDRAFT",
+        severity: "warning",
+        message: `trend ${trend.id}: ${reason}`,
+        step,
+        cost,
+      },
     }),
   );
   logger.warn(
-    { trace_id: trend.trace_id, enriched_trend_id: trend.id, step, cost, alert: "budget_overdraft" },
+    {
+      trace_id: trend.trace_id,
+      enriched_trend_id: trend.id,
+      step,
+      cost,
+      alert: "budget_overdraft",
+    },
     "budget exceeded under an operator override: charged over the limit",
   );
 }

@@ -1,5 +1,5 @@
 import { ConfigError } from "../config.js";
-import { ROLES, type Role } from "../db/types.js";
+import { type Role, ROLES } from "../db/types.js";
 import { DomainError } from "../domain/domain-error.js";
 import { type ReviewerProfile, reviewerProfile } from "../domain/reviewer-profile.js";
 import { DEFAULT_TENANT, isTenantName, type TenantScope } from "../domain/tenant-scope.js";

@@ -1,5 +1,6 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+
 import { type Config, ConfigError } from "../config.js";
 import { type AuthService, parseConfiguredKeys } from "./auth-service.js";
 
@@ -15,7 +16,12 @@ export async function readConfiguredKeys(config: Config): Promise<string> {
   try {
     text = await readFile(config.TRENDGATE_API_KEYS_FILE, "utf8");
   } catch (error) {
-    throw new ConfigError([{ variable: "TRENDGATE_API_KEYS_FILE", message: `cannot read ${config.TRENDGATE_API_KEYS_FILE}: ${(error as NodeJS.ErrnoException).code ?? "error"}` }]);
+    throw new ConfigError([
+      {
+        variable: "TRENDGATE_API_KEYS_FILE",
+        message: `cannot read ${config.TRENDGATE_API_KEYS_FILE}: ${(error as NodeJS.ErrnoException).code ?? "error"}`,
+      },
+    ]);
   }
   parseConfiguredKeys(text, "TRENDGATE_API_KEYS_FILE");
   return [config.TRENDGATE_API_KEYS, text].filter(Boolean).join("\n");
@@ -32,12 +38,15 @@ export async function reloadConfiguredKeys(auth: AuthService, config: Config): P
  * Writes the bootstrap keys once, to a new file readable by its owner only (0600), and returns
  * its path; never to stdout, where container logs would keep them. Refuses to overwrite.
  */
-export async function writeBootstrapKeys(file: string, keys: { role: string; key: string }[]): Promise<string> {
+export async function writeBootstrapKeys(
+  file: string,
+  keys: { role: string; key: string }[],
+): Promise<string> {
   const absolute = path.resolve(file);
   await mkdir(path.dirname(absolute), { recursive: true });
   const lines = [
     "# Trendgate API keys created on a fresh database; stored hashed, shown nowhere else.",
-    "# Send one as `Authorization: Bearer <key>` (HTTP) or { authorization: \"Bearer <key>\" } in connection_init.",
+    '# Send one as `Authorization: Bearer <key>` (HTTP) or { authorization: "Bearer <key>" } in connection_init.',
     ...keys.map((k) => `${k.role}\t${k.key}`),
     "",
   ];

@@ -1,14 +1,20 @@
 import type { Redis } from "ioredis";
+
 import type { Db } from "../db/database.js";
 import { appendProvenance } from "../db/provenance.js";
+import { trendExists } from "../db/trend-lock-queries.js";
 import { badInput } from "../domain/domain-error.js";
 import type { Logger } from "../observability/logger.js";
 import { withItemSpan } from "../observability/tracing.js";
+import {
+  DEAD_LETTER_STREAMS,
+  serviceConsumerOf,
+  stageOfDeadLetters,
+  stageOfStream,
+} from "../pipeline/registry.js";
 import { type Envelope, fieldsToRecord, parseEnvelope } from "../streams/envelope.js";
-import { DEAD_LETTER_STREAMS, serviceConsumerOf, stageOfDeadLetters, stageOfStream } from "../pipeline/registry.js";
 import type { StreamKeys } from "../streams/stream-names.js";
 import { reopenFailed } from "./stage-failure.js";
-import { trendExists } from "../db/trend-lock-queries.js";
 
 export interface DeadLetterEntry {
   id: string;
@@ -88,7 +94,8 @@ export class DeadLetterService {
     if (filter.ids?.length) {
       // Redis refuses a malformed entry id with an error; say which argument was wrong instead.
       const bad = filter.ids.find((id) => !STREAM_ID.test(id));
-      if (bad !== undefined) throw badInput("ids", `"${bad.slice(0, 40)}" is not a stream entry id (<ms>-<seq>)`);
+      if (bad !== undefined)
+        throw badInput("ids", `"${bad.slice(0, 40)}" is not a stream entry id (<ms>-<seq>)`);
       for (const id of filter.ids) {
         const [entry] = await this.deps.redis.xrange(key, id, id);
         if (entry) out.push(parseDeadLetter(dlq, entry[0], fieldsToRecord(entry[1])));
@@ -171,7 +178,10 @@ export class DeadLetterService {
   ): Promise<void> {
     const target = entry.sourceStream;
     // The item waits for its stage again; FAILED would be a lie once the job is re-enqueued.
-    if (envelope.trendId && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(envelope.trendId))
+    if (
+      envelope.trendId &&
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(envelope.trendId)
+    )
       await reopenFailed(this.deps.db, envelope.trendId, `operator:${actor}`);
     const newId = await this.deps.redis.xadd(
       this.deps.keys.key(target),

@@ -1,15 +1,16 @@
+import { Presets, SingleBar } from "cli-progress";
 import { Redis } from "ioredis";
-import { SingleBar, Presets } from "cli-progress";
+
 import type { Config } from "../config.js";
-import { DomainError } from "../domain/domain-error.js";
 import { openDatabase } from "../db/database.js";
+import { DomainError } from "../domain/domain-error.js";
 import { migrate, readConfiguredPolicy } from "../main.js";
-import { ActiveJudgePolicy } from "../pipeline/judge/active-policy.js";
 import { createLogger } from "../observability/logger.js";
-import { StreamKeys } from "../streams/stream-names.js";
-import { DeadLetterService, type DeadLetterEntry } from "./dead-letter-service.js";
-import { DryRunner } from "./dlq-dry-run.js";
+import { ActiveJudgePolicy } from "../pipeline/judge/active-policy.js";
 import { createStageDeps } from "../pipeline/stage-deps.js";
+import { StreamKeys } from "../streams/stream-names.js";
+import { type DeadLetterEntry, DeadLetterService } from "./dead-letter-service.js";
+import { DryRunner } from "./dlq-dry-run.js";
 
 /** What `trendgate dlq` parses from its command line. */
 export interface DlqOptions {

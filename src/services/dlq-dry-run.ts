@@ -1,4 +1,5 @@
 import type pg from "pg";
+
 import { withRolledBackDatabase } from "../db/rolled-back-database.js";
 import { readTrendFootprint, type TrendFootprint } from "../db/trend-footprint-queries.js";
 import type { TrendRow } from "../db/types.js";
@@ -68,7 +69,12 @@ export class DryRunner {
     if (!envelope) return fail("envelope does not parse; replay would fail again");
     if (serviceConsumerOf(entry.sourceStream)) {
       // Not a pipeline step: nothing of the item changes; the receivers that have not confirmed the event get it again.
-      return { ...base, outcome: "would_succeed", message: `replay re-sends ${envelope.type} to the receivers that have not confirmed it`, changes: [] };
+      return {
+        ...base,
+        outcome: "would_succeed",
+        message: `replay re-sends ${envelope.type} to the receivers that have not confirmed it`,
+        changes: [],
+      };
     }
     const trendId = entry.trendId;
     if (!trendId) return fail("job names no trend");

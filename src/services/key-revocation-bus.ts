@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+
 import type { Logger } from "../observability/logger.js";
 import type { StreamKeys } from "../streams/stream-names.js";
 
@@ -30,7 +31,9 @@ export class KeyRevocationBus {
     this.handlers.add(onRevoked);
     this.subscriber ??= (async () => {
       const subscriber = this.deps.redis.duplicate();
-      subscriber.on("error", (error: unknown) => this.deps.logger.warn({ err: error }, "revocation listener: redis error"));
+      subscriber.on("error", (error: unknown) =>
+        this.deps.logger.warn({ err: error }, "revocation listener: redis error"),
+      );
       subscriber.on("message", (channel: string, keyId: string) => {
         if (channel === this.channel) for (const handler of this.handlers) handler(keyId);
       });

@@ -1,6 +1,6 @@
 import type { Db } from "../db/database.js";
-import type { ProvenanceRow } from "../db/types.js";
 import { provenanceEntries, provenanceOfTrends } from "../db/provenance.js";
+import type { ProvenanceRow } from "../db/types.js";
 import { badInput, notFound } from "../domain/domain-error.js";
 import type { TenantScope } from "../domain/tenant-scope.js";
 import { assertUuid } from "../domain/uuid.js";
@@ -25,11 +25,15 @@ export class ProvenanceService {
   constructor(private readonly db: Db) {}
 
   /** Another tenant's trend or trace is NOT_FOUND, as an unknown one. */
-  async graph(args: { traceId?: string | null; trendId?: string | null }, scope: TenantScope = null): Promise<ProvenanceGraphData> {
+  async graph(
+    args: { traceId?: string | null; trendId?: string | null },
+    scope: TenantScope = null,
+  ): Promise<ProvenanceGraphData> {
     if (!args.traceId && !args.trendId) throw badInput("traceId", "give traceId or trendId");
     if (args.trendId) assertUuid(args.trendId, "trendId");
     const entries = await provenanceEntries(this.db, args, scope);
-    if (entries.length === 0) throw notFound(args.trendId ? "trend" : "trace", (args.trendId ?? args.traceId)!);
+    if (entries.length === 0)
+      throw notFound(args.trendId ? "trend" : "trace", (args.trendId ?? args.traceId)!);
     const ids = new Set(entries.map((e) => e.id));
     const edges = entries
       .filter((e) => e.parent_id !== null && ids.has(e.parent_id))

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+
 import { DomainError } from "../domain/domain-error.js";
 import type { Logger } from "../observability/logger.js";
 import type { StreamKeys } from "../streams/stream-names.js";
@@ -17,7 +18,12 @@ export class RateLimits {
   private readonly limiters = new Map<LimitedAction, { bucket: TokenBucket; prefix: string }>();
 
   constructor(
-    private readonly deps: { redis: Redis; keys: StreamKeys; logger: Logger; perMinute: Record<LimitedAction, number> },
+    private readonly deps: {
+      redis: Redis;
+      keys: StreamKeys;
+      logger: Logger;
+      perMinute: Record<LimitedAction, number>;
+    },
   ) {
     for (const [action, points] of Object.entries(deps.perMinute) as [LimitedAction, number][]) {
       if (points <= 0) continue;
@@ -36,15 +42,22 @@ export class RateLimits {
     try {
       result = await limiter.bucket.take(`${limiter.prefix}:${keyId}`, points);
     } catch (error) {
-      this.deps.logger.warn({ err: error, action }, "rate limit store unavailable; request let through");
+      this.deps.logger.warn(
+        { err: error, action },
+        "rate limit store unavailable; request let through",
+      );
       return;
     }
     if (!result.taken) {
       const retryAfter = Math.max(1, Math.ceil(result.waitMs / 1000));
-      throw new DomainError("RATE_LIMITED", `${action}: at most ${this.deps.perMinute[action]} per minute for this key; retry in ${retryAfter} s`, {
-        retryAfter,
-        limit: this.deps.perMinute[action],
-      });
+      throw new DomainError(
+        "RATE_LIMITED",
+        `${action}: at most ${this.deps.perMinute[action]} per minute for this key; retry in ${retryAfter} s`,
+        {
+          retryAfter,
+          limit: this.deps.perMinute[action],
+        },
+      );
     }
   }
 }

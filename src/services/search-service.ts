@@ -1,12 +1,12 @@
 import type { Db } from "../db/database.js";
-import type { TrendRow, TrendStatus } from "../db/types.js";
 import { trendById, visibleTrendsByIds } from "../db/trend-queries.js";
+import type { TrendRow, TrendStatus } from "../db/types.js";
 import { badInput, notFound } from "../domain/domain-error.js";
 import type { TenantScope } from "../domain/tenant-scope.js";
-import type { Embedder } from "../nlp/embedder.js";
-import type { VectorMatch, VectorStore } from "../vector/vector-store.js";
-import { embeddingText } from "../pipeline/embed/embedding-worker.js";
 import { assertUuid } from "../domain/uuid.js";
+import type { Embedder } from "../nlp/embedder.js";
+import { embeddingText } from "../pipeline/embed/embedding-worker.js";
+import type { VectorMatch, VectorStore } from "../vector/vector-store.js";
 
 /** The most a status-filtered query asks the index for (the store's own ceiling). */
 const MAX_FETCH = 10_000;
@@ -17,7 +17,12 @@ export interface SimilarQuery {
   first: number;
   /** The caller's tenants: the query trend and every match must be in it. */
   scope?: TenantScope;
-  filter?: { source?: string | null; status?: TrendStatus[] | string[] | null; createdAfter?: Date | null; createdBefore?: Date | null };
+  filter?: {
+    source?: string | null;
+    status?: TrendStatus[] | string[] | null;
+    createdAfter?: Date | null;
+    createdBefore?: Date | null;
+  };
   /**
    * A further condition checked in Postgres, like status: the ids (of trends that passed the
    * other filters) it keeps. Precedents keep trends a human decided. The index is asked for more
@@ -38,7 +43,8 @@ export class SearchService {
   ) {}
 
   async similar(query: SimilarQuery): Promise<{ trend: TrendRow; score: number }[]> {
-    if (!query.trendId === !query.text) throw badInput("text", "give exactly one of trendId or text");
+    if (!query.trendId === !query.text)
+      throw badInput("text", "give exactly one of trendId or text");
     if (query.first < 1 || query.first > 100) throw badInput("first", "must be between 1 and 100");
     let vector: number[] | undefined;
     if (query.trendId) {
@@ -56,7 +62,9 @@ export class SearchService {
     // Text with no token the model knows (private-use code points, found by the fuzz campaign)
     // embeds to the zero vector, which has no direction to compare: nothing is similar to it.
     if (!vector || vector.every((x) => x === 0)) return [];
-    const statuses = query.filter?.status?.length ? new Set<string>(query.filter.status) : undefined;
+    const statuses = query.filter?.status?.length
+      ? new Set<string>(query.filter.status)
+      : undefined;
     const filter = {
       source: query.filter?.source ?? undefined,
       createdAfter: query.filter?.createdAfter?.toISOString(),
@@ -75,7 +83,8 @@ export class SearchService {
         const kept = await query.accept(found.map((f) => f.trend));
         found = found.filter((f) => kept.has(f.trend.id));
       }
-      if (found.length >= query.first || matches.length < fetch || fetch >= MAX_FETCH) return found.slice(0, query.first);
+      if (found.length >= query.first || matches.length < fetch || fetch >= MAX_FETCH)
+        return found.slice(0, query.first);
       fetch = Math.min(fetch * 4, MAX_FETCH);
     }
   }
@@ -95,6 +104,9 @@ export class SearchService {
     const byId = new Map(rows.map((r) => [r.id, r]));
     return matches
       .map((m) => ({ trend: byId.get(m.id), score: m.score }))
-      .filter((m): m is { trend: TrendRow; score: number } => !!m.trend && (!statuses || statuses.has(m.trend.status)));
+      .filter(
+        (m): m is { trend: TrendRow; score: number } =>
+          !!m.trend && (!statuses || statuses.has(m.trend.status)),
+      );
   }
 }

@@ -1,12 +1,12 @@
 import type { Db } from "../db/database.js";
 import { appendProvenance } from "../db/provenance.js";
+import { lockTrendFailureState } from "../db/trend-lock-queries.js";
 import type { TrendStatus } from "../db/types.js";
 import { truncateGraphemes } from "../domain/valid-text.js";
 import type { Logger } from "../observability/logger.js";
-import type { Job } from "../workers/runtime/stream-consumer.js";
 import { type PipelineStage, STAGE_JOBS } from "../pipeline/stage-jobs.js";
+import type { Job } from "../workers/runtime/stream-consumer.js";
 import { transitionTrend } from "./trend-lifecycle.js";
-import { lockTrendFailureState } from "../db/trend-lock-queries.js";
 
 const ERROR_MAX_CHARS = 1000;
 
@@ -33,7 +33,8 @@ export async function markStageFailed(
   const error = truncateGraphemes(failure.error.message, ERROR_MAX_CHARS);
   return db.transaction().execute(async (trx) => {
     const current = await lockTrendFailureState(trx, failure.trendId);
-    if (!current || !(stage.consumes as readonly TrendStatus[]).includes(current.status)) return false;
+    if (!current || !(stage.consumes as readonly TrendStatus[]).includes(current.status))
+      return false;
     const moved = await transitionTrend(
       trx,
       failure.trendId,
@@ -46,7 +47,10 @@ export async function markStageFailed(
         failed_from: current.status,
         ...(failure.stage === "embedding" ? { embedding_status: "FAILED" as const } : {}),
       },
-      { actor: `worker:${failure.stage}`, reason: `${failure.stage} failed (${failure.code}): ${error}` },
+      {
+        actor: `worker:${failure.stage}`,
+        reason: `${failure.stage} failed (${failure.code}): ${error}`,
+      },
     );
     if (!moved) return false;
     await appendProvenance(trx, {
@@ -65,10 +69,21 @@ export async function markStageFailed(
 export function stageFailureHook(deps: { db: Db; logger: Logger; stage: PipelineStage }) {
   return async (job: Job | undefined, error: Error): Promise<void> => {
     const trendId = job?.envelope.trendId ?? job?.envelope.payload.trendId;
-    if (typeof trendId !== "string" || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(trendId)) return;
-    const code = typeof (error as { code?: unknown }).code === "string" ? String((error as { code?: unknown }).code) : "HANDLER_ERROR";
+    if (
+      typeof trendId !== "string" ||
+      !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(trendId)
+    )
+      return;
+    const code =
+      typeof (error as { code?: unknown }).code === "string"
+        ? String((error as { code?: unknown }).code)
+        : "HANDLER_ERROR";
     const marked = await markStageFailed(deps.db, { trendId, stage: deps.stage, error, code });
-    if (marked) deps.logger.warn({ enriched_trend_id: trendId, trace_id: job?.envelope.traceId, stage: deps.stage, code }, "item FAILED: its job went to the dead letters");
+    if (marked)
+      deps.logger.warn(
+        { enriched_trend_id: trendId, trace_id: job?.envelope.traceId, stage: deps.stage, code },
+        "item FAILED: its job went to the dead letters",
+      );
   };
 }
 
@@ -77,7 +92,11 @@ export function stageFailureHook(deps: { db: Db; logger: Logger; stage: Pipeline
  * cleared, `trend:updates` told), so the replayed job passes its stage's status guard.
  * Returns the status it went back to, or undefined when it was not FAILED.
  */
-export async function reopenFailed(db: Db, trendId: string, actor: string): Promise<TrendStatus | undefined> {
+export async function reopenFailed(
+  db: Db,
+  trendId: string,
+  actor: string,
+): Promise<TrendStatus | undefined> {
   return db.transaction().execute(async (trx) => {
     const row = await lockTrendFailureState(trx, trendId);
     if (row?.status !== "FAILED" || !row.failed_from) return undefined;

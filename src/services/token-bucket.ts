@@ -44,7 +44,14 @@ export class TokenBucket {
 
   async take(key: string, cost = 1): Promise<TakeResult> {
     const perMs = this.options.capacity / this.options.periodMs;
-    const [taken, waitMs] = (await this.redis.eval(TAKE, 1, key, this.options.capacity, perMs, cost)) as [number, number];
+    const [taken, waitMs] = (await this.redis.eval(
+      TAKE,
+      1,
+      key,
+      this.options.capacity,
+      perMs,
+      cost,
+    )) as [number, number];
     return { taken: taken === 1, waitMs };
   }
 }

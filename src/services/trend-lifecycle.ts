@@ -1,4 +1,5 @@
 import type { Transaction } from "kysely";
+
 import { enqueueOutbox } from "../db/outbox.js";
 import { updateStatusIfIn } from "../db/trend-queries.js";
 import type { Database, TrendRow, TrendStatus, TrendUpdate } from "../db/types.js";
@@ -66,7 +67,11 @@ export function trendUpdatedEnvelope(
       // Set when the item moved to FAILED: which stage, why, when (issue 12).
       failure:
         trend.status === "FAILED" && trend.failed_stage
-          ? { stage: trend.failed_stage, error: trend.failed_error ?? "", at: new Date(trend.failed_at ?? trend.updated_at ?? Date.now()).toISOString() }
+          ? {
+              stage: trend.failed_stage,
+              error: trend.failed_error ?? "",
+              at: new Date(trend.failed_at ?? trend.updated_at ?? Date.now()).toISOString(),
+            }
           : null,
     },
   });

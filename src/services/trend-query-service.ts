@@ -1,9 +1,9 @@
 import type { Db } from "../db/database.js";
-import { listTrends, type TrendFilter, trendById, trendsByIds } from "../db/trend-queries.js";
+import { decodeCursor } from "../db/keyset-cursor.js";
+import { listTrends, trendById, type TrendFilter, trendsByIds } from "../db/trend-queries.js";
 import type { TrendRow } from "../db/types.js";
 import { badInput, notFound } from "../domain/domain-error.js";
 import type { TenantScope } from "../domain/tenant-scope.js";
-import { decodeCursor } from "../db/keyset-cursor.js";
 import { assertUuid } from "../domain/uuid.js";
 
 export type { TrendFilter };

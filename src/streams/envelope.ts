@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
+
 import { z } from "zod";
+
 import { currentTraceparent } from "../observability/tracing.js";
 
 /**
@@ -23,7 +25,12 @@ export type Envelope = z.infer<typeof envelopeSchema>;
 
 export function makeEnvelope(
   type: string,
-  fields: { traceId: string; trendId?: string; traceparent?: string; payload?: Record<string, unknown> },
+  fields: {
+    traceId: string;
+    trendId?: string;
+    traceparent?: string;
+    payload?: Record<string, unknown>;
+  },
 ): Envelope {
   return {
     id: randomUUID(),

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+
 import type { StreamKeys } from "./stream-names.js";
 
 /** Trends with a job the group has not acknowledged, or undefined when there were too many to read. */
@@ -16,7 +17,13 @@ const TREND_ID = /"trendId"\s*:\s*"([0-9a-f-]{36})"/i;
  * it answers undefined ("cannot tell"), and the caller must not assume a job is missing.
  * Without the group (its stage never started) every entry in the stream is live.
  */
-export async function readLiveJobs(redis: Redis, keys: StreamKeys, stream: string, group: string, limit: number): Promise<LiveJobs> {
+export async function readLiveJobs(
+  redis: Redis,
+  keys: StreamKeys,
+  stream: string,
+  group: string,
+  limit: number,
+): Promise<LiveJobs> {
   const key = keys.key(stream);
   const trends = new Set<string>();
   let read = 0;
@@ -58,7 +65,12 @@ export async function readLiveJobs(redis: Redis, keys: StreamKeys, stream: strin
   // Delivered, not acknowledged.
   let from = "-";
   for (;;) {
-    const pending = (await redis.xpending(key, group, from, "+", PAGE)) as [string, string, number, number][];
+    const pending = (await redis.xpending(key, group, from, "+", PAGE)) as [
+      string,
+      string,
+      number,
+      number,
+    ][];
     if (pending.length === 0) break;
     const fetch = redis.pipeline();
     for (const [id] of pending) fetch.xrange(key, id, id);

@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
-import type { Envelope } from "./envelope.js";
+
 import { STAGE_STREAMS } from "../pipeline/registry.js";
+import type { Envelope } from "./envelope.js";
 import type { StreamKeys } from "./stream-names.js";
 
 // Work streams are trimmed by the maintenance worker below what every group acknowledged
@@ -20,13 +21,23 @@ export class StreamProducer {
 
   /** XADD one envelope; returns the entry id (the subscription cursor). */
   async add(stream: string, envelope: Envelope, attempt = 1): Promise<string> {
-    const id = await this.redis.xadd(this.keys.key(stream), ...this.cap(stream), "*", "envelope", JSON.stringify(envelope), "attempt", String(attempt));
+    const id = await this.redis.xadd(
+      this.keys.key(stream),
+      ...this.cap(stream),
+      "*",
+      "envelope",
+      JSON.stringify(envelope),
+      "attempt",
+      String(attempt),
+    );
     return id as string;
   }
 
   /** XADD several in one round trip; returns their ids in order. */
   addMany(entries: { stream: string; envelope: Envelope }[]): Promise<string[]> {
-    return this.addManyJson(entries.map((e) => ({ stream: e.stream, json: JSON.stringify(e.envelope) })));
+    return this.addManyJson(
+      entries.map((e) => ({ stream: e.stream, json: JSON.stringify(e.envelope) })),
+    );
   }
 
   /**
@@ -37,7 +48,15 @@ export class StreamProducer {
     if (entries.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const e of entries) {
-      pipeline.xadd(this.keys.key(e.stream), ...this.cap(e.stream), "*", "envelope", e.json, "attempt", "1");
+      pipeline.xadd(
+        this.keys.key(e.stream),
+        ...this.cap(e.stream),
+        "*",
+        "envelope",
+        e.json,
+        "attempt",
+        "1",
+      );
     }
     const results = (await pipeline.exec()) ?? [];
     return results.map(([error, id]) => {

@@ -1,4 +1,11 @@
-import { type DocumentNode, type GraphQLError, type GraphQLSchema, parse, type ValidationRule, validate } from "graphql";
+import {
+  type DocumentNode,
+  type GraphQLError,
+  type GraphQLSchema,
+  parse,
+  validate,
+  type ValidationRule,
+} from "graphql";
 import { LRUCache } from "lru-cache";
 
 /**

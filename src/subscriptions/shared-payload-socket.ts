@@ -1,4 +1,5 @@
 import { WebSocket } from "ws";
+
 import type { SharedNextPayloads } from "./shared-next-payloads.js";
 
 type SendCallback = (error?: Error) => void;
@@ -11,7 +12,11 @@ type SendOptions = Parameters<WebSocket["send"]>[1];
  */
 export function sharedPayloadSocket(payloads: SharedNextPayloads): typeof WebSocket {
   return class SharedPayloadSocket extends WebSocket {
-    override send(data: unknown, options?: SendOptions | SendCallback, callback?: SendCallback): void {
+    override send(
+      data: unknown,
+      options?: SendOptions | SendCallback,
+      callback?: SendCallback,
+    ): void {
       const cb = typeof options === "function" ? options : callback;
       const opts = typeof options === "function" || options === undefined ? {} : options;
       const spliced = typeof data === "string" ? payloads.splice(data) : undefined;

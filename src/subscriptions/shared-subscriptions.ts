@@ -6,8 +6,9 @@ import {
   type ExecutionResult,
   print,
 } from "graphql";
-import type { SharedNextPayloads } from "./shared-next-payloads.js";
+
 import { passThroughIterator } from "./pass-through-iterator.js";
+import type { SharedNextPayloads } from "./shared-next-payloads.js";
 
 /**
  * Shares the execution of subscription events across subscribers, as Hasura multiplexes live
@@ -35,11 +36,15 @@ export class SharedSubscriptions {
   ) {}
 
   /** graphql-ws's `subscribe` hook: the contract of graphql-js `subscribe`. */
-  subscribe = async (args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> => {
+  subscribe = async (
+    args: ExecutionArgs,
+  ): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> => {
     // Authorization, cursor checks and the subscriber's own source happen here, per subscriber.
     const source = await createSourceEventStream(args);
     if (!isAsyncIterable(source)) return source as ExecutionResult;
-    return mapIterator(source as AsyncIterableIterator<unknown>, (event) => this.resultFor(event, args));
+    return mapIterator(source as AsyncIterableIterator<unknown>, (event) =>
+      this.resultFor(event, args),
+    );
   };
 
   /** Executions run so far (each shared by every subscriber that got the same event). */
@@ -51,7 +56,11 @@ export class SharedSubscriptions {
     const run = () => {
       this.executions++;
       return Promise.resolve(
-        execute({ ...args, rootValue: event, contextValue: this.contextForEvent(args.contextValue) }),
+        execute({
+          ...args,
+          rootValue: event,
+          contextValue: this.contextForEvent(args.contextValue),
+        }),
       );
     };
     if (typeof event !== "object" || event === null) return run();
@@ -83,8 +92,13 @@ export class SharedSubscriptions {
   private keyOf(args: ExecutionArgs): string {
     let key = this.keys.get(args);
     if (key === undefined) {
-      const role = (args.contextValue as { principal?: { role?: string } } | undefined)?.principal?.role ?? "anonymous";
-      const { after: _after, ...variables } = (args.variableValues ?? {}) as Record<string, unknown>;
+      const role =
+        (args.contextValue as { principal?: { role?: string } } | undefined)?.principal?.role ??
+        "anonymous";
+      const { after: _after, ...variables } = (args.variableValues ?? {}) as Record<
+        string,
+        unknown
+      >;
       key = `${role}\u0000${args.operationName ?? ""}\u0000${this.printed(args.document)}\u0000${JSON.stringify(variables)}`;
       this.keys.set(args, key);
     }
@@ -93,7 +107,10 @@ export class SharedSubscriptions {
 }
 
 /** Maps an async iterator, passing return() straight through (see passThroughIterator). */
-function mapIterator<T, U>(source: AsyncIterableIterator<T>, map: (value: T) => Promise<U>): AsyncIterableIterator<U> {
+function mapIterator<T, U>(
+  source: AsyncIterableIterator<T>,
+  map: (value: T) => Promise<U>,
+): AsyncIterableIterator<U> {
   return passThroughIterator(source, async () => {
     const next = await source.next();
     if (next.done) return { value: undefined, done: true };

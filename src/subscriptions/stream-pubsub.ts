@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
+
 import type { Redis } from "ioredis";
+
 import type { Logger } from "../observability/logger.js";
 import { type Envelope, fieldsToRecord, parseEnvelope } from "../streams/envelope.js";
 import type { StreamKeys } from "../streams/stream-names.js";

@@ -1,8 +1,9 @@
 import { LRUCache } from "lru-cache";
+
 import type { Db } from "../db/database.js";
 import { inScope, type TenantScope } from "../domain/tenant-scope.js";
-import type { StreamEvent } from "./stream-event.js";
 import { passThroughIterator } from "./pass-through-iterator.js";
+import type { StreamEvent } from "./stream-event.js";
 
 /**
  * A trend's tenant never changes, so it is cached per process once looked up (events of a
@@ -16,7 +17,11 @@ export class TrendTenants {
   async of(trendId: string): Promise<string | undefined> {
     const hit = this.cache.get(trendId);
     if (hit !== undefined) return hit;
-    const row = await this.db.selectFrom("enriched_trends").select("tenant").where("id", "=", trendId).executeTakeFirst();
+    const row = await this.db
+      .selectFrom("enriched_trends")
+      .select("tenant")
+      .where("id", "=", trendId)
+      .executeTakeFirst();
     if (row) this.cache.set(trendId, row.tenant);
     return row?.tenant;
   }
@@ -36,7 +41,12 @@ export function tenantFiltered(
   const visible = async (event: StreamEvent): Promise<boolean> => {
     if (event.kind === "gap") return true;
     const { trendId, payload } = event.envelope;
-    const tenant = typeof payload.tenant === "string" ? payload.tenant : trendId ? await tenants.of(trendId) : undefined;
+    const tenant =
+      typeof payload.tenant === "string"
+        ? payload.tenant
+        : trendId
+          ? await tenants.of(trendId)
+          : undefined;
     return tenant !== undefined && inScope(scope, tenant);
   };
   return passThroughIterator(source, async () => {

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+
 import type { StreamEvent } from "./stream-event.js";
 import { compareStreamIds, previousStreamId } from "./stream-id.js";
 
@@ -41,11 +42,7 @@ export async function readPage(
 }
 
 export async function readTrimState(redis: Redis, key: string, cursor: string): Promise<TrimState> {
-  const results = await redis
-    .multi()
-    .xinfo("STREAM", key)
-    .xrange(key, cursor, cursor)
-    .exec();
+  const results = await redis.multi().xinfo("STREAM", key).xrange(key, cursor, cursor).exec();
   if (!results) throw new Error("MULTI was aborted");
   const [info, self] = results as [Error | null, unknown][];
   return trimState(info!, self!);
@@ -71,8 +68,7 @@ function trimState(info: [Error | null, unknown], self: [Error | null, unknown])
   return {
     firstId: (field("first-entry") as StreamEntry | null | undefined)?.[0],
     lastGeneratedId: field("last-generated-id") as string | undefined,
-    removed:
-      typeof entriesAdded === "number" ? entriesAdded - Number(field("length")) : undefined,
+    removed: typeof entriesAdded === "number" ? entriesAdded - Number(field("length")) : undefined,
     cursorExists,
   };
 }

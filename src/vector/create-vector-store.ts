@@ -26,5 +26,9 @@ export function createVectorStore(options: CreateVectorStoreOptions): VectorStor
       ...(options.weaviateClass ? { className: options.weaviateClass } : {}),
     });
   }
-  return new PostgresVectorStore({ db: options.db, path: options.indexPath, ...(options.model ? { model: options.model } : {}) });
+  return new PostgresVectorStore({
+    db: options.db,
+    path: options.indexPath,
+    ...(options.model ? { model: options.model } : {}),
+  });
 }

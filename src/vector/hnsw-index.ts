@@ -1,4 +1,5 @@
 import hnswlib from "hnswlib-node";
+
 import type { CheckedFilter } from "./vector-input.js";
 import type { VectorMatch } from "./vector-store.js";
 
@@ -76,7 +77,11 @@ export class HnswIndex {
     });
   }
 
-  static create(dimension: number, parameters: HnswParameters = DEFAULT_HNSW, capacity = 1024): HnswIndex {
+  static create(
+    dimension: number,
+    parameters: HnswParameters = DEFAULT_HNSW,
+    capacity = 1024,
+  ): HnswIndex {
     const graph = new HierarchicalNSW("cosine", dimension);
     graph.initIndex({
       maxElements: capacity,
@@ -85,12 +90,24 @@ export class HnswIndex {
       randomSeed: parameters.seed,
     });
     graph.setEf(parameters.efSearch);
-    const tables: LabelTables = { ids: [], source: [], status: [], createdAtMs: [], sources: [], statuses: [] };
+    const tables: LabelTables = {
+      ids: [],
+      source: [],
+      status: [],
+      createdAtMs: [],
+      sources: [],
+      statuses: [],
+    };
     return new HnswIndex(dimension, graph, parameters, tables);
   }
 
   /** Reads a graph written by `writeGraph`, with the label tables stored beside it. */
-  static async read(file: string, dimension: number, parameters: HnswParameters, tables: LabelTables): Promise<HnswIndex> {
+  static async read(
+    file: string,
+    dimension: number,
+    parameters: HnswParameters,
+    tables: LabelTables,
+  ): Promise<HnswIndex> {
     const graph = new HierarchicalNSW("cosine", dimension);
     await graph.readIndex(file);
     graph.setEf(parameters.efSearch);
@@ -146,7 +163,12 @@ export class HnswIndex {
    * Up to k nearest ids passing the filter, closest first; score = cosine similarity.
    * `efSearch` overrides the index's own for this query (benchmarks compare several).
    */
-  nearest(vector: ArrayLike<number>, k: number, filter: CheckedFilter, efSearch = this.parameters.efSearch): VectorMatch[] {
+  nearest(
+    vector: ArrayLike<number>,
+    k: number,
+    filter: CheckedFilter,
+    efSearch = this.parameters.efSearch,
+  ): VectorMatch[] {
     if (k === 0 || this.live === 0) return [];
     const passes = this.filterFor(filter);
     const query = Array.from(vector);
@@ -171,7 +193,12 @@ export class HnswIndex {
    * and calls back into JavaScript for each. The fraction is estimated from a sample of labels.
    * Returns undefined when the filter is too narrow for this, or too few of the fetched pass.
    */
-  private overFetch(query: number[], k: number, passes: (label: number) => boolean, efSearch: number): VectorMatch[] | undefined {
+  private overFetch(
+    query: number[],
+    k: number,
+    passes: (label: number) => boolean,
+    efSearch: number,
+  ): VectorMatch[] | undefined {
     const labels = this.tables.ids.length;
     const step = Math.max(1, Math.floor(labels / OVERFETCH_SAMPLE));
     let sampled = 0;
@@ -193,11 +220,19 @@ export class HnswIndex {
     return fetch >= this.live ? kept : undefined;
   }
 
-  private search(query: number[], k: number, passes: ((label: number) => boolean) | undefined, ef: number): VectorMatch[] {
+  private search(
+    query: number[],
+    k: number,
+    passes: ((label: number) => boolean) | undefined,
+    ef: number,
+  ): VectorMatch[] {
     this.graph.setEf(Math.max(ef, k));
     try {
       const { neighbors, distances } = this.graph.searchKnn(query, Math.min(k, this.live), passes);
-      return neighbors.map((label, i) => ({ id: this.tables.ids[label]!, score: 1 - distances[i]! }));
+      return neighbors.map((label, i) => ({
+        id: this.tables.ids[label]!,
+        score: 1 - distances[i]!,
+      }));
     } finally {
       this.graph.setEf(this.parameters.efSearch);
     }
@@ -230,13 +265,22 @@ export class HnswIndex {
   /** The filter as a label predicate, or undefined when nothing is filtered (hnswlib's fast path). */
   private filterFor(filter: CheckedFilter): ((label: number) => boolean) | undefined {
     const { source, status, createdAfterMs, createdBeforeMs, excludeIds } = filter;
-    if (source === undefined && status === undefined && createdAfterMs === undefined && createdBeforeMs === undefined && excludeIds.length === 0) {
+    if (
+      source === undefined &&
+      status === undefined &&
+      createdAfterMs === undefined &&
+      createdBeforeMs === undefined &&
+      excludeIds.length === 0
+    ) {
       return undefined;
     }
     // A value this index has never seen matches nothing: -2 is no code.
     const sourceWanted = source === undefined ? -1 : (this.sourceCode.get(source) ?? -2);
-    const statusWanted = status === undefined ? undefined : new Set(status.map((s) => this.statusCode.get(s) ?? -2));
-    const excluded = new Set(excludeIds.map((id) => this.labelOf.get(id)).filter((l) => l !== undefined));
+    const statusWanted =
+      status === undefined ? undefined : new Set(status.map((s) => this.statusCode.get(s) ?? -2));
+    const excluded = new Set(
+      excludeIds.map((id) => this.labelOf.get(id)).filter((l) => l !== undefined),
+    );
     const t = this.tables;
     return (label) =>
       (sourceWanted === -1 || t.source[label] === sourceWanted) &&

@@ -1,7 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DEFAULT_HNSW, type HnswIndex, HnswIndex as Index, type HnswParameters, type LabelTables } from "./hnsw-index.js";
+
+import {
+  DEFAULT_HNSW,
+  type HnswIndex,
+  HnswIndex as Index,
+  type HnswParameters,
+  type LabelTables,
+} from "./hnsw-index.js";
 
 /**
  * An HNSW index persisted on disk, so a process starts from it and only reads from Postgres what
@@ -45,7 +52,10 @@ export interface LoadedSnapshot {
 export async function writeSnapshot(
   root: string,
   index: HnswIndex,
-  meta: Omit<SnapshotMeta, "format" | "dimension" | "parameters" | "sources" | "statuses" | "labels">,
+  meta: Omit<
+    SnapshotMeta,
+    "format" | "dimension" | "parameters" | "sources" | "statuses" | "labels"
+  >,
 ): Promise<string> {
   const name = `snap-${Date.now()}-${randomBytes(4).toString("hex")}`;
   const dir = join(root, name);
@@ -115,13 +125,25 @@ function encodeLabels(tables: Readonly<LabelTables>): Buffer {
 }
 
 function decodeLabels(buffer: Buffer, meta: SnapshotMeta): LabelTables {
-  if (buffer.length !== meta.labels * LABEL_BYTES) throw new Error("labels.bin does not match meta.json");
-  const tables: LabelTables = { ids: [], source: [], status: [], createdAtMs: [], sources: meta.sources, statuses: meta.statuses };
+  if (buffer.length !== meta.labels * LABEL_BYTES)
+    throw new Error("labels.bin does not match meta.json");
+  const tables: LabelTables = {
+    ids: [],
+    source: [],
+    status: [],
+    createdAtMs: [],
+    sources: meta.sources,
+    statuses: meta.statuses,
+  };
   for (let label = 0; label < meta.labels; label++) {
     const at = label * LABEL_BYTES;
     const hex = buffer.toString("hex", at, at + 16);
     const live = hex !== "00000000000000000000000000000000";
-    tables.ids.push(live ? `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}` : undefined);
+    tables.ids.push(
+      live
+        ? `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+        : undefined,
+    );
     tables.source.push(buffer.readUInt32LE(at + 16));
     tables.status.push(buffer.readUInt32LE(at + 20));
     tables.createdAtMs.push(buffer.readDoubleLE(at + 24));

@@ -1,9 +1,19 @@
 import type { Kysely } from "kysely";
+
 import type { Db } from "../db/database.js";
 import type { Database } from "../db/types.js";
 import { DEFAULT_HNSW, HnswIndex, type HnswParameters } from "./hnsw-index.js";
 import { readSnapshot, removeSnapshot, writeSnapshot } from "./index-snapshot.js";
-import { badInput, checkDimension, checkFilter, checkId, checkIds, checkItems, checkK, checkVector } from "./vector-input.js";
+import {
+  badInput,
+  checkDimension,
+  checkFilter,
+  checkId,
+  checkIds,
+  checkItems,
+  checkK,
+  checkVector,
+} from "./vector-input.js";
 import {
   type ChangedRow,
   countVectors,
@@ -19,7 +29,13 @@ import {
   tombstoneVectors,
   writeVectors,
 } from "./vector-queries.js";
-import type { TransactionalVectorWriter, VectorFilter, VectorItem, VectorMatch, VectorStore } from "./vector-store.js";
+import type {
+  TransactionalVectorWriter,
+  VectorFilter,
+  VectorItem,
+  VectorMatch,
+  VectorStore,
+} from "./vector-store.js";
 import { VectorStoreError } from "./vector-store.js";
 
 export interface PostgresVectorStoreOptions {
@@ -71,7 +87,10 @@ export class PostgresVectorStore implements VectorStore {
     this.parameters = { ...DEFAULT_HNSW, ...options.hnsw };
     this.transactional = { upsertIn: (trx, items) => this.write(trx, items) };
     if (options.path) {
-      this.persistTimer = setInterval(() => void this.persist().catch(() => undefined), options.persistEveryMs ?? 60_000);
+      this.persistTimer = setInterval(
+        () => void this.persist().catch(() => undefined),
+        options.persistEveryMs ?? 60_000,
+      );
       this.persistTimer.unref();
     }
   }
@@ -81,7 +100,10 @@ export class PostgresVectorStore implements VectorStore {
     checkDimension(dimension);
     const other = await this.guard(() => otherDimension(this.db, dimension, this.model));
     if (other !== undefined) {
-      throw badInput(`the store holds ${other}-d vectors, not ${dimension}-d`, { expected: other, actual: dimension });
+      throw badInput(`the store holds ${other}-d vectors, not ${dimension}-d`, {
+        expected: other,
+        actual: dimension,
+      });
     }
     this.dimension = dimension;
   }
@@ -128,7 +150,8 @@ export class PostgresVectorStore implements VectorStore {
    * stored yet there is nothing to load.
    */
   async warmUp(): Promise<void> {
-    const dimension = this.dimension ?? (await this.guard(() => latestDimension(this.db, this.model)));
+    const dimension =
+      this.dimension ?? (await this.guard(() => latestDimension(this.db, this.model)));
     if (dimension !== undefined) await this.caughtUp(dimension);
   }
 
@@ -159,7 +182,11 @@ export class PostgresVectorStore implements VectorStore {
       const previous = this.persisted;
       this.persisting = true;
       try {
-        this.persisted = await writeSnapshot(root, this.index, { storeId: this.storeId, model: this.model, xmin: this.xmin });
+        this.persisted = await writeSnapshot(root, this.index, {
+          storeId: this.storeId,
+          model: this.model,
+          xmin: this.xmin,
+        });
       } finally {
         this.persisting = false;
       }
@@ -170,7 +197,10 @@ export class PostgresVectorStore implements VectorStore {
   private async write(db: Kysely<Database>, items: VectorItem[]): Promise<void> {
     this.assertOpen();
     if (this.dimension === undefined) {
-      throw new VectorStoreError("VECTOR_STORE_NOT_INITIALIZED", "ensureCollection must run before the first upsert");
+      throw new VectorStoreError(
+        "VECTOR_STORE_NOT_INITIALIZED",
+        "ensureCollection must run before the first upsert",
+      );
     }
     const checked = checkItems(items, this.dimension);
     await this.guard(() => writeVectors(db, checked, this.model || "unknown", this.dimension!));
@@ -209,8 +239,16 @@ export class PostgresVectorStore implements VectorStore {
     const meta = snapshot?.meta;
     // A snapshot from the future (a database restored from a dump into a younger cluster keeps
     // its identity row but not its transaction ids) would skip rows: rebuild instead.
-    const sameHistory = meta !== undefined && BigInt(meta.xmin) <= BigInt(await currentXmin(this.db));
-    if (snapshot && meta && sameHistory && meta.storeId === this.storeId && meta.dimension === scope.dimension && meta.model === this.model) {
+    const sameHistory =
+      meta !== undefined && BigInt(meta.xmin) <= BigInt(await currentXmin(this.db));
+    if (
+      snapshot &&
+      meta &&
+      sameHistory &&
+      meta.storeId === this.storeId &&
+      meta.dimension === scope.dimension &&
+      meta.model === this.model
+    ) {
       this.index = snapshot.index;
       this.xmin = meta.xmin;
       this.loadedFrom = "snapshot";
@@ -218,7 +256,7 @@ export class PostgresVectorStore implements VectorStore {
     }
     const index = HnswIndex.create(scope.dimension, this.parameters);
     const xmin = await currentXmin(this.db);
-    for (let after: string | undefined; ; ) {
+    for (let after: string | undefined; ;) {
       const page = await readPage(this.db, scope, after, REBUILD_PAGE);
       this.apply(page, index);
       if (page.length < REBUILD_PAGE) break;
@@ -233,7 +271,12 @@ export class PostgresVectorStore implements VectorStore {
   private apply(rows: readonly ChangedRow[], index: HnswIndex = this.index!): void {
     for (const row of rows) {
       if (row.vector === null) index.delete(row.trend_id);
-      else index.upsert(row.trend_id, decodeVector(row.vector), { source: row.source, status: row.status, createdAtMs: row.created_at.getTime() });
+      else
+        index.upsert(row.trend_id, decodeVector(row.vector), {
+          source: row.source,
+          status: row.status,
+          createdAtMs: row.created_at.getTime(),
+        });
     }
     if (rows.length > 0) this.changedSincePersist = true;
   }
@@ -250,11 +293,16 @@ export class PostgresVectorStore implements VectorStore {
       return await work();
     } catch (error) {
       if (error instanceof VectorStoreError) throw error;
-      throw new VectorStoreError("VECTOR_STORE_UNAVAILABLE", `Postgres vector store: ${(error as Error).message}`, { cause: error });
+      throw new VectorStoreError(
+        "VECTOR_STORE_UNAVAILABLE",
+        `Postgres vector store: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new VectorStoreError("VECTOR_STORE_CLOSED", "the vector store is closed");
+    if (this.closed)
+      throw new VectorStoreError("VECTOR_STORE_CLOSED", "the vector store is closed");
   }
 }

@@ -1,4 +1,5 @@
-import { sql, type Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
+
 import type { Database } from "../db/types.js";
 import type { CheckedItem } from "./vector-input.js";
 
@@ -50,7 +51,12 @@ export async function storeIdentity(db: Executor): Promise<string> {
 }
 
 /** Inserts or replaces; runs in the caller's transaction when given one (the embedding record's). */
-export async function writeVectors(db: Executor, items: readonly CheckedItem[], defaultModel: string, dimension: number): Promise<void> {
+export async function writeVectors(
+  db: Executor,
+  items: readonly CheckedItem[],
+  defaultModel: string,
+  dimension: number,
+): Promise<void> {
   if (items.length === 0) return;
   await db
     .insertInto("trend_vectors")
@@ -112,7 +118,11 @@ export async function countVectors(db: Executor): Promise<number> {
 }
 
 /** A dimension other than `dimension` already stored (for the same model, when one is named). */
-export async function otherDimension(db: Executor, dimension: number, model: string): Promise<number | undefined> {
+export async function otherDimension(
+  db: Executor,
+  dimension: number,
+  model: string,
+): Promise<number | undefined> {
   let query = db
     .selectFrom("trend_vectors")
     .select("dimension")
@@ -134,7 +144,9 @@ export async function latestDimension(db: Executor, model: string): Promise<numb
  * read started after this call sees all of their rows. Taken before the read, never after.
  */
 export async function currentXmin(db: Executor): Promise<string> {
-  const { rows } = await sql<{ xmin: string }>`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin`.execute(db);
+  const { rows } = await sql<{
+    xmin: string;
+  }>`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin`.execute(db);
   return rows[0]!.xmin;
 }
 
@@ -142,7 +154,11 @@ const inScope = (scope: IndexScope) =>
   sql<boolean>`vector IS NOT NULL AND dimension = ${scope.dimension} AND (${scope.model} = '' OR model = ${scope.model})`;
 
 /** Rows written by transactions from `sinceXmin` on (some read again: upserts are idempotent). */
-export async function readChanges(db: Executor, sinceXmin: string, scope: IndexScope): Promise<ChangedRow[]> {
+export async function readChanges(
+  db: Executor,
+  sinceXmin: string,
+  scope: IndexScope,
+): Promise<ChangedRow[]> {
   const rows = await db
     .selectFrom("trend_vectors")
     .select(["trend_id", "source", "status", "created_at"])
@@ -153,7 +169,12 @@ export async function readChanges(db: Executor, sinceXmin: string, scope: IndexS
 }
 
 /** One page of every row in scope, in id order, for a rebuild (`after` = last id of the page before). */
-export async function readPage(db: Executor, scope: IndexScope, after: string | undefined, limit: number): Promise<ChangedRow[]> {
+export async function readPage(
+  db: Executor,
+  scope: IndexScope,
+  after: string | undefined,
+  limit: number,
+): Promise<ChangedRow[]> {
   let query = db
     .selectFrom("trend_vectors")
     .select(["trend_id", "vector", "source", "status", "created_at"])

@@ -1,8 +1,9 @@
 import type { Redis } from "ioredis";
+
 import type { Logger } from "../observability/logger.js";
 import type { StreamKeys } from "../streams/stream-names.js";
 import type { JobHandler } from "../workers/runtime/stream-consumer.js";
-import { type WebhookFormat, type WebhookSigner, webhookIdOf } from "./webhook-message.js";
+import { type WebhookFormat, webhookIdOf, type WebhookSigner } from "./webhook-message.js";
 
 /** Receivers that did not confirm (2xx) an event; the runtime retries, then dead-letters. */
 export class WebhookDeliveryError extends Error {

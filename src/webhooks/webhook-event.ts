@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from "kysely";
+
 import { enqueueOutbox } from "../db/outbox.js";
 import type { Database } from "../db/types.js";
 import { makeEnvelope } from "../streams/envelope.js";

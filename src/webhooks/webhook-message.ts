@@ -1,4 +1,5 @@
 import { Webhook } from "standardwebhooks";
+
 import type { Envelope } from "../streams/envelope.js";
 
 export type WebhookFormat = "standard" | "slack";

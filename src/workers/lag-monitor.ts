@@ -1,9 +1,10 @@
 import type { Redis } from "ioredis";
+
 import type { Logger } from "../observability/logger.js";
+import { newTraceId } from "../pipeline/ingest/ingest-service.js";
 import { makeEnvelope } from "../streams/envelope.js";
 import type { StreamProducer } from "../streams/producer.js";
 import { type StreamKeys, STREAMS } from "../streams/stream-names.js";
-import { newTraceId } from "../pipeline/ingest/ingest-service.js";
 import { PeriodicTask } from "./periodic-task.js";
 import { readGroupHealth } from "./runtime/group-health.js";
 
@@ -45,10 +46,19 @@ export class LagMonitor {
   /** One pass; returns the alerts it raised. */
   async check(): Promise<{ stream: string; group: string; kind: string }[]> {
     const raised: { stream: string; group: string; kind: string }[] = [];
-    for (const stream of await readGroupHealth(this.deps.redis, this.deps.keys, this.deps.streams)) {
+    for (const stream of await readGroupHealth(
+      this.deps.redis,
+      this.deps.keys,
+      this.deps.streams,
+    )) {
       for (const group of stream.groups) {
         const breaches = [
-          { kind: "LAG", over: (group.lag ?? 0) > this.deps.lagThreshold, value: group.lag ?? 0, limit: this.deps.lagThreshold },
+          {
+            kind: "LAG",
+            over: (group.lag ?? 0) > this.deps.lagThreshold,
+            value: group.lag ?? 0,
+            limit: this.deps.lagThreshold,
+          },
           {
             kind: "PENDING_AGE",
             over: (group.oldestPendingAgeMs ?? 0) > this.deps.pendingAgeThresholdMs,
@@ -69,10 +79,21 @@ export class LagMonitor {
             STREAMS.operatorAlerts,
             makeEnvelope(`alert.${b.kind.toLowerCase()}`, {
               traceId: newTraceId(),
-              payload: { kind: `STREAM_${b.kind}`, severity: "warning", message, stream: stream.stream, group: group.name, value: b.value, threshold: b.limit },
+              payload: {
+                kind: `STREAM_${b.kind}`,
+                severity: "warning",
+                message,
+                stream: stream.stream,
+                group: group.name,
+                value: b.value,
+                threshold: b.limit,
+              },
             }),
           );
-          this.deps.logger.warn({ stream: stream.stream, group: group.name, kind: b.kind, value: b.value }, "stage falling behind");
+          this.deps.logger.warn(
+            { stream: stream.stream, group: group.name, kind: b.kind, value: b.value },
+            "stage falling behind",
+          );
           raised.push({ stream: stream.stream, group: group.name, kind: b.kind });
         }
       }

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import pg from "pg";
+
 import type { Database } from "../db/types.js";
 import type { Logger } from "../observability/logger.js";
 import type { StreamProducer } from "../streams/producer.js";

@@ -1,15 +1,25 @@
+import type { Redis } from "ioredis";
 import { sql } from "kysely";
+
 import type { Db } from "../db/database.js";
 import { enqueueOutbox } from "../db/outbox.js";
 import { appendProvenance } from "../db/provenance.js";
-import { findStaleInFlight, type StrandedCandidate, unsentOutboxTrends } from "../db/stranded-items.js";
-import type { Redis } from "ioredis";
+import {
+  findStaleInFlight,
+  type StrandedCandidate,
+  unsentOutboxTrends,
+} from "../db/stranded-items.js";
 import type { Logger } from "../observability/logger.js";
 import { newTraceId } from "../pipeline/ingest/ingest-service.js";
+import {
+  type PipelineStage,
+  STAGE_JOBS,
+  stageJobEnvelope,
+  stageWaitedFor,
+} from "../pipeline/stage-jobs.js";
 import { makeEnvelope } from "../streams/envelope.js";
 import { readLiveJobs } from "../streams/live-jobs.js";
 import type { StreamProducer } from "../streams/producer.js";
-import { type PipelineStage, STAGE_JOBS, stageJobEnvelope, stageWaitedFor } from "../pipeline/stage-jobs.js";
 import { type StreamKeys, STREAMS } from "../streams/stream-names.js";
 import { PeriodicTask } from "./periodic-task.js";
 
@@ -100,7 +110,10 @@ export class Reconciler {
     }
     if (report.total > 0) await this.announce(report);
     if (report.skipped.length)
-      this.deps.logger.warn({ stages: report.skipped, scanLimit: SCAN_LIMIT }, "reconciler could not read every unacknowledged job; those stages wait a pass");
+      this.deps.logger.warn(
+        { stages: report.skipped, scanLimit: SCAN_LIMIT },
+        "reconciler could not read every unacknowledged job; those stages wait a pass",
+      );
     return report;
   }
 
@@ -113,12 +126,20 @@ export class Reconciler {
         .select(["id", "trace_id", "status"])
         .where("id", "=", item.id)
         .where("status", "=", item.status)
-        .where("updated_at", "<", sql<Date>`now() - ${`${this.deps.staleAfterMs} milliseconds`}::interval`)
+        .where(
+          "updated_at",
+          "<",
+          sql<Date>`now() - ${`${this.deps.staleAfterMs} milliseconds`}::interval`,
+        )
         .forUpdate()
         .skipLocked()
         .executeTakeFirst();
       if (!row) return false;
-      await trx.updateTable("enriched_trends").set({ updated_at: sql<Date>`now()` }).where("id", "=", item.id).execute();
+      await trx
+        .updateTable("enriched_trends")
+        .set({ updated_at: sql<Date>`now()` })
+        .where("id", "=", item.id)
+        .execute();
       const envelope = stageJobEnvelope(row, { reconciled: true });
       await enqueueOutbox(trx, stream, envelope);
       await appendProvenance(trx, {
@@ -127,21 +148,35 @@ export class Reconciler {
         step: "reconcile",
         actor: "worker:maintenance",
         input: { status: row.status, staleAfterMs: this.deps.staleAfterMs },
-        output: { stream, reason: "no job for the item in the outbox, the stream or its group's pending list" },
+        output: {
+          stream,
+          reason: "no job for the item in the outbox, the stream or its group's pending list",
+        },
       });
       return true;
     });
   }
 
   private async announce(report: ReconcileReport): Promise<void> {
-    const detail = Object.entries(report.repaired).map(([stage, n]) => `${stage} ${n}`).join(", ");
+    const detail = Object.entries(report.repaired)
+      .map(([stage, n]) => `${stage} ${n}`)
+      .join(", ");
     const message = `re-enqueued ${report.total} stranded item(s) (${detail}): no job for them after ${this.deps.staleAfterMs} ms`;
-    this.deps.logger.warn({ repaired: report.repaired, total: report.total }, "reconciler repaired stranded items");
+    this.deps.logger.warn(
+      { repaired: report.repaired, total: report.total },
+      "reconciler repaired stranded items",
+    );
     await this.deps.producer.add(
       STREAMS.operatorAlerts,
       makeEnvelope("alert.reconciled", {
         traceId: newTraceId(),
-        payload: { kind: "STRANDED_ITEMS_REPAIRED", severity: "warning", message, repaired: report.repaired, total: report.total },
+        payload: {
+          kind: "STRANDED_ITEMS_REPAIRED",
+          severity: "warning",
+          message,
+          repaired: report.repaired,
+          total: report.total,
+        },
       }),
     );
   }

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+
 import type { Logger } from "../observability/logger.js";
 import { PIPELINE_STAGES, STAGE_JOBS } from "../pipeline/stage-jobs.js";
 import type { StreamKeys } from "../streams/stream-names.js";
@@ -13,7 +14,15 @@ import { trimAcknowledged } from "./runtime/safe-trim.js";
 export class StreamTrimmer {
   private readonly task: PeriodicTask;
 
-  constructor(private readonly deps: { redis: Redis; keys: StreamKeys; maxLen: number; intervalMs: number; logger: Logger }) {
+  constructor(
+    private readonly deps: {
+      redis: Redis;
+      keys: StreamKeys;
+      maxLen: number;
+      intervalMs: number;
+      logger: Logger;
+    },
+  ) {
     this.task = new PeriodicTask(
       () => this.trim(),
       deps.intervalMs,
@@ -34,9 +43,18 @@ export class StreamTrimmer {
     const removed: Record<string, number> = {};
     for (const stage of PIPELINE_STAGES) {
       const { stream, group } = STAGE_JOBS[stage];
-      const result = await trimAcknowledged(this.deps.redis, this.deps.keys.key(stream), this.deps.maxLen, [group]);
+      const result = await trimAcknowledged(
+        this.deps.redis,
+        this.deps.keys.key(stream),
+        this.deps.maxLen,
+        [group],
+      );
       removed[stream] = result.removed;
-      if (result.mode === "minid") this.deps.logger.debug({ stream, removed: result.removed }, "trim held back by unacknowledged entries");
+      if (result.mode === "minid")
+        this.deps.logger.debug(
+          { stream, removed: result.removed },
+          "trim held back by unacknowledged entries",
+        );
     }
     return removed;
   }

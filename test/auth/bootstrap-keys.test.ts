@@ -1,7 +1,9 @@
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+
 import { afterEach, describe, expect, it, vi } from "vitest";
+
 import { startApp } from "../../src/main.js";
 import { createTestEnv, type TestEnv } from "../support/test-env.js";
 
@@ -14,8 +16,14 @@ afterEach(async () => {
 
 async function boot(env: TestEnv, file: string) {
   const out: string[] = [];
-  const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => (out.push(String(chunk)), true));
-  const app = await startApp({ ...env.config, BOOTSTRAP_KEYS: true, BOOTSTRAP_KEYS_FILE: file }, { gateway: true, workers: [], port: 0 }, { logger: env.logger });
+  const spy = vi
+    .spyOn(process.stdout, "write")
+    .mockImplementation((chunk) => (out.push(String(chunk)), true));
+  const app = await startApp(
+    { ...env.config, BOOTSTRAP_KEYS: true, BOOTSTRAP_KEYS_FILE: file },
+    { gateway: true, workers: [], port: 0 },
+    { logger: env.logger },
+  );
   spy.mockRestore();
   await app.stop();
   return out.join("");
@@ -33,7 +41,9 @@ describe("bootstrap keys", () => {
     expect(printed).toContain(file);
     expect(printed).not.toMatch(/tg_(operator|moderator|integrator|viewer)_/);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
-    const keys = [...(await readFile(file, "utf8")).matchAll(/^(\w+)\t(tg_\S+)$/gm)].map((m) => m[1]);
+    const keys = [...(await readFile(file, "utf8")).matchAll(/^(\w+)\t(tg_\S+)$/gm)].map(
+      (m) => m[1],
+    );
     expect(keys.sort()).toEqual(["integrator", "moderator", "operator", "viewer"]);
 
     const before = await readFile(file, "utf8");

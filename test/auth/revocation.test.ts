@@ -2,10 +2,12 @@ import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
+
 import { createClient } from "graphql-ws";
-import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startApp, type App } from "../../src/main.js";
+import WebSocket from "ws";
+
+import { type App, startApp } from "../../src/main.js";
 import { reloadConfiguredKeys } from "../../src/services/configured-keys.js";
 import { type AppHarness, collect, startHarness } from "../support/app-harness.js";
 
@@ -17,7 +19,11 @@ let second: App;
 beforeAll(async () => {
   h = await startHarness({ workers: ["relay"] });
   // A second gateway process on the same database and Redis prefix (as `trendgate serve` twice).
-  second = await startApp(h.env.config, { gateway: true, workers: [], port: 0 }, { logger: h.env.logger });
+  second = await startApp(
+    h.env.config,
+    { gateway: true, workers: [], port: 0 },
+    { logger: h.env.logger },
+  );
 }, 60_000);
 afterAll(async () => {
   await second?.stop();
@@ -58,7 +64,12 @@ describe("revocation that bites", () => {
     }
     const revokedAt = Date.now();
     await run(process.execPath, [path.resolve("bin/trendgate.js"), "keys", "revoke", operator.id], {
-      env: { ...process.env, DATABASE_URL: h.env.config.DATABASE_URL, STREAM_PREFIX: h.env.prefix, LOG_LEVEL: "silent" },
+      env: {
+        ...process.env,
+        DATABASE_URL: h.env.config.DATABASE_URL,
+        STREAM_PREFIX: h.env.prefix,
+        LOG_LEVEL: "silent",
+      },
     });
     const cliDone = Date.now();
     const attempt = collect(one.client, OVERRIDE, { id: "00000000-0000-4000-8000-000000000000" });
@@ -73,17 +84,27 @@ describe("revocation that bites", () => {
     }
     expect(cliDone).toBeGreaterThan(revokedAt);
     // And a new socket or HTTP request with it is refused.
-    expect((await h.gql("{ me { role } }", {}, operator.key)).errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    expect((await h.gql("{ me { role } }", {}, operator.key)).errors?.[0]?.extensions?.code).toBe(
+      "UNAUTHENTICATED",
+    );
   }, 60_000);
 
   it("should close the sockets of a key revoked with the revokeApiKey mutation, and answer NOT_FOUND for an unknown id", async () => {
     const viewer = await h.app.services.auth.createKey("viewer", "to-revoke");
     const s = socket(h.wsUrl, viewer.key);
     await collect(s.client, "{ me { role } }").take(1);
-    const r = await h.gql(`mutation($id: ID!) { revokeApiKey(id: $id) }`, { id: viewer.id }, h.keys.operator);
+    const r = await h.gql(
+      `mutation($id: ID!) { revokeApiKey(id: $id) }`,
+      { id: viewer.id },
+      h.keys.operator,
+    );
     expect(r.data).toEqual({ revokeApiKey: true });
     await expect.poll(() => s.closed.code, { timeout: 2000 }).toBe(4403);
-    const again = await h.gql(`mutation($id: ID!) { revokeApiKey(id: $id) }`, { id: viewer.id }, h.keys.operator);
+    const again = await h.gql(
+      `mutation($id: ID!) { revokeApiKey(id: $id) }`,
+      { id: viewer.id },
+      h.keys.operator,
+    );
     expect(again.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
   });
 
@@ -92,7 +113,11 @@ describe("revocation that bites", () => {
     const s = socket(h.wsUrl, viewer.key);
     await collect(s.client, "{ me { role } }").take(1);
     // Revoked behind the gateways' backs: no announcement on Redis.
-    await h.env.db.updateTable("api_keys").set({ revoked_at: new Date() }).where("id", "=", viewer.id).execute();
+    await h.env.db
+      .updateTable("api_keys")
+      .set({ revoked_at: new Date() })
+      .where("id", "=", viewer.id)
+      .execute();
     await expect.poll(() => s.closed.code, { timeout: 4000 }).toBe(4403);
   });
 
@@ -108,7 +133,9 @@ describe("revocation that bites", () => {
     await writeFile(file, "viewer:file-viewer-key-2\n");
     await reloadConfiguredKeys(h.app.services.auth, config);
     expect(await h.app.services.auth.authenticate("file-operator-key-1")).toBeUndefined();
-    expect(await h.app.services.auth.authenticate("file-viewer-key-2")).toMatchObject({ role: "viewer" });
+    expect(await h.app.services.auth.authenticate("file-viewer-key-2")).toMatchObject({
+      role: "viewer",
+    });
     await expect.poll(() => s.closed.code, { timeout: 3000 }).toBe(4403);
   });
 });

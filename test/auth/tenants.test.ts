@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { openEscalation } from "../../src/pipeline/review/open-escalation.js";
 import { type AppHarness, collect, eventually, startHarness } from "../support/app-harness.js";
 
@@ -25,7 +26,16 @@ async function ingest(key: string, externalId: string, body = "Rates held steady
 
 async function escalate(trend: { id: string; traceId: string }): Promise<string> {
   const id = await h.env.db.transaction().execute((trx) =>
-    openEscalation(trx, { id: trend.id, trace_id: trend.traceId }, { issueType: "low_confidence", reason: "confidence 0.41 below 0.6", rule: "confidence_threshold", scores: { confidence: 0.41 } }),
+    openEscalation(
+      trx,
+      { id: trend.id, trace_id: trend.traceId },
+      {
+        issueType: "low_confidence",
+        reason: "confidence 0.41 below 0.6",
+        rule: "confidence_threshold",
+        scores: { confidence: 0.41 },
+      },
+    ),
   );
   return id!;
 }
@@ -39,18 +49,48 @@ describe("tenants", () => {
     expect((await ingest(acme, "same-1")).id).toBe(a.id);
 
     const TREND = `query($id: ID!) { trend(id: $id) { id } }`;
-    expect((await h.gql(TREND, { id: b.id }, acme)).errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
-    expect((await h.gql(TREND, { id: a.id }, globex)).errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
-    expect((await h.gql(`query($id: ID) { provenance(trendId: $id) { entries { id } } }`, { id: a.id }, globex)).errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
-    expect((await h.gql(`query($t: String) { provenance(traceId: $t) { entries { id } } }`, { t: a.traceId }, globex)).errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+    expect((await h.gql(TREND, { id: b.id }, acme)).errors?.[0]?.extensions?.code).toBe(
+      "NOT_FOUND",
+    );
+    expect((await h.gql(TREND, { id: a.id }, globex)).errors?.[0]?.extensions?.code).toBe(
+      "NOT_FOUND",
+    );
+    expect(
+      (
+        await h.gql(
+          `query($id: ID) { provenance(trendId: $id) { entries { id } } }`,
+          { id: a.id },
+          globex,
+        )
+      ).errors?.[0]?.extensions?.code,
+    ).toBe("NOT_FOUND");
+    expect(
+      (
+        await h.gql(
+          `query($t: String) { provenance(traceId: $t) { entries { id } } }`,
+          { t: a.traceId },
+          globex,
+        )
+      ).errors?.[0]?.extensions?.code,
+    ).toBe("NOT_FOUND");
 
-    const list = await h.gql<{ trends: { edges: { node: { id: string } }[] } }>(`{ trends(first: 100) { edges { node { id } } } }`, {}, globex);
+    const list = await h.gql<{ trends: { edges: { node: { id: string } }[] } }>(
+      `{ trends(first: 100) { edges { node { id } } } }`,
+      {},
+      globex,
+    );
     const ids = list.data!.trends.edges.map((e) => e.node.id);
     expect(ids).toContain(b.id);
     expect(ids).not.toContain(a.id);
     // Staff without --tenants see both.
-    const all = await h.gql<{ trends: { edges: { node: { id: string } }[] } }>(`{ trends(first: 100) { edges { node { id } } } }`, {}, h.keys.viewer);
-    expect(all.data!.trends.edges.map((e) => e.node.id)).toEqual(expect.arrayContaining([a.id, b.id]));
+    const all = await h.gql<{ trends: { edges: { node: { id: string } }[] } }>(
+      `{ trends(first: 100) { edges { node { id } } } }`,
+      {},
+      h.keys.viewer,
+    );
+    expect(all.data!.trends.edges.map((e) => e.node.id)).toEqual(
+      expect.arrayContaining([a.id, b.id]),
+    );
   });
 
   it("should limit a moderator made with --tenants to those tenants' escalations, on lists, by id, on claims and on the live feed", async () => {
@@ -63,12 +103,22 @@ describe("tenants", () => {
     const [event] = await feed.take(1);
     expect((event!.data as { escalationCreated: { id: string } }).escalationCreated.id).toBe(aEsc);
 
-    const list = await h.gql<{ escalations: { edges: { node: { id: string } }[] } }>(`{ escalations(first: 100) { edges { node { id } } } }`, {}, mod.key);
+    const list = await h.gql<{ escalations: { edges: { node: { id: string } }[] } }>(
+      `{ escalations(first: 100) { edges { node { id } } } }`,
+      {},
+      mod.key,
+    );
     const ids = list.data!.escalations.edges.map((e) => e.node.id);
     expect(ids).toContain(aEsc);
     expect(ids).not.toContain(bEsc);
-    expect((await h.gql(`query($id: ID!) { escalation(id: $id) { id } }`, { id: bEsc }, mod.key)).errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
-    expect((await h.gql(`mutation($id: ID!) { claimEscalation(id: $id) { id } }`, { id: bEsc }, mod.key)).errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+    expect(
+      (await h.gql(`query($id: ID!) { escalation(id: $id) { id } }`, { id: bEsc }, mod.key))
+        .errors?.[0]?.extensions?.code,
+    ).toBe("NOT_FOUND");
+    expect(
+      (await h.gql(`mutation($id: ID!) { claimEscalation(id: $id) { id } }`, { id: bEsc }, mod.key))
+        .errors?.[0]?.extensions?.code,
+    ).toBe("NOT_FOUND");
     expect(feed.items).toHaveLength(1);
   });
 });
@@ -94,22 +144,37 @@ describe("field permissions", () => {
     for (const key of [h.keys.viewer, acme]) {
       const r = await h.gql<{ escalation: unknown }>(NOTE, { id: escalationId }, key);
       expect(r.errors).toBeUndefined();
-      expect(r.data!.escalation).toEqual({ status: "RESOLVED", resolution: { decision: "APPROVE", note: null } });
+      expect(r.data!.escalation).toEqual({
+        status: "RESOLVED",
+        resolution: { decision: "APPROVE", note: null },
+      });
     }
     const ws = collect(h.ws(h.keys.viewer), NOTE, { id: escalationId });
     const [answer] = await ws.take(1);
-    expect(answer!.data).toEqual({ escalation: { status: "RESOLVED", resolution: { decision: "APPROVE", note: null } } });
-    const mod = await h.gql<{ escalation: { resolution: { note: string } } }>(NOTE, { id: escalationId }, h.keys.moderator);
+    expect(answer!.data).toEqual({
+      escalation: { status: "RESOLVED", resolution: { decision: "APPROVE", note: null } },
+    });
+    const mod = await h.gql<{ escalation: { resolution: { note: string } } }>(
+      NOTE,
+      { id: escalationId },
+      h.keys.moderator,
+    );
     expect(mod.data!.escalation.resolution.note).toBe("private moderator note");
   });
 
   it("should show an integrator status, decision and the public reason code, but not reasons, rules, scores or claim tokens", async () => {
-    const ok = await h.gql<{ escalation: { status: string; issueType: string; resolution: { decision: string } } }>(
+    const ok = await h.gql<{
+      escalation: { status: string; issueType: string; resolution: { decision: string } };
+    }>(
       `query($id: ID!) { escalation(id: $id) { status issueType resolution { decision } } }`,
       { id: escalationId },
       acme,
     );
-    expect(ok.data!.escalation).toEqual({ status: "RESOLVED", issueType: "LOW_CONFIDENCE", resolution: { decision: "APPROVE" } });
+    expect(ok.data!.escalation).toEqual({
+      status: "RESOLVED",
+      issueType: "LOW_CONFIDENCE",
+      resolution: { decision: "APPROVE" },
+    });
     const internals = `query($id: ID!) { escalation(id: $id) { reason rule scores claimToken claimedBy resolution { resolvedBy } } }`;
     const hidden = await h.gql<{ escalation: unknown }>(internals, { id: escalationId }, acme);
     expect(hidden.data!.escalation).toEqual({
@@ -120,12 +185,20 @@ describe("field permissions", () => {
       claimedBy: null,
       resolution: { resolvedBy: "moderator" },
     });
-    const staff = await h.gql<{ escalation: { reason: string; rule: string; resolution: { resolvedBy: string } } }>(internals, { id: escalationId }, h.keys.moderator);
-    expect(staff.data!.escalation).toMatchObject({ reason: "confidence 0.41 below 0.6", rule: "confidence_threshold", resolution: { resolvedBy: "test-moderator" } });
+    const staff = await h.gql<{
+      escalation: { reason: string; rule: string; resolution: { resolvedBy: string } };
+    }>(internals, { id: escalationId }, h.keys.moderator);
+    expect(staff.data!.escalation).toMatchObject({
+      reason: "confidence 0.41 below 0.6",
+      rule: "confidence_threshold",
+      resolution: { resolvedBy: "test-moderator" },
+    });
   });
 
   it("should redact notes and reviewer identities from an integrator's provenance", async () => {
-    const r = await h.gql<{ provenance: { entries: { step: string; actor: string; input: Record<string, unknown> }[] } }>(
+    const r = await h.gql<{
+      provenance: { entries: { step: string; actor: string; input: Record<string, unknown> }[] };
+    }>(
       `query($id: ID) { provenance(trendId: $id) { entries { step actor input output } } }`,
       { id: trendId },
       acme,
@@ -133,7 +206,11 @@ describe("field permissions", () => {
     expect(r.errors).toBeUndefined();
     const resolution = r.data!.provenance.entries.find((e) => e.step === "resolution")!;
     expect(resolution.actor).toBe("moderator");
-    expect(resolution.input).toEqual({ decision: "APPROVE", issueType: "low_confidence", reasonCode: null });
+    expect(resolution.input).toEqual({
+      decision: "APPROVE",
+      issueType: "low_confidence",
+      reasonCode: null,
+    });
     expect(JSON.stringify(r.data)).not.toContain("private moderator note");
     expect(JSON.stringify(r.data)).not.toContain("test-moderator");
   });
@@ -145,20 +222,52 @@ describe("claims and separation of duties", () => {
     const id = await escalate(trend);
     const first = await h.app.services.auth.createKey("moderator", "sam");
     const second = await h.app.services.auth.createKey("moderator", "sam");
-    expect((await h.gql(`mutation($id: ID!) { claimEscalation(id: $id) { id } }`, { id }, first.key)).errors).toBeUndefined();
-    const stolen = await h.gql(`mutation($id: ID!) { resolveEscalation(id: $id, input: { decision: REJECT, reasonCode: "VIOLENCE" }) { id } }`, { id }, second.key);
+    expect(
+      (await h.gql(`mutation($id: ID!) { claimEscalation(id: $id) { id } }`, { id }, first.key))
+        .errors,
+    ).toBeUndefined();
+    const stolen = await h.gql(
+      `mutation($id: ID!) { resolveEscalation(id: $id, input: { decision: REJECT, reasonCode: "VIOLENCE" }) { id } }`,
+      { id },
+      second.key,
+    );
     expect(stolen.errors?.[0]?.extensions?.code).toBe("CONFLICT");
-    const row = await h.env.db.selectFrom("escalations").select(["claimed_by_key", "claim_expires_at"]).where("id", "=", id).executeTakeFirstOrThrow();
+    const row = await h.env.db
+      .selectFrom("escalations")
+      .select(["claimed_by_key", "claim_expires_at"])
+      .where("id", "=", id)
+      .executeTakeFirstOrThrow();
     expect(row.claimed_by_key).toBe(first.id);
   });
 
   it("should refuse, with SEPARATION_OF_DUTIES, a resolution by the key that ingested the item", async () => {
     const trend = await ingest(h.keys.operator, "sod-1");
     const id = await escalate(trend);
-    const own = await h.gql(`mutation($id: ID!) { resolveEscalation(id: $id, input: { decision: APPROVE }) { id } }`, { id }, h.keys.operator);
-    expect(own.errors?.[0]?.extensions).toMatchObject({ code: "FORBIDDEN", reason: "SEPARATION_OF_DUTIES" });
-    const other = await h.gql(`mutation($id: ID!) { resolveEscalation(id: $id, input: { decision: APPROVE }) { status } }`, { id }, h.keys.moderator);
+    const own = await h.gql(
+      `mutation($id: ID!) { resolveEscalation(id: $id, input: { decision: APPROVE }) { id } }`,
+      { id },
+      h.keys.operator,
+    );
+    expect(own.errors?.[0]?.extensions).toMatchObject({
+      code: "FORBIDDEN",
+      reason: "SEPARATION_OF_DUTIES",
+    });
+    const other = await h.gql(
+      `mutation($id: ID!) { resolveEscalation(id: $id, input: { decision: APPROVE }) { status } }`,
+      { id },
+      h.keys.moderator,
+    );
     expect(other.errors).toBeUndefined();
-    await eventually(async () => ((await h.env.db.selectFrom("escalations").select("status").where("id", "=", id).executeTakeFirst())?.status === "RESOLVED" ? true : undefined));
+    await eventually(async () =>
+      (
+        await h.env.db
+          .selectFrom("escalations")
+          .select("status")
+          .where("id", "=", id)
+          .executeTakeFirst()
+      )?.status === "RESOLVED"
+        ? true
+        : undefined,
+    );
   });
 });

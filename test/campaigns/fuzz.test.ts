@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { runFuzzCampaign } from "../../bench/campaigns/fuzz-campaign.js";
 import { type AppHarness, startHarness } from "../support/app-harness.js";
 
@@ -13,7 +14,14 @@ afterAll(async () => h?.close());
 
 describe("fuzz campaign (CI size)", { timeout: 600_000 }, () => {
   it("should answer every schema-driven case without INTERNAL_SERVER_ERROR or partial write, and settle every accepted item", async () => {
-    const report = await runFuzzCampaign({ url: h.url, key: h.keys.operator, db: h.env.db, cases: CASES, seed: 12, settleTimeoutMs: 120_000 });
+    const report = await runFuzzCampaign({
+      url: h.url,
+      key: h.keys.operator,
+      db: h.env.db,
+      cases: CASES,
+      seed: 12,
+      settleTimeoutMs: 120_000,
+    });
     expect(report.failures).toEqual([]);
     expect(report.unsettled).toEqual([]);
     expect(report.cases).toBe(CASES);

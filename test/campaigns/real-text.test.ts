@@ -1,5 +1,7 @@
 import { existsSync } from "node:fs";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { runRealTextCampaign } from "../../bench/campaigns/real-text-campaign.js";
 import { type AppHarness, startHarness } from "../support/app-harness.js";
 
@@ -15,11 +17,21 @@ afterAll(async () => h?.close());
 
 describe("real-text campaign (CI size)", { timeout: 600_000 }, () => {
   // The data set lives beside the repository (../shared), not in it; a clone without it skips.
-  it.skipIf(!existsSync(FILE))("should take real tweets through the whole pipeline and leave none non-terminal or FAILED", async () => {
-    const report = await runRealTextCampaign({ url: h.url, key: h.keys.integrator, db: h.env.db, file: FILE, limit: LINES, settleTimeoutMs: 300_000 });
-    expect(report.lines).toBe(LINES);
-    expect(report.accepted).toBe(LINES);
-    expect(report.nonTerminal).toBe(0);
-    expect(report.failures).toEqual({});
-  });
+  it.skipIf(!existsSync(FILE))(
+    "should take real tweets through the whole pipeline and leave none non-terminal or FAILED",
+    async () => {
+      const report = await runRealTextCampaign({
+        url: h.url,
+        key: h.keys.integrator,
+        db: h.env.db,
+        file: FILE,
+        limit: LINES,
+        settleTimeoutMs: 300_000,
+      });
+      expect(report.lines).toBe(LINES);
+      expect(report.accepted).toBe(LINES);
+      expect(report.nonTerminal).toBe(0);
+      expect(report.failures).toEqual({});
+    },
+  );
 });

@@ -1,10 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashEmbedder, runTrimCampaign } from "../../bench/campaigns/trim-campaign.js";
-import { STREAMS } from "../../src/streams/stream-names.js";
-import { createTestEnv, type TestEnv } from "../support/test-env.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { hashEmbedder, runTrimCampaign } from "../../bench/campaigns/trim-campaign.js";
+import { STREAMS } from "../../src/streams/stream-names.js";
+import { createTestEnv, type TestEnv } from "../support/test-env.js";
 
 let env: TestEnv;
 let dir: string;

@@ -2,7 +2,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { AuthService } from "../../src/services/auth-service.js";
 import { GROUPS, STREAMS } from "../../src/streams/stream-names.js";
 import { createTestEnv, type TestEnv } from "../support/test-env.js";
@@ -19,7 +21,12 @@ afterAll(async () => {
 });
 
 /** `trendgate start` in its own process group, as a terminal runs it; resolves once it is up. */
-function start(): Promise<{ child: ChildProcess; url: string; output: () => string; exited: Promise<number | null> }> {
+function start(): Promise<{
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}> {
   const child = spawn(process.execPath, ["bin/trendgate.js", "start", "--port", "0"], {
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
@@ -34,7 +41,9 @@ function start(): Promise<{ child: ChildProcess; url: string; output: () => stri
     },
   });
   let out = "";
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => resolve(code)),
+  );
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
@@ -56,7 +65,9 @@ describe("one SIGINT drains", { timeout: 120_000 }, () => {
         fetch(`${url}/graphql`, {
           method: "POST",
           headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
-          body: JSON.stringify({ query: `mutation { ingestTrend(input: { source: "sigint", externalId: "s-${i}", body: "Markets rallied today after the central bank held rates." }) { id } }` }),
+          body: JSON.stringify({
+            query: `mutation { ingestTrend(input: { source: "sigint", externalId: "s-${i}", body: "Markets rallied today after the central bank held rates." }) { id } }`,
+          }),
         }).then((r) => r.json() as Promise<{ data?: { ingestTrend: { id: string } } }>),
       ),
     );
@@ -65,7 +76,8 @@ describe("one SIGINT drains", { timeout: 120_000 }, () => {
     // The terminal sends SIGINT to the whole foreground group; npm then forwards its own copy,
     // which lands once the first is being handled (two signals pending at once would merge).
     process.kill(-child.pid!, "SIGINT");
-    while (!output().includes("shutting down")) await new Promise((r) => child.stdout!.once("data", r));
+    while (!output().includes("shutting down"))
+      await new Promise((r) => child.stdout!.once("data", r));
     process.kill(child.pid!, "SIGINT");
     const code = await exited;
 
@@ -81,7 +93,9 @@ describe("one SIGINT drains", { timeout: 120_000 }, () => {
       [STREAMS.judgeJobs, GROUPS.judge],
       [STREAMS.publishJobs, GROUPS.publisher],
     ] as const) {
-      const summary = (await env.redis.xpending(env.keys.key(stream), group).catch(() => [0])) as [number];
+      const summary = (await env.redis.xpending(env.keys.key(stream), group).catch(() => [0])) as [
+        number,
+      ];
       expect(summary[0], `${stream} pending`).toBe(0);
     }
   });

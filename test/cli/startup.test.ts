@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+
 import { describe, expect, it } from "vitest";
 
 const run = promisify(execFile);
@@ -19,11 +20,15 @@ async function cli(args: string[], env: Record<string, string>) {
 
 describe("trendgate CLI at start", () => {
   it("should exit non-zero with one line naming the Postgres URL when Postgres is unreachable", async () => {
-    const r = await cli(["migrate"], { DATABASE_URL: "postgres://trendgate:secret@127.0.0.1:1/trendgate" });
+    const r = await cli(["migrate"], {
+      DATABASE_URL: "postgres://trendgate:secret@127.0.0.1:1/trendgate",
+    });
     expect(r.code).toBe(1);
     const lines = r.stderr.trim().split("\n");
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain("cannot reach Postgres at postgres://trendgate:***@127.0.0.1:1/trendgate");
+    expect(lines[0]).toContain(
+      "cannot reach Postgres at postgres://trendgate:***@127.0.0.1:1/trendgate",
+    );
     expect(r.stderr).not.toContain("secret");
   });
 

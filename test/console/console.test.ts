@@ -1,6 +1,8 @@
 import path from "node:path";
+
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { type AppHarness, eventually, startHarness } from "../support/app-harness.js";
 import {
   createSwitchableEmbedder,
@@ -46,7 +48,14 @@ const THREAT = "I will kill you if you show up here again";
 async function ingestThreat(externalId: string, source = "forum"): Promise<string> {
   const r = await h.gql<{ ingestTrend: { id: string } }>(
     `mutation($input: TrendInput!) { ingestTrend(input: $input) { id } }`,
-    { input: { source, externalId, title: `Threat ${externalId}`, body: `${THREAT} (${externalId})` } },
+    {
+      input: {
+        source,
+        externalId,
+        title: `Threat ${externalId}`,
+        body: `${THREAT} (${externalId})`,
+      },
+    },
     h.keys.integrator,
   );
   if (!r.data) throw new Error(JSON.stringify(r.errors));
@@ -55,27 +64,43 @@ async function ingestThreat(externalId: string, source = "forum"): Promise<strin
 
 async function escalationOf(trendId: string): Promise<string> {
   return eventually(async () => {
-    const r = await h.gql<{ trend: { escalations: { id: string }[] } }>(`query($id: ID!) { trend(id: $id) { escalations { id } } }`, { id: trendId }, h.keys.viewer);
+    const r = await h.gql<{ trend: { escalations: { id: string }[] } }>(
+      `query($id: ID!) { trend(id: $id) { escalations { id } } }`,
+      { id: trendId },
+      h.keys.viewer,
+    );
     return r.data?.trend.escalations[0]?.id;
   }, 60_000);
 }
 
 async function trendStatus(id: string): Promise<string> {
-  const r = await h.gql<{ trend: { status: string } }>(`query($id: ID!) { trend(id: $id) { status } }`, { id }, h.keys.viewer);
+  const r = await h.gql<{ trend: { status: string } }>(
+    `query($id: ID!) { trend(id: $id) { status } }`,
+    { id },
+    h.keys.viewer,
+  );
   return r.data!.trend.status;
 }
 
 /** Clears the queue between tests through the API, so each test sees only its own items. */
 async function resolveAllOpen(): Promise<void> {
-  const r = await h.gql<{ escalations: { edges: { node: { id: string } }[] } }>(`{ escalations(status: [OPEN, CLAIMED], first: 100) { edges { node { id } } } }`);
+  const r = await h.gql<{ escalations: { edges: { node: { id: string } }[] } }>(
+    `{ escalations(status: [OPEN, CLAIMED], first: 100) { edges { node { id } } } }`,
+  );
   if (!r.data) throw new Error(JSON.stringify(r.errors));
   for (const { node } of r.data.escalations.edges) {
-    await h.gql(`mutation($id: ID!) { resolveEscalation(id: $id, input: { decision: REJECT, reasonCode: "SCOPE_OF_PLATFORM_SERVICE", note: "test cleanup" }) { id } }`, { id: node.id }, h.keys.operator);
+    await h.gql(
+      `mutation($id: ID!) { resolveEscalation(id: $id, input: { decision: REJECT, reasonCode: "SCOPE_OF_PLATFORM_SERVICE", note: "test cleanup" }) { id } }`,
+      { id: node.id },
+      h.keys.operator,
+    );
   }
 }
 
-const row = (page: Page, escalationId: string) => page.locator(`[data-testid="queue-item"][data-id="${escalationId}"]`);
-const live = (page: Page) => page.locator('[data-testid="connection"][data-state="live"]').waitFor({ timeout: 20_000 });
+const row = (page: Page, escalationId: string) =>
+  page.locator(`[data-testid="queue-item"][data-id="${escalationId}"]`);
+const live = (page: Page) =>
+  page.locator('[data-testid="connection"][data-state="live"]').waitFor({ timeout: 20_000 });
 
 describe("the moderator console", { timeout: 120_000 }, () => {
   it("should show a clear message for a wrong key and sign in with a right one", async () => {
@@ -90,18 +115,26 @@ describe("the moderator console", { timeout: 120_000 }, () => {
     await page.getByLabel("API key").fill(h.keys.moderator);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByTestId("whoami").filter({ hasText: "moderator" }).waitFor();
-    expect(await page.evaluate(`sessionStorage.getItem("trendgate.apiKey")`)).toBe(h.keys.moderator);
+    expect(await page.evaluate(`sessionStorage.getItem("trendgate.apiKey")`)).toBe(
+      h.keys.moderator,
+    );
   });
 
   it("should show a new escalation live to two moderators, the claim to the other, publish on approve, and tell the loser of the race", async () => {
     const a = await openConsole(browser, h.url, h.keys.moderator);
     const b = await openConsole(browser, h.url, secondModeratorKey);
-    closers.push(() => a.context.close(), () => b.context.close());
+    closers.push(
+      () => a.context.close(),
+      () => b.context.close(),
+    );
     await Promise.all([live(a.page), live(b.page)]);
 
     const trendId = await ingestThreat("race-1");
     const escalationId = await escalationOf(trendId);
-    await Promise.all([row(a.page, escalationId).waitFor({ timeout: 30_000 }), row(b.page, escalationId).waitFor({ timeout: 30_000 })]);
+    await Promise.all([
+      row(a.page, escalationId).waitFor({ timeout: 30_000 }),
+      row(b.page, escalationId).waitFor({ timeout: 30_000 }),
+    ]);
     expect(await row(a.page, escalationId).getAttribute("data-status")).toBe("OPEN");
 
     await row(a.page, escalationId).locator("a").click();
@@ -113,7 +146,10 @@ describe("the moderator console", { timeout: 120_000 }, () => {
     await a.page.getByTestId("review-status").filter({ hasText: "claimed by you" }).waitFor();
 
     // The other moderator sees the claim through escalationUpdated, without reloading.
-    await row(b.page, escalationId).getByTestId("claimed-by").filter({ hasText: "claimed by test-moderator" }).waitFor({ timeout: 15_000 });
+    await row(b.page, escalationId)
+      .getByTestId("claimed-by")
+      .filter({ hasText: "claimed by test-moderator" })
+      .waitFor({ timeout: 15_000 });
 
     await a.page.getByTestId("provenance-timeline").locator("li").first().waitFor();
     await a.page.getByTestId("similar").or(a.page.getByText("None found.")).waitFor();
@@ -126,16 +162,26 @@ describe("the moderator console", { timeout: 120_000 }, () => {
 
     await a.page.getByTestId("approve").click();
     await a.page.getByTestId("notice").filter({ hasText: "Approved" }).waitFor();
-    await eventually(async () => ((await trendStatus(trendId)) === "PUBLISHED" ? true : undefined), 30_000);
+    await eventually(
+      async () => ((await trendStatus(trendId)) === "PUBLISHED" ? true : undefined),
+      30_000,
+    );
     // Resolved elsewhere: it leaves the second moderator's queue too.
     await row(b.page, escalationId).waitFor({ state: "detached", timeout: 15_000 });
     expect(await row(a.page, escalationId).count()).toBe(0);
 
     await a.page.goto(`${h.url}/console/#/provenance/${trendId}`);
-    await a.page.locator('[data-testid="provenance-graph"][data-rendered]').waitFor({ timeout: 15_000 });
-    expect(Number(await a.page.getByTestId("provenance-graph").getAttribute("data-rendered"))).toBeGreaterThanOrEqual(5);
+    await a.page
+      .locator('[data-testid="provenance-graph"][data-rendered]')
+      .waitFor({ timeout: 15_000 });
+    expect(
+      Number(await a.page.getByTestId("provenance-graph").getAttribute("data-rendered")),
+    ).toBeGreaterThanOrEqual(5);
     expect(await seriousA11yViolations(a.page)).toEqual([]);
-    await a.page.screenshot({ path: path.join(RESULTS_DIR, "console-provenance-graph.png"), fullPage: true });
+    await a.page.screenshot({
+      path: path.join(RESULTS_DIR, "console-provenance-graph.png"),
+      fullPage: true,
+    });
   });
 
   it("should hold every escalation exactly once after the gateway restarts while escalations are created", async () => {
@@ -149,10 +195,20 @@ describe("the moderator console", { timeout: 120_000 }, () => {
     for (const id of escalations) await row(page, id).waitFor({ timeout: 30_000 });
 
     const restart = await stopGateway(h);
-    await page.locator('[data-testid="connection"][data-state="reconnecting"]').waitFor({ timeout: 10_000 });
+    await page
+      .locator('[data-testid="connection"][data-state="reconnecting"]')
+      .waitFor({ timeout: 10_000 });
     // While the gateway is down, the pipeline (workers) goes on escalating new items.
     const during = [];
-    for (const n of [1, 2, 3]) during.push((await h.app.services.ingest.ingest({ source: "forum", externalId: `restart-down-${n}`, body: `${THREAT} (down ${n})` }, "integrator:test")).id);
+    for (const n of [1, 2, 3])
+      during.push(
+        (
+          await h.app.services.ingest.ingest(
+            { source: "forum", externalId: `restart-down-${n}`, body: `${THREAT} (down ${n})` },
+            "integrator:test",
+          )
+        ).id,
+      );
     for (const id of during) escalations.push(await waitEscalationInDb(id));
     closers.push(await restart());
     await live(page);
@@ -161,10 +217,15 @@ describe("the moderator console", { timeout: 120_000 }, () => {
 
     for (const id of escalations) await row(page, id).waitFor({ timeout: 30_000 });
     for (const id of escalations) expect(await row(page, id).count()).toBe(1);
-    const shown = await page.getByTestId("queue-item").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-id")));
+    const shown = await page
+      .getByTestId("queue-item")
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-id")));
     expect(new Set(shown).size).toBe(shown.length);
     expect(shown.sort()).toEqual([...escalations].sort());
-    await page.getByTestId("queue-count").filter({ hasText: new RegExp(`^${escalations.length}$`) }).waitFor();
+    await page
+      .getByTestId("queue-count")
+      .filter({ hasText: new RegExp(`^${escalations.length}$`) })
+      .waitFor();
   });
 
   it("should show a viewer the queue without resolve buttons", async () => {
@@ -197,12 +258,21 @@ describe("the moderator console", { timeout: 120_000 }, () => {
     setEmbedderFailing(true);
     const r = await h.gql<{ ingestTrend: { id: string } }>(
       `mutation($input: TrendInput!) { ingestTrend(input: $input) { id } }`,
-      { input: { source: "newswire", externalId: "dlq-1", title: "Rates on hold", body: `The central bank kept its rate unchanged. ${POISON}` } },
+      {
+        input: {
+          source: "newswire",
+          externalId: "dlq-1",
+          title: "Rates on hold",
+          body: `The central bank kept its rate unchanged. ${POISON}`,
+        },
+      },
       h.keys.integrator,
     );
     const trendId = r.data!.ingestTrend.id;
     await eventually(async () => {
-      const d = await h.gql<{ deadLetters: { items: { trendId: string }[] } }>(`{ deadLetters(stream: "trend:embedding:dlq") { items { trendId } } }`);
+      const d = await h.gql<{ deadLetters: { items: { trendId: string }[] } }>(
+        `{ deadLetters(stream: "trend:embedding:dlq") { items { trendId } } }`,
+      );
       return d.data?.deadLetters.items.some((i) => i.trendId === trendId) ? true : undefined;
     }, 60_000);
     setEmbedderFailing(false);
@@ -216,7 +286,11 @@ describe("the moderator console", { timeout: 120_000 }, () => {
 
     await page.getByTestId("dlq-dry-run").check();
     await letter.getByTestId("replay-one").click();
-    await page.getByTestId("replay-outcome").filter({ hasText: "Dry run, nothing was changed" }).filter({ hasText: "would succeed" }).waitFor();
+    await page
+      .getByTestId("replay-outcome")
+      .filter({ hasText: "Dry run, nothing was changed" })
+      .filter({ hasText: "would succeed" })
+      .waitFor();
     expect(await letter.count()).toBe(1);
 
     await page.getByTestId("dlq-dry-run").uncheck();
@@ -224,7 +298,11 @@ describe("the moderator console", { timeout: 120_000 }, () => {
     await page.getByTestId("replay-outcome").filter({ hasText: "Replayed 1 entry" }).waitFor();
     await letter.waitFor({ state: "detached" });
     await eventually(async () => {
-      const t = await h.gql<{ trend: { embeddingStatus: string } }>(`query($id: ID!) { trend(id: $id) { embeddingStatus } }`, { id: trendId }, h.keys.viewer);
+      const t = await h.gql<{ trend: { embeddingStatus: string } }>(
+        `query($id: ID!) { trend(id: $id) { embeddingStatus } }`,
+        { id: trendId },
+        h.keys.viewer,
+      );
       return t.data?.trend.embeddingStatus === "SUCCEEDED" ? true : undefined;
     }, 30_000);
 
@@ -239,12 +317,18 @@ describe("the moderator console", { timeout: 120_000 }, () => {
     const { page, context } = await openConsole(browser, h.url, h.keys.moderator);
     closers.push(() => context.close());
     await live(page);
-    const trends = [await ingestThreat("kbd-1"), await ingestThreat("kbd-2"), await ingestThreat("kbd-3")];
+    const trends = [
+      await ingestThreat("kbd-1"),
+      await ingestThreat("kbd-2"),
+      await ingestThreat("kbd-3"),
+    ];
     const created = await Promise.all(trends.map(escalationOf));
     for (const id of created) await row(page, id).waitFor({ timeout: 30_000 });
     expect(await seriousA11yViolations(page)).toEqual([]);
     // The pipeline may escalate them in any order; review them in the order the queue shows.
-    const shown = await page.locator('[data-testid="queue-item"]').evaluateAll((items) => items.map((i) => i.getAttribute("data-id")));
+    const shown = await page
+      .locator('[data-testid="queue-item"]')
+      .evaluateAll((items) => items.map((i) => i.getAttribute("data-id")));
     const escalations = shown.filter((id): id is string => !!id && created.includes(id));
     expect(escalations).toHaveLength(3);
     const trendOf = new Map(created.map((id, i) => [id, trends[i]!]));
@@ -254,11 +338,16 @@ describe("the moderator console", { timeout: 120_000 }, () => {
     for (const [i, key] of decisions.entries()) {
       const panel = page.locator(`[data-testid="review-panel"][data-id="${escalations[i]}"]`);
       // As a person would: act once the panel shows this item and is not busy.
-      const ready = page.locator(`[data-testid="review-panel"][data-id="${escalations[i]}"][aria-busy="false"]`);
+      const ready = page.locator(
+        `[data-testid="review-panel"][data-id="${escalations[i]}"][aria-busy="false"]`,
+      );
       await ready.waitFor();
       if (i === 0) {
         expect(await seriousA11yViolations(page)).toEqual([]);
-        await page.screenshot({ path: path.join(RESULTS_DIR, "console-queue.png"), fullPage: true });
+        await page.screenshot({
+          path: path.join(RESULTS_DIR, "console-queue.png"),
+          fullPage: true,
+        });
       }
       await page.keyboard.press("c");
       await panel.getByTestId("review-status").filter({ hasText: "claimed by you" }).waitFor();
@@ -275,16 +364,26 @@ describe("the moderator console", { timeout: 120_000 }, () => {
       await row(page, escalations[i]!).waitFor({ state: "detached" });
     }
     const reviewed = escalations.map((id) => trendOf.get(id)!);
-    await eventually(async () => ((await trendStatus(reviewed[0]!)) === "PUBLISHED" ? true : undefined), 30_000);
+    await eventually(
+      async () => ((await trendStatus(reviewed[0]!)) === "PUBLISHED" ? true : undefined),
+      30_000,
+    );
     expect(await trendStatus(reviewed[1]!)).toBe("REJECTED");
-    await eventually(async () => ((await trendStatus(reviewed[2]!)) === "PUBLISHED" ? true : undefined), 30_000);
+    await eventually(
+      async () => ((await trendStatus(reviewed[2]!)) === "PUBLISHED" ? true : undefined),
+      30_000,
+    );
     await page.getByTestId("queue-count").filter({ hasText: /^0$/ }).waitFor();
   });
 });
 
 async function waitEscalationInDb(trendId: string): Promise<string> {
   return eventually(async () => {
-    const row = await h.app.services.db.selectFrom("escalations").select("id").where("trend_id", "=", trendId).executeTakeFirst();
+    const row = await h.app.services.db
+      .selectFrom("escalations")
+      .select("id")
+      .where("trend_id", "=", trendId)
+      .executeTakeFirst();
     return row?.id;
   }, 60_000);
 }

@@ -1,9 +1,17 @@
 import path from "node:path";
+
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { type AppHarness, eventually, startHarness } from "../support/app-harness.js";
 import { seedJudged } from "../support/seed-judged.js";
-import { ensureConsoleBuilt, launchChromium, openConsole, RESULTS_DIR, seriousA11yViolations } from "./support/console-harness.js";
+import {
+  ensureConsoleBuilt,
+  launchChromium,
+  openConsole,
+  RESULTS_DIR,
+  seriousA11yViolations,
+} from "./support/console-harness.js";
 
 /**
  * The console's Judge page in Debian's Chromium against a whole Trendgate: the Judge's figures
@@ -32,17 +40,38 @@ let posted = 0;
 
 /** Posts items through the API, waits until the Judge has decided each, and returns the policy versions it used. */
 async function ingestAndJudge(bodies: string[]): Promise<number[]> {
-  const inputs = bodies.map((body) => ({ source: "forum", externalId: `judge-page-${posted++}`, title: "A post", body }));
-  const r = await h.gql<{ ingestTrends: { id: string }[] }>(`mutation($inputs: [TrendInput!]!) { ingestTrends(inputs: $inputs) { id } }`, { inputs }, h.keys.integrator);
+  const inputs = bodies.map((body) => ({
+    source: "forum",
+    externalId: `judge-page-${posted++}`,
+    title: "A post",
+    body,
+  }));
+  const r = await h.gql<{ ingestTrends: { id: string }[] }>(
+    `mutation($inputs: [TrendInput!]!) { ingestTrends(inputs: $inputs) { id } }`,
+    { inputs },
+    h.keys.integrator,
+  );
   if (!r.data) throw new Error(JSON.stringify(r.errors));
   const versions: number[] = [];
   for (const { id } of r.data.ingestTrends) {
     await eventually(async () => {
-      const t = await h.gql<{ trend: { status: string } }>(`query($id: ID!) { trend(id: $id) { status } }`, { id }, h.keys.viewer);
+      const t = await h.gql<{ trend: { status: string } }>(
+        `query($id: ID!) { trend(id: $id) { status } }`,
+        { id },
+        h.keys.viewer,
+      );
       return t.data && !UNDECIDED.has(t.data.trend.status) ? true : undefined;
     }, 60_000);
-    const p = await h.gql<{ provenance: { entries: { step: string; output: { policyVersion?: number } }[] } }>(`query($id: ID!) { provenance(trendId: $id) { entries { step output } } }`, { id }, h.keys.operator);
-    versions.push(p.data!.provenance.entries.find((e) => e.step === "judge")?.output.policyVersion ?? 0);
+    const p = await h.gql<{
+      provenance: { entries: { step: string; output: { policyVersion?: number } }[] };
+    }>(
+      `query($id: ID!) { provenance(trendId: $id) { entries { step output } } }`,
+      { id },
+      h.keys.operator,
+    );
+    versions.push(
+      p.data!.provenance.entries.find((e) => e.step === "judge")?.output.policyVersion ?? 0,
+    );
   }
   return versions;
 }
@@ -69,14 +98,27 @@ describe("the Judge page", { timeout: 180_000 }, () => {
     expect(await totals.first().getAttribute("data-version")).toBe("1");
     expect(Number(await totals.first().getAttribute("data-judged"))).toBeGreaterThanOrEqual(3);
     for (const chart of ["judged", "escalationRate", "autoPublishRate", "autoRejectRate"]) {
-      expect(Number(await page.getByTestId(`chart-${chart}`).getAttribute("data-points")), chart).toBeGreaterThanOrEqual(1);
+      expect(
+        Number(await page.getByTestId(`chart-${chart}`).getAttribute("data-points")),
+        chart,
+      ).toBeGreaterThanOrEqual(1);
     }
     // A chart is an image with a name and a text summary for screen readers.
-    expect(await page.getByRole("img", { name: /Escalation rate/ }).locator("desc").textContent()).toMatch(/policy v1: latest \d+\.\d %/);
-    expect(await page.getByTestId("chart-judged").locator("rect").count()).toBeGreaterThanOrEqual(1);
+    expect(
+      await page
+        .getByRole("img", { name: /Escalation rate/ })
+        .locator("desc")
+        .textContent(),
+    ).toMatch(/policy v1: latest \d+\.\d %/);
+    expect(await page.getByTestId("chart-judged").locator("rect").count()).toBeGreaterThanOrEqual(
+      1,
+    );
 
     await page.getByTestId("active-version").filter({ hasText: "Version 1" }).waitFor();
-    await page.getByTestId("proposal-refused").filter({ hasText: /at least 200/ }).waitFor();
+    await page
+      .getByTestId("proposal-refused")
+      .filter({ hasText: /at least 200/ })
+      .waitFor();
     expect(await page.getByTestId("proposal-figures").count()).toBe(0);
   });
 
@@ -84,8 +126,20 @@ describe("the Judge page", { timeout: 180_000 }, () => {
     const n = (k: number) => Array.from({ length: k });
     // Separable decisions: clean at confidence 0.7 (audit samples), toxic at toxicity 0.92.
     await seedJudged(h.app.services.db, [
-      ...n(150).map(() => ({ toxicity: 0.1, confidence: 0.7, outcome: "ESCALATED" as const, decision: "APPROVE" as const, issueType: "audit_sample" as const, auditSample: true })),
-      ...n(150).map(() => ({ toxicity: 0.92, confidence: 0.9, outcome: "ESCALATED" as const, decision: "REJECT" as const })),
+      ...n(150).map(() => ({
+        toxicity: 0.1,
+        confidence: 0.7,
+        outcome: "ESCALATED" as const,
+        decision: "APPROVE" as const,
+        issueType: "audit_sample" as const,
+        auditSample: true,
+      })),
+      ...n(150).map(() => ({
+        toxicity: 0.92,
+        confidence: 0.9,
+        outcome: "ESCALATED" as const,
+        decision: "REJECT" as const,
+      })),
     ]);
     const page = await openJudgePage(h.keys.operator);
     await page.getByTestId("active-version").filter({ hasText: "Version 1" }).waitFor();
@@ -93,25 +147,39 @@ describe("the Judge page", { timeout: 180_000 }, () => {
     await page.getByTestId("propose").click();
 
     await page.getByTestId("proposal-figures").waitFor();
-    expect(await page.getByTestId("proposal-basis").textContent()).toMatch(/From 30\d labelled decisions \(\d+ moderator, 150 audit samples\)/);
-    expect(await page.getByTestId("proposed-toxicPublishedRate").textContent()).toMatch(/^[01]\.\d %$/);
-    expect(Number(await page.getByTestId("proposal-simulation").getAttribute("data-items"))).toBeGreaterThanOrEqual(300);
+    expect(await page.getByTestId("proposal-basis").textContent()).toMatch(
+      /From 30\d labelled decisions \(\d+ moderator, 150 audit samples\)/,
+    );
+    expect(await page.getByTestId("proposed-toxicPublishedRate").textContent()).toMatch(
+      /^[01]\.\d %$/,
+    );
+    expect(
+      Number(await page.getByTestId("proposal-simulation").getAttribute("data-items")),
+    ).toBeGreaterThanOrEqual(300);
     const ceiling = await page.getByTestId("threshold-toxicityCeiling").inputValue();
     expect(Number(ceiling)).toBeLessThanOrEqual(0.92);
 
     // Simulating the thresholds on history, nothing written.
     await page.getByTestId("simulate").click();
     await page.getByTestId("simulation").waitFor();
-    expect(Number(await page.getByTestId("simulation").getAttribute("data-items"))).toBeGreaterThanOrEqual(300);
+    expect(
+      Number(await page.getByTestId("simulation").getAttribute("data-items")),
+    ).toBeGreaterThanOrEqual(300);
 
     // Apply stays off without a justification; an invalid policy is refused and shown.
     expect(await page.getByTestId("apply").isDisabled()).toBe(true);
     await page.getByTestId("apply-justification").fill("calibrated on 300 decisions");
     await page.getByTestId("threshold-toxicityCeiling").fill("0.1");
     await page.getByTestId("apply").click();
-    await page.getByTestId("policy-error").filter({ hasText: /toxicityCeiling/ }).waitFor();
+    await page
+      .getByTestId("policy-error")
+      .filter({ hasText: /toxicityCeiling/ })
+      .waitFor();
     expect(await page.getByRole("alert").filter({ hasText: "Not applied" }).count()).toBe(1);
-    expect((await h.gql<{ judgePolicy: { version: number } }>(`{ judgePolicy { version } }`)).data?.judgePolicy.version).toBe(1);
+    expect(
+      (await h.gql<{ judgePolicy: { version: number } }>(`{ judgePolicy { version } }`)).data
+        ?.judgePolicy.version,
+    ).toBe(1);
 
     // The fix and the apply by keyboard alone: the button follows the justification in tab order.
     await page.getByTestId("threshold-toxicityCeiling").fill(ceiling);
@@ -121,23 +189,51 @@ describe("the Judge page", { timeout: 180_000 }, () => {
     await page.keyboard.press("Enter");
     await page.getByTestId("apply-outcome").filter({ hasText: "Applied as version 2" }).waitFor();
     await page.getByTestId("active-version").filter({ hasText: "Version 2" }).waitFor();
-    expect(await page.getByTestId("active-justification").textContent()).toContain("calibrated on 300 decisions");
+    expect(await page.getByTestId("active-justification").textContent()).toContain(
+      "calibrated on 300 decisions",
+    );
     expect(await page.getByTestId("active-policy").textContent()).toContain("test-operator");
-    expect(await page.getByTestId("active-toxicityCeiling").textContent()).toBe(String(Number(ceiling)));
+    expect(await page.getByTestId("active-toxicityCeiling").textContent()).toBe(
+      String(Number(ceiling)),
+    );
     await page.locator('[data-testid="history-row"][data-version="2"]').waitFor();
 
-    const stored = await h.gql<{ judgePolicy: { version: number; justification: string; policy: { thresholds: { toxicityCeiling: number } } } }>(`{ judgePolicy { version justification policy } }`);
-    expect(stored.data?.judgePolicy).toMatchObject({ version: 2, justification: "calibrated on 300 decisions", policy: { thresholds: { toxicityCeiling: Number(ceiling) } } });
+    const stored = await h.gql<{
+      judgePolicy: {
+        version: number;
+        justification: string;
+        policy: { thresholds: { toxicityCeiling: number } };
+      };
+    }>(`{ judgePolicy { version justification policy } }`);
+    expect(stored.data?.judgePolicy).toMatchObject({
+      version: 2,
+      justification: "calibrated on 300 decisions",
+      policy: { thresholds: { toxicityCeiling: Number(ceiling) } },
+    });
 
     // The Judge takes the new version up within its refresh: post until an item is judged by it.
-    await eventually(async () => ((await ingestAndJudge(["Another calm afternoon in the park with the dog."])).includes(2) ? true : undefined), 30_000, 0);
+    await eventually(
+      async () =>
+        (await ingestAndJudge(["Another calm afternoon in the park with the dog."])).includes(2)
+          ? true
+          : undefined,
+      30_000,
+      0,
+    );
     await page.getByTestId("judge-window").selectOption("1h");
     await page.locator('[data-testid="judge-totals-row"][data-version="2"]').waitFor();
-    expect(await page.getByTestId("chart-escalationRate").locator('g[data-version="2"] circle').count()).toBeGreaterThanOrEqual(1);
-    expect(await page.getByTestId("chart-escalationRate").locator('g[data-version="1"] circle').count()).toBeGreaterThanOrEqual(1);
+    expect(
+      await page.getByTestId("chart-escalationRate").locator('g[data-version="2"] circle').count(),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      await page.getByTestId("chart-escalationRate").locator('g[data-version="1"] circle').count(),
+    ).toBeGreaterThanOrEqual(1);
 
     expect(await seriousA11yViolations(page)).toEqual([]);
-    await page.screenshot({ path: path.join(RESULTS_DIR, "console-judge-page.png"), fullPage: true });
+    await page.screenshot({
+      path: path.join(RESULTS_DIR, "console-judge-page.png"),
+      fullPage: true,
+    });
   });
 
   it("should show a viewer the figures per version but neither the policy's internals nor any apply control", async () => {

@@ -1,9 +1,19 @@
 import { describe, expect, it } from "vitest";
+
 import { domainOf, niceMax, timeTicks } from "../../web/src/ui/judge/chart-scale.js";
-import { percent, seriesByVersion, type StatsBucket, totalsByVersion } from "../../web/src/ui/judge/judge-series.js";
+import {
+  percent,
+  seriesByVersion,
+  type StatsBucket,
+  totalsByVersion,
+} from "../../web/src/ui/judge/judge-series.js";
 
 /** The Judge page's arithmetic: series per policy version, window totals, the time axis. */
-function bucket(start: string, policyVersion: number | null, overrides: Partial<StatsBucket> = {}): StatsBucket {
+function bucket(
+  start: string,
+  policyVersion: number | null,
+  overrides: Partial<StatsBucket> = {},
+): StatsBucket {
   return {
     start,
     policyVersion,
@@ -26,7 +36,11 @@ describe("judge page series", () => {
     const buckets = [
       bucket("2026-03-01T11:00:00Z", 2, { escalationRate: 0.1 }),
       bucket("2026-03-01T10:00:00Z", 1, { escalationRate: 0.5 }),
-      bucket("2026-03-01T11:00:00Z", 1, { escalationRate: 0.4, auditDisagreementRate: 0.25, auditResolved: 4 }),
+      bucket("2026-03-01T11:00:00Z", 1, {
+        escalationRate: 0.4,
+        auditDisagreementRate: 0.25,
+        auditResolved: 4,
+      }),
       bucket("2026-03-01T09:00:00Z", null),
     ];
     const escalation = seriesByVersion(buckets, "escalationRate");
@@ -36,13 +50,29 @@ describe("judge page series", () => {
       { x: Date.parse("2026-03-01T11:00:00Z"), y: 0.4 },
     ]);
     const audit = seriesByVersion(buckets, "auditDisagreementRate");
-    expect(audit).toEqual([{ version: 1, points: [{ x: Date.parse("2026-03-01T11:00:00Z"), y: 0.25 }] }]);
+    expect(audit).toEqual([
+      { version: 1, points: [{ x: Date.parse("2026-03-01T11:00:00Z"), y: 0.25 }] },
+    ]);
   });
 
   it("should weight each version's window totals by the bucket counts, newest version first", () => {
     const totals = totalsByVersion([
-      bucket("2026-03-01T10:00:00Z", 1, { judged: 30, escalationRate: 0.5, auditResolved: 2, auditDisagreementRate: 0.5, resolved: 10, overturns: 1 }),
-      bucket("2026-03-01T11:00:00Z", 1, { judged: 10, escalationRate: 0.1, auditResolved: 6, auditDisagreementRate: 0, resolved: 5, overturns: 2 }),
+      bucket("2026-03-01T10:00:00Z", 1, {
+        judged: 30,
+        escalationRate: 0.5,
+        auditResolved: 2,
+        auditDisagreementRate: 0.5,
+        resolved: 10,
+        overturns: 1,
+      }),
+      bucket("2026-03-01T11:00:00Z", 1, {
+        judged: 10,
+        escalationRate: 0.1,
+        auditResolved: 6,
+        auditDisagreementRate: 0,
+        resolved: 5,
+        overturns: 2,
+      }),
       bucket("2026-03-01T11:00:00Z", 2, { judged: 5 }),
     ]);
     expect(totals.map((t) => t.version)).toEqual([2, 1]);
@@ -58,9 +88,18 @@ describe("judge page series", () => {
     const since = Date.parse("2026-03-01T10:07:00Z");
     const now = Date.parse("2026-03-02T10:07:00Z");
     const domain = domainOf(since, now, 60);
-    expect(domain).toEqual({ from: Date.parse("2026-03-01T10:00:00Z"), to: Date.parse("2026-03-02T11:00:00Z"), bucketMs: 3_600_000 });
+    expect(domain).toEqual({
+      from: Date.parse("2026-03-01T10:00:00Z"),
+      to: Date.parse("2026-03-02T11:00:00Z"),
+      bucketMs: 3_600_000,
+    });
     const ticks = timeTicks(domain);
-    expect(ticks.map((t) => new Date(t).toISOString().slice(11, 16))).toEqual(["12:00", "18:00", "00:00", "06:00"]);
+    expect(ticks.map((t) => new Date(t).toISOString().slice(11, 16))).toEqual([
+      "12:00",
+      "18:00",
+      "00:00",
+      "06:00",
+    ]);
     expect(ticks.every((t) => t >= domain.from && t <= domain.to)).toBe(true);
   });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+
 import { compareStreamIds, type QueueItem, QueueStore } from "../../web/src/state/queue-store.js";
 
 /** The console's queue merge: what makes a replay after reconnect show each escalation once. */
@@ -15,7 +16,15 @@ function item(id: string, overrides: Partial<QueueItem> = {}): QueueItem {
     createdAt: `2030-01-01T00:00:0${id.slice(-1)}.000Z`,
     cursor: null,
     resolution: null,
-    trend: { id: `t-${id}`, title: id, body: "body", source: "forum", toxicityScore: 0.9, confidence: 0.7, status: "ESCALATED" },
+    trend: {
+      id: `t-${id}`,
+      title: id,
+      body: "body",
+      source: "forum",
+      toxicityScore: 0.9,
+      confidence: 0.7,
+      status: "ESCALATED",
+    },
     ...overrides,
   };
 }

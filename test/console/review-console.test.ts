@@ -1,6 +1,8 @@
 import path from "node:path";
+
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { type AppHarness, eventually, startHarness } from "../support/app-harness.js";
 import {
   ensureConsoleBuilt,

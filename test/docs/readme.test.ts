@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
+
 import { describe, expect, it } from "vitest";
+
 import { CONFIG_VARIABLES } from "../../src/config.js";
 
 describe("README", () => {

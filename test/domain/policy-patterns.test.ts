@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+
 import { judge, parsePolicy, PolicyError } from "../../src/pipeline/judge/judge-policy.js";
 
 const base = { source: "wire", title: null, toxicityScore: 0.1, confidence: 0.9 };
@@ -8,7 +9,10 @@ describe("policy blockedPatterns (RE2, linear time)", () => {
     const policy = parsePolicy({ blockedPatterns: ["(a+)+$"] });
     // With a backtracking engine this input takes longer than the test timeout; RE2 is linear.
     expect(judge({ ...base, body: `${"a".repeat(50_000)}!` }, policy).outcome).toBe("READY");
-    expect(judge({ ...base, body: "aaaa" }, policy)).toMatchObject({ outcome: "REJECTED", rule: "blocked_pattern" });
+    expect(judge({ ...base, body: "aaaa" }, policy)).toMatchObject({
+      outcome: "REJECTED",
+      rule: "blocked_pattern",
+    });
   });
 
   it("should refuse a policy whose pattern needs backtracking (backreference, lookahead)", () => {

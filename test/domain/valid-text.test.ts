@@ -1,10 +1,17 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+
+import {
+  isValidText,
+  toValidJson,
+  toValidText,
+  truncateGraphemes,
+} from "../../src/domain/valid-text.js";
 import { cutAtWordBoundary } from "../../src/nlp/normalize.js";
-import { isValidText, toValidJson, toValidText, truncateGraphemes } from "../../src/domain/valid-text.js";
 
 const LONE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const graphemeCount = (s: string) => [...new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(s)].length;
+const graphemeCount = (s: string) =>
+  [...new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(s)].length;
 
 describe("valid text", () => {
   it("should replace lone surrogates with U+FFFD and keep pairs", () => {
@@ -23,7 +30,11 @@ describe("valid text", () => {
   it("should write JSON without a lone surrogate or NUL escape, keys included", () => {
     const json = toValidJson({ ["k\uD800"]: ["x\u0000", { y: "z\uDC00" }], n: 1, d: new Date(0) });
     expect(json).not.toMatch(/\\u0000|\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|\\ud[c-f][0-9a-f]{2}/i);
-    expect(JSON.parse(json)).toEqual({ "k\uFFFD": ["x", { y: "z\uFFFD" }], n: 1, d: "1970-01-01T00:00:00.000Z" });
+    expect(JSON.parse(json)).toEqual({
+      "k\uFFFD": ["x", { y: "z\uFFFD" }],
+      n: 1,
+      d: "1970-01-01T00:00:00.000Z",
+    });
   });
 
   it("should truncate without splitting a surrogate pair or a grapheme", () => {
@@ -44,7 +55,12 @@ describe("valid text", () => {
         expect(toValidText(raw).startsWith(cut)).toBe(true);
         // Whole graphemes only: the cut's graphemes are the input's first ones.
         const n = graphemeCount(cut);
-        expect([...new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(toValidText(raw))].slice(0, n).map((s) => s.segment).join("")).toBe(cut);
+        expect(
+          [...new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(toValidText(raw))]
+            .slice(0, n)
+            .map((s) => s.segment)
+            .join(""),
+        ).toBe(cut);
       }),
       { numRuns: 500 },
     );

@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { STREAMS } from "../../src/streams/stream-names.js";
 import { type AppHarness, eventually, startHarness } from "../support/app-harness.js";
 import { type Receiver, startReceiver, verifyStandardWebhook } from "../webhooks/receiver.js";
@@ -226,7 +228,8 @@ describe(
       const { trendId, escalationId } = await ingestEscalated("appeal-2");
       const other = (await h.app.services.auth.createKey("integrator", "other-tenant", ["globex"]))
         .key;
-      const sameTenant = (await h.app.services.auth.createKey("integrator", "another-integrator")).key;
+      const sameTenant = (await h.app.services.auth.createKey("integrator", "another-integrator"))
+        .key;
       expect((await appeal(trendId, other)).errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
       expect((await appeal(trendId, h.keys.integrator)).errors?.[0]?.extensions?.code).toBe(
         "BAD_USER_INPUT",

@@ -1,5 +1,7 @@
 import { readFile } from "node:fs/promises";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { type AppHarness, collect, eventually, startHarness } from "../support/app-harness.js";
 
 /**
@@ -32,7 +34,11 @@ async function ingest(input: Record<string, unknown>): Promise<{ id: string; tra
 }
 
 async function trendStatus(id: string): Promise<string> {
-  const r = await h.gql<{ trend: { status: string } }>(`query($id: ID!) { trend(id: $id) { status } }`, { id }, h.keys.viewer);
+  const r = await h.gql<{ trend: { status: string } }>(
+    `query($id: ID!) { trend(id: $id) { status } }`,
+    { id },
+    h.keys.viewer,
+  );
   return r.data!.trend.status;
 }
 
@@ -49,10 +55,19 @@ const resolveMutation = `mutation($id: ID!, $input: ResolveEscalationInput!) { r
 describe("the pipeline end to end", { timeout: 90_000 }, () => {
   it("should publish a clean item automatically through the MCP adapter", async () => {
     const { id } = await ingest({ ...CLEAN, externalId: "clean-1" });
-    await eventually(async () => ((await trendStatus(id)) === "PUBLISHED" ? true : undefined), 60_000);
+    await eventually(
+      async () => ((await trendStatus(id)) === "PUBLISHED" ? true : undefined),
+      60_000,
+    );
     const lines = (await publishedLines()).filter((l) => l.trendId === id);
     expect(lines).toHaveLength(1);
-    const r = await h.gql<{ trend: { embeddingStatus: string; embedding: { dimension: number; model: string }; publication: { externalRef: string; approvalPath: string } } }>(
+    const r = await h.gql<{
+      trend: {
+        embeddingStatus: string;
+        embedding: { dimension: number; model: string };
+        publication: { externalRef: string; approvalPath: string };
+      };
+    }>(
       `query($id: ID!) { trend(id: $id) { embeddingStatus embedding { dimension model } publication { externalRef approvalPath } } }`,
       { id },
       h.keys.viewer,
@@ -65,10 +80,9 @@ describe("the pipeline end to end", { timeout: 90_000 }, () => {
 
   it("should deliver a toxic item to an escalationCreated subscriber, and APPROVE turns it APPROVED then PUBLISHED with every transition seen", async () => {
     const moderator = h.ws(h.keys.moderator);
-    const created = collect<{ escalationCreated: { id: string; trendId: string; issueType: string; cursor: string } }>(
-      moderator,
-      `subscription { escalationCreated { ${ESCALATION_FIELDS} } }`,
-    );
+    const created = collect<{
+      escalationCreated: { id: string; trendId: string; issueType: string; cursor: string };
+    }>(moderator, `subscription { escalationCreated { ${ESCALATION_FIELDS} } }`);
     const updates = collect<{ trendUpdated: { trendId: string; from: string | null; to: string } }>(
       h.ws(h.keys.viewer),
       `subscription { trendUpdated { trendId from to cursor } }`,
@@ -81,20 +95,46 @@ describe("the pipeline end to end", { timeout: 90_000 }, () => {
     expect(escalation.issueType).toBe("TOXICITY");
     expect(escalation.cursor).toMatch(/^\d+-\d+$/);
 
-    const resolved = await h.gql<{ resolveEscalation: { status: string; resolution: { decision: string; resolvedBy: string } } }>(
+    const resolved = await h.gql<{
+      resolveEscalation: { status: string; resolution: { decision: string; resolvedBy: string } };
+    }>(
       resolveMutation,
-      { id: escalation.id, input: { decision: "APPROVE", note: "quoted from a film, fine in context" } },
+      {
+        id: escalation.id,
+        input: { decision: "APPROVE", note: "quoted from a film, fine in context" },
+      },
       h.keys.moderator,
     );
     expect(resolved.errors).toBeUndefined();
     expect(resolved.data!.resolveEscalation.status).toBe("RESOLVED");
-    await eventually(async () => ((await trendStatus(id)) === "PUBLISHED" ? true : undefined), 30_000);
-    await eventually(async () => (updates.items.filter((u) => u.data?.trendUpdated.trendId === id && u.data.trendUpdated.to === "PUBLISHED").length ? true : undefined));
-    const transitions = updates.items.filter((u) => u.data?.trendUpdated.trendId === id).map((u) => u.data!.trendUpdated.to);
-    expect(transitions).toEqual(["RECEIVED", "PLANNED", "ENRICHED", "EMBEDDED", "ESCALATED", "APPROVED", "PUBLISHED"]);
+    await eventually(
+      async () => ((await trendStatus(id)) === "PUBLISHED" ? true : undefined),
+      30_000,
+    );
+    await eventually(async () =>
+      updates.items.filter(
+        (u) => u.data?.trendUpdated.trendId === id && u.data.trendUpdated.to === "PUBLISHED",
+      ).length
+        ? true
+        : undefined,
+    );
+    const transitions = updates.items
+      .filter((u) => u.data?.trendUpdated.trendId === id)
+      .map((u) => u.data!.trendUpdated.to);
+    expect(transitions).toEqual([
+      "RECEIVED",
+      "PLANNED",
+      "ENRICHED",
+      "EMBEDDED",
+      "ESCALATED",
+      "APPROVED",
+      "PUBLISHED",
+    ]);
     expect((await publishedLines()).filter((l) => l.trendId === id)).toHaveLength(1);
 
-    const prov = await h.gql<{ provenance: { entries: { step: string; actor: string; input: { note?: string } }[] } }>(
+    const prov = await h.gql<{
+      provenance: { entries: { step: string; actor: string; input: { note?: string } }[] };
+    }>(
       `query($id: ID!) { provenance(trendId: $id) { entries { step actor input } } }`,
       { id },
       // Reviewer identities, notes and justifications are for moderators and operators (issue 12).
@@ -108,10 +148,18 @@ describe("the pipeline end to end", { timeout: 90_000 }, () => {
   it("should never publish an item a moderator REJECTED", async () => {
     const { id } = await ingest({ ...THREAT, externalId: "threat-reject" });
     const escalationId = await eventually(async () => {
-      const r = await h.gql<{ trend: { escalations: { id: string }[] } }>(`query($id: ID!) { trend(id: $id) { escalations { id } } }`, { id }, h.keys.viewer);
+      const r = await h.gql<{ trend: { escalations: { id: string }[] } }>(
+        `query($id: ID!) { trend(id: $id) { escalations { id } } }`,
+        { id },
+        h.keys.viewer,
+      );
       return r.data?.trend.escalations[0]?.id;
     }, 60_000);
-    const r = await h.gql(resolveMutation, { id: escalationId, input: { decision: "REJECT", reasonCode: "VIOLENCE", note: "a threat" } }, h.keys.moderator);
+    const r = await h.gql(
+      resolveMutation,
+      { id: escalationId, input: { decision: "REJECT", reasonCode: "VIOLENCE", note: "a threat" } },
+      h.keys.moderator,
+    );
     expect(r.errors).toBeUndefined();
     expect(await trendStatus(id)).toBe("REJECTED");
     await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -122,13 +170,25 @@ describe("the pipeline end to end", { timeout: 90_000 }, () => {
   it("should let exactly one of two racing moderators resolve, with one hitl:resolution event", async () => {
     const { id } = await ingest({ ...THREAT, externalId: "threat-race" });
     const escalationId = await eventually(async () => {
-      const r = await h.gql<{ trend: { escalations: { id: string }[] } }>(`query($id: ID!) { trend(id: $id) { escalations { id } } }`, { id }, h.keys.viewer);
+      const r = await h.gql<{ trend: { escalations: { id: string }[] } }>(
+        `query($id: ID!) { trend(id: $id) { escalations { id } } }`,
+        { id },
+        h.keys.viewer,
+      );
       return r.data?.trend.escalations[0]?.id;
     }, 60_000);
     const second = (await h.app.services.auth.createKey("moderator", "second-moderator")).key;
     const [a, b] = await Promise.all([
-      h.gql(resolveMutation, { id: escalationId, input: { decision: "APPROVE" } }, h.keys.moderator),
-      h.gql(resolveMutation, { id: escalationId, input: { decision: "REJECT", reasonCode: "VIOLENCE" } }, second),
+      h.gql(
+        resolveMutation,
+        { id: escalationId, input: { decision: "APPROVE" } },
+        h.keys.moderator,
+      ),
+      h.gql(
+        resolveMutation,
+        { id: escalationId, input: { decision: "REJECT", reasonCode: "VIOLENCE" } },
+        second,
+      ),
     ]);
     const outcomes = [a, b].map((r) => (r.errors ? r.errors[0]!.extensions!.code : "OK")).sort();
     expect(outcomes).toEqual(["CONFLICT", "OK"]);
@@ -141,13 +201,29 @@ describe("the pipeline end to end", { timeout: 90_000 }, () => {
   it("should publish a REJECTED item after an operator override and show who and why in provenance", async () => {
     const { id } = await ingest({ ...THREAT, externalId: "threat-override" });
     const escalationId = await eventually(async () => {
-      const r = await h.gql<{ trend: { escalations: { id: string }[] } }>(`query($id: ID!) { trend(id: $id) { escalations { id } } }`, { id }, h.keys.viewer);
+      const r = await h.gql<{ trend: { escalations: { id: string }[] } }>(
+        `query($id: ID!) { trend(id: $id) { escalations { id } } }`,
+        { id },
+        h.keys.viewer,
+      );
       return r.data?.trend.escalations[0]?.id;
     }, 60_000);
-    await h.gql(resolveMutation, { id: escalationId, input: { decision: "REJECT", reasonCode: "VIOLENCE" } }, h.keys.moderator);
-    const empty = await h.gql(`mutation($id: ID!) { overridePublish(trendId: $id, justification: "   ") { id } }`, { id }, h.keys.operator);
+    await h.gql(
+      resolveMutation,
+      { id: escalationId, input: { decision: "REJECT", reasonCode: "VIOLENCE" } },
+      h.keys.moderator,
+    );
+    const empty = await h.gql(
+      `mutation($id: ID!) { overridePublish(trendId: $id, justification: "   ") { id } }`,
+      { id },
+      h.keys.operator,
+    );
     expect(empty.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
-    const byModerator = await h.gql(`mutation($id: ID!) { overridePublish(trendId: $id, justification: "x") { id } }`, { id }, h.keys.moderator);
+    const byModerator = await h.gql(
+      `mutation($id: ID!) { overridePublish(trendId: $id, justification: "x") { id } }`,
+      { id },
+      h.keys.moderator,
+    );
     expect(byModerator.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
     const ok = await h.gql(
       `mutation($id: ID!) { overridePublish(trendId: $id, justification: "legal cleared it: satire") { id operator } }`,
@@ -155,8 +231,13 @@ describe("the pipeline end to end", { timeout: 90_000 }, () => {
       h.keys.operator,
     );
     expect(ok.errors).toBeUndefined();
-    await eventually(async () => ((await trendStatus(id)) === "PUBLISHED" ? true : undefined), 30_000);
-    const prov = await h.gql<{ provenance: { entries: { step: string; actor: string; input: Record<string, unknown> }[] } }>(
+    await eventually(
+      async () => ((await trendStatus(id)) === "PUBLISHED" ? true : undefined),
+      30_000,
+    );
+    const prov = await h.gql<{
+      provenance: { entries: { step: string; actor: string; input: Record<string, unknown> }[] };
+    }>(
       `query($id: ID!) { provenance(trendId: $id) { entries { step actor input } } }`,
       { id },
       // Reviewer identities, notes and justifications are for moderators and operators (issue 12).
@@ -171,9 +252,21 @@ describe("the pipeline end to end", { timeout: 90_000 }, () => {
 
   it("should return the topically closest items first from similarTrends(text)", async () => {
     const items = [
-      { externalId: "sim-1", title: "Striker scores twice in cup final", body: "The striker scored two goals as the home team won the cup final in front of a sold-out stadium." },
-      { externalId: "sim-2", title: "New smartphone chip announced", body: "The chipmaker unveiled a faster processor for smartphones with better battery life and an improved camera pipeline." },
-      { externalId: "sim-3", title: "Heavy rain floods city streets", body: "Heavy rain flooded streets across the city overnight and forecasters warn of more storms this week." },
+      {
+        externalId: "sim-1",
+        title: "Striker scores twice in cup final",
+        body: "The striker scored two goals as the home team won the cup final in front of a sold-out stadium.",
+      },
+      {
+        externalId: "sim-2",
+        title: "New smartphone chip announced",
+        body: "The chipmaker unveiled a faster processor for smartphones with better battery life and an improved camera pipeline.",
+      },
+      {
+        externalId: "sim-3",
+        title: "Heavy rain floods city streets",
+        body: "Heavy rain flooded streets across the city overnight and forecasters warn of more storms this week.",
+      },
     ];
     const ids = [];
     for (const item of items) ids.push((await ingest({ source: "sim", ...item })).id);
@@ -183,7 +276,10 @@ describe("the pipeline end to end", { timeout: 90_000 }, () => {
         {},
         h.keys.viewer,
       );
-      return r.data!.trends.edges.every((e) => e.node.embeddingStatus === "SUCCEEDED") && r.data!.trends.edges.length === 3 ? true : undefined;
+      return r.data!.trends.edges.every((e) => e.node.embeddingStatus === "SUCCEEDED") &&
+        r.data!.trends.edges.length === 3
+        ? true
+        : undefined;
     }, 60_000);
     const r = await h.gql<{ similarTrends: { trend: { id: string }; score: number }[] }>(
       `{ similarTrends(text: "football match goal soccer team", first: 3, filter: { source: "sim" }) { trend { id } score } }`,

@@ -1,5 +1,7 @@
 import { readFile } from "node:fs/promises";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { type AppHarness, eventually, startHarness } from "../support/app-harness.js";
 
 /**
@@ -19,14 +21,24 @@ const CLEAN = {
 };
 
 async function ingest(externalId: string): Promise<string> {
-  const r = await h.gql<{ ingestTrend: { id: string } }>(`mutation($input: TrendInput!) { ingestTrend(input: $input) { id } }`, { input: { ...CLEAN, externalId } }, h.keys.integrator);
+  const r = await h.gql<{ ingestTrend: { id: string } }>(
+    `mutation($input: TrendInput!) { ingestTrend(input: $input) { id } }`,
+    { input: { ...CLEAN, externalId } },
+    h.keys.integrator,
+  );
   if (!r.data) throw new Error(JSON.stringify(r.errors));
   return r.data.ingestTrend.id;
 }
 
-async function auditEscalation(trendId: string): Promise<{ id: string; issueType: string; rule: string }> {
+async function auditEscalation(
+  trendId: string,
+): Promise<{ id: string; issueType: string; rule: string }> {
   return eventually(async () => {
-    const r = await h.gql<{ escalations: { edges: { node: { id: string; trendId: string; issueType: string; rule: string } }[] } }>(
+    const r = await h.gql<{
+      escalations: {
+        edges: { node: { id: string; trendId: string; issueType: string; rule: string } }[];
+      };
+    }>(
       `{ escalations(issueType: [AUDIT_SAMPLE], first: 50) { edges { node { id trendId issueType rule } } } }`,
       {},
       h.keys.moderator,
@@ -36,7 +48,9 @@ async function auditEscalation(trendId: string): Promise<{ id: string; issueType
 }
 
 async function judgeActor(trendId: string): Promise<string | undefined> {
-  const r = await h.gql<{ provenance: { entries: { step: string; actor: string; output: { policyVersion?: number } }[] } }>(
+  const r = await h.gql<{
+    provenance: { entries: { step: string; actor: string; output: { policyVersion?: number } }[] };
+  }>(
     `query($id: ID!) { provenance(trendId: $id) { entries { step actor output } } }`,
     { id: trendId },
     h.keys.operator,
@@ -44,9 +58,20 @@ async function judgeActor(trendId: string): Promise<string | undefined> {
   return r.data?.provenance.entries.find((e) => e.step === "judge")?.actor;
 }
 
-const status = async (id: string) => (await h.gql<{ trend: { status: string } }>(`query($id: ID!) { trend(id: $id) { status } }`, { id }, h.keys.viewer)).data?.trend.status;
+const status = async (id: string) =>
+  (
+    await h.gql<{ trend: { status: string } }>(
+      `query($id: ID!) { trend(id: $id) { status } }`,
+      { id },
+      h.keys.viewer,
+    )
+  ).data?.trend.status;
 const resolve = (id: string, decision: "APPROVE" | "REJECT") =>
-  h.gql(`mutation($id: ID!, $d: Decision!, $r: String) { resolveEscalation(id: $id, input: { decision: $d, reasonCode: $r }) { status } }`, { id, d: decision, r: decision === "REJECT" ? "VIOLENCE" : null }, h.keys.moderator);
+  h.gql(
+    `mutation($id: ID!, $d: Decision!, $r: String) { resolveEscalation(id: $id, input: { decision: $d, reasonCode: $r }) { status } }`,
+    { id, d: decision, r: decision === "REJECT" ? "VIOLENCE" : null },
+    h.keys.moderator,
+  );
 
 describe("audit samples and policy versions end to end", { timeout: 120_000 }, () => {
   it("should hold back a publishable item as AUDIT_SAMPLE; APPROVE publishes it, REJECT does not", async () => {
@@ -58,9 +83,15 @@ describe("audit samples and policy versions end to end", { timeout: 120_000 }, (
     expect(await judgeActor(approved)).toBe("judge:policy-v1");
     expect((await resolve(a.id, "APPROVE")).errors).toBeUndefined();
     expect((await resolve(b.id, "REJECT")).errors).toBeUndefined();
-    await eventually(async () => ((await status(approved)) === "PUBLISHED" ? true : undefined), 60_000);
+    await eventually(
+      async () => ((await status(approved)) === "PUBLISHED" ? true : undefined),
+      60_000,
+    );
     expect(await status(rejected)).toBe("REJECTED");
-    const published = (await readFile(`${h.dir}/published.jsonl`, "utf8")).split("\n").filter(Boolean).map((l) => JSON.parse(l) as { trendId: string });
+    const published = (await readFile(`${h.dir}/published.jsonl`, "utf8"))
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { trendId: string });
     expect(published.map((p) => p.trendId)).toEqual([approved]);
   });
 

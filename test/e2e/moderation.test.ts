@@ -1,6 +1,7 @@
 import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+
 import { startGatewayServer } from "../../src/http/gateway-server.js";
 import { type AppHarness, collect, eventually, startHarness } from "../support/app-harness.js";
 
@@ -11,7 +12,11 @@ import { type AppHarness, collect, eventually, startHarness } from "../support/a
 let h: AppHarness;
 beforeAll(async () => {
   h = await startHarness({
-    config: { CLAIM_LEASE_MS: 1000, ESCALATION_SLA_MS: { toxicity: 1500 } as never, SWEEP_INTERVAL_MS: 200 },
+    config: {
+      CLAIM_LEASE_MS: 1000,
+      ESCALATION_SLA_MS: { toxicity: 1500 } as never,
+      SWEEP_INTERVAL_MS: 200,
+    },
   });
 }, 120_000);
 afterAll(async () => h?.close());
@@ -21,13 +26,26 @@ let counter = 0;
 
 /** Posts a threat and waits for its escalation; through the services while the gateway is down. */
 async function escalate(viaGateway = true): Promise<{ trendId: string; escalationId: string }> {
-  const input = { source: "forum", externalId: `m-${++counter}-${Date.now()}`, body: `${THREAT} (${counter})` };
+  const input = {
+    source: "forum",
+    externalId: `m-${++counter}-${Date.now()}`,
+    body: `${THREAT} (${counter})`,
+  };
   const trendId = viaGateway
-    ? (await h.gql<{ ingestTrend: { id: string } }>(`mutation($input: TrendInput!) { ingestTrend(input: $input) { id } }`, { input }, h.keys.integrator)).data!
-        .ingestTrend.id
+    ? (
+        await h.gql<{ ingestTrend: { id: string } }>(
+          `mutation($input: TrendInput!) { ingestTrend(input: $input) { id } }`,
+          { input },
+          h.keys.integrator,
+        )
+      ).data!.ingestTrend.id
     : (await h.app.services.ingest.ingest(input, "test")).id;
   const escalationId = await eventually(async () => {
-    const row = await h.env.db.selectFrom("escalations").select("id").where("trend_id", "=", trendId).executeTakeFirst();
+    const row = await h.env.db
+      .selectFrom("escalations")
+      .select("id")
+      .where("trend_id", "=", trendId)
+      .executeTakeFirst();
     return row?.id;
   }, 60_000);
   return { trendId, escalationId };
@@ -47,7 +65,11 @@ describe("moderation", { timeout: 120_000 }, () => {
 
     const missed = [];
     for (let i = 0; i < 3; i++) missed.push((await escalate()).escalationId);
-    const resumed = collect<{ escalationCreated: { id: string; cursor: string } }>(h.ws(), CREATED, { after: cursor });
+    const resumed = collect<{ escalationCreated: { id: string; cursor: string } }>(
+      h.ws(),
+      CREATED,
+      { after: cursor },
+    );
     const got = await resumed.take(3, 30_000);
     await new Promise((r) => setTimeout(r, 500));
     expect(resumed.items.map((i) => i.data!.escalationCreated.id)).toEqual(missed);
@@ -74,21 +96,37 @@ describe("moderation", { timeout: 120_000 }, () => {
         },
       );
     const url = h.wsUrl;
-    let client = createClient({ url, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${h.keys.moderator}` }, retryAttempts: 0 });
+    let client = createClient({
+      url,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${h.keys.moderator}` },
+      retryAttempts: 0,
+    });
     subscribe(client);
     const before = await escalate();
-    await eventually(async () => (events.some((e) => e.id === before.escalationId) ? true : undefined), 30_000);
+    await eventually(
+      async () => (events.some((e) => e.id === before.escalationId) ? true : undefined),
+      30_000,
+    );
 
     await h.app.gateway!.close();
     const during = [await escalate(false), await escalate(false)];
     const gateway = await startGatewayServer(h.app.services, { port });
     (h.app as { gateway?: typeof gateway }).gateway = gateway;
     await client.dispose();
-    client = createClient({ url, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${h.keys.moderator}` }, retryAttempts: 0 });
+    client = createClient({
+      url,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${h.keys.moderator}` },
+      retryAttempts: 0,
+    });
     subscribe(client);
     const after = await escalate();
     const wanted = [before, ...during, after].map((e) => e.escalationId);
-    await eventually(async () => (wanted.every((id) => events.some((e) => e.id === id)) ? true : undefined), 30_000);
+    await eventually(
+      async () => (wanted.every((id) => events.some((e) => e.id === id)) ? true : undefined),
+      30_000,
+    );
     const ids = events.map((e) => e.id).filter((id) => wanted.includes(id));
     expect(ids).toEqual(wanted);
     await client.dispose();
@@ -104,7 +142,10 @@ describe("moderation", { timeout: 120_000 }, () => {
           retryAttempts: 0,
           on: { closed: (event) => resolve((event as { code: number }).code) },
         });
-        client.subscribe({ query: CREATED }, { next: () => undefined, error: () => undefined, complete: () => undefined });
+        client.subscribe(
+          { query: CREATED },
+          { next: () => undefined, error: () => undefined, complete: () => undefined },
+        );
       });
     expect(await closeCode({ authorization: "Bearer tg_moderator_wrong" })).toBe(4403);
     expect(await closeCode({})).toBe(4401);
@@ -119,7 +160,10 @@ describe("moderation", { timeout: 120_000 }, () => {
     ];
     // Without a key: UNAUTHENTICATED over HTTP; over WebSocket the socket is closed with 4401 first
     // (the test above).
-    expect((await h.gql(RESOLVE, { id: unknown, input: { decision: "APPROVE" } }, null)).errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    expect(
+      (await h.gql(RESOLVE, { id: unknown, input: { decision: "APPROVE" } }, null)).errors?.[0]
+        ?.extensions?.code,
+    ).toBe("UNAUTHENTICATED");
     for (const [key, variables, code] of cases) {
       const http = await h.gql(RESOLVE, variables, key);
       expect(http.errors?.[0]?.extensions?.code, `HTTP ${code}`).toBe(code);
@@ -135,7 +179,10 @@ describe("moderation", { timeout: 120_000 }, () => {
     const rest = (id: string, body: unknown, key: string | null) =>
       fetch(`${h.url}/escalations/${id}/resolve`, {
         method: "POST",
-        headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
+        headers: {
+          "content-type": "application/json",
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+        },
         body: JSON.stringify(body),
       });
     expect((await rest(escalationId, { decision: "APPROVE" }, null)).status).toBe(401);
@@ -143,10 +190,24 @@ describe("moderation", { timeout: 120_000 }, () => {
     const bad = await rest(escalationId, { decision: "YES" }, h.keys.moderator);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("BAD_USER_INPUT");
-    expect((await rest("00000000-0000-4000-8000-000000000000", { decision: "APPROVE" }, h.keys.moderator)).status).toBe(404);
-    const ok = await rest(escalationId, { decision: "REJECT", reasonCode: "VIOLENCE", note: "threat" }, h.keys.moderator);
+    expect(
+      (
+        await rest(
+          "00000000-0000-4000-8000-000000000000",
+          { decision: "APPROVE" },
+          h.keys.moderator,
+        )
+      ).status,
+    ).toBe(404);
+    const ok = await rest(
+      escalationId,
+      { decision: "REJECT", reasonCode: "VIOLENCE", note: "threat" },
+      h.keys.moderator,
+    );
     expect(ok.status).toBe(200);
-    expect(((await ok.json()) as { escalation: { status: string } }).escalation.status).toBe("RESOLVED");
+    expect(((await ok.json()) as { escalation: { status: string } }).escalation.status).toBe(
+      "RESOLVED",
+    );
     const again = await rest(escalationId, { decision: "APPROVE" }, h.keys.moderator);
     expect(again.status).toBe(409);
     expect(((await again.json()) as { error: { code: string } }).error.code).toBe("CONFLICT");
@@ -156,22 +217,46 @@ describe("moderation", { timeout: 120_000 }, () => {
     const { escalationId } = await escalate();
     const other = (await h.app.services.auth.createKey("moderator", "other-moderator")).key;
     const claim = `mutation($id: ID!) { claimEscalation(id: $id) { id status claimedBy claimToken } }`;
-    const first = await h.gql<{ claimEscalation: { claimToken: string; claimedBy: string } }>(claim, { id: escalationId }, h.keys.moderator);
+    const first = await h.gql<{ claimEscalation: { claimToken: string; claimedBy: string } }>(
+      claim,
+      { id: escalationId },
+      h.keys.moderator,
+    );
     expect(first.data!.claimEscalation.claimedBy).toBe("test-moderator");
     const blocked = await h.gql(claim, { id: escalationId }, other);
     expect(blocked.errors?.[0]?.extensions?.code).toBe("CONFLICT");
     // The lease (1 s here) lapses; the sweeper returns the escalation to the queue.
     await eventually(async () => {
-      const r = await h.gql<{ escalation: { status: string } }>(`query($id: ID!) { escalation(id: $id) { status } }`, { id: escalationId }, h.keys.viewer);
+      const r = await h.gql<{ escalation: { status: string } }>(
+        `query($id: ID!) { escalation(id: $id) { status } }`,
+        { id: escalationId },
+        h.keys.viewer,
+      );
       return r.data!.escalation.status === "OPEN" ? true : undefined;
     }, 15_000);
-    const second = await h.gql<{ claimEscalation: { claimToken: string } }>(claim, { id: escalationId }, other);
-    expect(Number(second.data!.claimEscalation.claimToken)).toBeGreaterThan(Number(first.data!.claimEscalation.claimToken));
-    const stale = await h.gql(RESOLVE, { id: escalationId, input: { decision: "APPROVE", claimToken: first.data!.claimEscalation.claimToken } }, h.keys.moderator);
+    const second = await h.gql<{ claimEscalation: { claimToken: string } }>(
+      claim,
+      { id: escalationId },
+      other,
+    );
+    expect(Number(second.data!.claimEscalation.claimToken)).toBeGreaterThan(
+      Number(first.data!.claimEscalation.claimToken),
+    );
+    const stale = await h.gql(
+      RESOLVE,
+      {
+        id: escalationId,
+        input: { decision: "APPROVE", claimToken: first.data!.claimEscalation.claimToken },
+      },
+      h.keys.moderator,
+    );
     expect(stale.errors?.[0]?.extensions?.code).toBe("CONFLICT");
     const fresh = await h.gql<{ resolveEscalation: { status: string } }>(
       RESOLVE,
-      { id: escalationId, input: { decision: "APPROVE", claimToken: second.data!.claimEscalation.claimToken } },
+      {
+        id: escalationId,
+        input: { decision: "APPROVE", claimToken: second.data!.claimEscalation.claimToken },
+      },
       other,
     );
     expect(fresh.data?.resolveEscalation.status).toBe("RESOLVED");
@@ -184,10 +269,21 @@ describe("moderation", { timeout: 120_000 }, () => {
     );
     const { escalationId } = await escalate();
     await eventually(
-      async () => (alerts.items.some((a) => a.data?.operatorAlerts.kind === "ESCALATION_SLA" && a.data.operatorAlerts.data.escalationId === escalationId) ? true : undefined),
+      async () =>
+        alerts.items.some(
+          (a) =>
+            a.data?.operatorAlerts.kind === "ESCALATION_SLA" &&
+            a.data.operatorAlerts.data.escalationId === escalationId,
+        )
+          ? true
+          : undefined,
       20_000,
     );
-    const forThis = alerts.items.filter((a) => a.data?.operatorAlerts.data.escalationId === escalationId && a.data.operatorAlerts.kind === "ESCALATION_SLA");
+    const forThis = alerts.items.filter(
+      (a) =>
+        a.data?.operatorAlerts.data.escalationId === escalationId &&
+        a.data.operatorAlerts.kind === "ESCALATION_SLA",
+    );
     expect(forThis).toHaveLength(1);
   });
 });

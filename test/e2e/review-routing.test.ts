@@ -1,5 +1,7 @@
 import { readFile } from "node:fs/promises";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { type AppHarness, collect, eventually, startHarness } from "../support/app-harness.js";
 
 /**

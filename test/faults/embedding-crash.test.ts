@@ -1,16 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { startApp } from "../../src/main.js";
 import { createOfflineEmbedder, type Embedder } from "../../src/nlp/embedder.js";
+import { createEmbeddingHandler } from "../../src/pipeline/embed/embedding-worker.js";
 import { GROUPS, STREAMS } from "../../src/streams/stream-names.js";
 import { PostgresVectorStore } from "../../src/vector/postgres-vector-store.js";
-import { createEmbeddingHandler } from "../../src/pipeline/embed/embedding-worker.js";
 import { StreamConsumer } from "../../src/workers/runtime/stream-consumer.js";
 import { type AppHarness, eventually, startHarness } from "../support/app-harness.js";
 import {
   deadLetters,
   embeddingRecords,
-  provenanceSteps,
   pendingOf,
+  provenanceSteps,
   startCrashingWorker,
   trendRow,
 } from "./support/fault-helpers.js";

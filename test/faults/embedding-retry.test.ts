@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { makeEnvelope } from "../../src/streams/envelope.js";
 import { STREAMS } from "../../src/streams/stream-names.js";
 import { PostgresVectorStore } from "../../src/vector/postgres-vector-store.js";
@@ -31,7 +33,9 @@ beforeAll(async () => {
   const vectorPath = path.join(dir, "vectors");
   let real: PostgresVectorStore | undefined;
   // The store lives in the harness's database, which exists only once the harness has started.
-  store = new FlakyVectorStore(() => (real ??= new PostgresVectorStore({ db: h.env.db, path: vectorPath })));
+  store = new FlakyVectorStore(
+    () => (real ??= new PostgresVectorStore({ db: h.env.db, path: vectorPath })),
+  );
   h = await startHarness({
     gateway: false,
     workers: ["etl", "embedding", "relay"],
@@ -103,7 +107,11 @@ describe("embedding worker against a failing vector store", { timeout: 120_000 }
     expect(store.upsertCalls.get(id)).toBe(MAX_ATTEMPTS);
     expect(await store.get(id)).toBeUndefined();
     // Visibly failed (issue 12), with the stage and error on the trend; replay moves it on.
-    expect(await trendRow(h.env.db, id)).toMatchObject({ status: "FAILED", failed_stage: "embedding", failed_from: "ENRICHED" });
+    expect(await trendRow(h.env.db, id)).toMatchObject({
+      status: "FAILED",
+      failed_stage: "embedding",
+      failed_from: "ENRICHED",
+    });
     expect(await provenanceSteps(h.env.db, id)).toContain("embed_failed");
 
     store.heal();

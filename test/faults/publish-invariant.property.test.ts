@@ -2,21 +2,23 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+
 import fc from "fast-check";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { DomainError } from "../../src/domain/domain-error.js";
 import { createInProcessPublisher } from "../../src/mcp/publish-client.js";
+import { ActiveJudgePolicy } from "../../src/pipeline/judge/active-policy.js";
+import { createJudgeHandler } from "../../src/pipeline/judge/judge-worker.js";
+import { PolicyProvider } from "../../src/pipeline/judge/policy-provider.js";
+import { OverrideService } from "../../src/pipeline/publish/override-service.js";
+import { createPublisherHandler } from "../../src/pipeline/publish/publisher-worker.js";
 import { EscalationService } from "../../src/pipeline/review/escalation-service.js";
 import { loadReasonCodes } from "../../src/pipeline/review/reason-codes.js";
-import { OverrideService } from "../../src/pipeline/publish/override-service.js";
-import { ActiveJudgePolicy } from "../../src/pipeline/judge/active-policy.js";
-import { PolicyProvider } from "../../src/pipeline/judge/policy-provider.js";
 import type { Envelope } from "../../src/streams/envelope.js";
 import { makeEnvelope } from "../../src/streams/envelope.js";
 import { STREAMS } from "../../src/streams/stream-names.js";
-import { createJudgeHandler } from "../../src/pipeline/judge/judge-worker.js";
-import { createPublisherHandler } from "../../src/pipeline/publish/publisher-worker.js";
 import type { Job, JobHandler } from "../../src/workers/runtime/stream-consumer.js";
 import { createTestEnv, type TestEnv } from "../support/test-env.js";
 import { FlakyPublisher, InjectedCrash } from "./support/faulty-adapters.js";
@@ -58,7 +60,12 @@ beforeAll(async () => {
   });
   judgeHandler = createJudgeHandler({ db: env.db, policy, logger: env.logger });
   publisherHandler = createPublisherHandler({ db: env.db, publisher, logger: env.logger });
-  escalations = new EscalationService({ db: env.db, logger: env.logger, claimLeaseMs: 60_000, reasonCodes: loadReasonCodes(undefined) });
+  escalations = new EscalationService({
+    db: env.db,
+    logger: env.logger,
+    claimLeaseMs: 60_000,
+    reasonCodes: loadReasonCodes(undefined),
+  });
   overrides = new OverrideService(env.db);
 }, 60_000);
 
@@ -172,7 +179,11 @@ class Run {
           await tolerate(() =>
             escalations.resolve(
               id,
-              { decision: step.decision, reasonCode: step.decision === "REJECT" ? "VIOLENCE" : null, note: "property test" },
+              {
+                decision: step.decision,
+                reasonCode: step.decision === "REJECT" ? "VIOLENCE" : null,
+                note: "property test",
+              },
               MODERATORS[step.who]!,
             ),
           );

@@ -1,5 +1,7 @@
 import { readFile } from "node:fs/promises";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { type App, startApp } from "../../src/main.js";
 import { bundledAdapterCommand, connectMcpPublisher } from "../../src/mcp/publish-client.js";
 import { GROUPS, STREAMS } from "../../src/streams/stream-names.js";
@@ -7,8 +9,8 @@ import { type AppHarness, eventually, startHarness } from "../support/app-harnes
 import {
   deadLetters,
   deadLetterTrendId,
-  provenanceSteps,
   pendingOf,
+  provenanceSteps,
   startCrashingWorker,
   trendRow,
 } from "./support/fault-helpers.js";
@@ -140,7 +142,10 @@ describe("publisher crashes and adapter outages", { timeout: 60_000 }, () => {
     expect(publisher.calls.filter((c) => c.trendId === id)).toHaveLength(MAX_ATTEMPTS);
     // Visibly failed (issue 12); the replay returns it to READY first.
     await statusIs(id, "FAILED");
-    expect(await trendRow(h.env.db, id)).toMatchObject({ failed_stage: "publisher", failed_from: "READY" });
+    expect(await trendRow(h.env.db, id)).toMatchObject({
+      failed_stage: "publisher",
+      failed_from: "READY",
+    });
     expect(await linesFor(id)).toHaveLength(0);
 
     publisher.heal();

@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import type { Database } from "../../src/db/types.js";
 import { healthRoute } from "../../src/http/health-route.js";
 import type { Embedder } from "../../src/nlp/embedder.js";
@@ -9,7 +10,12 @@ import { type AppHarness, collect, startHarness } from "../support/app-harness.j
 
 /** Issue 12 item 6, through a real gateway. */
 const TOKEN = "doors-metrics-token-0123456789";
-const flatEmbedder: Embedder = { model: "flat", dimension: 4, embed: async (t) => t.map(() => [1, 0, 0, 0]), close: async () => undefined };
+const flatEmbedder: Embedder = {
+  model: "flat",
+  dimension: 4,
+  embed: async (t) => t.map(() => [1, 0, 0, 0]),
+  close: async () => undefined,
+};
 
 let h: AppHarness;
 beforeAll(async () => {
@@ -33,13 +39,18 @@ afterAll(async () => h?.close());
 describe("doors", () => {
   it("should not serve /metrics on the API port without the metrics token, and serve it with it or on METRICS_PORT", async () => {
     expect((await fetch(`${h.url}/metrics`)).status).toBe(401);
-    expect((await fetch(`${h.url}/metrics`, { headers: { authorization: `Bearer ${h.keys.operator}` } })).status).toBe(401);
+    expect(
+      (await fetch(`${h.url}/metrics`, { headers: { authorization: `Bearer ${h.keys.operator}` } }))
+        .status,
+    ).toBe(401);
     const ok = await fetch(`${h.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(ok.status).toBe(200);
     expect(await ok.text()).toContain("trendgate_stream_group_lag");
     const apart = await fetch(`http://127.0.0.1:${h.app.gateway!.metricsPort}/metrics`);
     expect(apart.status).toBe(200);
-    expect((await fetch(`http://127.0.0.1:${h.app.gateway!.metricsPort}/graphql`)).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${h.app.gateway!.metricsPort}/graphql`)).status).toBe(
+      404,
+    );
   });
 
   it("should serve scrapes within METRICS_CACHE_MS from one render", async () => {
@@ -50,7 +61,11 @@ describe("doors", () => {
       return render();
     };
     try {
-      await Promise.all([1, 2, 3].map(() => fetch(`http://127.0.0.1:${h.app.gateway!.metricsPort}/metrics`).then((r) => r.text())));
+      await Promise.all(
+        [1, 2, 3].map(() =>
+          fetch(`http://127.0.0.1:${h.app.gateway!.metricsPort}/metrics`).then((r) => r.text()),
+        ),
+      );
       expect(renders).toBe(0); // the first test's render is still fresh
     } finally {
       h.app.metrics.render = render;
@@ -59,16 +74,29 @@ describe("doors", () => {
 
   it("should name the dependency that is down at /healthz without the driver's message", async () => {
     const broken = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: "postgres://secret-user:secret-pass@127.0.0.1:1/nowhere", connectionTimeoutMillis: 500 }) }),
+      dialect: new PostgresDialect({
+        pool: new pg.Pool({
+          connectionString: "postgres://secret-user:secret-pass@127.0.0.1:1/nowhere",
+          connectionTimeoutMillis: 500,
+        }),
+      }),
     });
     const services = { db: broken, redis: h.app.services.redis } as unknown as AppServices;
     let status = 0;
     let body: unknown;
-    const res = { status: (s: number) => ((status = s), res), json: (b: unknown) => void (body = b) };
+    const res = {
+      status: (s: number) => ((status = s), res),
+      json: (b: unknown) => void (body = b),
+    };
     await healthRoute(services)({} as never, res as never, () => undefined);
     await broken.destroy();
     expect(status).toBe(503);
-    expect(body).toEqual({ status: "degraded", down: ["postgres"], postgres: { ok: false, error: "unreachable" }, redis: { ok: true } });
+    expect(body).toEqual({
+      status: "degraded",
+      down: ["postgres"],
+      postgres: { ok: false, error: "unreachable" },
+      redis: { ok: true },
+    });
     expect(JSON.stringify(body)).not.toMatch(/secret|ECONNREFUSED|127\.0\.0\.1/);
   });
 
@@ -85,7 +113,11 @@ describe("doors", () => {
   it("should cap sockets per key (4429) and subscriptions per socket (RATE_LIMITED)", async () => {
     const key = (await h.app.services.auth.createKey("moderator", "capped")).key;
     const open = (closed: (code: number) => void = () => undefined) =>
-      h.ws(key, { lazy: false, onNonLazyError: () => undefined, on: { closed: (e) => closed((e as { code: number }).code) } });
+      h.ws(key, {
+        lazy: false,
+        onNonLazyError: () => undefined,
+        on: { closed: (e) => closed((e as { code: number }).code) },
+      });
     const a = open();
     open();
     await expect.poll(() => h.app.gateway!.sockets.openSockets).toBe(2);
@@ -105,10 +137,12 @@ describe("doors", () => {
     const huge = `{ ${Array.from({ length: 1200 }, (_, i) => `a${i}: __typename`).join(" ")} }`;
     const http = await h.gql(huge);
     expect(http.errors?.[0]?.message).toMatch(/token/i);
-    const ws = await collect(h.ws(h.keys.operator), huge).take(1).then(
-      (items) => JSON.stringify(items),
-      (e: Error) => e.message,
-    );
+    const ws = await collect(h.ws(h.keys.operator), huge)
+      .take(1)
+      .then(
+        (items) => JSON.stringify(items),
+        (e: Error) => e.message,
+      );
     expect(ws).toMatch(/token/i);
   });
 
@@ -118,10 +152,12 @@ describe("doors", () => {
     expect(big.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
     expect(big.errors?.[0]?.message).toMatch(/cost \d+ is over the limit of 2000/);
     expect((await h.gql(query, { n: 20 })).errors).toBeUndefined();
-    const ws = await collect(h.ws(h.keys.operator), query, { n: 500 }).take(1).then(
-      (items) => JSON.stringify(items),
-      (e: Error) => e.message,
-    );
+    const ws = await collect(h.ws(h.keys.operator), query, { n: 500 })
+      .take(1)
+      .then(
+        (items) => JSON.stringify(items),
+        (e: Error) => e.message,
+      );
     expect(ws).toMatch(/over the limit of 2000/);
   });
 

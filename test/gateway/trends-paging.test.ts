@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { type AppHarness, startHarness } from "../support/app-harness.js";
 
 let h: AppHarness;
@@ -11,8 +12,16 @@ afterAll(async () => h?.close());
 const PAGE = /* GraphQL */ `
   query Page($after: String) {
     trends(first: 50, after: $after, filter: { source: "paging" }) {
-      edges { cursor node { id } }
-      pageInfo { hasNextPage endCursor }
+      edges {
+        cursor
+        node {
+          id
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
     }
   }
 `;
@@ -39,8 +48,14 @@ describe("trends paging", () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 20; page++) {
-      const r: { data?: { trends: { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } } =
-        await h.gql(PAGE, { after }, h.keys.integrator);
+      const r: {
+        data?: {
+          trends: {
+            edges: { node: { id: string } }[];
+            pageInfo: { hasNextPage: boolean; endCursor: string | null };
+          };
+        };
+      } = await h.gql(PAGE, { after }, h.keys.integrator);
       const trends = r.data!.trends;
       seen.push(...trends.edges.map((e) => e.node.id));
       if (!trends.pageInfo.hasNextPage) break;

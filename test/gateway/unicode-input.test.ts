@@ -1,12 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { appendProvenance } from "../../src/db/provenance.js";
 import { type AppHarness, eventually, startHarness } from "../support/app-harness.js";
 
 const INGEST = /* GraphQL */ `
-  mutation Ingest($input: TrendInput!) { ingestTrend(input: $input) { id status } }
+  mutation Ingest($input: TrendInput!) {
+    ingestTrend(input: $input) {
+      id
+      status
+    }
+  }
 `;
 const TREND = /* GraphQL */ `
-  query Trend($id: ID!) { trend(id: $id) { status body summary } }
+  query Trend($id: ID!) {
+    trend(id: $id) {
+      status
+      body
+      summary
+    }
+  }
 `;
 
 let h: AppHarness;
@@ -16,12 +28,21 @@ beforeAll(async () => {
 afterAll(async () => h?.close());
 
 async function ingest(body: string, externalId: string) {
-  return h.gql<{ ingestTrend: { id: string; status: string } }>(INGEST, { input: { source: "unicode", externalId, body } }, h.keys.integrator);
+  return h.gql<{ ingestTrend: { id: string; status: string } }>(
+    INGEST,
+    { input: { source: "unicode", externalId, body } },
+    h.keys.integrator,
+  );
 }
 
-async function settled(id: string): Promise<{ status: string; body: string; summary: string | null }> {
+async function settled(
+  id: string,
+): Promise<{ status: string; body: string; summary: string | null }> {
   return eventually(async () => {
-    const r = await h.gql<{ trend: { status: string; body: string; summary: string | null } }>(TREND, { id });
+    const r = await h.gql<{ trend: { status: string; body: string; summary: string | null } }>(
+      TREND,
+      { id },
+    );
     return r.data?.trend.status === "ENRICHED" ? r.data.trend : undefined;
   }, 30_000);
 }
@@ -32,7 +53,12 @@ describe("text made valid before it reaches Postgres", () => {
     expect(res.errors).toBeUndefined();
     const trend = await settled(res.data!.ingestTrend.id);
     expect(trend.body).toBe("😀".repeat(300));
-    const provenance = await h.env.db.selectFrom("provenance_log").select("input").where("trend_id", "=", res.data!.ingestTrend.id).where("step", "=", "etl").executeTakeFirstOrThrow();
+    const provenance = await h.env.db
+      .selectFrom("provenance_log")
+      .select("input")
+      .where("trend_id", "=", res.data!.ingestTrend.id)
+      .where("step", "=", "etl")
+      .executeTakeFirstOrThrow();
     expect(JSON.stringify(provenance.input)).not.toContain("\uFFFD");
   });
 

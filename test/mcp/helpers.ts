@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
 import type { PublishRequest } from "../../src/mcp/publish-client.js";
 
 export function publishRequest(overrides: Partial<PublishRequest> = {}): PublishRequest {

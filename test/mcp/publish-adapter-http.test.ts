@@ -1,7 +1,9 @@
 import { join } from "node:path";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { runPublishAdapterHttp } from "../../src/mcp/publish-adapter-server.js";
-import { connectMcpPublisher, PublishError, type Publisher } from "../../src/mcp/publish-client.js";
+import { connectMcpPublisher, type Publisher, PublishError } from "../../src/mcp/publish-client.js";
 import { publishRequest, readJsonl, tempDir } from "./helpers.js";
 
 /** The adapter served over Streamable HTTP at /mcp, reached by URL. */

@@ -1,6 +1,8 @@
 import { join } from "node:path";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectMcpPublisher, PublishError, type Publisher } from "../../src/mcp/publish-client.js";
+
+import { connectMcpPublisher, type Publisher, PublishError } from "../../src/mcp/publish-client.js";
 import { adapterChildPids, publishRequest, readJsonl, tempDir } from "./helpers.js";
 
 /** The bundled adapter spawned over stdio, as the publisher worker runs it. */

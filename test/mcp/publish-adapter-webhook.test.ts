@@ -1,12 +1,14 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import {
   connectMcpPublisher,
   createInProcessPublisher,
-  PublishError,
   type Publisher,
+  PublishError,
 } from "../../src/mcp/publish-client.js";
 import { publishRequest, readJsonl, tempDir } from "./helpers.js";
 

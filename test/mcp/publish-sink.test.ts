@@ -1,6 +1,8 @@
 import { appendFile, mkdir, readFile, utimes } from "node:fs/promises";
 import { join } from "node:path";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { withFileLock } from "../../src/mcp/file-lock.js";
 import { createInProcessPublisher, PublishError } from "../../src/mcp/publish-client.js";
 import { publishRequest, readJsonl, tempDir } from "./helpers.js";

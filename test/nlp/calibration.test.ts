@@ -1,8 +1,16 @@
 import { describe, expect, it } from "vitest";
 
 import { seededRandom } from "../../src/domain/seeded-random.js";
-import { expectedCalibrationError, reliabilityBins, rocAuc } from "../../src/nlp/calibration-metrics.js";
-import { fitDenseLogistic, logLoss, predictDenseLogistic } from "../../src/nlp/train/dense-logistic.js";
+import {
+  expectedCalibrationError,
+  reliabilityBins,
+  rocAuc,
+} from "../../src/nlp/calibration-metrics.js";
+import {
+  fitDenseLogistic,
+  logLoss,
+  predictDenseLogistic,
+} from "../../src/nlp/train/dense-logistic.js";
 
 describe("calibration metrics", () => {
   it("should give zero ECE when every bin's outcome rate equals its prediction", () => {
@@ -48,7 +56,12 @@ describe("dense logistic regression (Platt scaling, confidence)", () => {
     expect(model.coefficients[1]).toBeCloseTo(-0.8, 1);
     expect(model.intercept).toBeCloseTo(0.3, 1);
     const fitted = rows.map((r) => predictDenseLogistic(model, r));
-    expect(logLoss(fitted, labels)).toBeLessThan(logLoss(rows.map(() => 0.5), labels));
+    expect(logLoss(fitted, labels)).toBeLessThan(
+      logLoss(
+        rows.map(() => 0.5),
+        labels,
+      ),
+    );
     expect(expectedCalibrationError(fitted, labels)).toBeLessThan(0.02);
   });
 

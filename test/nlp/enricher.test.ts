@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 
 import { ConfidenceModel, UNSUPPORTED_LANGUAGE_CAP } from "../../src/nlp/confidence.js";
-import { type Enricher, createOfflineEnricher } from "../../src/nlp/enricher.js";
+import { createOfflineEnricher, type Enricher } from "../../src/nlp/enricher.js";
 import { TOPIC_LABELS } from "../../src/nlp/topics.js";
 
 // Short texts written for these tests (the training data is not used as fixtures).
@@ -47,7 +47,9 @@ describe("offline enricher", () => {
     expect(e.cost).toEqual({ units: expect.any(Number), unit: "compute_unit" });
     expect(e.cost.units).toBeGreaterThanOrEqual(1);
     expect(e.model).toBe(enricher.model);
-    expect(e.model).toMatch(/^trendgate-offline-v1 .*toxicity-stack-v3.*topics-lr-v1.*sentiment-lr-v1.*confidence-lr-v2/);
+    expect(e.model).toMatch(
+      /^trendgate-offline-v1 .*toxicity-stack-v3.*topics-lr-v1.*sentiment-lr-v1.*confidence-lr-v2/,
+    );
     expect(e.prompt).toContain("Council approves transit budget");
     expect(e.signals["toxicity.threat"]).toBe(false);
   });
@@ -184,7 +186,9 @@ describe("offline enricher", () => {
     expect(unsure).toBeLessThan(0.7);
     expect(model.confidence({ ...base, toxicityScore: 0.2 })).toBeLessThan(sure);
     expect(model.confidence({ ...base, toxicityScore: 0.999 })).toBeGreaterThan(0.9);
-    expect(model.confidence({ ...base, toxicityScore: 0.01, language: "fr" })).toBe(UNSUPPORTED_LANGUAGE_CAP);
+    expect(model.confidence({ ...base, toxicityScore: 0.01, language: "fr" })).toBe(
+      UNSUPPORTED_LANGUAGE_CAP,
+    );
     // a score that is not a number counts as a coin flip, never as certainty
     expect(model.confidence({ ...base, toxicityScore: Number.NaN })).toBe(unsure);
   });
@@ -218,7 +222,9 @@ describe("offline enricher", () => {
     // 76 characters, then an emoji (two UTF-16 code units) across the 77-character cut
     const body = `${"a".repeat(75)} \u{1F481}${" and more words after it".repeat(3)}`;
     const e = await enrich(body);
-    expect(e.prompt).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/);
+    expect(e.prompt).not.toMatch(
+      /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/,
+    );
     expect(e.prompt).toContain("...");
   });
 
@@ -236,7 +242,11 @@ describe("offline enricher", () => {
 describe("enrichment of emoji-heavy text", () => {
   const LONE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
   it("should never put half a surrogate pair in any field (the prompt snippet once did: 22P02)", async () => {
-    for (const body of ["😀".repeat(300), `${"x".repeat(76)}😀😀😀`, `${"y".repeat(75)}👨‍👩‍👧 family`]) {
+    for (const body of [
+      "😀".repeat(300),
+      `${"x".repeat(76)}😀😀😀`,
+      `${"y".repeat(75)}👨‍👩‍👧 family`,
+    ]) {
       const e = await enricher.enrich({ source: "t", body });
       for (const [field, value] of Object.entries(e)) {
         const text = typeof value === "string" ? value : JSON.stringify(value);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type Embedder, EmbedderError } from "../../src/nlp/embedder.js";
-import { FAST_EMBEDDER_MODEL, createFastEmbedder } from "../../src/nlp/embedder-fast.js";
+import { createFastEmbedder, FAST_EMBEDDER_MODEL } from "../../src/nlp/embedder-fast.js";
 
 let embedder: Embedder;
 beforeAll(() => {

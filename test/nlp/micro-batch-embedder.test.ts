@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+
 import type { Embedder } from "../../src/nlp/embedder.js";
 import { MicroBatchEmbedder } from "../../src/nlp/micro-batch-embedder.js";
 
@@ -33,7 +34,11 @@ describe("MicroBatchEmbedder", () => {
     const embedder = new MicroBatchEmbedder(inner, 2);
     const first = embedder.embed(["x"]);
     await new Promise((r) => setTimeout(r, 5));
-    const later = await Promise.all([embedder.embed(["y"]), embedder.embed(["z"]), embedder.embed(["w"])]);
+    const later = await Promise.all([
+      embedder.embed(["y"]),
+      embedder.embed(["z"]),
+      embedder.embed(["w"]),
+    ]);
     await first;
     expect(later.map((v) => v.length)).toEqual([1, 1, 1]);
     expect(inner.batches).toEqual([["x"], ["y", "z"], ["w"]]);
@@ -41,7 +46,10 @@ describe("MicroBatchEmbedder", () => {
 
   it("should fail only the callers of a failed batch", async () => {
     const embedder = new MicroBatchEmbedder(recordingEmbedder("bad"), 1);
-    const [bad, good] = await Promise.allSettled([embedder.embed(["bad"]), embedder.embed(["good"])]);
+    const [bad, good] = await Promise.allSettled([
+      embedder.embed(["bad"]),
+      embedder.embed(["good"]),
+    ]);
     expect(bad.status).toBe("rejected");
     expect(good).toEqual({ status: "fulfilled", value: [[4, 1]] });
   });

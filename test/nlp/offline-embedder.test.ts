@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { type Embedder, EmbedderError, createOfflineEmbedder } from "../../src/nlp/embedder.js";
+import { createOfflineEmbedder, type Embedder, EmbedderError } from "../../src/nlp/embedder.js";
 
 let embedder: Embedder;
 beforeAll(async () => {

@@ -1,9 +1,9 @@
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
-import { EmbedderError, createOpenAiEmbedder, embeddingsUrl } from "../../src/nlp/embedder.js";
+import { createOpenAiEmbedder, EmbedderError, embeddingsUrl } from "../../src/nlp/embedder.js";
 
 /**
  * A local stand-in for an external OpenAI-compatible embeddings API, speaking the real

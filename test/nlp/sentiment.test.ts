@@ -8,20 +8,30 @@ describe("sentiment model", () => {
   const model = SentimentModel.load();
 
   it("should read runtime text the way SST-2 is tokenised", () => {
-    expect(sentimentTokens("It's not bad, I can't complain!")).toBe(sentimentTokens("it 's not bad , i ca n't complain !"));
+    expect(sentimentTokens("It's not bad, I can't complain!")).toBe(
+      sentimentTokens("it 's not bad , i ca n't complain !"),
+    );
     expect(sentimentTokens("Don’t miss it")).toBe(sentimentTokens("do n't miss it"));
   });
 
   it("should mark words after a negator up to the end of the clause", () => {
-    expect(sentimentTokens("not good at all. great ending")).toBe("not neg_good neg_at neg_all great ending");
+    expect(sentimentTokens("not good at all. great ending")).toBe(
+      "not neg_good neg_at neg_all great ending",
+    );
     expect(sentimentTokens("never boring but long")).toBe("never neg_boring but long");
   });
 
   it("should tell clear positive from clear negative reviews, negation included", () => {
-    for (const text of ["What a wonderful, moving film with a terrific cast.", "I loved every minute of it."]) {
+    for (const text of [
+      "What a wonderful, moving film with a terrific cast.",
+      "I loved every minute of it.",
+    ]) {
       expect(model.score(text).label, text).toBe("positive");
     }
-    for (const text of ["A dull, lifeless mess that wastes its actors.", "This movie is not good at all."]) {
+    for (const text of [
+      "A dull, lifeless mess that wastes its actors.",
+      "This movie is not good at all.",
+    ]) {
       expect(model.score(text).label, text).toBe("negative");
     }
   });

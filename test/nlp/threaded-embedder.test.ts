@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import type { Embedder } from "../../src/nlp/embedder.js";
 import { createThreadedEmbedder } from "../../src/nlp/threaded-embedder.js";
 

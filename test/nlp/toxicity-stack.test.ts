@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 
-import { hashFeatures } from "../../src/nlp/features.js";
-import { HashedMlp, decodeHashedMlp, encodeHashedMlp } from "../../src/nlp/hashed-mlp.js";
 import { ConfidenceModel } from "../../src/nlp/confidence.js";
+import { hashFeatures } from "../../src/nlp/features.js";
+import { decodeHashedMlp, encodeHashedMlp, HashedMlp } from "../../src/nlp/hashed-mlp.js";
 import { ToxicityScorer } from "../../src/nlp/toxicity.js";
 import { trainHashedMlp } from "../../src/nlp/train/mlp-trainer.js";
 import { oraclePoint } from "../../src/nlp/train/oracle-curve.js";

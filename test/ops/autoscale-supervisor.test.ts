@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { createLogger } from "../../src/observability/logger.js";
 import { AutoscaleSupervisor } from "../../src/ops/autoscale-supervisor.js";
 import { GROUPS, STREAMS } from "../../src/streams/stream-names.js";
@@ -37,7 +38,8 @@ describe("AutoscaleSupervisor", () => {
   it("should start the gateway, relay+maintenance and the minimum of each stage", () => {
     expect(supervisor.processes.count("serve")).toBe(1);
     expect(supervisor.processes.count("worker:relay+maintenance")).toBe(1);
-    for (const stage of ["etl", "embedding", "judge", "publisher"]) expect(supervisor.processes.count(`worker:${stage}`), stage).toBe(1);
+    for (const stage of ["etl", "embedding", "judge", "publisher"])
+      expect(supervisor.processes.count(`worker:${stage}`), stage).toBe(1);
   });
 
   it("should add an ETL worker when the etl group lags, and expose desired and actual counts", async () => {
@@ -60,17 +62,37 @@ describe("AutoscaleSupervisor", () => {
   it("should learn the per-worker rate from entries finished under load and shrink the pool one step when it drains", async () => {
     const key = env.keys.key(STREAMS.ingest);
     // A consumer takes and finishes 50 entries between two evaluations, with 10 still waiting.
-    const read = (await env.redis.xreadgroup("GROUP", GROUPS.etl, "c1", "COUNT", 50, "STREAMS", key, ">")) as [string, [string, string[]][]][];
+    const read = (await env.redis.xreadgroup(
+      "GROUP",
+      GROUPS.etl,
+      "c1",
+      "COUNT",
+      50,
+      "STREAMS",
+      key,
+      ">",
+    )) as [string, [string, string[]][]][];
     await env.redis.xack(key, GROUPS.etl, ...read[0]![1].map(([id]) => id));
     const busy = (await supervisor.evaluate()).find((d) => d.stage === "etl")!;
     expect(busy.ratePerWorker).toBeGreaterThan(0);
     // Drain the rest: nothing waits, so the pool goes back towards min, one worker at a time.
-    const rest = (await env.redis.xreadgroup("GROUP", GROUPS.etl, "c1", "COUNT", 50, "STREAMS", key, ">")) as [string, [string, string[]][]][];
+    const rest = (await env.redis.xreadgroup(
+      "GROUP",
+      GROUPS.etl,
+      "c1",
+      "COUNT",
+      50,
+      "STREAMS",
+      key,
+      ">",
+    )) as [string, [string, string[]][]][];
     await env.redis.xack(key, GROUPS.etl, ...rest[0]![1].map(([id]) => id));
     await supervisor.evaluate();
     const after = (await supervisor.evaluate()).find((d) => d.stage === "etl")!;
     expect(after.desired).toBe(1);
     expect(supervisor.processes.count("worker:etl")).toBe(1);
-    expect(await scrape()).toContain('trendgate_autoscale_events_total{stage="etl",direction="down"} 1');
+    expect(await scrape()).toContain(
+      'trendgate_autoscale_events_total{stage="etl",direction="down"} 1',
+    );
   });
 });

@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
+
 import { desiredWorkers, ScaleDownDamper } from "../../src/ops/autoscaler.js";
 
-const base = { lag: 0, pending: 0, ratePerWorker: 10, current: 1, min: 1, max: 8, targetDrainSeconds: 10 };
+const base = {
+  lag: 0,
+  pending: 0,
+  ratePerWorker: 10,
+  current: 1,
+  min: 1,
+  max: 8,
+  targetDrainSeconds: 10,
+};
 
 describe("desiredWorkers", () => {
   it("should size the pool so the backlog drains within the target", () => {

@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs";
+
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+
 import { CONFIG_VARIABLES } from "../../src/config.js";
 import { SCALABLE_STAGES, STAGE_STREAMS } from "../../src/ops/stages.js";
 import { StreamKeys } from "../../src/streams/stream-names.js";
@@ -18,12 +20,20 @@ function declaredMetrics(): Set<string> {
 }
 
 describe("deploy/grafana/trendgate-dashboard.json", () => {
-  const dashboard = JSON.parse(read("deploy/grafana/trendgate-dashboard.json")) as { panels: { title: string; targets: { expr: string }[] }[] };
+  const dashboard = JSON.parse(read("deploy/grafana/trendgate-dashboard.json")) as {
+    panels: { title: string; targets: { expr: string }[] }[];
+  };
   const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
 
   it("should query only metrics the code registers", () => {
     const declared = declaredMetrics();
-    const queried = new Set(exprs.flatMap((e) => [...e.matchAll(/\btrendgate_[a-z0-9_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, ""))));
+    const queried = new Set(
+      exprs.flatMap((e) =>
+        [...e.matchAll(/\btrendgate_[a-z0-9_]+/g)].map((m) =>
+          m[0].replace(/_(bucket|sum|count)$/, ""),
+        ),
+      ),
+    );
     expect(queried.size).toBeGreaterThan(10);
     expect([...queried].filter((name) => !declared.has(name))).toEqual([]);
   });
@@ -51,11 +61,22 @@ describe("deploy/k8s", () => {
   const dir = new URL("deploy/k8s/", root);
   const docs = readdirSync(dir)
     .filter((f) => f.endsWith(".yaml"))
-    .flatMap((f) => parseAllDocuments(readFileSync(new URL(f, dir), "utf8")).map((d) => ({ file: f, doc: d.toJS() as K8sObject })))
+    .flatMap((f) =>
+      parseAllDocuments(readFileSync(new URL(f, dir), "utf8")).map((d) => ({
+        file: f,
+        doc: d.toJS() as K8sObject,
+      })),
+    )
     .filter((d) => d.doc);
   // Manifests are free-form YAML; the assertions below say which shape they expect.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  type K8sObject = { kind: string; metadata: { name: string }; spec?: any; data?: Record<string, string>; stringData?: Record<string, string> };
+  type K8sObject = {
+    kind: string;
+    metadata: { name: string };
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    spec?: any;
+    data?: Record<string, string>;
+    stringData?: Record<string, string>;
+  };
   const byKind = (kind: string) => docs.filter((d) => d.doc.kind === kind).map((d) => d.doc);
   const config = byKind("ConfigMap").find((c) => c.metadata.name === "trendgate-config")!;
 
@@ -63,7 +84,9 @@ describe("deploy/k8s", () => {
     const known = new Set<string>(CONFIG_VARIABLES);
     expect(config).toBeDefined();
     for (const key of Object.keys(config.data ?? {})) expect(known.has(key), key).toBe(true);
-    for (const secret of byKind("Secret")) for (const key of Object.keys(secret.stringData ?? {})) expect(known.has(key), key).toBe(true);
+    for (const secret of byKind("Secret"))
+      for (const key of Object.keys(secret.stringData ?? {}))
+        expect(known.has(key), key).toBe(true);
   });
 
   it("should run a Deployment per worker stage with the stage's CLI arguments", () => {
@@ -87,7 +110,10 @@ describe("deploy/k8s", () => {
       expect(so, stage).toBeDefined();
       expect(so!.spec.minReplicaCount).toBeLessThanOrEqual(so!.spec.maxReplicaCount);
       const triggers = so!.spec.triggers as { type: string; metadata: Record<string, string> }[];
-      expect(triggers.some((t) => t.metadata.pendingEntriesCount !== undefined), stage).toBe(true);
+      expect(
+        triggers.some((t) => t.metadata.pendingEntriesCount !== undefined),
+        stage,
+      ).toBe(true);
       for (const t of triggers) {
         expect(t.type).toBe("redis-streams");
         expect(t.metadata.stream).toBe(keys.key(STAGE_STREAMS[stage].stream));

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
+
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+
 import { CONFIG_VARIABLES, loadConfig } from "../../src/config.js";
 import { SCALABLE_STAGES } from "../../src/ops/stages.js";
 import { WORKER_NAMES } from "../../src/pipeline/registry.js";
@@ -11,7 +13,9 @@ import { WORKER_NAMES } from "../../src/pipeline/registry.js";
  * start order by health.
  */
 const root = new URL("../../", import.meta.url);
-const compose = parse(readFileSync(new URL("docker-compose.yml", root), "utf8"), { merge: true }) as {
+const compose = parse(readFileSync(new URL("docker-compose.yml", root), "utf8"), {
+  merge: true,
+}) as {
   services: Record<string, Service>;
   volumes?: Record<string, unknown>;
 };
@@ -36,26 +40,35 @@ const services = compose.services;
 const ours = Object.entries(services).filter(([, s]) => s.build !== undefined);
 const envOf = (s: Service): Record<string, string> =>
   Array.isArray(s.environment)
-    ? Object.fromEntries(s.environment.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]))
+    ? Object.fromEntries(
+        s.environment.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]),
+      )
     : Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, String(v)]));
 /** What compose passes when .env sets nothing: `${NAME:-default}` → default. */
-const interpolate = (value: string) => value.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, "$1").replace(/\$\{[A-Z_]+\}/g, "");
-const commandOf = (s: Service) => (Array.isArray(s.command) ? s.command : String(s.command ?? "").split(/\s+/));
+const interpolate = (value: string) =>
+  value.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, "$1").replace(/\$\{[A-Z_]+\}/g, "");
+const commandOf = (s: Service) =>
+  Array.isArray(s.command) ? s.command : String(s.command ?? "").split(/\s+/);
 
 describe("docker-compose.yml", () => {
   it("should hold every server the code talks to and one service per runtime part", () => {
-    for (const name of ["postgres", "redis", "weaviate", "jaeger", "migrate", "gateway"]) expect(services, name).toHaveProperty(name);
+    for (const name of ["postgres", "redis", "weaviate", "jaeger", "migrate", "gateway"])
+      expect(services, name).toHaveProperty(name);
     expect(services.postgres!.image).toMatch(/^postgres:15/);
     expect(services.redis!.image).toMatch(/^redis:7/);
     expect(commandOf(services.gateway!)).toEqual(["serve"]);
     expect(commandOf(services.migrate!)).toEqual(["migrate"]);
-    const workersRun = ours.flatMap(([, s]) => (commandOf(s)[0] === "worker" ? commandOf(s).slice(1) : []));
+    const workersRun = ours.flatMap(([, s]) =>
+      commandOf(s)[0] === "worker" ? commandOf(s).slice(1) : [],
+    );
     expect([...new Set(workersRun)].sort()).toEqual([...WORKER_NAMES].sort());
   });
 
   it("should run ETL and embedding with two replicas each", () => {
     const replicas = (stage: string) =>
-      ours.filter(([, s]) => commandOf(s).join(" ") === `worker ${stage}`).reduce((n, [, s]) => n + (s.deploy?.replicas ?? 1), 0);
+      ours
+        .filter(([, s]) => commandOf(s).join(" ") === `worker ${stage}`)
+        .reduce((n, [, s]) => n + (s.deploy?.replicas ?? 1), 0);
     expect(replicas("etl")).toBeGreaterThanOrEqual(2);
     expect(replicas("embedding")).toBeGreaterThanOrEqual(2);
     for (const stage of SCALABLE_STAGES) expect(replicas(stage), stage).toBeGreaterThanOrEqual(1);
@@ -72,10 +85,20 @@ describe("docker-compose.yml", () => {
   it("should give every service of ours the variables scripts and compose rely on, with values config accepts", () => {
     for (const [name, s] of ours) {
       const env = envOf(s);
-      for (const v of ["DATABASE_URL", "REDIS_URL", "WEAVIATE_URL", "OTEL_EXPORTER_OTLP_ENDPOINT", "TRENDGATE_API_KEYS", "PUBLISH_JSONL_PATH", "PORT"]) {
+      for (const v of [
+        "DATABASE_URL",
+        "REDIS_URL",
+        "WEAVIATE_URL",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "TRENDGATE_API_KEYS",
+        "PUBLISH_JSONL_PATH",
+        "PORT",
+      ]) {
         expect(env, `${name} sets ${v}`).toHaveProperty(v);
       }
-      const config = loadConfig(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(v)])));
+      const config = loadConfig(
+        Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(v)])),
+      );
       expect(config.PORT).toBe(4000);
     }
   });
@@ -109,10 +132,12 @@ describe("docker-compose.yml", () => {
       expect(Array.isArray(deps), `${name} depends_on must name conditions`).toBe(false);
       expect(deps.postgres?.condition, name).toBe("service_healthy");
       expect(deps.redis?.condition, name).toBe("service_healthy");
-      if (name !== "migrate") expect(deps.migrate?.condition, name).toBe("service_completed_successfully");
+      if (name !== "migrate")
+        expect(deps.migrate?.condition, name).toBe("service_completed_successfully");
       for (const [dep, { condition }] of Object.entries(deps)) {
         expect(services, `${name} depends on ${dep}`).toHaveProperty(dep);
-        if (condition === "service_healthy") expect(services[dep]!.healthcheck, `${dep} needs a healthcheck`).toBeDefined();
+        if (condition === "service_healthy")
+          expect(services[dep]!.healthcheck, `${dep} needs a healthcheck`).toBeDefined();
       }
     }
   });

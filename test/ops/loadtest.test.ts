@@ -1,14 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { keyFromEnv } from "../../src/ops/loadtest-command.js";
+
+import {
+  dueBy,
+  LoadtestError,
+  type LoadtestReport,
+  parseSteps,
+  runLoadtest,
+} from "../../src/ops/loadtest.js";
 import { renderLoadtestHtml, renderLoadtestSvg } from "../../src/ops/loadtest-chart.js";
+import { keyFromEnv } from "../../src/ops/loadtest-command.js";
 import { createLoadtestMix } from "../../src/ops/loadtest-mix.js";
-import { dueBy, LoadtestError, type LoadtestReport, parseSteps, runLoadtest } from "../../src/ops/loadtest.js";
 import { type AppHarness, startHarness } from "../support/app-harness.js";
 
 describe("load test options", () => {
   it("should parse stepped rates and integrate them into items due", () => {
     const steps = parseSteps("20:30, 80:30,20:30");
-    expect(steps).toEqual([{ rate: 20, seconds: 30 }, { rate: 80, seconds: 30 }, { rate: 20, seconds: 30 }]);
+    expect(steps).toEqual([
+      { rate: 20, seconds: 30 },
+      { rate: 80, seconds: 30 },
+      { rate: 20, seconds: 30 },
+    ]);
     expect(dueBy(steps, 0)).toBe(0);
     expect(dueBy(steps, 30)).toBe(600);
     expect(dueBy(steps, 45)).toBe(1800);
@@ -29,7 +40,9 @@ describe("load test options", () => {
   });
 
   it("should take an integrator key from TRENDGATE_API_KEYS, else an operator's", () => {
-    expect(keyFromEnv({ TRENDGATE_API_KEYS: "moderator:m1, integrator:i1,operator:o1" })).toBe("i1");
+    expect(keyFromEnv({ TRENDGATE_API_KEYS: "moderator:m1, integrator:i1,operator:o1" })).toBe(
+      "i1",
+    );
     expect(keyFromEnv({ TRENDGATE_API_KEYS: "operator:o:with:colons" })).toBe("o:with:colons");
     expect(keyFromEnv({})).toBeUndefined();
   });
@@ -88,14 +101,17 @@ describe("runLoadtest against a running gateway", () => {
     expect(report.settled).toBe(fresh);
     expect(report.notSettled).toBe(0);
     expect(Object.values(report.finalStates).reduce((a, b) => a + b, 0)).toBe(fresh);
-    for (const stage of ["etl", "embed", "judge"]) expect(report.stageLatencyMs[stage]?.n, stage).toBe(fresh);
+    for (const stage of ["etl", "embed", "judge"])
+      expect(report.stageLatencyMs[stage]?.n, stage).toBe(fresh);
     expect(report.endToEndMs.n).toBe(fresh);
     expect(report.endToEndMs.p50).toBeGreaterThan(0);
   });
 
   it("should sample lag and consumers from /metrics and pipelineHealth while it runs", () => {
     expect(report.samples.length).toBeGreaterThan(3);
-    expect(report.samples.every((s) => s.lag.etl !== undefined && s.consumers.etl !== undefined)).toBe(true);
+    expect(
+      report.samples.every((s) => s.lag.etl !== undefined && s.consumers.etl !== undefined),
+    ).toBe(true);
     expect(report.samples.some((s) => s.consumers.etl! >= 1)).toBe(true);
   });
 
@@ -107,13 +123,21 @@ describe("runLoadtest against a running gateway", () => {
   });
 
   it("should stop at once with LOADTEST_UNAUTHORIZED when the gateway refuses the key", async () => {
-    const error = await runLoadtest({ url: `${harness.url}/graphql`, key: "not-a-key", steps: [{ rate: 1, seconds: 1 }] }).catch((e: unknown) => e);
+    const error = await runLoadtest({
+      url: `${harness.url}/graphql`,
+      key: "not-a-key",
+      steps: [{ rate: 1, seconds: 1 }],
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LoadtestError);
     expect((error as LoadtestError).code).toBe("LOADTEST_UNAUTHORIZED");
   });
 
   it("should stop at once with LOADTEST_UNREACHABLE when nothing answers", async () => {
-    const error = await runLoadtest({ url: "http://127.0.0.1:9/graphql", key: "k", steps: [{ rate: 1, seconds: 1 }] }).catch((e: unknown) => e);
+    const error = await runLoadtest({
+      url: "http://127.0.0.1:9/graphql",
+      key: "k",
+      steps: [{ rate: 1, seconds: 1 }],
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LoadtestError);
     expect((error as LoadtestError).code).toBe("LOADTEST_UNREACHABLE");
   });

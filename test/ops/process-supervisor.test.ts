@@ -1,7 +1,9 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+
 import { afterAll, describe, expect, it } from "vitest";
+
 import { createLogger } from "../../src/observability/logger.js";
 import { ProcessSupervisor, SupervisorStoppedError } from "../../src/ops/process-supervisor.js";
 import { eventually } from "../support/app-harness.js";
@@ -16,7 +18,12 @@ require("node:fs").writeFileSync(require("node:path").join(process.env.READY_DIR
 setInterval(() => {}, 1000);
 `;
 const readyDir = mkdtempSync(path.join(tmpdir(), "supervisor-test-"));
-const ready = (pid: number | undefined) => eventually(async () => (existsSync(path.join(readyDir, String(pid))) ? true : undefined), 20_000, 20);
+const ready = (pid: number | undefined) =>
+  eventually(
+    async () => (existsSync(path.join(readyDir, String(pid))) ? true : undefined),
+    20_000,
+    20,
+  );
 
 const supervisors: ProcessSupervisor[] = [];
 const make = (options: Partial<ConstructorParameters<typeof ProcessSupervisor>[0]> = {}) => {
@@ -64,7 +71,12 @@ describe("ProcessSupervisor", () => {
     const victim = s.list("worker:embedding")[0]!;
     process.kill(victim.pid!, "SIGKILL");
     await victim.exited;
-    await eventually(async () => (s.count("worker:embedding") === 2 && !s.list().includes(victim) ? true : undefined), 5000, 20);
+    await eventually(
+      async () =>
+        s.count("worker:embedding") === 2 && !s.list().includes(victim) ? true : undefined,
+      5000,
+      20,
+    );
     expect(s.restarts.get("worker:embedding")).toBe(1);
   });
 

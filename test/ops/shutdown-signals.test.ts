@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+
 import { createLogger } from "../../src/observability/logger.js";
 import { ShutdownSignals } from "../../src/ops/shutdown-signals.js";
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import type { Embedder } from "../../src/nlp/embedder.js";
 import { createFastEmbedder } from "../../src/nlp/embedder-fast.js";
 import { createOfflineEnricher, type Enricher } from "../../src/nlp/enricher.js";

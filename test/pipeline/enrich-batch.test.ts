@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeEnvelope } from "../../src/streams/envelope.js";
+
 import { createOfflineEnricher, type Enricher } from "../../src/nlp/enricher.js";
 import { TOPIC_LABELS } from "../../src/nlp/topics.js";
 import { createEnrichBatchHandler } from "../../src/pipeline/enrich/enrich-batch.js";
 import { createEtlHandler } from "../../src/pipeline/enrich/etl-worker.js";
 import { IngestService } from "../../src/pipeline/ingest/ingest-service.js";
+import { makeEnvelope } from "../../src/streams/envelope.js";
 import type { Job } from "../../src/workers/runtime/stream-consumer.js";
 import { createTestEnv, type TestEnv } from "../support/test-env.js";
 
@@ -41,7 +42,12 @@ function jobFor(trendId: string, traceId = "0".repeat(32)): Job {
 
 async function ingestItems(label: string, n: number) {
   return ingest.ingestMany(
-    Array.from({ length: n }, (_, i) => ({ source: "wire", externalId: `${label}-${i}`, title: `Story ${i}`, body: `Item ${i}: the city council approved a new budget for public transport on ${label}.` })),
+    Array.from({ length: n }, (_, i) => ({
+      source: "wire",
+      externalId: `${label}-${i}`,
+      title: `Story ${i}`,
+      body: `Item ${i}: the city council approved a new budget for public transport on ${label}.`,
+    })),
     "test",
   );
 }
@@ -54,37 +60,73 @@ describe("ETL batch handler", () => {
     const receipts = await ingestItems("all", 5);
     const ids = receipts.map((r) => r.id);
     const outboxBefore = await env.db.selectFrom("outbox").select("id").execute();
-    const alone = await batch()(receipts.map((r) => jobFor(r.id, r.traceId)), signal);
+    const alone = await batch()(
+      receipts.map((r) => jobFor(r.id, r.traceId)),
+      signal,
+    );
     expect(alone).toEqual([]);
 
-    const rows = await env.db.selectFrom("enriched_trends").selectAll().where("id", "in", ids).execute();
+    const rows = await env.db
+      .selectFrom("enriched_trends")
+      .selectAll()
+      .where("id", "in", ids)
+      .execute();
     expect(rows.map((r) => r.status)).toEqual(Array(5).fill("ENRICHED"));
     for (const row of rows) {
       expect(row.language).toBe("en");
       expect(row.topics.every((t) => (TOPIC_LABELS as readonly string[]).includes(t))).toBe(true);
       expect(row.summary?.length).toBeGreaterThan(0);
-      const charges = await env.db.selectFrom("budget_charges").select(["step", "cost"]).where("trend_id", "=", row.id).orderBy("step").execute();
+      const charges = await env.db
+        .selectFrom("budget_charges")
+        .select(["step", "cost"])
+        .where("trend_id", "=", row.id)
+        .orderBy("step")
+        .execute();
       expect(charges.map((c) => c.step)).toEqual(["etl", "plan"]);
-      expect(row.budget_spent).toBeCloseTo(charges.reduce((s, c) => s + c.cost, 0), 6);
+      expect(row.budget_spent).toBeCloseTo(
+        charges.reduce((s, c) => s + c.cost, 0),
+        6,
+      );
       // The provenance chain: ingest → plan → etl, each entry following the one before.
-      const log = await env.db.selectFrom("provenance_log").select(["id", "step", "parent_id"]).where("trend_id", "=", row.id).orderBy("id").execute();
+      const log = await env.db
+        .selectFrom("provenance_log")
+        .select(["id", "step", "parent_id"])
+        .where("trend_id", "=", row.id)
+        .orderBy("id")
+        .execute();
       expect(log.map((e) => e.step)).toEqual(["ingest", "plan", "etl"]);
       expect(log[1]!.parent_id).toBe(log[0]!.id);
       expect(log[2]!.parent_id).toBe(log[1]!.id);
     }
-    expect(await env.db.selectFrom("planner_intents").select("trend_id").where("trend_id", "in", ids).execute()).toHaveLength(5);
+    expect(
+      await env.db
+        .selectFrom("planner_intents")
+        .select("trend_id")
+        .where("trend_id", "in", ids)
+        .execute(),
+    ).toHaveLength(5);
 
     const seen = new Set(outboxBefore.map((o) => o.id));
-    const events = (await env.db.selectFrom("outbox").select(["id", "stream", "payload"]).orderBy("id").execute()).filter((o) => !seen.has(o.id));
+    const events = (
+      await env.db.selectFrom("outbox").select(["id", "stream", "payload"]).orderBy("id").execute()
+    ).filter((o) => !seen.has(o.id));
     for (const id of ids) {
       const mine = events.filter((e) => (e.payload as { trendId?: string }).trendId === id);
-      expect(mine.map((e) => [e.stream, (e.payload as { payload: { to?: string } }).payload.to ?? null])).toEqual([
+      expect(
+        mine.map((e) => [e.stream, (e.payload as { payload: { to?: string } }).payload.to ?? null]),
+      ).toEqual([
         ["trend:updates", "PLANNED"],
         ["trend:updates", "ENRICHED"],
         ["trend:embedding:jobs", null],
       ]);
       // The updates report the embedding status of the row as written.
-      expect(mine.slice(0, 2).map((e) => (e.payload as { payload: { embeddingStatus?: string } }).payload.embeddingStatus)).toEqual(["PENDING", "PENDING"]);
+      expect(
+        mine
+          .slice(0, 2)
+          .map(
+            (e) => (e.payload as { payload: { embeddingStatus?: string } }).payload.embeddingStatus,
+          ),
+      ).toEqual(["PENDING", "PENDING"]);
     }
   });
 
@@ -104,45 +146,111 @@ describe("ETL batch handler", () => {
   it("should hand back, to run alone, the jobs of unknown trends, over-budget items and a second job for one trend, and commit the rest", async () => {
     const receipts = await ingestItems("mixed", 3);
     const [ok, poor, twice] = receipts.map((r) => r.id) as [string, string, string];
-    await env.db.updateTable("enriched_trends").set({ budget_limit: 0.1 }).where("id", "=", poor).execute();
+    await env.db
+      .updateTable("enriched_trends")
+      .set({ budget_limit: 0.1 })
+      .where("id", "=", poor)
+      .execute();
     const unknown = jobFor("00000000-0000-4000-8000-000000000000");
     const malformed = jobFor("not-a-uuid");
     const second = jobFor(twice);
     const poorJob = jobFor(poor);
-    const alone = await batch()([jobFor(ok), unknown, poorJob, jobFor(twice), second, malformed], signal);
+    const alone = await batch()(
+      [jobFor(ok), unknown, poorJob, jobFor(twice), second, malformed],
+      signal,
+    );
     expect(new Set(alone)).toEqual(new Set([unknown, poorJob, second, malformed]));
-    const status = async (id: string) => (await env.db.selectFrom("enriched_trends").select("status").where("id", "=", id).executeTakeFirstOrThrow()).status;
+    const status = async (id: string) =>
+      (
+        await env.db
+          .selectFrom("enriched_trends")
+          .select("status")
+          .where("id", "=", id)
+          .executeTakeFirstOrThrow()
+      ).status;
     expect(await status(ok)).toBe("ENRICHED");
     expect(await status(twice)).toBe("ENRICHED");
     // Nothing was charged or moved for the item the batch left alone.
     expect(await status(poor)).toBe("RECEIVED");
-    expect(await env.db.selectFrom("budget_charges").select("step").where("trend_id", "=", poor).execute()).toEqual([]);
+    expect(
+      await env.db
+        .selectFrom("budget_charges")
+        .select("step")
+        .where("trend_id", "=", poor)
+        .execute(),
+    ).toEqual([]);
   });
 
   it("should roll the whole batch back when one of its steps was charged already", async () => {
     const [charged, other] = (await ingestItems("charged", 2)).map((r) => r.id) as [string, string];
-    await env.db.insertInto("budget_charges").values({ trend_id: charged, step: "etl", cost: 1, unit: "compute_unit" }).execute();
+    await env.db
+      .insertInto("budget_charges")
+      .values({ trend_id: charged, step: "etl", cost: 1, unit: "compute_unit" })
+      .execute();
     const outboxBefore = (await env.db.selectFrom("outbox").select("id").execute()).length;
-    await expect(batch()([jobFor(charged), jobFor(other)], signal)).rejects.toThrow(/charged already/);
-    const statuses = await env.db.selectFrom("enriched_trends").select("status").where("id", "in", [charged, other]).execute();
+    await expect(batch()([jobFor(charged), jobFor(other)], signal)).rejects.toThrow(
+      /charged already/,
+    );
+    const statuses = await env.db
+      .selectFrom("enriched_trends")
+      .select("status")
+      .where("id", "in", [charged, other])
+      .execute();
     expect(statuses.map((r) => r.status)).toEqual(["RECEIVED", "RECEIVED"]);
     expect((await env.db.selectFrom("outbox").select("id").execute()).length).toBe(outboxBefore);
-    expect(await env.db.selectFrom("provenance_log").select("step").where("trend_id", "in", [charged, other]).where("step", "<>", "ingest").execute()).toEqual([]);
+    expect(
+      await env.db
+        .selectFrom("provenance_log")
+        .select("step")
+        .where("trend_id", "in", [charged, other])
+        .where("step", "<>", "ingest")
+        .execute(),
+    ).toEqual([]);
   });
 
   it("should write the same enrichment as the per-item handler", async () => {
     const [a, b] = await ingest.ingestMany(
       [
-        { source: "wire", externalId: "same-a", title: "Rates on hold", body: "The central bank kept its benchmark interest rate unchanged on Tuesday." },
-        { source: "wire", externalId: "same-b", title: "Rates on hold", body: "The central bank kept its benchmark interest rate unchanged on Tuesday." },
+        {
+          source: "wire",
+          externalId: "same-a",
+          title: "Rates on hold",
+          body: "The central bank kept its benchmark interest rate unchanged on Tuesday.",
+        },
+        {
+          source: "wire",
+          externalId: "same-b",
+          title: "Rates on hold",
+          body: "The central bank kept its benchmark interest rate unchanged on Tuesday.",
+        },
       ],
       "test",
     );
     await batch()([jobFor(a!.id)], signal);
     await createEtlHandler({ db: env.db, enricher, logger: env.logger })(jobFor(b!.id), signal);
-    const fields = ["status", "normalized_body", "language", "sentiment_score", "sentiment_label", "topics", "toxicity_score", "confidence", "summary", "enrichment", "budget_spent"] as const;
-    const rowA = await env.db.selectFrom("enriched_trends").select(fields).where("id", "=", a!.id).executeTakeFirstOrThrow();
-    const rowB = await env.db.selectFrom("enriched_trends").select(fields).where("id", "=", b!.id).executeTakeFirstOrThrow();
+    const fields = [
+      "status",
+      "normalized_body",
+      "language",
+      "sentiment_score",
+      "sentiment_label",
+      "topics",
+      "toxicity_score",
+      "confidence",
+      "summary",
+      "enrichment",
+      "budget_spent",
+    ] as const;
+    const rowA = await env.db
+      .selectFrom("enriched_trends")
+      .select(fields)
+      .where("id", "=", a!.id)
+      .executeTakeFirstOrThrow();
+    const rowB = await env.db
+      .selectFrom("enriched_trends")
+      .select(fields)
+      .where("id", "=", b!.id)
+      .executeTakeFirstOrThrow();
     expect(rowA).toEqual(rowB);
   });
 });

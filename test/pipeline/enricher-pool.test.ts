@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { createOfflineEnricher, type Enricher } from "../../src/nlp/enricher.js";
 import {
   type BatchEnricher,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { IngestService } from "../../src/pipeline/ingest/ingest-service.js";
 import { createTestEnv, type TestEnv } from "../support/test-env.js";
 
@@ -18,7 +19,10 @@ afterAll(() => env?.close());
 
 describe("ingest batch", () => {
   it("should write each new trend once with its provenance and two events in order, and answer duplicates with the first trend", async () => {
-    const [earlier] = await ingest.ingestMany([{ source: "wire", externalId: "old", body: "Posted before." }], "test");
+    const [earlier] = await ingest.ingestMany(
+      [{ source: "wire", externalId: "old", body: "Posted before." }],
+      "test",
+    );
     const receipts = await ingest.ingestMany(
       [
         { source: "wire", externalId: "a", body: "First." },
@@ -35,11 +39,21 @@ describe("ingest batch", () => {
 
     const fresh = [receipts[0]!, receipts[3]!];
     for (const r of fresh) {
-      const log = await env.db.selectFrom("provenance_log").select(["step", "parent_id", "trace_id"]).where("trend_id", "=", r.id).execute();
+      const log = await env.db
+        .selectFrom("provenance_log")
+        .select(["step", "parent_id", "trace_id"])
+        .where("trend_id", "=", r.id)
+        .execute();
       expect(log).toEqual([{ step: "ingest", parent_id: null, trace_id: r.traceId }]);
     }
-    const events = await env.db.selectFrom("outbox").select(["stream", "payload"]).orderBy("id").execute();
-    const mine = events.filter((e) => fresh.some((r) => (e.payload as { trendId?: string }).trendId === r.id));
+    const events = await env.db
+      .selectFrom("outbox")
+      .select(["stream", "payload"])
+      .orderBy("id")
+      .execute();
+    const mine = events.filter((e) =>
+      fresh.some((r) => (e.payload as { trendId?: string }).trendId === r.id),
+    );
     expect(mine.map((e) => [e.stream, (e.payload as { trendId: string }).trendId])).toEqual([
       ["trend:ingest:stream", fresh[0]!.id],
       ["trend:updates", fresh[0]!.id],
@@ -47,8 +61,20 @@ describe("ingest batch", () => {
       ["trend:updates", fresh[1]!.id],
     ]);
     const update = mine[1]!.payload as { payload: Record<string, unknown> };
-    expect(update.payload).toMatchObject({ from: null, to: "RECEIVED", embeddingStatus: "PENDING", reason: "ingested", actor: "test" });
+    expect(update.payload).toMatchObject({
+      from: null,
+      to: "RECEIVED",
+      embeddingStatus: "PENDING",
+      reason: "ingested",
+      actor: "test",
+    });
     // Nothing at all for the duplicates.
-    expect(await env.db.selectFrom("enriched_trends").select("id").where("source", "=", "wire").execute()).toHaveLength(3);
+    expect(
+      await env.db
+        .selectFrom("enriched_trends")
+        .select("id")
+        .where("source", "=", "wire")
+        .execute(),
+    ).toHaveLength(3);
   });
 });

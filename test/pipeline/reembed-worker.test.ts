@@ -4,8 +4,8 @@ import { Registry } from "prom-client";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import type { Embedder } from "../../src/nlp/embedder.js";
-import { PostgresVectorStore } from "../../src/vector/postgres-vector-store.js";
 import { Reembedder, registerReembedMetrics } from "../../src/pipeline/embed/reembed-worker.js";
+import { PostgresVectorStore } from "../../src/vector/postgres-vector-store.js";
 import { createTestEnv, type TestEnv } from "../support/test-env.js";
 
 let env: TestEnv;
@@ -47,18 +47,40 @@ async function seedItems(n: number, oldModel = "old-model"): Promise<string[]> {
     ids.push(id);
     await env.db
       .insertInto("enriched_trends")
-      .values({ id, trace_id: randomUUID(), source: "wire", title: `Item ${i}`, body: `body number ${i}`, metadata: "{}", status: "PUBLISHED" })
+      .values({
+        id,
+        trace_id: randomUUID(),
+        source: "wire",
+        title: `Item ${i}`,
+        body: `body number ${i}`,
+        metadata: "{}",
+        status: "PUBLISHED",
+      })
       .execute();
     await env.db
       .insertInto("embedding_records")
-      .values({ id: randomUUID(), trend_id: id, vector_id: id, store: "embedded", model: oldModel, dimension: 3 })
+      .values({
+        id: randomUUID(),
+        trend_id: id,
+        vector_id: id,
+        store: "embedded",
+        model: oldModel,
+        dimension: 3,
+      })
       .execute();
   }
   return ids;
 }
 
 const reembedder = (embedder: Embedder, batchSize = 2) =>
-  new Reembedder({ db: env.db, embedder, store, logger: env.logger, intervalMs: 60_000, batchSize });
+  new Reembedder({
+    db: env.db,
+    embedder,
+    store,
+    logger: env.logger,
+    intervalMs: 60_000,
+    batchSize,
+  });
 
 describe("Reembedder", () => {
   it("should move every record of another model to the configured one exactly once, with concurrent passes", async () => {
@@ -70,7 +92,11 @@ describe("Reembedder", () => {
     const records = await env.db.selectFrom("embedding_records").selectAll().execute();
     expect(records.map((r) => [r.model, r.dimension])).toEqual(Array(7).fill(["new-model", 4]));
     expect([...embedder.seen.values()]).toEqual(Array(7).fill(1));
-    const provenance = await env.db.selectFrom("provenance_log").select("trend_id").where("step", "=", "reembed").execute();
+    const provenance = await env.db
+      .selectFrom("provenance_log")
+      .select("trend_id")
+      .where("step", "=", "reembed")
+      .execute();
     expect(provenance.map((p) => p.trend_id).sort()).toEqual([...ids].sort());
     expect(await store.count()).toBe(7);
     expect((await store.get(ids[0]!))?.metadata.status).toBe("PUBLISHED");
@@ -84,11 +110,17 @@ describe("Reembedder", () => {
 
   it("should leave records on their old model when the embedder fails, and move them on the next pass", async () => {
     const ids = await seedItems(3);
-    await expect(reembedder(countingEmbedder("new-model", true)).runOnce()).rejects.toThrow("model unavailable");
+    await expect(reembedder(countingEmbedder("new-model", true)).runOnce()).rejects.toThrow(
+      "model unavailable",
+    );
     const stale = await env.db.selectFrom("embedding_records").select("model").execute();
     expect(stale.map((r) => r.model)).toEqual(["old-model", "old-model", "old-model"]);
     expect(await store.count()).toBe(0);
-    const provenance = env.db.selectFrom("provenance_log").select("id").where("step", "=", "reembed").where("trend_id", "in", ids);
+    const provenance = env.db
+      .selectFrom("provenance_log")
+      .select("id")
+      .where("step", "=", "reembed")
+      .where("trend_id", "in", ids);
     expect(await provenance.execute()).toHaveLength(0);
 
     expect(await reembedder(countingEmbedder("new-model")).drain()).toBe(3);

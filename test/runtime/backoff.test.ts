@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+
 import { computeBackoff } from "../../src/workers/runtime/backoff.js";
 
 describe("computeBackoff", () => {

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
+
 import { type Job, PermanentError } from "../../src/workers/runtime/stream-consumer.js";
 import { RuntimeFixture, waitFor } from "./support/runtime-fixture.js";
 
@@ -24,7 +25,10 @@ describe("StreamConsumer batch at a time", () => {
       },
     });
     await consumer.start();
-    await waitFor("every entry acknowledged", async () => batches.flat().length === 12 && (await fx.pendingCount(stream)) === 0);
+    await waitFor(
+      "every entry acknowledged",
+      async () => batches.flat().length === 12 && (await fx.pendingCount(stream)) === 0,
+    );
     await consumer.stop();
     expect(batches.flat().sort((a, b) => a - b)).toEqual([...Array(12).keys()]);
     expect(batches.some((b) => b.length > 1)).toBe(true);
@@ -43,7 +47,10 @@ describe("StreamConsumer batch at a time", () => {
       batchHandler: async (jobs) => jobs.filter((j) => index(j) % 2 === 0),
     });
     await consumer.start();
-    await waitFor("every entry acknowledged", async () => single.length === 3 && (await fx.pendingCount(stream)) === 0);
+    await waitFor(
+      "every entry acknowledged",
+      async () => single.length === 3 && (await fx.pendingCount(stream)) === 0,
+    );
     await consumer.stop();
     expect(single.sort()).toEqual([0, 2, 4]);
   });
@@ -71,7 +78,10 @@ describe("StreamConsumer batch at a time", () => {
       },
     });
     await consumer.start();
-    await waitFor("one dead letter and the rest acknowledged", async () => (await fx.deadLetters(dlq)).length === 1 && (await fx.pendingCount(stream)) === 0);
+    await waitFor(
+      "one dead letter and the rest acknowledged",
+      async () => (await fx.deadLetters(dlq)).length === 1 && (await fx.pendingCount(stream)) === 0,
+    );
     await consumer.stop();
     expect(batchCalls).toBeGreaterThanOrEqual(1);
     expect(committed.sort()).toEqual([0, 1, 2, 4]);
@@ -100,7 +110,10 @@ describe("StreamConsumer batch at a time", () => {
       },
     });
     await consumer.start();
-    await waitFor("the retry to succeed", async () => attemptsOf1.length === 2 && (await fx.pendingCount(stream)) === 0);
+    await waitFor(
+      "the retry to succeed",
+      async () => attemptsOf1.length === 2 && (await fx.pendingCount(stream)) === 0,
+    );
     await consumer.stop();
     expect(attemptsOf1).toEqual([1, 2]);
     // The retry is claimed from the retry schedule and runs through the single handler only.

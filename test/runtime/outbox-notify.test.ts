@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { enqueueOutbox } from "../../src/db/outbox.js";
 import { makeEnvelope } from "../../src/streams/envelope.js";
 import { StreamProducer } from "../../src/streams/producer.js";
@@ -29,7 +30,9 @@ afterAll(async () => {
 
 describe("outbox relay wake-up", () => {
   it("should publish a committed row when its transaction commits, without waiting for the poll", async () => {
-    await env.db.transaction().execute((trx) => enqueueOutbox(trx, "test:wake", makeEnvelope("test", { traceId: "t" })));
+    await env.db
+      .transaction()
+      .execute((trx) => enqueueOutbox(trx, "test:wake", makeEnvelope("test", { traceId: "t" })));
     const entries = await eventually(async () => {
       const got = await env.redis.xrange(env.keys.key("test:wake"), "-", "+");
       return got.length ? got : undefined;
@@ -45,8 +48,13 @@ describe("outbox relay wake-up", () => {
         throw new Error("roll back");
       })
       .catch(() => undefined);
-    await env.db.transaction().execute((trx) => enqueueOutbox(trx, "test:after", makeEnvelope("test", { traceId: "t" })));
-    await eventually(async () => ((await env.redis.xlen(env.keys.key("test:after"))) === 1 ? true : undefined), 10_000);
+    await env.db
+      .transaction()
+      .execute((trx) => enqueueOutbox(trx, "test:after", makeEnvelope("test", { traceId: "t" })));
+    await eventually(
+      async () => ((await env.redis.xlen(env.keys.key("test:after"))) === 1 ? true : undefined),
+      10_000,
+    );
     expect(await env.redis.xlen(env.keys.key("test:rollback"))).toBe(0);
   });
 });

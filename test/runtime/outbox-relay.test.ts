@@ -1,9 +1,11 @@
 import { Writable } from "node:stream";
+
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+
 import { enqueueOutbox } from "../../src/db/outbox.js";
-import { makeEnvelope, type Envelope } from "../../src/streams/envelope.js";
+import { type Envelope, makeEnvelope } from "../../src/streams/envelope.js";
 import { StreamProducer } from "../../src/streams/producer.js";
 import { OutboxRelay } from "../../src/workers/outbox-relay.js";
 import { createTestEnv, type TestEnv } from "../support/test-env.js";
@@ -120,7 +122,10 @@ describe("outbox", () => {
     const stream = "shared-rounds";
     const r = relay();
     // Counts the claim-publish-delete transactions (one per round here: 10 rows < batchSize).
-    const rounds = vi.spyOn(r as unknown as { publishBatch: () => Promise<number> }, "publishBatch");
+    const rounds = vi.spyOn(
+      r as unknown as { publishBatch: () => Promise<number> },
+      "publishBatch",
+    );
     const ids: string[] = [];
     for (let i = 0; i < 10; i++) ids.push(await enqueueOutbox(env.db, stream, envelope(i)));
     const first = r.flush([ids[0]!]);
@@ -129,7 +134,9 @@ describe("outbox", () => {
     // One waiter per call would make ten rounds; calls made before a round starts share it.
     expect(rounds.mock.calls.length).toBeLessThanOrEqual(2);
     expect(counts.every((n) => n >= 1)).toBe(true);
-    expect((await published(stream)).map((p) => p.envelope.payload.i)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect((await published(stream)).map((p) => p.envelope.payload.i)).toEqual([
+      0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+    ]);
     expect(await outboxCount()).toBe(0);
     expect(await r.flush([ids[0]!])).toBe(0);
   });

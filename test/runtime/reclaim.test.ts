@@ -1,9 +1,11 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+
 import { afterAll, describe, expect, it } from "vitest";
+
 import { readGroupHealth } from "../../src/workers/runtime/group-health.js";
 import { DeliveryLimitError, type Job } from "../../src/workers/runtime/stream-consumer.js";
-import { REDIS_URL, RuntimeFixture, deferred, waitFor } from "./support/runtime-fixture.js";
+import { deferred, REDIS_URL, RuntimeFixture, waitFor } from "./support/runtime-fixture.js";
 
 const fx = new RuntimeFixture();
 afterAll(() => fx.close());

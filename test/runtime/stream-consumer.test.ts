@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from "vitest";
+
 import { MalformedEntryError } from "../../src/streams/envelope.js";
 import { type Job, PermanentError } from "../../src/workers/runtime/stream-consumer.js";
-import { RuntimeFixture, deferred, waitFor } from "./support/runtime-fixture.js";
+import { deferred, RuntimeFixture, waitFor } from "./support/runtime-fixture.js";
 
 const fx = new RuntimeFixture();
 afterAll(() => fx.close());
@@ -255,7 +256,8 @@ describe("StreamConsumer", () => {
     const [data, deadlock] = await fx.add(stream, 2);
     const calls = new Map<string, number>();
     // What pg's DatabaseError carries: the SQLSTATE in `code`, and a severity.
-    const pgError = (code: string, message: string) => Object.assign(new Error(message), { code, severity: "ERROR" });
+    const pgError = (code: string, message: string) =>
+      Object.assign(new Error(message), { code, severity: "ERROR" });
     const consumer = fx.consumer({
       stream,
       deadLetterStream: dlq,
@@ -265,12 +267,16 @@ describe("StreamConsumer", () => {
       handler: async (job) => {
         const n = (calls.get(job.envelope.id) ?? 0) + 1;
         calls.set(job.envelope.id, n);
-        if (job.envelope.id === data!.id) throw pgError("22P02", "invalid input syntax for type json");
+        if (job.envelope.id === data!.id)
+          throw pgError("22P02", "invalid input syntax for type json");
         if (n < 3) throw pgError("40P01", "deadlock detected");
       },
     });
     await consumer.start();
-    await waitFor("the dead letter and the retried success", async () => (await fx.redis.xlen(fx.keys.key(dlq))) === 1 && calls.get(deadlock!.id) === 3);
+    await waitFor(
+      "the dead letter and the retried success",
+      async () => (await fx.redis.xlen(fx.keys.key(dlq))) === 1 && calls.get(deadlock!.id) === 3,
+    );
     await consumer.stop();
     expect(calls.get(data!.id)).toBe(1);
     const [letter] = await fx.deadLetters(dlq);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+
 import { ConfigError } from "../../src/config.js";
 import { parseConfiguredKeys } from "../../src/services/auth-service.js";
 
@@ -11,7 +12,11 @@ describe("TRENDGATE_API_KEYS", () => {
   });
 
   it("should give an integrator the default tenant, or the one after @, and staff a tenant list", () => {
-    expect(parseConfiguredKeys("integrator:int-secret-1,integrator@acme:int-secret-2,moderator@acme+globex:mod-secret-3")).toEqual([
+    expect(
+      parseConfiguredKeys(
+        "integrator:int-secret-1,integrator@acme:int-secret-2,moderator@acme+globex:mod-secret-3",
+      ),
+    ).toEqual([
       { role: "integrator", key: "int-secret-1", tenants: ["default"] },
       { role: "integrator", key: "int-secret-2", tenants: ["acme"] },
       { role: "moderator", key: "mod-secret-3", tenants: ["acme", "globex"] },
@@ -42,7 +47,11 @@ describe("TRENDGATE_API_KEYS", () => {
   });
 
   it("should read a reviewer's name, languages, skills and capacity after the role", () => {
-    expect(parseConfiguredKeys("moderator@acme;name=Ada Lovelace;languages=en+DE;skills=toxicity+senior;capacity=5:mod-secret-4")).toEqual([
+    expect(
+      parseConfiguredKeys(
+        "moderator@acme;name=Ada Lovelace;languages=en+DE;skills=toxicity+senior;capacity=5:mod-secret-4",
+      ),
+    ).toEqual([
       {
         role: "moderator",
         key: "mod-secret-4",
@@ -51,11 +60,19 @@ describe("TRENDGATE_API_KEYS", () => {
         profile: { languages: ["en", "de"], skills: ["toxicity", "senior"], capacity: 5 },
       },
     ]);
-    expect(parseConfiguredKeys("moderator;languages=en:mod-secret-5")[0]?.profile).toEqual({ languages: ["en"], skills: [], capacity: 3 });
+    expect(parseConfiguredKeys("moderator;languages=en:mod-secret-5")[0]?.profile).toEqual({
+      languages: ["en"],
+      skills: [],
+      capacity: 3,
+    });
   });
 
   it("should refuse a bad language, capacity or unknown option, naming the entry and not the key", () => {
-    for (const entry of ["moderator;languages=english:mod-secret-6", "moderator;capacity=0:mod-secret-6", "moderator;colour=red:mod-secret-6"]) {
+    for (const entry of [
+      "moderator;languages=english:mod-secret-6",
+      "moderator;capacity=0:mod-secret-6",
+      "moderator;colour=red:mod-secret-6",
+    ]) {
       const error = (() => {
         try {
           parseConfiguredKeys(entry);

@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import type { Embedder } from "../../src/nlp/embedder.js";
 import { SearchService } from "../../src/services/search-service.js";
 import { PostgresVectorStore } from "../../src/vector/postgres-vector-store.js";
@@ -44,9 +46,18 @@ async function trendWithVector(status: string, vector: number[], source = "wire"
   const id = randomUUID();
   await env.db
     .insertInto("enriched_trends")
-    .values({ id, trace_id: randomUUID(), source, body: "b", metadata: "{}", status: status as never })
+    .values({
+      id,
+      trace_id: randomUUID(),
+      source,
+      body: "b",
+      metadata: "{}",
+      status: status as never,
+    })
     .execute();
-  await store.upsert([{ id, vector, metadata: { source, status: "ENRICHED", createdAt: new Date().toISOString() } }]);
+  await store.upsert([
+    { id, vector, metadata: { source, status: "ENRICHED", createdAt: new Date().toISOString() } },
+  ]);
   return id;
 }
 
@@ -65,9 +76,11 @@ describe("SearchService.similar with the Postgres vector store", () => {
 
   it("should skip vectors whose trend no longer exists and fill the list with the next ones", async () => {
     const gone = [];
-    for (let i = 0; i < 5; i++) gone.push(await trendWithVector("READY", axis(1, 0.001 * i), "gone"));
+    for (let i = 0; i < 5; i++)
+      gone.push(await trendWithVector("READY", axis(1, 0.001 * i), "gone"));
     const kept = [];
-    for (let i = 0; i < 2; i++) kept.push(await trendWithVector("READY", axis(1, 0.5 + 0.1 * i), "gone"));
+    for (let i = 0; i < 2; i++)
+      kept.push(await trendWithVector("READY", axis(1, 0.5 + 0.1 * i), "gone"));
     await env.db.deleteFrom("enriched_trends").where("id", "in", gone).execute();
 
     const found = await search.similar({ text: "v1", first: 2, filter: { source: "gone" } });

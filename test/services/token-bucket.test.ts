@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { TokenBucket } from "../../src/services/token-bucket.js";
 import { createTestEnv, type TestEnv } from "../support/test-env.js";
 

@@ -1,5 +1,12 @@
-import { GraphQLError, GraphQLObjectType, GraphQLSchema, GraphQLString, specifiedRules } from "graphql";
+import {
+  GraphQLError,
+  GraphQLObjectType,
+  GraphQLSchema,
+  GraphQLString,
+  specifiedRules,
+} from "graphql";
 import { describe, expect, it } from "vitest";
+
 import { DocumentCache } from "../../src/subscriptions/document-cache.js";
 
 const schema = new GraphQLSchema({
@@ -9,7 +16,7 @@ const schema = new GraphQLSchema({
 describe("DocumentCache", () => {
   it("should hand every subscriber of the same query the same document, validated once", () => {
     let validations = 0;
-    const counting = [...specifiedRules, () => ((validations++, {}))];
+    const counting = [...specifiedRules, () => (validations++, {})];
     const cache = new DocumentCache(counting);
     const a = cache.parse("{ hello }");
     const b = cache.parse("{ hello }");

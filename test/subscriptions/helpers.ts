@@ -1,4 +1,5 @@
 import { setTimeout as delay } from "node:timers/promises";
+
 import { makeEnvelope } from "../../src/streams/envelope.js";
 import type { StreamProducer } from "../../src/streams/producer.js";
 import type { StreamEvent } from "../../src/subscriptions/stream-event.js";

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
+
 import { type AppHarness, collect, eventually, startHarness } from "../support/app-harness.js";
 
 let h: AppHarness;
@@ -9,18 +10,27 @@ beforeAll(async () => {
 afterAll(async () => h?.close());
 
 /** A socket speaking graphql-transport-ws by hand, to see the frames themselves. */
-async function rawSubscriber(id: string): Promise<{ socket: WebSocket; next: Promise<{ text: string; isBinary: boolean }> }> {
+async function rawSubscriber(
+  id: string,
+): Promise<{ socket: WebSocket; next: Promise<{ text: string; isBinary: boolean }> }> {
   const socket = new WebSocket(h.wsUrl, "graphql-transport-ws");
   await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
   const next = new Promise<{ text: string; isBinary: boolean }>((resolve) => {
     socket.on("message", (data, isBinary) => {
       const text = String(data);
       if (text.includes('"type":"connection_ack"')) {
-        socket.send(JSON.stringify({ id, type: "subscribe", payload: { query: UPDATES, variables: {} } }));
+        socket.send(
+          JSON.stringify({ id, type: "subscribe", payload: { query: UPDATES, variables: {} } }),
+        );
       } else if (text.includes('"type":"next"')) resolve({ text, isBinary });
     });
   });
-  socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${h.keys.viewer}` } }));
+  socket.send(
+    JSON.stringify({
+      type: "connection_init",
+      payload: { authorization: `Bearer ${h.keys.viewer}` },
+    }),
+  );
   return { socket, next };
 }
 
@@ -34,7 +44,13 @@ describe("shared subscription executions", () => {
     await new Promise((r) => setTimeout(r, 500));
     const before = h.app.gateway!.sharedSubscriptions.executionCount;
     const serializedBefore = h.app.gateway!.sharedPayloads.serializations;
-    const receipts = await h.app.services.ingest.ingestMany([{ source: "s", body: "one" }, { source: "s", body: "two" }], "test");
+    const receipts = await h.app.services.ingest.ingestMany(
+      [
+        { source: "s", body: "one" },
+        { source: "s", body: "two" },
+      ],
+      "test",
+    );
     for (const sub of [...viewers, operator]) {
       const got = await sub.take(2, 15_000);
       expect(got.map((g) => g.data!.trendUpdated.trendId)).toEqual(receipts.map((r) => r.id));
@@ -56,7 +72,9 @@ describe("shared subscription executions", () => {
       Array.from({ length: 4 }, (_, i) => ({ source: "s", body: `missed ${i}` })),
       "test",
     );
-    const resumed = Array.from({ length: 6 }, () => collect<Update>(h.ws(h.keys.viewer), UPDATES, { after: anchor!.data!.trendUpdated.cursor }));
+    const resumed = Array.from({ length: 6 }, () =>
+      collect<Update>(h.ws(h.keys.viewer), UPDATES, { after: anchor!.data!.trendUpdated.cursor }),
+    );
     for (const sub of resumed) {
       const got = await sub.take(4, 15_000);
       expect(got.map((g) => g.data!.trendUpdated.trendId)).toEqual(missed.map((r) => r.id));
@@ -71,13 +89,19 @@ describe("shared subscription executions", () => {
     const frames = await Promise.all(sockets.map((s) => s.next));
     for (const [i, frame] of frames.entries()) {
       expect(frame.isBinary).toBe(false);
-      const message = JSON.parse(frame.text) as { id: string; type: string; payload: { data: Update } };
+      const message = JSON.parse(frame.text) as {
+        id: string;
+        type: string;
+        payload: { data: Update };
+      };
       expect(Object.keys(message)).toEqual(["id", "type", "payload"]);
       expect(message).toMatchObject({ id: ["first-op", "second-op"][i], type: "next" });
       expect(message.payload.data.trendUpdated.trendId).toBe(receipt.id);
     }
     // Same payload bytes for both sockets: only the id differs.
-    expect(frames[0]!.text.replace('"first-op"', '"X"')).toBe(frames[1]!.text.replace('"second-op"', '"X"'));
+    expect(frames[0]!.text.replace('"first-op"', '"X"')).toBe(
+      frames[1]!.text.replace('"second-op"', '"X"'),
+    );
     for (const s of sockets) s.socket.close();
   });
 

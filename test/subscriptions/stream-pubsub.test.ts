@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { makeEnvelope } from "../../src/streams/envelope.js";
 import { StreamProducer } from "../../src/streams/producer.js";
 import { STREAMS } from "../../src/streams/stream-names.js";

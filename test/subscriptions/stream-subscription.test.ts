@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+
 import { makeEnvelope } from "../../src/streams/envelope.js";
 import type { StreamEvent } from "../../src/subscriptions/stream-event.js";
 import {

@@ -1,11 +1,19 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createClient, type Client } from "graphql-ws";
+
+import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
+
 import type { Config } from "../../src/config.js";
 import type { Role } from "../../src/db/types.js";
-import { type App, type AppOverrides, startApp, type WorkerName, WORKER_NAMES } from "../../src/main.js";
+import {
+  type App,
+  type AppOverrides,
+  startApp,
+  WORKER_NAMES,
+  type WorkerName,
+} from "../../src/main.js";
 import { createTestEnv, type TestEnv } from "./test-env.js";
 
 export interface GqlResult<T = Record<string, unknown>> {
@@ -25,13 +33,22 @@ export interface AppHarness {
   wsUrl: string;
   dir: string;
   keys: Record<Role, string>;
-  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, key?: string | null): Promise<GqlResult<T>>;
+  gql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    key?: string | null,
+  ): Promise<GqlResult<T>>;
   ws(key?: string | null, options?: Partial<Parameters<typeof createClient>[0]>): Client;
   close(): Promise<void>;
 }
 
 export async function startHarness(
-  options: { workers?: readonly WorkerName[]; config?: Partial<Config>; overrides?: AppOverrides; gateway?: boolean } = {},
+  options: {
+    workers?: readonly WorkerName[];
+    config?: Partial<Config>;
+    overrides?: AppOverrides;
+    gateway?: boolean;
+  } = {},
 ): Promise<AppHarness> {
   const dir = await mkdtemp(path.join(tmpdir(), "trendgate-test-"));
   const env = await createTestEnv({
@@ -50,7 +67,8 @@ export async function startHarness(
   );
   const roles: Role[] = ["integrator", "moderator", "operator", "viewer"];
   const keys = {} as Record<Role, string>;
-  for (const role of roles) keys[role] = (await app.services.auth.createKey(role, `test-${role}`)).key;
+  for (const role of roles)
+    keys[role] = (await app.services.auth.createKey(role, `test-${role}`)).key;
   const url = app.gateway?.url ?? "";
   const clients: Client[] = [];
   return {
@@ -63,7 +81,10 @@ export async function startHarness(
     async gql(query, variables, key = keys.operator) {
       const res = await fetch(`${url}/graphql`, {
         method: "POST",
-        headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
+        headers: {
+          "content-type": "application/json",
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+        },
         body: JSON.stringify({ query, variables }),
       });
       const body = (await res.json()) as GqlResult;
@@ -90,7 +111,11 @@ export async function startHarness(
 }
 
 /** Polls until `check` returns a value (not undefined) or the deadline passes. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -100,13 +125,18 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ""}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ""}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
 /** Collects a subscription's `next` payloads; `take(n)` waits for n of them. */
-export function collect<T = Record<string, unknown>>(client: Client, query: string, variables: Record<string, unknown> = {}) {
+export function collect<T = Record<string, unknown>>(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown> = {},
+) {
   const items: { data?: T; errors?: GqlResult["errors"] }[] = [];
   let error: unknown;
   let completed = false;

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+
 import type { Db } from "../../src/db/database.js";
 import type { IssueType, TrendStatus } from "../../src/db/types.js";
 
@@ -25,7 +26,9 @@ export interface JudgedSeed {
 export async function seedJudged(db: Db, seeds: readonly JudgedSeed[]): Promise<string[]> {
   const ids: string[] = [];
   for (let start = 0; start < seeds.length; start += 500) {
-    const chunk = seeds.slice(start, start + 500).map((s) => ({ ...s, id: randomUUID(), traceId: randomUUID().replace(/-/g, "") }));
+    const chunk = seeds
+      .slice(start, start + 500)
+      .map((s) => ({ ...s, id: randomUUID(), traceId: randomUUID().replace(/-/g, "") }));
     ids.push(...chunk.map((c) => c.id));
     await db
       .insertInto("enriched_trends")
@@ -73,7 +76,9 @@ export async function seedJudged(db: Db, seeds: readonly JudgedSeed[]): Promise<
           escalated.map((c) => ({
             id: randomUUID(),
             trend_id: c.id,
-            issue_type: c.issueType ?? (c.auditSample ? "audit_sample" : c.toxicity > 0.5 ? "toxicity" : "low_confidence"),
+            issue_type:
+              c.issueType ??
+              (c.auditSample ? "audit_sample" : c.toxicity > 0.5 ? "toxicity" : "low_confidence"),
             reason: "seeded",
             rule: c.rule ?? null,
             scores: "{}",

@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
+
 import { Redis } from "ioredis";
 import pg from "pg";
+
 import { type Config, loadConfig } from "../../src/config.js";
 import { type DatabaseHandle, openDatabase } from "../../src/db/database.js";
 import { ensureDatabaseExists, migrateToLatest } from "../../src/db/migrate.js";
@@ -38,7 +40,14 @@ export async function createTestEnv(overrides: Partial<Config> = {}): Promise<Te
   const config = loadConfig(
     // No audit samples unless a test asks for them: a sampled item would wait for a moderator.
     // Models on the main thread: a pool per test file is pointless (the pool has its own test).
-    { AUDIT_SAMPLE_RATE: "0", ENRICH_THREADS: "0", ...process.env, DATABASE_URL: url.toString(), STREAM_PREFIX: prefix, LOG_LEVEL: "silent" },
+    {
+      AUDIT_SAMPLE_RATE: "0",
+      ENRICH_THREADS: "0",
+      ...process.env,
+      DATABASE_URL: url.toString(),
+      STREAM_PREFIX: prefix,
+      LOG_LEVEL: "silent",
+    },
     overrides,
   );
   await ensureDatabaseExists(config.DATABASE_URL);

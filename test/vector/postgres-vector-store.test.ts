@@ -2,8 +2,13 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { PostgresVectorStore, type PostgresVectorStoreOptions } from "../../src/vector/postgres-vector-store.js";
+
+import {
+  PostgresVectorStore,
+  type PostgresVectorStoreOptions,
+} from "../../src/vector/postgres-vector-store.js";
 import { type VectorFilter, VectorStoreError } from "../../src/vector/vector-store.js";
 import { createTestEnv, type TestEnv } from "../support/test-env.js";
 import { item } from "./support/vector-item.js";
@@ -12,7 +17,11 @@ import { item } from "./support/vector-item.js";
 
 const DIM = 4;
 let env: TestEnv;
-const leftovers: { stores: PostgresVectorStore[]; dirs: string[]; envs: TestEnv[] } = { stores: [], dirs: [], envs: [] };
+const leftovers: { stores: PostgresVectorStore[]; dirs: string[]; envs: TestEnv[] } = {
+  stores: [],
+  dirs: [],
+  envs: [],
+};
 
 beforeAll(async () => {
   env = await createTestEnv();
@@ -38,7 +47,10 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-async function open(options: Partial<PostgresVectorStoreOptions> = {}, dimension = DIM): Promise<PostgresVectorStore> {
+async function open(
+  options: Partial<PostgresVectorStoreOptions> = {},
+  dimension = DIM,
+): Promise<PostgresVectorStore> {
   const store = new PostgresVectorStore({ db: env.db, ...options });
   leftovers.stores.push(store);
   await store.ensureCollection(dimension);
@@ -76,7 +88,10 @@ describe("PostgresVectorStore", () => {
     await store.upsert([item([1, 0, 0, 0], { status: "EMBEDDED" }, id)]);
     expect((await store.nearest([1, 0, 0, 0], 1))[0]!.id).toBe(id);
     await store.upsert([item([0, 1, 0, 0], { status: "READY" }, id.toUpperCase())]);
-    await store.upsert([item([0, 0, 1, 0], {}, randomUUID()), item([0, 1, 0, 0], { status: "READY" }, id)]);
+    await store.upsert([
+      item([0, 0, 1, 0], {}, randomUUID()),
+      item([0, 1, 0, 0], { status: "READY" }, id),
+    ]);
 
     expect(await store.count()).toBe(2);
     expect(await store.get(id)).toEqual({
@@ -105,12 +120,29 @@ describe("PostgresVectorStore", () => {
 
   it("should filter by source, status, creation time and excluded ids", async () => {
     const store = await open();
-    const a = item([1, 0, 0, 0], { source: "reddit", status: "READY", createdAt: "2025-01-01T00:00:00Z" });
-    const b = item([0.9, 0.1, 0, 0], { source: "hn", status: "READY", createdAt: "2025-02-01T00:00:00Z" });
-    const c = item([0.8, 0.2, 0, 0], { source: "hn", status: "ESCALATED", createdAt: "2025-03-01T00:00:00Z" });
-    const d = item([0.7, 0.3, 0, 0], { source: "hn", status: "PUBLISHED", createdAt: "2025-04-01T00:00:00Z" });
+    const a = item([1, 0, 0, 0], {
+      source: "reddit",
+      status: "READY",
+      createdAt: "2025-01-01T00:00:00Z",
+    });
+    const b = item([0.9, 0.1, 0, 0], {
+      source: "hn",
+      status: "READY",
+      createdAt: "2025-02-01T00:00:00Z",
+    });
+    const c = item([0.8, 0.2, 0, 0], {
+      source: "hn",
+      status: "ESCALATED",
+      createdAt: "2025-03-01T00:00:00Z",
+    });
+    const d = item([0.7, 0.3, 0, 0], {
+      source: "hn",
+      status: "PUBLISHED",
+      createdAt: "2025-04-01T00:00:00Z",
+    });
     await store.upsert([a, b, c, d]);
-    const ids = async (filter: VectorFilter) => (await store.nearest([1, 0, 0, 0], 10, filter)).map((m) => m.id);
+    const ids = async (filter: VectorFilter) =>
+      (await store.nearest([1, 0, 0, 0], 10, filter)).map((m) => m.id);
 
     expect(await ids({ source: "hn" })).toEqual([b.id, c.id, d.id]);
     expect(await ids({ source: "twitter" })).toEqual([]);
@@ -118,8 +150,18 @@ describe("PostgresVectorStore", () => {
     expect(await ids({ status: [] })).toEqual([]);
     expect(await ids({ createdAfter: "2025-02-01T00:00:00Z" })).toEqual([c.id, d.id]);
     expect(await ids({ createdBefore: "2025-03-01T00:00:00.000Z" })).toEqual([a.id, b.id]);
-    expect(await ids({ excludeIds: [a.id.toUpperCase(), c.id, "not-a-uuid"] })).toEqual([b.id, d.id]);
-    expect(await ids({ source: "hn", status: ["READY", "ESCALATED"], createdAfter: "2025-01-15T00:00:00Z", excludeIds: [b.id] })).toEqual([c.id]);
+    expect(await ids({ excludeIds: [a.id.toUpperCase(), c.id, "not-a-uuid"] })).toEqual([
+      b.id,
+      d.id,
+    ]);
+    expect(
+      await ids({
+        source: "hn",
+        status: ["READY", "ESCALATED"],
+        createdAfter: "2025-01-15T00:00:00Z",
+        excludeIds: [b.id],
+      }),
+    ).toEqual([c.id]);
   });
 
   it("should return k results for a narrow filter when k vectors pass it", async () => {
@@ -146,28 +188,45 @@ describe("PostgresVectorStore", () => {
   it("should reject a vector of the wrong dimension, and a collection of another dimension, as bad input", async () => {
     const store = await open();
     await store.upsert([item([1, 0, 0, 0])]);
-    await expect(store.upsert([item([1, 0, 0])])).rejects.toMatchObject({ code: "VECTOR_STORE_BAD_INPUT" });
-    await expect(store.nearest([1, 0, 0], 1)).rejects.toMatchObject({ code: "VECTOR_STORE_BAD_INPUT" });
+    await expect(store.upsert([item([1, 0, 0])])).rejects.toMatchObject({
+      code: "VECTOR_STORE_BAD_INPUT",
+    });
+    await expect(store.nearest([1, 0, 0], 1)).rejects.toMatchObject({
+      code: "VECTOR_STORE_BAD_INPUT",
+    });
     const other = new PostgresVectorStore({ db: env.db });
     leftovers.stores.push(other);
     const error = await other.ensureCollection(3).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VectorStoreError);
-    expect(error).toMatchObject({ code: "VECTOR_STORE_BAD_INPUT", data: { expected: 4, actual: 3 } });
+    expect(error).toMatchObject({
+      code: "VECTOR_STORE_BAD_INPUT",
+      data: { expected: 4, actual: 3 },
+    });
   });
 
   it("should reject non-UUID ids, non-finite components and bad dates as bad input", async () => {
     const store = await open();
-    await expect(store.upsert([item([1, 0, 0, 0], {}, "trend-1")])).rejects.toMatchObject({ code: "VECTOR_STORE_BAD_INPUT" });
-    await expect(store.upsert([item([1, Number.NaN, 0, 0])])).rejects.toMatchObject({ code: "VECTOR_STORE_BAD_INPUT" });
-    await expect(store.upsert([item([0, 0, 0, 0])])).rejects.toMatchObject({ code: "VECTOR_STORE_BAD_INPUT" });
-    await expect(store.upsert([item([1, 0, 0, 0], { createdAt: "yesterday" })])).rejects.toMatchObject({ code: "VECTOR_STORE_BAD_INPUT" });
+    await expect(store.upsert([item([1, 0, 0, 0], {}, "trend-1")])).rejects.toMatchObject({
+      code: "VECTOR_STORE_BAD_INPUT",
+    });
+    await expect(store.upsert([item([1, Number.NaN, 0, 0])])).rejects.toMatchObject({
+      code: "VECTOR_STORE_BAD_INPUT",
+    });
+    await expect(store.upsert([item([0, 0, 0, 0])])).rejects.toMatchObject({
+      code: "VECTOR_STORE_BAD_INPUT",
+    });
+    await expect(
+      store.upsert([item([1, 0, 0, 0], { createdAt: "yesterday" })]),
+    ).rejects.toMatchObject({ code: "VECTOR_STORE_BAD_INPUT" });
     expect(await store.count()).toBe(0);
   });
 
   it("should refuse writes before ensureCollection and answer reads as empty", async () => {
     const store = new PostgresVectorStore({ db: env.db });
     leftovers.stores.push(store);
-    await expect(store.upsert([item([1, 0, 0, 0])])).rejects.toMatchObject({ code: "VECTOR_STORE_NOT_INITIALIZED" });
+    await expect(store.upsert([item([1, 0, 0, 0])])).rejects.toMatchObject({
+      code: "VECTOR_STORE_NOT_INITIALIZED",
+    });
     expect(await store.count()).toBe(0);
     expect(await store.get(randomUUID())).toBeUndefined();
     expect(await store.nearest([1, 0, 0, 0], 5)).toEqual([]);
@@ -291,7 +350,10 @@ describe("PostgresVectorStore", () => {
     await first.close();
     const { readFile, writeFile } = await import("node:fs/promises");
     const meta = join(path, (await readFile(join(path, "current"), "utf8")).trim(), "meta.json");
-    await writeFile(meta, JSON.stringify({ ...JSON.parse(await readFile(meta, "utf8")), xmin: "900000000000" }));
+    await writeFile(
+      meta,
+      JSON.stringify({ ...JSON.parse(await readFile(meta, "utf8")), xmin: "900000000000" }),
+    );
 
     const second = await open({ path });
     expect((await second.nearest([1, 0, 0, 0], 1)).map((m) => m.id)).toEqual([stored.id]);

@@ -6,12 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createVectorStore } from "../../src/vector/create-vector-store.js";
 import { PostgresVectorStore } from "../../src/vector/postgres-vector-store.js";
 import { checkFilter } from "../../src/vector/vector-input.js";
-import {
-  type VectorFilter,
-  VectorStoreError,
-} from "../../src/vector/vector-store.js";
-import { cosineFromAdditional, toWeaviateWhere } from "../../src/vector/weaviate-filter.js";
+import { type VectorFilter, VectorStoreError } from "../../src/vector/vector-store.js";
 import { toVectorStoreError } from "../../src/vector/weaviate-errors.js";
+import { cosineFromAdditional, toWeaviateWhere } from "../../src/vector/weaviate-filter.js";
 import { WeaviateVectorStore } from "../../src/vector/weaviate-vector-store.js";
 import { item } from "./support/vector-item.js";
 
@@ -145,7 +142,6 @@ describe.skipIf(!WEAVIATE_URL)("weaviate (skipped: WEAVIATE_URL is not set)", ()
   // A class of its own per run, so parallel runs against one Weaviate do not meet.
   const className = `TrendgateTest${randomUUID().replaceAll("-", "").slice(0, 12)}`;
   let store: WeaviateVectorStore;
-
 
   beforeAll(async () => {
     store = new WeaviateVectorStore({

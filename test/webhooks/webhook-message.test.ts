@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
+
 import { describe, expect, it } from "vitest";
+
 import { makeEnvelope } from "../../src/streams/envelope.js";
-import { WebhookSigner, webhookBody } from "../../src/webhooks/webhook-message.js";
+import { webhookBody, WebhookSigner } from "../../src/webhooks/webhook-message.js";
 import { verifyStandardWebhook } from "./receiver.js";
 
 const SECRET = `whsec_${randomBytes(32).toString("base64")}`;

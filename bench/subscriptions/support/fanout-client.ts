@@ -5,6 +5,7 @@
  */
 import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
+
 import { type ClientCommand, type ClientReply, now } from "./fanout-messages.js";
 
 const send = (reply: ClientReply) => process.send!(reply);

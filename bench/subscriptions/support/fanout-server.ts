@@ -18,18 +18,20 @@ import { writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { Session } from "node:inspector/promises";
 import type { AddressInfo } from "node:net";
+
 import {
+  type GraphQLFieldConfig,
   GraphQLList,
   GraphQLNonNull,
   GraphQLObjectType,
   GraphQLSchema,
   GraphQLString,
-  type GraphQLFieldConfig,
 } from "graphql";
 import { RedisPubSub } from "graphql-redis-subscriptions";
 import { useServer } from "graphql-ws/use/ws";
 import { Redis } from "ioredis";
 import { WebSocketServer } from "ws";
+
 import { altTrigger, type ServerReply } from "./fanout-messages.js";
 
 const system = process.argv[2];

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+
 import { seededRandom } from "../../../src/domain/seeded-random.js";
 import { PostgresVectorStore } from "../../../src/vector/postgres-vector-store.js";
 import { createBenchEnv } from "../../pipeline/bench-env.js";
@@ -36,7 +37,13 @@ export async function measureStoreUpserts(count: number, dimension: number, batc
     const rebuildS = (performance.now() - t) / 1000;
     await fresh.close();
     const round = (x: number) => Number(x.toFixed(2));
-    return { count, batch, upsertPerS: Math.round(count / upsertS), catchUpS: round(catchUpS), rebuildS: round(rebuildS) };
+    return {
+      count,
+      batch,
+      upsertPerS: Math.round(count / upsertS),
+      catchUpS: round(catchUpS),
+      rebuildS: round(rebuildS),
+    };
   } finally {
     await env.close();
   }

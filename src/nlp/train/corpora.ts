@@ -7,8 +7,11 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 export const DATASETS_DIR =
-  process.env.TRENDGATE_DATASETS ?? fileURLToPath(new URL("../../../../shared/datasets/", import.meta.url));
-export const TEACHER_CACHE_DIR = fileURLToPath(new URL("../../../data/embedder-teacher/", import.meta.url));
+  process.env.TRENDGATE_DATASETS ??
+  fileURLToPath(new URL("../../../../shared/datasets/", import.meta.url));
+export const TEACHER_CACHE_DIR = fileURLToPath(
+  new URL("../../../data/embedder-teacher/", import.meta.url),
+);
 
 export const CORPORA = {
   stsb: "stsb-train.jsonl",
@@ -68,8 +71,7 @@ export function corpusTexts(name: CorpusName): string[] {
       add(p.a);
       add(p.b);
     }
-  }
-  else for (const r of corpusRows<{ text: string }>(name)) add(r.text);
+  } else for (const r of corpusRows<{ text: string }>(name)) add(r.text);
   return out;
 }
 
@@ -82,7 +84,10 @@ export function vocabularyWords(tokenize: (text: string) => string[]): string[] 
 }
 
 /** The vocabulary with each word's share of all training tokens. */
-export function vocabularyCounts(tokenize: (text: string) => string[]): { words: string[]; share: number[] } {
+export function vocabularyCounts(tokenize: (text: string) => string[]): {
+  words: string[];
+  share: number[];
+} {
   const counts = new Map<string, number>();
   let total = 0;
   for (const text of trainingTexts()) {
@@ -107,10 +112,16 @@ export function trainingTexts(): string[] {
     held.add(p.b);
   }
   for (const r of corpusRows<TopicRow>("agnews")) if (isValidation(r.text)) held.add(r.text);
-  return (Object.keys(CORPORA) as CorpusName[]).flatMap((n) => corpusTexts(n)).filter((t) => !held.has(t));
+  return (Object.keys(CORPORA) as CorpusName[])
+    .flatMap((n) => corpusTexts(n))
+    .filter((t) => !held.has(t));
 }
 
-export function teacherCachePaths(name: CacheName): { dir: string; texts: string; vectors: string } {
+export function teacherCachePaths(name: CacheName): {
+  dir: string;
+  texts: string;
+  vectors: string;
+} {
   return {
     dir: TEACHER_CACHE_DIR,
     texts: `${TEACHER_CACHE_DIR}${name}.jsonl`,

@@ -87,7 +87,8 @@ function solve(matrix: number[][], vector: number[]): number[] {
       if (r === col) continue;
       const factor = (m[r]?.[col] ?? 0) / p;
       if (factor === 0) continue;
-      for (let c = col; c <= n; c++) (m[r] as number[])[c] = (m[r]?.[c] ?? 0) - factor * (m[col]?.[c] ?? 0);
+      for (let c = col; c <= n; c++)
+        (m[r] as number[])[c] = (m[r]?.[c] ?? 0) - factor * (m[col]?.[c] ?? 0);
     }
   }
   return m.map((row, i) => (row[n] ?? 0) / ((row[i] ?? 1) || 1));

@@ -15,7 +15,7 @@ export function dot(a: Vector, b: Vector): number {
 function ranks(values: readonly number[]): number[] {
   const order = values.map((_, i) => i).sort((a, b) => values[a]! - values[b]!);
   const out = new Array<number>(values.length);
-  for (let start = 0; start < order.length; ) {
+  for (let start = 0; start < order.length;) {
     let end = start;
     while (end + 1 < order.length && values[order[end + 1]!] === values[order[start]!]) end++;
     const rank = (start + end) / 2 + 1;
@@ -43,20 +43,23 @@ export function spearman(x: readonly number[], y: readonly number[]): number {
   return num / Math.sqrt(dx * dy);
 }
 
-export function stsSpearman(
-  pairs: readonly { a: Vector; b: Vector; score: number }[],
-): number {
+export function stsSpearman(pairs: readonly { a: Vector; b: Vector; score: number }[]): number {
   return spearman(
     pairs.map((p) => dot(p.a, p.b)),
     pairs.map((p) => p.score),
   );
 }
 
-export function sameTopicAt(k: number, vectors: readonly Vector[], topics: readonly string[]): number {
+export function sameTopicAt(
+  k: number,
+  vectors: readonly Vector[],
+  topics: readonly string[],
+): number {
   let total = 0;
   for (let i = 0; i < vectors.length; i++) {
     const scored: { j: number; s: number }[] = [];
-    for (let j = 0; j < vectors.length; j++) if (j !== i) scored.push({ j, s: dot(vectors[i]!, vectors[j]!) });
+    for (let j = 0; j < vectors.length; j++)
+      if (j !== i) scored.push({ j, s: dot(vectors[i]!, vectors[j]!) });
     scored.sort((a, b) => b.s - a.s || a.j - b.j);
     let same = 0;
     for (const { j } of scored.slice(0, k)) if (topics[j] === topics[i]) same++;

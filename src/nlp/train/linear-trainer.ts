@@ -1,6 +1,6 @@
-import { type SparseVector, sigmoid, softmax } from "../features.js";
 import { seededRandom } from "../../domain/seeded-random.js";
 import { rocAuc } from "../calibration-metrics.js";
+import { sigmoid, softmax, type SparseVector } from "../features.js";
 
 /** One training example: its feature vector, class index and sample weight. */
 export interface Example {
@@ -23,7 +23,6 @@ export interface TrainedWeights {
   readonly rows: Float32Array[];
   readonly bias: number[];
 }
-
 
 export function shuffle<T>(items: T[], random: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {

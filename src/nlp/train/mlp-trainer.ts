@@ -1,6 +1,6 @@
 import { seededRandom } from "../../domain/seeded-random.js";
 import { sigmoid } from "../features.js";
-import { type HashedMlpWeights, LEAKY_SLOPE, forwardHashedMlp } from "../hashed-mlp.js";
+import { forwardHashedMlp, type HashedMlpWeights, LEAKY_SLOPE } from "../hashed-mlp.js";
 import { type Example, shuffle } from "./linear-trainer.js";
 
 export interface MlpTrainOptions {

@@ -13,19 +13,28 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, truncateSync } fro
 
 import { createOfflineEmbedder } from "../embedder.js";
 import { fastTokens } from "../embedder-fast-features.js";
-import { CORPORA, type CacheName, corpusTexts, teacherCachePaths, vocabularyWords } from "./corpora.js";
+import {
+  type CacheName,
+  CORPORA,
+  corpusTexts,
+  teacherCachePaths,
+  vocabularyWords,
+} from "./corpora.js";
 
 const CHUNK = 256;
 
 const names = process.argv.slice(2) as CacheName[];
-for (const name of names) if (name !== "words" && !(name in CORPORA)) throw new Error(`unknown corpus ${name}`);
+for (const name of names)
+  if (name !== "words" && !(name in CORPORA)) throw new Error(`unknown corpus ${name}`);
 const embedder = await createOfflineEmbedder();
 for (const name of names) {
   const texts = name === "words" ? vocabularyWords(fastTokens) : corpusTexts(name);
   const paths = teacherCachePaths(name);
   mkdirSync(paths.dir, { recursive: true });
   const done = existsSync(paths.texts)
-    ? readFileSync(paths.texts, "utf8").split("\n").filter((l) => l !== "").length
+    ? readFileSync(paths.texts, "utf8")
+        .split("\n")
+        .filter((l) => l !== "").length
     : 0;
   // A run stopped between its two appends leaves a vector without its text: drop it.
   if (existsSync(paths.vectors)) truncateSync(paths.vectors, done * embedder.dimension * 4);

@@ -35,7 +35,8 @@ export function loadTeacherCache(
   const rows: Partial<Record<CacheName, number>> = {};
   for (const name of names) {
     const paths = teacherCachePaths(name);
-    if (!existsSync(paths.texts)) throw new Error(`no teacher cache for ${name}: run src/nlp/train/teacher-cache.ts`);
+    if (!existsSync(paths.texts))
+      throw new Error(`no teacher cache for ${name}: run src/nlp/train/teacher-cache.ts`);
     const lines = readFileSync(paths.texts, "utf8")
       .split("\n")
       .filter((l) => l !== "")
@@ -63,7 +64,8 @@ export function loadTeacherCache(
     has: (text) => index.has(text),
     indexOf(text) {
       const i = index.get(text);
-      if (i === undefined) throw new Error(`teacher cache lacks ${JSON.stringify(text.slice(0, 60))}`);
+      if (i === undefined)
+        throw new Error(`teacher cache lacks ${JSON.stringify(text.slice(0, 60))}`);
       return i;
     },
   };

@@ -1,5 +1,5 @@
-import { type SparseVector, fnv1a, sparseDot } from "../features.js";
-import { type HashedMlpWeights, HashedMlp } from "../hashed-mlp.js";
+import { fnv1a, sparseDot, type SparseVector } from "../features.js";
+import { HashedMlp, type HashedMlpWeights } from "../hashed-mlp.js";
 import { type Example, trainLinear } from "./linear-trainer.js";
 import { trainHashedMlp } from "./mlp-trainer.js";
 

@@ -21,19 +21,19 @@ import { existsSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
 import { seededRandom } from "../../domain/seeded-random.js";
+import { removeDirections, sumPool } from "../embedder-fast.js";
 import { type FastFeatureConfig, fastFeatureIds, fastTokens } from "../embedder-fast-features.js";
 import { decodeFastModel, encodeFastModel } from "../embedder-fast-model.js";
-import { removeDirections, sumPool } from "../embedder-fast.js";
 import {
   CORPORA,
   type CorpusName,
-  type StsPair,
-  type TopicRow,
   corpusRows,
   isValidation,
-  vocabularyCounts,
   stsKey,
+  type StsPair,
   teacherCachePaths,
+  type TopicRow,
+  vocabularyCounts,
 } from "./corpora.js";
 import { sameTopicAt, stsSpearman } from "./embedder-metrics.js";
 import { loadTeacherCache, principalSubspace, project } from "./teacher-subspace.js";

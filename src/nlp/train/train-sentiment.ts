@@ -12,14 +12,15 @@
  */
 import { writeFileSync } from "node:fs";
 
+import winkModel from "wink-eng-lite-web-model";
+import winkNLP from "wink-nlp";
+
 import { hashFeatures } from "../features.js";
 import type { LinearModelFile } from "../linear-model.js";
 import { SENTIMENT_FEATURES, SentimentModel } from "../sentiment.js";
 import { sentimentTokens } from "../sentiment-tokens.js";
-import winkNLP from "wink-nlp";
-import winkModel from "wink-eng-lite-web-model";
 import { readJsonl } from "./jsonl.js";
-import { type Example, binaryMetrics, sparsify, trainLinear } from "./linear-trainer.js";
+import { binaryMetrics, type Example, sparsify, trainLinear } from "./linear-trainer.js";
 import { splitOf } from "./splits.js";
 
 const MAX_WEIGHTS = 80_000;
@@ -44,7 +45,9 @@ const weights = trainLinear(examples, {
   l2: 1e-6,
   seed: 23,
 });
-console.log(`train ${train.length} · validation ${validation.length} · trained in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+console.log(
+  `train ${train.length} · validation ${validation.length} · trained in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+);
 
 const row = weights.rows[0] as Float32Array;
 const magnitudes = Array.from(row, Math.abs).sort((a, b) => b - a);
@@ -65,16 +68,37 @@ writeFileSync(out, JSON.stringify(file));
 
 const model = SentimentModel.load();
 const labels = validation.map((r) => r.y);
-const m = binaryMetrics(validation.map((r) => model.score(r.text).probability), labels);
+const m = binaryMetrics(
+  validation.map((r) => model.score(r.text).probability),
+  labels,
+);
 // The seed's lexicon sentiment on the same rows, for the README's before/after.
 const nlp = winkNLP(winkModel);
-const wink = binaryMetrics(validation.map((r) => ((nlp.readDoc(r.text).out(nlp.its.sentiment) as number) >= 0 ? 1 : 0)), labels);
+const wink = binaryMetrics(
+  validation.map((r) => ((nlp.readDoc(r.text).out(nlp.its.sentiment) as number) >= 0 ? 1 : 0)),
+  labels,
+);
 const sentences = validation.filter((r) => r.text.split(" ").length >= 8);
-const mSent = binaryMetrics(sentences.map((r) => model.score(r.text).probability), sentences.map((r) => r.y));
+const mSent = binaryMetrics(
+  sentences.map((r) => model.score(r.text).probability),
+  sentences.map((r) => r.y),
+);
 const f = (x: number): string => x.toFixed(3);
-console.log(`validation accuracy ${f(m.accuracy)} (AUC ${f(m.auc)}); on rows of 8+ words (n=${sentences.length}) ${f(mSent.accuracy)}; wink lexicon ${f(wink.accuracy)}`);
+console.log(
+  `validation accuracy ${f(m.accuracy)} (AUC ${f(m.auc)}); on rows of 8+ words (n=${sentences.length}) ${f(mSent.accuracy)}; wink lexicon ${f(wink.accuracy)}`,
+);
 writeFileSync(
   out,
-  JSON.stringify({ ...file, metrics: { validationAccuracy: Number(f(m.accuracy)), validationAuc: Number(f(m.auc)), validationAccuracy8Words: Number(f(mSent.accuracy)), winkAccuracy: Number(f(wink.accuracy)) } }),
+  JSON.stringify({
+    ...file,
+    metrics: {
+      validationAccuracy: Number(f(m.accuracy)),
+      validationAuc: Number(f(m.auc)),
+      validationAccuracy8Words: Number(f(mSent.accuracy)),
+      winkAccuracy: Number(f(wink.accuracy)),
+    },
+  }),
 );
-console.log(`wrote ${out.pathname} (${(JSON.stringify(file).length / 1024).toFixed(0)} KiB, ${(file.weights[0]?.length ?? 0) / 2} weights)`);
+console.log(
+  `wrote ${out.pathname} (${(JSON.stringify(file).length / 1024).toFixed(0)} KiB, ${(file.weights[0]?.length ?? 0) / 2} weights)`,
+);

@@ -7,17 +7,17 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 
+import { featureTokens } from "../features.js";
 import type { LinearModelFile } from "../linear-model.js";
 import { normalizeText } from "../normalize.js";
-import { featureTokens } from "../features.js";
 import {
-  TOPIC_FEATURES,
-  TOPIC_LABELS,
   lexiconHits,
   loadTopicLexicons,
+  TOPIC_FEATURES,
+  TOPIC_LABELS,
   topicFeatures,
 } from "../topics.js";
-import { type Example, type TrainOptions, sparsify, trainLinear } from "./linear-trainer.js";
+import { type Example, sparsify, trainLinear, type TrainOptions } from "./linear-trainer.js";
 
 const FOLDS = 5;
 const OPTIONS: TrainOptions = {

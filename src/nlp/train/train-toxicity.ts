@@ -24,20 +24,20 @@ import { writeFileSync } from "node:fs";
 
 import { expectedCalibrationError as ece, rocAuc } from "../calibration-metrics.js";
 import {
-  type ConfidenceModelFile,
-  confidenceFeatures,
   CONFIDENCE_MODEL_FILE,
+  confidenceFeatures,
+  type ConfidenceModelFile,
 } from "../confidence.js";
 import { hashFeatures } from "../features.js";
-import { HashedMlp, decodeHashedMlp, encodeHashedMlp } from "../hashed-mlp.js";
+import { decodeHashedMlp, encodeHashedMlp, HashedMlp } from "../hashed-mlp.js";
 import { detectLanguage } from "../language.js";
 import { normalizeText } from "../normalize.js";
 import {
+  calibrationInputs,
   TOXICITY_FEATURES,
   TOXICITY_MODEL_FILE,
   type ToxicityModelFile,
   ToxicityScorer,
-  calibrationInputs,
 } from "../toxicity.js";
 import {
   type DenseLogistic,
@@ -49,7 +49,7 @@ import { readJsonl } from "./jsonl.js";
 import { sparsify } from "./linear-trainer.js";
 import { oracleCurve } from "./oracle-curve.js";
 import { splitOf, trainingText } from "./splits.js";
-import { type ToxicityRow, crossFitToxicity } from "./toxicity-crossfit.js";
+import { crossFitToxicity, type ToxicityRow } from "./toxicity-crossfit.js";
 
 const FOLDS = 5;
 const NEWS_WEIGHT = 2;

@@ -25,16 +25,16 @@ import { parseArgs } from "node:util";
 
 import { seededRandom } from "../../domain/seeded-random.js";
 import type { Embedder } from "../embedder.js";
+import { createFastEmbedder, FAST_EMBEDDER_MODEL, FAST_MODEL_URL } from "../embedder-fast.js";
 import { fastFeatureIds, fastTokens } from "../embedder-fast-features.js";
 import { type FastLexicalConfig, inverseDocumentFrequencies } from "../embedder-fast-lexical.js";
-import { type FastModelHeader, decodeFastModel, encodeFastModel } from "../embedder-fast-model.js";
-import { FAST_EMBEDDER_MODEL, FAST_MODEL_URL, createFastEmbedder } from "../embedder-fast.js";
+import { decodeFastModel, encodeFastModel, type FastModelHeader } from "../embedder-fast-model.js";
 import {
-  type StsPair,
-  type TopicRow,
   corpusRows,
   isValidation,
   stsKey,
+  type StsPair,
+  type TopicRow,
   trainingTexts,
 } from "./corpora.js";
 import { sameTopicAt, stsSpearman } from "./embedder-metrics.js";

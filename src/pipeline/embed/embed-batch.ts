@@ -1,5 +1,6 @@
 import type { Span } from "@opentelemetry/api";
 import { SpanKind } from "@opentelemetry/api";
+
 import type { Db } from "../../db/database.js";
 import type { TrendRow } from "../../db/types.js";
 import { estimateStepCost } from "../../domain/budget.js";

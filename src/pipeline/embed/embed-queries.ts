@@ -1,4 +1,5 @@
 import { sql, type Transaction } from "kysely";
+
 import type { Database } from "../../db/types.js";
 import { toValidJson } from "../../domain/valid-text.js";
 

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+
 import type { Db } from "../../db/database.js";
 import { enqueueOutbox } from "../../db/outbox.js";
 import { appendProvenance } from "../../db/provenance.js";
@@ -14,7 +15,11 @@ import type { Job, JobHandler } from "../../workers/runtime/stream-consumer.js";
 import { jobLogger, loadJobTrend } from "../../workers/stage-support.js";
 
 /** The text that is embedded: what a reader would search by. */
-export function embeddingText(trend: { title: string | null; normalized_body: string | null; body: string }): string {
+export function embeddingText(trend: {
+  title: string | null;
+  normalized_body: string | null;
+  body: string;
+}): string {
   return [trend.title, trend.normalized_body ?? trend.body].filter(Boolean).join("\n");
 }
 
@@ -39,7 +44,9 @@ export function createEmbeddingHandler(deps: {
     const text = embeddingText(trend);
     const [vector] = await deps.embedder.embed([text]);
     if (!vector || vector.length !== deps.embedder.dimension) {
-      throw new Error(`embedder returned ${vector?.length ?? 0} dimensions, expected ${deps.embedder.dimension}`);
+      throw new Error(
+        `embedder returned ${vector?.length ?? 0} dimensions, expected ${deps.embedder.dimension}`,
+      );
     }
     if (!collectionReady) {
       await deps.store.ensureCollection(deps.embedder.dimension);
@@ -49,7 +56,11 @@ export function createEmbeddingHandler(deps: {
       id: trend.id,
       vector,
       model: deps.embedder.model,
-      metadata: { source: trend.source, status: trend.status, createdAt: new Date(trend.created_at).toISOString() },
+      metadata: {
+        source: trend.source,
+        status: trend.status,
+        createdAt: new Date(trend.created_at).toISOString(),
+      },
     };
     const inTransaction = deps.store.transactional;
     if (!inTransaction) await deps.store.upsert([item]);
@@ -87,15 +98,28 @@ export function createEmbeddingHandler(deps: {
         step: "embed",
         actor: `worker:embedding:${deps.embedder.model}`,
         input: { chars: text.length, attempt: job.attempt },
-        output: { vectorId: trend.id, store: deps.store.name, model: deps.embedder.model, dimension: deps.embedder.dimension },
+        output: {
+          vectorId: trend.id,
+          store: deps.store.name,
+          model: deps.embedder.model,
+          dimension: deps.embedder.dimension,
+        },
       });
       await enqueueOutbox(
         trx,
         STREAMS.judgeJobs,
-        makeEnvelope("trend.embedded", { traceId: trend.trace_id, trendId: trend.id, payload: { trendId: trend.id } }),
+        makeEnvelope("trend.embedded", {
+          traceId: trend.trace_id,
+          trendId: trend.id,
+          payload: { trendId: trend.id },
+        }),
       );
       return true;
     });
-    if (committed) log.info({ worker_output_prompt: `embed ${text.length} chars with ${deps.embedder.model}` }, "item embedded");
+    if (committed)
+      log.info(
+        { worker_output_prompt: `embed ${text.length} chars with ${deps.embedder.model}` },
+        "item embedded",
+      );
   };
 }

@@ -1,6 +1,5 @@
-import { sql } from "kysely";
-
 import type { Transaction } from "kysely";
+import { sql } from "kysely";
 
 import type { Db } from "../../db/database.js";
 import type { Database } from "../../db/types.js";
@@ -27,7 +26,11 @@ export interface StaleRecord {
  * Up to `limit` records whose model is not `model`, oldest first, locked for this transaction;
  * records another process holds are skipped (SKIP LOCKED), so concurrent passes share the work.
  */
-export function lockStaleRecords(trx: Transaction<Database>, model: string, limit: number): Promise<StaleRecord[]> {
+export function lockStaleRecords(
+  trx: Transaction<Database>,
+  model: string,
+  limit: number,
+): Promise<StaleRecord[]> {
   return trx
     .selectFrom("embedding_records as r")
     .innerJoin("enriched_trends as t", "t.id", "r.trend_id")

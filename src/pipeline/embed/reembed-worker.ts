@@ -63,11 +63,20 @@ export class Reembedder {
   async runOnce(): Promise<number> {
     const { embedder, store } = this.deps;
     const moved = await this.deps.db.transaction().execute(async (trx) => {
-      const records = await lockStaleRecords(trx, embedder.model, this.deps.batchSize ?? REEMBED_BATCH_SIZE);
+      const records = await lockStaleRecords(
+        trx,
+        embedder.model,
+        this.deps.batchSize ?? REEMBED_BATCH_SIZE,
+      );
       if (records.length === 0) return 0;
       const vectors = await embedder.embed(records.map(embeddingText));
-      if (vectors.length !== records.length || vectors.some((v) => v.length !== embedder.dimension)) {
-        throw new Error(`embedder ${embedder.model} returned vectors of the wrong count or dimension`);
+      if (
+        vectors.length !== records.length ||
+        vectors.some((v) => v.length !== embedder.dimension)
+      ) {
+        throw new Error(
+          `embedder ${embedder.model} returned vectors of the wrong count or dimension`,
+        );
       }
       if (!this.collectionReady) {
         await store.ensureCollection(embedder.dimension);
@@ -77,7 +86,11 @@ export class Reembedder {
         id: r.trendId,
         vector: vectors[i]!,
         model: embedder.model,
-        metadata: { source: r.source, status: r.status, createdAt: new Date(r.created_at).toISOString() },
+        metadata: {
+          source: r.source,
+          status: r.status,
+          createdAt: new Date(r.created_at).toISOString(),
+        },
       }));
       // In Postgres the new vector commits with its moved record, or neither does.
       if (store.transactional) await store.transactional.upsertIn(trx, items);
@@ -93,7 +106,12 @@ export class Reembedder {
           step: "reembed",
           actor: `worker:reembed:${embedder.model}`,
           input: { fromModel: record.model },
-          output: { vectorId: record.trendId, store: store.name, model: embedder.model, dimension: embedder.dimension },
+          output: {
+            vectorId: record.trendId,
+            store: store.name,
+            model: embedder.model,
+            dimension: embedder.dimension,
+          },
         });
       }
       return count;
@@ -132,7 +150,10 @@ export function registerReembedMetrics(registry: Registry, db: Db, model: string
     registers: [registry],
     async collect() {
       const rows = await counts();
-      this.set({ model }, rows.filter((r) => r.model !== model).reduce((sum, r) => sum + r.n, 0));
+      this.set(
+        { model },
+        rows.filter((r) => r.model !== model).reduce((sum, r) => sum + r.n, 0),
+      );
     },
   });
 }

@@ -1,5 +1,6 @@
 import type { Span } from "@opentelemetry/api";
 import { SpanKind } from "@opentelemetry/api";
+
 import type { Db } from "../../db/database.js";
 import type { TrendRow } from "../../db/types.js";
 import { estimateStepCost } from "../../domain/budget.js";
@@ -15,7 +16,7 @@ import { trendUpdatedEnvelope } from "../../services/trend-lifecycle.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
 import type { BatchHandler, Job } from "../../workers/runtime/stream-consumer.js";
-import { planItem, type Plan } from "../plan/plan.js";
+import { type Plan, planItem } from "../plan/plan.js";
 import { planProvenance } from "../plan/plan-queries.js";
 import { commitEnrichedBatch, type EnrichedWrite } from "./enrich-queries.js";
 import { type ComputedEnrichment, computeEnrichments, etlProvenance } from "./enrichment-record.js";

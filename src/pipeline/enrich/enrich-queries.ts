@@ -1,8 +1,9 @@
 import { sql, type Transaction } from "kysely";
+
+import type { ProvenanceInput } from "../../db/provenance.js";
 import type { Database, TrendStatus } from "../../db/types.js";
 import { toValidJson } from "../../domain/valid-text.js";
 import type { Enrichment } from "../../nlp/enricher.js";
-import type { ProvenanceInput } from "../../db/provenance.js";
 import { enrichedColumns } from "./enrichment-record.js";
 
 /** What one item of a batch writes when it moves to ENRICHED (with its plan if it had none). */

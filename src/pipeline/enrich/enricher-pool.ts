@@ -1,4 +1,5 @@
 import { Piscina } from "piscina";
+
 import type { Enricher, Enrichment, EnrichmentInput } from "../../nlp/enricher.js";
 import type { EnrichOutcome, EnrichTask } from "./enricher-thread.js";
 

@@ -1,6 +1,6 @@
-import { toValidJson } from "../../domain/valid-text.js";
 import type { TrendRow } from "../../db/types.js";
 import { estimateStepCost } from "../../domain/budget.js";
+import { toValidJson } from "../../domain/valid-text.js";
 import type { Enricher, Enrichment } from "../../nlp/enricher.js";
 import { isBatchEnricher } from "./enricher-pool.js";
 

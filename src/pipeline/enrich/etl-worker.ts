@@ -1,6 +1,6 @@
+import type { Db } from "../../db/database.js";
 import { enqueueOutbox } from "../../db/outbox.js";
 import { appendProvenance } from "../../db/provenance.js";
-import type { Db } from "../../db/database.js";
 import type { Enricher } from "../../nlp/enricher.js";
 import type { Logger } from "../../observability/logger.js";
 import { chargeOrPause } from "../../services/budget-service.js";
@@ -8,8 +8,8 @@ import { transitionTrend } from "../../services/trend-lifecycle.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
 import type { JobHandler } from "../../workers/runtime/stream-consumer.js";
-import { planTrend } from "../plan/planner.js";
 import { jobLogger, loadJobTrend } from "../../workers/stage-support.js";
+import { planTrend } from "../plan/planner.js";
 import { computeEnrichment, enrichedColumns, etlProvenance } from "./enrichment-record.js";
 
 /**
@@ -37,16 +37,27 @@ export function createEtlHandler(deps: { db: Db; enricher: Enricher; logger: Log
         log = log.child({ planner_intent: plan.intent });
       }
       if ((await chargeOrPause(trx, trend, "etl", cost, log)) === "paused") return false;
-      const moved = await transitionTrend(trx, trend.id, ["PLANNED"], "ENRICHED", enrichedColumns(enrichment), {
-        actor: "worker:etl",
-        reason: "enriched",
-      });
+      const moved = await transitionTrend(
+        trx,
+        trend.id,
+        ["PLANNED"],
+        "ENRICHED",
+        enrichedColumns(enrichment),
+        {
+          actor: "worker:etl",
+          reason: "enriched",
+        },
+      );
       if (!moved) return false;
       await appendProvenance(trx, etlProvenance(trend, computed));
       await enqueueOutbox(
         trx,
         STREAMS.embeddingJobs,
-        makeEnvelope("trend.enriched", { traceId: trend.trace_id, trendId: trend.id, payload: { trendId: trend.id } }),
+        makeEnvelope("trend.enriched", {
+          traceId: trend.trace_id,
+          trendId: trend.id,
+          payload: { trendId: trend.id },
+        }),
       );
       return true;
     });

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import { sql } from "kysely";
+
 import type { Db } from "../../db/database.js";
 import { DomainError } from "../../domain/domain-error.js";
 import { PIPELINE_STAGES, type PipelineStage, STAGE_JOBS } from "../../pipeline/stage-jobs.js";
@@ -41,12 +42,16 @@ export class Backpressure {
       const waiting = this.backlog[stage];
       if (waiting + (stage === "etl" ? incoming : 0) <= limit) continue;
       const what = stage === "etl" ? "ingest is" : `the ${stage} stage is`;
-      throw new DomainError("BACKPRESSURE", `${what} over its high-water mark (${waiting} items waiting, limit ${limit}); retry later`, {
-        retryable: true,
-        retryAfterMs: 1000,
-        backlog: waiting,
-        stage,
-      });
+      throw new DomainError(
+        "BACKPRESSURE",
+        `${what} over its high-water mark (${waiting} items waiting, limit ${limit}); retry later`,
+        {
+          retryable: true,
+          retryAfterMs: 1000,
+          backlog: waiting,
+          stage,
+        },
+      );
     }
   }
 
@@ -57,17 +62,24 @@ export class Backpressure {
 
   private async measure(): Promise<Record<PipelineStage, number>> {
     const info = this.deps.redis.pipeline();
-    for (const stage of PIPELINE_STAGES) info.xinfo("GROUPS", this.deps.keys.key(STAGE_JOBS[stage].stream));
+    for (const stage of PIPELINE_STAGES)
+      info.xinfo("GROUPS", this.deps.keys.key(STAGE_JOBS[stage].stream));
     const [replies, unsent] = await Promise.all([
       info.exec(),
-      this.deps.db.selectFrom("outbox").select(["stream", sql<number>`count(*)::int`.as("n")]).groupBy("stream").execute(),
+      this.deps.db
+        .selectFrom("outbox")
+        .select(["stream", sql<number>`count(*)::int`.as("n")])
+        .groupBy("stream")
+        .execute(),
     ]);
     const out = { etl: 0, embedding: 0, judge: 0, publisher: 0 };
     const xlen = this.deps.redis.pipeline();
     const withoutGroup: PipelineStage[] = [];
     PIPELINE_STAGES.forEach((stage, i) => {
       const [error, groups] = replies?.[i] ?? [];
-      const found = error ? undefined : groupBacklog(groups as unknown[][], STAGE_JOBS[stage].group);
+      const found = error
+        ? undefined
+        : groupBacklog(groups as unknown[][], STAGE_JOBS[stage].group);
       if (found === undefined) {
         // No group yet (its stage never started): everything on the stream waits.
         withoutGroup.push(stage);

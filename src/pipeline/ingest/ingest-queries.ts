@@ -1,6 +1,7 @@
-import { toValidJson } from "../../domain/valid-text.js";
 import { type Kysely, sql } from "kysely";
+
 import type { Database, TrendStatus } from "../../db/types.js";
+import { toValidJson } from "../../domain/valid-text.js";
 import { STREAMS } from "../../streams/stream-names.js";
 
 export interface NewTrend {
@@ -106,7 +107,13 @@ export async function findTrendsByExternalId(
   tenant: string,
 ): Promise<Map<string, { id: string; trace_id: string; status: TrendStatus }>> {
   if (keys.length === 0) return new Map();
-  const { rows } = await sql<{ id: string; trace_id: string; status: TrendStatus; source: string; external_id: string }>`
+  const { rows } = await sql<{
+    id: string;
+    trace_id: string;
+    status: TrendStatus;
+    source: string;
+    external_id: string;
+  }>`
     SELECT t.id, t.trace_id, t.status, t.source, t.external_id
     FROM enriched_trends t
     JOIN unnest(${keys.map((k) => k.source)}::text[], ${keys.map((k) => k.externalId)}::text[]) AS v(source, external_id)

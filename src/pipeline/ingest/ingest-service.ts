@@ -1,19 +1,26 @@
 import { randomBytes, randomUUID } from "node:crypto";
+
 import type { Span } from "@opentelemetry/api";
 import type { Redis } from "ioredis";
 import { z } from "zod";
+
 import type { Db } from "../../db/database.js";
 import type { TrendStatus } from "../../db/types.js";
 import { DomainError } from "../../domain/domain-error.js";
 import { DEFAULT_TENANT } from "../../domain/tenant-scope.js";
+import { toValidText } from "../../domain/valid-text.js";
 import type { Logger } from "../../observability/logger.js";
 import { endSpan, startItemSpan, traceparentOf } from "../../observability/tracing.js";
+import { trendUpdatedEnvelope } from "../../services/trend-lifecycle.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import type { StreamKeys } from "../../streams/stream-names.js";
-import { trendUpdatedEnvelope } from "../../services/trend-lifecycle.js";
-import { externalKey, findTrendsByExternalId, insertTrendBatch, type NewTrend } from "./ingest-queries.js";
 import { Backpressure } from "./backpressure.js";
-import { toValidText } from "../../domain/valid-text.js";
+import {
+  externalKey,
+  findTrendsByExternalId,
+  insertTrendBatch,
+  type NewTrend,
+} from "./ingest-queries.js";
 
 export interface TrendInputData {
   source: string;
@@ -175,7 +182,11 @@ export class IngestService {
     });
   }
 
-  async ingest(input: TrendInputData, actor: string, origin?: IngestOrigin): Promise<IngestReceipt> {
+  async ingest(
+    input: TrendInputData,
+    actor: string,
+    origin?: IngestOrigin,
+  ): Promise<IngestReceipt> {
     const [receipt] = await this.ingestMany([input], actor, () => "input", origin);
     return receipt!;
   }
@@ -219,13 +230,21 @@ export class IngestService {
    * A duplicate's receipt is looked up after, which also sees a concurrent call that committed
    * first. One span per item under its new trace; one log line per batch.
    */
-  private async write(valid: ValidInput[], actor: string, origin: IngestOrigin): Promise<{ receipts: IngestReceipt[]; outboxIds: string[] }> {
+  private async write(
+    valid: ValidInput[],
+    actor: string,
+    origin: IngestOrigin,
+  ): Promise<{ receipts: IngestReceipt[]; outboxIds: string[] }> {
     // The item's trace starts here; its events carry the ingest span as their parent.
     const spans: Span[] = [];
     const items: NewTrend[] = valid.map((v) => {
       const id = randomUUID();
       const traceId = newTraceId();
-      const span = startItemSpan("ingest", { traceId }, { "trendgate.source": v.source, "trendgate.trend_id": id });
+      const span = startItemSpan(
+        "ingest",
+        { traceId },
+        { "trendgate.source": v.source, "trendgate.trend_id": id },
+      );
       spans.push(span);
       const traceparent = traceparentOf(span);
       return {
@@ -244,9 +263,20 @@ export class IngestService {
           input: { source: v.source, externalId: v.externalId, title: v.title, url: v.url },
           output: { status: "RECEIVED", bodyChars: v.body.length },
         },
-        ingestEvent: JSON.stringify(makeEnvelope("trend.ingested", { traceId, trendId: id, traceparent, payload: { trendId: id } })),
+        ingestEvent: JSON.stringify(
+          makeEnvelope("trend.ingested", {
+            traceId,
+            trendId: id,
+            traceparent,
+            payload: { trendId: id },
+          }),
+        ),
         updateEvent: JSON.stringify(
-          trendUpdatedEnvelope({ id, trace_id: traceId, status: "RECEIVED", embedding_status: "PENDING" }, null, { actor, reason: "ingested", traceparent }),
+          trendUpdatedEnvelope(
+            { id, trace_id: traceId, status: "RECEIVED", embedding_status: "PENDING" },
+            null,
+            { actor, reason: "ingested", traceparent },
+          ),
         ),
       };
     });
@@ -259,15 +289,20 @@ export class IngestService {
         origin.tenant,
       );
       const receipts = items.map((item, i): IngestReceipt => {
-        if (inserted.has(item.id)) return { id: item.id, traceId: item.traceId, status: "RECEIVED", duplicate: false };
+        if (inserted.has(item.id))
+          return { id: item.id, traceId: item.traceId, status: "RECEIVED", duplicate: false };
         // Same source + externalId as an earlier post (or a concurrent one that committed first).
         spans[i]!.setAttribute("trendgate.duplicate", true);
         const found = existing.get(externalKey(item.source, item.externalId!));
-        if (!found) throw new Error(`trend ${item.source}/${item.externalId} conflicted but cannot be found`);
+        if (!found)
+          throw new Error(`trend ${item.source}/${item.externalId} conflicted but cannot be found`);
         return { id: found.id, traceId: found.trace_id, status: found.status, duplicate: true };
       });
       for (const span of spans) endSpan(span);
-      this.deps.logger.info({ items: items.length, duplicates: duplicates.length, actor }, "trends ingested");
+      this.deps.logger.info(
+        { items: items.length, duplicates: duplicates.length, actor },
+        "trends ingested",
+      );
       return { receipts, outboxIds: ingestJobs };
     } catch (error) {
       for (const span of spans) endSpan(span, error);

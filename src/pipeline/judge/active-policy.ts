@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
+
 import type { Db } from "../../db/database.js";
-import { type JudgePolicy, parsePolicy } from "./judge-policy.js";
 import type { Logger } from "../../observability/logger.js";
+import { type JudgePolicy, parsePolicy } from "./judge-policy.js";
 import type { PolicyProvider } from "./policy-provider.js";
 import { latestPolicyVersion, syncConfiguredPolicy } from "./policy-queries.js";
 
@@ -48,7 +49,8 @@ export class ActiveJudgePolicy implements PolicySource {
   }
 
   current(): Promise<VersionedPolicy> {
-    if (this.cached && this.now() - this.checkedAt < this.refreshMs) return Promise.resolve(this.cached);
+    if (this.cached && this.now() - this.checkedAt < this.refreshMs)
+      return Promise.resolve(this.cached);
     this.inFlight ??= this.refresh().finally(() => {
       this.inFlight = undefined;
     });
@@ -71,7 +73,10 @@ export class ActiveJudgePolicy implements PolicySource {
       } catch (error) {
         // Stored versions were valid when applied; one this code cannot read keeps the last good.
         if (!this.cached) throw error;
-        this.deps.logger.error({ err: error, policyVersion: row.version }, "stored judge policy unreadable; keeping the last good one");
+        this.deps.logger.error(
+          { err: error, policyVersion: row.version },
+          "stored judge policy unreadable; keeping the last good one",
+        );
       }
     }
     this.checkedAt = this.now();
@@ -86,9 +91,15 @@ export class ActiveJudgePolicy implements PolicySource {
       policy: configured,
       configDigest: policyDigest(configured),
       source: this.deps.configSource,
-      justification: first ? `configured policy (${this.deps.configSource})` : `policy file changed (${this.deps.configSource})`,
+      justification: first
+        ? `configured policy (${this.deps.configSource})`
+        : `policy file changed (${this.deps.configSource})`,
     });
-    if (stored) this.deps.logger.info({ policyVersion: stored.version, source: this.deps.configSource }, "configured judge policy stored as a new version");
+    if (stored)
+      this.deps.logger.info(
+        { policyVersion: stored.version, source: this.deps.configSource },
+        "configured judge policy stored as a new version",
+      );
     this.syncedConfig = configured;
   }
 }

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+
 import type { JudgeDecision } from "./judge-policy.js";
 
 /**
@@ -22,7 +23,8 @@ export function applyAuditSample(
   trendId: string,
   rate: number,
 ): { decision: JudgeDecision; auditSampled: boolean } {
-  if (decision.outcome !== "READY" || !isAuditSampled(trendId, rate)) return { decision, auditSampled: false };
+  if (decision.outcome !== "READY" || !isAuditSampled(trendId, rate))
+    return { decision, auditSampled: false };
   return {
     auditSampled: true,
     decision: {

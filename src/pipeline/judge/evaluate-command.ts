@@ -3,10 +3,10 @@ import path from "node:path";
 
 import { Presets, SingleBar } from "cli-progress";
 
-import { type JudgePolicy, PolicyError, defaultPolicy, parsePolicy } from "./judge-policy.js";
 import { createOfflineEnricher } from "../../nlp/enricher.js";
-import { type Evaluation, evaluate, judgeRows } from "./evaluate.js";
+import { evaluate, type Evaluation, judgeRows } from "./evaluate.js";
 import { reliabilitySvg, workloadSvg } from "./evaluation-charts.js";
+import { defaultPolicy, type JudgePolicy, parsePolicy, PolicyError } from "./judge-policy.js";
 import { readLabelledJsonl } from "./labelled-rows.js";
 
 export interface EvaluateOptions {
@@ -36,9 +36,16 @@ export async function runJudgeEvaluate(
   const rows = await readLabelledJsonl(opts.labels);
   const policy = opts.policy ? await readPolicyFile(opts.policy) : defaultPolicy();
   const enricher = await createOfflineEnricher();
-  const bar = io.stderr.isTTY && rows.length >= PROGRESS_MIN_ROWS
-    ? new SingleBar({ format: "judge evaluate {bar} {value}/{total} rows {eta_formatted}", stream: io.stderr as NodeJS.WriteStream }, Presets.shades_classic)
-    : undefined;
+  const bar =
+    io.stderr.isTTY && rows.length >= PROGRESS_MIN_ROWS
+      ? new SingleBar(
+          {
+            format: "judge evaluate {bar} {value}/{total} rows {eta_formatted}",
+            stream: io.stderr as NodeJS.WriteStream,
+          },
+          Presets.shades_classic,
+        )
+      : undefined;
   bar?.start(rows.length, 0);
   let judged;
   try {
@@ -50,8 +57,14 @@ export async function runJudgeEvaluate(
     await enricher.close?.();
   }
   const evaluation = evaluate(judged, policy);
-  const charts = opts.out ? await writeOutputs(opts.out, evaluation, policy, opts.labels) : undefined;
-  io.stdout(opts.json ? `${JSON.stringify({ ...summary(evaluation), ...(charts ? { charts } : {}) })}\n` : formatTable(evaluation, charts));
+  const charts = opts.out
+    ? await writeOutputs(opts.out, evaluation, policy, opts.labels)
+    : undefined;
+  io.stdout(
+    opts.json
+      ? `${JSON.stringify({ ...summary(evaluation), ...(charts ? { charts } : {}) })}\n`
+      : formatTable(evaluation, charts),
+  );
   return evaluation;
 }
 
@@ -60,7 +73,9 @@ async function readPolicyFile(file: string): Promise<JudgePolicy> {
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    throw new PolicyError(`cannot read policy file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new PolicyError(
+      `cannot read policy file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
   try {
     return parsePolicy(JSON.parse(text));
@@ -77,9 +92,18 @@ export function summary(e: Evaluation): Omit<Evaluation, "reliability" | "worklo
 }
 
 /** OUT → OUT (full JSON report), OUT-minus-extension.reliability.svg and .workload.svg. */
-async function writeOutputs(out: string, evaluation: Evaluation, policy: JudgePolicy, labels: string): Promise<{ report: string; reliability: string; workload: string }> {
+async function writeOutputs(
+  out: string,
+  evaluation: Evaluation,
+  policy: JudgePolicy,
+  labels: string,
+): Promise<{ report: string; reliability: string; workload: string }> {
   const stem = out.replace(/\.json$/i, "");
-  const files = { report: out, reliability: `${stem}.reliability.svg`, workload: `${stem}.workload.svg` };
+  const files = {
+    report: out,
+    reliability: `${stem}.reliability.svg`,
+    workload: `${stem}.workload.svg`,
+  };
   await mkdir(path.dirname(path.resolve(out)), { recursive: true });
   const note = `trendgate judge evaluate --labels ${path.basename(labels)} · ${evaluation.items} items (${evaluation.toxic} toxic) · policy ${policy.version}`;
   await writeFile(files.report, `${JSON.stringify({ ...evaluation, policy }, null, 2)}\n`);
@@ -88,7 +112,10 @@ async function writeOutputs(out: string, evaluation: Evaluation, policy: JudgePo
   return files;
 }
 
-export function formatTable(e: Evaluation, charts?: { report: string; reliability: string; workload: string }): string {
+export function formatTable(
+  e: Evaluation,
+  charts?: { report: string; reliability: string; workload: string },
+): string {
   const f = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : "–");
   const lines = [
     `items ${e.items} (${e.toxic} toxic, ${e.clean} clean) · policy ${e.policy_version}`,
@@ -103,9 +130,27 @@ export function formatTable(e: Evaluation, charts?: { report: string; reliabilit
     "",
     "rule                  outcome    items   share  toxic_share  escalated  toxic_pub  clean_rej  mean_conf  upheld  ece",
     ...e.rules.map((r) =>
-      [r.rule.padEnd(21), r.outcome.padEnd(10), String(r.items).padStart(5), f(r.share).padStart(7), f(r.toxic_share).padStart(12), f(r.escalated_rate).padStart(10), f(r.toxic_published_rate).padStart(10), f(r.clean_rejected_rate).padStart(10), f(r.mean_confidence).padStart(10), f(r.upheld_rate).padStart(7), f(r.ece).padStart(7)].join(" "),
+      [
+        r.rule.padEnd(21),
+        r.outcome.padEnd(10),
+        String(r.items).padStart(5),
+        f(r.share).padStart(7),
+        f(r.toxic_share).padStart(12),
+        f(r.escalated_rate).padStart(10),
+        f(r.toxic_published_rate).padStart(10),
+        f(r.clean_rejected_rate).padStart(10),
+        f(r.mean_confidence).padStart(10),
+        f(r.upheld_rate).padStart(7),
+        f(r.ece).padStart(7),
+      ].join(" "),
     ),
   ];
-  if (charts) lines.push("", `report ${charts.report}`, `reliability diagram ${charts.reliability}`, `workload vs leak ${charts.workload}`);
+  if (charts)
+    lines.push(
+      "",
+      `report ${charts.report}`,
+      `reliability diagram ${charts.reliability}`,
+      `workload vs leak ${charts.workload}`,
+    );
   return `${lines.join("\n")}\n`;
 }

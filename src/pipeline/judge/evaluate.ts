@@ -1,6 +1,11 @@
-import { type JudgeDecision, type JudgePolicy, LEANS_TOXIC, judge } from "./judge-policy.js";
-import { type ReliabilityBin, expectedCalibrationError, reliabilityBins, rocAuc } from "../../nlp/calibration-metrics.js";
+import {
+  expectedCalibrationError,
+  type ReliabilityBin,
+  reliabilityBins,
+  rocAuc,
+} from "../../nlp/calibration-metrics.js";
 import type { Enricher } from "../../nlp/enricher.js";
+import { judge, type JudgeDecision, type JudgePolicy, LEANS_TOXIC } from "./judge-policy.js";
 import type { Label, LabelledRow } from "./labelled-rows.js";
 
 /** One labelled row after the real enrichment and the Judge. */
@@ -73,8 +78,23 @@ export async function judgeRows(
   const judged: JudgedRow[] = [];
   for (const row of rows) {
     const e = await enricher.enrich({ source: "evaluate", title: null, body: row.text });
-    const decision = judge({ source: "evaluate", title: null, body: row.text, toxicityScore: e.toxicityScore, confidence: e.confidence }, policy);
-    judged.push({ text: row.text, label: row.label, toxicityScore: e.toxicityScore, confidence: e.confidence, decision });
+    const decision = judge(
+      {
+        source: "evaluate",
+        title: null,
+        body: row.text,
+        toxicityScore: e.toxicityScore,
+        confidence: e.confidence,
+      },
+      policy,
+    );
+    judged.push({
+      text: row.text,
+      label: row.label,
+      toxicityScore: e.toxicityScore,
+      confidence: e.confidence,
+      decision,
+    });
     onProgress?.(judged.length, rows.length);
   }
   return judged;
@@ -82,7 +102,7 @@ export async function judgeRows(
 
 /** The automatic decision `confidence` speaks about: reject at LEANS_TOXIC or above. */
 export function upheld(row: Pick<JudgedRow, "toxicityScore" | "label">): number {
-  return (row.toxicityScore >= LEANS_TOXIC) === (row.label === "toxic") ? 1 : 0;
+  return row.toxicityScore >= LEANS_TOXIC === (row.label === "toxic") ? 1 : 0;
 }
 
 export function rates(rows: readonly Pick<JudgedRow, "label" | "decision">[]): Rates {
@@ -92,9 +112,18 @@ export function rates(rows: readonly Pick<JudgedRow, "label" | "decision">[]): R
     items: rows.length,
     toxic: toxic.length,
     clean: clean.length,
-    escalated_rate: ratio(rows.filter((r) => r.decision.outcome === "ESCALATED").length, rows.length),
-    toxic_published_rate: ratio(toxic.filter((r) => r.decision.outcome === "READY").length, toxic.length),
-    clean_rejected_rate: ratio(clean.filter((r) => r.decision.outcome === "REJECTED").length, clean.length),
+    escalated_rate: ratio(
+      rows.filter((r) => r.decision.outcome === "ESCALATED").length,
+      rows.length,
+    ),
+    toxic_published_rate: ratio(
+      toxic.filter((r) => r.decision.outcome === "READY").length,
+      toxic.length,
+    ),
+    clean_rejected_rate: ratio(
+      clean.filter((r) => r.decision.outcome === "REJECTED").length,
+      clean.length,
+    ),
   };
 }
 
@@ -116,12 +145,24 @@ export function evaluate(rows: readonly JudgedRow[], policy: JudgePolicy): Evalu
         items: members.length,
         share: ratio(members.length, rows.length),
         toxic_share: ratio(r.toxic, members.length),
-        escalated_rate: ratio(members.filter((m) => m.decision.outcome === "ESCALATED").length, rows.length),
-        toxic_published_rate: ratio(members.filter((m) => m.label === "toxic" && m.decision.outcome === "READY").length, overall.toxic),
-        clean_rejected_rate: ratio(members.filter((m) => m.label === "clean" && m.decision.outcome === "REJECTED").length, overall.clean),
+        escalated_rate: ratio(
+          members.filter((m) => m.decision.outcome === "ESCALATED").length,
+          rows.length,
+        ),
+        toxic_published_rate: ratio(
+          members.filter((m) => m.label === "toxic" && m.decision.outcome === "READY").length,
+          overall.toxic,
+        ),
+        clean_rejected_rate: ratio(
+          members.filter((m) => m.label === "clean" && m.decision.outcome === "REJECTED").length,
+          overall.clean,
+        ),
         mean_confidence: mean(members.map((m) => m.confidence)),
         upheld_rate: mean(members.map(upheld)),
-        ece: expectedCalibrationError(members.map((m) => m.confidence), members.map(upheld)),
+        ece: expectedCalibrationError(
+          members.map((m) => m.confidence),
+          members.map(upheld),
+        ),
       };
     })
     .sort((a, b) => b.items - a.items || a.rule.localeCompare(b.rule));
@@ -132,7 +173,10 @@ export function evaluate(rows: readonly JudgedRow[], policy: JudgePolicy): Evalu
     toxicity_ece: expectedCalibrationError(scores, labels),
     policy_version: policy.version,
     rules,
-    reliability: { confidence: reliabilityBins(confidences, outcomes), toxicity: reliabilityBins(scores, labels) },
+    reliability: {
+      confidence: reliabilityBins(confidences, outcomes),
+      toxicity: reliabilityBins(scores, labels),
+    },
     workload: workloadCurve(rows, policy),
   };
 }
@@ -141,16 +185,40 @@ export function evaluate(rows: readonly JudgedRow[], policy: JudgePolicy): Evalu
  * Escalated share against leak as minConfidence moves from 0 to 1 (other rules unchanged):
  * the trade an operator makes with that one threshold, re-decided with the real judge().
  */
-export function workloadCurve(rows: readonly JudgedRow[], policy: JudgePolicy, steps = 50): WorkloadPoint[] {
+export function workloadCurve(
+  rows: readonly JudgedRow[],
+  policy: JudgePolicy,
+  steps = 50,
+): WorkloadPoint[] {
   const points: WorkloadPoint[] = [];
   for (let k = 0; k <= steps; k++) {
     const minConfidence = k / steps;
     const swept: JudgePolicy = { ...policy, thresholds: { ...policy.thresholds, minConfidence } };
-    const r = rates(rows.map((row) => ({ label: row.label, decision: judge({ source: "evaluate", title: null, body: row.text, toxicityScore: row.toxicityScore, confidence: row.confidence }, swept) })));
-    points.push({ minConfidence, escalated_rate: r.escalated_rate, toxic_published_rate: r.toxic_published_rate, clean_rejected_rate: r.clean_rejected_rate });
+    const r = rates(
+      rows.map((row) => ({
+        label: row.label,
+        decision: judge(
+          {
+            source: "evaluate",
+            title: null,
+            body: row.text,
+            toxicityScore: row.toxicityScore,
+            confidence: row.confidence,
+          },
+          swept,
+        ),
+      })),
+    );
+    points.push({
+      minConfidence,
+      escalated_rate: r.escalated_rate,
+      toxic_published_rate: r.toxic_published_rate,
+      clean_rejected_rate: r.clean_rejected_rate,
+    });
   }
   return points;
 }
 
 const ratio = (a: number, b: number): number => (b === 0 ? 0 : a / b);
-const mean = (xs: readonly number[]): number => (xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
+const mean = (xs: readonly number[]): number =>
+  xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+
 import type { Db } from "../../db/database.js";
 
 /** One item the Judge decided, with the scores it stored and what a moderator said, if anyone did. */
@@ -82,6 +83,11 @@ export const latestModeratorDecisions = sql`
  * The policy version of a judge entry: `output.policyVersion`, or for entries written before
  * versions were stored, the number in the actor `judge:policy-v<N>` when it is one.
  */
-export function policyVersionOf(output: ReturnType<typeof sql.ref>, actor: ReturnType<typeof sql.ref>) {
-  return sql<number | null>`coalesce((${output}->>'policyVersion')::int, (substring(${actor} from '^judge:policy-v([0-9]{1,9})$'))::int)`;
+export function policyVersionOf(
+  output: ReturnType<typeof sql.ref>,
+  actor: ReturnType<typeof sql.ref>,
+) {
+  return sql<
+    number | null
+  >`coalesce((${output}->>'policyVersion')::int, (substring(${actor} from '^judge:policy-v([0-9]{1,9})$'))::int)`;
 }

@@ -1,13 +1,17 @@
 import type { Db } from "../../db/database.js";
 import type { JudgePolicyRow } from "../../db/types.js";
 import { badInput } from "../../domain/domain-error.js";
-import { type JudgePolicy, policySchema } from "./judge-policy.js";
 import type { Enricher } from "../../nlp/enricher.js";
 import type { ActiveJudgePolicy } from "./active-policy.js";
 import { loadJudgedItems } from "./history-queries.js";
+import { type JudgePolicy, policySchema } from "./judge-policy.js";
 import { judgeStats, type JudgeStatsBucket } from "./judge-stats-queries.js";
 import type { LabelledRow } from "./labelled-rows.js";
-import { type CalibrationFigures, type LabelledExample, proposeThresholds } from "./policy-calibration.js";
+import {
+  type CalibrationFigures,
+  type LabelledExample,
+  proposeThresholds,
+} from "./policy-calibration.js";
 import { appendPolicyVersion, latestPolicyVersion, policyHistory } from "./policy-queries.js";
 import { type PolicySimulation, simulatePolicy } from "./policy-simulation.js";
 
@@ -70,9 +74,14 @@ export class JudgePolicyService {
    * Stores `input` as the next version with who applied it, why, and its simulation on the last
    * {@link DEFAULT_HISTORY_DAYS} days. An invalid policy or an empty justification changes nothing.
    */
-  async apply(input: unknown, justification: string, by: { keyId: string; name: string }): Promise<JudgePolicyRow> {
+  async apply(
+    input: unknown,
+    justification: string,
+    by: { keyId: string; name: string },
+  ): Promise<JudgePolicyRow> {
     const policy = validatePolicyInput(input);
-    if (justification.trim() === "") throw badInput("justification", "must say why the policy changes");
+    if (justification.trim() === "")
+      throw badInput("justification", "must say why the policy changes");
     const simulation = await this.simulateParsed(policy);
     const row = await appendPolicyVersion(this.deps.db, {
       policy,
@@ -90,8 +99,13 @@ export class JudgePolicyService {
     return this.simulateParsed(validatePolicyInput(input), since ?? undefined);
   }
 
-  async calibrate(options: { targetLeak: number; labels?: readonly LabelledRow[]; since?: Date }): Promise<CalibrationProposal> {
-    if (!(options.targetLeak > 0 && options.targetLeak < 1)) throw badInput("targetLeak", "must be between 0 and 1 (exclusive)");
+  async calibrate(options: {
+    targetLeak: number;
+    labels?: readonly LabelledRow[];
+    since?: Date;
+  }): Promise<CalibrationProposal> {
+    if (!(options.targetLeak > 0 && options.targetLeak < 1))
+      throw badInput("targetLeak", "must be between 0 and 1 (exclusive)");
     const { version, policy: active } = await this.deps.active.current();
     const since = options.since ?? this.defaultSince();
     const items = await loadJudgedItems(this.deps.db, since);
@@ -141,7 +155,12 @@ export class JudgePolicyService {
     const from = since ?? this.defaultSince();
     const items = await loadJudgedItems(this.deps.db, from);
     const result = simulatePolicy(items, active, proposed);
-    return { since: from, activeVersion: version, ...result, durationMs: Math.round((performance.now() - started) * 10) / 10 };
+    return {
+      since: from,
+      activeVersion: version,
+      ...result,
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+    };
   }
 
   private async scoreRows(rows: readonly LabelledRow[]): Promise<LabelledExample[]> {
@@ -151,7 +170,15 @@ export class JudgePolicyService {
     const out: LabelledExample[] = [];
     for (const row of rows) {
       const e = await enricher.enrich({ source: "labels", body: row.text });
-      out.push({ source: "labels", title: null, body: e.normalizedBody, toxicityScore: e.toxicityScore, confidence: e.confidence, toxic: row.label === "toxic", origin: "file" });
+      out.push({
+        source: "labels",
+        title: null,
+        body: e.normalizedBody,
+        toxicityScore: e.toxicityScore,
+        confidence: e.confidence,
+        toxic: row.label === "toxic",
+        origin: "file",
+      });
     }
     return out;
   }

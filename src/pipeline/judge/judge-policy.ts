@@ -1,4 +1,5 @@
 import { z } from "zod";
+
 import { ISSUE_TYPES, type IssueType } from "../../db/types.js";
 import { compileLinearPattern, matchesLinearPattern } from "./linear-pattern.js";
 
@@ -18,11 +19,20 @@ const byIssueType = <T extends z.ZodTypeAny>(value: T) =>
     .superRefine((map, ctx) => {
       for (const key of Object.keys(map)) {
         if (!(ISSUE_TYPES as readonly string[]).includes(key.toLowerCase())) {
-          ctx.addIssue({ code: "custom", path: [key], message: `unknown issue type (one of ${ISSUE_TYPES.join(", ")})` });
+          ctx.addIssue({
+            code: "custom",
+            path: [key],
+            message: `unknown issue type (one of ${ISSUE_TYPES.join(", ")})`,
+          });
         }
       }
     })
-    .transform((map) => Object.fromEntries(Object.entries(map).map(([k, v]) => [k.toLowerCase(), v])) as Partial<Record<IssueType, z.infer<T>>>);
+    .transform(
+      (map) =>
+        Object.fromEntries(Object.entries(map).map(([k, v]) => [k.toLowerCase(), v])) as Partial<
+          Record<IssueType, z.infer<T>>
+        >,
+    );
 
 const skillLabel = z.string().trim().min(1).max(64);
 
@@ -64,7 +74,11 @@ export const policySchema = z
     /** Regular expressions (RE2 syntax: linear time, no backreferences or lookaround; case-insensitive). */
     blockedPatterns: z.array(z.string().min(1)).default([]),
     blockedSources: z.array(z.string().min(1)).default([]),
-    review: reviewSchema.default({ requiredReviews: {}, requiredSkill: {}, escalateDisagreementTo: null }),
+    review: reviewSchema.default({
+      requiredReviews: {},
+      requiredSkill: {},
+      escalateDisagreementTo: null,
+    }),
   })
   .strict()
   .superRefine((policy, ctx) => {
@@ -119,7 +133,9 @@ export function parsePolicy(input: unknown): JudgePolicy {
   return parsed.data;
 }
 
-export function defaultPolicy(overrides: { minConfidence?: number; maxToxicity?: number } = {}): JudgePolicy {
+export function defaultPolicy(
+  overrides: { minConfidence?: number; maxToxicity?: number } = {},
+): JudgePolicy {
   return parsePolicy({
     thresholds: {
       minConfidence: overrides.minConfidence ?? 0.6,
@@ -146,7 +162,11 @@ export type JudgeDecision =
 export function judge(input: JudgeInput, policy: JudgePolicy): JudgeDecision {
   const { thresholds } = policy;
   if (policy.blockedSources.includes(input.source)) {
-    return { outcome: "REJECTED", rule: "blocked_source", reason: `source "${input.source}" is blocked` };
+    return {
+      outcome: "REJECTED",
+      rule: "blocked_source",
+      reason: `source "${input.source}" is blocked`,
+    };
   }
   const text = `${input.title ?? ""}\n${input.body}`;
   const lower = text.toLowerCase();
@@ -156,7 +176,11 @@ export function judge(input: JudgeInput, policy: JudgePolicy): JudgeDecision {
   }
   const pattern = policy.blockedPatterns.find((p) => matchesLinearPattern(p, text));
   if (pattern !== undefined) {
-    return { outcome: "REJECTED", rule: "blocked_pattern", reason: `matches blocked pattern /${pattern}/` };
+    return {
+      outcome: "REJECTED",
+      rule: "blocked_pattern",
+      reason: `matches blocked pattern /${pattern}/`,
+    };
   }
   if (input.toxicityScore >= thresholds.toxicityCeiling) {
     return {

@@ -6,7 +6,12 @@ export const judgeStage: StageModule = {
     // Stores the configured policy as the first version on an empty table, before any job.
     await deps.policy.current();
     return {
-      handler: createJudgeHandler({ db: deps.db, policy: deps.policy, logger: deps.logger, auditSampleRate: deps.config.AUDIT_SAMPLE_RATE }),
+      handler: createJudgeHandler({
+        db: deps.db,
+        policy: deps.policy,
+        logger: deps.logger,
+        auditSampleRate: deps.config.AUDIT_SAMPLE_RATE,
+      }),
     };
   },
 };

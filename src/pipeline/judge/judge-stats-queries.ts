@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+
 import type { Db } from "../../db/database.js";
 import { latestModeratorDecisions, policyVersionOf } from "./history-queries.js";
 import { LEANS_TOXIC } from "./judge-policy.js";
@@ -30,7 +31,11 @@ export interface JudgeStatsBucket {
  * one query; each escalation's latest moderator decision is counted in the bucket of the decision
  * it answers.
  */
-export async function judgeStats(db: Db, since: Date, bucketMinutes: number): Promise<JudgeStatsBucket[]> {
+export async function judgeStats(
+  db: Db,
+  since: Date,
+  bucketMinutes: number,
+): Promise<JudgeStatsBucket[]> {
   const { rows } = await sql<{
     start: Date;
     policy_version: number | null;

@@ -26,7 +26,10 @@ export function parseLabelledJsonl(content: string, source = "labels"): Labelled
     try {
       parsed = JSON.parse(raw);
     } catch (error) {
-      throw badInput("labels", `${source} line ${line}: not valid JSON (${(error as Error).message})`);
+      throw badInput(
+        "labels",
+        `${source} line ${line}: not valid JSON (${(error as Error).message})`,
+      );
     }
     const o = parsed as { text?: unknown; label?: unknown } | null;
     if (typeof o !== "object" || o === null || Array.isArray(o)) {
@@ -36,7 +39,10 @@ export function parseLabelledJsonl(content: string, source = "labels"): Labelled
       throw badInput("labels", `${source} line ${line}: "text" must be a string`);
     }
     if (o.label !== "toxic" && o.label !== "clean") {
-      throw badInput("labels", `${source} line ${line}: "label" must be "toxic" or "clean", got ${JSON.stringify(o.label)}`);
+      throw badInput(
+        "labels",
+        `${source} line ${line}: "label" must be "toxic" or "clean", got ${JSON.stringify(o.label)}`,
+      );
     }
     rows.push({ text: o.text, label: o.label, line });
   });
@@ -49,7 +55,10 @@ export async function readLabelledJsonl(path: string): Promise<LabelledRow[]> {
   try {
     content = await readFile(path, "utf8");
   } catch (error) {
-    throw badInput("labels", `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw badInput(
+      "labels",
+      `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
   return parseLabelledJsonl(content, path);
 }

@@ -57,12 +57,28 @@ export async function proposeThresholds(
   }
   // The blocked lists do not move, so whether they reject an example is decided once; the grid
   // then runs `judge()` on the scores alone.
-  const open = parsePolicy({ ...active, thresholds: { minConfidence: 0, maxToxicity: 1, toxicityCeiling: 1 } });
+  const open = parsePolicy({
+    ...active,
+    thresholds: { minConfidence: 0, maxToxicity: 1, toxicityCeiling: 1 },
+  });
   const blocked = examples.map((e) => judge(e, open).rule.startsWith("blocked_"));
-  const scoresOnly = examples.map((e) => ({ source: "", title: null, body: "", toxicityScore: e.toxicityScore, confidence: e.confidence }));
+  const scoresOnly = examples.map((e) => ({
+    source: "",
+    title: null,
+    body: "",
+    toxicityScore: e.toxicityScore,
+    confidence: e.confidence,
+  }));
   const bare = { ...active, blockedSources: [], blockedTerms: [], blockedPatterns: [] };
 
-  let best: { thresholds: JudgePolicy["thresholds"]; figures: CalibrationFigures; leak: number; distance: number } | undefined;
+  let best:
+    | {
+        thresholds: JudgePolicy["thresholds"];
+        figures: CalibrationFigures;
+        leak: number;
+        distance: number;
+      }
+    | undefined;
   for (const maxToxicity of GRID.maxToxicity) {
     for (const toxicityCeiling of GRID.toxicityCeiling) {
       if (toxicityCeiling < maxToxicity) continue;
@@ -72,11 +88,18 @@ export async function proposeThresholds(
       for (const minConfidence of GRID.minConfidence) {
         const thresholds = { minConfidence, maxToxicity, toxicityCeiling };
         const policy = { ...bare, thresholds };
-        const figures = tally(examples, (i) => (blocked[i] ? "REJECTED" : judge(scoresOnly[i]!, policy).outcome));
-        if (figures.toxicPublishedRate > targetLeak || figures.cleanRejectedRate > targetLeak) continue;
+        const figures = tally(examples, (i) =>
+          blocked[i] ? "REJECTED" : judge(scoresOnly[i]!, policy).outcome,
+        );
+        if (figures.toxicPublishedRate > targetLeak || figures.cleanRejectedRate > targetLeak)
+          continue;
         const leak = figures.toxicPublishedRate + figures.cleanRejectedRate;
-        const distance = Math.abs(minConfidence - active.thresholds.minConfidence) + Math.abs(maxToxicity - active.thresholds.maxToxicity) + Math.abs(toxicityCeiling - active.thresholds.toxicityCeiling);
-        if (!best || better(figures.escalatedRate, leak, distance, best)) best = { thresholds, figures, leak, distance };
+        const distance =
+          Math.abs(minConfidence - active.thresholds.minConfidence) +
+          Math.abs(maxToxicity - active.thresholds.maxToxicity) +
+          Math.abs(toxicityCeiling - active.thresholds.toxicityCeiling);
+        if (!best || better(figures.escalatedRate, leak, distance, best))
+          best = { thresholds, figures, leak, distance };
       }
     }
   }
@@ -89,15 +112,26 @@ export async function proposeThresholds(
     };
   }
   const policy = parsePolicy({ ...active, thresholds: best.thresholds });
-  return { policy, refusedReason: null, active: activeFigures, proposed: measurePolicy(examples, policy) };
+  return {
+    policy,
+    refusedReason: null,
+    active: activeFigures,
+    proposed: measurePolicy(examples, policy),
+  };
 }
 
 /** The three rates of `policy` on the examples, through `judge()`. */
-export function measurePolicy(examples: readonly LabelledExample[], policy: JudgePolicy): CalibrationFigures {
+export function measurePolicy(
+  examples: readonly LabelledExample[],
+  policy: JudgePolicy,
+): CalibrationFigures {
   return tally(examples, (i) => judge(examples[i]!, policy).outcome);
 }
 
-function tally(examples: readonly LabelledExample[], outcomeOf: (index: number) => string): CalibrationFigures {
+function tally(
+  examples: readonly LabelledExample[],
+  outcomeOf: (index: number) => string,
+): CalibrationFigures {
   let toxic = 0;
   let clean = 0;
   let escalated = 0;
@@ -120,7 +154,12 @@ function tally(examples: readonly LabelledExample[], outcomeOf: (index: number) 
   };
 }
 
-function better(escalatedRate: number, leak: number, distance: number, best: { figures: CalibrationFigures; leak: number; distance: number }): boolean {
+function better(
+  escalatedRate: number,
+  leak: number,
+  distance: number,
+  best: { figures: CalibrationFigures; leak: number; distance: number },
+): boolean {
   const EPS = 1e-12;
   if (escalatedRate < best.figures.escalatedRate - EPS) return true;
   if (escalatedRate > best.figures.escalatedRate + EPS) return false;
@@ -133,6 +172,7 @@ const ratio = (n: number, d: number) => (d ? n / d : 0);
 
 function steps(from: number, to: number, step: number): number[] {
   const out: number[] = [];
-  for (let i = 0; from + i * step <= to + 1e-9; i++) out.push(Math.round((from + i * step) * 100) / 100);
+  for (let i = 0; from + i * step <= to + 1e-9; i++)
+    out.push(Math.round((from + i * step) * 100) / 100);
   return out;
 }

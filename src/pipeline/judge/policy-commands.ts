@@ -1,12 +1,17 @@
 import { readFile } from "node:fs/promises";
+
 import type { Config } from "../../config.js";
 import { openDatabase } from "../../db/database.js";
 import { badInput } from "../../domain/domain-error.js";
-import type { Enricher } from "../../nlp/enricher.js";
 import { loadEnricher, migrate, readConfiguredPolicy } from "../../main.js";
+import type { Enricher } from "../../nlp/enricher.js";
 import { createLogger } from "../../observability/logger.js";
 import { ActiveJudgePolicy } from "./active-policy.js";
-import { type CalibrationProposal, JudgePolicyService, type SimulationReport } from "./judge-policy-service.js";
+import {
+  type CalibrationProposal,
+  JudgePolicyService,
+  type SimulationReport,
+} from "./judge-policy-service.js";
 import { parseLabelledJsonl } from "./labelled-rows.js";
 import type { CalibrationFigures } from "./policy-calibration.js";
 
@@ -33,7 +38,9 @@ export async function runJudgeSimulate(config: Config, opts: SimulateOptions): P
 }
 
 export async function runJudgeCalibrate(config: Config, opts: CalibrateOptions): Promise<void> {
-  const labels = opts.labels ? parseLabelledJsonl(await readText(opts.labels, "--labels"), opts.labels) : undefined;
+  const labels = opts.labels
+    ? parseLabelledJsonl(await readText(opts.labels, "--labels"), opts.labels)
+    : undefined;
   await withPolicyService(config, async (service) => {
     const proposal = await service.calibrate({ targetLeak: opts.targetLeak, labels });
     write(opts.json ? JSON.stringify(proposal) : formatCalibration(proposal));
@@ -42,7 +49,10 @@ export async function runJudgeCalibrate(config: Config, opts: CalibrateOptions):
   });
 }
 
-async function withPolicyService(config: Config, fn: (service: JudgePolicyService) => Promise<void>): Promise<void> {
+async function withPolicyService(
+  config: Config,
+  fn: (service: JudgePolicyService) => Promise<void>,
+): Promise<void> {
   const logger = createLogger("warn");
   const configured = readConfiguredPolicy(config, logger);
   await migrate(config, logger);
@@ -50,7 +60,13 @@ async function withPolicyService(config: Config, fn: (service: JudgePolicyServic
   let enricher: Promise<Enricher> | undefined;
   try {
     const active = new ActiveJudgePolicy({ db: database.db, ...configured, logger });
-    await fn(new JudgePolicyService({ db: database.db, active, enricher: () => (enricher ??= loadEnricher(config)) }));
+    await fn(
+      new JudgePolicyService({
+        db: database.db,
+        active,
+        enricher: () => (enricher ??= loadEnricher(config)),
+      }),
+    );
   } finally {
     if (enricher) await (await enricher).close?.().catch(() => undefined);
     await database.close();
@@ -63,8 +79,16 @@ export function formatSimulation(r: SimulationReport): string {
     ["rejected (no human)", r.active.rejected, r.proposed.rejected],
     ["escalated", r.active.escalated, r.proposed.escalated],
     ["escalation rate", pct(r.active.escalationRate), pct(r.proposed.escalationRate)],
-    ["moderator REJECTED, would publish", r.active.moderatorRejectedPublished, r.proposed.moderatorRejectedPublished],
-    ["moderator APPROVED, would reject", r.active.moderatorApprovedRejected, r.proposed.moderatorApprovedRejected],
+    [
+      "moderator REJECTED, would publish",
+      r.active.moderatorRejectedPublished,
+      r.proposed.moderatorRejectedPublished,
+    ],
+    [
+      "moderator APPROVED, would reject",
+      r.active.moderatorApprovedRejected,
+      r.proposed.moderatorApprovedRejected,
+    ],
   ];
   return [
     `${r.items} judged items since ${r.since.toISOString()} (${r.labelled} with a moderator decision), replayed in ${r.durationMs} ms`,
@@ -76,7 +100,12 @@ export function formatSimulation(r: SimulationReport): string {
 
 export function formatCalibration(p: CalibrationProposal): string {
   const head = `${p.decisions} labelled decisions (${p.moderatorDecisions} moderator, ${p.auditDecisions} audit samples, ${p.labelledRows} label rows); target leak ${p.targetLeak}`;
-  if (!p.policy) return [head, `no proposal: ${p.refusedReason}`, figuresTable(p.active, null, p.activeVersion)].join("\n");
+  if (!p.policy)
+    return [
+      head,
+      `no proposal: ${p.refusedReason}`,
+      figuresTable(p.active, null, p.activeVersion),
+    ].join("\n");
   const t = p.policy.thresholds;
   const lines = [
     head,
@@ -88,14 +117,27 @@ export function formatCalibration(p: CalibrationProposal): string {
   return lines.join("\n");
 }
 
-function figuresTable(active: CalibrationFigures, proposed: CalibrationFigures | null, version: number): string {
-  const cell = (f: CalibrationFigures | null, pick: (f: CalibrationFigures) => number) => (f ? pct(pick(f)) : "-");
+function figuresTable(
+  active: CalibrationFigures,
+  proposed: CalibrationFigures | null,
+  version: number,
+): string {
+  const cell = (f: CalibrationFigures | null, pick: (f: CalibrationFigures) => number) =>
+    f ? pct(pick(f)) : "-";
   return table(
     ["on labelled decisions", `active (v${version})`, "proposed"],
     [
       ["escalated", cell(active, (f) => f.escalatedRate), cell(proposed, (f) => f.escalatedRate)],
-      ["toxic published", cell(active, (f) => f.toxicPublishedRate), cell(proposed, (f) => f.toxicPublishedRate)],
-      ["clean rejected", cell(active, (f) => f.cleanRejectedRate), cell(proposed, (f) => f.cleanRejectedRate)],
+      [
+        "toxic published",
+        cell(active, (f) => f.toxicPublishedRate),
+        cell(proposed, (f) => f.toxicPublishedRate),
+      ],
+      [
+        "clean rejected",
+        cell(active, (f) => f.cleanRejectedRate),
+        cell(proposed, (f) => f.cleanRejectedRate),
+      ],
     ],
   );
 }
@@ -103,7 +145,11 @@ function figuresTable(active: CalibrationFigures, proposed: CalibrationFigures |
 function table(header: string[], rows: (string | number)[][]): string {
   const all = [header, ...rows].map((r) => r.map(String));
   const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
-  return all.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")).join("\n");
+  return all
+    .map((r) =>
+      r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  "),
+    )
+    .join("\n");
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;

@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
-import { defaultPolicy, type JudgePolicy, parsePolicy, PolicyError } from "./judge-policy.js";
+
 import type { Logger } from "../../observability/logger.js";
+import { defaultPolicy, type JudgePolicy, parsePolicy, PolicyError } from "./judge-policy.js";
 
 /**
  * The Judge's policy from a JSON file, reloaded when the file changes (checked at most once a
@@ -35,10 +36,16 @@ export class PolicyProvider {
       if (mtime !== this.mtimeMs) {
         this.policy = this.read(this.path);
         this.mtimeMs = mtime;
-        this.logger.info({ path: this.path, version: this.policy.version }, "judge policy reloaded");
+        this.logger.info(
+          { path: this.path, version: this.policy.version },
+          "judge policy reloaded",
+        );
       }
     } catch (error) {
-      this.logger.error({ err: error, path: this.path }, "judge policy not reloaded; keeping the last good one");
+      this.logger.error(
+        { err: error, path: this.path },
+        "judge policy not reloaded; keeping the last good one",
+      );
     }
     return this.policy;
   }

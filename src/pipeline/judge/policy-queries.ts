@@ -1,4 +1,5 @@
 import { sql, type Transaction } from "kysely";
+
 import type { Db } from "../../db/database.js";
 import type { Database, JudgePolicyRow } from "../../db/types.js";
 
@@ -20,7 +21,10 @@ export interface NewPolicyVersion {
   simulation?: unknown;
 }
 
-export async function appendPolicyVersion(db: Db, entry: NewPolicyVersion): Promise<JudgePolicyRow> {
+export async function appendPolicyVersion(
+  db: Db,
+  entry: NewPolicyVersion,
+): Promise<JudgePolicyRow> {
   return db.transaction().execute(async (trx) => {
     await lockVersions(trx);
     return insertNext(trx, entry);
@@ -34,7 +38,10 @@ export async function appendPolicyVersion(db: Db, entry: NewPolicyVersion): Prom
  */
 export async function syncConfiguredPolicy(
   db: Db,
-  entry: Omit<NewPolicyVersion, "origin" | "createdBy" | "configDigest"> & { configDigest: string; source: string },
+  entry: Omit<NewPolicyVersion, "origin" | "createdBy" | "configDigest"> & {
+    configDigest: string;
+    source: string;
+  },
 ): Promise<JudgePolicyRow | undefined> {
   return db.transaction().execute(async (trx) => {
     await lockVersions(trx);
@@ -58,18 +65,31 @@ export async function syncConfiguredPolicy(
 }
 
 export function latestPolicyVersion(db: Db): Promise<JudgePolicyRow | undefined> {
-  return db.selectFrom("judge_policies").selectAll().orderBy("version", "desc").limit(1).executeTakeFirst();
+  return db
+    .selectFrom("judge_policies")
+    .selectAll()
+    .orderBy("version", "desc")
+    .limit(1)
+    .executeTakeFirst();
 }
 
 export function policyHistory(db: Db, first: number): Promise<JudgePolicyRow[]> {
-  return db.selectFrom("judge_policies").selectAll().orderBy("version", "desc").limit(first).execute();
+  return db
+    .selectFrom("judge_policies")
+    .selectAll()
+    .orderBy("version", "desc")
+    .limit(first)
+    .execute();
 }
 
 async function lockVersions(trx: Transaction<Database>): Promise<void> {
   await sql`SELECT pg_advisory_xact_lock(${VERSION_LOCK})`.execute(trx);
 }
 
-async function insertNext(trx: Transaction<Database>, entry: NewPolicyVersion): Promise<JudgePolicyRow> {
+async function insertNext(
+  trx: Transaction<Database>,
+  entry: NewPolicyVersion,
+): Promise<JudgePolicyRow> {
   const max = await trx
     .selectFrom("judge_policies")
     .select(sql<number>`coalesce(max(version), 0)::int`.as("v"))

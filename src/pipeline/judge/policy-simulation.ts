@@ -1,5 +1,5 @@
-import { type JudgeDecision, judge, type JudgePolicy } from "./judge-policy.js";
 import type { JudgedItem } from "./history-queries.js";
+import { judge, type JudgeDecision, type JudgePolicy } from "./judge-policy.js";
 
 /** What one policy does to a set of judged items. */
 export interface OutcomeFigures {
@@ -35,7 +35,11 @@ export interface PolicySimulation {
  * the worker runs. Pure and in memory: no writes. Audit sampling is left out (it holds back a
  * share of READY items whatever the thresholds).
  */
-export function simulatePolicy(items: readonly JudgedItem[], active: JudgePolicy, proposed: JudgePolicy): PolicySimulation {
+export function simulatePolicy(
+  items: readonly JudgedItem[],
+  active: JudgePolicy,
+  proposed: JudgePolicy,
+): PolicySimulation {
   const activeFigures = emptyFigures();
   const proposedFigures = emptyFigures();
   const recorded = { published: 0, rejected: 0, escalated: 0 };
@@ -44,12 +48,19 @@ export function simulatePolicy(items: readonly JudgedItem[], active: JudgePolicy
   let escalationsAdded = 0;
   let changed = 0;
   for (const item of items) {
-    const input = { source: item.source, title: item.title, body: item.body, toxicityScore: item.toxicityScore, confidence: item.confidence };
+    const input = {
+      source: item.source,
+      title: item.title,
+      body: item.body,
+      toxicityScore: item.toxicityScore,
+      confidence: item.confidence,
+    };
     const before = judge(input, active).outcome;
     const after = judge(input, proposed).outcome;
     count(activeFigures, before, item.moderatorDecision);
     count(proposedFigures, after, item.moderatorDecision);
-    if (item.recordedOutcome === "READY" || item.recordedOutcome === "PUBLISHED") recorded.published += 1;
+    if (item.recordedOutcome === "READY" || item.recordedOutcome === "PUBLISHED")
+      recorded.published += 1;
     else if (item.recordedOutcome === "REJECTED") recorded.rejected += 1;
     else if (item.recordedOutcome === "ESCALATED") recorded.escalated += 1;
     if (item.moderatorDecision) labelled += 1;
@@ -70,10 +81,21 @@ export function simulatePolicy(items: readonly JudgedItem[], active: JudgePolicy
 }
 
 function emptyFigures(): OutcomeFigures {
-  return { published: 0, rejected: 0, escalated: 0, escalationRate: 0, moderatorRejectedPublished: 0, moderatorApprovedRejected: 0 };
+  return {
+    published: 0,
+    rejected: 0,
+    escalated: 0,
+    escalationRate: 0,
+    moderatorRejectedPublished: 0,
+    moderatorApprovedRejected: 0,
+  };
 }
 
-function count(figures: OutcomeFigures, outcome: JudgeDecision["outcome"], moderator: JudgedItem["moderatorDecision"]): void {
+function count(
+  figures: OutcomeFigures,
+  outcome: JudgeDecision["outcome"],
+  moderator: JudgedItem["moderatorDecision"],
+): void {
   if (outcome === "READY") {
     figures.published += 1;
     if (moderator === "REJECT") figures.moderatorRejectedPublished += 1;

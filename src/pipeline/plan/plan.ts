@@ -20,7 +20,10 @@ const DESCRIPTIONS: Record<PipelineStep, string> = {
  * The rule-based planner that runs offline. The intent names the source and what the pipeline
  * will do, so a reader of provenance sees why each later step ran.
  */
-export function planItem(item: { source: string; title: string | null; body: string }, budget: number): Plan {
+export function planItem(
+  item: { source: string; title: string | null; body: string },
+  budget: number,
+): Plan {
   const text = `${item.title ?? ""} ${item.body}`;
   const subject = item.title?.trim() ? `"${truncate(item.title.trim(), 60)}"` : "the item";
   return {

@@ -1,13 +1,14 @@
 import { randomUUID } from "node:crypto";
+
 import type { Db } from "../../db/database.js";
 import { enqueueOutbox } from "../../db/outbox.js";
 import { appendProvenance } from "../../db/provenance.js";
 import { tenantCondition } from "../../db/tenant-filter.js";
 import { badInput, conflict, notFound } from "../../domain/domain-error.js";
+import { assertUuid } from "../../domain/uuid.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
 import type { Actor } from "../review/escalation-service.js";
-import { assertUuid } from "../../domain/uuid.js";
 
 /**
  * An operator's decision to publish what the pipeline would not: recorded with its
@@ -22,7 +23,14 @@ export class OverrideService {
     justification: string,
     actor: Actor,
     incidentId?: string | null,
-  ): Promise<{ id: string; trendId: string; operator: string; justification: string; incidentId: string | null; createdAt: Date }> {
+  ): Promise<{
+    id: string;
+    trendId: string;
+    operator: string;
+    justification: string;
+    incidentId: string | null;
+    createdAt: Date;
+  }> {
     assertUuid(trendId, "trendId");
     const text = justification?.trim() ?? "";
     if (!text) throw badInput("justification", "is required and must not be empty");
@@ -40,8 +48,14 @@ export class OverrideService {
       if (trend.status === "PUBLISHED") throw conflict(`trend ${trendId} is already published`);
       if (trend.status === "CANCELLED") throw conflict(`trend ${trendId} is cancelled`);
       if (incidentId) {
-        const incident = await trx.selectFrom("incidents").select("id").where("id", "=", incidentId).where("trend_id", "=", trendId).executeTakeFirst();
-        if (!incident) throw badInput("incidentId", `no incident ${incidentId} on trend ${trendId}`);
+        const incident = await trx
+          .selectFrom("incidents")
+          .select("id")
+          .where("id", "=", incidentId)
+          .where("trend_id", "=", trendId)
+          .executeTakeFirst();
+        if (!incident)
+          throw badInput("incidentId", `no incident ${incidentId} on trend ${trendId}`);
       }
       const row = {
         id: randomUUID(),
@@ -56,15 +70,30 @@ export class OverrideService {
         trendId,
         step: "override",
         actor: `operator:${actor.name}`,
-        input: { justification: text, incidentId: incidentId ?? null, statusAtOverride: trend.status },
+        input: {
+          justification: text,
+          incidentId: incidentId ?? null,
+          statusAtOverride: trend.status,
+        },
         output: { overrideId: row.id },
       });
       await enqueueOutbox(
         trx,
         STREAMS.publishJobs,
-        makeEnvelope("trend.override", { traceId: trend.trace_id, trendId, payload: { trendId, overrideId: row.id } }),
+        makeEnvelope("trend.override", {
+          traceId: trend.trace_id,
+          trendId,
+          payload: { trendId, overrideId: row.id },
+        }),
       );
-      return { id: row.id, trendId, operator: actor.name, justification: text, incidentId: incidentId ?? null, createdAt: new Date() };
+      return {
+        id: row.id,
+        trendId,
+        operator: actor.name,
+        justification: text,
+        incidentId: incidentId ?? null,
+        createdAt: new Date(),
+      };
     });
   }
 }

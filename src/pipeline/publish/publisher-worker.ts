@@ -1,14 +1,15 @@
 import { randomUUID } from "node:crypto";
+
 import type { Db } from "../../db/database.js";
 import { appendProvenance } from "../../db/provenance.js";
 import type { ApprovalPath, TrendRow } from "../../db/types.js";
 import { estimateStepCost } from "../../domain/budget.js";
 import { canTransition, PUBLISHABLE_STATUSES } from "../../domain/trend-status.js";
-import { PublishError, type Publisher } from "../../mcp/publish-client.js";
+import { type Publisher, PublishError } from "../../mcp/publish-client.js";
 import type { Logger } from "../../observability/logger.js";
 import { chargeOrPause } from "../../services/budget-service.js";
 import { transitionTrend } from "../../services/trend-lifecycle.js";
-import { PermanentError, type JobHandler } from "../../workers/runtime/stream-consumer.js";
+import { type JobHandler, PermanentError } from "../../workers/runtime/stream-consumer.js";
 import { jobLogger, loadJobTrend } from "../../workers/stage-support.js";
 
 /** One publication per trend: the adapter deduplicates on this key across retries and crashes. */
@@ -22,14 +23,21 @@ export const publishIdempotencyKey = (trendId: string) => `trendgate:publish:${t
  * invariant at insert; a crash after the tool call is safe because the retry presents the same
  * idempotency key and the adapter returns the first reference.
  */
-export function createPublisherHandler(deps: { db: Db; publisher: Publisher; logger: Logger }): JobHandler {
+export function createPublisherHandler(deps: {
+  db: Db;
+  publisher: Publisher;
+  logger: Logger;
+}): JobHandler {
   return async (job) => {
     const trend = await loadJobTrend(deps.db, job);
     if (trend.status === "PUBLISHED") return;
     const path = await approvalFor(deps.db, trend);
     const log = await jobLogger(deps.db, deps.logger, trend);
     if (!path) {
-      log.info({ status: trend.status }, "not publishable (status changed or no override); skipped");
+      log.info(
+        { status: trend.status },
+        "not publishable (status changed or no override); skipped",
+      );
       return;
     }
     const charged = await deps.db.transaction().execute((trx) =>
@@ -39,7 +47,8 @@ export function createPublisherHandler(deps: { db: Db; publisher: Publisher; log
     );
     if (charged === "paused") return;
 
-    const reasonCode = path.approvalPath === "moderator" ? await approvingReasonCode(deps.db, trend.id) : null;
+    const reasonCode =
+      path.approvalPath === "moderator" ? await approvingReasonCode(deps.db, trend.id) : null;
     const request = {
       trendId: trend.id,
       title: trend.title ?? "",
@@ -63,7 +72,12 @@ export function createPublisherHandler(deps: { db: Db; publisher: Publisher; log
     await deps.db.transaction().execute(async (trx) => {
       // The publication goes in first: the database's invariant trigger checks the trend is
       // READY/APPROVED (or overridden) at this moment, and locks the row until commit.
-      const current = await trx.selectFrom("enriched_trends").select("status").where("id", "=", trend.id).forUpdate().executeTakeFirstOrThrow();
+      const current = await trx
+        .selectFrom("enriched_trends")
+        .select("status")
+        .where("id", "=", trend.id)
+        .forUpdate()
+        .executeTakeFirstOrThrow();
       if (current.status === "PUBLISHED") return;
       await trx
         .insertInto("publications")
@@ -80,10 +94,17 @@ export function createPublisherHandler(deps: { db: Db; publisher: Publisher; log
         })
         .execute();
       const from = path.approvalPath === "override" ? [current.status] : PUBLISHABLE_STATUSES;
-      const moved = await transitionTrend(trx, trend.id, from, "PUBLISHED", {}, {
-        actor: "worker:publisher",
-        reason: `published via ${path.approvalPath}`,
-      });
+      const moved = await transitionTrend(
+        trx,
+        trend.id,
+        from,
+        "PUBLISHED",
+        {},
+        {
+          actor: "worker:publisher",
+          reason: `published via ${path.approvalPath}`,
+        },
+      );
       if (!moved) {
         throw new PermanentError(
           `trend ${trend.id} changed status while publishing; the adapter holds reference ${result.externalRef}`,
@@ -94,11 +115,20 @@ export function createPublisherHandler(deps: { db: Db; publisher: Publisher; log
         trendId: trend.id,
         step: "publish",
         actor: `worker:publisher:${result.adapter}`,
-        input: { tool: result.tool, arguments: result.arguments, approvalPath: path.approvalPath, overrideId: path.overrideId, reasonCode },
+        input: {
+          tool: result.tool,
+          arguments: result.arguments,
+          approvalPath: path.approvalPath,
+          overrideId: path.overrideId,
+          reasonCode,
+        },
         output: { externalRef: result.externalRef, duplicate: result.duplicate },
       });
     });
-    log.info({ external_ref: result.externalRef, approval_path: path.approvalPath }, "item published");
+    log.info(
+      { external_ref: result.externalRef, approval_path: path.approvalPath },
+      "item published",
+    );
   };
 }
 
@@ -127,7 +157,11 @@ export async function approvalFor(
   db: Db,
   trend: TrendRow,
 ): Promise<{ approvalPath: ApprovalPath; overrideId: string | null } | undefined> {
-  const incidents = await db.selectFrom("incidents").select("id").where("trend_id", "=", trend.id).execute();
+  const incidents = await db
+    .selectFrom("incidents")
+    .select("id")
+    .where("trend_id", "=", trend.id)
+    .execute();
   const overrides = await db
     .selectFrom("publish_overrides")
     .select(["id", "incident_id"])

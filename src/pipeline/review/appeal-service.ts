@@ -140,17 +140,28 @@ export class AppealService {
 }
 
 /** The integrator key that posted the item, or an operator of its tenant. */
-function assertMayAppeal(trend: { tenant: string; ingested_by_key: string | null }, actor: Actor): void {
+function assertMayAppeal(
+  trend: { tenant: string; ingested_by_key: string | null },
+  actor: Actor,
+): void {
   const scope = actor.tenants ?? null;
   if (scope !== null && !scope.includes(trend.tenant)) {
-    throw new DomainError("FORBIDDEN", "only the integrator that posted the item, or an operator, may appeal it", {
-      reason: "OTHER_TENANT",
-    });
+    throw new DomainError(
+      "FORBIDDEN",
+      "only the integrator that posted the item, or an operator, may appeal it",
+      {
+        reason: "OTHER_TENANT",
+      },
+    );
   }
   if (actor.role === "operator") return;
   if (trend.ingested_by_key !== null && trend.ingested_by_key !== actor.keyId) {
-    throw new DomainError("FORBIDDEN", "only the integrator that posted the item, or an operator, may appeal it", {
-      reason: "NOT_THE_POSTER",
-    });
+    throw new DomainError(
+      "FORBIDDEN",
+      "only the integrator that posted the item, or an operator, may appeal it",
+      {
+        reason: "NOT_THE_POSTER",
+      },
+    );
   }
 }

@@ -1,7 +1,13 @@
 import type { Transaction } from "kysely";
+
 import { enqueueOutbox } from "../../db/outbox.js";
 import type { Database, TrendRow, TrendStatus } from "../../db/types.js";
-import { budgetGrant, estimateStepCost, PIPELINE_STEPS, type PipelineStep } from "../../domain/budget.js";
+import {
+  budgetGrant,
+  estimateStepCost,
+  PIPELINE_STEPS,
+  type PipelineStep,
+} from "../../domain/budget.js";
 import { transitionTrend } from "../../services/trend-lifecycle.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { resumeStreamOf } from "../registry.js";

@@ -1,4 +1,5 @@
 import type { Transaction } from "kysely";
+
 import type { Db } from "../../db/database.js";
 import { enqueueOutbox } from "../../db/outbox.js";
 import { appendProvenance } from "../../db/provenance.js";

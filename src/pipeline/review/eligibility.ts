@@ -1,4 +1,5 @@
-import { type Kysely, type RawBuilder, type SqlBool, sql } from "kysely";
+import { type Kysely, type RawBuilder, sql, type SqlBool } from "kysely";
+
 import type { Database } from "../../db/types.js";
 import type { ReviewerProfile } from "../../domain/reviewer-profile.js";
 import type { ReviewPolicy } from "../judge/judge-policy.js";

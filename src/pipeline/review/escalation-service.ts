@@ -1,4 +1,5 @@
 import { sql, type Transaction } from "kysely";
+
 import type { Db } from "../../db/database.js";
 import { decodeCursor } from "../../db/keyset-cursor.js";
 import { enqueueOutbox } from "../../db/outbox.js";
@@ -14,8 +15,8 @@ import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
 import { parsePolicy, type ReviewPolicy } from "../judge/judge-policy.js";
 import { type EligibilityRule, ineligibility } from "./eligibility.js";
-import { recordReview } from "./record-review.js";
 import type { ReasonCodeTaxonomy } from "./reason-codes.js";
+import { recordReview } from "./record-review.js";
 import { type ResolutionInput, validateResolution } from "./resolution-input.js";
 import { unclaimedStatus } from "./review-queries.js";
 import { type Claimant, claimColumns, claimMostUrgent, lockReviewer } from "./routing.js";
@@ -35,7 +36,11 @@ export interface Actor {
 }
 
 const holderOf = (actor: Actor): string => actor.keyId ?? actor.name;
-const claimantOf = (actor: Actor): Claimant => ({ keyId: holderOf(actor), name: actor.name, profile: actor.profile ?? ANY_REVIEWER });
+const claimantOf = (actor: Actor): Claimant => ({
+  keyId: holderOf(actor),
+  name: actor.name,
+  profile: actor.profile ?? ANY_REVIEWER,
+});
 const DEFAULT_REVIEW = parsePolicy({}).review;
 
 /**
@@ -133,7 +138,8 @@ export class EscalationService {
    */
   async claim(id: string, actor: Actor): Promise<EscalationRow> {
     const before = await this.get(id, actor.tenants ?? null);
-    if (before.status === "RESOLVED") throw conflict(`escalation ${id} is already resolved`, { status: before.status });
+    if (before.status === "RESOLVED")
+      throw conflict(`escalation ${id} is already resolved`, { status: before.status });
     const review = await this.reviewPolicy();
     const claimant = claimantOf(actor);
     const claimed = await this.deps.db.transaction().execute(async (trx) => {
@@ -148,7 +154,10 @@ export class EscalationService {
             eb("status", "in", ["OPEN", "IN_REVIEW"]),
             eb.and([
               eb("status", "=", "CLAIMED"),
-              eb.or([eb("claim_expires_at", "<", sql<Date>`now()`), eb("claimed_by_key", "=", claimant.keyId)]),
+              eb.or([
+                eb("claim_expires_at", "<", sql<Date>`now()`),
+                eb("claimed_by_key", "=", claimant.keyId),
+              ]),
             ]),
           ]),
         )
@@ -173,7 +182,13 @@ export class EscalationService {
   async claimNext(actor: Actor): Promise<EscalationRow | null> {
     const review = await this.reviewPolicy();
     return this.deps.db.transaction().execute(async (trx) => {
-      const row = await claimMostUrgent(trx, claimantOf(actor), review, actor.tenants ?? null, this.deps.claimLeaseMs);
+      const row = await claimMostUrgent(
+        trx,
+        claimantOf(actor),
+        review,
+        actor.tenants ?? null,
+        this.deps.claimLeaseMs,
+      );
       if (!row) return null;
       await this.announceClaim(trx, row, "claimed", actor);
       return row;
@@ -190,7 +205,10 @@ export class EscalationService {
   ): Promise<void> {
     const refused = await ineligibility(trx, id, claimant, review, options);
     if (refused) {
-      throw new DomainError("FORBIDDEN", `escalation ${id}: ${refused.message}`, { reason: "NOT_ELIGIBLE", rule: refused.rule });
+      throw new DomainError("FORBIDDEN", `escalation ${id}: ${refused.message}`, {
+        reason: "NOT_ELIGIBLE",
+        rule: refused.rule,
+      });
     }
   }
 
@@ -205,7 +223,12 @@ export class EscalationService {
     const released = await this.deps.db.transaction().execute(async (trx) => {
       const row = await trx
         .updateTable("escalations")
-        .set({ status: unclaimedStatus(), claimed_by: null, claimed_by_key: null, claim_expires_at: null })
+        .set({
+          status: unclaimedStatus(),
+          claimed_by: null,
+          claimed_by_key: null,
+          claim_expires_at: null,
+        })
         .where("id", "=", id)
         .where("status", "=", "CLAIMED")
         .where("claim_token", "=", current.claim_token)
@@ -240,11 +263,25 @@ export class EscalationService {
     if (!item) throw notFound("escalation", id);
     // The reason-code taxonomy (reason-codes.ts). A budget overrun is an operational question
     // (grant more or cancel), not a content decision, so it needs no code.
-    const input = item.issue_type === "budget_overrun" ? valid : { ...valid, reasonCode: this.deps.reasonCodes.validate(valid.decision, valid.reasonCode) };
-    if (this.deps.separationOfDuties && item.ingested_by_key !== null && item.ingested_by_key === actor.keyId) {
-      throw new DomainError("FORBIDDEN", `escalation ${id}: the key that ingested the item may not resolve it (separation of duties)`, {
-        reason: "SEPARATION_OF_DUTIES",
-      });
+    const input =
+      item.issue_type === "budget_overrun"
+        ? valid
+        : {
+            ...valid,
+            reasonCode: this.deps.reasonCodes.validate(valid.decision, valid.reasonCode),
+          };
+    if (
+      this.deps.separationOfDuties &&
+      item.ingested_by_key !== null &&
+      item.ingested_by_key === actor.keyId
+    ) {
+      throw new DomainError(
+        "FORBIDDEN",
+        `escalation ${id}: the key that ingested the item may not resolve it (separation of duties)`,
+        {
+          reason: "SEPARATION_OF_DUTIES",
+        },
+      );
     }
     const review = await this.reviewPolicy();
     const resolved = await withItemSpan(
@@ -256,9 +293,17 @@ export class EscalationService {
           const current = await this.lockForReview(trx, id, input.claimToken, actor);
           if (!current.holdsLease) {
             // Without a claim the reviewer must still be one routing would have chosen.
-            await this.assertEligible(trx, id, claimantOf(actor), review, { skip: ["underCapacity", "notReviewed"] });
+            await this.assertEligible(trx, id, claimantOf(actor), review, {
+              skip: ["underCapacity", "notReviewed"],
+            });
           }
-          return recordReview(trx, current.row, input, { ...actor, keyId: holderOf(actor), profile: actor.profile ?? ANY_REVIEWER }, review);
+          return recordReview(
+            trx,
+            current.row,
+            input,
+            { ...actor, keyId: holderOf(actor), profile: actor.profile ?? ANY_REVIEWER },
+            review,
+          );
         }),
     );
     this.deps.logger.info(
@@ -291,7 +336,13 @@ export class EscalationService {
       .select(sql<boolean>`coalesce(claim_expires_at > now(), false)`.as("lease_active"))
       .select((eb) =>
         eb
-          .exists(eb.selectFrom("escalation_reviews as r").select("r.at").whereRef("r.escalation_id", "=", "escalations.id").where("r.reviewer_key_id", "=", holderOf(actor)))
+          .exists(
+            eb
+              .selectFrom("escalation_reviews as r")
+              .select("r.at")
+              .whereRef("r.escalation_id", "=", "escalations.id")
+              .where("r.reviewer_key_id", "=", holderOf(actor)),
+          )
           .as("reviewed_by_me"),
       )
       .where("id", "=", id)
@@ -305,13 +356,19 @@ export class EscalationService {
       });
     }
     if (current.reviewed_by_me) {
-      throw conflict(`escalation ${id}: ${actor.name} has already reviewed it; another reviewer must`, { reason: "ALREADY_REVIEWED" });
+      throw conflict(
+        `escalation ${id}: ${actor.name} has already reviewed it; another reviewer must`,
+        { reason: "ALREADY_REVIEWED" },
+      );
     }
     const leaseActive = current.status === "CLAIMED" && current.lease_active;
     if (claimToken != null && String(claimToken) !== String(current.claim_token)) {
-      throw conflict(`claim token ${claimToken} is stale (current ${current.claim_token}); claim again`, {
-        claimToken: current.claim_token,
-      });
+      throw conflict(
+        `claim token ${claimToken} is stale (current ${current.claim_token}); claim again`,
+        {
+          claimToken: current.claim_token,
+        },
+      );
     }
     if (leaseActive && current.claimed_by_key !== holderOf(actor)) {
       throw conflict(`escalation ${id} is claimed by ${current.claimed_by}`, {

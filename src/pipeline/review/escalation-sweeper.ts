@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+
 import type { Db } from "../../db/database.js";
 import { enqueueOutbox } from "../../db/outbox.js";
 import type { Logger } from "../../observability/logger.js";
@@ -16,7 +17,12 @@ export class EscalationSweeper {
   private readonly task: PeriodicTask;
 
   constructor(
-    private readonly deps: { db: Db; logger: Logger; slaMs: Record<string, number>; intervalMs: number },
+    private readonly deps: {
+      db: Db;
+      logger: Logger;
+      slaMs: Record<string, number>;
+      intervalMs: number;
+    },
   ) {
     this.task = new PeriodicTask(
       () => this.sweep(),
@@ -49,7 +55,12 @@ export class EscalationSweeper {
       for (const row of expired) {
         await trx
           .updateTable("escalations")
-          .set({ status: unclaimedStatus(), claimed_by: null, claimed_by_key: null, claim_expires_at: null })
+          .set({
+            status: unclaimedStatus(),
+            claimed_by: null,
+            claimed_by_key: null,
+            claim_expires_at: null,
+          })
           .where("id", "=", row.id)
           .execute();
         await enqueueOutbox(
@@ -58,7 +69,12 @@ export class EscalationSweeper {
           makeEnvelope("escalation.released", {
             traceId: row.trace_id,
             trendId: row.trend_id,
-            payload: { escalationId: row.id, claimedBy: null, by: "lease-expiry", previousHolder: row.claimed_by },
+            payload: {
+              escalationId: row.id,
+              claimedBy: null,
+              by: "lease-expiry",
+              previousHolder: row.claimed_by,
+            },
           }),
         );
       }
@@ -67,17 +83,31 @@ export class EscalationSweeper {
         const late = await trx
           .selectFrom("escalations")
           .innerJoin("enriched_trends as t", "t.id", "escalations.trend_id")
-          .select(["escalations.id", "escalations.trend_id", "escalations.status", "escalations.created_at", "t.trace_id"])
+          .select([
+            "escalations.id",
+            "escalations.trend_id",
+            "escalations.status",
+            "escalations.created_at",
+            "t.trace_id",
+          ])
           .where("escalations.issue_type", "=", issueType as never)
           .where("escalations.status", "<>", "RESOLVED")
           .where("escalations.sla_alerted_at", "is", null)
-          .where("escalations.created_at", "<", sql<Date>`now() - ${`${ms} milliseconds`}::interval`)
+          .where(
+            "escalations.created_at",
+            "<",
+            sql<Date>`now() - ${`${ms} milliseconds`}::interval`,
+          )
           .forUpdate("escalations")
           .skipLocked()
           .limit(500)
           .execute();
         for (const row of late) {
-          await trx.updateTable("escalations").set({ sla_alerted_at: new Date() }).where("id", "=", row.id).execute();
+          await trx
+            .updateTable("escalations")
+            .set({ sla_alerted_at: new Date() })
+            .where("id", "=", row.id)
+            .execute();
           await enqueueOutbox(
             trx,
             STREAMS.operatorAlerts,

@@ -1,4 +1,5 @@
 import { sql, type Transaction } from "kysely";
+
 import { enqueueOutbox } from "../../db/outbox.js";
 import { appendProvenance } from "../../db/provenance.js";
 import type { Database, EscalationReviewRow, EscalationRow, TrendStatus } from "../../db/types.js";
@@ -72,7 +73,9 @@ export async function applyFinalDecision(
       {},
       {
         actor: actor.name,
-        reason: final.note ?? `${actor.role === "system" ? actor.name : "moderator"} ${final.decision.toLowerCase()}d`,
+        reason:
+          final.note ??
+          `${actor.role === "system" ? actor.name : "moderator"} ${final.decision.toLowerCase()}d`,
       },
     );
     trendOutcome = moved ? to : null;
@@ -86,7 +89,12 @@ export async function applyFinalDecision(
         makeEnvelope("trend.approved", {
           traceId: trend.trace_id,
           trendId: trend.id,
-          payload: { trendId: trend.id, approvalPath: "moderator", escalationId: id, reasonCode: final.reasonCode },
+          payload: {
+            trendId: trend.id,
+            approvalPath: "moderator",
+            escalationId: id,
+            reasonCode: final.reasonCode,
+          },
         }),
       );
     }

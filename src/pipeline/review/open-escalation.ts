@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
+
 import type { Transaction } from "kysely";
+
 import { enqueueOutbox } from "../../db/outbox.js";
 import type { Database, IssueType, TrendRow } from "../../db/types.js";
 import { currentTraceparent, withItemSpan } from "../../observability/tracing.js";

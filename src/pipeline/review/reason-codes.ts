@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+
 import { z } from "zod";
+
 import { badInput } from "../../domain/domain-error.js";
 
 /**

@@ -1,4 +1,5 @@
 import type { Transaction } from "kysely";
+
 import { enqueueOutbox } from "../../db/outbox.js";
 import type { Database, EscalationRow } from "../../db/types.js";
 import { conflict } from "../../domain/domain-error.js";

@@ -1,4 +1,5 @@
 import { type Kysely, type RawBuilder, sql, type Transaction } from "kysely";
+
 import type { Database, EscalationReviewRow, EscalationStatus } from "../../db/types.js";
 import type { Decision } from "./escalation-service.js";
 

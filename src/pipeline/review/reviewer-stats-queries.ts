@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+
 import type { Db } from "../../db/database.js";
 import { tenantCondition } from "../../db/tenant-filter.js";
 import type { TenantScope } from "../../domain/tenant-scope.js";

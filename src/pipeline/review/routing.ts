@@ -1,6 +1,7 @@
-import { type RawBuilder, type SqlBool, sql, type Transaction } from "kysely";
-import { type Database, type EscalationRow, ISSUE_TYPES } from "../../db/types.js";
+import { type RawBuilder, sql, type SqlBool, type Transaction } from "kysely";
+
 import { tenantCondition } from "../../db/tenant-filter.js";
+import { type Database, type EscalationRow, ISSUE_TYPES } from "../../db/types.js";
 import type { TenantScope } from "../../domain/tenant-scope.js";
 import type { ReviewPolicy } from "../judge/judge-policy.js";
 import { eligibleFor, type ReviewerView } from "./eligibility.js";

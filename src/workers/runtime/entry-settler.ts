@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+
 import type { Logger } from "../../observability/logger.js";
 import { type Envelope, MalformedEntryError, parseEnvelope } from "../../streams/envelope.js";
 import type { AckBatcher } from "./ack-batcher.js";
@@ -89,7 +90,6 @@ export class EntrySettler {
       });
   }
 
-
   /**
    * One read's entries through the batch handler: one commit and one XACK for all of them.
    * When the batch fails, each entry runs alone, so only a poison entry retries or dead-letters.
@@ -104,7 +104,12 @@ export class EntrySettler {
     const started = performance.now();
     let alone: ReadonlySet<Job>;
     try {
-      alone = new Set(await this.o.batchHandler!(ready.map((r) => r.job), run.controller.signal));
+      alone = new Set(
+        await this.o.batchHandler!(
+          ready.map((r) => r.job),
+          run.controller.signal,
+        ),
+      );
     } catch (error) {
       if (run.abandoned) return;
       this.log.warn(
@@ -116,7 +121,11 @@ export class EntrySettler {
     if (run.abandoned) return;
     const committed = ready.filter((r) => !alone.has(r.job));
     if (committed.length > 0) {
-      await this.o.redis.xack(this.streamKey, this.o.group, ...committed.map((r) => r.entry.entryId));
+      await this.o.redis.xack(
+        this.streamKey,
+        this.o.group,
+        ...committed.map((r) => r.entry.entryId),
+      );
       const perItemMs = (performance.now() - started) / ready.length;
       for (let i = 0; i < committed.length; i++) this.o.metrics?.processed(this.o.group, perItemMs);
     }

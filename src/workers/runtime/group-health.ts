@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+
 import type { StreamKeys } from "../../streams/stream-names.js";
 
 export interface ConsumerHealth {

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+
 import type { Logger } from "../../observability/logger.js";
 import type { Envelope } from "../../streams/envelope.js";
 import type { StreamKeys } from "../../streams/stream-names.js";

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+
 import { LuaScript } from "./lua-script.js";
 
 // JUSTID: taking the entry over must not count as a delivery yet; the consumer counts one when

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+
 import { fieldsToRecord } from "../../streams/envelope.js";
 import { type FailureRecord, parseFailureRecord } from "./failure-record.js";
 import { LuaScript } from "./lua-script.js";

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+
 import { LuaScript } from "./lua-script.js";
 
 // One atomic step, so no entry can be added or delivered between measuring and trimming.
@@ -74,13 +75,22 @@ export interface TrimResult {
  * `maxLen` entries of the stream are kept as history for subscriptions. Replaces
  * `XADD MAXLEN ~`, which trimmed undelivered entries when a stage stalled (issue 12).
  */
-export async function trimAcknowledged(redis: Redis, streamKey: string, maxLen: number, groups: string[]): Promise<TrimResult> {
+export async function trimAcknowledged(
+  redis: Redis,
+  streamKey: string,
+  maxLen: number,
+  groups: string[],
+): Promise<TrimResult> {
   try {
-    const [removed, mode] = (await TRIM.run(redis, [streamKey], [maxLen, ...groups])) as [number, string];
+    const [removed, mode] = (await TRIM.run(redis, [streamKey], [maxLen, ...groups])) as [
+      number,
+      string,
+    ];
     return { removed, mode };
   } catch (error) {
     // XINFO GROUPS on a stream nobody created yet.
-    if (error instanceof Error && /no such key/i.test(error.message)) return { removed: 0, mode: "short" };
+    if (error instanceof Error && /no such key/i.test(error.message))
+      return { removed: 0, mode: "short" };
     throw error;
   }
 }

@@ -3,7 +3,10 @@ export function clamp(value: number, min: number, max: number): number {
 }
 
 /** Whether `promise` settles within `ms`; clears its timer either way. */
-export async function settlesWithin(promise: Promise<unknown> | undefined, ms: number): Promise<boolean> {
+export async function settlesWithin(
+  promise: Promise<unknown> | undefined,
+  ms: number,
+): Promise<boolean> {
   if (!promise) return true;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => {

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+
 import type { Logger } from "../../observability/logger.js";
 import { fieldsToRecord } from "../../streams/envelope.js";
 import { AckBatcher } from "./ack-batcher.js";
@@ -10,10 +11,10 @@ import { Reclaimer } from "./reclaimer.js";
 import { type ClaimedEntry, RetrySchedule } from "./retry-schedule.js";
 import { clamp, settlesWithin } from "./settle-timing.js";
 
-export type { BatchHandler, Job, JobHandler, StreamConsumerOptions } from "./job.js";
-export { PermanentError, DeliveryLimitError } from "./permanent-error.js";
-export type { ConsumerMetrics } from "./consumer-metrics.js";
 export type { BackoffOptions } from "./backoff.js";
+export type { ConsumerMetrics } from "./consumer-metrics.js";
+export type { BatchHandler, Job, JobHandler, StreamConsumerOptions } from "./job.js";
+export { DeliveryLimitError, PermanentError } from "./permanent-error.js";
 
 type StreamReply = [key: string, entries: [id: string, fields: string[] | null][]][] | null;
 
@@ -252,7 +253,12 @@ export class StreamConsumer {
     const fresh: ClaimedEntry[] = [];
     for (const [, entries] of reply ?? []) {
       for (const [entryId, flat] of entries) {
-        fresh.push({ entryId, fields: fieldsToRecord(flat ?? []), deliveries: 1, failure: undefined });
+        fresh.push({
+          entryId,
+          fields: fieldsToRecord(flat ?? []),
+          deliveries: 1,
+          failure: undefined,
+        });
       }
     }
     this.dispatchAll(fresh);
@@ -292,7 +298,10 @@ export class StreamConsumer {
     const now = Date.now();
     const own = ids.filter((id) => this.settler.inFlight.has(id));
     await this.reclaimer.restoreIdle(
-      own.map((entryId) => ({ entryId, idleMs: now - this.settler.inFlight.get(entryId)!.deliveredAt })),
+      own.map((entryId) => ({
+        entryId,
+        idleMs: now - this.settler.inFlight.get(entryId)!.deliveredAt,
+      })),
     );
     const others = ids.filter((id) => !this.settler.inFlight.has(id));
     if (others.length > 0) {

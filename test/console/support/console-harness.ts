@@ -3,8 +3,10 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
+
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { lock } from "proper-lockfile";
+
 import { startGatewayServer } from "../../../src/http/gateway-server.js";
 import { createOfflineEmbedder, type Embedder } from "../../../src/nlp/embedder.js";
 import type { AppHarness } from "../../support/app-harness.js";
@@ -37,7 +39,10 @@ function newestMtime(dir: string): number {
 
 function consoleIsStale(): boolean {
   const built = path.join(ROOT, "web/dist/index.html");
-  const sources = Math.max(newestMtime(path.join(ROOT, "web/src")), statSync(path.join(ROOT, "schema.graphql")).mtimeMs);
+  const sources = Math.max(
+    newestMtime(path.join(ROOT, "web/src")),
+    statSync(path.join(ROOT, "schema.graphql")).mtimeMs,
+  );
   return !existsSync(built) || statSync(built).mtimeMs < sources;
 }
 
@@ -54,7 +59,8 @@ export async function ensureConsoleBuilt(): Promise<void> {
     retries: { retries: 180, minTimeout: 250, maxTimeout: 1000 },
   });
   try {
-    if (consoleIsStale()) execFileSync("npm", ["run", "--silent", "build:web"], { cwd: ROOT, stdio: "inherit" });
+    if (consoleIsStale())
+      execFileSync("npm", ["run", "--silent", "build:web"], { cwd: ROOT, stdio: "inherit" });
   } finally {
     await release();
   }
@@ -62,14 +68,19 @@ export async function ensureConsoleBuilt(): Promise<void> {
 
 /** Debian's chromium (installed by scripts/ensure-chromium.sh when missing), driven by playwright-core. */
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) execFileSync("bash", [path.join(ROOT, "scripts/ensure-chromium.sh")], { stdio: "inherit" });
+  if (!existsSync(CHROMIUM))
+    execFileSync("bash", [path.join(ROOT, "scripts/ensure-chromium.sh")], { stdio: "inherit" });
   await mkdir(RESULTS_DIR, { recursive: true });
   // Playwright gives every launch a fresh temporary profile (--user-data-dir) and removes it on close.
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 }
 
 /** A new browser context signed in with `key`, on the queue, with the live connection up. */
-export async function openConsole(browser: Browser, baseUrl: string, key: string): Promise<{ context: BrowserContext; page: Page }> {
+export async function openConsole(
+  browser: Browser,
+  baseUrl: string,
+  key: string,
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
   // A missing element fails the test in 20 s rather than Playwright's default 30 s.
   context.setDefaultTimeout(20_000);
@@ -117,7 +128,9 @@ export async function stopGateway(h: AppHarness): Promise<() => Promise<() => Pr
 }
 
 /** The offline embedder, failing every batch that holds `marker` while `failing` is true. */
-export async function createSwitchableEmbedder(marker: string): Promise<{ embedder: Embedder; setFailing(on: boolean): void }> {
+export async function createSwitchableEmbedder(
+  marker: string,
+): Promise<{ embedder: Embedder; setFailing(on: boolean): void }> {
   const real = await createOfflineEmbedder();
   let failing = true;
   return {
@@ -128,7 +141,8 @@ export async function createSwitchableEmbedder(marker: string): Promise<{ embedd
       model: real.model,
       dimension: real.dimension,
       async embed(texts) {
-        if (failing && texts.some((t) => t.toLowerCase().includes(marker))) throw new Error("embedder unavailable (test switch)");
+        if (failing && texts.some((t) => t.toLowerCase().includes(marker)))
+          throw new Error("embedder unavailable (test switch)");
         return real.embed(texts);
       },
       close: () => real.close(),

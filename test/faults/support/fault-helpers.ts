@@ -2,6 +2,7 @@ import { execFile, spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+
 import type { Db } from "../../../src/db/database.js";
 import { eventually } from "../../support/app-harness.js";
 import type { TestEnv } from "../../support/test-env.js";

@@ -1,8 +1,10 @@
 import { Writable } from "node:stream";
-import { pino, type Logger } from "pino";
+
+import { type Logger, pino } from "pino";
+
 import {
-  PublishError,
   type Publisher,
+  PublishError,
   type PublishRequest,
   type PublishResult,
 } from "../../../src/mcp/publish-client.js";

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 
 import {
+  createOfflineEnricher,
   type Enricher,
   type EnrichmentInput,
-  createOfflineEnricher,
 } from "../../../src/nlp/enricher.js";
 import { normalizeText } from "../../../src/nlp/normalize.js";
 import { SentimentModel } from "../../../src/nlp/sentiment.js";

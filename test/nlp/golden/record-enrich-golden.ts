@@ -7,8 +7,8 @@
  */
 import { writeFileSync } from "node:fs";
 
-import { goldenRecord } from "./enrich-golden-record.js";
 import { enrichCorpus } from "./enrich-corpus.js";
+import { goldenRecord } from "./enrich-golden-record.js";
 
 const inputs = enrichCorpus();
 const records = [];

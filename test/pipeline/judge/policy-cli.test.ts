@@ -3,9 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestEnv, type TestEnv } from "../../support/test-env.js";
+
 import { seedJudged } from "../../support/seed-judged.js";
+import { createTestEnv, type TestEnv } from "../../support/test-env.js";
 
 /** `trendgate judge simulate|calibrate` as a user runs them: a real process against a seeded history. */
 const run = promisify(execFile);
@@ -18,8 +20,18 @@ beforeAll(async () => {
   const n = (k: number) => Array.from({ length: k });
   await seedJudged(env.db, [
     ...n(30).map(() => ({ toxicity: 0.05, confidence: 0.9, outcome: "READY" as const })),
-    ...n(8).map(() => ({ toxicity: 0.1, confidence: 0.5, outcome: "ESCALATED" as const, decision: "APPROVE" as const })),
-    ...n(2).map(() => ({ toxicity: 0.1, confidence: 0.5, outcome: "ESCALATED" as const, decision: "REJECT" as const })),
+    ...n(8).map(() => ({
+      toxicity: 0.1,
+      confidence: 0.5,
+      outcome: "ESCALATED" as const,
+      decision: "APPROVE" as const,
+    })),
+    ...n(2).map(() => ({
+      toxicity: 0.1,
+      confidence: 0.5,
+      outcome: "ESCALATED" as const,
+      decision: "REJECT" as const,
+    })),
   ]);
 }, 60_000);
 afterAll(async () => {
@@ -43,7 +55,12 @@ async function cli(args: string[]) {
 describe("trendgate judge", () => {
   it("should print what a proposed policy would do beside the active one, as JSON", async () => {
     const file = path.join(dir, "lenient.json");
-    writeFileSync(file, JSON.stringify({ thresholds: { minConfidence: 0.4, maxToxicity: 0.8, toxicityCeiling: 0.97 } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        thresholds: { minConfidence: 0.4, maxToxicity: 0.8, toxicityCeiling: 0.97 },
+      }),
+    );
     const r = await cli(["judge", "simulate", "--policy", file, "--json"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);

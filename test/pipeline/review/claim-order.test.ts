@@ -1,5 +1,6 @@
-import { type SqlBool, sql } from "kysely";
+import { sql, type SqlBool } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { ISSUE_TYPES } from "../../../src/db/types.js";
 import { seededRandom } from "../../../src/domain/seeded-random.js";
 import { eligibleFor } from "../../../src/pipeline/review/eligibility.js";

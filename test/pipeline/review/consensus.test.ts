@@ -1,11 +1,12 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+
 import { DomainError } from "../../../src/domain/domain-error.js";
 import type { ReviewPolicy } from "../../../src/pipeline/judge/judge-policy.js";
 import { consensus } from "../../../src/pipeline/review/consensus.js";
 import { EscalationService } from "../../../src/pipeline/review/escalation-service.js";
-import { loadReasonCodes } from "../../../src/pipeline/review/reason-codes.js";
 import { EscalationSweeper } from "../../../src/pipeline/review/escalation-sweeper.js";
+import { loadReasonCodes } from "../../../src/pipeline/review/reason-codes.js";
 import { AuthService } from "../../../src/services/auth-service.js";
 import { STREAMS } from "../../../src/streams/stream-names.js";
 import { createTestEnv, type TestEnv } from "../../support/test-env.js";
@@ -21,7 +22,8 @@ beforeAll(async () => {
   escalations = new EscalationService({
     db: env.db,
     logger: env.logger,
-    claimLeaseMs: 60_000, reasonCodes: loadReasonCodes(undefined),
+    claimLeaseMs: 60_000,
+    reasonCodes: loadReasonCodes(undefined),
     reviewPolicy: async () => review,
   });
 }, 60_000);
@@ -138,7 +140,11 @@ describe("k-of-n consensus", () => {
     review = reviewPolicy({ requiredReviews: { toxicity: 2 }, escalateDisagreementTo: "senior" });
     const id = await seedEscalation(env.db);
     await escalations.resolve(id, { decision: "APPROVE" }, reviewer("eve"));
-    const split = await escalations.resolve(id, { decision: "REJECT", reasonCode: "VIOLENCE" }, reviewer("frank"));
+    const split = await escalations.resolve(
+      id,
+      { decision: "REJECT", reasonCode: "VIOLENCE" },
+      reviewer("frank"),
+    );
     expect(split.status).toBe("IN_REVIEW");
     expect(split.decider_skill).toBe("senior");
     // A third ordinary reviewer may no longer take it, nor decide it.
@@ -150,7 +156,11 @@ describe("k-of-n consensus", () => {
     expect((refused as DomainError).code).toBe("FORBIDDEN");
     const senior = reviewer("grace", { skills: "senior" });
     expect((await escalations.claimNext(senior))?.id).toBe(id);
-    const final = await escalations.resolve(id, { decision: "REJECT", reasonCode: "VIOLENCE" }, senior);
+    const final = await escalations.resolve(
+      id,
+      { decision: "REJECT", reasonCode: "VIOLENCE" },
+      senior,
+    );
     expect(final).toMatchObject({ status: "RESOLVED", decision: "REJECT", resolved_by: "grace" });
     expect(await resolutionsOf(id)).toHaveLength(1);
   });

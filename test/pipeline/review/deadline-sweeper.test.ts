@@ -1,11 +1,13 @@
 import { randomUUID } from "node:crypto";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import type { IssueType } from "../../../src/db/types.js";
 import { parseDeadlineLadders } from "../../../src/pipeline/review/deadline-ladder.js";
 import { DeadlineSweeper } from "../../../src/pipeline/review/deadline-sweeper.js";
 import { EscalationService } from "../../../src/pipeline/review/escalation-service.js";
-import { loadReasonCodes } from "../../../src/pipeline/review/reason-codes.js";
 import { openEscalation } from "../../../src/pipeline/review/open-escalation.js";
+import { loadReasonCodes } from "../../../src/pipeline/review/reason-codes.js";
 import { STREAMS } from "../../../src/streams/stream-names.js";
 import { createTestEnv, type TestEnv } from "../../support/test-env.js";
 import { reviewer } from "./review-seed.js";

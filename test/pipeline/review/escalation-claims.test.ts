@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
+
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { EscalationService } from "../../../src/pipeline/review/escalation-service.js";
 import { loadReasonCodes } from "../../../src/pipeline/review/reason-codes.js";
 import { createTestEnv, type TestEnv } from "../../support/test-env.js";
@@ -14,7 +16,12 @@ let escalations: EscalationService;
 
 beforeAll(async () => {
   env = await createTestEnv();
-  escalations = new EscalationService({ db: env.db, logger: env.logger, claimLeaseMs: 60_000, reasonCodes: loadReasonCodes(undefined) });
+  escalations = new EscalationService({
+    db: env.db,
+    logger: env.logger,
+    claimLeaseMs: 60_000,
+    reasonCodes: loadReasonCodes(undefined),
+  });
 }, 60_000);
 afterAll(async () => env?.close());
 

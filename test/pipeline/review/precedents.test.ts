@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import type { IssueType, TrendRow } from "../../../src/db/types.js";
 import { DomainError } from "../../../src/domain/domain-error.js";
 import type { Embedder } from "../../../src/nlp/embedder.js";

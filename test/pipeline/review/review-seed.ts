@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
+
 import type { Db } from "../../../src/db/database.js";
 import type { IssueType } from "../../../src/db/types.js";
-import { type ReviewPolicy, parsePolicy } from "../../../src/pipeline/judge/judge-policy.js";
-import type { Actor } from "../../../src/pipeline/review/escalation-service.js";
 import { reviewerProfile } from "../../../src/domain/reviewer-profile.js";
+import { parsePolicy, type ReviewPolicy } from "../../../src/pipeline/judge/judge-policy.js";
+import type { Actor } from "../../../src/pipeline/review/escalation-service.js";
 
 /** An ESCALATED trend in `language` with one open escalation; returns the escalation's id. */
 export async function seedEscalation(

@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
+
 import { sql } from "kysely";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { registerReviewerMetrics } from "../../../src/observability/reviewer-metrics.js";
 import { reviewerStats } from "../../../src/pipeline/review/reviewer-stats-queries.js";
 import { createTestEnv, type TestEnv } from "../../support/test-env.js";

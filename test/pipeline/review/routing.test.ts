@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+
 import { DomainError } from "../../../src/domain/domain-error.js";
 import type { ReviewPolicy } from "../../../src/pipeline/judge/judge-policy.js";
 import { EscalationService } from "../../../src/pipeline/review/escalation-service.js";
@@ -17,7 +18,8 @@ beforeAll(async () => {
   escalations = new EscalationService({
     db: env.db,
     logger: env.logger,
-    claimLeaseMs: 60_000, reasonCodes: loadReasonCodes(undefined),
+    claimLeaseMs: 60_000,
+    reasonCodes: loadReasonCodes(undefined),
     reviewPolicy: async () => review,
   });
 }, 60_000);

@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
+
 import { Redis } from "ioredis";
+
 import { createLogger } from "../../../src/observability/logger.js";
 import { type Envelope, makeEnvelope } from "../../../src/streams/envelope.js";
 import { StreamKeys } from "../../../src/streams/stream-names.js";

@@ -13,114 +13,242 @@ export const QueueItemFields = graphql(`
     claimExpiresAt
     createdAt
     cursor
-    resolution { decision resolvedBy note }
-    trend { id title body source toxicityScore confidence status }
+    resolution {
+      decision
+      resolvedBy
+      note
+    }
+    trend {
+      id
+      title
+      body
+      source
+      toxicityScore
+      confidence
+      status
+    }
   }
 `);
 
 export const MeQuery = graphql(`
-  query Me { me { id name role } }
+  query Me {
+    me {
+      id
+      name
+      role
+    }
+  }
 `);
 
 export const EscalationsQuery = graphql(
   `
-  query Escalations($status: [EscalationStatus!], $issueType: [IssueType!], $source: String, $first: Int!, $after: String) {
-    escalations(status: $status, issueType: $issueType, source: $source, first: $first, after: $after) {
-      totalCount
-      streamCursor
-      resolutionCursor
-      pageInfo { hasNextPage endCursor }
-      edges { cursor node { ...QueueItemFields } }
+    query Escalations(
+      $status: [EscalationStatus!]
+      $issueType: [IssueType!]
+      $source: String
+      $first: Int!
+      $after: String
+    ) {
+      escalations(
+        status: $status
+        issueType: $issueType
+        source: $source
+        first: $first
+        after: $after
+      ) {
+        totalCount
+        streamCursor
+        resolutionCursor
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        edges {
+          cursor
+          node {
+            ...QueueItemFields
+          }
+        }
+      }
     }
-  }
-`,
+  `,
   [QueueItemFields],
 );
 
 export const QueueCountQuery = graphql(`
   query QueueCount($issueType: [IssueType!], $source: String) {
-    escalations(status: [OPEN, CLAIMED, IN_REVIEW], issueType: $issueType, source: $source, first: 1) { totalCount }
+    escalations(
+      status: [OPEN, CLAIMED, IN_REVIEW]
+      issueType: $issueType
+      source: $source
+      first: 1
+    ) {
+      totalCount
+    }
   }
 `);
 
 export const EscalationCreatedSubscription = graphql(
   `
-  subscription EscalationCreated($after: String) { escalationCreated(after: $after) { ...QueueItemFields } }
-`,
+    subscription EscalationCreated($after: String) {
+      escalationCreated(after: $after) {
+        ...QueueItemFields
+      }
+    }
+  `,
   [QueueItemFields],
 );
 
 export const EscalationUpdatedSubscription = graphql(
   `
-  subscription EscalationUpdated($after: String) { escalationUpdated(after: $after) { ...QueueItemFields } }
-`,
+    subscription EscalationUpdated($after: String) {
+      escalationUpdated(after: $after) {
+        ...QueueItemFields
+      }
+    }
+  `,
   [QueueItemFields],
 );
 
 export const EscalationResolvedSubscription = graphql(
   `
-  subscription EscalationResolved($after: String) { escalationResolved(after: $after) { ...QueueItemFields } }
-`,
+    subscription EscalationResolved($after: String) {
+      escalationResolved(after: $after) {
+        ...QueueItemFields
+      }
+    }
+  `,
   [QueueItemFields],
 );
 
 export const TrendUpdatedSubscription = graphql(`
-  subscription TrendUpdated($after: String) { trendUpdated(after: $after) { trendId to cursor } }
+  subscription TrendUpdated($after: String) {
+    trendUpdated(after: $after) {
+      trendId
+      to
+      cursor
+    }
+  }
 `);
 
 export const ReviewQuery = graphql(
   `
-  query Review($id: ID!) {
-    escalation(id: $id) {
-      ...QueueItemFields
-      claimToken
-      scores
-      appealStatement
-      trend {
-        id traceId title body source url author status summary topics toxicityScore confidence language
-        sentiment { score label }
-        plan { intent planner budget }
-        budget { limit spent }
+    query Review($id: ID!) {
+      escalation(id: $id) {
+        ...QueueItemFields
+        claimToken
+        scores
+        appealStatement
+        trend {
+          id
+          traceId
+          title
+          body
+          source
+          url
+          author
+          status
+          summary
+          topics
+          toxicityScore
+          confidence
+          language
+          sentiment {
+            score
+            label
+          }
+          plan {
+            intent
+            planner
+            budget
+          }
+          budget {
+            limit
+            spent
+          }
+        }
+        provenance {
+          id
+          step
+          actor
+          traceId
+          createdAt
+          input
+          output
+        }
       }
-      provenance { id step actor traceId createdAt input output }
     }
-  }
-`,
+  `,
   [QueueItemFields],
 );
 
 export const SimilarQuery = graphql(`
   query Similar($trendId: ID!) {
-    similarTrends(trendId: $trendId, first: 5) { score trend { id title body source status } }
+    similarTrends(trendId: $trendId, first: 5) {
+      score
+      trend {
+        id
+        title
+        body
+        source
+        status
+      }
+    }
   }
 `);
 
 export const ClaimMutation = graphql(
   `
-  mutation Claim($id: ID!) { claimEscalation(id: $id) { ...QueueItemFields claimToken } }
-`,
+    mutation Claim($id: ID!) {
+      claimEscalation(id: $id) {
+        ...QueueItemFields
+        claimToken
+      }
+    }
+  `,
   [QueueItemFields],
 );
 
 export const ReleaseMutation = graphql(
   `
-  mutation Release($id: ID!) { releaseEscalation(id: $id) { ...QueueItemFields claimToken } }
-`,
+    mutation Release($id: ID!) {
+      releaseEscalation(id: $id) {
+        ...QueueItemFields
+        claimToken
+      }
+    }
+  `,
   [QueueItemFields],
 );
 
 export const ResolveMutation = graphql(
   `
-  mutation Resolve($id: ID!, $input: ResolveEscalationInput!) { resolveEscalation(id: $id, input: $input) { ...QueueItemFields } }
-`,
+    mutation Resolve($id: ID!, $input: ResolveEscalationInput!) {
+      resolveEscalation(id: $id, input: $input) {
+        ...QueueItemFields
+      }
+    }
+  `,
   [QueueItemFields],
 );
 
 export const ProvenanceQuery = graphql(`
   query Provenance($trendId: ID!) {
     provenance(trendId: $trendId) {
-      entries { id step actor traceId createdAt input output }
-      edges { from to kind }
+      entries {
+        id
+        step
+        actor
+        traceId
+        createdAt
+        input
+        output
+      }
+      edges {
+        from
+        to
+        kind
+      }
     }
   }
 `);
@@ -128,10 +256,23 @@ export const ProvenanceQuery = graphql(`
 export const PipelineHealthQuery = graphql(`
   query PipelineHealth {
     pipelineHealth {
-      at outboxBacklog
+      at
+      outboxBacklog
       streams {
-        stream length lastEntryId
-        groups { name lag pending oldestPendingAgeMs consumers { name pending idleMs } }
+        stream
+        length
+        lastEntryId
+        groups {
+          name
+          lag
+          pending
+          oldestPendingAgeMs
+          consumers {
+            name
+            pending
+            idleMs
+          }
+        }
       }
     }
   }
@@ -151,8 +292,23 @@ export const DeadLettersQuery = graphql(`
   query DeadLetters($stream: String!, $first: Int!, $after: String) {
     deadLetters(stream: $stream, first: $first, after: $after) {
       totalCount
-      pageInfo { hasNextPage endCursor }
-      items { id stream sourceStream sourceId group trendId attempts error errorCode firstFailedAt lastFailedAt }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      items {
+        id
+        stream
+        sourceStream
+        sourceId
+        group
+        trendId
+        attempts
+        error
+        errorCode
+        firstFailedAt
+        lastFailedAt
+      }
     }
   }
 `);
@@ -160,8 +316,17 @@ export const DeadLettersQuery = graphql(`
 export const ReplayMutation = graphql(`
   mutation Replay($stream: String!, $ids: [String!], $dryRun: Boolean) {
     replayDeadLetters(stream: $stream, ids: $ids, dryRun: $dryRun) {
-      dryRun replayed ids skipped
-      outcomes { id trendId outcome message changes }
+      dryRun
+      replayed
+      ids
+      skipped
+      outcomes {
+        id
+        trendId
+        outcome
+        message
+        changes
+      }
     }
   }
 `);
@@ -169,33 +334,73 @@ export const ReplayMutation = graphql(`
 export const IncidentsQuery = graphql(`
   query Incidents($first: Int!, $after: String) {
     incidents(first: $first, after: $after) {
-      pageInfo { hasNextPage endCursor }
-      edges { node { id trendId rule reason severity createdAt } }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          id
+          trendId
+          rule
+          reason
+          severity
+          createdAt
+        }
+      }
     }
   }
 `);
 
 export const BudgetOverrunsQuery = graphql(
   `
-  query BudgetOverruns($status: [EscalationStatus!], $first: Int!, $after: String) {
-    escalations(issueType: [BUDGET_OVERRUN], status: $status, first: $first, after: $after) {
-      totalCount
-      pageInfo { hasNextPage endCursor }
-      edges { node { ...QueueItemFields trend { id budget { limit spent } pausedStep } } }
+    query BudgetOverruns($status: [EscalationStatus!], $first: Int!, $after: String) {
+      escalations(issueType: [BUDGET_OVERRUN], status: $status, first: $first, after: $after) {
+        totalCount
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        edges {
+          node {
+            ...QueueItemFields
+            trend {
+              id
+              budget {
+                limit
+                spent
+              }
+              pausedStep
+            }
+          }
+        }
+      }
     }
-  }
-`,
+  `,
   [QueueItemFields],
 );
 
 export const OperatorAlertsSubscription = graphql(`
   subscription OperatorAlerts($after: String) {
-    operatorAlerts(after: $after) { kind severity message trendId createdAt cursor }
+    operatorAlerts(after: $after) {
+      kind
+      severity
+      message
+      trendId
+      createdAt
+      cursor
+    }
   }
 `);
 
 export const OverridePublishMutation = graphql(`
   mutation OverridePublish($trendId: ID!, $justification: String!, $incidentId: ID) {
-    overridePublish(trendId: $trendId, justification: $justification, incidentId: $incidentId) { id trendId operator justification createdAt }
+    overridePublish(trendId: $trendId, justification: $justification, incidentId: $incidentId) {
+      id
+      trendId
+      operator
+      justification
+      createdAt
+    }
   }
 `);

@@ -1,5 +1,6 @@
 import { print } from "@0no-co/graphql.web";
 import { type Client, createClient } from "graphql-ws";
+
 import type { TadaDocumentNode } from "../graphql.js";
 
 /** An error the gateway answered with; `code` is its stable `extensions.code`. */
@@ -69,8 +70,14 @@ export class GqlClient {
     if (Number.isFinite(date)) this.clockOffsetMs = date - Date.now();
     const body = (await response.json().catch(() => ({}))) as { data?: R; errors?: WireError[] };
     const error = body.errors?.[0];
-    if (error) throw new GqlError(String(error.extensions?.code ?? "INTERNAL_SERVER_ERROR"), error.message, error.extensions);
-    if (!body.data) throw new GqlError("NETWORK", `the gateway answered ${response.status} without data`);
+    if (error)
+      throw new GqlError(
+        String(error.extensions?.code ?? "INTERNAL_SERVER_ERROR"),
+        error.message,
+        error.extensions,
+      );
+    if (!body.data)
+      throw new GqlError("NETWORK", `the gateway answered ${response.status} without data`);
     return body.data;
   }
 
@@ -141,7 +148,11 @@ export class GqlClient {
             stop?.();
             this.live.set(sub, undefined);
           }
-          this.setState(isCloseEvent(event) && FORBIDDEN_CLOSE_CODES.has(event.code) ? "forbidden" : "reconnecting");
+          this.setState(
+            isCloseEvent(event) && FORBIDDEN_CLOSE_CODES.has(event.code)
+              ? "forbidden"
+              : "reconnecting",
+          );
         },
       },
     });
@@ -152,7 +163,10 @@ export class GqlClient {
     this.live.get(sub)?.();
     const ws = this.socket();
     const stop = ws.subscribe<unknown>(
-      { query: print(sub.document), variables: sub.variables(sub.cursor) as Record<string, unknown> },
+      {
+        query: print(sub.document),
+        variables: sub.variables(sub.cursor) as Record<string, unknown>,
+      },
       {
         next: (result) => {
           const error = (result.errors as WireError[] | undefined)?.[0];
@@ -160,9 +174,14 @@ export class GqlClient {
             const ext = error.extensions ?? {};
             if (ext.code === "SUBSCRIPTION_GAP") {
               if (typeof ext.cursor === "string") sub.cursor = ext.cursor;
-              sub.gap?.({ cursor: ext.cursor as string | undefined, reason: ext.reason as string | undefined });
+              sub.gap?.({
+                cursor: ext.cursor as string | undefined,
+                reason: ext.reason as string | undefined,
+              });
             } else {
-              sub.fail?.(new GqlError(String(ext.code ?? "INTERNAL_SERVER_ERROR"), error.message, ext));
+              sub.fail?.(
+                new GqlError(String(ext.code ?? "INTERNAL_SERVER_ERROR"), error.message, ext),
+              );
             }
             return;
           }
@@ -173,7 +192,13 @@ export class GqlClient {
         error: (error) => {
           if (Array.isArray(error)) {
             const first = error[0] as WireError | undefined;
-            sub.fail?.(new GqlError(String(first?.extensions?.code ?? "INTERNAL_SERVER_ERROR"), first?.message ?? "subscription failed", first?.extensions));
+            sub.fail?.(
+              new GqlError(
+                String(first?.extensions?.code ?? "INTERNAL_SERVER_ERROR"),
+                first?.message ?? "subscription failed",
+                first?.extensions,
+              ),
+            );
           }
         },
         // An OVERFLOW gap ends the server's iterator: ask again from the gap's cursor.
@@ -181,7 +206,8 @@ export class GqlClient {
           if (this.live.has(sub) && this.live.get(sub) === stop && this.connected) {
             this.live.set(sub, undefined);
             setTimeout(() => {
-              if (this.live.has(sub) && this.live.get(sub) === undefined && this.connected) this.start(sub);
+              if (this.live.has(sub) && this.live.get(sub) === undefined && this.connected)
+                this.start(sub);
             }, 100);
           }
         },
@@ -192,5 +218,10 @@ export class GqlClient {
 }
 
 function isCloseEvent(event: unknown): event is { code: number; reason: string } {
-  return typeof event === "object" && event !== null && "code" in event && typeof (event as { code: unknown }).code === "number";
+  return (
+    typeof event === "object" &&
+    event !== null &&
+    "code" in event &&
+    typeof (event as { code: unknown }).code === "number"
+  );
 }

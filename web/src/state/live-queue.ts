@@ -7,8 +7,8 @@ import {
   TrendUpdatedSubscription,
 } from "../api/documents.js";
 import type { GqlClient } from "../api/gql-client.js";
-import type { Role } from "./session.js";
 import { type QueueFilter, type QueueItem, QueueStore } from "./queue-store.js";
+import type { Role } from "./session.js";
 
 export const PAGE_SIZE = 100;
 /** Roles without the escalation subscriptions follow trend changes, or poll. */
@@ -27,7 +27,10 @@ export class LiveQueue {
   private countTimer: ReturnType<typeof setTimeout> | undefined;
   private reloadTimer: ReturnType<typeof setTimeout> | undefined;
   private generation = 0;
-  private cursors: { escalations: string; resolutions: string } = { escalations: "0", resolutions: "0" };
+  private cursors: { escalations: string; resolutions: string } = {
+    escalations: "0",
+    resolutions: "0",
+  };
 
   constructor(
     private readonly client: GqlClient,
@@ -104,7 +107,11 @@ export class LiveQueue {
     const generation = ++this.generation;
     this.loading = true;
     try {
-      const data = await this.client.request(EscalationsQuery, { ...this.queryFilter(), first: PAGE_SIZE, after: null });
+      const data = await this.client.request(EscalationsQuery, {
+        ...this.queryFilter(),
+        first: PAGE_SIZE,
+        after: null,
+      });
       if (generation !== this.generation) return;
       const c = data.escalations;
       this.cursors = { escalations: c.streamCursor, resolutions: c.resolutionCursor };
@@ -128,7 +135,11 @@ export class LiveQueue {
     const generation = this.generation;
     this.loading = true;
     try {
-      const data = await this.client.request(EscalationsQuery, { ...this.queryFilter(), first: PAGE_SIZE, after: endCursor });
+      const data = await this.client.request(EscalationsQuery, {
+        ...this.queryFilter(),
+        first: PAGE_SIZE,
+        after: endCursor,
+      });
       if (generation !== this.generation) return;
       const c = data.escalations;
       this.store.appendPage(
@@ -150,7 +161,11 @@ export class LiveQueue {
   private queryFilter() {
     const { issueType, source } = this.store.filter;
     // IN_REVIEW: some of the reviews consensus needs are in; the item still waits for others.
-    return { status: ["OPEN", "CLAIMED", "IN_REVIEW"] as ("OPEN" | "CLAIMED" | "IN_REVIEW")[], issueType: issueType ? [issueType] : null, source: source || null };
+    return {
+      status: ["OPEN", "CLAIMED", "IN_REVIEW"] as ("OPEN" | "CLAIMED" | "IN_REVIEW")[],
+      issueType: issueType ? [issueType] : null,
+      source: source || null,
+    };
   }
 
   /** One count query per burst of events, not one per event. */

@@ -1,5 +1,5 @@
-import type { ResultOf } from "../graphql.js";
 import type { QueueItemFields } from "../api/documents.js";
+import type { ResultOf } from "../graphql.js";
 
 export type QueueItem = ResultOf<typeof QueueItemFields>;
 export type IssueType = QueueItem["issueType"];
@@ -24,7 +24,8 @@ export function compareStreamIds(a: string, b: string): number {
   return seq === 0n ? 0 : seq < 0n ? -1 : 1;
 }
 
-const byAge = (a: QueueItem, b: QueueItem) => (a.createdAt === b.createdAt ? (a.id < b.id ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1);
+const byAge = (a: QueueItem, b: QueueItem) =>
+  a.createdAt === b.createdAt ? (a.id < b.id ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1;
 
 /**
  * The open part of the moderation queue as this page knows it, merged from list pages and the
@@ -110,7 +111,10 @@ export class QueueStore {
       this.changed();
       return;
     }
-    this.items.set(item.id, known ? { ...known, ...item, cursor: known.cursor ?? item.cursor } : item);
+    this.items.set(
+      item.id,
+      known ? { ...known, ...item, cursor: known.cursor ?? item.cursor } : item,
+    );
     if (!known && live) this.fresh.add(item.id);
     this.changed();
   }

@@ -23,8 +23,14 @@ export async function signIn(apiKey: string): Promise<Session> {
     return { me, client };
   } catch (error) {
     client.close();
-    if (error instanceof GqlError && (error.code === "UNAUTHENTICATED" || error.code === "FORBIDDEN")) {
-      throw new GqlError(error.code, "This API key was not accepted. Check it, or ask an operator for a new one.");
+    if (
+      error instanceof GqlError &&
+      (error.code === "UNAUTHENTICATED" || error.code === "FORBIDDEN")
+    ) {
+      throw new GqlError(
+        error.code,
+        "This API key was not accepted. Check it, or ask an operator for a new one.",
+      );
     }
     throw error;
   }

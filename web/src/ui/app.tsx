@@ -1,8 +1,15 @@
 import { useEffect, useState } from "preact/hooks";
+
 import type { ConnectionState } from "../api/gql-client.js";
 import { type Session, signIn, signOut, storedKey } from "../state/session.js";
-import { BudgetOverrunsView, DeadLettersView, IncidentsView, OverridePublishView, PipelineHealthView } from "./operator-views.js";
 import { JudgeView } from "./judge/judge-view.js";
+import {
+  BudgetOverrunsView,
+  DeadLettersView,
+  IncidentsView,
+  OverridePublishView,
+  PipelineHealthView,
+} from "./operator-views.js";
 import { ProvenanceView } from "./provenance-graph.js";
 import { QueueView } from "./queue-view.js";
 import { AppealView } from "./review/appeal-view.js";
@@ -84,13 +91,19 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut(): void }) 
           )}
           {operator &&
             OPERATOR_TABS.map(([id, label]) => (
-              <a key={id} href={`#/ops/${id}`} aria-current={section === "ops" && rest[0] === id ? "page" : undefined}>
+              <a
+                key={id}
+                href={`#/ops/${id}`}
+                aria-current={section === "ops" && rest[0] === id ? "page" : undefined}
+              >
                 {label}
               </a>
             ))}
         </nav>
         <div class="who">
-          {(role === "MODERATOR" || role === "OPERATOR" || role === "VIEWER") && <ConnectionPill state={state} />}
+          {(role === "MODERATOR" || role === "OPERATOR" || role === "VIEWER") && (
+            <ConnectionPill state={state} />
+          )}
           <span data-testid="whoami">
             {session.me.name} · <strong>{role.toLowerCase()}</strong>
           </span>
@@ -101,23 +114,48 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut(): void }) 
       </header>
       <main>
         {section === "queue" && <QueueView session={session} selectedId={rest[0]} />}
-        {section === "provenance" && rest[0] && <ProvenanceView session={session} trendId={rest[0]} />}
+        {section === "provenance" && rest[0] && (
+          <ProvenanceView session={session} trendId={rest[0]} />
+        )}
         {section === "judge" && judgeReader && <JudgeView session={session} />}
-        {section === "judge" && !judgeReader && <p role="alert">The Judge page needs an operator or viewer key.</p>}
+        {section === "judge" && !judgeReader && (
+          <p role="alert">The Judge page needs an operator or viewer key.</p>
+        )}
         {section === "reviewers" && reviewer && <ReviewerStatsView session={session} />}
-        {section === "reviewers" && !reviewer && <p role="alert">The reviewer figures need a moderator or operator key.</p>}
+        {section === "reviewers" && !reviewer && (
+          <p role="alert">The reviewer figures need a moderator or operator key.</p>
+        )}
         {section === "appeals" && appellant && <AppealView session={session} />}
-        {section === "appeals" && !appellant && <p role="alert">Appeals are made with the integrator key that posted the item, or an operator key.</p>}
-        {section === "ops" && !operator && <p role="alert">The operator views need an operator key.</p>}
-        {section === "ops" && operator && rest[0] === "health" && <PipelineHealthView session={session} />}
-        {section === "ops" && operator && rest[0] === "dead-letters" && <DeadLettersView session={session} />}
-        {section === "ops" && operator && rest[0] === "incidents" && <IncidentsView session={session} />}
-        {section === "ops" && operator && rest[0] === "budget" && <BudgetOverrunsView session={session} />}
-        {section === "ops" && operator && rest[0] === "override" && <OverridePublishView session={session} trendId={rest[1]} incidentId={rest[2]} />}
+        {section === "appeals" && !appellant && (
+          <p role="alert">
+            Appeals are made with the integrator key that posted the item, or an operator key.
+          </p>
+        )}
+        {section === "ops" && !operator && (
+          <p role="alert">The operator views need an operator key.</p>
+        )}
+        {section === "ops" && operator && rest[0] === "health" && (
+          <PipelineHealthView session={session} />
+        )}
+        {section === "ops" && operator && rest[0] === "dead-letters" && (
+          <DeadLettersView session={session} />
+        )}
+        {section === "ops" && operator && rest[0] === "incidents" && (
+          <IncidentsView session={session} />
+        )}
+        {section === "ops" && operator && rest[0] === "budget" && (
+          <BudgetOverrunsView session={session} />
+        )}
+        {section === "ops" && operator && rest[0] === "override" && (
+          <OverridePublishView session={session} trendId={rest[1]} incidentId={rest[2]} />
+        )}
         {section === "ops" && operator && !rest[0] && <PipelineHealthView session={session} />}
         {!["queue", "provenance", "ops", "judge", "reviewers", "appeals"].includes(section) && (
           <p>
-            Unknown page. <a href="#/queue" onClick={() => navigate("queue")}>Back to the queue</a>
+            Unknown page.{" "}
+            <a href="#/queue" onClick={() => navigate("queue")}>
+              Back to the queue
+            </a>
           </p>
         )}
       </main>
@@ -126,7 +164,12 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut(): void }) 
 }
 
 function ConnectionPill({ state }: { state: ConnectionState }) {
-  const label = { connecting: "connecting…", live: "live", reconnecting: "reconnecting…", forbidden: "key rejected" }[state];
+  const label = {
+    connecting: "connecting…",
+    live: "live",
+    reconnecting: "reconnecting…",
+    forbidden: "key rejected",
+  }[state];
   return (
     <span class={`pill pill-${state}`} role="status" data-testid="connection" data-state={state}>
       {label}

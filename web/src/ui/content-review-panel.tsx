@@ -1,13 +1,20 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ClaimMutation, ReleaseMutation, ResolveMutation, ReviewQuery, SimilarQuery } from "../api/documents.js";
+
+import {
+  ClaimMutation,
+  ReleaseMutation,
+  ResolveMutation,
+  ReviewQuery,
+  SimilarQuery,
+} from "../api/documents.js";
 import { GqlError } from "../api/gql-client.js";
 import type { ResultOf } from "../graphql.js";
 import type { LiveQueue } from "../state/live-queue.js";
 import type { Session } from "../state/session.js";
 import { isTyping, score, time } from "./format.js";
 import { ConsensusState } from "./review/consensus-state.js";
-import { fitsDecision, ReasonCodePicker, reasonCodes } from "./review/reason-code-picker.js";
 import { PrecedentsList } from "./review/precedents-list.js";
+import { fitsDecision, ReasonCodePicker, reasonCodes } from "./review/reason-code-picker.js";
 import { useSubscription } from "./use-store.js";
 
 type Review = ResultOf<typeof ReviewQuery>["escalation"];
@@ -50,7 +57,8 @@ export function ContentReviewPanel({
       .then((data) => {
         if (!live) return;
         setReview(data.escalation);
-        if (data.escalation.claimedBy === me.name && data.escalation.status === "CLAIMED") setClaimToken(data.escalation.claimToken);
+        if (data.escalation.claimedBy === me.name && data.escalation.status === "CLAIMED")
+          setClaimToken(data.escalation.claimToken);
       })
       .catch((e: Error) => live && setError(e.message));
     return () => {
@@ -63,7 +71,10 @@ export function ContentReviewPanel({
     let live = true;
     client
       .request(SimilarQuery, { trendId: review.trend.id })
-      .then((data) => live && setSimilar(data.similarTrends.filter((s) => s.trend.id !== review.trend.id)))
+      .then(
+        (data) =>
+          live && setSimilar(data.similarTrends.filter((s) => s.trend.id !== review.trend.id)),
+      )
       .catch(() => live && setSimilar([]));
     return () => {
       live = false;
@@ -106,7 +117,12 @@ export function ContentReviewPanel({
         setReasonMissing(false);
         const { resolveEscalation: after } = await client.request(ResolveMutation, {
           id: escalationId,
-          input: { decision: action, reasonCode: fits ? reasonCode : null, note: note.trim() || null, claimToken: mine ? (claimToken ?? null) : null },
+          input: {
+            decision: action,
+            reasonCode: fits ? reasonCode : null,
+            note: note.trim() || null,
+            claimToken: mine ? (claimToken ?? null) : null,
+          },
         });
         const verb = action === "APPROVE" ? "Approved" : "Rejected";
         if (after.status === "RESOLVED") {
@@ -116,7 +132,10 @@ export function ContentReviewPanel({
           // k-of-n: the review is recorded, the item waits for other reviewers (IN_REVIEW).
           store.applyEvent(after, undefined, false);
           setReviewed((n) => n + 1);
-          onDone(escalationId, `${verb} (your review is recorded; the outcome waits for other reviewers): ${title(review)}`);
+          onDone(
+            escalationId,
+            `${verb} (your review is recorded; the outcome waits for other reviewers): ${title(review)}`,
+          );
         }
       }
     } catch (e) {
@@ -149,7 +168,9 @@ export function ContentReviewPanel({
         if (event.key === "Escape") (event.target as HTMLElement).blur();
         return;
       }
-      const action = ({ c: "claim", u: "release", a: "APPROVE", r: "REJECT" } as const)[event.key as "c" | "u" | "a" | "r"];
+      const action = ({ c: "claim", u: "release", a: "APPROVE", r: "REJECT" } as const)[
+        event.key as "c" | "u" | "a" | "r"
+      ];
       if (!action) return;
       event.preventDefault();
       void runRef.current(action);
@@ -167,14 +188,24 @@ export function ContentReviewPanel({
   }
   if (!review) return <p class="muted">Loading…</p>;
   const trend = review.trend;
-  const provenance = [...review.provenance].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+  const provenance = [...review.provenance].sort((a, b) =>
+    a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0,
+  );
 
   return (
-    <article class="review" data-testid="review-panel" data-id={review.id} aria-busy={busy ? "true" : "false"} aria-labelledby="review-title">
+    <article
+      class="review"
+      data-testid="review-panel"
+      data-id={review.id}
+      aria-busy={busy ? "true" : "false"}
+      aria-labelledby="review-title"
+    >
       <header>
         <h2 id="review-title">{title(review)}</h2>
         <p class="row-meta">
-          <span class={`badge badge-${review.issueType.toLowerCase()}`}>{review.issueType.replace("_", " ").toLowerCase()}</span>
+          <span class={`badge badge-${review.issueType.toLowerCase()}`}>
+            {review.issueType.replace("_", " ").toLowerCase()}
+          </span>
           <span>
             source <strong>{trend.source}</strong>
           </span>
@@ -184,7 +215,13 @@ export function ContentReviewPanel({
             </a>
           )}
           <span data-testid="review-status">
-            {resolvedElsewhere ? "resolved" : status === "CLAIMED" ? `claimed by ${mine ? "you" : claimedBy}` : status === "IN_REVIEW" ? "in review" : "open"}
+            {resolvedElsewhere
+              ? "resolved"
+              : status === "CLAIMED"
+                ? `claimed by ${mine ? "you" : claimedBy}`
+                : status === "IN_REVIEW"
+                  ? "in review"
+                  : "open"}
           </span>
         </p>
       </header>
@@ -194,7 +231,9 @@ export function ContentReviewPanel({
       </blockquote>
       {review.issueType === "APPEAL" && (
         <p class="notice" data-testid="appeal-statement-shown">
-          <strong>Appeal of a rejection.</strong> {review.appealStatement ? `The appellant says: “${review.appealStatement}”` : ""} Your decision is final.
+          <strong>Appeal of a rejection.</strong>{" "}
+          {review.appealStatement ? `The appellant says: “${review.appealStatement}”` : ""} Your
+          decision is final.
         </p>
       )}
 
@@ -204,7 +243,8 @@ export function ContentReviewPanel({
           <div>
             <dt>Sentiment</dt>
             <dd>
-              {score(trend.sentiment?.score)} {trend.sentiment?.label && <span class="muted">({trend.sentiment.label})</span>}
+              {score(trend.sentiment?.score)}{" "}
+              {trend.sentiment?.label && <span class="muted">({trend.sentiment.label})</span>}
             </dd>
           </div>
           <div>
@@ -227,7 +267,9 @@ export function ContentReviewPanel({
         </p>
       </section>
 
-      {canModerate && <ConsensusState session={session} escalationId={review.id} version={reviewed} />}
+      {canModerate && (
+        <ConsensusState session={session} escalationId={review.id} version={reviewed} />
+      )}
 
       {canModerate && (
         <section class="actions" aria-label="Decision">
@@ -241,21 +283,47 @@ export function ContentReviewPanel({
             }}
           />
           <label for="note">Note (optional, goes to provenance)</label>
-          <textarea id="note" rows={2} value={note} onInput={(e) => setNote((e.target as HTMLTextAreaElement).value)} />
+          <textarea
+            id="note"
+            rows={2}
+            value={note}
+            onInput={(e) => setNote((e.target as HTMLTextAreaElement).value)}
+          />
           <div class="buttons">
             {mine ? (
-              <button type="button" onClick={() => void run("release")} disabled={Boolean(busy) || resolvedElsewhere}>
+              <button
+                type="button"
+                onClick={() => void run("release")}
+                disabled={Boolean(busy) || resolvedElsewhere}
+              >
                 Release <kbd>u</kbd>
               </button>
             ) : (
-              <button type="button" onClick={() => void run("claim")} disabled={Boolean(busy) || resolvedElsewhere} data-testid="claim">
+              <button
+                type="button"
+                onClick={() => void run("claim")}
+                disabled={Boolean(busy) || resolvedElsewhere}
+                data-testid="claim"
+              >
                 Claim <kbd>c</kbd>
               </button>
             )}
-            <button type="button" class="approve" onClick={() => void run("APPROVE")} disabled={Boolean(busy) || resolvedElsewhere} data-testid="approve">
+            <button
+              type="button"
+              class="approve"
+              onClick={() => void run("APPROVE")}
+              disabled={Boolean(busy) || resolvedElsewhere}
+              data-testid="approve"
+            >
               Approve <kbd>a</kbd>
             </button>
-            <button type="button" class="reject" onClick={() => void run("REJECT")} disabled={Boolean(busy) || resolvedElsewhere} data-testid="reject">
+            <button
+              type="button"
+              class="reject"
+              onClick={() => void run("REJECT")}
+              disabled={Boolean(busy) || resolvedElsewhere}
+              data-testid="reject"
+            >
               Reject <kbd>r</kbd>
             </button>
           </div>
@@ -280,7 +348,11 @@ export function ContentReviewPanel({
           <ul class="similar" data-testid="similar">
             {similar.map((s) => (
               <li key={s.trend.id}>
-                <span class="score">{s.score.toFixed(2)}</span> {s.trend.title || s.trend.body.slice(0, 70)} <span class="muted">({s.trend.source}, {s.trend.status.toLowerCase()})</span>
+                <span class="score">{s.score.toFixed(2)}</span>{" "}
+                {s.trend.title || s.trend.body.slice(0, 70)}{" "}
+                <span class="muted">
+                  ({s.trend.source}, {s.trend.status.toLowerCase()})
+                </span>
               </li>
             ))}
           </ul>
@@ -299,7 +371,8 @@ export function ContentReviewPanel({
         <ol class="timeline" data-testid="provenance-timeline">
           {provenance.map((entry) => (
             <li key={entry.id}>
-              <strong>{entry.step}</strong> <span class="muted">by {entry.actor}</span> <time dateTime={entry.createdAt}>{time(entry.createdAt)}</time>
+              <strong>{entry.step}</strong> <span class="muted">by {entry.actor}</span>{" "}
+              <time dateTime={entry.createdAt}>{time(entry.createdAt)}</time>
             </li>
           ))}
         </ol>

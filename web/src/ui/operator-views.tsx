@@ -1,4 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
+
 import {
   BudgetOverrunsQuery,
   DeadLettersQuery,
@@ -59,7 +60,9 @@ export function PipelineHealthView({ session }: { session: Session }) {
       {health && (
         <>
           <p class="muted">
-            at {time(health.at)} · outbox backlog <strong data-testid="outbox-backlog">{health.outboxBacklog}</strong> · refreshes every {REFRESH_MS / 1000} s
+            at {time(health.at)} · outbox backlog{" "}
+            <strong data-testid="outbox-backlog">{health.outboxBacklog}</strong> · refreshes every{" "}
+            {REFRESH_MS / 1000} s
           </p>
           <table data-testid="health-table">
             <caption class="sr-only">Streams and consumer groups</caption>
@@ -84,7 +87,11 @@ export function PipelineHealthView({ session }: { session: Session }) {
                     <td>{g?.lag ?? "—"}</td>
                     <td class={g && g.pending > 0 ? "warn" : undefined}>{g?.pending ?? "—"}</td>
                     <td>{ms(g?.oldestPendingAgeMs)}</td>
-                    <td>{g?.consumers.map((c) => `${c.name} (${c.pending}, ${ms(c.idleMs)})`).join("; ") || "—"}</td>
+                    <td>
+                      {g?.consumers
+                        .map((c) => `${c.name} (${c.pending}, ${ms(c.idleMs)})`)
+                        .join("; ") || "—"}
+                    </td>
                   </tr>
                 )),
               )}
@@ -100,16 +107,24 @@ type Replay = ResultOf<typeof ReplayMutation>["replayDeadLetters"];
 
 export function DeadLettersView({ session }: { session: Session }) {
   // The dead-letter streams come from the server's stage registry, not from a list kept here.
-  const stages = usePolled(() => session.client.request(PipelineStagesQuery), null).value?.pipelineStages;
+  const stages = usePolled(() => session.client.request(PipelineStagesQuery), null).value
+    ?.pipelineStages;
   const [chosen, setStream] = useState<string | undefined>();
   // The embedding stage's dead letters first: its external adapter is what fails most often.
-  const stream = chosen ?? stages?.find((s) => s.name === "embedding")?.deadLetterStream ?? stages?.[0]?.deadLetterStream ?? "";
+  const stream =
+    chosen ??
+    stages?.find((s) => s.name === "embedding")?.deadLetterStream ??
+    stages?.[0]?.deadLetterStream ??
+    "";
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [dryRun, setDryRun] = useState(false);
   const [outcome, setOutcome] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
   const { value, error, refresh } = usePolled(
-    async () => (stream ? session.client.request(DeadLettersQuery, { stream, first: 100, after: null }) : undefined),
+    async () =>
+      stream
+        ? session.client.request(DeadLettersQuery, { stream, first: 100, after: null })
+        : undefined,
     REFRESH_MS,
     [stream],
   );
@@ -121,7 +136,11 @@ export function DeadLettersView({ session }: { session: Session }) {
     setBusy(true);
     try {
       // A dry run runs each stage's current code on the server without writing anything.
-      const { replayDeadLetters: r } = await session.client.request(ReplayMutation, { stream, ids, dryRun });
+      const { replayDeadLetters: r } = await session.client.request(ReplayMutation, {
+        stream,
+        ids,
+        dryRun,
+      });
       setOutcome(describe(r));
       setSelected(new Set());
       refresh();
@@ -138,7 +157,11 @@ export function DeadLettersView({ session }: { session: Session }) {
       <div class="toolbar">
         <label>
           Stream{" "}
-          <select value={stream} onChange={(e) => setStream((e.target as HTMLSelectElement).value)} data-testid="dlq-stream">
+          <select
+            value={stream}
+            onChange={(e) => setStream((e.target as HTMLSelectElement).value)}
+            data-testid="dlq-stream"
+          >
             {(stages ?? []).map((s) => (
               <option key={s.deadLetterStream} value={s.deadLetterStream}>
                 {s.deadLetterStream}
@@ -147,12 +170,28 @@ export function DeadLettersView({ session }: { session: Session }) {
           </select>
         </label>
         <label>
-          <input type="checkbox" checked={dryRun} onChange={(e) => setDryRun((e.target as HTMLInputElement).checked)} data-testid="dlq-dry-run" /> Dry run
+          <input
+            type="checkbox"
+            checked={dryRun}
+            onChange={(e) => setDryRun((e.target as HTMLInputElement).checked)}
+            data-testid="dlq-dry-run"
+          />{" "}
+          Dry run
         </label>
-        <button type="button" disabled={busy || selected.size === 0} onClick={() => void replay([...selected])} data-testid="replay-selected">
+        <button
+          type="button"
+          disabled={busy || selected.size === 0}
+          onClick={() => void replay([...selected])}
+          data-testid="replay-selected"
+        >
           Replay selected ({selected.size})
         </button>
-        <button type="button" disabled={busy || !letters?.totalCount} onClick={() => void replay(null)} data-testid="replay-all">
+        <button
+          type="button"
+          disabled={busy || !letters?.totalCount}
+          onClick={() => void replay(null)}
+          data-testid="replay-all"
+        >
           Replay all ({letters?.totalCount ?? 0})
         </button>
       </div>
@@ -196,14 +235,26 @@ export function DeadLettersView({ session }: { session: Session }) {
                 <td>
                   <code>{d.id}</code>
                 </td>
-                <td>{d.trendId ? <a href={`#/provenance/${d.trendId}`}>{d.trendId.slice(0, 8)}</a> : "—"}</td>
+                <td>
+                  {d.trendId ? (
+                    <a href={`#/provenance/${d.trendId}`}>{d.trendId.slice(0, 8)}</a>
+                  ) : (
+                    "—"
+                  )}
+                </td>
                 <td>{d.attempts}</td>
                 <td>
                   {d.errorCode && <code>{d.errorCode}</code>} {d.error}
                 </td>
                 <td>{d.lastFailedAt ? timeAgo(d.lastFailedAt) : "—"}</td>
                 <td>
-                  <button type="button" disabled={busy} onClick={() => void replay([d.id])} data-testid="replay-one" aria-label={`Replay ${d.id}`}>
+                  <button
+                    type="button"
+                    disabled={busy}
+                    onClick={() => void replay([d.id])}
+                    data-testid="replay-one"
+                    aria-label={`Replay ${d.id}`}
+                  >
                     Replay
                   </button>
                 </td>
@@ -219,7 +270,9 @@ export function DeadLettersView({ session }: { session: Session }) {
 function describe(r: Replay): string {
   if (r.dryRun) {
     const lines = r.outcomes.map((o) => {
-      const changes = ((o.changes ?? []) as { field: string; recorded: unknown; wouldBe: unknown }[])
+      const changes = (
+        (o.changes ?? []) as { field: string; recorded: unknown; wouldBe: unknown }[]
+      )
         .map((c) => `${c.field}: ${JSON.stringify(c.recorded)} → ${JSON.stringify(c.wouldBe)}`)
         .join(", ");
       return `${o.id}: ${o.outcome.replace("_", " ")} — ${o.message}${changes ? ` (${changes})` : ""}`;
@@ -232,7 +285,11 @@ function describe(r: Replay): string {
 
 export function IncidentsView({ session }: { session: Session }) {
   const [after, setAfter] = useState<string[]>([]);
-  const { value, error } = usePolled(() => session.client.request(IncidentsQuery, { first: 50, after: after.at(-1) ?? null }), REFRESH_MS, [after.length]);
+  const { value, error } = usePolled(
+    () => session.client.request(IncidentsQuery, { first: 50, after: after.at(-1) ?? null }),
+    REFRESH_MS,
+    [after.length],
+  );
   const incidents = value?.incidents;
   return (
     <section aria-labelledby="incidents-h">
@@ -265,7 +322,10 @@ export function IncidentsView({ session }: { session: Session }) {
                   <a href={`#/provenance/${i.trendId}`}>{i.trendId.slice(0, 8)}</a>
                 </td>
                 <td>
-                  <button type="button" onClick={() => navigate("ops", "override", i.trendId, i.id)}>
+                  <button
+                    type="button"
+                    onClick={() => navigate("ops", "override", i.trendId, i.id)}
+                  >
                     Override publish…
                   </button>
                 </td>
@@ -293,7 +353,15 @@ export function IncidentsView({ session }: { session: Session }) {
 type Alert = ResultOf<typeof OperatorAlertsSubscription>["operatorAlerts"];
 
 export function BudgetOverrunsView({ session }: { session: Session }) {
-  const { value, error } = usePolled(() => session.client.request(BudgetOverrunsQuery, { status: ["OPEN", "CLAIMED"], first: 100, after: null }), REFRESH_MS);
+  const { value, error } = usePolled(
+    () =>
+      session.client.request(BudgetOverrunsQuery, {
+        status: ["OPEN", "CLAIMED"],
+        first: 100,
+        after: null,
+      }),
+    REFRESH_MS,
+  );
   const [alerts, setAlerts] = useState<Alert[]>([]);
   useEffect(
     () =>
@@ -302,7 +370,12 @@ export function BudgetOverrunsView({ session }: { session: Session }) {
         cursor: `${Math.floor(session.client.serverNow() - 3_600_000)}-0`,
         variables: (cursor) => ({ after: cursor ?? null }),
         next: (data) => {
-          setAlerts((list) => [data.operatorAlerts, ...list.filter((a) => a.cursor !== data.operatorAlerts.cursor)].slice(0, 50));
+          setAlerts((list) =>
+            [
+              data.operatorAlerts,
+              ...list.filter((a) => a.cursor !== data.operatorAlerts.cursor),
+            ].slice(0, 50),
+          );
           return data.operatorAlerts.cursor;
         },
       }),
@@ -313,8 +386,13 @@ export function BudgetOverrunsView({ session }: { session: Session }) {
     <section aria-labelledby="budget-h">
       <h2 id="budget-h">Budget overruns</h2>
       <ErrorLine error={error} />
-      <p class="muted">Approving an overrun grants budget and resumes the item; rejecting cancels it (from the queue).</p>
-      {overruns && overruns.edges.length === 0 && <p class="muted">No item is paused over its budget.</p>}
+      <p class="muted">
+        Approving an overrun grants budget and resumes the item; rejecting cancels it (from the
+        queue).
+      </p>
+      {overruns && overruns.edges.length === 0 && (
+        <p class="muted">No item is paused over its budget.</p>
+      )}
       {overruns && overruns.edges.length > 0 && (
         <table data-testid="budget-table">
           <caption class="sr-only">Items paused over budget</caption>
@@ -351,7 +429,8 @@ export function BudgetOverrunsView({ session }: { session: Session }) {
         <ul class="alerts" data-testid="alerts">
           {alerts.map((a) => (
             <li key={a.cursor} class={`sev-${a.severity}`}>
-              <strong>{a.kind}</strong> {a.message} <span class="muted">{timeAgo(a.createdAt)}</span>
+              <strong>{a.kind}</strong> {a.message}{" "}
+              <span class="muted">{timeAgo(a.createdAt)}</span>
             </li>
           ))}
         </ul>
@@ -360,7 +439,15 @@ export function BudgetOverrunsView({ session }: { session: Session }) {
   );
 }
 
-export function OverridePublishView({ session, trendId: initialTrend, incidentId: initialIncident }: { session: Session; trendId?: string; incidentId?: string }) {
+export function OverridePublishView({
+  session,
+  trendId: initialTrend,
+  incidentId: initialIncident,
+}: {
+  session: Session;
+  trendId?: string;
+  incidentId?: string;
+}) {
   const [trendId, setTrendId] = useState(initialTrend ?? "");
   const [incidentId, setIncidentId] = useState(initialIncident ?? "");
   const [justification, setJustification] = useState("");
@@ -377,7 +464,10 @@ export function OverridePublishView({ session, trendId: initialTrend, incidentId
         justification: justification.trim(),
         incidentId: incidentId.trim() || null,
       });
-      setOutcome({ ok: true, text: `Override ${o.id} recorded by ${o.operator}; the publisher will publish ${o.trendId}.` });
+      setOutcome({
+        ok: true,
+        text: `Override ${o.id} recorded by ${o.operator}; the publisher will publish ${o.trendId}.`,
+      });
     } catch (e) {
       setOutcome({ ok: false, text: (e as Error).message });
     }
@@ -385,18 +475,39 @@ export function OverridePublishView({ session, trendId: initialTrend, incidentId
   return (
     <section aria-labelledby="override-h">
       <h2 id="override-h">Override publish</h2>
-      <p class="muted">Publishes despite the pipeline's decision. Who and why go to the item's provenance.</p>
+      <p class="muted">
+        Publishes despite the pipeline's decision. Who and why go to the item's provenance.
+      </p>
       <form class="stack" onSubmit={submit}>
         <label for="ov-trend">Trend id</label>
-        <input id="ov-trend" required value={trendId} onInput={(e) => setTrendId((e.target as HTMLInputElement).value)} />
+        <input
+          id="ov-trend"
+          required
+          value={trendId}
+          onInput={(e) => setTrendId((e.target as HTMLInputElement).value)}
+        />
         <label for="ov-incident">Incident id (required when the item has an incident)</label>
-        <input id="ov-incident" value={incidentId} onInput={(e) => setIncidentId((e.target as HTMLInputElement).value)} />
+        <input
+          id="ov-incident"
+          value={incidentId}
+          onInput={(e) => setIncidentId((e.target as HTMLInputElement).value)}
+        />
         <label for="ov-why">Justification (required)</label>
-        <textarea id="ov-why" required rows={3} value={justification} onInput={(e) => setJustification((e.target as HTMLTextAreaElement).value)} />
+        <textarea
+          id="ov-why"
+          required
+          rows={3}
+          value={justification}
+          onInput={(e) => setJustification((e.target as HTMLTextAreaElement).value)}
+        />
         <button type="submit">Override and publish</button>
       </form>
       {outcome && (
-        <p role={outcome.ok ? "status" : "alert"} class={outcome.ok ? "notice" : "error"} data-testid="override-outcome">
+        <p
+          role={outcome.ok ? "status" : "alert"}
+          class={outcome.ok ? "notice" : "error"}
+          data-testid="override-outcome"
+        >
           {outcome.text}
         </p>
       )}

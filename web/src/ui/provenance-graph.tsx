@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
+
 import { ProvenanceQuery } from "../api/documents.js";
 import type { ResultOf } from "../graphql.js";
 import type { Session } from "../state/session.js";
@@ -36,11 +37,23 @@ export function ProvenanceView({ session, trendId }: { session: Session; trendId
       const cy = cytoscape({
         container: container.current,
         elements: [
-          ...graph.entries.map((e) => ({ data: { id: e.id, label: `${e.step}\n${shorten(e.actor)}` } })),
-          ...graph.edges.filter((e) => ids.has(e.from) && ids.has(e.to)).map((e, i) => ({ data: { id: `edge-${i}`, source: e.from, target: e.to, label: e.kind } })),
+          ...graph.entries.map((e) => ({
+            data: { id: e.id, label: `${e.step}\n${shorten(e.actor)}` },
+          })),
+          ...graph.edges
+            .filter((e) => ids.has(e.from) && ids.has(e.to))
+            .map((e, i) => ({
+              data: { id: `edge-${i}`, source: e.from, target: e.to, label: e.kind },
+            })),
         ],
         // Left to right, as the pipeline reads: breadthfirst ranks by depth, the transform turns it.
-        layout: { name: "breadthfirst", directed: true, spacingFactor: 1.3, padding: 24, transform: (_node, p) => ({ x: p.y, y: p.x }) },
+        layout: {
+          name: "breadthfirst",
+          directed: true,
+          spacingFactor: 1.3,
+          padding: 24,
+          transform: (_node, p) => ({ x: p.y, y: p.x }),
+        },
         maxZoom: 1.4,
         style: [
           {
@@ -78,7 +91,9 @@ export function ProvenanceView({ session, trendId }: { session: Session; trendId
           },
         ],
       });
-      cy.on("tap", "node", (event) => setSelected(graph.entries.find((e) => e.id === event.target.id())));
+      cy.on("tap", "node", (event) =>
+        setSelected(graph.entries.find((e) => e.id === event.target.id())),
+      );
       container.current.dataset.rendered = String(cy.nodes().length);
       destroy = () => cy.destroy();
     });
@@ -103,7 +118,13 @@ export function ProvenanceView({ session, trendId }: { session: Session; trendId
         Provenance of trend <code>{trendId}</code>
       </h2>
       {traceId && <p class="muted">trace {traceId}</p>}
-      <div class="graph" ref={container} data-testid="provenance-graph" role="img" aria-label={`Provenance graph: ${graph.entries.map((e) => e.step).join(", then ")}`} />
+      <div
+        class="graph"
+        ref={container}
+        data-testid="provenance-graph"
+        role="img"
+        aria-label={`Provenance graph: ${graph.entries.map((e) => e.step).join(", then ")}`}
+      />
       {selected && (
         <div class="entry-detail" data-testid="entry-detail">
           <h3>

@@ -1,11 +1,12 @@
 import { Component } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
+
 import { LiveQueue } from "../state/live-queue.js";
 import type { IssueType, QueueFilter, QueueItem } from "../state/queue-store.js";
 import type { Session } from "../state/session.js";
 import { ContentReviewPanel } from "./content-review-panel.js";
-import { NextItemButton, useNextItem } from "./review/next-item.js";
 import { isTyping, time } from "./format.js";
+import { NextItemButton, useNextItem } from "./review/next-item.js";
 import { navigate, useSubscription } from "./use-store.js";
 
 const queues = new WeakMap<Session, LiveQueue>();
@@ -30,7 +31,13 @@ const ISSUE_LABELS: Record<IssueType, string> = {
   APPEAL: "Appeal",
 };
 
-export function QueueView({ session, selectedId }: { session: Session; selectedId: string | undefined }) {
+export function QueueView({
+  session,
+  selectedId,
+}: {
+  session: Session;
+  selectedId: string | undefined;
+}) {
   const queue = queueFor(session);
   const store = queue.store;
   useSubscription(store);
@@ -43,10 +50,17 @@ export function QueueView({ session, selectedId }: { session: Session; selectedI
   const move = (delta: number) => {
     if (!items.length) return;
     const at = selectedId ? items.findIndex((i) => i.id === selectedId) : -1;
-    const next = at < 0 ? (delta > 0 ? 0 : items.length - 1) : Math.min(items.length - 1, Math.max(0, at + delta));
+    const next =
+      at < 0
+        ? delta > 0
+          ? 0
+          : items.length - 1
+        : Math.min(items.length - 1, Math.max(0, at + delta));
     const id = items[next]!.id;
     navigate("queue", id);
-    listRef.current?.querySelector<HTMLElement>(`[data-id="${id}"]`)?.scrollIntoView({ block: "nearest" });
+    listRef.current
+      ?.querySelector<HTMLElement>(`[data-id="${id}"]`)
+      ?.scrollIntoView({ block: "nearest" });
   };
 
   useEffect(() => {
@@ -77,7 +91,9 @@ export function QueueView({ session, selectedId }: { session: Session; selectedI
   useEffect(() => {
     const el = sentinel.current;
     if (!el || !store.page.hasNextPage) return undefined;
-    const observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && void queue.loadMore());
+    const observer = new IntersectionObserver(
+      (entries) => entries.some((e) => e.isIntersecting) && void queue.loadMore(),
+    );
     observer.observe(el);
     return () => observer.disconnect();
   });
@@ -87,7 +103,10 @@ export function QueueView({ session, selectedId }: { session: Session; selectedI
       <section class="queue" aria-labelledby="queue-heading">
         <div class="queue-head">
           <h2 id="queue-heading">
-            Open escalations <span class="count" data-testid="queue-count">{store.totalCount}</span>
+            Open escalations{" "}
+            <span class="count" data-testid="queue-count">
+              {store.totalCount}
+            </span>
           </h2>
           <Filters queue={queue} />
           {store.arrivedBeyondPage > 0 && (
@@ -101,14 +120,22 @@ export function QueueView({ session, selectedId }: { session: Session; selectedI
             </p>
           )}
           {!canModerate && <p class="muted">Read-only: your key cannot resolve escalations.</p>}
-          {canModerate && <NextItemButton onNext={() => void nextItem.next()} busy={nextItem.busy} />}
+          {canModerate && (
+            <NextItemButton onNext={() => void nextItem.next()} busy={nextItem.busy} />
+          )}
           <p class="muted keys" data-testid="keys-help">
             {canModerate && (
               <>
-                <kbd>n</kbd> next item for you (claimed), <kbd>a</kbd> approve, <kbd>r</kbd> reject (pick a reason code first, <kbd>Esc</kbd> leaves the picker),{" "}
+                <kbd>n</kbd> next item for you (claimed), <kbd>a</kbd> approve, <kbd>r</kbd> reject
+                (pick a reason code first, <kbd>Esc</kbd> leaves the picker),{" "}
               </>
             )}
-            <kbd>j</kbd>/<kbd>k</kbd> move{canModerate && <>, <kbd>c</kbd> claim, <kbd>u</kbd> release</>}
+            <kbd>j</kbd>/<kbd>k</kbd> move
+            {canModerate && (
+              <>
+                , <kbd>c</kbd> claim, <kbd>u</kbd> release
+              </>
+            )}
           </p>
         </div>
         <div class="sr-only" aria-live="polite" role="status">
@@ -126,7 +153,13 @@ export function QueueView({ session, selectedId }: { session: Session; selectedI
         )}
         <ol class="queue-list" ref={listRef} data-testid="queue-list">
           {items.map((item) => (
-            <QueueRow key={item.id} item={item} selected={item.id === selectedId} fresh={store.fresh.has(item.id)} me={session.me.name} />
+            <QueueRow
+              key={item.id}
+              item={item}
+              selected={item.id === selectedId}
+              fresh={store.fresh.has(item.id)}
+              me={session.me.name}
+            />
           ))}
           {store.page.hasNextPage && (
             <li ref={sentinel} class="more">
@@ -140,12 +173,19 @@ export function QueueView({ session, selectedId }: { session: Session; selectedI
       </section>
       <section class="panel" aria-label="Review">
         {selectedId ? (
-          <ContentReviewPanel key={selectedId} session={session} queue={queue} escalationId={selectedId} onDone={moveOn} />
+          <ContentReviewPanel
+            key={selectedId}
+            session={session}
+            queue={queue}
+            escalationId={selectedId}
+            onDone={moveOn}
+          />
         ) : (
           <p class="muted centered">
             {canModerate ? (
               <>
-                Press <kbd>n</kbd> for the next item that waits for you, or select one (<kbd>j</kbd>).
+                Press <kbd>n</kbd> for the next item that waits for you, or select one (<kbd>j</kbd>
+                ).
               </>
             ) : (
               <>
@@ -173,17 +213,29 @@ interface RowProps {
 class QueueRow extends Component<RowProps> {
   override shouldComponentUpdate(next: RowProps): boolean {
     const p = this.props;
-    return p.item !== next.item || p.selected !== next.selected || p.fresh !== next.fresh || p.me !== next.me;
+    return (
+      p.item !== next.item ||
+      p.selected !== next.selected ||
+      p.fresh !== next.fresh ||
+      p.me !== next.me
+    );
   }
 
   override render({ item, selected, fresh, me }: RowProps) {
     const title = item.trend.title || item.trend.body.slice(0, 80);
     return (
-      <li data-testid="queue-item" data-id={item.id} data-status={item.status} class={selected ? "selected" : undefined}>
+      <li
+        data-testid="queue-item"
+        data-id={item.id}
+        data-status={item.status}
+        class={selected ? "selected" : undefined}
+      >
         <a href={`#/queue/${item.id}`} aria-current={selected ? "true" : undefined}>
           <span class="row-title">{title}</span>
           <span class="row-meta">
-            <span class={`badge badge-${item.issueType.toLowerCase()}`}>{ISSUE_LABELS[item.issueType]}</span>
+            <span class={`badge badge-${item.issueType.toLowerCase()}`}>
+              {ISSUE_LABELS[item.issueType]}
+            </span>
             <span>{item.trend.source}</span>
             <time dateTime={item.createdAt}>{time(item.createdAt)}</time>
             {fresh && <span class="badge badge-new">new</span>}
@@ -216,7 +268,13 @@ function Filters({ queue }: { queue: LiveQueue }) {
     >
       <label>
         Issue{" "}
-        <select value={filter.issueType} onChange={(e) => apply({ ...filter, issueType: (e.target as HTMLSelectElement).value as IssueType | "" })} data-testid="filter-issue">
+        <select
+          value={filter.issueType}
+          onChange={(e) =>
+            apply({ ...filter, issueType: (e.target as HTMLSelectElement).value as IssueType | "" })
+          }
+          data-testid="filter-issue"
+        >
           <option value="">all</option>
           {Object.entries(ISSUE_LABELS).map(([value, label]) => (
             <option key={value} value={value}>

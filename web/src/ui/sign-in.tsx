@@ -1,4 +1,5 @@
 import { useState } from "preact/hooks";
+
 import { type Session, signIn } from "../state/session.js";
 
 export function SignIn({ onSignedIn }: { onSignedIn(session: Session): void }) {
@@ -39,7 +40,8 @@ export function SignIn({ onSignedIn }: { onSignedIn(session: Session): void }) {
           {busy ? "Checking…" : "Sign in"}
         </button>
         <p id="signin-help" class="muted">
-          Use the moderator key that <code>npm start</code> printed. It is kept in this tab only (session storage).
+          Use the moderator key that <code>npm start</code> printed. It is kept in this tab only
+          (session storage).
         </p>
         {error && (
           <p id="signin-error" role="alert" class="error" data-testid="signin-error">

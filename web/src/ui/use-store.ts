@@ -1,7 +1,9 @@
 import { useEffect, useReducer } from "preact/hooks";
 
 /** Re-renders the component whenever `source` says it changed. */
-export function useSubscription(source: { subscribe(listener: () => void): () => void } | undefined): void {
+export function useSubscription(
+  source: { subscribe(listener: () => void): () => void } | undefined,
+): void {
   const [, bump] = useReducer((n: number) => n + 1, 0);
   useEffect(() => source?.subscribe(() => bump(undefined)), [source]);
 }

@@ -1,5 +1,10 @@
 import { useState } from "preact/hooks";
-import { ApplyPolicyMutation, CalibrationProposalQuery, SimulatePolicyQuery } from "../../api/judge-documents.js";
+
+import {
+  ApplyPolicyMutation,
+  CalibrationProposalQuery,
+  SimulatePolicyQuery,
+} from "../../api/judge-documents.js";
 import type { ResultOf } from "../../graphql.js";
 import type { Session } from "../../state/session.js";
 import { ErrorLine, usePolled } from "../operator-views.js";
@@ -23,10 +28,22 @@ type PolicyJson = { thresholds?: Partial<Record<ThresholdKey, number>> } & Recor
  * (or why there is none), its figures beside the active policy's, thresholds to adjust and
  * simulate on history, and applying them as a new version with a justification.
  */
-export function CalibrationPanel({ session, activePolicy, onApplied }: { session: Session; activePolicy: PolicyJson; onApplied(version: AppliedVersion): void }) {
+export function CalibrationPanel({
+  session,
+  activePolicy,
+  onApplied,
+}: {
+  session: Session;
+  activePolicy: PolicyJson;
+  onApplied(version: AppliedVersion): void;
+}) {
   const [targetInput, setTargetInput] = useState("0.01");
   const [target, setTarget] = useState(0.01);
-  const { value, error, refresh } = usePolled(() => session.client.request(CalibrationProposalQuery, { targetLeak: target }), null, [target]);
+  const { value, error, refresh } = usePolled(
+    () => session.client.request(CalibrationProposalQuery, { targetLeak: target }),
+    null,
+    [target],
+  );
   const proposal = value?.judgeCalibrationProposal;
   // Kept here, not in the editor: the proposal reloads after an apply and may reset the editor.
   const [applied, setApplied] = useState<number | undefined>();
@@ -42,8 +59,20 @@ export function CalibrationPanel({ session, activePolicy, onApplied }: { session
           else setTarget(t);
         }}
       >
-        <label for="target-leak">Target leak (share of toxic items published without a human)</label>
-        <input id="target-leak" type="number" step="0.001" min="0.001" max="0.5" required value={targetInput} onInput={(e) => setTargetInput((e.target as HTMLInputElement).value)} data-testid="target-leak" />
+        <label for="target-leak">
+          Target leak (share of toxic items published without a human)
+        </label>
+        <input
+          id="target-leak"
+          type="number"
+          step="0.001"
+          min="0.001"
+          max="0.5"
+          required
+          value={targetInput}
+          onInput={(e) => setTargetInput((e.target as HTMLInputElement).value)}
+          data-testid="target-leak"
+        />
         <button type="submit" data-testid="propose">
           Propose
         </button>
@@ -83,7 +112,8 @@ function ProposalFigures({ proposal: p }: { proposal: Proposal }) {
   return (
     <>
       <p class="muted" data-testid="proposal-basis">
-        From {p.decisions} labelled decisions ({p.moderatorDecisions} moderator, {p.auditDecisions} audit samples), target leak {percent(p.targetLeak, 2)}.
+        From {p.decisions} labelled decisions ({p.moderatorDecisions} moderator, {p.auditDecisions}{" "}
+        audit samples), target leak {percent(p.targetLeak, 2)}.
       </p>
       {p.refusedReason && (
         <p role="status" class="notice" data-testid="proposal-refused">
@@ -92,7 +122,9 @@ function ProposalFigures({ proposal: p }: { proposal: Proposal }) {
       )}
       {p.proposed && (
         <table data-testid="proposal-figures">
-          <caption>On the labelled decisions: the active policy (v{p.activeVersion}) beside the proposal</caption>
+          <caption>
+            On the labelled decisions: the active policy (v{p.activeVersion}) beside the proposal
+          </caption>
           <thead>
             <tr>
               <th scope="col">Rate</th>
@@ -111,15 +143,35 @@ function ProposalFigures({ proposal: p }: { proposal: Proposal }) {
           </tbody>
         </table>
       )}
-      {p.simulation && <SimulationTable simulation={p.simulation} caption="The proposal replayed on the Judge's history" testId="proposal-simulation" />}
+      {p.simulation && (
+        <SimulationTable
+          simulation={p.simulation}
+          caption="The proposal replayed on the Judge's history"
+          testId="proposal-simulation"
+        />
+      )}
     </>
   );
 }
 
-function PolicyEditor({ session, base, fromProposal, onApplied }: { session: Session; base: PolicyJson; fromProposal: boolean; onApplied(v: AppliedVersion): void }) {
+function PolicyEditor({
+  session,
+  base,
+  fromProposal,
+  onApplied,
+}: {
+  session: Session;
+  base: PolicyJson;
+  fromProposal: boolean;
+  onApplied(v: AppliedVersion): void;
+}) {
   const [values, setValues] = useState<Record<ThresholdKey, string>>(() => {
     const t = base.thresholds ?? {};
-    return { minConfidence: String(t.minConfidence ?? ""), maxToxicity: String(t.maxToxicity ?? ""), toxicityCeiling: String(t.toxicityCeiling ?? "") };
+    return {
+      minConfidence: String(t.minConfidence ?? ""),
+      maxToxicity: String(t.maxToxicity ?? ""),
+      toxicityCeiling: String(t.toxicityCeiling ?? ""),
+    };
   });
   const [justification, setJustification] = useState("");
   const [busy, setBusy] = useState(false);
@@ -127,7 +179,12 @@ function PolicyEditor({ session, base, fromProposal, onApplied }: { session: Ses
   const [failure, setFailure] = useState<string | undefined>();
 
   // Empty or non-numeric fields go to the gateway as null, which refuses them naming the field.
-  const policy = () => ({ ...base, thresholds: Object.fromEntries(THRESHOLDS.map(([k]) => [k, values[k].trim() === "" ? null : Number(values[k])])) });
+  const policy = () => ({
+    ...base,
+    thresholds: Object.fromEntries(
+      THRESHOLDS.map(([k]) => [k, values[k].trim() === "" ? null : Number(values[k])]),
+    ),
+  });
 
   const run = async (action: () => Promise<void>, failed: string) => {
     setBusy(true);
@@ -142,12 +199,18 @@ function PolicyEditor({ session, base, fromProposal, onApplied }: { session: Ses
   };
   const simulate = () =>
     run(async () => {
-      const { simulateJudgePolicy } = await session.client.request(SimulatePolicyQuery, { policy: policy(), since: null });
+      const { simulateJudgePolicy } = await session.client.request(SimulatePolicyQuery, {
+        policy: policy(),
+        since: null,
+      });
       setSimulation(simulateJudgePolicy);
     }, "Simulation failed");
   const apply = () =>
     run(async () => {
-      const { applyJudgePolicy: v } = await session.client.request(ApplyPolicyMutation, { policy: policy(), justification });
+      const { applyJudgePolicy: v } = await session.client.request(ApplyPolicyMutation, {
+        policy: policy(),
+        justification,
+      });
       setJustification("");
       // Its "active" column now describes the version just replaced.
       setSimulation(undefined);
@@ -164,7 +227,12 @@ function PolicyEditor({ session, base, fromProposal, onApplied }: { session: Ses
       }}
     >
       <fieldset>
-        <legend>Thresholds {fromProposal ? "(from the proposal; adjust and simulate)" : "(the active policy's; adjust and simulate)"}</legend>
+        <legend>
+          Thresholds{" "}
+          {fromProposal
+            ? "(from the proposal; adjust and simulate)"
+            : "(the active policy's; adjust and simulate)"}
+        </legend>
         <div class="thresholds">
           {THRESHOLDS.map(([key, label, help]) => (
             <label key={key}>
@@ -177,21 +245,46 @@ function PolicyEditor({ session, base, fromProposal, onApplied }: { session: Ses
                 min="0"
                 max="1"
                 value={values[key]}
-                onInput={(e) => setValues({ ...values, [key]: (e.target as HTMLInputElement).value })}
+                onInput={(e) =>
+                  setValues({ ...values, [key]: (e.target as HTMLInputElement).value })
+                }
                 data-testid={`threshold-${key}`}
               />
             </label>
           ))}
         </div>
-        <button type="button" disabled={busy} onClick={() => void simulate()} data-testid="simulate">
+        <button
+          type="button"
+          disabled={busy}
+          onClick={() => void simulate()}
+          data-testid="simulate"
+        >
           Simulate on history
         </button>
       </fieldset>
-      {simulation && <SimulationTable simulation={simulation} caption="These thresholds replayed on the Judge's history" testId="simulation" />}
+      {simulation && (
+        <SimulationTable
+          simulation={simulation}
+          caption="These thresholds replayed on the Judge's history"
+          testId="simulation"
+        />
+      )}
       <label for="apply-why">Justification (required; kept with the new version)</label>
-      <textarea id="apply-why" rows={2} required value={justification} onInput={(e) => setJustification((e.target as HTMLTextAreaElement).value)} data-testid="apply-justification" />
+      <textarea
+        id="apply-why"
+        rows={2}
+        required
+        value={justification}
+        onInput={(e) => setJustification((e.target as HTMLTextAreaElement).value)}
+        data-testid="apply-justification"
+      />
       <div>
-        <button type="submit" class="approve" disabled={busy || justification.trim() === ""} data-testid="apply">
+        <button
+          type="submit"
+          class="approve"
+          disabled={busy || justification.trim() === ""}
+          data-testid="apply"
+        >
           Apply as a new version
         </button>
       </div>

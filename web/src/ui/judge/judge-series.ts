@@ -1,15 +1,27 @@
-import type { ResultOf } from "../../graphql.js";
 import type { JudgeStatsQuery } from "../../api/judge-documents.js";
+import type { ResultOf } from "../../graphql.js";
 
 export type StatsBucket = ResultOf<typeof JudgeStatsQuery>["judgeStats"][number];
 
 /** The rates the Judge page draws, each over time with one line per policy version. */
 export const RATE_METRICS = [
-  { key: "escalationRate", label: "Escalation rate", help: "share of judged items sent to a moderator" },
+  {
+    key: "escalationRate",
+    label: "Escalation rate",
+    help: "share of judged items sent to a moderator",
+  },
   { key: "autoPublishRate", label: "Auto-publish rate", help: "share published without a human" },
   { key: "autoRejectRate", label: "Auto-reject rate", help: "share rejected without a human" },
-  { key: "auditDisagreementRate", label: "Audit-sample disagreement", help: "resolved audit samples a moderator rejected" },
-  { key: "overturnRate", label: "Moderator overturns", help: "resolved escalations decided against the Judge's lean" },
+  {
+    key: "auditDisagreementRate",
+    label: "Audit-sample disagreement",
+    help: "resolved audit samples a moderator rejected",
+  },
+  {
+    key: "overturnRate",
+    label: "Moderator overturns",
+    help: "resolved escalations decided against the Judge's lean",
+  },
 ] as const;
 
 export type RateKey = (typeof RATE_METRICS)[number]["key"];
@@ -27,7 +39,10 @@ export interface VersionSeries {
 }
 
 /** One series per policy version for `metric`; buckets without a value (no audit yet) are gaps. */
-export function seriesByVersion(buckets: readonly StatsBucket[], metric: RateKey | "judged"): VersionSeries[] {
+export function seriesByVersion(
+  buckets: readonly StatsBucket[],
+  metric: RateKey | "judged",
+): VersionSeries[] {
   const byVersion = new Map<number | null, Point[]>();
   for (const b of buckets) {
     const y = b[metric];
@@ -56,9 +71,30 @@ export interface VersionTotals {
 
 /** The whole window per policy version: rates weighted by each bucket's item counts. */
 export function totalsByVersion(buckets: readonly StatsBucket[]): VersionTotals[] {
-  const acc = new Map<number | null, { judged: number; escalated: number; published: number; rejected: number; auditResolved: number; auditRejected: number; resolved: number; overturns: number }>();
+  const acc = new Map<
+    number | null,
+    {
+      judged: number;
+      escalated: number;
+      published: number;
+      rejected: number;
+      auditResolved: number;
+      auditRejected: number;
+      resolved: number;
+      overturns: number;
+    }
+  >();
   for (const b of buckets) {
-    const t = acc.get(b.policyVersion) ?? { judged: 0, escalated: 0, published: 0, rejected: 0, auditResolved: 0, auditRejected: 0, resolved: 0, overturns: 0 };
+    const t = acc.get(b.policyVersion) ?? {
+      judged: 0,
+      escalated: 0,
+      published: 0,
+      rejected: 0,
+      auditResolved: 0,
+      auditRejected: 0,
+      resolved: 0,
+      overturns: 0,
+    };
     t.judged += b.judged;
     t.escalated += b.escalationRate * b.judged;
     t.published += b.autoPublishRate * b.judged;

@@ -1,4 +1,5 @@
 import { useState } from "preact/hooks";
+
 import { JudgePolicyQuery, JudgeStatsQuery } from "../../api/judge-documents.js";
 import type { ResultOf } from "../../graphql.js";
 import type { Session } from "../../state/session.js";
@@ -6,7 +7,15 @@ import { timeAgo } from "../format.js";
 import { ErrorLine, usePolled } from "../operator-views.js";
 import { CalibrationPanel } from "./calibration-panel.js";
 import { domainOf, type TimeDomain } from "./chart-scale.js";
-import { percent, RATE_METRICS, type StatsBucket, seriesByVersion, totalsByVersion, versionLabel, type VersionSeries } from "./judge-series.js";
+import {
+  percent,
+  RATE_METRICS,
+  seriesByVersion,
+  type StatsBucket,
+  totalsByVersion,
+  versionLabel,
+  type VersionSeries,
+} from "./judge-series.js";
 import { RateLineChart, VolumeBarChart } from "./svg-charts.js";
 
 type PolicyVersion = ResultOf<typeof JudgePolicyQuery>["judgePolicy"];
@@ -30,26 +39,43 @@ export function JudgeView({ session }: { session: Session }) {
   const stats = usePolled(
     () => {
       const since = new Date(session.client.serverNow() - win.hours * 3600_000).toISOString();
-      return session.client.request(JudgeStatsQuery, { since, bucketMinutes: win.bucketMinutes }).then((r) => ({ since, buckets: r.judgeStats }));
+      return session.client
+        .request(JudgeStatsQuery, { since, bucketMinutes: win.bucketMinutes })
+        .then((r) => ({ since, buckets: r.judgeStats }));
     },
     REFRESH_MS,
     [windowId],
   );
   // Thresholds and blocked patterns are policy internals (issue 12): a viewer sees the rates only.
-  const policies = usePolled(() => (operator ? session.client.request(JudgePolicyQuery, { first: 20 }) : Promise.resolve(undefined)), REFRESH_MS);
+  const policies = usePolled(
+    () =>
+      operator
+        ? session.client.request(JudgePolicyQuery, { first: 20 })
+        : Promise.resolve(undefined),
+    REFRESH_MS,
+  );
   const active = policies.value?.judgePolicy;
 
   return (
     <section aria-labelledby="judge-h" class="judge">
       <h2 id="judge-h">Judge</h2>
-      <p class="muted">What the Judge decides by itself and what it sends to moderators, per policy version. Refreshes every {REFRESH_MS / 1000} s.</p>
+      <p class="muted">
+        What the Judge decides by itself and what it sends to moderators, per policy version.
+        Refreshes every {REFRESH_MS / 1000} s.
+      </p>
 
       <section aria-labelledby="judge-trends-h">
         <h3 id="judge-trends-h">Over time</h3>
         <div class="toolbar">
           <label>
             Window{" "}
-            <select value={windowId} onChange={(e) => setWindowId((e.target as HTMLSelectElement).value as typeof windowId)} data-testid="judge-window">
+            <select
+              value={windowId}
+              onChange={(e) =>
+                setWindowId((e.target as HTMLSelectElement).value as typeof windowId)
+              }
+              data-testid="judge-window"
+            >
               {WINDOWS.map((w) => (
                 <option key={w.id} value={w.id}>
                   {w.label}
@@ -59,7 +85,16 @@ export function JudgeView({ session }: { session: Session }) {
           </label>
         </div>
         <ErrorLine error={stats.error} />
-        {stats.value && <StatsCharts buckets={stats.value.buckets} domain={domainOf(Date.parse(stats.value.since), session.client.serverNow(), win.bucketMinutes)} />}
+        {stats.value && (
+          <StatsCharts
+            buckets={stats.value.buckets}
+            domain={domainOf(
+              Date.parse(stats.value.since),
+              session.client.serverNow(),
+              win.bucketMinutes,
+            )}
+          />
+        )}
       </section>
 
       <section aria-labelledby="judge-active-h">
@@ -75,7 +110,13 @@ export function JudgeView({ session }: { session: Session }) {
 
       <section aria-labelledby="judge-calibration-h">
         <h3 id="judge-calibration-h">Calibration from moderator decisions</h3>
-        {operator && active && <CalibrationPanel session={session} activePolicy={active.policy as Record<string, unknown>} onApplied={() => policies.refresh()} />}
+        {operator && active && (
+          <CalibrationPanel
+            session={session}
+            activePolicy={active.policy as Record<string, unknown>}
+            onApplied={() => policies.refresh()}
+          />
+        )}
         {!operator && (
           <p class="muted" data-testid="calibration-read-only">
             Proposals, simulations and applying a policy need an operator key.
@@ -95,19 +136,46 @@ export function JudgeView({ session }: { session: Session }) {
 
 function latestSummary(series: VersionSeries[], format: (v: number) => string): string {
   if (!series.length) return "No data in this window.";
-  return series.map((s) => `policy ${versionLabel(s.version)}: latest ${format(s.points.at(-1)!.y)} over ${s.points.length} buckets`).join("; ");
+  return series
+    .map(
+      (s) =>
+        `policy ${versionLabel(s.version)}: latest ${format(s.points.at(-1)!.y)} over ${s.points.length} buckets`,
+    )
+    .join("; ");
 }
 
 function StatsCharts({ buckets, domain }: { buckets: StatsBucket[]; domain: TimeDomain }) {
-  if (!buckets.length) return <p class="muted" data-testid="judge-empty">No items were judged in this window.</p>;
+  if (!buckets.length)
+    return (
+      <p class="muted" data-testid="judge-empty">
+        No items were judged in this window.
+      </p>
+    );
   const volume = seriesByVersion(buckets, "judged");
   return (
     <>
       <div class="chart-grid">
-        <VolumeBarChart id="judged" title="Items judged" help="per bucket, by policy version" series={volume} domain={domain} summary={latestSummary(volume, String)} />
+        <VolumeBarChart
+          id="judged"
+          title="Items judged"
+          help="per bucket, by policy version"
+          series={volume}
+          domain={domain}
+          summary={latestSummary(volume, String)}
+        />
         {RATE_METRICS.map((m) => {
           const series = seriesByVersion(buckets, m.key);
-          return <RateLineChart key={m.key} id={m.key} title={m.label} help={m.help} series={series} domain={domain} summary={latestSummary(series, (v) => percent(v))} />;
+          return (
+            <RateLineChart
+              key={m.key}
+              id={m.key}
+              title={m.label}
+              help={m.help}
+              series={series}
+              domain={domain}
+              summary={latestSummary(series, (v) => percent(v))}
+            />
+          );
         })}
       </div>
       <VersionTotalsTable buckets={buckets} />
@@ -133,7 +201,12 @@ function VersionTotalsTable({ buckets }: { buckets: StatsBucket[] }) {
       </thead>
       <tbody>
         {totalsByVersion(buckets).map((t) => (
-          <tr key={String(t.version)} data-testid="judge-totals-row" data-version={t.version ?? ""} data-judged={t.judged}>
+          <tr
+            key={String(t.version)}
+            data-testid="judge-totals-row"
+            data-version={t.version ?? ""}
+            data-judged={t.judged}
+          >
             <th scope="row">{versionLabel(t.version)}</th>
             <td>{t.judged}</td>
             <td>{percent(t.escalationRate)}</td>
@@ -189,7 +262,10 @@ function BucketTable({ buckets }: { buckets: StatsBucket[] }) {
 }
 
 function thresholdsOf(policy: unknown): Record<string, number> {
-  return ((policy as { thresholds?: Record<string, number> } | null)?.thresholds ?? {}) as Record<string, number>;
+  return ((policy as { thresholds?: Record<string, number> } | null)?.thresholds ?? {}) as Record<
+    string,
+    number
+  >;
 }
 
 function ActivePolicy({ version: v }: { version: PolicyVersion }) {
@@ -197,7 +273,9 @@ function ActivePolicy({ version: v }: { version: PolicyVersion }) {
   return (
     <div class="panel active-policy" data-testid="active-policy" data-version={v.version}>
       <p>
-        <strong data-testid="active-version">Version {v.version}</strong> · {v.origin === "operator" ? "applied by" : "from the configuration,"} <strong>{v.createdBy.name}</strong>{" "}
+        <strong data-testid="active-version">Version {v.version}</strong> ·{" "}
+        {v.origin === "operator" ? "applied by" : "from the configuration,"}{" "}
+        <strong>{v.createdBy.name}</strong>{" "}
         <time dateTime={v.createdAt} title={new Date(v.createdAt).toLocaleString()}>
           {timeAgo(v.createdAt)}
         </time>
@@ -240,7 +318,11 @@ function PolicyHistory({ versions }: { versions: PolicyVersion[] }) {
       <tbody>
         {versions.map((v) => {
           const t = thresholdsOf(v.policy);
-          const sim = v.simulation as { items?: number; active?: { escalationRate?: number }; proposed?: { escalationRate?: number } } | null;
+          const sim = v.simulation as {
+            items?: number;
+            active?: { escalationRate?: number };
+            proposed?: { escalationRate?: number };
+          } | null;
           return (
             <tr key={v.version} data-testid="history-row" data-version={v.version}>
               <td>v{v.version}</td>
@@ -252,7 +334,11 @@ function PolicyHistory({ versions }: { versions: PolicyVersion[] }) {
                 {t.minConfidence ?? "—"} / {t.maxToxicity ?? "—"} / {t.toxicityCeiling ?? "—"}
               </td>
               <td>{v.justification}</td>
-              <td>{sim?.proposed ? `${percent(sim.active?.escalationRate)} → ${percent(sim.proposed.escalationRate)} on ${sim.items ?? 0} items` : "—"}</td>
+              <td>
+                {sim?.proposed
+                  ? `${percent(sim.active?.escalationRate)} → ${percent(sim.proposed.escalationRate)} on ${sim.items ?? 0} items`
+                  : "—"}
+              </td>
             </tr>
           );
         })}

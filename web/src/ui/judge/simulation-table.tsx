@@ -13,11 +13,20 @@ const ROWS = [
 ] as const;
 
 /** A simulation's counts, the active policy beside the proposal, on the same judged items. */
-export function SimulationTable({ simulation: s, caption, testId }: { simulation: Simulation; caption: string; testId: string }) {
+export function SimulationTable({
+  simulation: s,
+  caption,
+  testId,
+}: {
+  simulation: Simulation;
+  caption: string;
+  testId: string;
+}) {
   return (
     <table data-testid={testId} data-items={s.items}>
       <caption>
-        {caption}: {s.items} items since {new Date(s.since).toLocaleString()}, {s.labelled} with a moderator decision
+        {caption}: {s.items} items since {new Date(s.since).toLocaleString()}, {s.labelled} with a
+        moderator decision
       </caption>
       <thead>
         <tr>
@@ -43,7 +52,8 @@ export function SimulationTable({ simulation: s, caption, testId }: { simulation
       <tfoot>
         <tr>
           <td colSpan={3} class="muted">
-            {s.escalationsRemoved} escalations would disappear, {s.escalationsAdded} would be added; {s.changed} outcomes change (computed in {Math.round(s.durationMs)} ms).
+            {s.escalationsRemoved} escalations would disappear, {s.escalationsAdded} would be added;{" "}
+            {s.changed} outcomes change (computed in {Math.round(s.durationMs)} ms).
           </td>
         </tr>
       </tfoot>

@@ -1,4 +1,5 @@
 import { useState } from "preact/hooks";
+
 import { GqlError } from "../../api/gql-client.js";
 import { AppealMutation, AppealsQuery, RejectedTrendsQuery } from "../../api/review-documents.js";
 import type { ResultOf } from "../../graphql.js";

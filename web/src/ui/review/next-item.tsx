@@ -1,4 +1,5 @@
 import { useState } from "preact/hooks";
+
 import { GqlError } from "../../api/gql-client.js";
 import { ClaimNextMutation } from "../../api/review-documents.js";
 import type { LiveQueue } from "../../state/live-queue.js";

@@ -1,4 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
+
 import { PrecedentsQuery } from "../../api/review-documents.js";
 import type { ResultOf } from "../../graphql.js";
 import type { Session } from "../../state/session.js";
