@@ -1,12 +1,21 @@
 import type { StageModule } from "../stage.js";
+import { createJudgeBatchHandler } from "./judge-batch.js";
 import { createJudgeHandler } from "./judge-worker.js";
 
 export const judgeStage: StageModule = {
   async start(deps) {
     // Stores the configured policy as the first version on an empty table, before any job.
     await deps.policy.current();
+    const judgeDeps = {
+      db: deps.db,
+      policy: deps.policy,
+      logger: deps.logger,
+      auditSampleRate: deps.config.AUDIT_SAMPLE_RATE,
+    };
     return {
-      handler: createJudgeHandler({ db: deps.db, policy: deps.policy, logger: deps.logger, auditSampleRate: deps.config.AUDIT_SAMPLE_RATE }),
+      handler: createJudgeHandler(judgeDeps),
+      // A read's READY items commit in one transaction; the rest go to the per-item handler.
+      batchHandler: createJudgeBatchHandler(judgeDeps),
     };
   },
 };
