@@ -16,6 +16,9 @@ export const judgeStage: StageModule = {
       handler: createJudgeHandler(judgeDeps),
       // A read's READY items commit in one transaction; the rest go to the per-item handler.
       batchHandler: createJudgeBatchHandler(judgeDeps),
+      // A read takes at most as many entries as there are free slots: room for two full reads,
+      // so one decides while the other commits (WORKER_CONCURRENCY alone kept reads at 4).
+      concurrency: Math.max(deps.config.WORKER_CONCURRENCY, 2 * deps.config.WORKER_BATCH_SIZE),
     };
   },
 };
