@@ -216,6 +216,31 @@ describe("judge batch handler", () => {
     expect(escalations).toHaveLength(1);
   });
 
+  it("should run decisions other than READY through the per-item handler inside the read, and hand back one that throws", async () => {
+    const [ok, unsure, broken] = [
+      await embeddedTrend(),
+      await embeddedTrend(UNSURE),
+      await embeddedTrend(UNSURE),
+    ];
+    const handler = perItem();
+    const brokenJob = jobFor(broken);
+    const withPerItem = createJudgeBatchHandler({
+      db: env.db,
+      policy,
+      logger: env.logger,
+      perItem: async (job, s) => {
+        if (job === brokenJob) throw new Error("poison");
+        await handler(job, s);
+      },
+    });
+    expect(await withPerItem([jobFor(ok), jobFor(unsure), brokenJob], signal)).toEqual([brokenJob]);
+    expect([await status(ok), await status(unsure), await status(broken)]).toEqual([
+      "READY",
+      "ESCALATED",
+      "EMBEDDED",
+    ]);
+  });
+
   it("should roll the whole read back when one of its judge steps was charged already", async () => {
     const [charged, other] = [await embeddedTrend(), await embeddedTrend()];
     await env.db

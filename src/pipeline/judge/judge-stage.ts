@@ -12,10 +12,11 @@ export const judgeStage: StageModule = {
       logger: deps.logger,
       auditSampleRate: deps.config.AUDIT_SAMPLE_RATE,
     };
+    const handler = createJudgeHandler(judgeDeps);
     return {
-      handler: createJudgeHandler(judgeDeps),
+      handler,
       // A read's READY items commit in one transaction; the rest go to the per-item handler.
-      batchHandler: createJudgeBatchHandler(judgeDeps),
+      batchHandler: createJudgeBatchHandler({ ...judgeDeps, perItem: handler }),
       // A read takes at most as many entries as there are free slots: room for two full reads,
       // so one decides while the other commits (WORKER_CONCURRENCY alone kept reads at 4).
       concurrency: Math.max(deps.config.WORKER_CONCURRENCY, 2 * deps.config.WORKER_BATCH_SIZE),
