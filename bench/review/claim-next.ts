@@ -2,8 +2,8 @@
  * claimNextEscalation (issue 14, item 2): latency of claiming the most urgent eligible
  * escalation with 10,000 open escalations and 50 reviewers calling at once, through
  * EscalationService.claimNext (the resolver adds only the GraphQL layer). One call is one
- * transaction: the reviewer's advisory lock, then one UPDATE … FROM (SELECT … ORDER BY urgency
- * LIMIT 1 FOR UPDATE SKIP LOCKED) with the eligibility predicate.
+ * transaction: the reviewer's advisory lock, then one UPDATE … FROM (the most urgent of each
+ * issue type's oldest eligible escalation, found by index walks FOR UPDATE SKIP LOCKED).
  *
  *   npx tsx bench/review/claim-next.ts [--escalations 10000] [--reviewers 50] [--rounds 10] [--pool 20]
  *

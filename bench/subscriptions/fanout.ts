@@ -274,6 +274,8 @@ async function runScale(
     CONSOLE_ENABLED: "false",
     LOG_LEVEL: "silent",
     VECTOR_STORE_PATH: `${env.dir}/vectors`,
+    // Every bench socket uses one key: lift the per-key socket cap (default 20) above the count.
+    WS_MAX_SOCKETS_PER_KEY: String(subscribers + 100),
   };
   const profiling = CPU_PROF;
   const server = new Child<ServerReply>(

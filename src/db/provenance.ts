@@ -1,5 +1,7 @@
 import { type Kysely, sql, type Transaction } from "kysely";
 import { toValidJson } from "../domain/valid-text.js";
+import type { TenantScope } from "../domain/tenant-scope.js";
+import { visibleTrendIds } from "./tenant-filter.js";
 import type { Database, ProvenanceRow } from "./types.js";
 
 export interface ProvenanceInput {
@@ -75,4 +77,23 @@ export async function appendProvenanceMany(
     ORDER BY v.ord
     RETURNING id, trend_id`.execute(db);
   return rows.map((r) => ({ id: String(r.id), trend_id: r.trend_id }));
+}
+
+/** Entries of one trace and/or trend the scope may see, in the order they were written. */
+export function provenanceEntries(
+  db: Kysely<Database>,
+  of: { traceId?: string | null; trendId?: string | null },
+  scope: TenantScope,
+): Promise<ProvenanceRow[]> {
+  let query = db.selectFrom("provenance_log").selectAll();
+  if (scope !== null) query = query.where(visibleTrendIds(scope, "provenance_log.trend_id"));
+  if (of.trendId) query = query.where("trend_id", "=", of.trendId);
+  if (of.traceId) query = query.where("trace_id", "=", of.traceId);
+  return query.orderBy("id").execute();
+}
+
+/** Entries of several trends, in the order they were written. */
+export function provenanceOfTrends(db: Kysely<Database>, trendIds: readonly string[]): Promise<ProvenanceRow[]> {
+  if (trendIds.length === 0) return Promise.resolve([]);
+  return db.selectFrom("provenance_log").selectAll().where("trend_id", "in", trendIds).orderBy("id").execute();
 }

@@ -54,7 +54,7 @@ export const OPERATION_RULES: Record<string, OperationRule> = {
     note: "with SEPARATION_OF_DUTIES, not by the key that ingested the item; FORBIDDEN for a reviewer routing would not choose; CONFLICT for a second review by one key",
   },
   "Mutation.overridePublish": { action: "operate", tenant: true },
-  "Mutation.appealDecision": { action: "appeal", tenant: true, note: "the item's tenant (its integrators) or an operator; a REJECTED item only, one appeal per decision" },
+  "Mutation.appealDecision": { action: "appeal", tenant: true, note: "the integrator key that posted the item or an operator of its tenant (anyone else FORBIDDEN); a REJECTED item only, one appeal per decision" },
   "Mutation.replayDeadLetters": { action: "operate" },
   "Mutation.revokeApiKey": { action: "operate" },
   "Subscription.escalationCreated": { action: "subscribe:escalations", tenant: true },

@@ -35,7 +35,20 @@ export function fastFeatureIds(
   vocab: ReadonlyMap<string, number>,
   config: FastFeatureConfig,
 ): number[] {
-  const tokens = fastTokens(text).slice(0, config.maxTokens);
+  return fastFeatureIdsOfTokens(fastReadTokens(text, config), vocab, config);
+}
+
+/** The tokens of a text the model reads (the first `maxTokens`). */
+export function fastReadTokens(text: string, config: FastFeatureConfig): string[] {
+  return fastTokens(text).slice(0, config.maxTokens);
+}
+
+/** fastFeatureIds for tokens already read (fastReadTokens), so the lexical part shares them. */
+export function fastFeatureIdsOfTokens(
+  tokens: readonly string[],
+  vocab: ReadonlyMap<string, number>,
+  config: FastFeatureConfig,
+): number[] {
   const base = vocab.size;
   const bucket = (key: string) => base + (fnv1a(key) % config.buckets);
   const ids: number[] = [];

@@ -1,4 +1,5 @@
 import { ConfidenceModel, SUPPORTED_LANGUAGES } from "./confidence.js";
+import { NgramHashes, featureTokens } from "./features.js";
 import { detectLanguage } from "./language.js";
 import { cutAtWordBoundary, normalizeText } from "./normalize.js";
 import { SentimentModel } from "./sentiment.js";
@@ -57,7 +58,14 @@ const TOKENS_PER_COMPUTE_UNIT = 10;
 const PACKAGE_MODELS = "eld-medium@2.1,wink-eng-lite-web-model@1.8,obscenity@0.4";
 
 /** Loaded once per process: every enricher shares the (read-only) weights. */
-let shared: { toxicity: ToxicityScorer; topics: TopicClassifier; sentiment: SentimentModel; confidence: ConfidenceModel } | undefined;
+let shared:
+  | {
+      toxicity: ToxicityScorer;
+      topics: TopicClassifier;
+      sentiment: SentimentModel;
+      confidence: ConfidenceModel;
+    }
+  | undefined;
 function loadModels(): NonNullable<typeof shared> {
   shared ??= {
     toxicity: ToxicityScorer.load(),
@@ -97,8 +105,11 @@ export async function createOfflineEnricher(
 
     const lang = detectLanguage(text);
     const analysis = analyzeText(text, titleChars);
-    const tox = toxicity.score(text);
-    const topic = topics.classify(text);
+    // Toxicity and topics read the same tokens and share their word 1–2-gram and char 4-gram
+    // hashes: tokenised and hashed once here instead of once per model.
+    const hashes = new NgramHashes(featureTokens(text));
+    const tox = toxicity.scoreOf(text, hashes);
+    const topic = topics.classifyOf(hashes);
     const mood = sentiment.score(text);
     const toxicityScore = round(tox.score);
     const confInputs = {

@@ -58,16 +58,40 @@ export function featureTokens(text: string): string[] {
   const out: string[] = [];
   for (const raw of cleaned.split(/[^\p{L}\p{N}_'$@!*]+/u)) {
     if (raw === "") continue;
-    // Edge punctuation is emphasis ("great!"), not a disguised letter.
-    let word = raw.replace(/^[!'*]+|[!'*]+$/g, "");
-    if (/\p{L}/u.test(word)) word = word.replace(/[013457@$!]/g, (c) => LEET[c] ?? c);
-    word = word.replace(/[*'!]+/g, "").replace(/(\p{L})\1{2,}/gu, "$1$1");
+    const word = isPlainWord(raw) ? raw : featureWord(raw);
     if (word !== "") out.push(word);
   }
   return out;
 }
 
+/**
+ * True for a word of lower-case ASCII letters without a run of three equal letters: the
+ * rewrites in featureWord leave such a word unchanged, and most words are like that, so the
+ * tokeniser skips its four regexes for them (they dominated the enricher's profile).
+ */
+function isPlainWord(raw: string): boolean {
+  let previous = -1;
+  let run = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c < 97 || c > 122) return false;
+    run = c === previous ? run + 1 : 1;
+    if (run >= 3) return false;
+    previous = c;
+  }
+  return true;
+}
+
+function featureWord(raw: string): string {
+  // Edge punctuation is emphasis ("great!"), not a disguised letter.
+  let word = raw.replace(/^[!'*]+|[!'*]+$/g, "");
+  if (/\p{L}/u.test(word)) word = word.replace(/[013457@$!]/g, (c) => LEET[c] ?? c);
+  return word.replace(/[*'!]+/g, "").replace(/(\p{L})\1{2,}/gu, "$1$1");
+}
+
 const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+const SPACE = 32;
 
 // Dense accumulators reused across calls (one per dimension; JS is single-threaded here) and
 // reset after each use: cheaper than a Map or sorting every feature occurrence.
@@ -86,9 +110,71 @@ function feed(hash: number, text: string, start: number, end: number): number {
   let h = hash;
   for (let i = start; i < end; i++) {
     h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
+    h = Math.imul(h, FNV_PRIME);
   }
   return h;
+}
+
+/**
+ * The FNV-1a hashes of a token list's feature keys ("w<n>:<words>", "c<n>:<chars>"), computed
+ * once per n and shared by every model that reads the same tokens (toxicity and topics both
+ * use word 1–2-grams and char 4-grams of featureTokens). Keys are hashed incrementally, never
+ * built as strings. Hashes are kept as signed 32-bit ints (what Math.imul returns).
+ */
+export class NgramHashes {
+  private readonly words = new Map<number, Int32Array>();
+  private readonly chars = new Map<number, Int32Array>();
+
+  constructor(readonly tokens: readonly string[]) {}
+
+  /** Hashes of "w<n>:" + n consecutive tokens joined by a space, in text order. */
+  wordNgrams(n: number): Int32Array {
+    let hashes = this.words.get(n);
+    if (hashes) return hashes;
+    const tokens = this.tokens;
+    const key = `w${n}:`;
+    const prefix = feed(FNV_OFFSET, key, 0, key.length);
+    hashes = new Int32Array(Math.max(0, tokens.length - n + 1));
+    for (let i = 0; i < hashes.length; i++) {
+      let h = prefix;
+      for (let j = 0; j < n; j++) {
+        if (j > 0) h = Math.imul(h ^ SPACE, FNV_PRIME);
+        const token = tokens[i + j] ?? "";
+        h = feed(h, token, 0, token.length);
+      }
+      hashes[i] = h;
+    }
+    this.words.set(n, hashes);
+    return hashes;
+  }
+
+  /** Hashes of "c<n>:" + each n characters inside every padded token "<token>". */
+  charNgrams(n: number): Int32Array {
+    let hashes = this.chars.get(n);
+    if (hashes) return hashes;
+    const key = `c${n}:`;
+    const prefix = feed(FNV_OFFSET, key, 0, key.length);
+    let count = 0;
+    for (const token of this.tokens) count += Math.max(0, token.length + 3 - n);
+    hashes = new Int32Array(count);
+    let k = 0;
+    for (const token of this.tokens) {
+      const padded = `<${token}>`;
+      for (let i = 0; i + n <= padded.length; i++) hashes[k++] = feed(prefix, padded, i, i + n);
+    }
+    this.chars.set(n, hashes);
+    return hashes;
+  }
+}
+
+const extraHashes = new Map<string, number>();
+function extraHash(name: string): number {
+  let hash = extraHashes.get(name);
+  if (hash === undefined) {
+    hash = fnv1a(`x:${name}`);
+    extraHashes.set(name, hash);
+  }
+  return hash;
 }
 
 /**
@@ -97,57 +183,46 @@ function feed(hash: number, text: string, start: number, end: number): number {
  * fnv1a of the joined key) because building the key strings dominated the enricher's profile.
  */
 export function hashFeatures(text: string, options: FeatureOptions): SparseVector {
-  const tokens = featureTokens(text);
+  return hashedVector(new NgramHashes(featureTokens(text)), options);
+}
+
+/** hashFeatures over precomputed n-gram hashes (see NgramHashes). */
+export function hashedVector(hashes: NgramHashes, options: FeatureOptions): SparseVector {
   const mask = options.dimension - 1;
   const { sum, seen } = scratchFor(options.dimension);
   const touched: number[] = [];
-  const push = (h: number, value: number): void => {
-    const u = h >>> 0;
-    const index = u & mask;
-    if (seen[index] === 0) {
-      seen[index] = 1;
-      touched.push(index);
-    }
-    // The top bit picks a sign so colliding features tend to cancel rather than pile up.
-    sum[index] = (sum[index] ?? 0) + (u & 0x80000000 ? -value : value);
-  };
-  for (const n of options.wordNgrams) {
-    const prefix = feed(FNV_OFFSET, `w${n}:`, 0, `w${n}:`.length);
-    for (let i = 0; i + n <= tokens.length; i++) {
-      let h = prefix;
-      for (let j = 0; j < n; j++) {
-        if (j > 0) h = feed(h, " ", 0, 1);
-        const token = tokens[i + j] ?? "";
-        h = feed(h, token, 0, token.length);
+  const add = (list: Int32Array, value: number): void => {
+    for (let k = 0; k < list.length; k++) {
+      const u = (list[k] ?? 0) >>> 0;
+      const index = u & mask;
+      if (seen[index] === 0) {
+        seen[index] = 1;
+        touched.push(index);
       }
-      push(h, 1);
+      // The top bit picks a sign so colliding features tend to cancel rather than pile up.
+      sum[index] = (sum[index] ?? 0) + (u & 0x80000000 ? -value : value);
     }
-  }
-  if (options.charNgrams.length > 0) {
-    const prefixes = options.charNgrams.map((n) => feed(FNV_OFFSET, `c${n}:`, 0, `c${n}:`.length));
-    for (const token of tokens) {
-      const padded = `<${token}>`;
-      options.charNgrams.forEach((n, k) => {
-        const prefix = prefixes[k] ?? FNV_OFFSET;
-        for (let i = 0; i + n <= padded.length; i++) push(feed(prefix, padded, i, i + n), 0.5);
-      });
-    }
-  }
+  };
+  // Word features add 1 and char features 0.5: sums of those are exact in float64, so the
+  // order they are added in cannot change the vector; the extras are added last, as always.
+  for (const n of options.wordNgrams) add(hashes.wordNgrams(n), 1);
+  for (const n of options.charNgrams) add(hashes.charNgrams(n), 0.5);
   if (options.extra) {
     for (const [name, value] of Object.entries(options.extra))
-      if (value !== 0) push(fnv1a(`x:${name}`), value);
+      if (value !== 0) add(Int32Array.of(extraHash(name)), value);
   }
   // Sorted indices make the vector independent of the order features were produced in.
   const indices = Int32Array.from(touched).sort();
   const values = new Float32Array(indices.length);
   let norm = 0;
-  indices.forEach((index, k) => {
+  for (let k = 0; k < indices.length; k++) {
+    const index = indices[k] ?? 0;
     const value = sum[index] ?? 0;
     values[k] = value;
     norm += value * value;
     sum[index] = 0;
     seen[index] = 0;
-  });
+  }
   norm = Math.sqrt(norm) || 1;
   for (let k = 0; k < values.length; k++) values[k] = (values[k] ?? 0) / norm;
   return { indices, values };

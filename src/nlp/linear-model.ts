@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 
-import { type FeatureOptions, type SparseVector, sigmoid, softmax, sparseDot } from "./features.js";
+import { type FeatureOptions, type SparseVector, sigmoid, softmax } from "./features.js";
 
 /**
  * The on-disk form of a trained linear model over hashed features. Only non-zero weights are
@@ -19,12 +19,18 @@ export interface LinearModelFile {
   readonly metrics: Readonly<Record<string, number>>;
 }
 
-/** A loaded linear model: dense rows for fast dot products with sparse inputs. */
+/**
+ * A loaded linear model: dense weights for fast dot products with sparse inputs, stored
+ * index-major (the weights of all classes for one feature side by side), so scoring a sparse
+ * vector touches one cache line per feature rather than one per feature and class.
+ */
 export class LinearModel {
   readonly name: string;
   readonly labels: readonly string[];
   readonly features: Omit<FeatureOptions, "extra">;
-  private readonly rows: Float32Array[];
+  /** weights[index * classes + k]: class k's weight of feature `index`. */
+  private readonly weights: Float32Array;
+  private readonly classes: number;
   private readonly bias: readonly number[];
 
   constructor(file: LinearModelFile) {
@@ -32,10 +38,12 @@ export class LinearModel {
     this.labels = file.labels;
     this.features = file.features;
     this.bias = file.bias;
-    this.rows = file.weights.map((pairs) => {
-      const row = new Float32Array(file.features.dimension);
-      for (let i = 0; i + 1 < pairs.length; i += 2) row[pairs[i] ?? 0] = pairs[i + 1] ?? 0;
-      return row;
+    const classes = file.weights.length;
+    this.classes = classes;
+    this.weights = new Float32Array(file.features.dimension * classes);
+    file.weights.forEach((pairs, k) => {
+      for (let i = 0; i + 1 < pairs.length; i += 2)
+        this.weights[(pairs[i] ?? 0) * classes + k] = pairs[i + 1] ?? 0;
     });
   }
 
@@ -45,21 +53,31 @@ export class LinearModel {
 
   /** Raw scores, one per class (one for a binary model). */
   logits(vector: SparseVector): number[] {
-    return this.rows.map((row, k) => sparseDot(vector, row) + (this.bias[k] ?? 0));
+    const classes = this.classes;
+    const sums = new Float64Array(classes);
+    const { indices, values } = vector;
+    // Per class the products are summed in index order, as sparseDot does over a dense row.
+    for (let i = 0; i < indices.length; i++) {
+      const offset = (indices[i] ?? 0) * classes;
+      const value = values[i] ?? 0;
+      for (let k = 0; k < classes; k++)
+        sums[k] = (sums[k] ?? 0) + (this.weights[offset + k] ?? 0) * value;
+    }
+    return Array.from(sums, (sum, k) => sum + (this.bias[k] ?? 0));
   }
 
   /** Share of the vector's features that have a weight in the first row (after pruning). */
   coverage(vector: SparseVector): number {
-    const row = this.rows[0];
-    if (!row || vector.indices.length === 0) return 0;
+    if (this.classes === 0 || vector.indices.length === 0) return 0;
     let known = 0;
-    for (let i = 0; i < vector.indices.length; i++) if ((row[vector.indices[i] ?? 0] ?? 0) !== 0) known++;
+    for (let i = 0; i < vector.indices.length; i++)
+      if ((this.weights[(vector.indices[i] ?? 0) * this.classes] ?? 0) !== 0) known++;
     return known / vector.indices.length;
   }
 
   /** Binary: [P(positive)]; softmax: a probability per label, in `labels` order. */
   probabilities(vector: SparseVector): number[] {
     const logits = this.logits(vector);
-    return this.rows.length === 1 ? [sigmoid(logits[0] ?? 0)] : softmax(logits);
+    return this.classes === 1 ? [sigmoid(logits[0] ?? 0)] : softmax(logits);
   }
 }

@@ -2,7 +2,13 @@ import { readFileSync } from "node:fs";
 
 import { RegExpMatcher, englishDataset, englishRecommendedTransformers } from "obscenity";
 
-import { type FeatureOptions, featureTokens, hashFeatures, sigmoid } from "./features.js";
+import {
+  type FeatureOptions,
+  NgramHashes,
+  featureTokens,
+  hashedVector,
+  sigmoid,
+} from "./features.js";
 import { HashedMlp, type HashedMlpHeader } from "./hashed-mlp.js";
 import { LinearModel, type LinearModelFile } from "./linear-model.js";
 
@@ -135,9 +141,17 @@ export class ToxicityScorer {
   }
 
   signals(text: string): ToxicitySignals {
-    const vector = hashFeatures(text, TOXICITY_FEATURES);
+    return this.signalsOf(text, new NgramHashes(featureTokens(text)));
+  }
+
+  /**
+   * The signals of `text` whose featureTokens' n-gram hashes are `hashes` (shared with the
+   * topic classifier by the enricher, so the text is tokenised and hashed once).
+   */
+  signalsOf(text: string, hashes: NgramHashes): ToxicitySignals {
+    const vector = hashedVector(hashes, TOXICITY_FEATURES);
     const logit = this.model.logits(vector)[0] ?? 0;
-    const words = featureTokens(text);
+    const words = hashes.tokens;
     const joined = words.join(" ");
     const terms = new Set<string>();
     let hits = 0;
@@ -160,6 +174,11 @@ export class ToxicityScorer {
 
   score(text: string): ToxicityResult {
     return this.calibrate(this.signals(text));
+  }
+
+  /** score() over precomputed n-gram hashes of featureTokens(text) (see signalsOf). */
+  scoreOf(text: string, hashes: NgramHashes): ToxicityResult {
+    return this.calibrate(this.signalsOf(text, hashes));
   }
 
   /** The calibrated score of given signals (the trainer feeds it out-of-fold logits). */

@@ -19,10 +19,14 @@ export class ReviewerStatsResolver {
     since?: Date | null,
   ): Promise<ReviewerStats[]> {
     const principal = ctx.require("moderate");
-    return reviewerStats(ctx.services.db, {
+    const rows = await reviewerStats(ctx.services.db, {
       since: since ?? null,
       reviewerId: principal.role === "operator" ? null : principal.keyId,
       scope: ctx.scope,
     });
+    return rows.map(({ reviewerId, reviewerName, ...figures }) => ({
+      reviewer: { id: reviewerId, name: reviewerName },
+      ...figures,
+    }));
   }
 }

@@ -40,14 +40,22 @@ function throwIfGap(event: StreamEvent): asserts event is Extract<StreamEvent, {
 
 /**
  * Loaded escalations are shared by every subscriber that receives the same event, so a
- * fan-out to thousands of moderators costs one query per event, not one per subscriber.
+ * fan-out to thousands of moderators costs one query per event, not one per subscriber. Keyed
+ * by cursor and id (two streams can hand out the same entry id). A failed load is tried once
+ * more and then dropped from the cache: one shared failure reaches every subscriber of the
+ * event, and a cached rejection would keep failing whoever asks for that cursor again.
  */
 const escalationByCursor = new LRUCache<string, Promise<EscalationRow | undefined>>({ max: 2000 });
 function loadEscalation(ctx: GraphQLContext, cursor: string, id: string): Promise<EscalationRow | undefined> {
-  let pending = escalationByCursor.get(cursor);
+  const key = `${cursor}\u0000${id}`;
+  let pending = escalationByCursor.get(key);
   if (!pending) {
-    pending = escalationById(ctx.services.db, id);
-    escalationByCursor.set(cursor, pending);
+    const load = () => escalationById(ctx.services.db, id);
+    pending = load().catch(load);
+    escalationByCursor.set(key, pending);
+    pending.catch(() => {
+      if (escalationByCursor.get(key) === pending) escalationByCursor.delete(key);
+    });
   }
   return pending;
 }

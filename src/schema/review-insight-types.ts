@@ -1,5 +1,6 @@
 import { Field, Float, ID, Int, ObjectType } from "type-graphql";
 import { Decision, IssueType } from "./enums.js";
+import { Reviewer } from "./review-types.js";
 import { DateTimeScalar } from "./scalars.js";
 import { Trend } from "./trend-types.js";
 
@@ -27,12 +28,11 @@ export class Precedent {
     "One reviewer's work over a period (issue 14, item 7); also exported as Prometheus gauges",
 })
 export class ReviewerStats {
-  @Field(() => ID, {
-    description: "The reviewer's key id (two keys with one name are two reviewers)",
+  @Field(() => Reviewer, {
+    description:
+      "The reviewer's key (its id; two keys of one name are two reviewers), with the name of its latest review",
   })
-  reviewerId!: string;
-  @Field(() => String, { description: "The key's name at its latest review" })
-  reviewerName!: string;
+  reviewer!: Reviewer;
   @Field(() => Int, { description: "Reviews recorded, counted towards an outcome or not" })
   reviews!: number;
   @Field(() => Float, {

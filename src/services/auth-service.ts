@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
-import { sql } from "kysely";
 import { LRUCache } from "lru-cache";
+import { activeKeyByHash, insertApiKey, insertIfNoKeys, listApiKeys, revokeApiKey } from "../db/api-key-queries.js";
 import type { Db } from "../db/database.js";
 import { ROLES, type Role } from "../db/types.js";
 import { badInput, notFound } from "../domain/domain-error.js";
@@ -96,12 +96,7 @@ export class AuthService {
     if (fromConfig) return fromConfig.principal;
     const cached = this.cache.get(hash);
     if (cached) return cached.principal;
-    const row = await this.db
-      .selectFrom("api_keys")
-      .select(["id", "name", "role", "tenants", "languages", "skills", "capacity"])
-      .where("key_hash", "=", hash)
-      .where("revoked_at", "is", null)
-      .executeTakeFirst();
+    const row = await activeKeyByHash(this.db, hash);
     const principal = row
       ? {
           keyId: row.id,
@@ -134,19 +129,16 @@ export class AuthService {
     const key = `tg_${role}_${randomBytes(24).toString("base64url")}`;
     const id = randomUUID();
     const keyName = name?.trim() || `${role}-${id.slice(0, 8)}`;
-    await this.db
-      .insertInto("api_keys")
-      .values({
-        id,
-        name: keyName,
-        role: role as Role,
-        key_hash: hashKey(key),
-        tenants: scope ? [...scope] : null,
-        languages: [...profile.languages],
-        skills: [...profile.skills],
-        capacity: profile.capacity,
-      })
-      .execute();
+    await insertApiKey(this.db, {
+      id,
+      name: keyName,
+      role: role as Role,
+      keyHash: hashKey(key),
+      tenants: scope,
+      languages: profile.languages,
+      skills: profile.skills,
+      capacity: profile.capacity,
+    });
     return { id, name: keyName, role: role as Role, key, tenants: scope, profile };
   }
 
@@ -156,13 +148,7 @@ export class AuthService {
    */
   async revokeKey(id: string): Promise<boolean> {
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return false;
-    const result = await this.db
-      .updateTable("api_keys")
-      .set({ revoked_at: sql<Date>`now()` })
-      .where("id", "=", id)
-      .where("revoked_at", "is", null)
-      .executeTakeFirst();
-    const revoked = Number(result.numUpdatedRows) > 0;
+    const revoked = await revokeApiKey(this.db, id);
     if (revoked) {
       this.forget(id);
       await this.options.onRevoked?.(id);
@@ -176,11 +162,7 @@ export class AuthService {
   }
 
   async listKeys() {
-    return this.db
-      .selectFrom("api_keys")
-      .select(["id", "name", "role", "tenants", "languages", "skills", "capacity", "created_at", "revoked_at"])
-      .orderBy("created_at")
-      .execute();
+    return listApiKeys(this.db);
   }
 
   /**
@@ -189,22 +171,11 @@ export class AuthService {
    * advisory lock keeps two processes starting together from both creating a set.
    */
   async bootstrapKeys(): Promise<{ role: Role; key: string; name: string }[]> {
-    return this.db.transaction().execute(async (trx) => {
-      await sql`SELECT pg_advisory_xact_lock(4242001)`.execute(trx);
-      const existing = await trx.selectFrom("api_keys").select("id").limit(1).executeTakeFirst();
-      if (existing) return [];
-      const created: { role: Role; key: string; name: string }[] = [];
-      for (const role of ROLES) {
-        const key = `tg_${role}_${randomBytes(24).toString("base64url")}`;
-        const name = `bootstrap-${role}`;
-        const tenants = tenantsForNewKey(role, undefined);
-        await trx
-          .insertInto("api_keys")
-          .values({ id: randomUUID(), name, role, key_hash: hashKey(key), tenants: tenants ? [...tenants] : null })
-          .execute();
-        created.push({ role, key, name });
-      }
-      return created;
-    });
+    const created = ROLES.map((role) => ({ role, key: `tg_${role}_${randomBytes(24).toString("base64url")}`, name: `bootstrap-${role}` }));
+    const stored = await insertIfNoKeys(
+      this.db,
+      created.map((c) => ({ id: randomUUID(), name: c.name, role: c.role, keyHash: hashKey(c.key), tenants: tenantsForNewKey(c.role, undefined) })),
+    );
+    return stored ? created : [];
   }
 }

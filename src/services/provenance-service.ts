@@ -1,6 +1,6 @@
 import type { Db } from "../db/database.js";
 import type { ProvenanceRow } from "../db/types.js";
-import { visibleTrendIds } from "../db/tenant-filter.js";
+import { provenanceEntries, provenanceOfTrends } from "../db/provenance.js";
 import { badInput, notFound } from "../domain/domain-error.js";
 import type { TenantScope } from "../domain/tenant-scope.js";
 import { assertUuid } from "../domain/uuid.js";
@@ -27,14 +27,8 @@ export class ProvenanceService {
   /** Another tenant's trend or trace is NOT_FOUND, as an unknown one. */
   async graph(args: { traceId?: string | null; trendId?: string | null }, scope: TenantScope = null): Promise<ProvenanceGraphData> {
     if (!args.traceId && !args.trendId) throw badInput("traceId", "give traceId or trendId");
-    let query = this.db.selectFrom("provenance_log").selectAll();
-    if (scope !== null) query = query.where(visibleTrendIds(scope, "provenance_log.trend_id"));
-    if (args.trendId) {
-      assertUuid(args.trendId, "trendId");
-      query = query.where("trend_id", "=", args.trendId);
-    }
-    if (args.traceId) query = query.where("trace_id", "=", args.traceId);
-    const entries = await query.orderBy("id").execute();
+    if (args.trendId) assertUuid(args.trendId, "trendId");
+    const entries = await provenanceEntries(this.db, args, scope);
     if (entries.length === 0) throw notFound(args.trendId ? "trend" : "trace", (args.trendId ?? args.traceId)!);
     const ids = new Set(entries.map((e) => e.id));
     const edges = entries
@@ -44,9 +38,7 @@ export class ProvenanceService {
   }
 
   async forTrends(trendIds: readonly string[]): Promise<Map<string, ProvenanceRow[]>> {
-    const rows = trendIds.length
-      ? await this.db.selectFrom("provenance_log").selectAll().where("trend_id", "in", trendIds).orderBy("id").execute()
-      : [];
+    const rows = await provenanceOfTrends(this.db, trendIds);
     const byTrend = new Map<string, ProvenanceRow[]>();
     for (const row of rows) {
       const list = byTrend.get(row.trend_id!) ?? [];

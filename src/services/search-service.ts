@@ -1,6 +1,6 @@
 import type { Db } from "../db/database.js";
 import type { TrendRow, TrendStatus } from "../db/types.js";
-import { tenantCondition } from "../db/tenant-filter.js";
+import { trendById, visibleTrendsByIds } from "../db/trend-queries.js";
 import { badInput, notFound } from "../domain/domain-error.js";
 import type { TenantScope } from "../domain/tenant-scope.js";
 import type { Embedder } from "../nlp/embedder.js";
@@ -43,12 +43,7 @@ export class SearchService {
     let vector: number[] | undefined;
     if (query.trendId) {
       assertUuid(query.trendId, "trendId");
-      const trend = await this.deps.db
-        .selectFrom("enriched_trends")
-        .selectAll()
-        .where("id", "=", query.trendId)
-        .where(tenantCondition(query.scope ?? null, "enriched_trends.tenant"))
-        .executeTakeFirst();
+      const trend = await trendById(this.deps.db, query.trendId, query.scope ?? null);
       if (!trend) throw notFound("trend", query.trendId);
       vector = (await this.deps.store.get(query.trendId))?.vector;
       if (!vector) [vector] = await (await this.deps.embedder()).embed([embeddingText(trend)]);
@@ -92,12 +87,11 @@ export class SearchService {
     scope: TenantScope,
   ): Promise<{ trend: TrendRow; score: number }[]> {
     if (matches.length === 0) return [];
-    const rows = await this.deps.db
-      .selectFrom("enriched_trends")
-      .selectAll()
-      .where("id", "in", matches.map((m) => m.id))
-      .where(tenantCondition(scope, "enriched_trends.tenant"))
-      .execute();
+    const rows = await visibleTrendsByIds(
+      this.deps.db,
+      matches.map((m) => m.id),
+      scope,
+    );
     const byId = new Map(rows.map((r) => [r.id, r]));
     return matches
       .map((m) => ({ trend: byId.get(m.id), score: m.score }))

@@ -1,5 +1,6 @@
 import type { Transaction } from "kysely";
 import { enqueueOutbox } from "../db/outbox.js";
+import { updateStatusIfIn } from "../db/trend-queries.js";
 import type { Database, TrendRow, TrendStatus, TrendUpdate } from "../db/types.js";
 import { canTransition } from "../domain/trend-status.js";
 import { type Envelope, makeEnvelope } from "../streams/envelope.js";
@@ -27,26 +28,9 @@ export async function transitionTrend(
 ): Promise<TransitionResult | undefined> {
   const allowed = from.filter((status) => canTransition(status, to));
   if (allowed.length === 0) return undefined;
-  // One statement: lock the row, check its status and update it, returning the old status.
-  const updated = await trx
-    .with("old", (db) =>
-      db
-        .selectFrom("enriched_trends")
-        .select(["id", "status"])
-        .where("id", "=", trendId)
-        .forUpdate(),
-    )
-    .updateTable("enriched_trends")
-    .from("old")
-    .set({ ...set, status: to, updated_at: new Date() })
-    .whereRef("enriched_trends.id", "=", "old.id")
-    .where("old.status", "in", allowed)
-    .returningAll("enriched_trends")
-    .returning("old.status as from_status")
-    .executeTakeFirst();
-  if (!updated) return undefined;
-  const { from_status, ...trend } = updated;
-  const previous = from_status as TrendStatus;
+  const moved = await updateStatusIfIn(trx, trendId, allowed, to, set);
+  if (!moved) return undefined;
+  const { trend, from: previous } = moved;
   await announceTrendUpdate(trx, trend, previous, meta);
   return { trend, from: previous };
 }

@@ -54,7 +54,7 @@ const SAMPLES: Record<string, Sample> = {
   "Query.judgeCalibrationProposal": () => ({ query: "{ judgeCalibrationProposal { __typename } }" }),
   "Query.judgeStats": () => ({ query: "{ judgeStats(bucketMinutes: 60) { judged } }" }),
   "Query.reasonCodes": () => ({ query: "{ reasonCodes(decision: REJECT) { code decisions } }" }),
-  "Query.reviewerStats": () => ({ query: "{ reviewerStats { reviewerId reviews } }" }),
+  "Query.reviewerStats": () => ({ query: "{ reviewerStats { reviewer { id name } reviews } }" }),
   "Mutation.applyJudgePolicy": () => ({
     query: 'mutation($p: JSON!) { applyJudgePolicy(policy: $p, justification: "matrix") { version } }',
     variables: { p: { blockedPatterns: ["(a)\\1"] } },

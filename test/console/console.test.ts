@@ -263,6 +263,14 @@ describe("the moderator console", { timeout: 120_000 }, () => {
       await page.keyboard.press("c");
       await panel.getByTestId("review-status").filter({ hasText: "claimed by you" }).waitFor();
       await ready.waitFor();
+      if (key === "r") {
+        // A rejection needs a reason code: `r` without one focuses the picker; the first code
+        // (a rejection reason) is one arrow key away, and Esc leaves the picker.
+        await page.keyboard.press("r");
+        await panel.getByTestId("reason-code-error").waitFor();
+        await page.keyboard.press("ArrowDown");
+        await page.keyboard.press("Escape");
+      }
       await page.keyboard.press(key);
       await row(page, escalations[i]!).waitFor({ state: "detached" });
     }

@@ -222,11 +222,12 @@ describe(
       ]);
     });
 
-    it("should answer NOT_FOUND to another tenant's integrator and BAD_USER_INPUT for an item that was not rejected", async () => {
+    it("should answer FORBIDDEN to another tenant's integrator or another integrator key, and BAD_USER_INPUT for an item that was not rejected", async () => {
       const { trendId, escalationId } = await ingestEscalated("appeal-2");
       const other = (await h.app.services.auth.createKey("integrator", "other-tenant", ["globex"]))
         .key;
-      expect((await appeal(trendId, other)).errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+      const sameTenant = (await h.app.services.auth.createKey("integrator", "another-integrator")).key;
+      expect((await appeal(trendId, other)).errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
       expect((await appeal(trendId, h.keys.integrator)).errors?.[0]?.extensions?.code).toBe(
         "BAD_USER_INPUT",
       );
@@ -234,7 +235,8 @@ describe(
         "FORBIDDEN",
       );
       await resolve(escalationId, { decision: "REJECT", reasonCode: "VIOLENCE" }, h.keys.moderator);
-      expect((await appeal(trendId, other)).errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+      expect((await appeal(trendId, other)).errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+      expect((await appeal(trendId, sameTenant)).errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
       expect((await appeal(trendId, h.keys.integrator, "   ")).errors?.[0]?.extensions?.code).toBe(
         "BAD_USER_INPUT",
       );

@@ -2,7 +2,11 @@ import { describe, expect, it } from "vitest";
 
 import { ConfigError, loadConfig } from "../../src/config.js";
 import { FAST_EMBEDDER_MODEL } from "../../src/nlp/embedder-fast.js";
-import { configuredEmbedderModel, createConfiguredEmbedder, vectorStoreLocation } from "../../src/nlp/embedder-selection.js";
+import {
+  configuredEmbedderModel,
+  createConfiguredEmbedder,
+  vectorStoreLocation,
+} from "../../src/nlp/embedder-selection.js";
 
 const config = (env: Record<string, string>) => loadConfig(env);
 
@@ -10,7 +14,9 @@ describe("EMBEDDER selection", () => {
   it("should default to fast, and to openai when an endpoint is configured", () => {
     expect(config({}).EMBEDDER).toBe("fast");
     expect(config({ EMBEDDING_API_URL: "http://127.0.0.1:9/v1" }).EMBEDDER).toBe("openai");
-    expect(config({ EMBEDDER: "fast", EMBEDDING_API_URL: "http://127.0.0.1:9/v1" }).EMBEDDER).toBe("fast");
+    expect(config({ EMBEDDER: "fast", EMBEDDING_API_URL: "http://127.0.0.1:9/v1" }).EMBEDDER).toBe(
+      "fast",
+    );
   });
 
   it("should refuse an unknown embedder and openai without an endpoint, naming EMBEDDER", () => {
@@ -29,10 +35,14 @@ describe("EMBEDDER selection", () => {
 
   it("should know each model's name without loading it", () => {
     expect(configuredEmbedderModel(config({ EMBEDDER: "fast" }))).toBe(FAST_EMBEDDER_MODEL);
-    expect(configuredEmbedderModel(config({ EMBEDDER: "use-lite" }))).toBe("universal-sentence-encoder-lite");
-    expect(configuredEmbedderModel(config({ EMBEDDING_API_URL: "http://127.0.0.1:9/v1", EMBEDDING_MODEL: "nomic-embed-text" }))).toBe(
-      "nomic-embed-text",
+    expect(configuredEmbedderModel(config({ EMBEDDER: "use-lite" }))).toBe(
+      "universal-sentence-encoder-lite",
     );
+    expect(
+      configuredEmbedderModel(
+        config({ EMBEDDING_API_URL: "http://127.0.0.1:9/v1", EMBEDDING_MODEL: "nomic-embed-text" }),
+      ),
+    ).toBe("nomic-embed-text");
   });
 
   it("should create the selected embedder", async () => {
@@ -49,8 +59,8 @@ describe("EMBEDDER selection", () => {
       weaviateClass: "TrendVector",
     });
     expect(vectorStoreLocation(config({ ...base, EMBEDDER: "fast" }))).toEqual({
-      embeddedPath: "data/vectors/trendgate_fast_v1",
-      weaviateClass: "TrendVector_trendgate_fast_v1",
+      embeddedPath: "data/vectors/trendgate_fast_v2",
+      weaviateClass: "TrendVector_trendgate_fast_v2",
     });
   });
 });

@@ -66,7 +66,12 @@ describe("fast embedder", () => {
   });
 
   it("should embed texts with no letters or digits as one fixed unit vector, never the zero vector, in input order", async () => {
-    const [before, empty, other, after] = await embedder.embed(["Rates rose.", " ... ", "?!", "Rates rose."]);
+    const [before, empty, other, after] = await embedder.embed([
+      "Rates rose.",
+      " ... ",
+      "?!",
+      "Rates rose.",
+    ]);
     expect(cosine(empty!, empty!)).toBeCloseTo(1, 5);
     expect(other).toEqual(empty);
     expect(cosine(before!, empty!)).toBeLessThan(0.5);
@@ -81,7 +86,21 @@ describe("fast embedder", () => {
     expect(error).toMatchObject({ code: "EMBEDDER_CLOSED", retryable: false });
   });
 
+  it("should still load a v1 file (no lexical part) and append the lexical part in v2", async () => {
+    // v1 is the distilled start the tuning script reads; v2 appends 128 lexical dimensions.
+    const v1 = createFastEmbedder({
+      modelFile: new URL("../../src/nlp/models/fast-embedder-v1.bin", import.meta.url),
+    });
+    expect(v1.dimension).toBe(256);
+    expect(embedder.dimension).toBe(256 + 128);
+    const [vector] = await v1.embed(["Rates rose."]);
+    expect(vector).toHaveLength(256);
+    await v1.close();
+  });
+
   it("should fail to load a file that is not its model format", () => {
-    expect(() => createFastEmbedder({ modelFile: new URL(import.meta.url) })).toThrow(/not a fast embedder model file/);
+    expect(() => createFastEmbedder({ modelFile: new URL(import.meta.url) })).toThrow(
+      /not a fast embedder model file/,
+    );
   });
 });

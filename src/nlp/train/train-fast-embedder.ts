@@ -23,7 +23,7 @@ import { parseArgs } from "node:util";
 import { seededRandom } from "../../domain/seeded-random.js";
 import { type FastFeatureConfig, fastFeatureIds, fastTokens } from "../embedder-fast-features.js";
 import { decodeFastModel, encodeFastModel } from "../embedder-fast-model.js";
-import { FAST_EMBEDDER_MODEL, FAST_MODEL_URL, removeDirections, sumPool } from "../embedder-fast.js";
+import { removeDirections, sumPool } from "../embedder-fast.js";
 import {
   CORPORA,
   type CorpusName,
@@ -79,6 +79,9 @@ const features: FastFeatureConfig = {
   maxTokens: 256,
 };
 const random = seededRandom(Number(args.seed));
+/** This script makes v1, the distilled start that tune-fast-embedder.ts turns into the shipped v2. */
+const FAST_EMBEDDER_MODEL = "trendgate-fast-v1";
+const FAST_MODEL_URL = new URL("../models/fast-embedder-v1.bin", import.meta.url);
 const log = (...parts: unknown[]) => console.log(`[${process.uptime().toFixed(0)}s]`, ...parts);
 
 // --- Data and split -------------------------------------------------------------------------
@@ -88,18 +91,28 @@ const stsTrain = stsRows.filter((p) => !isValidation(stsKey(p)));
 const stsVal = stsRows.filter((p) => isValidation(stsKey(p)));
 const agTrain = agRows.filter((r) => !isValidation(r.text));
 const agVal = agRows.filter((r) => isValidation(r.text));
-const heldOut = new Set<string>([...stsVal.flatMap((p) => [p.a, p.b]), ...agVal.map((r) => r.text)]);
+const heldOut = new Set<string>([
+  ...stsVal.flatMap((p) => [p.a, p.b]),
+  ...agVal.map((r) => r.text),
+]);
 
 // Every corpus whose cache exists (all four for the shipped file; fewer while caching runs).
-const cached = (Object.keys(CORPORA) as CorpusName[]).filter((n) => existsSync(teacherCachePaths(n).texts));
+const cached = (Object.keys(CORPORA) as CorpusName[]).filter((n) =>
+  existsSync(teacherCachePaths(n).texts),
+);
 const cacheRows = Object.fromEntries(
-  args["cache-rows"].split(",").filter(Boolean).map((kv) => [kv.split("=")[0], Number(kv.split("=")[1])]),
+  args["cache-rows"]
+    .split(",")
+    .filter(Boolean)
+    .map((kv) => [kv.split("=")[0], Number(kv.split("=")[1])]),
 ) as Partial<Record<CorpusName, number>>;
 const teacher = loadTeacherCache(cached, cacheRows);
 log(`teacher cache rows: ${JSON.stringify(teacher.rows)}`);
 const distillIndex = teacher.texts.map((_, i) => i).filter((i) => !heldOut.has(teacher.texts[i]!));
 log(`teacher cache: ${teacher.texts.length} texts, ${distillIndex.length} outside validation`);
-log(`STS-B ${stsTrain.length} train / ${stsVal.length} val pairs; AG ${agTrain.length} / ${agVal.length}`);
+log(
+  `STS-B ${stsTrain.length} train / ${stsVal.length} val pairs; AG ${agTrain.length} / ${agVal.length}`,
+);
 
 // --- Vocabulary: frequent words of the training rows (corpora.ts) ------------------------------
 const { words: vocabList, share } = vocabularyCounts(fastTokens);
@@ -110,7 +123,10 @@ log(`vocabulary ${vocab.size} words, ${rows} rows × ${DIM}`);
 // --- Targets: the teacher on its top-DIM principal directions ---------------------------------
 const basis = principalSubspace(teacher.vectors, teacher.dimension, distillIndex, DIM, random);
 const ids = (text: string) => Int32Array.from(fastFeatureIds(text, vocab, features));
-const distill = distillIndex.map((i) => ({ ids: ids(teacher.texts[i]!), target: project(teacher.vector(i), basis, DIM) }));
+const distill = distillIndex.map((i) => ({
+  ids: ids(teacher.texts[i]!),
+  target: project(teacher.vector(i), basis, DIM),
+}));
 const idsOf = new Map<string, Int32Array>();
 const cachedIds = (text: string) => {
   let v = idsOf.get(text);
@@ -128,7 +144,10 @@ if (INIT_WORDS) {
   vocabList.forEach((w, r) => {
     if (!words.has(w)) return;
     const weight = SIF_A / (SIF_A + share[r]!);
-    table.set(project(words.vector(words.indexOf(w)), basis, DIM).map((v) => v * weight), r * DIM);
+    table.set(
+      project(words.vector(words.indexOf(w)), basis, DIM).map((v) => v * weight),
+      r * DIM,
+    );
   });
 }
 const accumulator = new Float32Array(rows).fill(ADAGRAD_INIT);
@@ -139,7 +158,13 @@ function pool(featureIds: Int32Array, out: Float32Array): number {
 }
 
 /** Adds −lr·∂L/∂s to every row of the text, given ∂L/∂u for u = s/|s|. */
-function backward(featureIds: Int32Array, u: Float32Array, norm: number, gradU: Float32Array, lr: number): void {
+function backward(
+  featureIds: Int32Array,
+  u: Float32Array,
+  norm: number,
+  gradU: Float32Array,
+  lr: number,
+): void {
   if (norm === 0 || featureIds.length === 0) return;
   let along = 0;
   for (let j = 0; j < DIM; j++) along += gradU[j]! * u[j]!;
@@ -212,7 +237,11 @@ const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.lengt
 function agStep(lr: number): number {
   const topic = pick(topics);
   const other = pick(topics.filter((t) => t !== topic));
-  const [ia, ip, iN] = [pick(agByTopic.get(topic)!), pick(agByTopic.get(topic)!), pick(agByTopic.get(other)!)].map((t) => dropped(cachedIds(t)));
+  const [ia, ip, iN] = [
+    pick(agByTopic.get(topic)!),
+    pick(agByTopic.get(topic)!),
+    pick(agByTopic.get(other)!),
+  ].map((t) => dropped(cachedIds(t)));
   const a = unit(ia!);
   const p = unit(ip!);
   const n = unit(iN!);
@@ -236,14 +265,21 @@ function agStep(lr: number): number {
 // --- Evaluation ---------------------------------------------------------------------------------
 function evaluate(embed: (text: string) => ArrayLike<number>): { sts: number; ag5: number } {
   const sts = stsSpearman(stsVal.map((p) => ({ a: embed(p.a), b: embed(p.b), score: p.score })));
-  const ag5 = sameTopicAt(5, agVal.map((r) => embed(r.text)), agVal.map((r) => r.topic));
+  const ag5 = sameTopicAt(
+    5,
+    agVal.map((r) => embed(r.text)),
+    agVal.map((r) => r.topic),
+  );
   return { sts, ag5 };
 }
 const student = (text: string) => unit(ids(text)).u;
-const fmt = (m: { sts: number; ag5: number }) => `STS-B ρ ${m.sts.toFixed(4)}  AG same-topic@5 ${m.ag5.toFixed(4)}`;
+const fmt = (m: { sts: number; ag5: number }) =>
+  `STS-B ρ ${m.sts.toFixed(4)}  AG same-topic@5 ${m.ag5.toFixed(4)}`;
 if ([...heldOut].every((t) => teacher.has(t))) {
   log(`teacher (USE-lite)           ${fmt(evaluate((t) => teacher.vector(teacher.indexOf(t))))}`);
-  log(`teacher on ${DIM} components   ${fmt(evaluate((t) => project(teacher.vector(teacher.indexOf(t)), basis, DIM)))}`);
+  log(
+    `teacher on ${DIM} components   ${fmt(evaluate((t) => project(teacher.vector(teacher.indexOf(t)), basis, DIM)))}`,
+  );
 }
 
 // --- Training -----------------------------------------------------------------------------------
@@ -256,8 +292,10 @@ log(`epoch 0 (Model2Vec start)    ${fmt(start)}`);
 let best = { epoch: 0, score: score(start), table: table.slice() };
 for (let epoch = 1; epoch <= EPOCHS; epoch++) {
   const tasks: Task[] = distill.map((_, index) => ({ kind: "distill" as const, index }));
-  for (let r = 0; r < Number(args["sts-repeat"]); r++) stsTrain.forEach((_, index) => tasks.push({ kind: "sts", index }));
-  if (AG_WEIGHT > 0) for (let k = 0; k < Number(args["ag-triplets"]); k++) tasks.push({ kind: "ag" });
+  for (let r = 0; r < Number(args["sts-repeat"]); r++)
+    stsTrain.forEach((_, index) => tasks.push({ kind: "sts", index }));
+  if (AG_WEIGHT > 0)
+    for (let k = 0; k < Number(args["ag-triplets"]); k++) tasks.push({ kind: "ag" });
   for (let k = tasks.length - 1; k > 0; k--) {
     const j = Math.floor(random() * (k + 1));
     [tasks[k], tasks[j]] = [tasks[j]!, tasks[k]!];
@@ -284,8 +322,16 @@ if (removeCount > 0) {
   const sample = distill.filter((_, i) => i % 4 === 0);
   const pooled = new Float32Array(sample.length * DIM);
   sample.forEach((e, i) => pooled.set(unit(e.ids).u, i * DIM));
-  const found = principalSubspace(pooled, DIM, sample.map((_, i) => i), removeCount, random);
-  commonDirections = Array.from({ length: removeCount }, (_, c) => Float32Array.from(found.subarray(c * DIM, (c + 1) * DIM)));
+  const found = principalSubspace(
+    pooled,
+    DIM,
+    sample.map((_, i) => i),
+    removeCount,
+    random,
+  );
+  commonDirections = Array.from({ length: removeCount }, (_, c) =>
+    Float32Array.from(found.subarray(c * DIM, (c + 1) * DIM)),
+  );
   log(`without ${removeCount} common direction(s)  ${fmt(evaluate((t) => embedWith(table, t)))}`);
 }
 
@@ -309,7 +355,9 @@ const bytes = encodeFastModel(
 );
 const shipped = decodeFastModel(bytes);
 const shippedEmbed = (text: string) => embedWith(shipped.table, text);
-log(`shipped (int8)               ${fmt(evaluate(shippedEmbed))}  ${(bytes.length / 1048576).toFixed(1)} MiB`);
+log(
+  `shipped (int8)               ${fmt(evaluate(shippedEmbed))}  ${(bytes.length / 1048576).toFixed(1)} MiB`,
+);
 if (!args.dry) {
   writeFileSync(FAST_MODEL_URL, bytes);
   log(`wrote ${FAST_MODEL_URL.pathname}`);

@@ -1,8 +1,7 @@
 import type { Db } from "../../db/database.js";
 import { appendProvenance } from "../../db/provenance.js";
 import type { EscalationRow } from "../../db/types.js";
-import { tenantCondition } from "../../db/tenant-filter.js";
-import { badInput, conflict, notFound } from "../../domain/domain-error.js";
+import { badInput, conflict, DomainError, notFound } from "../../domain/domain-error.js";
 import { assertUuid } from "../../domain/uuid.js";
 import type { Logger } from "../../observability/logger.js";
 import { transitionTrend } from "../../services/trend-lifecycle.js";
@@ -18,8 +17,9 @@ const STATEMENT_MAX_CHARS = 5000;
  * codebase's owner of an item) or an operator reopens the reviewers' REJECT as an escalation of
  * issue type APPEAL, which the reviewers who decided it may not review. One appeal per decision;
  * the appeal's outcome is final (an APPROVE then publishes through the publisher, whose invariant
- * is unchanged: the item is APPROVED by a human). Another tenant's item is NOT_FOUND, as
- * everywhere in the API.
+ * is unchanged: the item is APPROVED by a human). Anyone else (another tenant's integrator, or
+ * another integrator key of the same tenant) is FORBIDDEN, as issue 14 specifies: unlike reads,
+ * where another tenant's item is NOT_FOUND, an appeal names an item its caller was told about.
  */
 export class AppealService {
   constructor(private readonly deps: { db: Db; logger: Logger }) {}
@@ -34,12 +34,12 @@ export class AppealService {
       // The trend's row lock orders concurrent appeals: the second sees the first.
       const trend = await trx
         .selectFrom("enriched_trends")
-        .select(["id", "trace_id", "status"])
+        .select(["id", "trace_id", "status", "tenant", "ingested_by_key"])
         .where("id", "=", trendId)
-        .where(tenantCondition(actor.tenants ?? null, "tenant"))
         .forUpdate()
         .executeTakeFirst();
       if (!trend) throw notFound("trend", trendId);
+      assertMayAppeal(trend, actor);
       const decided = await trx
         .selectFrom("escalations")
         .selectAll()
@@ -136,5 +136,21 @@ export class AppealService {
       "appeal opened",
     );
     return appeal;
+  }
+}
+
+/** The integrator key that posted the item, or an operator of its tenant. */
+function assertMayAppeal(trend: { tenant: string; ingested_by_key: string | null }, actor: Actor): void {
+  const scope = actor.tenants ?? null;
+  if (scope !== null && !scope.includes(trend.tenant)) {
+    throw new DomainError("FORBIDDEN", "only the integrator that posted the item, or an operator, may appeal it", {
+      reason: "OTHER_TENANT",
+    });
+  }
+  if (actor.role === "operator") return;
+  if (trend.ingested_by_key !== null && trend.ingested_by_key !== actor.keyId) {
+    throw new DomainError("FORBIDDEN", "only the integrator that posted the item, or an operator, may appeal it", {
+      reason: "NOT_THE_POSTER",
+    });
   }
 }

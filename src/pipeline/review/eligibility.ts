@@ -36,6 +36,7 @@ export type EligibilityRule = (typeof ELIGIBILITY_RULES)[number];
 /**
  * The skill an escalation needs: the disagreement's decider skill, else the skill a deadline's
  * `reassign:<skill>` rung set (`required_skill`), else the policy's for its issue type.
+ * claimNextEscalation's index walks mirror this (routing.ts ROUTED_SKILL, migration 0015).
  */
 function neededSkill(review: ReviewPolicy): RawBuilder<string | null> {
   return sql<

@@ -19,7 +19,7 @@ export const QueueItemFields = graphql(`
 `);
 
 export const MeQuery = graphql(`
-  query Me { me { name role } }
+  query Me { me { id name role } }
 `);
 
 export const EscalationsQuery = graphql(
@@ -39,7 +39,7 @@ export const EscalationsQuery = graphql(
 
 export const QueueCountQuery = graphql(`
   query QueueCount($issueType: [IssueType!], $source: String) {
-    escalations(status: [OPEN, CLAIMED], issueType: $issueType, source: $source, first: 1) { totalCount }
+    escalations(status: [OPEN, CLAIMED, IN_REVIEW], issueType: $issueType, source: $source, first: 1) { totalCount }
   }
 `);
 
@@ -75,6 +75,7 @@ export const ReviewQuery = graphql(
       ...QueueItemFields
       claimToken
       scores
+      appealStatement
       trend {
         id traceId title body source url author status summary topics toxicityScore confidence language
         sentiment { score label }

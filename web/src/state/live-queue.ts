@@ -149,7 +149,8 @@ export class LiveQueue {
 
   private queryFilter() {
     const { issueType, source } = this.store.filter;
-    return { status: ["OPEN", "CLAIMED"] as ("OPEN" | "CLAIMED")[], issueType: issueType ? [issueType] : null, source: source || null };
+    // IN_REVIEW: some of the reviews consensus needs are in; the item still waits for others.
+    return { status: ["OPEN", "CLAIMED", "IN_REVIEW"] as ("OPEN" | "CLAIMED" | "IN_REVIEW")[], issueType: issueType ? [issueType] : null, source: source || null };
   }
 
   /** One count query per burst of events, not one per event. */

@@ -5,6 +5,7 @@ import { BudgetOverrunsView, DeadLettersView, IncidentsView, OverridePublishView
 import { JudgeView } from "./judge/judge-view.js";
 import { ProvenanceView } from "./provenance-graph.js";
 import { QueueView } from "./queue-view.js";
+import { AppealView } from "./review/appeal-view.js";
 import { ReviewerStatsView } from "./review/reviewer-stats-view.js";
 import { SignIn } from "./sign-in.js";
 import { navigate, useRoute } from "./use-store.js";
@@ -53,7 +54,10 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut(): void }) 
   const judgeReader = operator || role === "VIEWER";
   // Reviewer figures: an operator sees everyone's, a moderator their own (the API decides).
   const reviewer = operator || role === "MODERATOR";
-  const [section = "queue", ...rest] = route;
+  // Appeals: the integrator that posted a rejected item, or an operator (the API decides which items).
+  const appellant = operator || role === "INTEGRATOR";
+  // An integrator's console is its appeals: it does not moderate.
+  const [section = role === "INTEGRATOR" ? "appeals" : "queue", ...rest] = route;
 
   return (
     <div class="shell">
@@ -71,6 +75,11 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut(): void }) 
           {reviewer && (
             <a href="#/reviewers" aria-current={section === "reviewers" ? "page" : undefined}>
               Reviewers
+            </a>
+          )}
+          {appellant && (
+            <a href="#/appeals" aria-current={section === "appeals" ? "page" : undefined}>
+              Appeals
             </a>
           )}
           {operator &&
@@ -97,6 +106,8 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut(): void }) 
         {section === "judge" && !judgeReader && <p role="alert">The Judge page needs an operator or viewer key.</p>}
         {section === "reviewers" && reviewer && <ReviewerStatsView session={session} />}
         {section === "reviewers" && !reviewer && <p role="alert">The reviewer figures need a moderator or operator key.</p>}
+        {section === "appeals" && appellant && <AppealView session={session} />}
+        {section === "appeals" && !appellant && <p role="alert">Appeals are made with the integrator key that posted the item, or an operator key.</p>}
         {section === "ops" && !operator && <p role="alert">The operator views need an operator key.</p>}
         {section === "ops" && operator && rest[0] === "health" && <PipelineHealthView session={session} />}
         {section === "ops" && operator && rest[0] === "dead-letters" && <DeadLettersView session={session} />}
@@ -104,7 +115,7 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut(): void }) 
         {section === "ops" && operator && rest[0] === "budget" && <BudgetOverrunsView session={session} />}
         {section === "ops" && operator && rest[0] === "override" && <OverridePublishView session={session} trendId={rest[1]} incidentId={rest[2]} />}
         {section === "ops" && operator && !rest[0] && <PipelineHealthView session={session} />}
-        {!["queue", "provenance", "ops", "judge", "reviewers"].includes(section) && (
+        {!["queue", "provenance", "ops", "judge", "reviewers", "appeals"].includes(section) && (
           <p>
             Unknown page. <a href="#/queue" onClick={() => navigate("queue")}>Back to the queue</a>
           </p>

@@ -5,6 +5,8 @@ import type { ResultOf } from "../graphql.js";
 import type { LiveQueue } from "../state/live-queue.js";
 import type { Session } from "../state/session.js";
 import { isTyping, score, time } from "./format.js";
+import { ConsensusState } from "./review/consensus-state.js";
+import { fitsDecision, ReasonCodePicker, reasonCodes } from "./review/reason-code-picker.js";
 import { PrecedentsList } from "./review/precedents-list.js";
 import { useSubscription } from "./use-store.js";
 
@@ -36,6 +38,10 @@ export function ContentReviewPanel({
   const [note, setNote] = useState("");
   const [busy, setBusy] = useState<string | undefined>();
   const [claimToken, setClaimToken] = useState<string | undefined>();
+  /** Bumped when this reviewer's review is recorded, so the consensus line reloads. */
+  const [reviewed, setReviewed] = useState(0);
+  const [reasonCode, setReasonCode] = useState("");
+  const [reasonMissing, setReasonMissing] = useState(false);
 
   useEffect(() => {
     let live = true;
@@ -88,12 +94,30 @@ export function ContentReviewPanel({
         setClaimToken(undefined);
         store.applyEvent(releaseEscalation, undefined, false);
       } else {
-        await client.request(ResolveMutation, {
+        // A rejection states its reason (issue 14, item 5): without a fitting code the picker is
+        // focused and nothing is sent. An approval carries the code only when it fits.
+        const codes = await reasonCodes(session).catch(() => []);
+        const fits = fitsDecision(codes, reasonCode, action);
+        if (action === "REJECT" && !fits) {
+          setReasonMissing(true);
+          document.getElementById("reason-code")?.focus();
+          return;
+        }
+        setReasonMissing(false);
+        const { resolveEscalation: after } = await client.request(ResolveMutation, {
           id: escalationId,
-          input: { decision: action, note: note.trim() || null, claimToken: mine ? (claimToken ?? null) : null },
+          input: { decision: action, reasonCode: fits ? reasonCode : null, note: note.trim() || null, claimToken: mine ? (claimToken ?? null) : null },
         });
-        store.markResolved(escalationId);
-        onDone(escalationId, `${action === "APPROVE" ? "Approved" : "Rejected"}: ${title(review)}`);
+        const verb = action === "APPROVE" ? "Approved" : "Rejected";
+        if (after.status === "RESOLVED") {
+          store.markResolved(escalationId);
+          onDone(escalationId, `${verb}: ${title(review)}`);
+        } else {
+          // k-of-n: the review is recorded, the item waits for other reviewers (IN_REVIEW).
+          store.applyEvent(after, undefined, false);
+          setReviewed((n) => n + 1);
+          onDone(escalationId, `${verb} (your review is recorded; the outcome waits for other reviewers): ${title(review)}`);
+        }
       }
     } catch (e) {
       if (e instanceof GqlError && e.code === "CONFLICT") {
@@ -160,7 +184,7 @@ export function ContentReviewPanel({
             </a>
           )}
           <span data-testid="review-status">
-            {resolvedElsewhere ? "resolved" : status === "CLAIMED" ? `claimed by ${mine ? "you" : claimedBy}` : "open"}
+            {resolvedElsewhere ? "resolved" : status === "CLAIMED" ? `claimed by ${mine ? "you" : claimedBy}` : status === "IN_REVIEW" ? "in review" : "open"}
           </span>
         </p>
       </header>
@@ -168,6 +192,11 @@ export function ContentReviewPanel({
       <blockquote class="body" data-testid="review-body">
         {trend.body}
       </blockquote>
+      {review.issueType === "APPEAL" && (
+        <p class="notice" data-testid="appeal-statement-shown">
+          <strong>Appeal of a rejection.</strong> {review.appealStatement ? `The appellant says: “${review.appealStatement}”` : ""} Your decision is final.
+        </p>
+      )}
 
       <section aria-labelledby="scores-h">
         <h3 id="scores-h">Scores and the Judge</h3>
@@ -198,8 +227,19 @@ export function ContentReviewPanel({
         </p>
       </section>
 
+      {canModerate && <ConsensusState session={session} escalationId={review.id} version={reviewed} />}
+
       {canModerate && (
         <section class="actions" aria-label="Decision">
+          <ReasonCodePicker
+            session={session}
+            value={reasonCode}
+            invalid={reasonMissing}
+            onChange={(code) => {
+              setReasonCode(code);
+              setReasonMissing(false);
+            }}
+          />
           <label for="note">Note (optional, goes to provenance)</label>
           <textarea id="note" rows={2} value={note} onInput={(e) => setNote((e.target as HTMLTextAreaElement).value)} />
           <div class="buttons">

@@ -4,6 +4,7 @@ import { LiveQueue } from "../state/live-queue.js";
 import type { IssueType, QueueFilter, QueueItem } from "../state/queue-store.js";
 import type { Session } from "../state/session.js";
 import { ContentReviewPanel } from "./content-review-panel.js";
+import { NextItemButton, useNextItem } from "./review/next-item.js";
 import { isTyping, time } from "./format.js";
 import { navigate, useSubscription } from "./use-store.js";
 
@@ -36,6 +37,8 @@ export function QueueView({ session, selectedId }: { session: Session; selectedI
   const items = store.list();
   const [notice, setNotice] = useState<string | undefined>();
   const listRef = useRef<HTMLOListElement>(null);
+  const canModerate = session.me.role === "MODERATOR" || session.me.role === "OPERATOR";
+  const nextItem = useNextItem(session, queue);
 
   const move = (delta: number) => {
     if (!items.length) return;
@@ -51,6 +54,7 @@ export function QueueView({ session, selectedId }: { session: Session; selectedI
       if (isTyping(event)) return;
       if (event.key === "j") move(1);
       else if (event.key === "k") move(-1);
+      else if (event.key === "n" && canModerate) void nextItem.next();
       else return;
       event.preventDefault();
     };
@@ -78,7 +82,6 @@ export function QueueView({ session, selectedId }: { session: Session; selectedI
     return () => observer.disconnect();
   });
 
-  const canModerate = session.me.role === "MODERATOR" || session.me.role === "OPERATOR";
   return (
     <div class="queue-layout">
       <section class="queue" aria-labelledby="queue-heading">
@@ -98,8 +101,14 @@ export function QueueView({ session, selectedId }: { session: Session; selectedI
             </p>
           )}
           {!canModerate && <p class="muted">Read-only: your key cannot resolve escalations.</p>}
-          <p class="muted keys">
-            <kbd>j</kbd>/<kbd>k</kbd> move{canModerate && <>, <kbd>c</kbd> claim, <kbd>u</kbd> release, <kbd>a</kbd> approve, <kbd>r</kbd> reject</>}
+          {canModerate && <NextItemButton onNext={() => void nextItem.next()} busy={nextItem.busy} />}
+          <p class="muted keys" data-testid="keys-help">
+            {canModerate && (
+              <>
+                <kbd>n</kbd> next item for you (claimed), <kbd>a</kbd> approve, <kbd>r</kbd> reject (pick a reason code first, <kbd>Esc</kbd> leaves the picker),{" "}
+              </>
+            )}
+            <kbd>j</kbd>/<kbd>k</kbd> move{canModerate && <>, <kbd>c</kbd> claim, <kbd>u</kbd> release</>}
           </p>
         </div>
         <div class="sr-only" aria-live="polite" role="status">
@@ -108,6 +117,11 @@ export function QueueView({ session, selectedId }: { session: Session; selectedI
         {notice && (
           <p class="notice" data-testid="notice">
             {notice}
+          </p>
+        )}
+        {nextItem.message && (
+          <p class="notice" data-testid="next-item-message" role="status">
+            {nextItem.message}
           </p>
         )}
         <ol class="queue-list" ref={listRef} data-testid="queue-list">
@@ -128,7 +142,17 @@ export function QueueView({ session, selectedId }: { session: Session; selectedI
         {selectedId ? (
           <ContentReviewPanel key={selectedId} session={session} queue={queue} escalationId={selectedId} onDone={moveOn} />
         ) : (
-          <p class="muted centered">Select an escalation (or press <kbd>j</kbd>).</p>
+          <p class="muted centered">
+            {canModerate ? (
+              <>
+                Press <kbd>n</kbd> for the next item that waits for you, or select one (<kbd>j</kbd>).
+              </>
+            ) : (
+              <>
+                Select an escalation (or press <kbd>j</kbd>).
+              </>
+            )}
+          </p>
         )}
       </section>
     </div>
@@ -163,6 +187,7 @@ class QueueRow extends Component<RowProps> {
             <span>{item.trend.source}</span>
             <time dateTime={item.createdAt}>{time(item.createdAt)}</time>
             {fresh && <span class="badge badge-new">new</span>}
+            {item.status === "IN_REVIEW" && <span class="badge badge-in-review">in review</span>}
             {item.status === "CLAIMED" && item.claimedBy && (
               <span class="claimed" data-testid="claimed-by">
                 claimed by {item.claimedBy === me ? "you" : item.claimedBy}

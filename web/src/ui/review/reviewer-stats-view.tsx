@@ -46,7 +46,7 @@ export function ReviewerStatsView({ session }: { session: Session }) {
   );
   const rows = stats.value ?? [];
   const bars = (figure: (r: Row) => number | null) =>
-    rows.map((r) => ({ key: r.reviewerId, label: r.reviewerName, value: figure(r) }));
+    rows.map((r) => ({ key: r.reviewer.id, label: r.reviewer.name, value: figure(r) }));
 
   return (
     <section aria-labelledby="reviewers-h" class="judge">
@@ -119,13 +119,13 @@ export function ReviewerStatsView({ session }: { session: Session }) {
             <tbody>
               {rows.map((r) => (
                 <tr
-                  key={r.reviewerId}
+                  key={r.reviewer.id}
                   data-testid="reviewer-row"
-                  data-reviewer={r.reviewerName}
+                  data-reviewer={r.reviewer.name}
                   data-reviews={r.reviews}
                 >
                   <th scope="row">
-                    {r.reviewerName} <span class="muted">({r.reviewerId.slice(0, 8)})</span>
+                    {r.reviewer.name} <span class="muted">({r.reviewer.id.slice(0, 8)})</span>
                   </th>
                   <td>{r.reviews}</td>
                   <td>{duration(r.medianHandlingSeconds)}</td>
