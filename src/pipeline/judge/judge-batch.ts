@@ -1,0 +1,155 @@
+import type { Db } from "../../db/database.js";
+import type { TrendRow } from "../../db/types.js";
+import { estimateStepCost } from "../../domain/budget.js";
+import type { Logger } from "../../observability/logger.js";
+import { trendUpdatedEnvelope } from "../../services/trend-lifecycle.js";
+import { makeEnvelope } from "../../streams/envelope.js";
+import { STREAMS } from "../../streams/stream-names.js";
+import type { BatchHandler, Job, JobHandler } from "../../workers/runtime/stream-consumer.js";
+import type { PolicySource } from "./active-policy.js";
+import { applyAuditSample } from "./audit-sample.js";
+import { judge, type JudgePolicy } from "./judge-policy.js";
+import { commitReadyBatch, type ReadyWrite } from "./judge-queries.js";
+import { judgeInputOf } from "./judge-worker.js";
+
+const UUID = /^[0-9a-f-]{36}$/i;
+/** Per-item decisions (escalations, rejections) run this many at a time inside a read. */
+const DECIDED_ALONE_IN_FLIGHT = 4;
+
+/**
+ * The Judge stage, batch at a time: one read's trends loaded in one query, each decided by the
+ * active policy (the pure `judge()`), and the items it sends to READY — the common case —
+ * written in ONE transaction (commitReadyBatch). What it does not cover goes back to the per-item
+ * handler, which writes the rest exactly as before: REJECTED (incident + alert), ESCALATED
+ * (escalation with review routing fields, webhook, an earlier override's publish job), audit
+ * samples, unknown trends, a second job for one trend, items changed since read or over budget.
+ * Given `perItem`, the items decided as other than READY run through it here, a few at a time
+ * (the runtime would run a read's leftovers one after another, and escalations were then the
+ * stage's bottleneck); one that throws goes back to the runtime, which retries it alone. Its
+ * status guards make a second run of a committed item a no-op.
+ */
+export function createJudgeBatchHandler(deps: {
+  db: Db;
+  policy: PolicySource;
+  logger: Logger;
+  auditSampleRate?: number;
+  perItem?: JobHandler;
+}): BatchHandler {
+  return async (jobs, signal) => {
+    const alone: Job[] = [];
+    const byId = new Map<string, Job>();
+    for (const job of jobs) {
+      const id = job.envelope.trendId ?? job.envelope.payload.trendId;
+      if (typeof id !== "string" || !UUID.test(id) || byId.has(id)) alone.push(job);
+      else byId.set(id, job);
+    }
+    if (byId.size === 0) return alone;
+    const trends = await deps.db
+      .selectFrom("enriched_trends")
+      .selectAll()
+      .where("id", "in", [...byId.keys()])
+      .execute();
+    const found = new Map(trends.map((t) => [t.id, t]));
+    const { version, policy } = await deps.policy.current();
+    const pending: { job: Job; write: ReadyWrite }[] = [];
+    const decidedOther: Job[] = [];
+    for (const [id, job] of byId) {
+      const trend = found.get(id);
+      if (!trend) {
+        alone.push(job);
+        continue;
+      }
+      // Any other status: judged already (a redelivery) or paused; the per-item path acks it too.
+      if (trend.status !== "EMBEDDED") continue;
+      const judged = judge(judgeInputOf(trend), policy);
+      const { decision } = applyAuditSample(judged, trend.id, deps.auditSampleRate ?? 0);
+      if (decision.outcome !== "READY") (deps.perItem ? decidedOther : alone).push(job);
+      else pending.push({ job, write: readyWrite(trend, decision, policy, version) });
+    }
+    if (deps.perItem) alone.push(...(await runEach(decidedOther, deps.perItem, signal)));
+    if (pending.length === 0) return alone;
+    const moved = await deps.db.transaction().execute(async (trx) => {
+      const result = await commitReadyBatch(
+        trx,
+        pending.map((p) => p.write),
+      );
+      if (result.charged !== result.moved.size)
+        throw new Error("a judge step of this batch was charged already");
+      return result.moved;
+    });
+    for (const p of pending) if (!moved.has(p.write.trendId)) alone.push(p.job);
+    if (moved.size)
+      deps.logger.debug(
+        { items: moved.size, alone: alone.length, policyVersion: version },
+        "batch judged",
+      );
+    return alone;
+  };
+}
+
+/** Runs each job through `handler`, a few at a time; returns the jobs that threw. */
+async function runEach(jobs: Job[], handler: JobHandler, signal: AbortSignal): Promise<Job[]> {
+  const failed: Job[] = [];
+  let next = 0;
+  const lane = async () => {
+    while (next < jobs.length) {
+      const job = jobs[next++]!;
+      await handler(job, signal).catch(() => failed.push(job));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DECIDED_ALONE_IN_FLIGHT, jobs.length) }, lane));
+  return failed;
+}
+
+/** What the per-item handler writes for an item the policy sends to READY. */
+function readyWrite(
+  trend: TrendRow,
+  decision: { outcome: string; rule: string; reason: string },
+  policy: JudgePolicy,
+  policyVersion: number,
+): ReadyWrite {
+  const scores = {
+    toxicityScore: trend.toxicity_score,
+    confidence: trend.confidence,
+    sentiment: trend.sentiment_score,
+  };
+  return {
+    trendId: trend.id,
+    traceId: trend.trace_id,
+    readSpent: trend.budget_spent,
+    cost: estimateStepCost("judge", ""),
+    provenance: {
+      actor: `judge:policy-v${policyVersion}`,
+      input: { ...scores, thresholds: policy.thresholds },
+      output: {
+        outcome: decision.outcome,
+        rule: decision.rule,
+        reason: decision.reason,
+        policyVersion,
+      },
+    },
+    events: [
+      {
+        stream: STREAMS.trendUpdates,
+        envelope: trendUpdatedEnvelope(
+          {
+            id: trend.id,
+            trace_id: trend.trace_id,
+            status: "READY",
+            embedding_status: trend.embedding_status,
+          },
+          "EMBEDDED",
+          { actor: "judge", reason: decision.reason },
+        ),
+      },
+      {
+        stream: STREAMS.publishJobs,
+        envelope: makeEnvelope("trend.ready", {
+          traceId: trend.trace_id,
+          trendId: trend.id,
+          payload: { trendId: trend.id, approvalPath: "judge" },
+        }),
+      },
+    ],
+  };
+}

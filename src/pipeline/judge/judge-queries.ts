@@ -1,0 +1,85 @@
+import { sql, type Transaction } from "kysely";
+
+import type { Database } from "../../db/types.js";
+import { toValidJson } from "../../domain/valid-text.js";
+
+/** What one item of a judge batch writes when the policy sends it to READY. */
+export interface ReadyWrite {
+  trendId: string;
+  traceId: string;
+  /** The budget the item was read with: if it changed, the item is not written. */
+  readSpent: number;
+  cost: number;
+  provenance: { actor: string; input: unknown; output: unknown };
+  /** Its outbox events in order (the trend update, then the publish job). */
+  events: { stream: string; envelope: unknown }[];
+}
+
+/**
+ * The judge batch's READY writes as ONE statement (in a transaction; the caller rolls back when
+ * `charged` is short, i.e. the judge step was charged already). Locks the trends in id order;
+ * for each item still EMBEDDED with the budget it was read with and room for the charge: READY,
+ * the spend, the charge, the provenance entry (after the trend's latest) and the events, in input
+ * order. The status guard makes a redelivered read write nothing; items not written are left to
+ * the per-item path (which pauses an over-budget item).
+ */
+export async function commitReadyBatch(
+  trx: Transaction<Database>,
+  items: readonly ReadyWrite[],
+): Promise<{ moved: Set<string>; charged: number }> {
+  if (items.length === 0) return { moved: new Set(), charged: 0 };
+  const events = items.flatMap((i) => i.events.map((e) => ({ trendId: i.trendId, ...e })));
+  const { rows } = await sql<{ moved: string[] | null; charged: number }>`
+    WITH v AS (
+      SELECT * FROM unnest(
+        ${items.map((i) => i.trendId)}::uuid[],
+        ${items.map((i) => i.traceId)}::text[],
+        ${items.map((i) => i.readSpent)}::float8[],
+        ${items.map((i) => i.cost)}::float8[],
+        ${items.map((i) => i.provenance.actor)}::text[],
+        ${items.map((i) => toValidJson(i.provenance.input))}::text[],
+        ${items.map((i) => toValidJson(i.provenance.output))}::text[]
+      ) WITH ORDINALITY AS v(id, trace_id, read_spent, cost, actor, input, output, ord)
+    ),
+    locked AS (
+      SELECT t.id FROM enriched_trends t WHERE t.id IN (SELECT id FROM v) ORDER BY t.id FOR UPDATE
+    ),
+    upd AS (
+      UPDATE enriched_trends t SET
+        status = 'READY',
+        budget_spent = t.budget_spent + v.cost,
+        updated_at = now()
+      FROM v
+      WHERE t.id = v.id AND t.id IN (SELECT id FROM locked)
+        AND t.status = 'EMBEDDED' AND t.budget_spent = v.read_spent
+        AND t.budget_spent + v.cost <= t.budget_limit + 1e-9
+      RETURNING t.id
+    ),
+    charged AS (
+      INSERT INTO budget_charges (trend_id, step, cost, unit)
+      SELECT v.id, 'judge', v.cost, 'compute_unit' FROM v WHERE v.id IN (SELECT id FROM upd)
+      ON CONFLICT (trend_id, step) DO NOTHING
+      RETURNING trend_id
+    ),
+    prov AS (
+      INSERT INTO provenance_log (trace_id, trend_id, step, actor, input, output, parent_id)
+      SELECT v.trace_id, v.id, 'judge', v.actor, v.input::jsonb, v.output::jsonb,
+        (SELECT l.id FROM provenance_log l WHERE l.trend_id = v.id ORDER BY l.id DESC LIMIT 1)
+      FROM v WHERE v.id IN (SELECT id FROM upd) ORDER BY v.ord
+    ),
+    events AS (
+      INSERT INTO outbox (stream, payload)
+      SELECT ev.stream, ev.payload::jsonb
+      FROM unnest(
+        ${events.map((e) => e.trendId)}::uuid[],
+        ${events.map((e) => e.stream)}::text[],
+        ${events.map((e) => toValidJson(e.envelope))}::text[]
+      ) WITH ORDINALITY AS ev(trend_id, stream, payload, ord)
+      WHERE ev.trend_id IN (SELECT id FROM upd)
+      ORDER BY ev.ord
+    )
+    SELECT (SELECT array_agg(id::text) FROM upd) AS moved, (SELECT count(*)::int FROM charged) AS charged`.execute(
+    trx,
+  );
+  return { moved: new Set(rows[0]?.moved ?? []), charged: rows[0]?.charged ?? 0 };
+}
