@@ -12,10 +12,9 @@ import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
 import type { VectorItem, VectorStore } from "../../vector/vector-store.js";
 import type { BatchHandler, Job } from "../../workers/runtime/stream-consumer.js";
+import { loadBatchTrends } from "../batch-trends.js";
 import { commitEmbeddedBatch, type EmbeddedWrite } from "./embed-queries.js";
 import { embeddingText } from "./embedding-worker.js";
-
-const UUID = /^[0-9a-f-]{36}$/i;
 
 /**
  * The embedding stage, batch at a time, when the vector store lives in Postgres (the default):
@@ -35,25 +34,11 @@ export function createEmbedBatchHandler(deps: {
   return async (jobs) => {
     const writer = deps.store.transactional;
     if (!writer) return jobs;
-    const alone: Job[] = [];
-    const byId = new Map<string, Job>();
-    for (const job of jobs) {
-      const id = job.envelope.trendId ?? job.envelope.payload.trendId;
-      if (typeof id !== "string" || !UUID.test(id) || byId.has(id)) alone.push(job);
-      else byId.set(id, job);
-    }
-    if (byId.size === 0) return alone;
-    const trends = await deps.db
-      .selectFrom("enriched_trends")
-      .selectAll()
-      .where("id", "in", [...byId.keys()])
-      .execute();
-    const found = new Map(trends.map((t) => [t.id, t]));
+    const { alone, loaded } = await loadBatchTrends(deps.db, jobs);
+    if (loaded.length === 0) return alone;
     const pending: { job: Job; trend: TrendRow; span: Span }[] = [];
-    for (const [id, job] of byId) {
-      const trend = found.get(id);
-      if (!trend) alone.push(job);
-      else if (trend.status === "ENRICHED") {
+    for (const { id, job, trend } of loaded) {
+      if (trend.status === "ENRICHED") {
         const span = startItemSpan(
           "embed",
           job.envelope,

@@ -2,18 +2,11 @@ import { sql, type Transaction } from "kysely";
 
 import type { Database } from "../../db/types.js";
 import { toValidJson } from "../../domain/valid-text.js";
+import type { StageBatchWrite } from "../batch-write.js";
 
 /** What one item of an embedding batch writes when it moves to EMBEDDED. */
-export interface EmbeddedWrite {
-  trendId: string;
-  traceId: string;
-  /** The budget the item was read with: if it changed, the item is not written. */
-  readSpent: number;
-  cost: number;
+export interface EmbeddedWrite extends StageBatchWrite {
   attempt: number;
-  provenance: { actor: string; input: unknown; output: unknown };
-  /** Its outbox events in order (the trend update, then the judge job). */
-  events: { stream: string; envelope: unknown }[];
 }
 
 /**

@@ -16,12 +16,11 @@ import { trendUpdatedEnvelope } from "../../services/trend-lifecycle.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
 import type { BatchHandler, Job } from "../../workers/runtime/stream-consumer.js";
+import { loadBatchTrends } from "../batch-trends.js";
 import { type Plan, planItem } from "../plan/plan.js";
 import { planProvenance } from "../plan/plan-queries.js";
 import { commitEnrichedBatch, type EnrichedWrite } from "./enrich-queries.js";
 import { type ComputedEnrichment, computeEnrichments, etlProvenance } from "./enrichment-record.js";
-
-const UUID = /^[0-9a-f-]{36}$/i;
 
 interface Work {
   job: Job;
@@ -48,25 +47,11 @@ export function createEnrichBatchHandler(deps: {
   logger: Logger;
 }): BatchHandler {
   return async (jobs) => {
-    const alone: Job[] = [];
-    const byId = new Map<string, Job>();
-    for (const job of jobs) {
-      const id = job.envelope.trendId ?? job.envelope.payload.trendId;
-      if (typeof id !== "string" || !UUID.test(id) || byId.has(id)) alone.push(job);
-      else byId.set(id, job);
-    }
-    if (byId.size === 0) return alone;
-    const trends = await deps.db
-      .selectFrom("enriched_trends")
-      .selectAll()
-      .where("id", "in", [...byId.keys()])
-      .execute();
-    const found = new Map(trends.map((t) => [t.id, t]));
+    const { alone, loaded } = await loadBatchTrends(deps.db, jobs);
+    if (loaded.length === 0) return alone;
     const pending: { job: Job; trend: TrendRow; span: Span }[] = [];
-    for (const [id, job] of byId) {
-      const trend = found.get(id);
-      if (!trend) alone.push(job);
-      else if (trend.status === "RECEIVED" || trend.status === "PLANNED") {
+    for (const { id, job, trend } of loaded) {
+      if (trend.status === "RECEIVED" || trend.status === "PLANNED") {
         const span = startItemSpan(
           "etl",
           job.envelope,

@@ -6,13 +6,13 @@ import { trendUpdatedEnvelope } from "../../services/trend-lifecycle.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
 import type { BatchHandler, Job, JobHandler } from "../../workers/runtime/stream-consumer.js";
+import { loadBatchTrends } from "../batch-trends.js";
 import type { PolicySource } from "./active-policy.js";
 import { applyAuditSample } from "./audit-sample.js";
 import { judge, type JudgePolicy } from "./judge-policy.js";
 import { commitReadyBatch, type ReadyWrite } from "./judge-queries.js";
 import { judgeInputOf } from "./judge-worker.js";
 
-const UUID = /^[0-9a-f-]{36}$/i;
 /** Per-item decisions (escalations, rejections) run this many at a time inside a read. */
 const DECIDED_ALONE_IN_FLIGHT = 4;
 
@@ -36,29 +36,12 @@ export function createJudgeBatchHandler(deps: {
   perItem?: JobHandler;
 }): BatchHandler {
   return async (jobs, signal) => {
-    const alone: Job[] = [];
-    const byId = new Map<string, Job>();
-    for (const job of jobs) {
-      const id = job.envelope.trendId ?? job.envelope.payload.trendId;
-      if (typeof id !== "string" || !UUID.test(id) || byId.has(id)) alone.push(job);
-      else byId.set(id, job);
-    }
-    if (byId.size === 0) return alone;
-    const trends = await deps.db
-      .selectFrom("enriched_trends")
-      .selectAll()
-      .where("id", "in", [...byId.keys()])
-      .execute();
-    const found = new Map(trends.map((t) => [t.id, t]));
+    const { alone, loaded } = await loadBatchTrends(deps.db, jobs);
+    if (loaded.length === 0) return alone;
     const { version, policy } = await deps.policy.current();
     const pending: { job: Job; write: ReadyWrite }[] = [];
     const decidedOther: Job[] = [];
-    for (const [id, job] of byId) {
-      const trend = found.get(id);
-      if (!trend) {
-        alone.push(job);
-        continue;
-      }
+    for (const { job, trend } of loaded) {
       // Any other status: judged already (a redelivery) or paused; the per-item path acks it too.
       if (trend.status !== "EMBEDDED") continue;
       const judged = judge(judgeInputOf(trend), policy);

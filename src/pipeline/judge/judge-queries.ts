@@ -2,18 +2,10 @@ import { sql, type Transaction } from "kysely";
 
 import type { Database } from "../../db/types.js";
 import { toValidJson } from "../../domain/valid-text.js";
+import type { StageBatchWrite } from "../batch-write.js";
 
 /** What one item of a judge batch writes when the policy sends it to READY. */
-export interface ReadyWrite {
-  trendId: string;
-  traceId: string;
-  /** The budget the item was read with: if it changed, the item is not written. */
-  readSpent: number;
-  cost: number;
-  provenance: { actor: string; input: unknown; output: unknown };
-  /** Its outbox events in order (the trend update, then the publish job). */
-  events: { stream: string; envelope: unknown }[];
-}
+export type ReadyWrite = StageBatchWrite;
 
 /**
  * The judge batch's READY writes as ONE statement (in a transaction; the caller rolls back when
