@@ -1,3 +1,7 @@
+import { type RawBuilder, sql } from "kysely";
+
+import { toValidJson } from "../domain/valid-text.js";
+
 /**
  * What one item of a batch stage writes when it moves on (the batch queries of enrich, embed
  * and judge take a list of these): checked against the budget it was read with, charged, its
@@ -12,4 +16,34 @@ export interface StageBatchWrite {
   provenance: { actor: string; input: unknown; output: unknown };
   /** Its outbox events in order (the trend update, then the next stage's job). */
   events: { stream: string; envelope: unknown }[];
+}
+
+/**
+ * The last two parts of a batch query (a `WITH` list whose `v` holds the items, with columns
+ * id, trace_id, actor, input, output and ord, and whose `upd` holds the ids that moved): the
+ * provenance entry of `step` after each moved trend's latest, then its outbox events in input
+ * order. Shared so every batch stage writes provenance and events alike.
+ */
+export function provenanceAndEventsCtes(
+  step: string,
+  items: readonly StageBatchWrite[],
+): RawBuilder<unknown> {
+  const events = items.flatMap((i) => i.events.map((e) => ({ trendId: i.trendId, ...e })));
+  return sql`prov AS (
+      INSERT INTO provenance_log (trace_id, trend_id, step, actor, input, output, parent_id)
+      SELECT v.trace_id, v.id, ${step}::text, v.actor, v.input::jsonb, v.output::jsonb,
+        (SELECT l.id FROM provenance_log l WHERE l.trend_id = v.id ORDER BY l.id DESC LIMIT 1)
+      FROM v WHERE v.id IN (SELECT id FROM upd) ORDER BY v.ord
+    ),
+    events AS (
+      INSERT INTO outbox (stream, payload)
+      SELECT ev.stream, ev.payload::jsonb
+      FROM unnest(
+        ${events.map((e) => e.trendId)}::uuid[],
+        ${events.map((e) => e.stream)}::text[],
+        ${events.map((e) => toValidJson(e.envelope))}::text[]
+      ) WITH ORDINALITY AS ev(trend_id, stream, payload, ord)
+      WHERE ev.trend_id IN (SELECT id FROM upd)
+      ORDER BY ev.ord
+    )`;
 }

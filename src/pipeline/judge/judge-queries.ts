@@ -2,7 +2,7 @@ import { sql, type Transaction } from "kysely";
 
 import type { Database } from "../../db/types.js";
 import { toValidJson } from "../../domain/valid-text.js";
-import type { StageBatchWrite } from "../batch-write.js";
+import { provenanceAndEventsCtes, type StageBatchWrite } from "../batch-write.js";
 
 /** What one item of a judge batch writes when the policy sends it to READY. */
 export type ReadyWrite = StageBatchWrite;
@@ -20,7 +20,6 @@ export async function commitReadyBatch(
   items: readonly ReadyWrite[],
 ): Promise<{ moved: Set<string>; charged: number }> {
   if (items.length === 0) return { moved: new Set(), charged: 0 };
-  const events = items.flatMap((i) => i.events.map((e) => ({ trendId: i.trendId, ...e })));
   const { rows } = await sql<{ moved: string[] | null; charged: number }>`
     WITH v AS (
       SELECT * FROM unnest(
@@ -53,23 +52,7 @@ export async function commitReadyBatch(
       ON CONFLICT (trend_id, step) DO NOTHING
       RETURNING trend_id
     ),
-    prov AS (
-      INSERT INTO provenance_log (trace_id, trend_id, step, actor, input, output, parent_id)
-      SELECT v.trace_id, v.id, 'judge', v.actor, v.input::jsonb, v.output::jsonb,
-        (SELECT l.id FROM provenance_log l WHERE l.trend_id = v.id ORDER BY l.id DESC LIMIT 1)
-      FROM v WHERE v.id IN (SELECT id FROM upd) ORDER BY v.ord
-    ),
-    events AS (
-      INSERT INTO outbox (stream, payload)
-      SELECT ev.stream, ev.payload::jsonb
-      FROM unnest(
-        ${events.map((e) => e.trendId)}::uuid[],
-        ${events.map((e) => e.stream)}::text[],
-        ${events.map((e) => toValidJson(e.envelope))}::text[]
-      ) WITH ORDINALITY AS ev(trend_id, stream, payload, ord)
-      WHERE ev.trend_id IN (SELECT id FROM upd)
-      ORDER BY ev.ord
-    )
+    ${provenanceAndEventsCtes("judge", items)}
     SELECT (SELECT array_agg(id::text) FROM upd) AS moved, (SELECT count(*)::int FROM charged) AS charged`.execute(
     trx,
   );
