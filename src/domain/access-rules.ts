@@ -138,7 +138,8 @@ export const FIELD_RULES: Record<string, FieldRule> = {
     mode: "redact",
     why: "others' decisions before the outcome: decision, reasonCode and note are null until the escalation is RESOLVED, except in the caller's own review",
   },
-  "EscalationReview.reviewer": internals("reviewer identity: id empty, name `moderator`"),
+  "EscalationReview.reviewer": internals("reviewer identity: `moderator`"),
+  "EscalationReview.reviewedBy": internals("reviewer identity: id empty, name `moderator`"),
   "EscalationReview.note": internals("moderator note: null"),
   "Resolution.resolvedBy": internals("reviewer identity: `moderator`"),
   "PublishOverride.justification": internals("override justification: empty"),
@@ -189,8 +190,8 @@ function hidePendingDecisions(
   caller: { keyId: string } | undefined,
 ): unknown {
   if ((source as { status?: unknown }).status === "RESOLVED" || !Array.isArray(value)) return value;
-  return value.map((review: { reviewer?: { id?: string } }) =>
-    review.reviewer?.id === caller?.keyId
+  return value.map((review: { reviewedBy?: { id?: string } }) =>
+    review.reviewedBy?.id === caller?.keyId
       ? review
       : { ...review, decision: null, reasonCode: null, note: null },
   );
@@ -219,7 +220,8 @@ export const FIELD_REDACTIONS: Record<
   "Escalation.precedents": () => [],
   "Resolution.note": () => null,
   "Escalation.reviews": hidePendingDecisions,
-  "EscalationReview.reviewer": () => ({ id: "", name: "moderator" }),
+  "EscalationReview.reviewer": () => "moderator",
+  "EscalationReview.reviewedBy": () => ({ id: "", name: "moderator" }),
   "EscalationReview.note": () => null,
   "Resolution.resolvedBy": () => "moderator",
   "PublishOverride.justification": () => "",

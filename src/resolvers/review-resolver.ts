@@ -31,7 +31,8 @@ export class ReviewResolver {
   ): Promise<EscalationReview[]> {
     const rows = await ctx.loaders.reviews.load(escalation.id);
     return rows.map((r) => ({
-      reviewer: { id: r.reviewer_key_id, name: r.reviewer_name },
+      reviewer: r.reviewer_name,
+      reviewedBy: { id: r.reviewer_key_id, name: r.reviewer_name },
       decision: r.decision as Decision,
       reasonCode: r.reason_code,
       note: r.note,

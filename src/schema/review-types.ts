@@ -17,7 +17,12 @@ export class Reviewer {
     "One reviewer's decision on an escalation. Before the outcome only operators (and the reviewer, for their own) see decision, reasonCode and note",
 })
 export class EscalationReview {
-  @Field(() => Reviewer) reviewer!: Reviewer;
+  @Field(() => String, {
+    description: "The reviewer as shown: their key's name (the identity is reviewedBy.id)",
+  })
+  reviewer!: string;
+  @Field(() => Reviewer, { description: "The reviewer: the key's id and name" })
+  reviewedBy!: Reviewer;
   @Field(() => Decision, { nullable: true }) decision!: Decision | null;
   @Field(() => String, { nullable: true }) reasonCode!: string | null;
   @Field(() => String, { nullable: true }) note!: string | null;

@@ -69,7 +69,7 @@ export const ConsensusQuery = graphql(`
         deciderSkill
       }
       reviews {
-        reviewer {
+        reviewedBy {
           id
         }
         at

@@ -33,7 +33,7 @@ export function ConsensusState({
   }, [escalationId, version]);
   if (!consensus) return null;
   const { required, received, deciderSkill } = consensus.reviewProgress;
-  const mine = consensus.reviews.some((r) => r.reviewer.id === session.me.id);
+  const mine = consensus.reviews.some((r) => r.reviewedBy.id === session.me.id);
   if (required <= 1 && received === 0 && !deciderSkill) return null;
   return (
     <p
