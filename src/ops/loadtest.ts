@@ -1,15 +1,9 @@
 import { randomBytes } from "node:crypto";
 
 import { trailsFromGraphql, trailsFromSql } from "./item-trails.js";
-import { dueBy, type LoadStep, rateAt } from "./load-schedule.js";
+import { dueBy, rateAt } from "./load-schedule.js";
 import { LoadtestError } from "./loadtest-error.js";
-import {
-  createLoadtestMix,
-  DEFAULT_MIX,
-  MIX_KINDS,
-  type MixKind,
-  type MixWeights,
-} from "./loadtest-mix.js";
+import { createLoadtestMix, DEFAULT_MIX, MIX_KINDS, type MixKind } from "./loadtest-mix.js";
 import {
   histogramBuckets,
   histogramQuantile,
@@ -22,134 +16,22 @@ import { SCALABLE_STAGES, type ScalableStage, STAGE_STREAMS } from "./stages.js"
 
 export { dueBy, type LoadStep, parseSteps } from "./load-schedule.js";
 export { LoadtestError } from "./loadtest-error.js";
+export * from "./loadtest-report.js";
+import {
+  type GqlResponse,
+  type LoadtestOptions,
+  type LoadtestProgress,
+  type LoadtestReport,
+  type LoadtestSample,
+  quantiles,
+  SETTLED_STATES,
+} from "./loadtest-report.js";
 
-export interface LoadtestOptions {
-  /** The gateway's GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
-  url: string;
-  /** An integrator (or operator) key. */
-  key: string;
-  steps: LoadStep[];
-  /** Most requests in flight (default 64); past it the client falls behind and says so. */
-  concurrency?: number;
-  seed?: number;
-  mix?: MixWeights;
-  sampleEveryMs?: number;
-  /** How long to wait after the last send for items to reach a final state (default 120 s). */
-  drainTimeoutMs?: number;
-  /** Read provenance with SQL instead of GraphQL (faster for large runs). */
-  databaseUrl?: string;
-  /** The autoscaler's /metrics, when one runs (`trendgate start --autoscale`); sampled if it answers. */
-  scalerMetricsUrl?: string;
-  /** The gateway's /metrics (default: /metrics on the API's origin) and its METRICS_TOKEN, if any. */
-  metricsUrl?: string;
-  metricsToken?: string;
-  onProgress?: (progress: LoadtestProgress) => void;
-  signal?: AbortSignal;
-}
-
-export interface LoadtestProgress {
-  phase: "load" | "drain" | "collect";
-  planned: number;
-  sent: number;
-  accepted: number;
-  refused: number;
-  backlog: number;
-}
-
-/** One sample of the system, taken every second during the run. */
-export interface LoadtestSample {
-  /** Seconds since the first send. */
-  t: number;
-  targetRate: number;
-  sent: number;
-  accepted: number;
-  refused: number;
-  /** Per stage: lag and pending of its group, from GET /metrics. */
-  lag: Partial<Record<ScalableStage, number>>;
-  pending: Partial<Record<ScalableStage, number>>;
-  oldestPendingSeconds: Partial<Record<ScalableStage, number>>;
-  /** Per stage: consumers in its group, from the pipelineHealth query. */
-  consumers: Partial<Record<ScalableStage, number>>;
-  /** Per stage: handler p50 (seconds) over this interval, when the gateway process runs workers. */
-  handlerP50: Partial<Record<string, number>>;
-  /** From the autoscaler's /metrics, when it answers. */
-  desiredWorkers: Partial<Record<ScalableStage, number>>;
-  workers: Partial<Record<ScalableStage, number>>;
-}
-
-export interface Quantiles {
-  n: number;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-  max: number | null;
-}
-
-export interface LoadtestReport {
-  runId: string;
-  url: string;
-  steps: LoadStep[];
-  startedAt: string;
-  loadSeconds: number;
-  drainSeconds: number;
-  drained: boolean;
-  counts: {
-    planned: number;
-    sent: number;
-    accepted: number;
-    duplicates: number;
-    refusedBackpressure: number;
-    invalid: number;
-    errors: number;
-    /** Items the client could not send on time because `concurrency` requests were in flight. */
-    lateSends: number;
-    byKind: Record<
-      MixKind,
-      {
-        sent: number;
-        accepted: number;
-        duplicates: number;
-        refused: number;
-        invalid: number;
-        errors: number;
-      }
-    >;
-  };
-  errorSamples: string[];
-  /** Ingest request round trip (ms) as the client saw it. */
-  ingestLatencyMs: Quantiles;
-  /** Per stage, from the previous step's provenance entry to this step's (ms): queueing + work. */
-  stageLatencyMs: Record<string, Quantiles>;
-  endToEndMs: Quantiles;
-  finalStates: Record<string, number>;
-  /** Accepted items in PUBLISHED, REJECTED, CANCELLED, or waiting for a human (ESCALATED, PAUSED). */
-  settled: number;
-  /** Accepted items in any other state at the end (still moving, or stuck). */
-  notSettled: number;
-  /** Per second after the start: items that finished their last step, and their end-to-end p50. */
-  completions: { t: number; count: number; p50Ms: number | null }[];
-  samples: LoadtestSample[];
-}
-
-export const SETTLED_STATES = ["PUBLISHED", "REJECTED", "CANCELLED", "ESCALATED", "PAUSED"];
 /** The pipeline's steps in order; a stage's latency runs from the previous one present. */
 const STEP_ORDER = ["ingest", "plan", "etl", "embed", "judge", "publish"] as const;
 
 const INGEST = `mutation($input: TrendInput!) { ingestTrend(input: $input) { id status duplicate } }`;
 const HEALTH = `{ pipelineHealth { outboxBacklog streams { stream groups { name lag pending consumers { name idleMs } } } } }`;
-
-export type GqlResponse<T> = {
-  data?: T;
-  errors?: { message: string; extensions?: { code?: string } }[];
-};
-
-export function quantiles(values: number[]): Quantiles {
-  if (values.length === 0) return { n: 0, p50: null, p95: null, p99: null, max: null };
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) =>
-    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
-  return { n: sorted.length, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted.at(-1)! };
-}
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {

@@ -6,7 +6,7 @@ import { enqueueOutbox } from "../../db/outbox.js";
 import { tenantCondition } from "../../db/tenant-filter.js";
 import type { Database, EscalationRow, EscalationStatus, IssueType } from "../../db/types.js";
 import { conflict, DomainError, notFound } from "../../domain/domain-error.js";
-import { ANY_REVIEWER, type ReviewerProfile } from "../../domain/reviewer-profile.js";
+import { ANY_REVIEWER } from "../../domain/reviewer-profile.js";
 import type { TenantScope } from "../../domain/tenant-scope.js";
 import { assertUuid } from "../../domain/uuid.js";
 import type { Logger } from "../../observability/logger.js";
@@ -14,6 +14,7 @@ import { withItemSpan } from "../../observability/tracing.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
 import { parsePolicy, type ReviewPolicy } from "../judge/judge-policy.js";
+import { type Actor, claimantOf, holderOf } from "./actor.js";
 import { type EligibilityRule, ineligibility } from "./eligibility.js";
 import type { ReasonCodeTaxonomy } from "./reason-codes.js";
 import { recordReview } from "./record-review.js";
@@ -21,26 +22,8 @@ import { type ResolutionInput, validateResolution } from "./resolution-input.js"
 import { unclaimedStatus } from "./review-queries.js";
 import { type Claimant, claimColumns, claimMostUrgent, lockReviewer } from "./routing.js";
 
-export type Decision = "APPROVE" | "REJECT";
+export type { Actor, Decision } from "./actor.js";
 
-export interface Actor {
-  /** Who acts, as recorded in provenance and shown as claimedBy (the API key's name). */
-  name: string;
-  role: string;
-  /** The key's id: claims and separation of duties compare it, never the name (defaults to name). */
-  keyId?: string;
-  /** The tenants the key may act on; null or absent = all. */
-  tenants?: TenantScope;
-  /** Languages, skills and capacity for routing; absent = any language, no skills, capacity 3. */
-  profile?: ReviewerProfile;
-}
-
-const holderOf = (actor: Actor): string => actor.keyId ?? actor.name;
-const claimantOf = (actor: Actor): Claimant => ({
-  keyId: holderOf(actor),
-  name: actor.name,
-  profile: actor.profile ?? ANY_REVIEWER,
-});
 const DEFAULT_REVIEW = parsePolicy({}).review;
 
 /**
