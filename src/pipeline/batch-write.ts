@@ -19,6 +19,24 @@ export interface StageBatchWrite {
 }
 
 /**
+ * The parts of a batch query around its status update: `locked` takes the rows of the items in
+ * `v` in id order (so two batches never deadlock), `charged` charges `step` for each trend in
+ * `upd` once (a short count tells the caller a charge existed and it must roll back).
+ */
+export const lockedCte: RawBuilder<unknown> = sql`locked AS (
+      SELECT t.id FROM enriched_trends t WHERE t.id IN (SELECT id FROM v) ORDER BY t.id FOR UPDATE
+    )`;
+
+export function chargedCte(step: string): RawBuilder<unknown> {
+  return sql`charged AS (
+      INSERT INTO budget_charges (trend_id, step, cost, unit)
+      SELECT v.id, ${step}::text, v.cost, 'compute_unit' FROM v WHERE v.id IN (SELECT id FROM upd)
+      ON CONFLICT (trend_id, step) DO NOTHING
+      RETURNING trend_id
+    )`;
+}
+
+/**
  * The last two parts of a batch query (a `WITH` list whose `v` holds the items, with columns
  * id, trace_id, actor, input, output and ord, and whose `upd` holds the ids that moved): the
  * provenance entry of `step` after each moved trend's latest, then its outbox events in input

@@ -2,7 +2,12 @@ import { sql, type Transaction } from "kysely";
 
 import type { Database } from "../../db/types.js";
 import { toValidJson } from "../../domain/valid-text.js";
-import { provenanceAndEventsCtes, type StageBatchWrite } from "../batch-write.js";
+import {
+  chargedCte,
+  lockedCte,
+  provenanceAndEventsCtes,
+  type StageBatchWrite,
+} from "../batch-write.js";
 
 /** What one item of an embedding batch writes when it moves to EMBEDDED. */
 export interface EmbeddedWrite extends StageBatchWrite {
@@ -36,9 +41,7 @@ export async function commitEmbeddedBatch(
         ${items.map((i) => toValidJson(i.provenance.output))}::text[]
       ) WITH ORDINALITY AS v(id, trace_id, read_spent, cost, attempt, actor, input, output, ord)
     ),
-    locked AS (
-      SELECT t.id FROM enriched_trends t WHERE t.id IN (SELECT id FROM v) ORDER BY t.id FOR UPDATE
-    ),
+    ${lockedCte},
     upd AS (
       UPDATE enriched_trends t SET
         status = 'EMBEDDED',
@@ -51,12 +54,7 @@ export async function commitEmbeddedBatch(
         AND t.budget_spent + v.cost <= t.budget_limit + 1e-9
       RETURNING t.id
     ),
-    charged AS (
-      INSERT INTO budget_charges (trend_id, step, cost, unit)
-      SELECT v.id, 'embed', v.cost, 'compute_unit' FROM v WHERE v.id IN (SELECT id FROM upd)
-      ON CONFLICT (trend_id, step) DO NOTHING
-      RETURNING trend_id
-    ),
+    ${chargedCte("embed")},
     records AS (
       INSERT INTO embedding_records (id, trend_id, vector_id, store, model, dimension, attempts)
       SELECT gen_random_uuid(), v.id, v.id::text, ${store.name}::text, ${store.model}::text, ${store.dimension}::int, v.attempt

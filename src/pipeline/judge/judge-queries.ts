@@ -2,7 +2,12 @@ import { sql, type Transaction } from "kysely";
 
 import type { Database } from "../../db/types.js";
 import { toValidJson } from "../../domain/valid-text.js";
-import { provenanceAndEventsCtes, type StageBatchWrite } from "../batch-write.js";
+import {
+  chargedCte,
+  lockedCte,
+  provenanceAndEventsCtes,
+  type StageBatchWrite,
+} from "../batch-write.js";
 
 /** What one item of a judge batch writes when the policy sends it to READY. */
 export type ReadyWrite = StageBatchWrite;
@@ -32,9 +37,7 @@ export async function commitReadyBatch(
         ${items.map((i) => toValidJson(i.provenance.output))}::text[]
       ) WITH ORDINALITY AS v(id, trace_id, read_spent, cost, actor, input, output, ord)
     ),
-    locked AS (
-      SELECT t.id FROM enriched_trends t WHERE t.id IN (SELECT id FROM v) ORDER BY t.id FOR UPDATE
-    ),
+    ${lockedCte},
     upd AS (
       UPDATE enriched_trends t SET
         status = 'READY',
@@ -46,12 +49,7 @@ export async function commitReadyBatch(
         AND t.budget_spent + v.cost <= t.budget_limit + 1e-9
       RETURNING t.id
     ),
-    charged AS (
-      INSERT INTO budget_charges (trend_id, step, cost, unit)
-      SELECT v.id, 'judge', v.cost, 'compute_unit' FROM v WHERE v.id IN (SELECT id FROM upd)
-      ON CONFLICT (trend_id, step) DO NOTHING
-      RETURNING trend_id
-    ),
+    ${chargedCte("judge")},
     ${provenanceAndEventsCtes("judge", items)}
     SELECT (SELECT array_agg(id::text) FROM upd) AS moved, (SELECT count(*)::int FROM charged) AS charged`.execute(
     trx,
