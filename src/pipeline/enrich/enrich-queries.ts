@@ -4,6 +4,7 @@ import type { ProvenanceInput } from "../../db/provenance.js";
 import type { Database, TrendStatus } from "../../db/types.js";
 import { toValidJson } from "../../domain/valid-text.js";
 import type { Enrichment } from "../../nlp/enricher.js";
+import { lockedCte } from "../batch-write.js";
 import { enrichedColumns } from "./enrichment-record.js";
 
 /** What one item of a batch writes when it moves to ENRICHED (with its plan if it had none). */
@@ -69,9 +70,7 @@ export async function commitEnrichedBatch(
       ) AS v(id, read_status, read_spent, spend, normalized_body, language, sentiment_score, sentiment_label, topics,
              toxicity_score, confidence, summary, enrichment)
     ),
-    locked AS (
-      SELECT t.id FROM enriched_trends t WHERE t.id IN (SELECT id FROM v) ORDER BY t.id FOR UPDATE
-    ),
+    ${lockedCte},
     upd AS (
       UPDATE enriched_trends t SET
         status = 'ENRICHED',
@@ -87,8 +86,10 @@ export async function commitEnrichedBatch(
         enrichment = v.enrichment::jsonb,
         updated_at = now()
       FROM v
-      WHERE t.id = v.id AND t.id IN (SELECT id FROM locked)
-        AND t.status = v.read_status AND t.status IN ('RECEIVED', 'PLANNED') AND t.budget_spent = v.read_spent
+      -- By primary key (see lockedCte): a condition on t.status alone would lead the planner to
+      -- scan the status indexes, i.e. every RECEIVED/PLANNED trend (the backlog), for each read.
+      WHERE t.id = v.id AND t.id = ANY(ARRAY(SELECT id FROM locked))
+        AND t.status = v.read_status AND v.read_status IN ('RECEIVED', 'PLANNED') AND t.budget_spent = v.read_spent
         AND t.budget_spent + v.spend <= t.budget_limit + 1e-9
       RETURNING t.id, t.embedding_status
     ),
@@ -127,11 +128,15 @@ export async function commitEnrichedBatch(
       FROM p ORDER BY p.ord
       RETURNING id, trend_id
     ),
+    -- The plan entries' ids by trend, built once: a join or a subquery per item scanned
+    -- plan_prov once per item (the planner takes the CTEs for one row each), quadratic in the read.
+    plan_prov_ids AS (
+      SELECT jsonb_object_agg(trend_id::text, id) AS ids FROM plan_prov
+    ),
     etl_prov AS (
       INSERT INTO provenance_log (trace_id, trend_id, step, actor, input, output, parent_id)
       SELECT e.trace_id, e.trend_id, 'etl', e.actor, e.input::jsonb, e.output::jsonb,
-        COALESCE(
-          (SELECT pp.id FROM plan_prov pp WHERE pp.trend_id = e.trend_id),
+        COALESCE(((SELECT ids FROM plan_prov_ids) ->> e.trend_id::text)::bigint,
           (SELECT l.id FROM provenance_log l WHERE l.trend_id = e.trend_id ORDER BY l.id DESC LIMIT 1))
       FROM unnest(
         ${items.map((i) => i.trendId)}::uuid[],
