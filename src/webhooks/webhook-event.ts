@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from "kysely";
 
 import { enqueueOutbox } from "../db/outbox.js";
 import type { Database } from "../db/types.js";
-import { makeEnvelope } from "../streams/envelope.js";
+import { type Envelope, makeEnvelope } from "../streams/envelope.js";
 import { STREAMS } from "../streams/stream-names.js";
 
 /** The events receivers may subscribe to (issue 14, item 8). */
@@ -32,13 +32,14 @@ export function enqueueWebhookEvent(
   trx: Transaction<Database> | Kysely<Database>,
   event: WebhookEvent,
 ): Promise<string> {
-  return enqueueOutbox(
-    trx,
-    STREAMS.webhooks,
-    makeEnvelope(event.type, {
-      traceId: event.traceId,
-      trendId: event.trendId,
-      payload: event.data,
-    }),
-  );
+  return enqueueOutbox(trx, STREAMS.webhooks, webhookEventEnvelope(event));
+}
+
+/** The outbox envelope of a webhook event (for batch writers that insert many in one statement). */
+export function webhookEventEnvelope(event: WebhookEvent): Envelope {
+  return makeEnvelope(event.type, {
+    traceId: event.traceId,
+    trendId: event.trendId,
+    payload: event.data,
+  });
 }

@@ -16,7 +16,11 @@ export const judgeStage: StageModule = {
     return {
       handler,
       // A read's READY items commit in one transaction; the rest go to the per-item handler.
-      batchHandler: createJudgeBatchHandler({ ...judgeDeps, perItem: handler }),
+      batchHandler: createJudgeBatchHandler({
+        ...judgeDeps,
+        perItem: handler,
+        batchEscalations: true,
+      }),
       // A read takes at most as many entries as there are free slots, and holds them until its
       // escalations are decided: room for four full reads, so clean items keep being read and
       // committed while earlier reads' escalations finish (two held the stage at ~40 items/s
