@@ -243,6 +243,50 @@ describe("judge batch escalations", () => {
     }
   });
 
+  it("should leave no half-write when the transaction dies after the statement, and write once when the read comes again", async () => {
+    const ids = [await embeddedTrend(), await embeddedTrend()];
+    const jobs = ids.map(jobFor);
+    // The override lookup, the transaction's second query, fails as a dropped connection would.
+    const dying = env.db.withPlugin({
+      transformQuery: (args) => {
+        if (JSON.stringify(args.node).includes('"publish_overrides"'))
+          throw new Error("connection terminated");
+        return args.node;
+      },
+      transformResult: (args) => Promise.resolve(args.result),
+    });
+    const crashed = createJudgeBatchHandler({
+      db: dying,
+      policy,
+      logger: env.logger,
+      batchEscalations: true,
+    });
+    await expect(crashed(jobs, signal)).rejects.toThrow(/connection terminated/);
+    for (const id of ids) {
+      const after = await effects(id);
+      expect(after.trend.status).toBe("EMBEDDED");
+      expect([after.charges, after.escalations, after.events, after.provenance]).toEqual([
+        [],
+        [],
+        [],
+        [],
+      ]);
+    }
+
+    expect(await batch()(jobs, signal)).toEqual([]);
+    expect(await batch()(jobs, signal)).toEqual([]);
+    for (const id of ids) {
+      const { trend, charges, escalations, events, provenance } = await effects(id);
+      expect(trend.status).toBe("ESCALATED");
+      expect([charges.length, escalations.length, provenance.length]).toEqual([1, 1, 1]);
+      expect(events.map((e) => e.stream)).toEqual([
+        STREAMS.trendUpdates,
+        STREAMS.escalations,
+        STREAMS.webhooks,
+      ]);
+    }
+  });
+
   it("should hand back an escalation over budget for the per-item handler to pause", async () => {
     const poor = await embeddedTrend();
     await env.db

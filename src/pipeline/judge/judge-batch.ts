@@ -17,7 +17,7 @@ import { commitReadyBatch, type ReadyWrite } from "./judge-queries.js";
 import { judgeInputOf } from "./judge-worker.js";
 
 /**
- * Per-item decisions (escalations, rejections) run this many at a time across the stage's
+ * Per-item decisions (rejections; escalations without `batchEscalations`) run this many at a time across the stage's
  * reads: each holds a pooled connection for a dozen round trips.
  */
 const DECIDED_ALONE_IN_FLIGHT = 8;
@@ -25,15 +25,16 @@ const DECIDED_ALONE_IN_FLIGHT = 8;
 /**
  * The Judge stage, batch at a time: one read's trends loaded in one query, each decided by the
  * active policy (the pure `judge()`), and the items it sends to READY — the common case —
- * written in ONE transaction (commitReadyBatch). What it does not cover goes back to the per-item
- * handler, which writes the rest exactly as before: REJECTED (incident + alert), ESCALATED
- * (escalation with review routing fields, webhook, an earlier override's publish job), audit
- * samples, unknown trends, a second job for one trend, items changed since read or over budget.
- * Given `perItem`, the items decided as other than READY run through it here, a few at a time
- * across the stage's reads and beside the READY commit (the runtime would run a read's leftovers
- * one after another, and escalations were then the stage's bottleneck); one that throws goes
- * back to the runtime, which retries it alone. Its status guards make a second run of a
- * committed item a no-op.
+ * written in ONE transaction (commitReadyBatch). With `batchEscalations`, its escalations and
+ * audit samples are written alike in a second transaction beside it (commitEscalationBatch: the
+ * per-item handler's ~15 round trips per escalation held the stage's slots under load). What
+ * neither covers goes back to the per-item handler, which writes the rest exactly as before:
+ * REJECTED (incident + alert), ESCALATED without `batchEscalations`, unknown trends, a second job
+ * for one trend, items changed since read or over budget. Given `perItem`, the items decided as
+ * other than READY (or ESCALATED) run through it here, a few at a time across the stage's reads
+ * and beside the commits (the runtime would run a read's leftovers one after another); one that
+ * throws goes back to the runtime, which retries it alone. Its status guards make a second run
+ * of a committed item a no-op.
  */
 export function createJudgeBatchHandler(deps: {
   db: Db;

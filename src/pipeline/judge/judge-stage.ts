@@ -15,15 +15,16 @@ export const judgeStage: StageModule = {
     const handler = createJudgeHandler(judgeDeps);
     return {
       handler,
-      // A read's READY items commit in one transaction; the rest go to the per-item handler.
+      // A read's READY items and its escalations each commit in one transaction; rejections and
+      // the rest go to the per-item handler.
       batchHandler: createJudgeBatchHandler({
         ...judgeDeps,
         perItem: handler,
         batchEscalations: true,
       }),
       // A read takes at most as many entries as there are free slots, and holds them until its
-      // escalations are decided: room for four full reads, so clean items keep being read and
-      // committed while earlier reads' escalations finish (two held the stage at ~40 items/s
+      // rejections are decided: room for four full reads, so clean items keep being read and
+      // committed while earlier reads' rejections finish (two held the stage at ~40 items/s
       // under a 100 items/s load test).
       concurrency: Math.max(deps.config.WORKER_CONCURRENCY, 4 * deps.config.WORKER_BATCH_SIZE),
     };
