@@ -11,9 +11,9 @@ import { DEFAULT_TENANT } from "../../domain/tenant-scope.js";
 import { toValidText } from "../../domain/valid-text.js";
 import type { Logger } from "../../observability/logger.js";
 import { endSpan, startItemSpan, traceparentOf } from "../../observability/tracing.js";
-import { trendUpdatedEnvelope } from "../../services/trend-lifecycle.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import type { StreamKeys } from "../../streams/stream-names.js";
+import { trendUpdatedEnvelope } from "../trend-lifecycle.js";
 import { Backpressure } from "./backpressure.js";
 import {
   externalKey,
