@@ -263,20 +263,16 @@ export class IngestService {
           input: { source: v.source, externalId: v.externalId, title: v.title, url: v.url },
           output: { status: "RECEIVED", bodyChars: v.body.length },
         },
-        ingestEvent: JSON.stringify(
-          makeEnvelope("trend.ingested", {
-            traceId,
-            trendId: id,
-            traceparent,
-            payload: { trendId: id },
-          }),
-        ),
-        updateEvent: JSON.stringify(
-          trendUpdatedEnvelope(
-            { id, trace_id: traceId, status: "RECEIVED", embedding_status: "PENDING" },
-            null,
-            { actor, reason: "ingested", traceparent },
-          ),
+        ingestEvent: makeEnvelope("trend.ingested", {
+          traceId,
+          trendId: id,
+          traceparent,
+          payload: { trendId: id },
+        }),
+        updateEvent: trendUpdatedEnvelope(
+          { id, trace_id: traceId, status: "RECEIVED", embedding_status: "PENDING" },
+          null,
+          { actor, reason: "ingested", traceparent },
         ),
       };
     });
