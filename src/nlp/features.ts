@@ -4,6 +4,8 @@
  * training scripts and at inference, so they cannot drift apart.
  */
 
+import { sumFeatures } from "./feature-sums.js";
+
 /** A sparse feature vector: parallel arrays of hashed indices and values, L2-normalised. */
 export interface SparseVector {
   readonly indices: Int32Array;
@@ -93,18 +95,6 @@ const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 const SPACE = 32;
 
-// Dense accumulators reused across calls (one per dimension; JS is single-threaded here) and
-// reset after each use: cheaper than a Map or sorting every feature occurrence.
-const scratches = new Map<number, { sum: Float64Array; seen: Uint8Array }>();
-function scratchFor(dimension: number): { sum: Float64Array; seen: Uint8Array } {
-  let scratch = scratches.get(dimension);
-  if (!scratch) {
-    scratch = { sum: new Float64Array(dimension), seen: new Uint8Array(dimension) };
-    scratches.set(dimension, scratch);
-  }
-  return scratch;
-}
-
 /** Continues an FNV-1a hash over text[start, end): fnv1a(a + b) === feed(fnv1a(a), b, 0, b.length). */
 function feed(hash: number, text: string, start: number, end: number): number {
   let h = hash;
@@ -189,43 +179,63 @@ export function hashFeatures(text: string, options: FeatureOptions): SparseVecto
 /** hashFeatures over precomputed n-gram hashes (see NgramHashes). */
 export function hashedVector(hashes: NgramHashes, options: FeatureOptions): SparseVector {
   const mask = options.dimension - 1;
-  const { sum, seen } = scratchFor(options.dimension);
-  const touched: number[] = [];
-  const add = (list: Int32Array, value: number): void => {
-    for (let k = 0; k < list.length; k++) {
-      const u = (list[k] ?? 0) >>> 0;
-      const index = u & mask;
-      if (seen[index] === 0) {
-        seen[index] = 1;
-        touched.push(index);
-      }
-      // The top bit picks a sign so colliding features tend to cancel rather than pile up.
-      sum[index] = (sum[index] ?? 0) + (u & 0x80000000 ? -value : value);
+  // Word features add 1 and char features 0.5, the hash's top bit picking the sign so
+  // colliding features tend to cancel rather than pile up. Indices come out sorted, which
+  // makes the vector independent of the order features were produced in.
+  const summed = sumFeatures(
+    options.wordNgrams.map((n) => hashes.wordNgrams(n)),
+    options.charNgrams.map((n) => hashes.charNgrams(n)),
+    mask,
+  );
+  let count = summed.length;
+  let indices = summed.indices.slice(0, count);
+  let sums = summed.sums.slice(0, count);
+  // The extras are added last, one after another, as a dense accumulator would add them.
+  for (const [name, value] of Object.entries(options.extra ?? {})) {
+    if (value === 0) continue;
+    const u = extraHash(name) >>> 0;
+    const index = u & mask;
+    const signed = u & 0x80000000 ? -value : value;
+    const at = lowerBound(indices, count, index);
+    if (at < count && indices[at] === index) {
+      sums[at] = (sums[at] ?? 0) + signed;
+      continue;
     }
-  };
-  // Word features add 1 and char features 0.5: sums of those are exact in float64, so the
-  // order they are added in cannot change the vector; the extras are added last, as always.
-  for (const n of options.wordNgrams) add(hashes.wordNgrams(n), 1);
-  for (const n of options.charNgrams) add(hashes.charNgrams(n), 0.5);
-  if (options.extra) {
-    for (const [name, value] of Object.entries(options.extra))
-      if (value !== 0) add(Int32Array.of(extraHash(name)), value);
+    // A bucket no n-gram touched: insert it, keeping the indices sorted.
+    const grownIndices = new Int32Array(count + 1);
+    const grownSums = new Float64Array(count + 1);
+    grownIndices.set(indices.subarray(0, at));
+    grownSums.set(sums.subarray(0, at));
+    grownIndices[at] = index;
+    grownSums[at] = signed;
+    grownIndices.set(indices.subarray(at, count), at + 1);
+    grownSums.set(sums.subarray(at, count), at + 1);
+    indices = grownIndices;
+    sums = grownSums;
+    count++;
   }
-  // Sorted indices make the vector independent of the order features were produced in.
-  const indices = Int32Array.from(touched).sort();
-  const values = new Float32Array(indices.length);
+  const values = new Float32Array(count);
   let norm = 0;
-  for (let k = 0; k < indices.length; k++) {
-    const index = indices[k] ?? 0;
-    const value = sum[index] ?? 0;
+  for (let k = 0; k < count; k++) {
+    const value = sums[k] ?? 0;
     values[k] = value;
     norm += value * value;
-    sum[index] = 0;
-    seen[index] = 0;
   }
   norm = Math.sqrt(norm) || 1;
-  for (let k = 0; k < values.length; k++) values[k] = (values[k] ?? 0) / norm;
+  for (let k = 0; k < count; k++) values[k] = (values[k] ?? 0) / norm;
   return { indices, values };
+}
+
+/** The first position in sorted[0, length) whose value is not below `value`. */
+function lowerBound(sorted: Int32Array, length: number, value: number): number {
+  let low = 0;
+  let high = length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((sorted[mid] ?? 0) < value) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }
 
 /** Dot product of a sparse vector with a dense weight row starting at `offset`. */

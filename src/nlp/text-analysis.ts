@@ -3,8 +3,13 @@ import winkNLP from "wink-nlp";
 
 import { cutAtWordBoundary } from "./normalize.js";
 
-/** One wink-nlp pass over the text: tokens, POS tags and sentences come from it. */
-const nlp = winkNLP(model);
+/**
+ * One wink-nlp pass over the text: tokens, POS tags and sentences come from it. Only sentence
+ * boundaries and POS tagging run: wink's default pipe also runs NER, negation, sentiment and
+ * custom entities, none of which this module reads (POS tagging does not use them); they were
+ * a third of the pass (~0.16 ms of ~0.47 ms on a news item).
+ */
+const nlp = winkNLP(model, ["sbd", "pos"]);
 const its = nlp.its;
 
 export const SUMMARY_MAX_CHARS = 280;

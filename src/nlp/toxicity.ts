@@ -1,6 +1,11 @@
 import { readFileSync } from "node:fs";
 
-import { englishDataset, englishRecommendedTransformers, RegExpMatcher } from "obscenity";
+import {
+  englishDataset,
+  englishRecommendedBlacklistMatcherTransformers,
+  englishRecommendedTransformers,
+  RegExpMatcher,
+} from "obscenity";
 
 import {
   type FeatureOptions,
@@ -11,6 +16,7 @@ import {
 } from "./features.js";
 import { HashedMlp, type HashedMlpHeader } from "./hashed-mlp.js";
 import { LinearModel, type LinearModelFile } from "./linear-model.js";
+import { ProfanityPrefilter } from "./profanity-prefilter.js";
 
 /** The shipped model: provenance names it (`toxicity-stack-v3`), and this file's JSON holds it. */
 export const TOXICITY_MODEL_FILE = "toxicity-v3.json";
@@ -121,6 +127,11 @@ export class ToxicityScorer {
     ...englishDataset.build(),
     ...englishRecommendedTransformers,
   });
+  // Most texts hold no term: this skips the matcher's full pass for them, with the same result.
+  private readonly prefilter = new ProfanityPrefilter(
+    englishDataset.build().blacklistedTerms,
+    englishRecommendedBlacklistMatcherTransformers,
+  );
   private readonly model: LinearModel;
 
   constructor(
@@ -155,7 +166,8 @@ export class ToxicityScorer {
     const joined = words.join(" ");
     const terms = new Set<string>();
     let hits = 0;
-    for (const match of this.matcher.getAllMatches(text, true)) {
+    const matches = this.prefilter.mayMatch(text) ? this.matcher.getAllMatches(text, true) : [];
+    for (const match of matches) {
       hits++;
       const word = englishDataset.getPayloadWithPhraseMetadata(match).phraseMetadata?.originalWord;
       if (word) terms.add(word);

@@ -47,7 +47,7 @@ export function chargedCte(step: string): RawBuilder<unknown> {
  */
 export function provenanceAndEventsCtes(
   step: string,
-  items: readonly StageBatchWrite[],
+  items: readonly Pick<StageBatchWrite, "trendId" | "events">[],
 ): RawBuilder<unknown> {
   const events = items.flatMap((i) => i.events.map((e) => ({ trendId: i.trendId, ...e })));
   return sql`prov AS (
