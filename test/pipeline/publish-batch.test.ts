@@ -6,12 +6,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { TrendStatus } from "../../src/db/types.js";
-import {
-  createInProcessPublisher,
-  type Publisher,
-  PublishError,
-  type PublishRequest,
-} from "../../src/mcp/publish-client.js";
+import { createInProcessPublisher } from "../../src/mcp/in-process-publisher.js";
+import { type Publisher, PublishError, type PublishRequest } from "../../src/mcp/publish-client.js";
 import {
   type BatchFailures,
   createPublishBatchHandler,
