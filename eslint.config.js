@@ -97,6 +97,32 @@ export default tseslint.config(
     },
   },
   {
+    // The pipeline's steps sit under the edges and the services that compose them for the API:
+    // a step never imports them back (what a step needs lives in src/pipeline or below).
+    files: ["src/pipeline/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: [
+                "**/cli.js",
+                "**/main.js",
+                "**/resolvers/**",
+                "**/http/**",
+                "**/ops/**",
+                "**/services/**",
+              ],
+              message:
+                "A pipeline step does not import the CLI, the composition root, the edges or the services.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["src/schema/**", "src/resolvers/**"],
     rules: { "@typescript-eslint/consistent-type-imports": "off" },
   },

@@ -18,8 +18,8 @@ import { sql } from "kysely";
 
 import { seededRandom } from "../../src/domain/seeded-random.js";
 import type { Embedder } from "../../src/nlp/embedder.js";
+import { SearchService } from "../../src/pipeline/embed/search-service.js";
 import { PrecedentService } from "../../src/pipeline/review/precedents.js";
-import { SearchService } from "../../src/services/search-service.js";
 import { PostgresVectorStore } from "../../src/vector/postgres-vector-store.js";
 import { createBenchEnv, percentile } from "../pipeline/bench-env.js";
 

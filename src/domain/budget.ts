@@ -46,7 +46,9 @@ const FIXED: Record<PipelineStep, number> = {
 
 /** Compute units one step costs for a text of this size (offline models). */
 export function estimateStepCost(step: PipelineStep, text: string): number {
-  const cost = FIXED[step] + PER_TOKEN[step] * countTokens(text);
+  // Steps priced per call only skip the count: the planner prices all five steps of every item.
+  const perToken = PER_TOKEN[step];
+  const cost = FIXED[step] + (perToken === 0 ? 0 : perToken * countTokens(text));
   return Math.round(cost * 1000) / 1000;
 }
 

@@ -1,5 +1,3 @@
-import { randomBytes } from "node:crypto";
-
 import {
   type Context,
   context,
@@ -9,6 +7,8 @@ import {
   trace,
   TraceFlags,
 } from "@opentelemetry/api";
+
+import { randomHex } from "./random-hex.js";
 
 /**
  * OpenTelemetry tracing (DESIGN.md "Tracing"). An item's trace id is the one minted at ingest
@@ -79,8 +79,8 @@ export async function initTracing(options: {
 export function itemContext(traceId: string, traceparent?: string): Context {
   const parsed = traceparent ? parseTraceparent(traceparent) : undefined;
   const spanContext = parsed ?? {
-    traceId: /^[0-9a-f]{32}$/.test(traceId) ? traceId : randomBytes(16).toString("hex"),
-    spanId: randomBytes(8).toString("hex"),
+    traceId: /^[0-9a-f]{32}$/.test(traceId) ? traceId : randomHex(16),
+    spanId: randomHex(8),
     traceFlags: TraceFlags.SAMPLED,
     isRemote: true,
   };

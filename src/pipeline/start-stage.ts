@@ -8,11 +8,11 @@ import type { Config } from "../config.js";
 import type { Logger } from "../observability/logger.js";
 import type { MetricsRegistry } from "../observability/metrics.js";
 import { withItemSpan } from "../observability/tracing.js";
-import { stageFailureHook } from "../services/stage-failure.js";
 import type { StreamKeys } from "../streams/stream-names.js";
 import { type JobHandler, StreamConsumer } from "../workers/runtime/stream-consumer.js";
 import type { StageDefinition } from "./registry.js";
 import type { StageDeps } from "./stage.js";
+import { stageFailureHook } from "./stage-failure.js";
 import type { PipelineStage } from "./stage-jobs.js";
 
 /**

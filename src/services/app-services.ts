@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import type { Config } from "../config.js";
 import type { Db } from "../db/database.js";
 import type { Logger } from "../observability/logger.js";
+import type { SearchService } from "../pipeline/embed/search-service.js";
 import type { IngestService } from "../pipeline/ingest/ingest-service.js";
 import type { JudgePolicyService } from "../pipeline/judge/judge-policy-service.js";
 import type { OverrideService } from "../pipeline/publish/override-service.js";
@@ -19,7 +20,6 @@ import type { DryRunner } from "./dlq-dry-run.js";
 import type { KeyRevocationBus } from "./key-revocation-bus.js";
 import type { ProvenanceService } from "./provenance-service.js";
 import type { RateLimits } from "./rate-limits.js";
-import type { SearchService } from "./search-service.js";
 import type { TrendQueryService } from "./trend-query-service.js";
 
 /** Everything the API layer may call; built once by the composition root (main.ts). */

@@ -12,9 +12,9 @@ import {
   stageOfDeadLetters,
   stageOfStream,
 } from "../pipeline/registry.js";
+import { reopenFailed } from "../pipeline/stage-failure.js";
 import { type Envelope, fieldsToRecord, parseEnvelope } from "../streams/envelope.js";
 import type { StreamKeys } from "../streams/stream-names.js";
-import { reopenFailed } from "./stage-failure.js";
 
 export interface DeadLetterEntry {
   id: string;

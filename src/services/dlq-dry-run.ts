@@ -6,9 +6,9 @@ import type { TrendRow } from "../db/types.js";
 import { dryRunDeps, type RecordedCall } from "../pipeline/dry-run-adapters.js";
 import { serviceConsumerOf, stageOfStream } from "../pipeline/registry.js";
 import type { StageDeps, StageRuntime } from "../pipeline/stage.js";
+import { reopenFailed } from "../pipeline/stage-failure.js";
 import type { Job } from "../workers/runtime/job.js";
 import type { DeadLetterEntry } from "./dead-letter-service.js";
-import { reopenFailed } from "./stage-failure.js";
 
 export interface DryRunChange {
   field: string;

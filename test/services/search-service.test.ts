@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { Embedder } from "../../src/nlp/embedder.js";
-import { SearchService } from "../../src/services/search-service.js";
+import { SearchService } from "../../src/pipeline/embed/search-service.js";
 import { PostgresVectorStore } from "../../src/vector/postgres-vector-store.js";
 import { createTestEnv, type TestEnv } from "../support/test-env.js";
 

@@ -107,7 +107,7 @@ describe("an item whose stage dead-letters", () => {
   });
 
   it("should leave an item that has moved past the stage as it is when a late duplicate dead-letters", async () => {
-    const { markStageFailed } = await import("../../src/services/stage-failure.js");
+    const { markStageFailed } = await import("../../src/pipeline/stage-failure.js");
     const res = await h.gql<{ ingestTrend: { id: string } }>(
       `mutation { ingestTrend(input: { source: "fail", externalId: "f-2", body: "fine text" }) { id } }`,
       undefined,

@@ -7,12 +7,12 @@ import { estimateStepCost } from "../../domain/budget.js";
 import type { Embedder } from "../../nlp/embedder.js";
 import type { Logger } from "../../observability/logger.js";
 import { endSpan, startItemSpan, traceparentOf } from "../../observability/tracing.js";
-import { trendUpdatedEnvelope } from "../../services/trend-lifecycle.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
 import type { VectorItem, VectorStore } from "../../vector/vector-store.js";
 import type { BatchHandler, Job } from "../../workers/runtime/stream-consumer.js";
 import { loadBatchTrends } from "../batch-trends.js";
+import { trendUpdatedEnvelope } from "../trend-lifecycle.js";
 import { commitEmbeddedBatch, type EmbeddedWrite } from "./embed-queries.js";
 import { embeddingText } from "./embedding-worker.js";
 

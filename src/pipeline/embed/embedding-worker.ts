@@ -6,13 +6,13 @@ import { appendProvenance } from "../../db/provenance.js";
 import { estimateStepCost } from "../../domain/budget.js";
 import type { Embedder } from "../../nlp/embedder.js";
 import type { Logger } from "../../observability/logger.js";
-import { chargeOrPause } from "../../services/budget-service.js";
-import { transitionTrend } from "../../services/trend-lifecycle.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
 import type { VectorItem, VectorStore } from "../../vector/vector-store.js";
 import type { Job, JobHandler } from "../../workers/runtime/stream-consumer.js";
 import { jobLogger, loadJobTrend } from "../../workers/stage-support.js";
+import { chargeOrPause } from "../budget-service.js";
+import { transitionTrend } from "../trend-lifecycle.js";
 
 /** The text that is embedded: what a reader would search by. */
 export function embeddingText(trend: {

@@ -12,13 +12,13 @@ import {
   startItemSpan,
   traceparentOf,
 } from "../../observability/tracing.js";
-import { trendUpdatedEnvelope } from "../../services/trend-lifecycle.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
 import type { BatchHandler, Job } from "../../workers/runtime/stream-consumer.js";
 import { loadBatchTrends } from "../batch-trends.js";
 import { type Plan, planItem } from "../plan/plan.js";
 import { planProvenance } from "../plan/plan-queries.js";
+import { trendUpdatedEnvelope } from "../trend-lifecycle.js";
 import { commitEnrichedBatch, type EnrichedWrite } from "./enrich-queries.js";
 import { type ComputedEnrichment, computeEnrichments, etlProvenance } from "./enrichment-record.js";
 

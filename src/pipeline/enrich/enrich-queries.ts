@@ -116,9 +116,10 @@ export async function commitEnrichedBatch(
         enrichment = v.enrichment,
         updated_at = now()
       FROM v
-      -- By primary key (see lockedCte): a condition on t.status alone would lead the planner to
-      -- scan the status indexes, i.e. every RECEIVED/PLANNED trend (the backlog), for each read.
-      WHERE t.id = v.id AND t.id = ANY(ARRAY(SELECT id FROM locked))
+      -- No condition on t alone: one on t.status led the planner to scan the status indexes, i.e.
+      -- every RECEIVED/PLANNED trend (the backlog), for each read; an id array on t was re-read
+      -- for every row of v (quadratic). This way t is looked up by primary key per row of v.
+      WHERE t.id = v.id AND v.id IN (SELECT id FROM locked)
         AND t.status = v.read_status AND v.read_status IN ('RECEIVED', 'PLANNED') AND t.budget_spent = v.read_spent
         AND t.budget_spent + v.spend <= t.budget_limit + 1e-9
       RETURNING t.id, t.embedding_status

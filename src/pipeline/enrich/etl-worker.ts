@@ -3,13 +3,13 @@ import { enqueueOutbox } from "../../db/outbox.js";
 import { appendProvenance } from "../../db/provenance.js";
 import type { Enricher } from "../../nlp/enricher.js";
 import type { Logger } from "../../observability/logger.js";
-import { chargeOrPause } from "../../services/budget-service.js";
-import { transitionTrend } from "../../services/trend-lifecycle.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
 import type { JobHandler } from "../../workers/runtime/stream-consumer.js";
 import { jobLogger, loadJobTrend } from "../../workers/stage-support.js";
+import { chargeOrPause } from "../budget-service.js";
 import { planTrend } from "../plan/planner.js";
+import { transitionTrend } from "../trend-lifecycle.js";
 import { computeEnrichment, enrichedColumns, etlProvenance } from "./enrichment-record.js";
 
 /**

@@ -18,9 +18,9 @@ export interface NewTrend {
   budgetLimit: number;
   /** The first provenance entry's input and output. */
   provenance: { input: unknown; output: unknown };
-  /** The `trend:ingest:stream` job and the `trend:updates` event, as JSON envelopes. */
-  ingestEvent: string;
-  updateEvent: string;
+  /** The `trend:ingest:stream` job and the `trend:updates` event (envelopes). */
+  ingestEvent: unknown;
+  updateEvent: unknown;
 }
 
 export interface InsertedBatch {
@@ -44,31 +44,38 @@ export async function insertTrendBatch(
   /** Whose batch: its tenant (idempotency is per tenant, source, externalId) and key. */
   origin: { tenant: string; keyId?: string | null },
 ): Promise<InsertedBatch> {
+  // One jsonb parameter serialized once, not fifteen arrays escaped element by element by the
+  // driver (see commitEnrichedBatch).
+  const doc = items.map((i) => ({
+    id: i.id,
+    trace_id: i.traceId,
+    source: i.source,
+    external_id: i.externalId,
+    title: i.title,
+    body: i.body,
+    url: i.url,
+    author: i.author,
+    published_at: i.publishedAt,
+    metadata: i.metadata,
+    budget_limit: i.budgetLimit,
+    prov_input: i.provenance.input,
+    prov_output: i.provenance.output,
+    ingest_event: i.ingestEvent,
+    update_event: i.updateEvent,
+  }));
   const { rows } = await sql<{ kind: "trend" | "job"; id: string }>`
     WITH v AS (
-      SELECT * FROM unnest(
-        ${items.map((i) => i.id)}::uuid[],
-        ${items.map((i) => i.traceId)}::text[],
-        ${items.map((i) => i.source)}::text[],
-        ${items.map((i) => i.externalId)}::text[],
-        ${items.map((i) => i.title)}::text[],
-        ${items.map((i) => i.body)}::text[],
-        ${items.map((i) => i.url)}::text[],
-        ${items.map((i) => i.author)}::text[],
-        ${items.map((i) => i.publishedAt)}::timestamptz[],
-        ${items.map((i) => toValidJson(i.metadata))}::text[],
-        ${items.map((i) => i.budgetLimit)}::float8[],
-        ${items.map((i) => toValidJson(i.provenance.input))}::text[],
-        ${items.map((i) => toValidJson(i.provenance.output))}::text[],
-        ${items.map((i) => i.ingestEvent)}::text[],
-        ${items.map((i) => i.updateEvent)}::text[]
-      ) WITH ORDINALITY AS v(id, trace_id, source, external_id, title, body, url, author, published_at, metadata,
+      SELECT * FROM ROWS FROM (jsonb_to_recordset(${toValidJson(doc)}::jsonb) AS (
+        id uuid, trace_id text, source text, external_id text, title text, body text, url text, author text,
+        published_at timestamptz, metadata jsonb, budget_limit float8, prov_input jsonb, prov_output jsonb,
+        ingest_event jsonb, update_event jsonb
+      )) WITH ORDINALITY AS v(id, trace_id, source, external_id, title, body, url, author, published_at, metadata,
                               budget_limit, prov_input, prov_output, ingest_event, update_event, ord)
     ),
     ins AS (
       INSERT INTO enriched_trends (id, trace_id, source, external_id, title, body, url, author, published_at, metadata, budget_limit,
                                    tenant, ingested_by_key)
-      SELECT v.id, v.trace_id, v.source, v.external_id, v.title, v.body, v.url, v.author, v.published_at, v.metadata::jsonb, v.budget_limit,
+      SELECT v.id, v.trace_id, v.source, v.external_id, v.title, v.body, v.url, v.author, v.published_at, COALESCE(v.metadata, '{}'), v.budget_limit,
              ${origin.tenant}::text, ${origin.keyId ?? null}::text
       FROM v ORDER BY v.ord
       ON CONFLICT (tenant, source, external_id) DO NOTHING
@@ -76,7 +83,7 @@ export async function insertTrendBatch(
     ),
     prov AS (
       INSERT INTO provenance_log (trace_id, trend_id, step, actor, input, output, parent_id)
-      SELECT v.trace_id, v.id, 'ingest', ${actor}, v.prov_input::jsonb, v.prov_output::jsonb, NULL
+      SELECT v.trace_id, v.id, 'ingest', ${actor}, v.prov_input, v.prov_output, NULL
       FROM v JOIN ins ON ins.id = v.id ORDER BY v.ord
     ),
     events AS (
@@ -84,9 +91,9 @@ export async function insertTrendBatch(
       SELECT e.stream, e.payload
       FROM v JOIN ins ON ins.id = v.id
       CROSS JOIN LATERAL (VALUES
-        (1, ${STREAMS.ingest}::text, v.ingest_event::jsonb),
+        (1, ${STREAMS.ingest}::text, v.ingest_event),
         -- The update event reports the embedding status the row was given.
-        (2, ${STREAMS.trendUpdates}::text, jsonb_set(v.update_event::jsonb, '{payload,embeddingStatus}', to_jsonb(ins.embedding_status)))
+        (2, ${STREAMS.trendUpdates}::text, jsonb_set(v.update_event, '{payload,embeddingStatus}', to_jsonb(ins.embedding_status)))
       ) AS e(k, stream, payload)
       ORDER BY v.ord, e.k
       RETURNING id, stream

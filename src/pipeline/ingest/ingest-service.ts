@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 
 import type { Span } from "@opentelemetry/api";
 import type { Redis } from "ioredis";
@@ -10,10 +10,11 @@ import { DomainError } from "../../domain/domain-error.js";
 import { DEFAULT_TENANT } from "../../domain/tenant-scope.js";
 import { toValidText } from "../../domain/valid-text.js";
 import type { Logger } from "../../observability/logger.js";
+import { randomHex } from "../../observability/random-hex.js";
 import { endSpan, startItemSpan, traceparentOf } from "../../observability/tracing.js";
-import { trendUpdatedEnvelope } from "../../services/trend-lifecycle.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import type { StreamKeys } from "../../streams/stream-names.js";
+import { trendUpdatedEnvelope } from "../trend-lifecycle.js";
 import { Backpressure } from "./backpressure.js";
 import {
   externalKey,
@@ -134,7 +135,7 @@ function isHttpUrl(value: string): boolean {
 
 /** W3C trace ids: 16 random bytes as 32 hex characters, so OpenTelemetry can adopt them as-is. */
 export function newTraceId(): string {
-  return randomBytes(16).toString("hex");
+  return randomHex(16);
 }
 
 /**
@@ -263,20 +264,16 @@ export class IngestService {
           input: { source: v.source, externalId: v.externalId, title: v.title, url: v.url },
           output: { status: "RECEIVED", bodyChars: v.body.length },
         },
-        ingestEvent: JSON.stringify(
-          makeEnvelope("trend.ingested", {
-            traceId,
-            trendId: id,
-            traceparent,
-            payload: { trendId: id },
-          }),
-        ),
-        updateEvent: JSON.stringify(
-          trendUpdatedEnvelope(
-            { id, trace_id: traceId, status: "RECEIVED", embedding_status: "PENDING" },
-            null,
-            { actor, reason: "ingested", traceparent },
-          ),
+        ingestEvent: makeEnvelope("trend.ingested", {
+          traceId,
+          trendId: id,
+          traceparent,
+          payload: { trendId: id },
+        }),
+        updateEvent: trendUpdatedEnvelope(
+          { id, trace_id: traceId, status: "RECEIVED", embedding_status: "PENDING" },
+          null,
+          { actor, reason: "ingested", traceparent },
         ),
       };
     });

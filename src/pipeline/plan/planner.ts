@@ -7,8 +7,8 @@ import type { Database, TrendRow } from "../../db/types.js";
 import { estimateStepCost } from "../../domain/budget.js";
 import type { Logger } from "../../observability/logger.js";
 import { withChildSpan } from "../../observability/tracing.js";
-import { chargeOrPause } from "../../services/budget-service.js";
-import { transitionTrend } from "../../services/trend-lifecycle.js";
+import { chargeOrPause } from "../budget-service.js";
+import { transitionTrend } from "../trend-lifecycle.js";
 import { type Plan, planItem } from "./plan.js";
 import { planProvenance } from "./plan-queries.js";
 

@@ -5,7 +5,6 @@ import type { ApprovalPath } from "../../db/types.js";
 import { estimateStepCost } from "../../domain/budget.js";
 import type { Publisher, PublishRequest, PublishResult } from "../../mcp/publish-client.js";
 import type { Logger } from "../../observability/logger.js";
-import { trendUpdatedEnvelope } from "../../services/trend-lifecycle.js";
 import { STREAMS } from "../../streams/stream-names.js";
 import {
   type BatchHandler,
@@ -15,6 +14,7 @@ import {
 } from "../../workers/runtime/stream-consumer.js";
 import { jobsByTrend } from "../batch-trends.js";
 import { CallLimiter } from "../call-limiter.js";
+import { trendUpdatedEnvelope } from "../trend-lifecycle.js";
 import {
   chargePublishBatch,
   loadPublishCandidates,

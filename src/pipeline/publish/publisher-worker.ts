@@ -12,10 +12,10 @@ import {
   type PublishResult,
 } from "../../mcp/publish-client.js";
 import type { Logger } from "../../observability/logger.js";
-import { chargeOrPause } from "../../services/budget-service.js";
-import { transitionTrend } from "../../services/trend-lifecycle.js";
 import { type JobHandler, PermanentError } from "../../workers/runtime/stream-consumer.js";
 import { jobLogger, loadJobTrend } from "../../workers/stage-support.js";
+import { chargeOrPause } from "../budget-service.js";
+import { transitionTrend } from "../trend-lifecycle.js";
 
 /** One publication per trend: the adapter deduplicates on this key across retries and crashes. */
 export const publishIdempotencyKey = (trendId: string) => `trendgate:publish:${trendId}`;

@@ -8,9 +8,9 @@ import {
   PIPELINE_STEPS,
   type PipelineStep,
 } from "../../domain/budget.js";
-import { transitionTrend } from "../../services/trend-lifecycle.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { resumeStreamOf } from "../registry.js";
+import { transitionTrend } from "../trend-lifecycle.js";
 import type { Actor, Decision } from "./actor.js";
 
 /** Approve: raise the budget enough for the rest of the plan and re-run the paused step. Reject: cancel. */

@@ -3,10 +3,10 @@ import { sql, type Transaction } from "kysely";
 import { enqueueOutbox } from "../../db/outbox.js";
 import { appendProvenance } from "../../db/provenance.js";
 import type { Database, EscalationReviewRow, EscalationRow, TrendStatus } from "../../db/types.js";
-import { transitionTrend } from "../../services/trend-lifecycle.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
 import { enqueueWebhookEvent } from "../../webhooks/webhook-event.js";
+import { transitionTrend } from "../trend-lifecycle.js";
 import type { Actor, Decision } from "./actor.js";
 import { resolveBudgetOverrun } from "./budget-resolution.js";
 

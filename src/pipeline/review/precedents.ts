@@ -1,7 +1,7 @@
 import type { Db } from "../../db/database.js";
 import type { TrendRow } from "../../db/types.js";
 import { badInput } from "../../domain/domain-error.js";
-import type { SearchService } from "../../services/search-service.js";
+import type { SearchService } from "../embed/search-service.js";
 import { type HumanDecision, humanDecisions } from "./precedent-queries.js";
 
 export interface Precedent {

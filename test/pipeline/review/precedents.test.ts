@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IssueType, TrendRow } from "../../../src/db/types.js";
 import { DomainError } from "../../../src/domain/domain-error.js";
 import type { Embedder } from "../../../src/nlp/embedder.js";
+import { SearchService } from "../../../src/pipeline/embed/search-service.js";
 import { PrecedentService } from "../../../src/pipeline/review/precedents.js";
-import { SearchService } from "../../../src/services/search-service.js";
 import { PostgresVectorStore } from "../../../src/vector/postgres-vector-store.js";
 import { createTestEnv, type TestEnv } from "../../support/test-env.js";
 

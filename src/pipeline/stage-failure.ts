@@ -4,8 +4,8 @@ import { lockTrendFailureState } from "../db/trend-lock-queries.js";
 import type { TrendStatus } from "../db/types.js";
 import { truncateGraphemes } from "../domain/valid-text.js";
 import type { Logger } from "../observability/logger.js";
-import { type PipelineStage, STAGE_JOBS } from "../pipeline/stage-jobs.js";
 import type { Job } from "../workers/runtime/stream-consumer.js";
+import { type PipelineStage, STAGE_JOBS } from "./stage-jobs.js";
 import { transitionTrend } from "./trend-lifecycle.js";
 
 const ERROR_MAX_CHARS = 1000;

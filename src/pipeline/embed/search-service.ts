@@ -1,12 +1,12 @@
-import type { Db } from "../db/database.js";
-import { trendById, visibleTrendsByIds } from "../db/trend-queries.js";
-import type { TrendRow, TrendStatus } from "../db/types.js";
-import { badInput, notFound } from "../domain/domain-error.js";
-import type { TenantScope } from "../domain/tenant-scope.js";
-import { assertUuid } from "../domain/uuid.js";
-import type { Embedder } from "../nlp/embedder.js";
-import { embeddingText } from "../pipeline/embed/embedding-worker.js";
-import type { VectorMatch, VectorStore } from "../vector/vector-store.js";
+import type { Db } from "../../db/database.js";
+import { trendById, visibleTrendsByIds } from "../../db/trend-queries.js";
+import type { TrendRow, TrendStatus } from "../../db/types.js";
+import { badInput, notFound } from "../../domain/domain-error.js";
+import type { TenantScope } from "../../domain/tenant-scope.js";
+import { assertUuid } from "../../domain/uuid.js";
+import type { Embedder } from "../../nlp/embedder.js";
+import type { VectorMatch, VectorStore } from "../../vector/vector-store.js";
+import { embeddingText } from "./embedding-worker.js";
 
 /** The most a status-filtered query asks the index for (the store's own ceiling). */
 const MAX_FETCH = 10_000;

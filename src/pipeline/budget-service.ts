@@ -13,9 +13,9 @@ import type { Database, TrendRow, TrendStatus } from "../db/types.js";
 import type { PipelineStep } from "../domain/budget.js";
 import { canTransition } from "../domain/trend-status.js";
 import type { Logger } from "../observability/logger.js";
-import { openEscalation } from "../pipeline/review/open-escalation.js";
 import { makeEnvelope } from "../streams/envelope.js";
 import { STREAMS } from "../streams/stream-names.js";
+import { openEscalation } from "./review/open-escalation.js";
 import { transitionTrend } from "./trend-lifecycle.js";
 
 export type ChargeOutcome = "charged" | "already_charged" | "paused" | "overdrawn";
