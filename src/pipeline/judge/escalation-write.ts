@@ -3,10 +3,10 @@ import { randomUUID } from "node:crypto";
 import type { TrendRow } from "../../db/types.js";
 import { estimateStepCost } from "../../domain/budget.js";
 import { withItemSpan } from "../../observability/tracing.js";
-import { trendUpdatedEnvelope } from "../../services/trend-lifecycle.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
 import { webhookEventEnvelope } from "../../webhooks/webhook-event.js";
+import { trendUpdatedEnvelope } from "../trend-lifecycle.js";
 import type { EscalationWrite } from "./escalation-batch-queries.js";
 import type { JudgeDecision, JudgePolicy } from "./judge-policy.js";
 
