@@ -1,0 +1,139 @@
+/**
+ * What one Judge escalation costs to write, per-item handler against the set-based batch
+ * (commitEscalationBatch), in one private database (bench-env.ts):
+ *
+ *   npx tsx bench/judge/escalation-writes.ts [--reads 10] [--read-size 16] [--rounds 5]
+ *
+ * First the round trips of one read (queries counted by a Kysely plugin, plus BEGIN/COMMIT per
+ * transaction), then `--rounds` rounds alternating old and new, each deciding `--reads` reads
+ * of `--read-size` low-confidence items side by side (as the stage's slots do): node CPU,
+ * Postgres backend CPU and wall time per escalation. Old is the batch handler without
+ * `batchEscalations`, which runs each escalation through the per-item handler, 8 at a time.
+ */
+import { randomUUID } from "node:crypto";
+import { parseArgs } from "node:util";
+
+import type { Db } from "../../src/db/database.js";
+import { createLogger } from "../../src/observability/logger.js";
+import { ActiveJudgePolicy } from "../../src/pipeline/judge/active-policy.js";
+import { createJudgeBatchHandler } from "../../src/pipeline/judge/judge-batch.js";
+import { createJudgeHandler } from "../../src/pipeline/judge/judge-worker.js";
+import { PolicyProvider } from "../../src/pipeline/judge/policy-provider.js";
+import { makeEnvelope } from "../../src/streams/envelope.js";
+import { STREAMS } from "../../src/streams/stream-names.js";
+import type { BatchHandler, Job } from "../../src/workers/runtime/stream-consumer.js";
+import { createBenchEnv, postgresBackendCpuSeconds } from "../pipeline/bench-env.js";
+
+const { values: args } = parseArgs({
+  options: {
+    reads: { type: "string", default: "10" },
+    "read-size": { type: "string", default: "16" },
+    rounds: { type: "string", default: "5" },
+  },
+});
+const READS = Number(args.reads);
+const READ_SIZE = Number(args["read-size"]);
+const ROUNDS = Number(args.rounds);
+const logger = createLogger("silent");
+const signal = new AbortController().signal;
+
+const env = await createBenchEnv();
+try {
+  let queries = 0;
+  let transactions = 0;
+  const counted = env.database.db.withPlugin({
+    transformQuery: (a) => {
+      queries += 1;
+      return a.node;
+    },
+    transformResult: (a) => Promise.resolve(a.result),
+  });
+  const transaction = counted.transaction.bind(counted);
+  const db = Object.assign(counted, {
+    transaction: () => {
+      transactions += 1;
+      return transaction();
+    },
+  }) as Db;
+  const policy = new ActiveJudgePolicy({
+    db,
+    configured: new PolicyProvider(undefined, { minConfidence: 0.6, maxToxicity: 0.8 }, logger),
+    configSource: "bench",
+    logger,
+    refreshMs: 3_600_000,
+  });
+  await policy.current();
+  const perItem = createJudgeHandler({ db, policy, logger });
+  const handlers: [string, BatchHandler][] = [
+    ["old", createJudgeBatchHandler({ db, policy, logger, perItem })],
+    ["new", createJudgeBatchHandler({ db, policy, logger, perItem, batchEscalations: true })],
+  ];
+
+  let entry = 0;
+  /** `n` EMBEDDED items the policy escalates (low confidence), and a job for each. */
+  async function escalating(n: number): Promise<Job[]> {
+    const ids = Array.from({ length: n }, () => randomUUID());
+    await env.database.db
+      .insertInto("enriched_trends")
+      .values(
+        ids.map((id) => ({
+          id,
+          trace_id: randomUUID().replace(/-/g, ""),
+          source: "bench",
+          body: "Unclear post.",
+          normalized_body: "Unclear post.",
+          status: "EMBEDDED" as const,
+          embedding_status: "SUCCEEDED" as const,
+          toxicity_score: 0.05,
+          confidence: 0.2,
+          budget_limit: 100,
+          metadata: "{}",
+        })),
+      )
+      .execute();
+    return ids.map((trendId) => ({
+      stream: STREAMS.judgeJobs,
+      entryId: `1-${++entry}`,
+      envelope: makeEnvelope("trend.embedded", {
+        traceId: "0".repeat(32),
+        trendId,
+        payload: { trendId },
+      }),
+      attempt: 1,
+      deliveries: 1,
+    }));
+  }
+
+  for (const [name, handler] of handlers) {
+    const jobs = await escalating(READ_SIZE);
+    queries = transactions = 0;
+    await handler(jobs, signal);
+    console.log(
+      `${name}: a read of ${READ_SIZE} escalations: ${queries} queries + ${2 * transactions} BEGIN/COMMIT`,
+    );
+  }
+  const per = READS * READ_SIZE;
+  console.log("round  code  node ms/esc  postgres ms/esc  wall ms/esc");
+  for (let round = 1; round <= ROUNDS; round++)
+    for (const [name, handler] of handlers) {
+      const reads = await Promise.all(Array.from({ length: READS }, () => escalating(READ_SIZE)));
+      const pg0 = await postgresBackendCpuSeconds(env.database.db);
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      await Promise.all(reads.map((jobs) => handler(jobs, signal)));
+      const wall = performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
+      const pg = (await postgresBackendCpuSeconds(env.database.db)) - pg0;
+      console.log(
+        [
+          round,
+          name,
+          ((cpu.user + cpu.system) / 1000 / per).toFixed(2),
+          ((pg * 1000) / per).toFixed(2),
+          (wall / per).toFixed(2),
+        ].join("\t"),
+      );
+    }
+} finally {
+  await env.close();
+}
