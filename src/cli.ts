@@ -8,7 +8,7 @@ import { Redis } from "ioredis";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { openDatabase } from "./db/database.js";
 import { DomainError } from "./domain/domain-error.js";
-import { migrate, startApp, StartupError } from "./main.js";
+import { startApp } from "./main.js";
 import { createLogger } from "./observability/logger.js";
 import { ShutdownSignals } from "./ops/shutdown-signals.js";
 import { PolicyError } from "./pipeline/judge/judge-policy.js";
@@ -17,6 +17,7 @@ import { AuthService } from "./services/auth-service.js";
 import { readConfiguredKeys, reloadConfiguredKeys } from "./services/configured-keys.js";
 import type { DlqOptions } from "./services/dlq-command.js";
 import { KeyRevocationBus } from "./services/key-revocation-bus.js";
+import { migrate, StartupError } from "./startup-checks.js";
 import { StreamKeys } from "./streams/stream-names.js";
 
 /**

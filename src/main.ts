@@ -4,7 +4,6 @@ import { Redis } from "ioredis";
 
 import type { Config } from "./config.js";
 import { type DatabaseHandle, openDatabase } from "./db/database.js";
-import { ensureDatabaseExists, migrateToLatest, redactUrl } from "./db/migrate.js";
 import { type GatewayServer, startGatewayServer } from "./http/gateway-server.js";
 import { configuredEmbedderModel } from "./nlp/embedder-selection.js";
 import { createLogger, type Logger } from "./observability/logger.js";
@@ -14,8 +13,8 @@ import { initTracing } from "./observability/tracing.js";
 import { Reembedder, registerReembedMetrics } from "./pipeline/embed/reembed-worker.js";
 import { IngestService } from "./pipeline/ingest/ingest-service.js";
 import { ActiveJudgePolicy } from "./pipeline/judge/active-policy.js";
+import { readConfiguredPolicy } from "./pipeline/judge/configured-policy.js";
 import { JudgePolicyService } from "./pipeline/judge/judge-policy-service.js";
-import { PolicyProvider } from "./pipeline/judge/policy-provider.js";
 import { OverrideService } from "./pipeline/publish/override-service.js";
 import { STAGE_STREAMS, STAGES, type WorkerName } from "./pipeline/registry.js";
 import { AppealService } from "./pipeline/review/appeal-service.js";
@@ -34,6 +33,7 @@ import { ProvenanceService } from "./services/provenance-service.js";
 import { RateLimits } from "./services/rate-limits.js";
 import { SearchService } from "./services/search-service.js";
 import { TrendQueryService } from "./services/trend-query-service.js";
+import { checkConnectivity } from "./startup-checks.js";
 import { StreamProducer } from "./streams/producer.js";
 import { StreamKeys } from "./streams/stream-names.js";
 import { StreamPubSub } from "./subscriptions/stream-pubsub.js";
@@ -47,11 +47,6 @@ import type { StreamConsumer } from "./workers/runtime/stream-consumer.js";
 
 export { WORKER_NAMES, type WorkerName } from "./pipeline/registry.js";
 export { loadEmbedder, loadEnricher } from "./pipeline/stage-deps.js";
-
-/** A dependency that cannot be reached at start; the CLI prints `message` on one line. */
-export class StartupError extends Error {
-  readonly code = "STARTUP_FAILED";
-}
 
 /** Parts a test (or another deployment) may swap; everything else is built from config. */
 export interface AppOverrides extends StageOverrides {
@@ -69,49 +64,6 @@ export interface App {
   maintenance: { reconciler?: Reconciler };
   /** Graceful: stop taking work, finish or return in-flight jobs, close connections. */
   stop(): Promise<void>;
-}
-
-/** Checks both servers answer before anything else starts, naming the URL that does not. */
-export async function checkConnectivity(config: Config): Promise<void> {
-  const probe = new Redis(config.REDIS_URL, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 3000,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-  });
-  probe.on("error", () => undefined);
-  try {
-    await probe.connect();
-    await probe.ping();
-  } catch (error) {
-    throw new StartupError(
-      `cannot reach Redis at ${redactUrl(config.REDIS_URL)}: ${(error as Error).message}`,
-    );
-  } finally {
-    probe.disconnect();
-  }
-  try {
-    await ensureDatabaseExists(config.DATABASE_URL);
-  } catch (error) {
-    throw new StartupError(
-      `cannot reach Postgres at ${redactUrl(config.DATABASE_URL)}: ${(error as Error).message}`,
-    );
-  }
-}
-
-/** Creates the database if needed and applies pending migrations. */
-export async function migrate(config: Config, logger: Logger): Promise<void> {
-  await checkConnectivity(config);
-  const database = openDatabase(config.DATABASE_URL, { max: 1 });
-  try {
-    const results = await migrateToLatest(database.db);
-    for (const r of results)
-      logger.info({ migration: r.migrationName, status: r.status }, "migration applied");
-    if (results.length === 0) logger.info("database schema is up to date");
-  } finally {
-    await database.close();
-  }
 }
 
 /**
@@ -347,25 +299,4 @@ export async function startApp(
     },
   };
   return app;
-}
-
-/**
- * The configured Judge policy (POLICY_PATH, hot-reloaded, or the JUDGE_* thresholds): the first
- * stored version on an empty table, and a new version whenever the file changes. A bad file
- * throws here (a PolicyError).
- */
-export function readConfiguredPolicy(
-  config: Config,
-  logger: Logger,
-): { configured: PolicyProvider; configSource: string } {
-  const fallback = {
-    minConfidence: config.JUDGE_MIN_CONFIDENCE,
-    maxToxicity: config.JUDGE_MAX_TOXICITY,
-  };
-  return {
-    configured: new PolicyProvider(config.POLICY_PATH, fallback, logger),
-    configSource: config.POLICY_PATH
-      ? `POLICY_PATH=${config.POLICY_PATH}`
-      : `JUDGE_MIN_CONFIDENCE=${fallback.minConfidence}, JUDGE_MAX_TOXICITY=${fallback.maxToxicity}`,
-  };
 }

@@ -43,3 +43,44 @@ export async function enqueueOutboxMany(
     RETURNING id`.execute(trx);
   return rows.map((r) => String(r.id));
 }
+
+/** An outbox row taken for publishing: its payload as JSON text, passed on to Redis unparsed. */
+export interface TakenOutboxRow {
+  id: string;
+  stream: string;
+  json: string;
+}
+
+/**
+ * Takes the oldest `limit` rows not locked by another transaction, in id order, and deletes them
+ * in ONE statement (`DELETE … RETURNING` over a `FOR UPDATE SKIP LOCKED` claim): the rows come
+ * back if the caller's transaction rolls back, so publish them before it commits. With `ids`
+ * (a fast path right after a commit), only the rows of those ids' streams up to the newest of
+ * them per stream, so nothing overtakes an older row of its stream. Was a select, then a delete
+ * naming every id: two round trips and a second pass over the rows per round.
+ */
+export async function takeOutboxRows(
+  trx: Transaction<Database>,
+  limit: number,
+  ids?: readonly string[],
+): Promise<TakenOutboxRow[]> {
+  const { rows } = ids
+    ? await sql<TakenOutboxRow>`
+      WITH bounds AS (
+        SELECT stream, max(id) AS last FROM outbox WHERE id = ANY(${ids}::bigint[]) GROUP BY stream
+      ),
+      claimed AS (
+        SELECT o.id FROM outbox o JOIN bounds b ON o.stream = b.stream AND o.id <= b.last
+        ORDER BY o.id LIMIT ${limit} FOR UPDATE OF o SKIP LOCKED
+      )
+      DELETE FROM outbox d USING claimed c WHERE d.id = c.id
+      RETURNING d.id::text AS id, d.stream, d.payload::text AS json`.execute(trx)
+    : await sql<TakenOutboxRow>`
+      WITH claimed AS (
+        SELECT id FROM outbox ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED
+      )
+      DELETE FROM outbox d USING claimed c WHERE d.id = c.id
+      RETURNING d.id::text AS id, d.stream, d.payload::text AS json`.execute(trx);
+  // RETURNING follows no order; streams are published in id order (bigint as text: shorter first).
+  return rows.sort((a, b) => a.id.length - b.id.length || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}

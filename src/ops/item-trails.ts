@@ -1,7 +1,7 @@
 import pg from "pg";
 
-import type { GqlResponse } from "./loadtest.js";
 import { LoadtestError } from "./loadtest-error.js";
+import type { GqlResponse } from "./loadtest-report.js";
 
 /** One item's status and the times of its provenance steps, for per-stage latency. */
 export interface Trail {

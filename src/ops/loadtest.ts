@@ -2,21 +2,9 @@ import { randomBytes } from "node:crypto";
 
 import { trailsFromGraphql, trailsFromSql } from "./item-trails.js";
 import { dueBy, rateAt } from "./load-schedule.js";
+import { analyzeTrails } from "./loadtest-analysis.js";
 import { LoadtestError } from "./loadtest-error.js";
 import { createLoadtestMix, DEFAULT_MIX, MIX_KINDS, type MixKind } from "./loadtest-mix.js";
-import {
-  histogramBuckets,
-  histogramQuantile,
-  parsePrometheusText,
-  type PromSample,
-  select,
-  subtractBuckets,
-} from "./prometheus-text.js";
-import { SCALABLE_STAGES, type ScalableStage, STAGE_STREAMS } from "./stages.js";
-
-export { dueBy, type LoadStep, parseSteps } from "./load-schedule.js";
-export { LoadtestError } from "./loadtest-error.js";
-export * from "./loadtest-report.js";
 import {
   type GqlResponse,
   type LoadtestOptions,
@@ -24,14 +12,14 @@ import {
   type LoadtestReport,
   type LoadtestSample,
   quantiles,
-  SETTLED_STATES,
 } from "./loadtest-report.js";
+import { HEALTH, LoadtestSampler } from "./loadtest-sampler.js";
 
-/** The pipeline's steps in order; a stage's latency runs from the previous one present. */
-const STEP_ORDER = ["ingest", "plan", "etl", "embed", "judge", "publish"] as const;
+export { dueBy, type LoadStep, parseSteps } from "./load-schedule.js";
+export { LoadtestError } from "./loadtest-error.js";
+export * from "./loadtest-report.js";
 
 const INGEST = `mutation($input: TrendInput!) { ingestTrend(input: $input) { id status duplicate } }`;
-const HEALTH = `{ pipelineHealth { outboxBacklog streams { stream groups { name lag pending consumers { name idleMs } } } } }`;
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -171,7 +159,12 @@ export async function runLoadtest(options: LoadtestOptions): Promise<LoadtestRep
 
   // --- sampling -----------------------------------------------------------------------------
   const samples: LoadtestSample[] = [];
-  let previousHistogram = new Map<string, Map<number, number>>();
+  const sampler = new LoadtestSampler({
+    gql,
+    metricsUrl,
+    metricsHeaders,
+    scalerMetricsUrl: options.scalerMetricsUrl,
+  });
   let startMs = Date.now();
   const takeSample = async () => {
     const t = (Date.now() - startMs) / 1000;
@@ -189,76 +182,12 @@ export async function runLoadtest(options: LoadtestOptions): Promise<LoadtestRep
       desiredWorkers: {},
       workers: {},
     };
-    const [metrics, health, scaler] = await Promise.allSettled([
-      fetch(metricsUrl, { headers: metricsHeaders, signal: AbortSignal.timeout(3000) }).then(
-        (r) => {
-          if (!r.ok) throw new Error(`/metrics answered ${r.status}`);
-          return r.text();
-        },
-      ),
-      gql<{
-        pipelineHealth: {
-          outboxBacklog: number;
-          streams: {
-            stream: string;
-            groups: {
-              name: string;
-              lag: number | null;
-              pending: number;
-              consumers: { name: string; idleMs: number }[];
-            }[];
-          }[];
-        };
-      }>(HEALTH, undefined, 5000),
-      options.scalerMetricsUrl
-        ? fetch(options.scalerMetricsUrl, { signal: AbortSignal.timeout(2000) }).then((r) =>
-            r.text(),
-          )
-        : Promise.reject(new Error("no scaler")),
-    ]);
-    if (metrics.status === "fulfilled") {
-      const parsed = parsePrometheusText(metrics.value);
-      readStageGauges(parsed, sample);
-      const now = new Map<string, Map<number, number>>();
-      for (const stage of new Set(
-        select(parsed, "trendgate_stage_duration_seconds_count").map(
-          (s) => s.labels["stage"] ?? "",
-        ),
-      )) {
-        const buckets = histogramBuckets(parsed, "trendgate_stage_duration_seconds", { stage });
-        now.set(stage, buckets);
-        const q = histogramQuantile(0.5, subtractBuckets(buckets, previousHistogram.get(stage)));
-        if (q !== null) sample.handlerP50[stage] = q;
-      }
-      previousHistogram = now;
-    }
-    if (health.status === "fulfilled" && health.value.data) {
-      const h = health.value.data.pipelineHealth;
-      let total = h.outboxBacklog;
-      for (const stage of SCALABLE_STAGES) {
-        const { stream, group } = STAGE_STREAMS[stage];
-        const g = h.streams.find((s) => s.stream === stream)?.groups.find((x) => x.name === group);
-        if (!g) continue;
-        sample.consumers[stage] = g.consumers.length;
-        total += (g.lag ?? 0) + g.pending;
-        // /metrics may be off or unreachable; pipelineHealth carries the same figures.
-        sample.lag[stage] ??= g.lag ?? 0;
-        sample.pending[stage] ??= g.pending;
-      }
-      backlog = total;
-    }
-    if (scaler.status === "fulfilled") {
-      const parsed = parsePrometheusText(scaler.value);
-      for (const s of select(parsed, "trendgate_autoscale_desired_workers"))
-        sample.desiredWorkers[s.labels["stage"] as ScalableStage] = s.value;
-      for (const s of select(parsed, "trendgate_autoscale_workers"))
-        sample.workers[s.labels["stage"] as ScalableStage] = s.value;
-    }
+    backlog = (await sampler.fill(sample)) ?? backlog;
     samples.push(sample);
     report();
   };
   let sampling = true;
-  const sampler = (async () => {
+  const samplingLoop = (async () => {
     while (sampling) {
       const started = Date.now();
       await takeSample().catch(() => undefined);
@@ -307,7 +236,7 @@ export async function runLoadtest(options: LoadtestOptions): Promise<LoadtestRep
   }
   const drainSeconds = (Date.now() - drainStart) / 1000;
   sampling = false;
-  await sampler;
+  await samplingLoop;
 
   // --- collect ------------------------------------------------------------------------------
   phase = "collect";
@@ -315,47 +244,6 @@ export async function runLoadtest(options: LoadtestOptions): Promise<LoadtestRep
   const trails = options.databaseUrl
     ? await trailsFromSql(options.databaseUrl, [...accepted.keys()])
     : await trailsFromGraphql(gql, [...accepted.keys()]);
-  const finalStates: Record<string, number> = {};
-  const stageValues: Record<string, number[]> = {};
-  const endToEnd: number[] = [];
-  const completionBuckets = new Map<number, number[]>();
-  for (const trail of trails) {
-    finalStates[trail.status] = (finalStates[trail.status] ?? 0) + 1;
-    const first = new Map<string, number>();
-    for (const e of trail.steps) if (!first.has(e.step)) first.set(e.step, e.at);
-    let previous: number | undefined;
-    let last: number | undefined;
-    for (const step of STEP_ORDER) {
-      const at = first.get(step);
-      if (at === undefined) continue;
-      if (previous !== undefined) (stageValues[step] ??= []).push(Math.max(0, at - previous));
-      previous = at;
-      last = at;
-    }
-    const ingestAt = first.get("ingest");
-    if (
-      ingestAt !== undefined &&
-      last !== undefined &&
-      last > ingestAt &&
-      SETTLED_STATES.includes(trail.status)
-    ) {
-      endToEnd.push(last - ingestAt);
-      const second = Math.max(0, Math.floor((last - startMs) / 1000));
-      const bucket = completionBuckets.get(second) ?? [];
-      bucket.push(last - ingestAt);
-      completionBuckets.set(second, bucket);
-    }
-  }
-  const settled = trails.filter((t) => SETTLED_STATES.includes(t.status)).length;
-  const lastSecond = Math.max(0, ...completionBuckets.keys());
-  const completions = Array.from(
-    { length: completionBuckets.size ? lastSecond + 1 : 0 },
-    (_, t) => {
-      const values = completionBuckets.get(t) ?? [];
-      return { t, count: values.length, p50Ms: quantiles(values).p50 };
-    },
-  );
-
   return {
     runId,
     url: options.url,
@@ -367,28 +255,7 @@ export async function runLoadtest(options: LoadtestOptions): Promise<LoadtestRep
     counts,
     errorSamples,
     ingestLatencyMs: quantiles(ingestMs),
-    stageLatencyMs: Object.fromEntries(
-      STEP_ORDER.slice(1)
-        .filter((s) => stageValues[s])
-        .map((s) => [s, quantiles(stageValues[s]!)]),
-    ),
-    endToEndMs: quantiles(endToEnd),
-    finalStates,
-    settled,
-    notSettled: trails.length - settled,
-    completions,
+    ...analyzeTrails(trails, startMs),
     samples,
   };
-}
-
-function readStageGauges(parsed: PromSample[], sample: LoadtestSample): void {
-  for (const stage of SCALABLE_STAGES) {
-    const labels = { stream: STAGE_STREAMS[stage].stream, group: STAGE_STREAMS[stage].group };
-    const lag = select(parsed, "trendgate_stream_group_lag", labels)[0];
-    const pending = select(parsed, "trendgate_stream_group_pending", labels)[0];
-    const oldest = select(parsed, "trendgate_stream_group_oldest_pending_seconds", labels)[0];
-    if (lag) sample.lag[stage] = lag.value;
-    if (pending) sample.pending[stage] = pending.value;
-    if (oldest) sample.oldestPendingSeconds[stage] = oldest.value;
-  }
 }

@@ -14,13 +14,7 @@ export async function loadBatchTrends(
   db: Db,
   jobs: readonly Job[],
 ): Promise<{ alone: Job[]; loaded: { id: string; job: Job; trend: TrendRow }[] }> {
-  const alone: Job[] = [];
-  const byId = new Map<string, Job>();
-  for (const job of jobs) {
-    const id = job.envelope.trendId ?? job.envelope.payload.trendId;
-    if (typeof id !== "string" || !UUID.test(id) || byId.has(id)) alone.push(job);
-    else byId.set(id, job);
-  }
+  const { alone, byId } = jobsByTrend(jobs);
   if (byId.size === 0) return { alone, loaded: [] };
   const trends = await db
     .selectFrom("enriched_trends")
@@ -35,4 +29,20 @@ export async function loadBatchTrends(
     else alone.push(job);
   }
   return { alone, loaded };
+}
+
+/**
+ * One job per trend, in the read's order; a job without a valid trend id, or a second job for a
+ * trend already in the read, goes to `alone`. For batch stages that load their trends with more
+ * than the row (the publisher joins its approval path).
+ */
+export function jobsByTrend(jobs: readonly Job[]): { alone: Job[]; byId: Map<string, Job> } {
+  const alone: Job[] = [];
+  const byId = new Map<string, Job>();
+  for (const job of jobs) {
+    const id = job.envelope.trendId ?? job.envelope.payload.trendId;
+    if (typeof id !== "string" || !UUID.test(id) || byId.has(id)) alone.push(job);
+    else byId.set(id, job);
+  }
+  return { alone, byId };
 }

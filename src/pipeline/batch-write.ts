@@ -22,9 +22,12 @@ export interface StageBatchWrite {
  * The parts of a batch query around its status update: `locked` takes the rows of the items in
  * `v` in id order (so two batches never deadlock), `charged` charges `step` for each trend in
  * `upd` once (a short count tells the caller a charge existed and it must roll back).
+ * `locked` takes `= ANY(ARRAY(…))`, not `IN (SELECT …)`: with the latter the planner hash-joined
+ * `v` against a sequential scan of every trend, a cost that grows with the table (EXPLAIN: 1.4 ms
+ * per read at 2,000 trends); the array is one value and goes through the primary key.
  */
 export const lockedCte: RawBuilder<unknown> = sql`locked AS (
-      SELECT t.id FROM enriched_trends t WHERE t.id IN (SELECT id FROM v) ORDER BY t.id FOR UPDATE
+      SELECT t.id FROM enriched_trends t WHERE t.id = ANY(ARRAY(SELECT id FROM v)) ORDER BY t.id FOR UPDATE
     )`;
 
 export function chargedCte(step: string): RawBuilder<unknown> {
@@ -44,7 +47,7 @@ export function chargedCte(step: string): RawBuilder<unknown> {
  */
 export function provenanceAndEventsCtes(
   step: string,
-  items: readonly StageBatchWrite[],
+  items: readonly Pick<StageBatchWrite, "trendId" | "events">[],
 ): RawBuilder<unknown> {
   const events = items.flatMap((i) => i.events.map((e) => ({ trendId: i.trendId, ...e })));
   return sql`prov AS (

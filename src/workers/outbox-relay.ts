@@ -1,6 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import pg from "pg";
 
+import { takeOutboxRows } from "../db/outbox.js";
 import type { Database } from "../db/types.js";
 import type { Logger } from "../observability/logger.js";
 import type { StreamProducer } from "../streams/producer.js";
@@ -41,9 +42,9 @@ const RELAY_LOCK = sql<unknown>`hashtext('trendgate.outbox-relay')`;
 const MAX_BACKOFF_MS = 10_000;
 
 /**
- * Moves committed outbox rows to their Redis streams: claims the oldest rows
- * (`FOR UPDATE SKIP LOCKED`), XADDs them in id order in one pipeline, and deletes them in the
- * same transaction. A crash between the XADD and the commit publishes those rows again
+ * Moves committed outbox rows to their Redis streams: claims and deletes the oldest rows in one
+ * statement (`FOR UPDATE SKIP LOCKED`, `DELETE … RETURNING`), then XADDs them in id order in
+ * one call, and commits. A crash between the XADD and the commit publishes those rows again
  * (at-least-once; every handler is idempotent); nothing committed is ever lost, and nothing is
  * published before its transaction commits.
  */
@@ -236,41 +237,9 @@ export class OutboxRelay {
         // Another relay is draining the outbox right now; it loops until it is empty.
         if (!rows[0]?.ok) return -1;
       }
-      let query = trx
-        .selectFrom("outbox")
-        // As text: the relay passes the JSON on to Redis, it never needs it parsed.
-        .select(["id", "stream", sql<string>`payload::text`.as("json")])
-        .orderBy("id")
-        .limit(this.batchSize)
-        .forUpdate()
-        .skipLocked();
-      if (ids) {
-        const bounds = await trx
-          .selectFrom("outbox")
-          .select(["stream", (eb) => eb.fn.max("id").as("last")])
-          .where("id", "in", ids)
-          .groupBy("stream")
-          .execute();
-        if (bounds.length === 0) return 0;
-        query = query.where((eb) =>
-          eb.or(
-            bounds.map((b) =>
-              eb.and([eb("stream", "=", b.stream), eb("id", "<=", String(b.last))]),
-            ),
-          ),
-        );
-      }
-      const rows = await query.execute();
+      const rows = await takeOutboxRows(trx, this.batchSize, ids);
       if (rows.length === 0) return 0;
-      await this.publish(rows.map((r) => ({ stream: r.stream, json: r.json })));
-      await trx
-        .deleteFrom("outbox")
-        .where(
-          "id",
-          "in",
-          rows.map((r) => r.id),
-        )
-        .execute();
+      await this.publish(rows);
       return rows.length;
     });
   }

@@ -312,6 +312,35 @@ describe("the moderator console", { timeout: 120_000 }, () => {
     expect(await seriousA11yViolations(page)).toEqual([]);
   });
 
+  it("should open the incidents and budget views to an operator, and refuse an override without a justification", async () => {
+    const { page, context } = await openConsole(browser, h.url, h.keys.operator);
+    closers.push(() => context.close());
+
+    await page.getByRole("link", { name: "Incidents" }).click();
+    await page.getByRole("heading", { name: "Incidents", exact: true }).waitFor();
+    await page.locator('[data-testid="incidents-table"], p:text-is("No incidents.")').waitFor();
+    // A view that cannot load its query shows the error as an alert.
+    expect(await page.locator("main [role=alert]").count()).toBe(0);
+
+    await page.getByRole("link", { name: "Budget overruns" }).click();
+    await page.getByRole("heading", { name: "Budget overruns", exact: true }).waitFor();
+    await page
+      .locator('[data-testid="budget-table"], p:text-is("No item is paused over its budget.")')
+      .waitFor();
+    await page.getByRole("heading", { name: "Operator alerts (live)" }).waitFor();
+    expect(await page.locator("main [role=alert]").count()).toBe(0);
+
+    await page.getByRole("link", { name: "Override publish" }).click();
+    await page.getByLabel("Trend id").fill("00000000-0000-0000-0000-000000000000");
+    // Blank but present, so the form submits and the console itself must refuse it.
+    await page.getByLabel("Justification (required)").fill("   ");
+    await page.getByRole("button", { name: "Override and publish" }).click();
+    expect(await page.getByTestId("override-outcome").textContent()).toContain(
+      "A justification is required",
+    );
+    expect(await seriousA11yViolations(page)).toEqual([]);
+  });
+
   it("should review three items with the keyboard alone, and axe finds no serious issue", async () => {
     await resolveAllOpen();
     const { page, context } = await openConsole(browser, h.url, h.keys.moderator);

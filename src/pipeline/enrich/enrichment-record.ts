@@ -62,6 +62,16 @@ export async function computeEnrichments(
   return out;
 }
 
+/** What the `enrichment` jsonb column holds: the details that have no column of their own. */
+export function enrichmentDetails(e: Enrichment) {
+  return {
+    keywords: e.keywords,
+    languageConfidence: e.languageConfidence,
+    signals: e.signals,
+    model: e.model,
+  };
+}
+
 /** The EnrichedTrend columns the etl step sets. */
 export function enrichedColumns(e: Enrichment) {
   return {
@@ -73,12 +83,7 @@ export function enrichedColumns(e: Enrichment) {
     toxicity_score: e.toxicityScore,
     confidence: e.confidence,
     summary: e.summary,
-    enrichment: toValidJson({
-      keywords: e.keywords,
-      languageConfidence: e.languageConfidence,
-      signals: e.signals,
-      model: e.model,
-    }),
+    enrichment: toValidJson(enrichmentDetails(e)),
   };
 }
 

@@ -3,10 +3,12 @@ import { readFile } from "node:fs/promises";
 import type { Config } from "../../config.js";
 import { openDatabase } from "../../db/database.js";
 import { badInput } from "../../domain/domain-error.js";
-import { loadEnricher, migrate, readConfiguredPolicy } from "../../main.js";
 import type { Enricher } from "../../nlp/enricher.js";
 import { createLogger } from "../../observability/logger.js";
+import { migrate } from "../../startup-checks.js";
+import { loadEnricher } from "../stage-deps.js";
 import { ActiveJudgePolicy } from "./active-policy.js";
+import { readConfiguredPolicy } from "./configured-policy.js";
 import {
   type CalibrationProposal,
   JudgePolicyService,

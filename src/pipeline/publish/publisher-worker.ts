@@ -5,7 +5,12 @@ import { appendProvenance } from "../../db/provenance.js";
 import type { ApprovalPath, TrendRow } from "../../db/types.js";
 import { estimateStepCost } from "../../domain/budget.js";
 import { canTransition, PUBLISHABLE_STATUSES } from "../../domain/trend-status.js";
-import { type Publisher, PublishError } from "../../mcp/publish-client.js";
+import {
+  type Publisher,
+  PublishError,
+  type PublishRequest,
+  type PublishResult,
+} from "../../mcp/publish-client.js";
 import type { Logger } from "../../observability/logger.js";
 import { chargeOrPause } from "../../services/budget-service.js";
 import { transitionTrend } from "../../services/trend-lifecycle.js";
@@ -49,26 +54,8 @@ export function createPublisherHandler(deps: {
 
     const reasonCode =
       path.approvalPath === "moderator" ? await approvingReasonCode(deps.db, trend.id) : null;
-    const request = {
-      trendId: trend.id,
-      title: trend.title ?? "",
-      summary: trend.summary ?? "",
-      topics: trend.topics,
-      url: trend.url,
-      idempotencyKey: publishIdempotencyKey(trend.id),
-      approvalPath: path.approvalPath,
-    };
-    let result: Awaited<ReturnType<Publisher["publish"]>>;
-    try {
-      result = await deps.publisher.publish(request);
-    } catch (error) {
-      // The runtime retries whatever is not permanent; an answer the adapter says will not
-      // change (bad input, not a publish tool) would only burn the attempts before the DLQ.
-      if (error instanceof PublishError && !error.retryable) {
-        throw new PermanentError(`${error.code}: ${error.message}`, { cause: error });
-      }
-      throw error;
-    }
+    const request = publishRequest(trend, path.approvalPath);
+    const result = await callPublishTool(deps.publisher, request);
     await deps.db.transaction().execute(async (trx) => {
       // The publication goes in first: the database's invariant trigger checks the trend is
       // READY/APPROVED (or overridden) at this moment, and locks the row until commit.
@@ -114,21 +101,64 @@ export function createPublisherHandler(deps: {
         traceId: trend.trace_id,
         trendId: trend.id,
         step: "publish",
-        actor: `worker:publisher:${result.adapter}`,
-        input: {
-          tool: result.tool,
-          arguments: result.arguments,
-          approvalPath: path.approvalPath,
-          overrideId: path.overrideId,
-          reasonCode,
-        },
-        output: { externalRef: result.externalRef, duplicate: result.duplicate },
+        ...publishProvenance(result, path, reasonCode),
       });
     });
     log.info(
       { external_ref: result.externalRef, approval_path: path.approvalPath },
       "item published",
     );
+  };
+}
+
+/** What the publish tool is asked for a trend (the batch path asks the same). */
+export function publishRequest(trend: TrendRow, approvalPath: ApprovalPath): PublishRequest {
+  return {
+    trendId: trend.id,
+    title: trend.title ?? "",
+    summary: trend.summary ?? "",
+    topics: trend.topics,
+    url: trend.url,
+    idempotencyKey: publishIdempotencyKey(trend.id),
+    approvalPath,
+  };
+}
+
+/**
+ * Calls the publish tool. The runtime retries whatever is not permanent; an answer the adapter
+ * says will not change (bad input, not a publish tool) would only burn the attempts before the
+ * DLQ, so it becomes a PermanentError.
+ */
+export async function callPublishTool(
+  publisher: Publisher,
+  request: PublishRequest,
+): Promise<PublishResult> {
+  try {
+    return await publisher.publish(request);
+  } catch (error) {
+    if (error instanceof PublishError && !error.retryable) {
+      throw new PermanentError(`${error.code}: ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** The provenance entry of a publication (actor, input, output), alike on both paths. */
+export function publishProvenance(
+  result: PublishResult,
+  path: { approvalPath: ApprovalPath; overrideId: string | null },
+  reasonCode: string | null,
+): { actor: string; input: unknown; output: unknown } {
+  return {
+    actor: `worker:publisher:${result.adapter}`,
+    input: {
+      tool: result.tool,
+      arguments: result.arguments,
+      approvalPath: path.approvalPath,
+      overrideId: path.overrideId,
+      reasonCode,
+    },
+    output: { externalRef: result.externalRef, duplicate: result.duplicate },
   };
 }
 

@@ -6,7 +6,7 @@ import { assertUuid } from "../../domain/uuid.js";
 import type { Logger } from "../../observability/logger.js";
 import { transitionTrend } from "../../services/trend-lifecycle.js";
 import { enqueueWebhookEvent } from "../../webhooks/webhook-event.js";
-import type { Actor } from "./escalation-service.js";
+import type { Actor } from "./actor.js";
 import { openEscalation } from "./open-escalation.js";
 import { decidedReviewers } from "./review-queries.js";
 

@@ -11,7 +11,7 @@ import {
 import { transitionTrend } from "../../services/trend-lifecycle.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { resumeStreamOf } from "../registry.js";
-import type { Actor, Decision } from "./escalation-service.js";
+import type { Actor, Decision } from "./actor.js";
 
 /** Approve: raise the budget enough for the rest of the plan and re-run the paused step. Reject: cancel. */
 export async function resolveBudgetOverrun(

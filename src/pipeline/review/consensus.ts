@@ -1,4 +1,4 @@
-import type { Decision } from "./escalation-service.js";
+import type { Decision } from "./actor.js";
 
 /**
  * k-of-n consensus (issue 14, item 3), pure: given the reviews that count, what happens to the

@@ -9,8 +9,8 @@ import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
 import { enqueueWebhookEvent } from "../../webhooks/webhook-event.js";
 import { PeriodicTask } from "../../workers/periodic-task.js";
+import type { Actor } from "./actor.js";
 import { type DeadlineLadders, type DeadlineRung, dueRungs } from "./deadline-ladder.js";
-import type { Actor } from "./escalation-service.js";
 import { applyFinalDecision } from "./final-decision.js";
 import { DEADLINE_REASON_CODE } from "./reason-codes.js";
 

@@ -1,6 +1,7 @@
 import { type Kysely, type RawBuilder, sql, type SqlBool } from "kysely";
 
 import type { Database } from "../../db/types.js";
+import { DomainError } from "../../domain/domain-error.js";
 import type { ReviewerProfile } from "../../domain/reviewer-profile.js";
 import type { ReviewPolicy } from "../judge/judge-policy.js";
 
@@ -144,5 +145,22 @@ function explain(
       return "this reviewer is excluded from this escalation (they decided the item before)";
     case "underCapacity":
       return `this reviewer is at capacity (${capacity} claims held)`;
+  }
+}
+
+/** FORBIDDEN saying why, when the reviewer may not review (or claim) this escalation. */
+export async function assertEligible(
+  db: Kysely<Database>,
+  id: string,
+  reviewer: ReviewerView,
+  review: ReviewPolicy,
+  options: { skip?: readonly EligibilityRule[]; exceptClaimOf?: string },
+): Promise<void> {
+  const refused = await ineligibility(db, id, reviewer, review, options);
+  if (refused) {
+    throw new DomainError("FORBIDDEN", `escalation ${id}: ${refused.message}`, {
+      reason: "NOT_ELIGIBLE",
+      rule: refused.rule,
+    });
   }
 }

@@ -7,8 +7,8 @@ import { transitionTrend } from "../../services/trend-lifecycle.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
 import { enqueueWebhookEvent } from "../../webhooks/webhook-event.js";
+import type { Actor, Decision } from "./actor.js";
 import { resolveBudgetOverrun } from "./budget-resolution.js";
-import type { Actor, Decision } from "./escalation-service.js";
 
 /** The outcome of an escalation and who settled it (the last reviewer, or the decider). */
 export interface FinalDecision {

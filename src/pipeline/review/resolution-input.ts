@@ -1,5 +1,5 @@
 import { badInput } from "../../domain/domain-error.js";
-import type { Decision } from "./escalation-service.js";
+import type { Decision } from "./actor.js";
 
 /** What a reviewer sends with a decision (resolveEscalation's input, the REST body). */
 export interface ResolutionInput {

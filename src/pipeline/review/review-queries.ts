@@ -1,7 +1,7 @@
 import { type Kysely, type RawBuilder, sql, type Transaction } from "kysely";
 
 import type { Database, EscalationReviewRow, EscalationStatus } from "../../db/types.js";
-import type { Decision } from "./escalation-service.js";
+import type { Decision } from "./actor.js";
 
 /**
  * The rows of escalation_reviews (k-of-n consensus, issue 14): one per (escalation, reviewer

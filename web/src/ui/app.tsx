@@ -3,13 +3,11 @@ import { useEffect, useState } from "preact/hooks";
 import type { ConnectionState } from "../api/gql-client.js";
 import { type Session, signIn, signOut, storedKey } from "../state/session.js";
 import { JudgeView } from "./judge/judge-view.js";
-import {
-  BudgetOverrunsView,
-  DeadLettersView,
-  IncidentsView,
-  OverridePublishView,
-  PipelineHealthView,
-} from "./operator-views.js";
+import { BudgetOverrunsView } from "./operations/budget-overruns-view.js";
+import { DeadLettersView } from "./operations/dead-letters-view.js";
+import { IncidentsView } from "./operations/incidents-view.js";
+import { OverridePublishView } from "./operations/override-publish-view.js";
+import { PipelineHealthView } from "./operations/pipeline-health-view.js";
 import { ProvenanceView } from "./provenance-graph.js";
 import { QueueView } from "./queue-view.js";
 import { AppealView } from "./review/appeal-view.js";

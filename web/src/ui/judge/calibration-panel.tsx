@@ -7,7 +7,8 @@ import {
 } from "../../api/judge-documents.js";
 import type { ResultOf } from "../../graphql.js";
 import type { Session } from "../../state/session.js";
-import { ErrorLine, usePolled } from "../operator-views.js";
+import { ErrorLine } from "../error-line.js";
+import { usePolled } from "../use-polled.js";
 import { percent } from "./judge-series.js";
 import { SimulationTable } from "./simulation-table.js";
 

@@ -3,8 +3,9 @@ import { useState } from "preact/hooks";
 import { JudgePolicyQuery, JudgeStatsQuery } from "../../api/judge-documents.js";
 import type { ResultOf } from "../../graphql.js";
 import type { Session } from "../../state/session.js";
+import { ErrorLine } from "../error-line.js";
 import { timeAgo } from "../format.js";
-import { ErrorLine, usePolled } from "../operator-views.js";
+import { usePolled } from "../use-polled.js";
 import { CalibrationPanel } from "./calibration-panel.js";
 import { domainOf, type TimeDomain } from "./chart-scale.js";
 import {

@@ -4,7 +4,8 @@ import { GqlError } from "../../api/gql-client.js";
 import { AppealMutation, AppealsQuery, RejectedTrendsQuery } from "../../api/review-documents.js";
 import type { ResultOf } from "../../graphql.js";
 import type { Session } from "../../state/session.js";
-import { ErrorLine, usePolled } from "../operator-views.js";
+import { ErrorLine } from "../error-line.js";
+import { usePolled } from "../use-polled.js";
 
 type Rejected = ResultOf<typeof RejectedTrendsQuery>["trends"]["edges"][number]["node"];
 

@@ -3,7 +3,8 @@ import { useState } from "preact/hooks";
 import { ReviewerStatsQuery } from "../../api/review-documents.js";
 import type { ResultOf } from "../../graphql.js";
 import type { Session } from "../../state/session.js";
-import { ErrorLine, usePolled } from "../operator-views.js";
+import { ErrorLine } from "../error-line.js";
+import { usePolled } from "../use-polled.js";
 import { HorizontalBarChart } from "./bar-chart.js";
 
 type Row = ResultOf<typeof ReviewerStatsQuery>["reviewerStats"][number];
