@@ -103,7 +103,7 @@ const schema = z.object({
   WORKER_CONCURRENCY: int(4, 1),
   /** Handlers in flight in the embedding stage: their calls are batched for the model. */
   EMBEDDING_CONCURRENCY: int(16, 1),
-  /** Publications in flight in the publish stage: each waits on an MCP tool call, not the CPU. */
+  /** Publish tool calls in flight in the publish stage, across its reads (each waits on MCP). */
   PUBLISH_CONCURRENCY: int(16, 1),
   RETRY_MAX_ATTEMPTS: int(5, 1),
   RETRY_BASE_MS: int(200, 1),

@@ -10,19 +10,18 @@ import { createLogger, type Logger } from "./observability/logger.js";
 import { MetricsRegistry } from "./observability/metrics.js";
 import { registerReviewerMetrics } from "./observability/reviewer-metrics.js";
 import { initTracing } from "./observability/tracing.js";
-import { Reembedder, registerReembedMetrics } from "./pipeline/embed/reembed-worker.js";
+import { registerReembedMetrics } from "./pipeline/embed/reembed-worker.js";
 import { IngestService } from "./pipeline/ingest/ingest-service.js";
 import { ActiveJudgePolicy } from "./pipeline/judge/active-policy.js";
 import { readConfiguredPolicy } from "./pipeline/judge/configured-policy.js";
 import { JudgePolicyService } from "./pipeline/judge/judge-policy-service.js";
 import { OverrideService } from "./pipeline/publish/override-service.js";
-import { STAGE_STREAMS, STAGES, type WorkerName } from "./pipeline/registry.js";
+import { STAGE_STREAMS, type WorkerName } from "./pipeline/registry.js";
 import { AppealService } from "./pipeline/review/appeal-service.js";
 import { EscalationService } from "./pipeline/review/escalation-service.js";
 import { PrecedentService } from "./pipeline/review/precedents.js";
 import { loadReasonCodes } from "./pipeline/review/reason-codes.js";
 import { createStageDeps, type StageOverrides } from "./pipeline/stage-deps.js";
-import { createStageConsumer } from "./pipeline/start-stage.js";
 import type { AppServices } from "./services/app-services.js";
 import { AuthService } from "./services/auth-service.js";
 import { readConfiguredKeys, writeBootstrapKeys } from "./services/configured-keys.js";
@@ -39,11 +38,11 @@ import { StreamKeys } from "./streams/stream-names.js";
 import { StreamPubSub } from "./subscriptions/stream-pubsub.js";
 import { TrendTenants } from "./subscriptions/tenant-filtered.js";
 import { PostgresVectorStore } from "./vector/postgres-vector-store.js";
-import { createWebhookConsumer } from "./webhooks/webhook-worker.js";
-import { startMaintenanceWorker } from "./workers/maintenance-worker.js";
+import type { createWebhookConsumer } from "./webhooks/webhook-worker.js";
 import { OutboxRelay } from "./workers/outbox-relay.js";
 import type { Reconciler } from "./workers/reconciler.js";
 import type { StreamConsumer } from "./workers/runtime/stream-consumer.js";
+import { type StartedWorkers, startWorkers } from "./workers/start-workers.js";
 
 export { WORKER_NAMES, type WorkerName } from "./pipeline/registry.js";
 export { loadEmbedder, loadEnricher } from "./pipeline/stage-deps.js";
@@ -188,67 +187,24 @@ export async function startApp(
     dryRunner: async () => (dryRunner ??= new DryRunner(stageDeps, database.pool)),
   };
 
-  const consumers: StreamConsumer[] = [];
-  const maintenance: App["maintenance"] = {};
-  const stoppables: { stop(): Promise<void> | void }[] = [];
+  let workers: StartedWorkers;
   try {
-    for (const stage of STAGES) {
-      if (!what.workers.includes(stage.name)) continue;
-      consumers.push(
-        await createStageConsumer(stage, stageDeps, { redis, keys, config, metrics, logger }),
-      );
-    }
-    for (const worker of what.workers) {
-      switch (worker) {
-        case "embedding": {
-          // Items a previous EMBEDDER embedded move to this one in the background.
-          const reembedder = new Reembedder({
-            db: database.db,
-            embedder: await stageDeps.embedder(),
-            store,
-            logger: logger.child({ component: "reembed" }),
-            intervalMs: config.REEMBED_INTERVAL_MS,
-          });
-          reembedder.start();
-          stoppables.push(reembedder);
-          break;
-        }
-        case "relay":
-          relay.start();
-          stoppables.push(relay);
-          break;
-        case "webhooks": {
-          const webhooks = createWebhookConsumer(
-            { redis, keys, config, logger, metrics },
-            overrides.webhooks,
-          );
-          if (webhooks) consumers.push(webhooks);
-          break;
-        }
-        case "maintenance": {
-          const worker = startMaintenanceWorker({
-            db: database.db,
-            redis,
-            keys,
-            config,
-            logger,
-            metrics,
-          });
-          stoppables.push(worker);
-          maintenance.reconciler = worker.reconciler;
-          break;
-        }
-      }
-    }
-    for (const consumer of consumers) await consumer.start();
+    workers = await startWorkers(what.workers, stageDeps, {
+      redis,
+      keys,
+      metrics,
+      relay,
+      webhooks: overrides.webhooks,
+    });
   } catch (error) {
-    await Promise.allSettled(consumers.map((c) => c.stop()));
     await pubsub.close();
     redis.disconnect();
     relayRedis.disconnect();
     await database.close();
     throw error;
   }
+  const { consumers, stoppables } = workers;
+  const maintenance: App["maintenance"] = { reconciler: workers.reconciler };
 
   let gateway: GatewayServer | undefined;
   if (what.gateway) {

@@ -14,9 +14,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+import { createInProcessPublisher } from "../../src/mcp/in-process-publisher.js";
 import {
   connectMcpPublisher,
-  createInProcessPublisher,
   type Publisher,
   type PublishRequest,
 } from "../../src/mcp/publish-client.js";

@@ -1,56 +1,21 @@
-import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 
+import { bundledAdapterCommand } from "./bundled-adapter.js";
 import { isTransportFailure, toPublishError } from "./mcp-publish-errors.js";
-import {
-  DEFAULT_ADAPTER_NAME,
-  PUBLISH_ERROR_META,
-  PUBLISH_TOOL_NAME,
-  type PublishAdapterOptions,
-} from "./publish-adapter-server.js";
+import { PUBLISH_ERROR_META, PUBLISH_TOOL_NAME } from "./publish-adapter-server.js";
 import { PublishError } from "./publish-error.js";
-import { parsePublishInput, PublishSink, PublishSinkError } from "./publish-sink.js";
+import {
+  publishArguments,
+  type Publisher,
+  type PublishRequest,
+  type PublishResult,
+} from "./publisher.js";
 
 export { PublishError, type PublishErrorCode } from "./publish-error.js";
-
-export interface PublishRequest {
-  trendId: string;
-  title: string;
-  summary: string;
-  topics: string[];
-  url?: string | null;
-  body?: string;
-  idempotencyKey: string;
-  approvalPath: "judge" | "moderator" | "override";
-}
-
-export interface PublishResult {
-  externalRef: string;
-  duplicate: boolean;
-  /** Tool that was called. */
-  tool: string;
-  /** Which adapter answered: `mcp-stdio:<server name>`, `mcp-http:<server name>` or `in-process:<name>`. */
-  adapter: string;
-  /** The arguments exactly as sent, for provenance. */
-  arguments: Record<string, unknown>;
-  /** The tool result as received. */
-  raw: unknown;
-}
-
-/** Publishes approved items; implementations differ only in how they reach the tool. */
-export interface Publisher {
-  readonly adapter: string;
-  /** Throws {@link PublishError}. Safe to repeat: the idempotency key makes it publish once. */
-  publish(req: PublishRequest): Promise<PublishResult>;
-  close(): Promise<void>;
-}
+export type { Publisher, PublishRequest, PublishResult } from "./publisher.js";
 
 export interface McpPublisherOptions {
   /** Spawn this command and speak MCP over its stdio (ignored when `url` is set). */
@@ -110,7 +75,7 @@ class McpPublisher implements Publisher {
   }
 
   async publish(req: PublishRequest): Promise<PublishResult> {
-    const args = toArguments(req);
+    const args = publishArguments(req);
     for (let attempt = 0; ; attempt++) {
       const client = await this.connect();
       try {
@@ -247,106 +212,6 @@ class McpPublisher implements Publisher {
       raw,
     };
   }
-}
-
-/**
- * The same tool logic as the adapter, called directly: no process, no protocol. For the
- * benchmark, tests, and deployments that do not want a separate adapter.
- */
-export function createInProcessPublisher(options: PublishAdapterOptions): Publisher {
-  const sink = new PublishSink({
-    jsonlPath: options.jsonlPath,
-    webhookUrl: options.webhookUrl,
-    indexPath: options.indexPath,
-    onWarning: options.onWarning,
-  });
-  const adapter = `in-process:${options.name ?? DEFAULT_ADAPTER_NAME}`;
-  return {
-    adapter,
-    async publish(req) {
-      const args = toArguments(req);
-      try {
-        const outcome = await sink.publish(parsePublishInput(args));
-        return { ...outcome, tool: PUBLISH_TOOL_NAME, adapter, arguments: args, raw: outcome };
-      } catch (err) {
-        if (err instanceof PublishSinkError) {
-          throw new PublishError("PUBLISH_REJECTED", `${err.code}: ${err.message}`, err.retryable, {
-            adapterCode: err.code,
-            ...err.data,
-          });
-        }
-        throw new PublishError(
-          "PUBLISH_REJECTED",
-          (err as Error).message,
-          true,
-          {},
-          { cause: err },
-        );
-      }
-    },
-    async close() {},
-  };
-}
-
-/**
- * How to spawn the bundled adapter from this checkout: node on the compiled
- * `publish-adapter-main.js` beside this file when running from dist/, otherwise node with tsx's
- * loader on the TypeScript source. Paths are absolute, so the caller's cwd does not matter (a
- * bare `--import tsx` would be resolved from the cwd).
- */
-export function bundledAdapterCommand(): { command: string; args: string[] } {
-  const here = fileURLToPath(import.meta.url);
-  const dir = dirname(here);
-  const compiled = join(dir, "publish-adapter-main.js");
-  if (here.endsWith(".js") && existsSync(compiled)) {
-    return { command: process.execPath, args: [compiled] };
-  }
-  const source = join(dir, "publish-adapter-main.ts");
-  if (existsSync(source)) {
-    return { command: process.execPath, args: ["--import", tsxLoaderUrl(), source] };
-  }
-  // Bundled elsewhere (e.g. this module was inlined): look for the repo from here upwards.
-  for (let root = dir; root !== dirname(root); root = dirname(root)) {
-    const built = join(root, "dist", "src", "mcp", "publish-adapter-main.js");
-    if (existsSync(built)) return { command: process.execPath, args: [built] };
-    const src = join(root, "src", "mcp", "publish-adapter-main.ts");
-    if (existsSync(src))
-      return { command: process.execPath, args: ["--import", tsxLoaderUrl(), src] };
-  }
-  throw new PublishError(
-    "PUBLISH_ADAPTER_UNAVAILABLE",
-    `bundled publish adapter not found near ${dir}`,
-    false,
-  );
-}
-
-function tsxLoaderUrl(): string {
-  try {
-    return pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-  } catch (err) {
-    throw new PublishError(
-      "PUBLISH_ADAPTER_UNAVAILABLE",
-      "running the adapter from source needs tsx (a dependency of trendgate); reinstall the dependencies or build with `npm run build`",
-      false,
-      {},
-      { cause: err },
-    );
-  }
-}
-
-/** `url: null` means "no link": omit it rather than send a null the schema refuses. */
-function toArguments(req: PublishRequest): Record<string, unknown> {
-  const args: Record<string, unknown> = {
-    trendId: req.trendId,
-    title: req.title,
-    summary: req.summary,
-    topics: req.topics,
-    idempotencyKey: req.idempotencyKey,
-    approvalPath: req.approvalPath,
-  };
-  if (req.url !== undefined && req.url !== null) args.url = req.url;
-  if (req.body !== undefined) args.body = req.body;
-  return args;
 }
 
 function parseJsonObject(text: string): Record<string, unknown> | undefined {

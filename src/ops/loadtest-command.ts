@@ -22,6 +22,7 @@ export const LOADTEST_USAGE = `usage: trendgate loadtest [--url URL] [--key KEY]
   --rate/--duration  a steady rate in items/s for S seconds (default 50 for 60)
   --steps          a stepped rate, e.g. "20:30,80:30,20:30"
   --out            where report.json, report.svg and report.html go (default bench/results/loadtest-<time>)
+  --concurrency    requests in flight at most (default max(64, 4 × the peak rate))
   --database-url   read provenance with SQL instead of GraphQL (faster for big runs)
   --scaler-url     the autoscaler's /metrics (default http://127.0.0.1:9464/metrics; sampled if it answers)`;
 
@@ -53,7 +54,7 @@ export async function runLoadtestCommand(argv: string[]): Promise<void> {
       duration: { type: "string" },
       steps: { type: "string" },
       out: { type: "string" },
-      concurrency: { type: "string", default: "64" },
+      concurrency: { type: "string" },
       seed: { type: "string", default: "1" },
       "drain-timeout": { type: "string", default: "120" },
       "database-url": { type: "string" },
@@ -110,7 +111,8 @@ export async function runLoadtestCommand(argv: string[]): Promise<void> {
       url,
       key,
       steps,
-      concurrency: positive("concurrency", values.concurrency),
+      concurrency:
+        values.concurrency === undefined ? undefined : positive("concurrency", values.concurrency),
       seed: Number(values.seed),
       drainTimeoutMs: positive("drain-timeout", values["drain-timeout"]) * 1000,
       databaseUrl: values["database-url"],

@@ -41,7 +41,10 @@ const sleep = (ms: number, signal?: AbortSignal) =>
  */
 export async function runLoadtest(options: LoadtestOptions): Promise<LoadtestReport> {
   const runId = `lt-${Date.now().toString(36)}-${randomBytes(2).toString("hex")}`;
-  const concurrency = options.concurrency ?? 64;
+  // Open loop: each item is one request, so the rate is offered only while requests in flight
+  // can cover rate × request time; the default allows requests of up to 4 s at the peak rate.
+  const peakRate = Math.max(...options.steps.map((step) => step.rate));
+  const concurrency = options.concurrency ?? Math.max(64, Math.ceil(4 * peakRate));
   const sampleEveryMs = options.sampleEveryMs ?? 1000;
   const base = new URL(options.url);
   const metricsUrl = options.metricsUrl ?? new URL("/metrics", base).toString();

@@ -102,7 +102,8 @@ export async function loadEnricher(config: Config): Promise<Enricher> {
 
 async function connectPublisher(config: Config): Promise<Publisher> {
   // The MCP SDK loads only in the publisher's process.
-  const { bundledAdapterCommand, connectMcpPublisher } = await import("../mcp/publish-client.js");
+  const { connectMcpPublisher } = await import("../mcp/publish-client.js");
+  const { bundledAdapterCommand } = await import("../mcp/bundled-adapter.js");
   if (config.PUBLISH_MCP_URL) return connectMcpPublisher({ url: config.PUBLISH_MCP_URL });
   const env: Record<string, string> = { PUBLISH_JSONL_PATH: config.PUBLISH_JSONL_PATH };
   if (config.PUBLISH_WEBHOOK_URL) env.PUBLISH_WEBHOOK_URL = config.PUBLISH_WEBHOOK_URL;

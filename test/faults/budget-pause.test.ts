@@ -4,7 +4,7 @@ import path from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { createInProcessPublisher } from "../../src/mcp/publish-client.js";
+import { createInProcessPublisher } from "../../src/mcp/in-process-publisher.js";
 import { makeEnvelope } from "../../src/streams/envelope.js";
 import { STREAMS } from "../../src/streams/stream-names.js";
 import { type AppHarness, eventually, startHarness } from "../support/app-harness.js";

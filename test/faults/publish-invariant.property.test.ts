@@ -8,7 +8,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { DomainError } from "../../src/domain/domain-error.js";
-import { createInProcessPublisher } from "../../src/mcp/publish-client.js";
+import { createInProcessPublisher } from "../../src/mcp/in-process-publisher.js";
 import { ActiveJudgePolicy } from "../../src/pipeline/judge/active-policy.js";
 import { createJudgeHandler } from "../../src/pipeline/judge/judge-worker.js";
 import { PolicyProvider } from "../../src/pipeline/judge/policy-provider.js";

@@ -3,7 +3,8 @@ import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type App, startApp } from "../../src/main.js";
-import { bundledAdapterCommand, connectMcpPublisher } from "../../src/mcp/publish-client.js";
+import { bundledAdapterCommand } from "../../src/mcp/bundled-adapter.js";
+import { connectMcpPublisher } from "../../src/mcp/publish-client.js";
 import { GROUPS, STREAMS } from "../../src/streams/stream-names.js";
 import { type AppHarness, eventually, startHarness } from "../support/app-harness.js";
 import {

@@ -4,12 +4,8 @@ import { join } from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import {
-  connectMcpPublisher,
-  createInProcessPublisher,
-  type Publisher,
-  PublishError,
-} from "../../src/mcp/publish-client.js";
+import { createInProcessPublisher } from "../../src/mcp/in-process-publisher.js";
+import { connectMcpPublisher, type Publisher, PublishError } from "../../src/mcp/publish-client.js";
 import { publishRequest, readJsonl, tempDir } from "./helpers.js";
 
 interface Received {

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { withFileLock } from "../../src/mcp/file-lock.js";
-import { createInProcessPublisher, PublishError } from "../../src/mcp/publish-client.js";
+import { createInProcessPublisher } from "../../src/mcp/in-process-publisher.js";
+import { PublishError } from "../../src/mcp/publish-error.js";
 import { publishRequest, readJsonl, tempDir } from "./helpers.js";
 
 /** The tool logic shared by the adapter and the in-process publisher, without MCP. */

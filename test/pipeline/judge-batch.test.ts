@@ -9,6 +9,7 @@ import { PolicyProvider } from "../../src/pipeline/judge/policy-provider.js";
 import { makeEnvelope } from "../../src/streams/envelope.js";
 import { STREAMS } from "../../src/streams/stream-names.js";
 import type { Job } from "../../src/workers/runtime/stream-consumer.js";
+import { eventually } from "../support/app-harness.js";
 import { createTestEnv, type TestEnv } from "../support/test-env.js";
 
 let env: TestEnv;
@@ -241,6 +242,32 @@ describe("judge batch handler", () => {
       "ESCALATED",
       "EMBEDDED",
     ]);
+  });
+
+  it("should commit a read's READY items while its escalations are still being decided", async () => {
+    const [ok, unsure] = [await embeddedTrend(), await embeddedTrend(UNSURE)];
+    const handler = perItem();
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let escalating!: () => void;
+    const started = new Promise<void>((resolve) => (escalating = resolve));
+    const read = createJudgeBatchHandler({
+      db: env.db,
+      policy,
+      logger: env.logger,
+      perItem: async (job, s) => {
+        escalating();
+        await released;
+        await handler(job, s);
+      },
+    })([jobFor(ok), jobFor(unsure)], signal);
+    await started;
+    // The escalation is held; the clean item must not wait for it.
+    await eventually(async () => ((await status(ok)) === "READY" ? true : undefined), 10_000, 20);
+    expect(await status(unsure)).toBe("EMBEDDED");
+    release();
+    expect(await read).toEqual([]);
+    expect(await status(unsure)).toBe("ESCALATED");
   });
 
   it("should roll the whole read back when one of its judge steps was charged already", async () => {

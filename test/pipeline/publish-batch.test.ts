@@ -6,12 +6,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { TrendStatus } from "../../src/db/types.js";
-import {
-  createInProcessPublisher,
-  type Publisher,
-  PublishError,
-  type PublishRequest,
-} from "../../src/mcp/publish-client.js";
+import { createInProcessPublisher } from "../../src/mcp/in-process-publisher.js";
+import { type Publisher, PublishError, type PublishRequest } from "../../src/mcp/publish-client.js";
 import {
   type BatchFailures,
   createPublishBatchHandler,
@@ -20,7 +16,12 @@ import {
 import { createPublisherHandler } from "../../src/pipeline/publish/publisher-worker.js";
 import { makeEnvelope } from "../../src/streams/envelope.js";
 import { STREAMS } from "../../src/streams/stream-names.js";
-import { type Job, PermanentError } from "../../src/workers/runtime/stream-consumer.js";
+import {
+  type Job,
+  PermanentError,
+  StreamConsumer,
+} from "../../src/workers/runtime/stream-consumer.js";
+import { eventually } from "../support/app-harness.js";
 import { createTestEnv, type TestEnv } from "../support/test-env.js";
 
 let env: TestEnv;
@@ -378,5 +379,54 @@ describe("publish batch handler", () => {
     const error = await perItem(cancelledJob, signal).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PermanentError);
     expect((error as Error).message).toMatch(/no longer publishable \(CANCELLED.*reference jsonl:/);
+  });
+
+  it("should publish a read through the stream runtime, and call a failing item's tool once per attempt until it dead-letters", async () => {
+    const ids = [await trend("READY"), await trend("READY"), await trend("READY")];
+    const down = ids[1]!;
+    const { calls, publisher } = recording((req) =>
+      req.trendId === down
+        ? new PublishError("PUBLISH_ADAPTER_UNAVAILABLE", "adapter down", true)
+        : undefined,
+    );
+    const { batch, perItem } = handlers(publisher);
+    const stream = `publish-batch-${entry}`;
+    const pipeline = env.redis.pipeline();
+    for (const id of ids)
+      pipeline.xadd(env.keys.key(stream), "*", "envelope", JSON.stringify(jobFor(id).envelope));
+    await pipeline.exec();
+    const consumer = new StreamConsumer({
+      redis: env.redis,
+      keys: env.keys,
+      stream,
+      group: "publisher",
+      consumer: "c1",
+      handler: perItem,
+      batchHandler: batch,
+      batchSize: 10,
+      blockMs: 50,
+      concurrency: 10,
+      maxAttempts: 3,
+      backoff: { baseMs: 10, maxMs: 20 },
+      claimIdleMs: 60_000,
+      logger: env.logger,
+    });
+    await consumer.start();
+    try {
+      await eventually(
+        async () => {
+          const letters = await env.redis.xlen(env.keys.key(`${stream}:dlq`));
+          return letters === 1 && (await status(ids[2]!)) === "PUBLISHED" ? true : undefined;
+        },
+        10_000,
+        20,
+      );
+    } finally {
+      await consumer.stop({ timeoutMs: 1000 });
+    }
+    expect([await status(ids[0]!), await status(down)]).toEqual(["PUBLISHED", "READY"]);
+    // The call in the read was attempt 1; the handed-back job rethrew it instead of calling again.
+    expect(calls.filter((id) => id === down)).toHaveLength(3);
+    expect(calls.filter((id) => id !== down).sort()).toEqual([ids[0], ids[2]].sort());
   });
 });

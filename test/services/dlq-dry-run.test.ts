@@ -5,7 +5,7 @@ import path from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { createInProcessPublisher } from "../../src/mcp/publish-client.js";
+import { createInProcessPublisher } from "../../src/mcp/in-process-publisher.js";
 import { ActiveJudgePolicy } from "../../src/pipeline/judge/active-policy.js";
 import { PolicyProvider } from "../../src/pipeline/judge/policy-provider.js";
 import { OverrideService } from "../../src/pipeline/publish/override-service.js";

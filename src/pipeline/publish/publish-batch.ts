@@ -14,7 +14,7 @@ import {
   PermanentError,
 } from "../../workers/runtime/stream-consumer.js";
 import { jobsByTrend } from "../batch-trends.js";
-import { CallLimiter } from "./call-limiter.js";
+import { CallLimiter } from "../call-limiter.js";
 import {
   chargePublishBatch,
   loadPublishCandidates,

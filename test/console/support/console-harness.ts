@@ -68,8 +68,21 @@ export async function ensureConsoleBuilt(): Promise<void> {
 
 /** Debian's chromium (installed by scripts/ensure-chromium.sh when missing), driven by playwright-core. */
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM))
-    execFileSync("bash", [path.join(ROOT, "scripts/ensure-chromium.sh")], { stdio: "inherit" });
+  if (!existsSync(CHROMIUM)) {
+    // Under a lock like the build: console files starting together on a machine without
+    // Chromium would each run apt-get, and all but one fail on dpkg's lock.
+    const release = await lock(path.join(ROOT, "web"), {
+      lockfilePath: path.join(ROOT, "web/.chromium.lock"),
+      stale: 300_000,
+      retries: { retries: 600, minTimeout: 250, maxTimeout: 1000 },
+    });
+    try {
+      if (!existsSync(CHROMIUM))
+        execFileSync("bash", [path.join(ROOT, "scripts/ensure-chromium.sh")], { stdio: "inherit" });
+    } finally {
+      await release();
+    }
+  }
   await mkdir(RESULTS_DIR, { recursive: true });
   // Playwright gives every launch a fresh temporary profile (--user-data-dir) and removes it on close.
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });

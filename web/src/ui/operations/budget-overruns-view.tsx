@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 
-import { BudgetOverrunsQuery, OperatorAlertsSubscription } from "../../api/documents.js";
+import { BudgetOverrunsQuery, OperatorAlertsSubscription } from "../../api/operations-documents.js";
 import type { ResultOf } from "../../graphql.js";
 import type { Session } from "../../state/session.js";
 import { ErrorLine } from "../error-line.js";

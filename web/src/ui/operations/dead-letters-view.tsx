@@ -1,6 +1,10 @@
 import { useState } from "preact/hooks";
 
-import { DeadLettersQuery, PipelineStagesQuery, ReplayMutation } from "../../api/documents.js";
+import {
+  DeadLettersQuery,
+  PipelineStagesQuery,
+  ReplayMutation,
+} from "../../api/operations-documents.js";
 import type { ResultOf } from "../../graphql.js";
 import type { Session } from "../../state/session.js";
 import { ErrorLine } from "../error-line.js";

@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 
-import { IncidentsQuery } from "../../api/documents.js";
+import { IncidentsQuery } from "../../api/operations-documents.js";
 import type { Session } from "../../state/session.js";
 import { ErrorLine } from "../error-line.js";
 import { timeAgo } from "../format.js";

@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 
-import { OverridePublishMutation } from "../../api/documents.js";
+import { OverridePublishMutation } from "../../api/operations-documents.js";
 import type { Session } from "../../state/session.js";
 
 export function OverridePublishView({

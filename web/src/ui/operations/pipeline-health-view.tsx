@@ -1,4 +1,4 @@
-import { PipelineHealthQuery } from "../../api/documents.js";
+import { PipelineHealthQuery } from "../../api/operations-documents.js";
 import type { Session } from "../../state/session.js";
 import { ErrorLine } from "../error-line.js";
 import { ms, time } from "../format.js";

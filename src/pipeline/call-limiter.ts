@@ -1,7 +1,7 @@
 /**
- * At most `limit` calls in flight, the rest waiting in arrival order. The publish batch path
- * shares one across its reads, so PUBLISH_CONCURRENCY bounds the tool calls of the whole stage
- * as it did when each call was its own job.
+ * At most `limit` calls in flight, the rest waiting in arrival order. A batch stage shares one
+ * across its reads, so the bound holds for the whole stage however many reads overlap (the
+ * publisher's tool calls; the Judge's per-item decisions).
  */
 export class CallLimiter {
   private active = 0;
