@@ -9,14 +9,15 @@
 /** An occurrence's sort key: bucket index, then its sign, then whether it is a char n-gram. */
 const SIGN_BIT = 2;
 const CHAR_BIT = 1;
-const RADIX_BITS = 11;
+/** At most this many bits per radix pass: a 2^11-entry count table fits in L1. */
+const MAX_RADIX_BITS = 11;
 
 // Reused across calls (one thread runs this at a time), grown when a text needs more.
 let keys = new Int32Array(4096);
 let spare = new Int32Array(4096);
 let uniqueIndices = new Int32Array(4096);
 let uniqueSums = new Float64Array(4096);
-const counts = new Int32Array(1 << RADIX_BITS);
+const counts = new Int32Array(1 << MAX_RADIX_BITS);
 
 export interface FeatureSums {
   /** Distinct bucket indices, ascending. */
@@ -81,15 +82,19 @@ export function sumFeatures(
 function radixSort(n: number, bits: number): Int32Array {
   let from = keys;
   let to = spare;
-  const radixMask = (1 << RADIX_BITS) - 1;
-  for (let shift = 0; shift < bits; shift += RADIX_BITS) {
-    counts.fill(0);
+  // As few passes as the table allows, with digits as narrow as those passes allow: clearing
+  // and summing the count table costs as much as a pass over a thousand keys.
+  const passes = Math.ceil(bits / MAX_RADIX_BITS);
+  const digitBits = Math.ceil(bits / passes);
+  const radixMask = (1 << digitBits) - 1;
+  for (let shift = 0; shift < bits; shift += digitBits) {
+    counts.fill(0, 0, radixMask + 1);
     for (let i = 0; i < n; i++) {
       const digit = ((from[i] ?? 0) >>> shift) & radixMask;
       counts[digit] = (counts[digit] ?? 0) + 1;
     }
     let offset = 0;
-    for (let d = 0; d < counts.length; d++) {
+    for (let d = 0; d <= radixMask; d++) {
       const c = counts[d] ?? 0;
       counts[d] = offset;
       offset += c;

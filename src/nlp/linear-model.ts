@@ -23,13 +23,20 @@ export interface LinearModelFile {
  * A loaded linear model: dense weights for fast dot products with sparse inputs, stored
  * index-major (the weights of all classes for one feature side by side), so scoring a sparse
  * vector touches one cache line per feature rather than one per feature and class.
+ *
+ * A multi-class model whose non-zero weights sit on few features keeps only those features'
+ * rows, found through a row table: the topic model has weights on 8,631 of its 65,536
+ * features, so its 2.6 MB of mostly-zero rows become ~0.6 MB, which stays in cache next to the
+ * other models. Skipping a zero row changes no sum (adding ±0 to a sum leaves it as it was).
  */
 export class LinearModel {
   readonly name: string;
   readonly labels: readonly string[];
   readonly features: Omit<FeatureOptions, "extra">;
-  /** weights[index * classes + k]: class k's weight of feature `index`. */
+  /** weights[row * classes + k]: class k's weight of the feature stored in `row`. */
   private readonly weights: Float32Array;
+  /** Feature index → row in `weights`, −1 for a feature without weights; undefined: row = index. */
+  private readonly rows: Int32Array | undefined;
   private readonly classes: number;
   private readonly bias: readonly number[];
 
@@ -40,15 +47,32 @@ export class LinearModel {
     this.bias = file.bias;
     const classes = file.weights.length;
     this.classes = classes;
-    this.weights = new Float32Array(file.features.dimension * classes);
-    file.weights.forEach((pairs, k) => {
+    const dimension = file.features.dimension;
+    const used = new Set<number>();
+    for (const pairs of file.weights)
       for (let i = 0; i + 1 < pairs.length; i += 2)
-        this.weights[(pairs[i] ?? 0) * classes + k] = pairs[i + 1] ?? 0;
+        if ((pairs[i + 1] ?? 0) !== 0) used.add(pairs[i] ?? 0);
+    // Packed only where it saves memory: the row table costs 4 bytes per feature.
+    const packed = used.size * classes + dimension < dimension * classes;
+    if (packed) {
+      this.rows = new Int32Array(dimension).fill(-1);
+      [...used].sort((a, b) => a - b).forEach((index, row) => (this.rows![index] = row));
+    }
+    this.weights = new Float32Array((packed ? used.size : dimension) * classes);
+    file.weights.forEach((pairs, k) => {
+      for (let i = 0; i + 1 < pairs.length; i += 2) {
+        const row = this.rowOf(pairs[i] ?? 0);
+        if (row >= 0) this.weights[row * classes + k] = pairs[i + 1] ?? 0;
+      }
     });
   }
 
   static load(url: URL): LinearModel {
     return new LinearModel(JSON.parse(readFileSync(url, "utf8")) as LinearModelFile);
+  }
+
+  private rowOf(index: number): number {
+    return this.rows ? (this.rows[index] ?? -1) : index;
   }
 
   /** Raw scores, one per class (one for a binary model). */
@@ -58,7 +82,9 @@ export class LinearModel {
     const { indices, values } = vector;
     // Per class the products are summed in index order, as sparseDot does over a dense row.
     for (let i = 0; i < indices.length; i++) {
-      const offset = (indices[i] ?? 0) * classes;
+      const row = this.rowOf(indices[i] ?? 0);
+      if (row < 0) continue;
+      const offset = row * classes;
       const value = values[i] ?? 0;
       for (let k = 0; k < classes; k++)
         sums[k] = (sums[k] ?? 0) + (this.weights[offset + k] ?? 0) * value;
@@ -70,8 +96,10 @@ export class LinearModel {
   coverage(vector: SparseVector): number {
     if (this.classes === 0 || vector.indices.length === 0) return 0;
     let known = 0;
-    for (let i = 0; i < vector.indices.length; i++)
-      if ((this.weights[(vector.indices[i] ?? 0) * this.classes] ?? 0) !== 0) known++;
+    for (let i = 0; i < vector.indices.length; i++) {
+      const row = this.rowOf(vector.indices[i] ?? 0);
+      if (row >= 0 && (this.weights[row * this.classes] ?? 0) !== 0) known++;
+    }
     return known / vector.indices.length;
   }
 

@@ -50,23 +50,37 @@ export function lexiconHits(
   return index.hits(tokens);
 }
 
-/** The lexicons as sets, built once per classifier rather than once per text. */
+/** The lexicons as one word → labels map, built once per classifier rather than once per text. */
 export class TopicLexiconIndex {
-  private readonly sets: readonly (readonly [string, ReadonlySet<string>])[];
+  private readonly labels: readonly string[];
+  /** For each lexicon word, the positions in `labels` of the lexicons that list it. */
+  private readonly byWord = new Map<string, number[]>();
 
   constructor(lexicons: TopicLexicons) {
-    this.sets = Object.entries(lexicons).map(([label, words]) => [label, new Set(words)] as const);
+    this.labels = Object.keys(lexicons);
+    this.labels.forEach((label, position) => {
+      for (const word of new Set(lexicons[label])) {
+        const positions = this.byWord.get(word) ?? [];
+        positions.push(position);
+        this.byWord.set(word, positions);
+      }
+    });
   }
 
   hits(tokens: readonly string[]): Record<string, number> {
-    const hits: Record<string, number> = {};
-    for (const [label] of this.sets) hits[label] = 0;
+    const counts = new Array<number>(this.labels.length).fill(0);
     for (const token of tokens) {
-      const singular = token.length > 3 && token.endsWith("s") ? token.slice(0, -1) : token;
-      for (const [label, set] of this.sets) {
-        if (set.has(token) || set.has(singular)) hits[label] = (hits[label] ?? 0) + 1;
-      }
+      const exact = this.byWord.get(token);
+      const singular =
+        token.length > 3 && token.endsWith("s") ? this.byWord.get(token.slice(0, -1)) : undefined;
+      if (exact === undefined && singular === undefined) continue;
+      // A label counts once per token, whether the token or its singular is in its lexicon.
+      for (const position of exact ?? []) counts[position] = (counts[position] ?? 0) + 1;
+      for (const position of singular ?? [])
+        if (!exact?.includes(position)) counts[position] = (counts[position] ?? 0) + 1;
     }
+    const hits: Record<string, number> = {};
+    this.labels.forEach((label, position) => (hits[label] = counts[position] ?? 0));
     return hits;
   }
 }

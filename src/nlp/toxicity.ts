@@ -13,8 +13,10 @@ import {
   hashedVector,
   NgramHashes,
   sigmoid,
+  type SparseVector,
 } from "./features.js";
-import { HashedMlp, type HashedMlpHeader } from "./hashed-mlp.js";
+import type { HashedMlpHeader } from "./hashed-mlp.js";
+import { Int8HashedMlp } from "./hashed-mlp-int8.js";
 import { LinearModel, type LinearModelFile } from "./linear-model.js";
 import { ProfanityPrefilter } from "./profanity-prefilter.js";
 
@@ -136,7 +138,7 @@ export class ToxicityScorer {
 
   constructor(
     private readonly file: ToxicityModelFile,
-    private readonly mlp?: HashedMlp,
+    private readonly mlp?: { logit(vector: SparseVector): number },
   ) {
     this.model = new LinearModel(file);
     this.name = this.model.name;
@@ -146,7 +148,7 @@ export class ToxicityScorer {
     const url = new URL(`./models/${TOXICITY_MODEL_FILE}`, import.meta.url);
     const file = JSON.parse(readFileSync(url, "utf8")) as ToxicityModelFile;
     const mlp = file.mlp
-      ? HashedMlp.load(new URL(`./models/${file.mlp.file}`, import.meta.url), file.mlp)
+      ? Int8HashedMlp.load(new URL(`./models/${file.mlp.file}`, import.meta.url), file.mlp)
       : undefined;
     return new ToxicityScorer(file, mlp);
   }
