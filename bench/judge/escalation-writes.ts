@@ -1,14 +1,17 @@
 /**
- * What one Judge escalation costs to write, per-item handler against the set-based batch
- * (commitEscalationBatch), in one private database (bench-env.ts):
+ * What one Judge escalation (or rejection) costs to write, per-item handler against the
+ * set-based batch (commitEscalationBatch, commitRejectionBatch), in one private database
+ * (bench-env.ts):
  *
  *   npx tsx bench/judge/escalation-writes.ts [--reads 10] [--read-size 16] [--rounds 5]
+ *       [--decision escalate|reject]
  *
  * First the round trips of one read (queries counted by a Kysely plugin, plus BEGIN/COMMIT per
  * transaction), then `--rounds` rounds alternating old and new, each deciding `--reads` reads
- * of `--read-size` low-confidence items side by side (as the stage's slots do): node CPU,
- * Postgres backend CPU and wall time per escalation. Old is the batch handler without
- * `batchEscalations`, which runs each escalation through the per-item handler, 8 at a time.
+ * of `--read-size` low-confidence (or, with `--decision reject`, over-ceiling toxic) items side
+ * by side (as the stage's slots do): node CPU, Postgres backend CPU and wall time per item.
+ * Old is the batch handler without `batchDecisions`, which runs each one through the per-item
+ * handler, 8 at a time.
  */
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
@@ -29,11 +32,16 @@ const { values: args } = parseArgs({
     reads: { type: "string", default: "10" },
     "read-size": { type: "string", default: "16" },
     rounds: { type: "string", default: "5" },
+    decision: { type: "string", default: "escalate" },
   },
 });
 const READS = Number(args.reads);
 const READ_SIZE = Number(args["read-size"]);
 const ROUNDS = Number(args.rounds);
+const SCORES =
+  args.decision === "reject"
+    ? { toxicity: 0.999, confidence: 0.95 }
+    : { toxicity: 0.05, confidence: 0.2 };
 const logger = createLogger("silent");
 const signal = new AbortController().signal;
 
@@ -66,11 +74,11 @@ try {
   const perItem = createJudgeHandler({ db, policy, logger });
   const handlers: [string, BatchHandler][] = [
     ["old", createJudgeBatchHandler({ db, policy, logger, perItem })],
-    ["new", createJudgeBatchHandler({ db, policy, logger, perItem, batchEscalations: true })],
+    ["new", createJudgeBatchHandler({ db, policy, logger, perItem, batchDecisions: true })],
   ];
 
   let entry = 0;
-  /** `n` EMBEDDED items the policy escalates (low confidence), and a job for each. */
+  /** `n` EMBEDDED items the policy escalates (or rejects), and a job for each. */
   async function escalating(n: number): Promise<Job[]> {
     const ids = Array.from({ length: n }, () => randomUUID());
     await env.database.db
@@ -84,8 +92,8 @@ try {
           normalized_body: "Unclear post.",
           status: "EMBEDDED" as const,
           embedding_status: "SUCCEEDED" as const,
-          toxicity_score: 0.05,
-          confidence: 0.2,
+          toxicity_score: SCORES.toxicity,
+          confidence: SCORES.confidence,
           budget_limit: 100,
           metadata: "{}",
         })),
@@ -109,11 +117,11 @@ try {
     queries = transactions = 0;
     await handler(jobs, signal);
     console.log(
-      `${name}: a read of ${READ_SIZE} escalations: ${queries} queries + ${2 * transactions} BEGIN/COMMIT`,
+      `${name}: a read of ${READ_SIZE} (${args.decision}): ${queries} queries + ${2 * transactions} BEGIN/COMMIT`,
     );
   }
   const per = READS * READ_SIZE;
-  console.log("round  code  node ms/esc  postgres ms/esc  wall ms/esc");
+  console.log("round  code  node ms/item  postgres ms/item  wall ms/item");
   for (let round = 1; round <= ROUNDS; round++)
     for (const [name, handler] of handlers) {
       const reads = await Promise.all(Array.from({ length: READS }, () => escalating(READ_SIZE)));

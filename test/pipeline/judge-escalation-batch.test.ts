@@ -30,6 +30,7 @@ afterAll(async () => {
 const CLEAN = { toxicity: 0.05, confidence: 0.9 };
 const UNSURE = { toxicity: 0.05, confidence: 0.2 };
 const TOXIC = { toxicity: 0.85, confidence: 0.95 };
+const OVER_CEILING = { toxicity: 0.999, confidence: 0.95 };
 
 async function embeddedTrend(scores = UNSURE): Promise<string> {
   const id = randomUUID();
@@ -76,7 +77,7 @@ const batch = (auditSampleRate = 0) =>
     policy,
     logger: env.logger,
     auditSampleRate,
-    batchEscalations: true,
+    batchDecisions: true,
   });
 const perItem = (auditSampleRate = 0) =>
   createJudgeHandler({ db: env.db, policy, logger: env.logger, auditSampleRate });
@@ -104,6 +105,11 @@ async function effects(trendId: string) {
     .selectAll()
     .where("trend_id", "=", trendId)
     .execute();
+  const incidents = await env.db
+    .selectFrom("incidents")
+    .selectAll()
+    .where("trend_id", "=", trendId)
+    .execute();
   const overrides = await env.db
     .selectFrom("publish_overrides")
     .select("id")
@@ -116,13 +122,14 @@ async function effects(trendId: string) {
     ...escalations.map((e) => [e.id, "<escalation>"] as [string, string]),
     ...prov.map((p) => [String(p.id), "<provenance>"] as [string, string]),
     ...overrides.map((o) => [o.id, "<override>"] as [string, string]),
+    ...incidents.map((i) => [i.id, "<incident>"] as [string, string]),
   ]);
   const scrub = (value: unknown): unknown =>
     JSON.parse(JSON.stringify(value), (key, v: unknown) =>
-      key === "id" || key === "createdAt" || key === "traceparent"
+      key === "id" || key === "createdAt" || key === "created_at" || key === "traceparent"
         ? "<fresh>"
         : typeof v === "string"
-          ? (ids.get(v) ?? v)
+          ? (ids.get(v) ?? v.replaceAll(trendId, "<trend>"))
           : v,
     );
   const mine = outbox.filter((o) => (o.payload as { trendId?: string }).trendId === trendId);
@@ -133,11 +140,12 @@ async function effects(trendId: string) {
     escalations: escalations.map((e) =>
       scrub({ ...e, created_at: 0, stream_cursor: e.stream_cursor }),
     ),
+    incidents: incidents.map((i) => scrub(i)),
     events: mine.map((o) => ({ stream: o.stream, payload: scrub(o.payload) })),
   };
 }
 
-describe("judge batch escalations", () => {
+describe("judge batch escalations and rejections", () => {
   it("should write what the per-item handler writes for an escalation, a toxicity escalation and an override", async () => {
     const [a, b, toxicA, toxicB, overA, overB] = [
       await embeddedTrend(),
@@ -174,6 +182,41 @@ describe("judge batch escalations", () => {
     expect((await effects(overA)).events.map((e) => e.stream)).toContain(STREAMS.publishJobs);
   });
 
+  it("should write what the per-item handler writes for a rejection: incident with its provenance chain, alert", async () => {
+    const [a, b] = [await embeddedTrend(OVER_CEILING), await embeddedTrend(OVER_CEILING)];
+    // Earlier steps' entries: the incident's chain lists them, in order, before the judge's.
+    for (const id of [a, b])
+      for (const step of ["etl", "embed"])
+        await env.db
+          .insertInto("provenance_log")
+          .values({
+            trace_id: "t",
+            trend_id: id,
+            step,
+            actor: `worker:${step}`,
+            input: "{}",
+            output: "{}",
+          })
+          .execute();
+    expect(await batch()([jobFor(a)], signal)).toEqual([]);
+    await perItem()(jobFor(b), signal);
+    const [fromBatch, fromItem] = [await effects(a), await effects(b)];
+    expect(fromBatch.trend.status).toBe("REJECTED");
+    expect(fromBatch.incidents).toHaveLength(1);
+    expect(fromBatch.incidents[0]).toMatchObject({
+      provenance: [
+        { step: "etl" },
+        { step: "embed" },
+        { step: "judge", actor: expect.stringMatching(/^judge:policy-v/) },
+      ],
+    });
+    expect(fromBatch.events.map((e) => e.stream)).toEqual([
+      STREAMS.trendUpdates,
+      STREAMS.operatorAlerts,
+    ]);
+    expect(fromBatch).toEqual(fromItem);
+  });
+
   it("should write what the per-item handler writes for an audit sample", async () => {
     const [a, b] = [await embeddedTrend(CLEAN), await embeddedTrend(CLEAN)];
     expect(await batch(1)([jobFor(a)], signal)).toEqual([]);
@@ -184,7 +227,11 @@ describe("judge batch escalations", () => {
   });
 
   it("should change nothing when the read is delivered again, by batch or by the per-item handler", async () => {
-    const ids = [await embeddedTrend(), await embeddedTrend(TOXIC)];
+    const ids = [
+      await embeddedTrend(),
+      await embeddedTrend(TOXIC),
+      await embeddedTrend(OVER_CEILING),
+    ];
     const jobs = ids.map(jobFor);
     await batch()(jobs, signal);
     const before = await Promise.all(ids.map(effects));
@@ -243,49 +290,67 @@ describe("judge batch escalations", () => {
     }
   });
 
-  it("should leave no half-write when the transaction dies after the statement, and write once when the read comes again", async () => {
-    const ids = [await embeddedTrend(), await embeddedTrend()];
-    const jobs = ids.map(jobFor);
-    // The override lookup, the transaction's second query, fails as a dropped connection would.
-    const dying = env.db.withPlugin({
-      transformQuery: (args) => {
-        if (JSON.stringify(args.node).includes('"publish_overrides"'))
-          throw new Error("connection terminated");
-        return args.node;
-      },
-      transformResult: (args) => Promise.resolve(args.result),
-    });
-    const crashed = createJudgeBatchHandler({
-      db: dying,
-      policy,
-      logger: env.logger,
-      batchEscalations: true,
-    });
-    await expect(crashed(jobs, signal)).rejects.toThrow(/connection terminated/);
-    for (const id of ids) {
-      const after = await effects(id);
-      expect(after.trend.status).toBe("EMBEDDED");
-      expect([after.charges, after.escalations, after.events, after.provenance]).toEqual([
-        [],
-        [],
-        [],
-        [],
-      ]);
-    }
+  it.each([
+    ["the override lookup", "publish_overrides"],
+    ["the incident insert", "incidents"],
+  ])(
+    "should leave no half-write when the transaction dies at %s, and write once when the read comes again",
+    async (_, table) => {
+      const [unsure, rejected] = [await embeddedTrend(), await embeddedTrend(OVER_CEILING)];
+      const jobs = [unsure, rejected].map(jobFor);
+      // A query after the escalation statement fails, as a dropped connection would.
+      const dying = env.db.withPlugin({
+        transformQuery: (args) => {
+          if (JSON.stringify(args.node).includes(`"${table}"`))
+            throw new Error("connection terminated");
+          return args.node;
+        },
+        transformResult: (args) => Promise.resolve(args.result),
+      });
+      const crashed = createJudgeBatchHandler({
+        db: dying,
+        policy,
+        logger: env.logger,
+        batchDecisions: true,
+      });
+      await expect(crashed(jobs, signal)).rejects.toThrow(/connection terminated/);
+      for (const id of [unsure, rejected]) {
+        const after = await effects(id);
+        expect(after.trend.status).toBe("EMBEDDED");
+        expect([
+          after.charges,
+          after.escalations,
+          after.incidents,
+          after.events,
+          after.provenance,
+        ]).toEqual([[], [], [], [], []]);
+      }
 
-    expect(await batch()(jobs, signal)).toEqual([]);
-    expect(await batch()(jobs, signal)).toEqual([]);
-    for (const id of ids) {
-      const { trend, charges, escalations, events, provenance } = await effects(id);
-      expect(trend.status).toBe("ESCALATED");
-      expect([charges.length, escalations.length, provenance.length]).toEqual([1, 1, 1]);
-      expect(events.map((e) => e.stream)).toEqual([
+      expect(await batch()(jobs, signal)).toEqual([]);
+      expect(await batch()(jobs, signal)).toEqual([]);
+      const once = await effects(unsure);
+      expect(once.trend.status).toBe("ESCALATED");
+      expect([once.charges.length, once.escalations.length, once.provenance.length]).toEqual([
+        1, 1, 1,
+      ]);
+      expect(once.events.map((e) => e.stream)).toEqual([
         STREAMS.trendUpdates,
         STREAMS.escalations,
         STREAMS.webhooks,
       ]);
-    }
-  });
+      const rejectedOnce = await effects(rejected);
+      expect(rejectedOnce.trend.status).toBe("REJECTED");
+      expect([
+        rejectedOnce.charges.length,
+        rejectedOnce.incidents.length,
+        rejectedOnce.provenance.length,
+      ]).toEqual([1, 1, 1]);
+      expect(rejectedOnce.events.map((e) => e.stream)).toEqual([
+        STREAMS.trendUpdates,
+        STREAMS.operatorAlerts,
+      ]);
+    },
+  );
 
   it("should hand back an escalation over budget for the per-item handler to pause", async () => {
     const poor = await embeddedTrend();

@@ -15,9 +15,10 @@ import { escalationWrite } from "./escalation-write.js";
 import { judge, type JudgePolicy } from "./judge-policy.js";
 import { commitReadyBatch, type ReadyWrite } from "./judge-queries.js";
 import { judgeInputOf } from "./judge-worker.js";
+import { commitRejectionBatch, type RejectionWrite } from "./rejection-batch-queries.js";
 
 /**
- * Per-item decisions (rejections; escalations without `batchEscalations`) run this many at a time across the stage's
+ * Per-item decisions (escalations and rejections without `batchDecisions`) run this many at a time across the stage's
  * reads: each holds a pooled connection for a dozen round trips.
  */
 const DECIDED_ALONE_IN_FLIGHT = 8;
@@ -25,16 +26,16 @@ const DECIDED_ALONE_IN_FLIGHT = 8;
 /**
  * The Judge stage, batch at a time: one read's trends loaded in one query, each decided by the
  * active policy (the pure `judge()`), and the items it sends to READY — the common case —
- * written in ONE transaction (commitReadyBatch). With `batchEscalations`, its escalations and
- * audit samples are written alike in a second transaction beside it (commitEscalationBatch: the
- * per-item handler's ~15 round trips per escalation held the stage's slots under load). What
- * neither covers goes back to the per-item handler, which writes the rest exactly as before:
- * REJECTED (incident + alert), ESCALATED without `batchEscalations`, unknown trends, a second job
- * for one trend, items changed since read or over budget. Given `perItem`, the items decided as
- * other than READY (or ESCALATED) run through it here, a few at a time across the stage's reads
- * and beside the commits (the runtime would run a read's leftovers one after another); one that
- * throws goes back to the runtime, which retries it alone. Its status guards make a second run
- * of a committed item a no-op.
+ * written in ONE transaction (commitReadyBatch). With `batchDecisions`, its escalations, audit
+ * samples and rejections are written set-based too, in a second transaction beside it
+ * (commitEscalationBatch, commitRejectionBatch: the per-item handler's ~14 round trips per item
+ * held the stage's slots under load). What none covers goes back to the per-item handler, which
+ * writes it exactly as before: escalations and rejections without `batchDecisions`, unknown
+ * trends, a second job for one trend, items changed since read or over budget. Given `perItem`,
+ * the items decided as other than READY run through it here, a few at a time across the stage's
+ * reads and beside the commits (the runtime would run a read's leftovers one after another);
+ * one that throws goes back to the runtime, which retries it alone. Its status guards make a
+ * second run of a committed item a no-op.
  */
 export function createJudgeBatchHandler(deps: {
   db: Db;
@@ -42,8 +43,11 @@ export function createJudgeBatchHandler(deps: {
   logger: Logger;
   auditSampleRate?: number;
   perItem?: JobHandler;
-  /** Escalations (and audit samples) commit set-based too (commitEscalationBatch). */
-  batchEscalations?: boolean;
+  /**
+   * Escalations (and audit samples) and rejections commit set-based too
+   * (commitEscalationBatch, commitRejectionBatch), in one transaction beside the READY one.
+   */
+  batchDecisions?: boolean;
 }): BatchHandler {
   const decideAlone = new CallLimiter(DECIDED_ALONE_IN_FLIGHT);
   return async (jobs, signal) => {
@@ -52,6 +56,7 @@ export function createJudgeBatchHandler(deps: {
     const { version, policy } = await deps.policy.current();
     const pending: { job: Job; write: ReadyWrite }[] = [];
     const escalated: { job: Job; write: EscalationWrite }[] = [];
+    const rejected: { job: Job; write: RejectionWrite }[] = [];
     const decidedOther: Job[] = [];
     for (const { job, trend } of loaded) {
       // Any other status: judged already (a redelivery) or paused; the per-item path acks it too.
@@ -63,8 +68,17 @@ export function createJudgeBatchHandler(deps: {
         deps.auditSampleRate ?? 0,
       );
       if (decision.outcome === "READY")
-        pending.push({ job, write: readyWrite(trend, decision, policy, version) });
-      else if (decision.outcome === "ESCALATED" && deps.batchEscalations)
+        pending.push({ job, write: judgedWrite(trend, decision, policy, version) });
+      else if (decision.outcome === "REJECTED" && deps.batchDecisions)
+        rejected.push({
+          job,
+          write: {
+            ...judgedWrite(trend, decision, policy, version),
+            rule: decision.rule,
+            reason: decision.reason,
+          },
+        });
+      else if (decision.outcome === "ESCALATED" && deps.batchDecisions)
         escalated.push({
           job,
           write: await escalationWrite(trend, judged, decision, auditSampled, policy, version),
@@ -75,20 +89,22 @@ export function createJudgeBatchHandler(deps: {
     // escalations (a dozen round trips each) held back its clean items' commit by seconds
     // under load, which made the judge the slowest stage of a 100 items/s load test. Both
     // settle before the read does, so a failed commit hands no job to the runtime twice at once.
-    // The escalations commit beside them in their own transaction (disjoint trends: no deadlock).
-    const [others, committed, escalatedNow] = await Promise.allSettled([
+    // With batchDecisions, the escalations and rejections commit beside them in their own
+    // transaction instead (disjoint trends: no deadlock).
+    const [others, committed, decidedNow] = await Promise.allSettled([
       deps.perItem ? runEach(decidedOther, deps.perItem, decideAlone, signal) : Promise.resolve([]),
       commitReady(deps.db, pending),
-      commitEscalations(deps.db, escalated),
+      commitOthers(deps.db, escalated, rejected),
     ]);
     if (committed.status === "rejected") throw committed.reason;
-    if (escalatedNow.status === "rejected") throw escalatedNow.reason;
+    if (decidedNow.status === "rejected") throw decidedNow.reason;
     if (others.status === "rejected") throw others.reason;
     alone.push(...others.value);
     const moved = committed.value;
     // Not written (changed since read, over budget): the per-item path decides them.
     for (const p of pending) if (!moved.has(p.write.trendId)) alone.push(p.job);
-    for (const e of escalated) if (!escalatedNow.value.has(e.write.trendId)) alone.push(e.job);
+    for (const e of [...escalated, ...rejected])
+      if (!decidedNow.value.has(e.write.trendId)) alone.push(e.job);
     if (moved.size)
       deps.logger.debug(
         { items: moved.size, alone: alone.length, policyVersion: version },
@@ -115,20 +131,30 @@ async function commitReady(
   });
 }
 
-/** Commits the escalation writes in one transaction; the ids that moved. */
-async function commitEscalations(
+/** Commits the escalation and rejection writes in one transaction; the ids that moved. */
+async function commitOthers(
   db: Db,
   escalated: readonly { write: EscalationWrite }[],
+  rejected: readonly { write: RejectionWrite }[],
 ): Promise<ReadonlySet<string>> {
-  if (escalated.length === 0) return new Set();
+  if (escalated.length === 0 && rejected.length === 0) return new Set();
   return db.transaction().execute(async (trx) => {
-    const result = await commitEscalationBatch(
-      trx,
-      escalated.map((e) => e.write),
-    );
-    if (result.charged !== result.moved.size)
-      throw new Error("a judge step of this batch was charged already");
-    return result.moved;
+    const moved = new Set<string>();
+    for (const result of [
+      await commitEscalationBatch(
+        trx,
+        escalated.map((e) => e.write),
+      ),
+      await commitRejectionBatch(
+        trx,
+        rejected.map((r) => r.write),
+      ),
+    ]) {
+      if (result.charged !== result.moved.size)
+        throw new Error("a judge step of this batch was charged already");
+      for (const id of result.moved) moved.add(id);
+    }
+    return moved;
   });
 }
 
@@ -146,10 +172,10 @@ async function runEach(
   return failed;
 }
 
-/** What the per-item handler writes for an item the policy sends to READY. */
-function readyWrite(
+/** What the per-item handler writes for an item the policy sends to READY or REJECTED. */
+function judgedWrite(
   trend: TrendRow,
-  decision: { outcome: string; rule: string; reason: string },
+  decision: { outcome: "READY" | "REJECTED"; rule: string; reason: string },
   policy: JudgePolicy,
   policyVersion: number,
 ): ReadyWrite {
@@ -180,21 +206,25 @@ function readyWrite(
           {
             id: trend.id,
             trace_id: trend.trace_id,
-            status: "READY",
+            status: decision.outcome,
             embedding_status: trend.embedding_status,
           },
           "EMBEDDED",
           { actor: "judge", reason: decision.reason },
         ),
       },
-      {
-        stream: STREAMS.publishJobs,
-        envelope: makeEnvelope("trend.ready", {
-          traceId: trend.trace_id,
-          trendId: trend.id,
-          payload: { trendId: trend.id, approvalPath: "judge" },
-        }),
-      },
+      ...(decision.outcome === "READY"
+        ? [
+            {
+              stream: STREAMS.publishJobs,
+              envelope: makeEnvelope("trend.ready", {
+                traceId: trend.trace_id,
+                trendId: trend.id,
+                payload: { trendId: trend.id, approvalPath: "judge" },
+              }),
+            },
+          ]
+        : []),
     ],
   };
 }

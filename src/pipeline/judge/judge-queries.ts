@@ -20,9 +20,18 @@ export type ReadyWrite = StageBatchWrite;
  * order. The status guard makes a redelivered read write nothing; items not written are left to
  * the per-item path (which pauses an over-budget item).
  */
-export async function commitReadyBatch(
+export function commitReadyBatch(
   trx: Transaction<Database>,
   items: readonly ReadyWrite[],
+): Promise<{ moved: Set<string>; charged: number }> {
+  return commitJudgedBatch(trx, items, "READY");
+}
+
+/** commitReadyBatch's statement, moving the items to `status` (READY or REJECTED). */
+export async function commitJudgedBatch(
+  trx: Transaction<Database>,
+  items: readonly StageBatchWrite[],
+  status: "READY" | "REJECTED",
 ): Promise<{ moved: Set<string>; charged: number }> {
   if (items.length === 0) return { moved: new Set(), charged: 0 };
   const { rows } = await sql<{ moved: string[] | null; charged: number }>`
@@ -40,7 +49,7 @@ export async function commitReadyBatch(
     ${lockedCte},
     upd AS (
       UPDATE enriched_trends t SET
-        status = 'READY',
+        status = ${status},
         budget_spent = t.budget_spent + v.cost,
         updated_at = now()
       FROM v

@@ -15,17 +15,17 @@ export const judgeStage: StageModule = {
     const handler = createJudgeHandler(judgeDeps);
     return {
       handler,
-      // A read's READY items and its escalations each commit in one transaction; rejections and
-      // the rest go to the per-item handler.
+      // A read's READY items commit in one transaction, its escalations and rejections in
+      // another; the rest (over budget, changed since read) go to the per-item handler.
       batchHandler: createJudgeBatchHandler({
         ...judgeDeps,
         perItem: handler,
-        batchEscalations: true,
+        batchDecisions: true,
       }),
-      // A read takes at most as many entries as there are free slots, and holds them until its
-      // rejections are decided: room for four full reads, so clean items keep being read and
-      // committed while earlier reads' rejections finish (two held the stage at ~40 items/s
-      // under a 100 items/s load test).
+      // A read takes at most as many entries as there are free slots, and holds them until it
+      // is written: room for four full reads, so clean items keep being read and committed
+      // while earlier reads finish (two held the stage at ~40 items/s under a 100 items/s load
+      // test, when escalations were decided per item).
       concurrency: Math.max(deps.config.WORKER_CONCURRENCY, 4 * deps.config.WORKER_BATCH_SIZE),
     };
   },
