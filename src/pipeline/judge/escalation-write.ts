@@ -1,14 +1,13 @@
 import { randomUUID } from "node:crypto";
 
 import type { TrendRow } from "../../db/types.js";
-import { estimateStepCost } from "../../domain/budget.js";
 import { withItemSpan } from "../../observability/tracing.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
 import { webhookEventEnvelope } from "../../webhooks/webhook-event.js";
-import { trendUpdatedEnvelope } from "../trend-lifecycle.js";
 import type { EscalationWrite } from "./escalation-batch-queries.js";
 import type { JudgeDecision, JudgePolicy } from "./judge-policy.js";
+import { judgedScores, judgedWrite } from "./judged-write.js";
 
 /**
  * What the per-item handler (judge-worker.ts, openEscalation) writes for an item the Judge
@@ -24,11 +23,6 @@ export async function escalationWrite(
   policy: JudgePolicy,
   policyVersion: number,
 ): Promise<EscalationWrite> {
-  const scores = {
-    toxicityScore: trend.toxicity_score,
-    confidence: trend.confidence,
-    sentiment: trend.sentiment_score,
-  };
   const escalationId = randomUUID();
   // Built inside openEscalation's span, as it does: its events carry the span as their parent.
   const announcements = await withItemSpan(
@@ -69,45 +63,17 @@ export async function escalationWrite(
       trendId: trend.id,
       payload: { trendId: trend.id, ...payload },
     });
+  const auditOutput = auditSampled
+    ? { auditSample: true, judgeOutcome: judged.outcome, judgeRule: judged.rule }
+    : {};
   return {
-    trendId: trend.id,
-    traceId: trend.trace_id,
-    readSpent: trend.budget_spent,
-    cost: estimateStepCost("judge", ""),
-    provenance: {
-      actor: `judge:policy-v${policyVersion}`,
-      input: { ...scores, thresholds: policy.thresholds },
-      output: {
-        outcome: decision.outcome,
-        rule: decision.rule,
-        reason: decision.reason,
-        policyVersion,
-        ...(auditSampled
-          ? { auditSample: true, judgeOutcome: judged.outcome, judgeRule: judged.rule }
-          : {}),
-      },
-    },
-    events: [
-      {
-        stream: STREAMS.trendUpdates,
-        envelope: trendUpdatedEnvelope(
-          {
-            id: trend.id,
-            trace_id: trend.trace_id,
-            status: "ESCALATED",
-            embedding_status: trend.embedding_status,
-          },
-          "EMBEDDED",
-          { actor: "judge", reason: decision.reason },
-        ),
-      },
-    ],
+    ...judgedWrite(trend, decision, policy, policyVersion, auditOutput),
     escalation: {
       id: escalationId,
       issueType: decision.issueType,
       reason: decision.reason,
       rule: decision.rule,
-      scores,
+      scores: judgedScores(trend),
     },
     announcements,
     overrideJob: (overrideId) => ({

@@ -1,13 +1,11 @@
 import type { Db } from "../../db/database.js";
 import type { TrendRow } from "../../db/types.js";
-import { estimateStepCost } from "../../domain/budget.js";
 import type { Logger } from "../../observability/logger.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
 import type { BatchHandler, Job, JobHandler } from "../../workers/runtime/stream-consumer.js";
 import { loadBatchTrends } from "../batch-trends.js";
 import { CallLimiter } from "../call-limiter.js";
-import { trendUpdatedEnvelope } from "../trend-lifecycle.js";
 import type { PolicySource } from "./active-policy.js";
 import { applyAuditSample } from "./audit-sample.js";
 import { commitEscalationBatch, type EscalationWrite } from "./escalation-batch-queries.js";
@@ -15,6 +13,7 @@ import { escalationWrite } from "./escalation-write.js";
 import { judge, type JudgePolicy } from "./judge-policy.js";
 import { commitReadyBatch, type ReadyWrite } from "./judge-queries.js";
 import { judgeInputOf } from "./judge-worker.js";
+import { judgedWrite } from "./judged-write.js";
 import { commitRejectionBatch, type RejectionWrite } from "./rejection-batch-queries.js";
 
 /**
@@ -68,12 +67,12 @@ export function createJudgeBatchHandler(deps: {
         deps.auditSampleRate ?? 0,
       );
       if (decision.outcome === "READY")
-        pending.push({ job, write: judgedWrite(trend, decision, policy, version) });
+        pending.push({ job, write: readyOrRejectedWrite(trend, decision, policy, version) });
       else if (decision.outcome === "REJECTED" && deps.batchDecisions)
         rejected.push({
           job,
           write: {
-            ...judgedWrite(trend, decision, policy, version),
+            ...readyOrRejectedWrite(trend, decision, policy, version),
             rule: decision.rule,
             reason: decision.reason,
           },
@@ -173,58 +172,21 @@ async function runEach(
 }
 
 /** What the per-item handler writes for an item the policy sends to READY or REJECTED. */
-function judgedWrite(
+function readyOrRejectedWrite(
   trend: TrendRow,
   decision: { outcome: "READY" | "REJECTED"; rule: string; reason: string },
   policy: JudgePolicy,
   policyVersion: number,
 ): ReadyWrite {
-  const scores = {
-    toxicityScore: trend.toxicity_score,
-    confidence: trend.confidence,
-    sentiment: trend.sentiment_score,
+  const write = judgedWrite(trend, decision, policy, policyVersion);
+  if (decision.outcome !== "READY") return write;
+  const publishJob = {
+    stream: STREAMS.publishJobs,
+    envelope: makeEnvelope("trend.ready", {
+      traceId: trend.trace_id,
+      trendId: trend.id,
+      payload: { trendId: trend.id, approvalPath: "judge" },
+    }),
   };
-  return {
-    trendId: trend.id,
-    traceId: trend.trace_id,
-    readSpent: trend.budget_spent,
-    cost: estimateStepCost("judge", ""),
-    provenance: {
-      actor: `judge:policy-v${policyVersion}`,
-      input: { ...scores, thresholds: policy.thresholds },
-      output: {
-        outcome: decision.outcome,
-        rule: decision.rule,
-        reason: decision.reason,
-        policyVersion,
-      },
-    },
-    events: [
-      {
-        stream: STREAMS.trendUpdates,
-        envelope: trendUpdatedEnvelope(
-          {
-            id: trend.id,
-            trace_id: trend.trace_id,
-            status: decision.outcome,
-            embedding_status: trend.embedding_status,
-          },
-          "EMBEDDED",
-          { actor: "judge", reason: decision.reason },
-        ),
-      },
-      ...(decision.outcome === "READY"
-        ? [
-            {
-              stream: STREAMS.publishJobs,
-              envelope: makeEnvelope("trend.ready", {
-                traceId: trend.trace_id,
-                trendId: trend.id,
-                payload: { trendId: trend.id, approvalPath: "judge" },
-              }),
-            },
-          ]
-        : []),
-    ],
-  };
+  return { ...write, events: [...write.events, publishJob] };
 }
