@@ -30,11 +30,12 @@ import { sql } from "kysely";
 
 import { seededRandom } from "../../src/domain/seeded-random.js";
 import { type App, startApp } from "../../src/main.js";
-import type { Enricher, EnrichmentInput } from "../../src/nlp/enricher.js";
+import type { Enricher } from "../../src/nlp/enricher.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { makeEnvelope } from "../../src/streams/envelope.js";
 import { type BenchEnv, createBenchEnv, postgresBackendCpuSeconds } from "./bench-env.js";
 import { newsItem } from "./news-corpus.js";
+import { noopEnricher } from "./noop-enricher.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -62,26 +63,6 @@ class BenchTimeoutError extends Error {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // BENCH_LOG_LEVEL=debug shows the batches the stages commit (to a file: the output is large).
 const silent = createLogger(process.env.BENCH_LOG_LEVEL ?? "silent");
-
-/** Returns a fixed enrichment at once: the pipeline without the models' CPU. */
-const noopEnricher: Enricher = {
-  model: "noop",
-  enrich: async (input: EnrichmentInput) => ({
-    normalizedBody: input.body,
-    language: "en",
-    languageConfidence: 1,
-    sentiment: { score: 0, label: "neutral" },
-    topics: [],
-    toxicityScore: 0,
-    confidence: 1,
-    summary: input.body.slice(0, 280),
-    keywords: [],
-    signals: {},
-    cost: { units: 1, unit: "compute_unit" },
-    model: "noop",
-    prompt: "noop",
-  }),
-};
 
 function inputs(runId: string, count: number, seed: number) {
   const random = seededRandom(seed);

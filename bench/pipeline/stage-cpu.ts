@@ -21,11 +21,11 @@ import { sql } from "kysely";
 
 import { seededRandom } from "../../src/domain/seeded-random.js";
 import { startApp } from "../../src/main.js";
-import type { Enricher, EnrichmentInput } from "../../src/nlp/enricher.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { IngestService } from "../../src/pipeline/ingest/ingest-service.js";
 import { createBenchEnv, postgresBackendCpuSeconds } from "./bench-env.js";
 import { newsItem } from "./news-corpus.js";
+import { noopEnricher } from "./noop-enricher.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -36,26 +36,6 @@ const { values: args } = parseArgs({
 const ITEMS = Number(args.items);
 const ROUNDS = Number(args.rounds);
 const silent = createLogger("silent");
-
-/** The same fixed enrichment as ingest-to-enriched.ts: the pipeline without the models. */
-const noopEnricher: Enricher = {
-  model: "noop",
-  enrich: async (input: EnrichmentInput) => ({
-    normalizedBody: input.body,
-    language: "en",
-    languageConfidence: 1,
-    sentiment: { score: 0, label: "neutral" },
-    topics: [],
-    toxicityScore: 0,
-    confidence: 1,
-    summary: input.body.slice(0, 280),
-    keywords: [],
-    signals: {},
-    cost: { units: 1, unit: "compute_unit" },
-    model: "noop",
-    prompt: "noop",
-  }),
-};
 
 const env = await createBenchEnv({ INGEST_HIGH_WATER_MARK: 1e6, WORKER_BATCH_SIZE: 200 });
 const { db } = env.database;
