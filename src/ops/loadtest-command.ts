@@ -12,9 +12,10 @@ import {
   runLoadtest,
 } from "./loadtest.js";
 import { renderLoadtestHtml, renderLoadtestSvg } from "./loadtest-chart.js";
+import { parseMix } from "./loadtest-mix.js";
 
 export const LOADTEST_USAGE = `usage: trendgate loadtest [--url URL] [--key KEY] (--rate N --duration S | --steps "rate:s,rate:s,...")
-                          [--out DIR] [--concurrency N] [--seed N] [--drain-timeout S]
+                          [--out DIR] [--mix K=W,...] [--concurrency N] [--seed N] [--drain-timeout S]
                           [--database-url URL] [--scaler-url URL] [--no-progress]
 
   --url            GraphQL endpoint (default http://127.0.0.1:$PORT/graphql, PORT default 4000)
@@ -22,6 +23,8 @@ export const LOADTEST_USAGE = `usage: trendgate loadtest [--url URL] [--key KEY]
   --rate/--duration  a steady rate in items/s for S seconds (default 50 for 60)
   --steps          a stepped rate, e.g. "20:30,80:30,20:30"
   --out            where report.json, report.svg and report.html go (default bench/results/loadtest-<time>)
+  --mix            what is posted, e.g. "clean=1" (default clean=0.7,toxic=0.08,unsure=0.08,
+                   duplicate=0.08,malformed=0.06)
   --concurrency    requests in flight at most (default max(64, 4 × the peak rate))
   --database-url   read provenance with SQL instead of GraphQL (faster for big runs)
   --scaler-url     the autoscaler's /metrics (default http://127.0.0.1:9464/metrics; sampled if it answers)`;
@@ -55,6 +58,7 @@ export async function runLoadtestCommand(argv: string[]): Promise<void> {
       steps: { type: "string" },
       out: { type: "string" },
       concurrency: { type: "string" },
+      mix: { type: "string" },
       seed: { type: "string", default: "1" },
       "drain-timeout": { type: "string", default: "120" },
       "database-url": { type: "string" },
@@ -114,6 +118,7 @@ export async function runLoadtestCommand(argv: string[]): Promise<void> {
       concurrency:
         values.concurrency === undefined ? undefined : positive("concurrency", values.concurrency),
       seed: Number(values.seed),
+      mix: values.mix === undefined ? undefined : parseMix(values.mix),
       drainTimeoutMs: positive("drain-timeout", values["drain-timeout"]) * 1000,
       databaseUrl: values["database-url"],
       scalerMetricsUrl: values["scaler-url"],

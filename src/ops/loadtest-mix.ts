@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 
 import { seededRandom } from "../domain/seeded-random.js";
 import type { TrendInputData } from "../pipeline/ingest/ingest-service.js";
+import { LoadtestError } from "./loadtest-error.js";
 
 export const MIX_KINDS = ["clean", "toxic", "unsure", "duplicate", "malformed"] as const;
 export type MixKind = (typeof MIX_KINDS)[number];
@@ -15,6 +16,24 @@ export const DEFAULT_MIX: MixWeights = {
   duplicate: 0.08,
   malformed: 0.06,
 };
+
+/** Parses `--mix clean=1` or `clean=0.9,toxic=0.1`: the kinds it does not name weigh 0. */
+export function parseMix(text: string): MixWeights {
+  const weights: MixWeights = { clean: 0, toxic: 0, unsure: 0, duplicate: 0, malformed: 0 };
+  for (const part of text.split(",")) {
+    const [kind, weight] = part.split("=");
+    const value = Number(weight);
+    if (!MIX_KINDS.includes(kind as MixKind) || weight === undefined || !(value >= 0))
+      throw new LoadtestError(
+        "LOADTEST_BAD_OPTIONS",
+        `--mix: "${part}" must be kind=weight with kind one of ${MIX_KINDS.join(", ")} and weight ≥ 0`,
+      );
+    weights[kind as MixKind] = value;
+  }
+  if (MIX_KINDS.every((k) => weights[k] === 0))
+    throw new LoadtestError("LOADTEST_BAD_OPTIONS", "--mix: at least one weight must be above 0");
+  return weights;
+}
 
 export interface MixItem {
   kind: MixKind;

@@ -9,7 +9,7 @@ import {
 } from "../../src/ops/loadtest.js";
 import { renderLoadtestHtml, renderLoadtestSvg } from "../../src/ops/loadtest-chart.js";
 import { keyFromEnv } from "../../src/ops/loadtest-command.js";
-import { createLoadtestMix } from "../../src/ops/loadtest-mix.js";
+import { createLoadtestMix, parseMix } from "../../src/ops/loadtest-mix.js";
 import { type AppHarness, startHarness } from "../support/app-harness.js";
 
 describe("load test options", () => {
@@ -31,6 +31,23 @@ describe("load test options", () => {
       let error: unknown;
       try {
         parseSteps(bad);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, bad).toBeInstanceOf(LoadtestError);
+      expect((error as LoadtestError).code).toBe("LOADTEST_BAD_OPTIONS");
+    }
+  });
+
+  it("should parse --mix with unnamed kinds at 0, post only what it names, and refuse bad weights", () => {
+    const weights = parseMix("clean=1");
+    expect(weights).toEqual({ clean: 1, toxic: 0, unsure: 0, duplicate: 0, malformed: 0 });
+    const next = createLoadtestMix("mix-test", 1, weights);
+    expect(new Set(Array.from({ length: 200 }, () => next().kind))).toEqual(new Set(["clean"]));
+    for (const bad of ["clean", "clean=-1", "spam=1", "clean=0", "clean=x"]) {
+      let error: unknown;
+      try {
+        parseMix(bad);
       } catch (e) {
         error = e;
       }
