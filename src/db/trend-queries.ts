@@ -13,6 +13,16 @@ export interface TrendFilter {
   createdBefore?: Date | null;
 }
 
+/** The trace an event about the trend joins (its ingest trace). */
+export async function traceIdOf(trx: Transaction<Database>, trendId: string): Promise<string> {
+  const row = await trx
+    .selectFrom("enriched_trends")
+    .select("trace_id")
+    .where("id", "=", trendId)
+    .executeTakeFirstOrThrow();
+  return row.trace_id;
+}
+
 /** One trend the scope may see, or undefined. */
 export function trendById(db: Db, id: string, scope: TenantScope): Promise<TrendRow | undefined> {
   return db

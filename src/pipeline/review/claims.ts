@@ -2,6 +2,7 @@ import { sql, type Transaction } from "kysely";
 
 import type { Db } from "../../db/database.js";
 import { enqueueOutbox } from "../../db/outbox.js";
+import { traceIdOf } from "../../db/trend-queries.js";
 import type { Database, EscalationRow } from "../../db/types.js";
 import { conflict, DomainError } from "../../domain/domain-error.js";
 import type { Logger } from "../../observability/logger.js";
@@ -138,16 +139,12 @@ async function announceClaim(
   what: "claimed" | "released",
   actor: Actor,
 ): Promise<void> {
-  const trend = await trx
-    .selectFrom("enriched_trends")
-    .select("trace_id")
-    .where("id", "=", row.trend_id)
-    .executeTakeFirstOrThrow();
+  const traceId = await traceIdOf(trx, row.trend_id);
   await enqueueOutbox(
     trx,
     STREAMS.escalations,
     makeEnvelope(`escalation.${what}`, {
-      traceId: trend.trace_id,
+      traceId,
       trendId: row.trend_id,
       payload: {
         escalationId: row.id,

@@ -35,17 +35,19 @@ export async function getEscalation(
   return row;
 }
 
+export interface EscalationListOptions {
+  status?: EscalationStatus[];
+  issueType?: IssueType[];
+  source?: string;
+  first: number;
+  after?: string;
+  scope?: TenantScope;
+}
+
 /** A page of escalations in creation order (keyset cursor), filtered, with the total. */
 export async function listEscalations(
   db: Db,
-  options: {
-    status?: EscalationStatus[];
-    issueType?: IssueType[];
-    source?: string;
-    first: number;
-    after?: string;
-    scope?: TenantScope;
-  },
+  options: EscalationListOptions,
 ): Promise<{ rows: EscalationRow[]; hasNextPage: boolean; totalCount: number }> {
   let query = db
     .selectFrom("escalations")

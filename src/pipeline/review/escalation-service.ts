@@ -1,11 +1,15 @@
 import type { Db } from "../../db/database.js";
-import type { EscalationRow, EscalationStatus, IssueType } from "../../db/types.js";
+import type { EscalationRow } from "../../db/types.js";
 import type { TenantScope } from "../../domain/tenant-scope.js";
 import type { Logger } from "../../observability/logger.js";
 import { parsePolicy, type ReviewPolicy } from "../judge/judge-policy.js";
 import type { Actor } from "./actor.js";
 import { claimEscalation, claimNextEscalation, releaseEscalation } from "./claims.js";
-import { getEscalation, listEscalations } from "./escalation-queries.js";
+import {
+  type EscalationListOptions,
+  getEscalation,
+  listEscalations,
+} from "./escalation-queries.js";
 import type { ReasonCodeTaxonomy } from "./reason-codes.js";
 import type { ResolutionInput } from "./resolution-input.js";
 import { resolveEscalation } from "./resolve-escalation.js";
@@ -45,14 +49,9 @@ export class EscalationService {
     return getEscalation(this.deps.db, id, scope);
   }
 
-  list(options: {
-    status?: EscalationStatus[];
-    issueType?: IssueType[];
-    source?: string;
-    first: number;
-    after?: string;
-    scope?: TenantScope;
-  }): Promise<{ rows: EscalationRow[]; hasNextPage: boolean; totalCount: number }> {
+  list(
+    options: EscalationListOptions,
+  ): Promise<{ rows: EscalationRow[]; hasNextPage: boolean; totalCount: number }> {
     return listEscalations(this.deps.db, options);
   }
 

@@ -1,6 +1,7 @@
 import type { Transaction } from "kysely";
 
 import { enqueueOutbox } from "../../db/outbox.js";
+import { traceIdOf } from "../../db/trend-queries.js";
 import type { Database, EscalationRow } from "../../db/types.js";
 import { conflict } from "../../domain/domain-error.js";
 import type { ReviewerProfile } from "../../domain/reviewer-profile.js";
@@ -78,16 +79,12 @@ export async function recordReview(
     .where("id", "=", row.id)
     .returningAll()
     .executeTakeFirstOrThrow();
-  const trend = await trx
-    .selectFrom("enriched_trends")
-    .select("trace_id")
-    .where("id", "=", row.trend_id)
-    .executeTakeFirstOrThrow();
+  const traceId = await traceIdOf(trx, row.trend_id);
   await enqueueOutbox(
     trx,
     STREAMS.escalations,
     makeEnvelope("escalation.reviewed", {
-      traceId: trend.trace_id,
+      traceId,
       trendId: row.trend_id,
       payload: {
         escalationId: row.id,
