@@ -1,5 +1,6 @@
 import { type RawBuilder, sql } from "kysely";
 
+import type { TrendStatus } from "../db/types.js";
 import { toValidJson } from "../domain/valid-text.js";
 
 /**
@@ -36,6 +37,29 @@ export function chargedCte(step: string): RawBuilder<unknown> {
       SELECT v.id, ${step}::text, v.cost, 'compute_unit' FROM v WHERE v.id IN (SELECT id FROM upd)
       ON CONFLICT (trend_id, step) DO NOTHING
       RETURNING trend_id
+    )`;
+}
+
+/**
+ * `upd`, the status move of a batch stage: each locked item still in `from` goes to `to` with
+ * its step's cost added, only if its spend is what the read saw (no charge since) and the cost
+ * fits its budget; `alsoSet` sets further columns (`embedding_status = 'SUCCEEDED',`).
+ */
+export function guardedMoveCte(
+  from: TrendStatus,
+  to: TrendStatus,
+  alsoSet: RawBuilder<unknown> = sql``,
+): RawBuilder<unknown> {
+  return sql`upd AS (
+      UPDATE enriched_trends t SET
+        status = ${to}, ${alsoSet}
+        budget_spent = t.budget_spent + v.cost,
+        updated_at = now()
+      FROM v
+      WHERE t.id = v.id AND t.id IN (SELECT id FROM locked)
+        AND t.status = ${from} AND t.budget_spent = v.read_spent
+        AND t.budget_spent + v.cost <= t.budget_limit + 1e-9
+      RETURNING t.id
     )`;
 }
 

@@ -4,6 +4,7 @@ import type { Database } from "../../db/types.js";
 import { toValidJson } from "../../domain/valid-text.js";
 import {
   chargedCte,
+  guardedMoveCte,
   lockedCte,
   provenanceAndEventsCtes,
   type StageBatchWrite,
@@ -42,18 +43,7 @@ export async function commitEmbeddedBatch(
       ) WITH ORDINALITY AS v(id, trace_id, read_spent, cost, attempt, actor, input, output, ord)
     ),
     ${lockedCte},
-    upd AS (
-      UPDATE enriched_trends t SET
-        status = 'EMBEDDED',
-        embedding_status = 'SUCCEEDED',
-        budget_spent = t.budget_spent + v.cost,
-        updated_at = now()
-      FROM v
-      WHERE t.id = v.id AND t.id IN (SELECT id FROM locked)
-        AND t.status = 'ENRICHED' AND t.budget_spent = v.read_spent
-        AND t.budget_spent + v.cost <= t.budget_limit + 1e-9
-      RETURNING t.id
-    ),
+    ${guardedMoveCte("ENRICHED", "EMBEDDED", sql`embedding_status = 'SUCCEEDED',`)},
     ${chargedCte("embed")},
     records AS (
       INSERT INTO embedding_records (id, trend_id, vector_id, store, model, dimension, attempts)

@@ -4,7 +4,7 @@ import { enqueueOutboxMany } from "../../db/outbox.js";
 import type { Database, IssueType } from "../../db/types.js";
 import { toValidJson } from "../../domain/valid-text.js";
 import type { Envelope } from "../../streams/envelope.js";
-import { chargedCte, lockedCte, type StageBatchWrite } from "../batch-write.js";
+import { chargedCte, guardedMoveCte, lockedCte, type StageBatchWrite } from "../batch-write.js";
 
 /**
  * What one item of a judge batch writes when the policy (or the audit sample) escalates it: what
@@ -68,17 +68,7 @@ export async function commitEscalationBatch(
         esc_id, issue_type, reason, rule, scores, ord)
     ),
     ${lockedCte},
-    upd AS (
-      UPDATE enriched_trends t SET
-        status = 'ESCALATED',
-        budget_spent = t.budget_spent + v.cost,
-        updated_at = now()
-      FROM v
-      WHERE t.id = v.id AND t.id IN (SELECT id FROM locked)
-        AND t.status = 'EMBEDDED' AND t.budget_spent = v.read_spent
-        AND t.budget_spent + v.cost <= t.budget_limit + 1e-9
-      RETURNING t.id
-    ),
+    ${guardedMoveCte("EMBEDDED", "ESCALATED")},
     ${chargedCte("judge")},
     prov AS (
       INSERT INTO provenance_log (trace_id, trend_id, step, actor, input, output, parent_id)

@@ -4,6 +4,7 @@ import type { Database } from "../../db/types.js";
 import { toValidJson } from "../../domain/valid-text.js";
 import {
   chargedCte,
+  guardedMoveCte,
   lockedCte,
   provenanceAndEventsCtes,
   type StageBatchWrite,
@@ -47,17 +48,7 @@ export async function commitJudgedBatch(
       ) WITH ORDINALITY AS v(id, trace_id, read_spent, cost, actor, input, output, ord)
     ),
     ${lockedCte},
-    upd AS (
-      UPDATE enriched_trends t SET
-        status = ${status},
-        budget_spent = t.budget_spent + v.cost,
-        updated_at = now()
-      FROM v
-      WHERE t.id = v.id AND t.id IN (SELECT id FROM locked)
-        AND t.status = 'EMBEDDED' AND t.budget_spent = v.read_spent
-        AND t.budget_spent + v.cost <= t.budget_limit + 1e-9
-      RETURNING t.id
-    ),
+    ${guardedMoveCte("EMBEDDED", status)},
     ${chargedCte("judge")},
     ${provenanceAndEventsCtes("judge", items)}
     SELECT (SELECT array_agg(id::text) FROM upd) AS moved, (SELECT count(*)::int FROM charged) AS charged`.execute(
