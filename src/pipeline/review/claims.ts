@@ -12,7 +12,7 @@ import type { ReviewPolicy } from "../judge/judge-policy.js";
 import { type Actor, claimantOf, holderOf } from "./actor.js";
 import { assertEligible } from "./eligibility.js";
 import { getEscalation } from "./escalation-queries.js";
-import { unclaimedStatus } from "./review-queries.js";
+import { NO_CLAIM, unclaimedStatus } from "./review-queries.js";
 import { claimColumns, claimMostUrgent, lockReviewer } from "./routing.js";
 
 /**
@@ -115,9 +115,7 @@ export async function releaseEscalation(
       .updateTable("escalations")
       .set({
         status: unclaimedStatus(),
-        claimed_by: null,
-        claimed_by_key: null,
-        claim_expires_at: null,
+        ...NO_CLAIM,
       })
       .where("id", "=", id)
       .where("status", "=", "CLAIMED")

@@ -13,6 +13,7 @@ import type { Actor } from "./actor.js";
 import { type DeadlineLadders, type DeadlineRung, dueRungs } from "./deadline-ladder.js";
 import { applyFinalDecision } from "./final-decision.js";
 import { DEADLINE_REASON_CODE } from "./reason-codes.js";
+import { NO_CLAIM } from "./review-queries.js";
 
 /** Who a deadline's default action is recorded as. */
 export const DEADLINE_ACTOR: Actor & { keyId: string } = {
@@ -199,9 +200,7 @@ export class DeadlineSweeper {
           required_skill: rung.skill,
           ...(released && {
             status: "OPEN" as const,
-            claimed_by: null,
-            claimed_by_key: null,
-            claim_expires_at: null,
+            ...NO_CLAIM,
           }),
         })
         .where("id", "=", row.id)

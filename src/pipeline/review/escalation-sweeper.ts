@@ -6,7 +6,7 @@ import type { Logger } from "../../observability/logger.js";
 import { makeEnvelope } from "../../streams/envelope.js";
 import { STREAMS } from "../../streams/stream-names.js";
 import { PeriodicTask } from "../../workers/periodic-task.js";
-import { unclaimedStatus } from "./review-queries.js";
+import { NO_CLAIM, unclaimedStatus } from "./review-queries.js";
 
 /**
  * Keeps the moderation queue honest on a timer: claims whose lease lapsed go back to the queue
@@ -57,9 +57,7 @@ export class EscalationSweeper {
           .updateTable("escalations")
           .set({
             status: unclaimedStatus(),
-            claimed_by: null,
-            claimed_by_key: null,
-            claim_expires_at: null,
+            ...NO_CLAIM,
           })
           .where("id", "=", row.id)
           .execute();

@@ -12,7 +12,12 @@ import type { Actor } from "./actor.js";
 import { consensus, requiredReviews } from "./consensus.js";
 import { applyFinalDecision } from "./final-decision.js";
 import type { ValidResolution } from "./resolution-input.js";
-import { countedReviews, discountRevokedReviews, insertReview } from "./review-queries.js";
+import {
+  countedReviews,
+  discountRevokedReviews,
+  insertReview,
+  NO_CLAIM,
+} from "./review-queries.js";
 
 /**
  * One reviewer's decision on a locked, unresolved escalation: the review row, then consensus
@@ -71,9 +76,7 @@ export async function recordReview(
     .updateTable("escalations")
     .set({
       status: "IN_REVIEW",
-      claimed_by: null,
-      claimed_by_key: null,
-      claim_expires_at: null,
+      ...NO_CLAIM,
       decider_skill: outcome.deciderSkill,
     })
     .where("id", "=", row.id)

@@ -117,6 +117,9 @@ function revokedKey(column: string): RawBuilder<boolean> {
   return sql<boolean>`EXISTS (SELECT 1 FROM api_keys k WHERE k.id::text = ${sql.ref(column)} AND k.revoked_at IS NOT NULL)`;
 }
 
+/** The claim columns of an escalation whose claim ends (released, expired, reviewed or moved). */
+export const NO_CLAIM = { claimed_by: null, claimed_by_key: null, claim_expires_at: null } as const;
+
 /**
  * The status an escalation returns to when its claim ends without an outcome: IN_REVIEW once
  * someone reviewed it, otherwise OPEN. For UPDATEs of `escalations`.
