@@ -5,7 +5,7 @@ import type { Database, TrendStatus } from "../../db/types.js";
 import { toValidJson } from "../../domain/valid-text.js";
 import type { Enrichment } from "../../nlp/enricher.js";
 import { lockedCte } from "../batch-write.js";
-import { enrichmentDetails } from "./enrichment-record.js";
+import { enrichedValues } from "./enrichment-record.js";
 
 /** What one item of a batch writes when it moves to ENRICHED (with its plan if it had none). */
 export interface EnrichedWrite {
@@ -58,15 +58,7 @@ export async function commitEnrichedBatch(
       read_spent: i.readSpent,
       spend: (i.plan?.cost ?? 0) + i.etlCost,
       etl_cost: i.etlCost,
-      normalized_body: e.normalizedBody,
-      language: e.language,
-      sentiment_score: e.sentiment.score,
-      sentiment_label: e.sentiment.label,
-      topics: e.topics,
-      toxicity_score: e.toxicityScore,
-      confidence: e.confidence,
-      summary: e.summary,
-      enrichment: enrichmentDetails(e),
+      ...enrichedValues(e),
       plan: i.plan
         ? {
             intent: i.plan.intent,

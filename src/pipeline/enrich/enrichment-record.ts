@@ -72,8 +72,11 @@ export function enrichmentDetails(e: Enrichment) {
   };
 }
 
-/** The EnrichedTrend columns the etl step sets. */
-export function enrichedColumns(e: Enrichment) {
+/**
+ * The EnrichedTrend columns the etl step sets, `enrichment` as an object (the batch write sends
+ * them inside one jsonb parameter; enrichedColumns serializes it for a column write).
+ */
+export function enrichedValues(e: Enrichment) {
   return {
     normalized_body: e.normalizedBody,
     language: e.language,
@@ -83,8 +86,14 @@ export function enrichedColumns(e: Enrichment) {
     toxicity_score: e.toxicityScore,
     confidence: e.confidence,
     summary: e.summary,
-    enrichment: toValidJson(enrichmentDetails(e)),
+    enrichment: enrichmentDetails(e),
   };
+}
+
+/** The EnrichedTrend columns the etl step sets. */
+export function enrichedColumns(e: Enrichment) {
+  const values = enrichedValues(e);
+  return { ...values, enrichment: toValidJson(values.enrichment) };
 }
 
 /** The provenance entry of the etl step. */
