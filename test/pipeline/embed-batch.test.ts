@@ -7,9 +7,8 @@ import { createEmbedBatchHandler } from "../../src/pipeline/embed/embed-batch.js
 import { createEmbeddingHandler } from "../../src/pipeline/embed/embedding-worker.js";
 import { createEnrichBatchHandler } from "../../src/pipeline/enrich/enrich-batch.js";
 import { IngestService } from "../../src/pipeline/ingest/ingest-service.js";
-import { makeEnvelope } from "../../src/streams/envelope.js";
 import { PostgresVectorStore } from "../../src/vector/postgres-vector-store.js";
-import type { Job } from "../../src/workers/runtime/stream-consumer.js";
+import { stageJob } from "../support/stage-fixtures.js";
 import { createTestEnv, type TestEnv } from "../support/test-env.js";
 
 let env: TestEnv;
@@ -36,17 +35,8 @@ afterAll(async () => {
   await env?.close();
 });
 
-let entry = 0;
-function jobFor(trendId: string, type = "trend.enriched"): Job {
-  entry += 1;
-  return {
-    stream: "trend:embedding:jobs",
-    entryId: `1-${entry}`,
-    envelope: makeEnvelope(type, { traceId: "0".repeat(32), trendId, payload: { trendId } }),
-    attempt: 1,
-    deliveries: 1,
-  };
-}
+const jobFor = (trendId: string, type = "trend.enriched") =>
+  stageJob("trend:embedding:jobs", type, trendId);
 
 /** Ingested and enriched (ETL batch path): ready for the embedding stage. */
 async function enrichedItems(label: string, n: number): Promise<string[]> {

@@ -5,8 +5,7 @@ import { TOPIC_LABELS } from "../../src/nlp/topics.js";
 import { createEnrichBatchHandler } from "../../src/pipeline/enrich/enrich-batch.js";
 import { createEtlHandler } from "../../src/pipeline/enrich/etl-worker.js";
 import { IngestService } from "../../src/pipeline/ingest/ingest-service.js";
-import { makeEnvelope } from "../../src/streams/envelope.js";
-import type { Job } from "../../src/workers/runtime/stream-consumer.js";
+import { stageJob } from "../support/stage-fixtures.js";
 import { createTestEnv, type TestEnv } from "../support/test-env.js";
 
 let env: TestEnv;
@@ -28,17 +27,8 @@ afterAll(async () => {
   await env?.close();
 });
 
-let entry = 0;
-function jobFor(trendId: string, traceId = "0".repeat(32)): Job {
-  entry += 1;
-  return {
-    stream: "trend:ingest:stream",
-    entryId: `1-${entry}`,
-    envelope: makeEnvelope("trend.ingested", { traceId, trendId, payload: { trendId } }),
-    attempt: 1,
-    deliveries: 1,
-  };
-}
+const jobFor = (trendId: string, traceId?: string) =>
+  stageJob("trend:ingest:stream", "trend.ingested", trendId, { traceId });
 
 async function ingestItems(label: string, n: number) {
   return ingest.ingestMany(

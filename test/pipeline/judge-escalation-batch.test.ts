@@ -2,26 +2,22 @@ import { randomUUID } from "node:crypto";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { ActiveJudgePolicy } from "../../src/pipeline/judge/active-policy.js";
+import type { ActiveJudgePolicy } from "../../src/pipeline/judge/active-policy.js";
 import { createJudgeBatchHandler } from "../../src/pipeline/judge/judge-batch.js";
 import { createJudgeHandler } from "../../src/pipeline/judge/judge-worker.js";
-import { PolicyProvider } from "../../src/pipeline/judge/policy-provider.js";
-import { makeEnvelope } from "../../src/streams/envelope.js";
 import { STREAMS } from "../../src/streams/stream-names.js";
-import type { Job } from "../../src/workers/runtime/stream-consumer.js";
+import {
+  embeddedTrend as seedEmbeddedTrend,
+  seedJudgePolicy,
+  stageJob,
+} from "../support/stage-fixtures.js";
 import { createTestEnv, type TestEnv } from "../support/test-env.js";
 
 let env: TestEnv;
 let policy: ActiveJudgePolicy;
 beforeAll(async () => {
   env = await createTestEnv();
-  policy = new ActiveJudgePolicy({
-    db: env.db,
-    configured: new PolicyProvider(undefined, { minConfidence: 0.6, maxToxicity: 0.8 }, env.logger),
-    configSource: "test defaults",
-    logger: env.logger,
-    refreshMs: 60_000,
-  });
+  policy = seedJudgePolicy(env);
 });
 afterAll(async () => {
   await env?.close();
@@ -32,43 +28,10 @@ const UNSURE = { toxicity: 0.05, confidence: 0.2 };
 const TOXIC = { toxicity: 0.85, confidence: 0.95 };
 const OVER_CEILING = { toxicity: 0.999, confidence: 0.95 };
 
-async function embeddedTrend(scores = UNSURE): Promise<string> {
-  const id = randomUUID();
-  await env.db
-    .insertInto("enriched_trends")
-    .values({
-      id,
-      trace_id: randomUUID().replace(/-/g, ""),
-      source: "wire",
-      body: "Rates on hold as inflation eases.",
-      normalized_body: "Rates on hold as inflation eases.",
-      status: "EMBEDDED",
-      embedding_status: "SUCCEEDED",
-      toxicity_score: scores.toxicity,
-      confidence: scores.confidence,
-      sentiment_score: 0.1,
-      budget_limit: 100,
-      metadata: "{}",
-    })
-    .execute();
-  return id;
-}
+const embeddedTrend = (scores = UNSURE) =>
+  seedEmbeddedTrend(env.db, scores, { sentiment_score: 0.1 });
 
-let entry = 0;
-function jobFor(trendId: string): Job {
-  entry += 1;
-  return {
-    stream: STREAMS.judgeJobs,
-    entryId: `1-${entry}`,
-    envelope: makeEnvelope("trend.embedded", {
-      traceId: "0".repeat(32),
-      trendId,
-      payload: { trendId },
-    }),
-    attempt: 1,
-    deliveries: 1,
-  };
-}
+const jobFor = (trendId: string) => stageJob(STREAMS.judgeJobs, "trend.embedded", trendId);
 
 const signal = new AbortController().signal;
 const batch = (auditSampleRate = 0) =>

@@ -14,14 +14,10 @@ import {
   withBatchFailures,
 } from "../../src/pipeline/publish/publish-batch.js";
 import { createPublisherHandler } from "../../src/pipeline/publish/publisher-worker.js";
-import { makeEnvelope } from "../../src/streams/envelope.js";
 import { STREAMS } from "../../src/streams/stream-names.js";
-import {
-  type Job,
-  PermanentError,
-  StreamConsumer,
-} from "../../src/workers/runtime/stream-consumer.js";
+import { PermanentError, StreamConsumer } from "../../src/workers/runtime/stream-consumer.js";
 import { eventually } from "../support/app-harness.js";
+import { stageJob } from "../support/stage-fixtures.js";
 import { createTestEnv, type TestEnv } from "../support/test-env.js";
 
 let env: TestEnv;
@@ -95,21 +91,10 @@ async function approved(reasonCode: string): Promise<string> {
   return id;
 }
 
-let entry = 0;
-function jobFor(trendId: string): Job {
-  entry += 1;
-  return {
-    stream: STREAMS.publishJobs,
-    entryId: `1-${entry}`,
-    envelope: makeEnvelope("trend.ready", {
-      traceId: "0".repeat(32),
-      trendId,
-      payload: { trendId, approvalPath: "judge" },
-    }),
-    attempt: 1,
-    deliveries: 1,
-  };
-}
+const jobFor = (trendId: string) =>
+  stageJob(STREAMS.publishJobs, "trend.ready", trendId, {
+    payload: { trendId, approvalPath: "judge" },
+  });
 
 function handlers(publisher: Publisher) {
   const failures: BatchFailures = new WeakMap();
@@ -390,7 +375,7 @@ describe("publish batch handler", () => {
         : undefined,
     );
     const { batch, perItem } = handlers(publisher);
-    const stream = `publish-batch-${entry}`;
+    const stream = `publish-batch-${ids[0]}`;
     const pipeline = env.redis.pipeline();
     for (const id of ids)
       pipeline.xadd(env.keys.key(stream), "*", "envelope", JSON.stringify(jobFor(id).envelope));

@@ -1,0 +1,69 @@
+import { randomUUID } from "node:crypto";
+
+import type { Db } from "../../src/db/database.js";
+import { ActiveJudgePolicy } from "../../src/pipeline/judge/active-policy.js";
+import { PolicyProvider } from "../../src/pipeline/judge/policy-provider.js";
+import { makeEnvelope } from "../../src/streams/envelope.js";
+import type { Job } from "../../src/workers/runtime/stream-consumer.js";
+import type { TestEnv } from "./test-env.js";
+
+let entry = 0;
+
+/** A first delivery of one stage job for `trendId`, as the runtime hands it to a handler. */
+export function stageJob(
+  stream: string,
+  type: string,
+  trendId: string,
+  options: { payload?: Record<string, unknown>; traceId?: string } = {},
+): Job {
+  entry += 1;
+  return {
+    stream,
+    entryId: `1-${entry}`,
+    envelope: makeEnvelope(type, {
+      traceId: options.traceId ?? "0".repeat(32),
+      trendId,
+      payload: options.payload ?? { trendId },
+    }),
+    attempt: 1,
+    deliveries: 1,
+  };
+}
+
+/** The Judge policy of the judge stage tests: the seed's thresholds, no stored version. */
+export function seedJudgePolicy(env: TestEnv): ActiveJudgePolicy {
+  return new ActiveJudgePolicy({
+    db: env.db,
+    configured: new PolicyProvider(undefined, { minConfidence: 0.6, maxToxicity: 0.8 }, env.logger),
+    configSource: "test defaults",
+    logger: env.logger,
+    refreshMs: 60_000,
+  });
+}
+
+/** A trend waiting for the Judge (EMBEDDED) with the given scores. */
+export async function embeddedTrend(
+  db: Db,
+  scores: { toxicity: number; confidence: number },
+  extra: { sentiment_score?: number } = {},
+): Promise<string> {
+  const id = randomUUID();
+  await db
+    .insertInto("enriched_trends")
+    .values({
+      id,
+      trace_id: randomUUID().replace(/-/g, ""),
+      source: "wire",
+      body: "Rates on hold as inflation eases.",
+      normalized_body: "Rates on hold as inflation eases.",
+      status: "EMBEDDED",
+      embedding_status: "SUCCEEDED",
+      toxicity_score: scores.toxicity,
+      confidence: scores.confidence,
+      ...extra,
+      budget_limit: 100,
+      metadata: "{}",
+    })
+    .execute();
+  return id;
+}
