@@ -33,12 +33,16 @@ export interface BenchEnv {
 const BASE_URL =
   process.env.DATABASE_URL ?? "postgres://trendgate:trendgate@127.0.0.1:5432/trendgate";
 
-export async function createBenchEnv(overrides: Partial<Config> = {}): Promise<BenchEnv> {
+export async function createBenchEnv(
+  overrides: Partial<Config> = {},
+  /** Names this run's database `<namePrefix><hex>`, e.g. a helper's own `fo_` namespace. */
+  namePrefix = "tg_bench_",
+): Promise<BenchEnv> {
   const suffix = randomBytes(6).toString("hex");
-  const dbName = `tg_bench_${suffix}`;
+  const dbName = `${namePrefix}${suffix}`;
   const url = new URL(BASE_URL);
   url.pathname = `/${dbName}`;
-  const prefix = `bench-${suffix}:`;
+  const prefix = `${namePrefix === "tg_bench_" ? "bench-" : namePrefix}${suffix}:`;
   const dir = await mkdtemp(path.join(tmpdir(), "trendgate-bench-"));
   const config = loadConfig(
     { ...process.env, DATABASE_URL: url.toString(), STREAM_PREFIX: prefix, LOG_LEVEL: "silent" },

@@ -597,7 +597,8 @@ async function summarizeProfile(file: string): Promise<ProfileSummary> {
 }
 
 async function main() {
-  const env = await createBenchEnv();
+  // BENCH_NAME_PREFIX: a namespace of one's own on a shared machine (database and Redis prefix).
+  const env = await createBenchEnv({}, process.env.BENCH_NAME_PREFIX);
   const results: ScaleResult[] = [];
   try {
     const perScale = 4 + EVENTS + MISSED + 40;

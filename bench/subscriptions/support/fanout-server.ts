@@ -35,6 +35,8 @@ import { WebSocketServer } from "ws";
 import { altTrigger, type ServerReply } from "./fanout-messages.js";
 
 const system = process.argv[2];
+/** BENCH_PORT: a port of one's own on a shared machine (0, any free port, unless set). */
+const port = Number(process.env.BENCH_PORT ?? 0);
 
 async function startOurs(): Promise<{ wsUrl: string; stop(): Promise<void> }> {
   // Imported here, not at the top, so the alternative's process does not load (and pay RSS for) our stack.
@@ -45,7 +47,7 @@ async function startOurs(): Promise<{ wsUrl: string; stop(): Promise<void> }> {
   const config = loadConfig(process.env);
   const app = await startApp(
     config,
-    { gateway: true, workers: [], port: 0 },
+    { gateway: true, workers: [], port },
     { logger: createLogger("silent") },
   );
   return { wsUrl: app.gateway!.wsUrl, stop: () => app.stop() };
@@ -98,10 +100,10 @@ async function startShared(): Promise<{ wsUrl: string; stop(): Promise<void> }> 
     },
     wsServer,
   );
-  await new Promise<void>((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
-  const { port } = httpServer.address() as AddressInfo;
+  await new Promise<void>((resolve) => httpServer.listen(port, "127.0.0.1", resolve));
+  const address = httpServer.address() as AddressInfo;
   return {
-    wsUrl: `ws://127.0.0.1:${port}/graphql`,
+    wsUrl: `ws://127.0.0.1:${address.port}/graphql`,
     async stop() {
       for (const client of wsServer.clients) client.terminate();
       await cleanup.dispose();
@@ -152,10 +154,10 @@ async function startAlt(): Promise<{ wsUrl: string; stop(): Promise<void> }> {
   const httpServer = createServer((_req, res) => res.writeHead(404).end());
   const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql" });
   const cleanup = useServer({ schema }, wsServer);
-  await new Promise<void>((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
-  const { port } = httpServer.address() as AddressInfo;
+  await new Promise<void>((resolve) => httpServer.listen(port, "127.0.0.1", resolve));
+  const address = httpServer.address() as AddressInfo;
   return {
-    wsUrl: `ws://127.0.0.1:${port}/graphql`,
+    wsUrl: `ws://127.0.0.1:${address.port}/graphql`,
     async stop() {
       for (const client of wsServer.clients) client.terminate();
       await cleanup.dispose();
