@@ -8,21 +8,23 @@
  * - `onNext` returns the shared result object itself (SharedSubscriptions hands the same object
  *   to every subscriber with the same document, variables and role), so makeServer puts that
  *   very object in the message;
- * - makeServer's `jsonMessageReplacer` (this class's `replacer`) sees that object under the
- *   top-level `payload` key and swaps in a short marker, so the per-socket stringify only
- *   writes `{"id":"…","type":"next","payload":"<marker>"}`;
+ * - makeServer's `jsonMessageReplacer` (this class's `replacer`) is called first with the whole
+ *   message (key ""): for a `next` carrying a shared result it keeps the message aside and
+ *   returns one constant marker, so the per-socket stringify writes a dozen bytes and walks
+ *   nothing;
  * - makeServer then calls the socket's `send` synchronously, in the same turn, and the socket
- *   class (shared-payload-socket.ts) asks `splice` for the finished message: the head it was
- *   given, the payload bytes serialized once, and the closing brace, as one text frame.
- * The bytes on the wire are exactly what graphql-ws would have sent (payload last, as its
- * message literal orders the keys), so clients see no difference.
+ *   class (shared-payload-socket.ts) asks `take` for the message the marker stands for and
+ *   writes it as one text frame: the head with this socket's subscription id, then the payload
+ *   bytes serialized once for the group.
+ * The bytes on the wire are exactly what graphql-ws would have sent (`{"id":…,"type":"next",
+ * "payload":…}`, its message literal's key order), so clients see no difference.
  */
 export class SharedNextPayloads {
   private readonly shared = new WeakSet<object>();
-  private readonly bytes = new WeakMap<object, Buffer>();
-  /** The payload the last stringify replaced, waiting for the send that follows it. */
-  private pending: { suffix: string; bytes: Buffer } | undefined;
-  private markers = 0;
+  /** The payload's JSON and the message's closing brace, once per shared result. */
+  private readonly tails = new WeakMap<object, Buffer>();
+  /** The message the last marker stood for, waiting for the send that follows it. */
+  private pending: SharedNext | undefined;
   private serialized = 0;
 
   /** Marks a result that several subscribers receive as the same object. */
@@ -42,30 +44,59 @@ export class SharedNextPayloads {
 
   /** graphql-ws's `jsonMessageReplacer` (called for every key of every message it sends). */
   readonly replacer = (key: string, value: unknown): unknown => {
-    if (key !== "payload" || !this.isShared(value)) return value;
-    let bytes = this.bytes.get(value);
-    if (!bytes) {
-      bytes = Buffer.from(JSON.stringify(value));
-      this.bytes.set(value, bytes);
-      this.serialized++;
-    }
-    // A NUL cannot appear unescaped in JSON text, so no user string can forge this marker.
-    const marker = `\u0000tg-next-${++this.markers}`;
-    this.pending = { suffix: `"payload":${JSON.stringify(marker)}}`, bytes };
-    return marker;
+    if (key !== "" || !isNextMessage(value) || !this.isShared(value.payload)) return value;
+    this.pending = { id: value.id, tail: this.tailOf(value.payload) };
+    return MARKER;
   };
 
   /**
-   * The message `data` stands for, with the shared payload in place of its marker; undefined when
-   * `data` carries no marker (every other message goes out as graphql-ws made it).
+   * The shared `next` message `data` stands for; undefined when `data` is not the marker (every
+   * other message goes out as graphql-ws made it).
    */
-  splice(data: string): Buffer | undefined {
+  take(data: string): SharedNext | undefined {
     const pending = this.pending;
     this.pending = undefined;
-    if (!pending || !data.endsWith(pending.suffix)) return undefined;
-    const head = Buffer.from(`${data.slice(0, -pending.suffix.length)}"payload":`);
-    return Buffer.concat([head, pending.bytes, CLOSE], head.length + pending.bytes.length + 1);
+    return data === MARKER_TEXT ? pending : undefined;
+  }
+
+  private tailOf(payload: object): Buffer {
+    let tail = this.tails.get(payload);
+    if (!tail) {
+      tail = Buffer.from(`${JSON.stringify(payload)}}`);
+      this.tails.set(payload, tail);
+      this.serialized++;
+    }
+    return tail;
   }
 }
 
-const CLOSE = Buffer.from("}");
+/** One socket's `next` message: its subscription id, and the group's payload bytes. */
+export interface SharedNext {
+  id: string;
+  /** `<payload JSON>}`: the same Buffer for every socket of the share group. Never mutate. */
+  tail: Buffer;
+}
+
+/** `{"id":<id>,"type":"next","payload":`, the part of the message that is the socket's own. */
+export function nextHead(id: string): string {
+  return `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+}
+
+/** The whole message as bytes (for sockets that cannot take a pre-built frame). */
+export function nextMessage(next: SharedNext): Buffer {
+  const head = Buffer.from(nextHead(next.id));
+  return Buffer.concat([head, next.tail], head.length + next.tail.length);
+}
+
+// A NUL cannot appear unescaped in JSON text, so no message graphql-ws makes can equal this text.
+const MARKER = "\u0000tg-shared-next";
+const MARKER_TEXT = JSON.stringify(MARKER);
+
+function isNextMessage(value: unknown): value is { id: string; type: "next"; payload: unknown } {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as { type?: unknown }).type === "next" &&
+    typeof (value as { id?: unknown }).id === "string"
+  );
+}

@@ -1,14 +1,35 @@
 import { WebSocket } from "ws";
 
-import type { SharedNextPayloads } from "./shared-next-payloads.js";
+import { nextHead, nextMessage, type SharedNextPayloads } from "./shared-next-payloads.js";
+import { textFrame } from "./text-frame.js";
 
 type SendCallback = (error?: Error) => void;
 type SendOptions = Parameters<WebSocket["send"]>[1];
 
 /**
- * The `ws` socket class the gateway's WebSocketServer creates (its `WebSocket` option): a text
- * message whose `next` payload was left as a marker by SharedNextPayloads goes out with the
- * payload bytes serialized once for all sockets. Every other message is sent untouched.
+ * The parts of ws 8's Sender (lib/sender.js) the fast path relies on. `sendFrame` is what ws's own
+ * `send` ends in: it writes a finished frame to the TCP socket. It may only be called while the
+ * sender is idle (`_state` 0: not deflating, not reading a Blob) and between messages
+ * (`_firstFragment`), otherwise the frame would overtake or split a message ws has queued.
+ */
+interface WsSender {
+  _state: number;
+  _firstFragment: boolean;
+  sendFrame(list: Buffer[], cb?: SendCallback): void;
+}
+
+/**
+ * The `ws` socket class the gateway's WebSocketServer creates (its `WebSocket` option): a shared
+ * `next` message (see SharedNextPayloads) goes out as a text frame built here (textFrame: the
+ * socket's own head, then the group's payload bytes) and handed to the TCP socket in one write,
+ * skipping graphql-ws's per-socket serialization and ws's per-send option objects and
+ * two-buffer writev. Every other message is sent through ws untouched.
+ *
+ * Falls back to ws's `send` (same bytes, framed by ws) when the frame cannot be pre-built: a
+ * negotiated permessage-deflate (ws must compress it), a socket not open, or a sender that is
+ * busy. The send callback is ws's, so graphql-ws still waits for each message to reach the
+ * kernel before the next of that subscription (its per-subscription backpressure), and
+ * `bufferedAmount` still counts what is queued.
  */
 export function sharedPayloadSocket(payloads: SharedNextPayloads): typeof WebSocket {
   return class SharedPayloadSocket extends WebSocket {
@@ -17,12 +38,26 @@ export function sharedPayloadSocket(payloads: SharedNextPayloads): typeof WebSoc
       options?: SendOptions | SendCallback,
       callback?: SendCallback,
     ): void {
+      const next = typeof data === "string" ? payloads.take(data) : undefined;
+      if (next === undefined) {
+        super.send(data as string, options as SendOptions, callback);
+        return;
+      }
       const cb = typeof options === "function" ? options : callback;
-      const opts = typeof options === "function" || options === undefined ? {} : options;
-      const spliced = typeof data === "string" ? payloads.splice(data) : undefined;
+      const sender = (this as unknown as { _sender: WsSender | null })._sender;
+      if (
+        this.readyState === WebSocket.OPEN &&
+        this.extensions === "" &&
+        sender !== null &&
+        sender._state === 0 &&
+        sender._firstFragment
+      ) {
+        sender.sendFrame(textFrame(nextHead(next.id), next.tail), cb);
+        return;
+      }
       // A Buffer would go out as a binary frame: graphql-ws messages are text frames.
-      if (spliced) super.send(spliced, { ...opts, binary: false }, cb);
-      else super.send(data as string, opts, cb);
+      const opts = typeof options === "function" || options === undefined ? {} : options;
+      super.send(nextMessage(next), { ...opts, binary: false }, cb);
     }
   };
 }
