@@ -58,6 +58,11 @@ export interface TakenOutboxRow {
  * (a fast path right after a commit), only the rows of those ids' streams up to the newest of
  * them per stream, so nothing overtakes an older row of its stream. Was a select, then a delete
  * naming every id: two round trips and a second pass over the rows per round.
+ *
+ * The claimed ids reach the delete as one array, looked up by primary key. As a join with the
+ * claim (`DELETE … USING claimed`), the planner, which sees a nearly empty queue in the
+ * statistics, chose a nested loop over the claim for every row: quadratic in the round (600 rows:
+ * 210 ms of backend CPU, 359,400 join-filter rows; as an array: 4.5 ms).
  */
 export async function takeOutboxRows(
   trx: Transaction<Database>,
@@ -68,18 +73,16 @@ export async function takeOutboxRows(
     ? await sql<TakenOutboxRow>`
       WITH bounds AS (
         SELECT stream, max(id) AS last FROM outbox WHERE id = ANY(${ids}::bigint[]) GROUP BY stream
-      ),
-      claimed AS (
+      )
+      DELETE FROM outbox d WHERE d.id = ANY(ARRAY(
         SELECT o.id FROM outbox o JOIN bounds b ON o.stream = b.stream AND o.id <= b.last
         ORDER BY o.id LIMIT ${limit} FOR UPDATE OF o SKIP LOCKED
-      )
-      DELETE FROM outbox d USING claimed c WHERE d.id = c.id
+      ))
       RETURNING d.id::text AS id, d.stream, d.payload::text AS json`.execute(trx)
     : await sql<TakenOutboxRow>`
-      WITH claimed AS (
+      DELETE FROM outbox d WHERE d.id = ANY(ARRAY(
         SELECT id FROM outbox ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED
-      )
-      DELETE FROM outbox d USING claimed c WHERE d.id = c.id
+      ))
       RETURNING d.id::text AS id, d.stream, d.payload::text AS json`.execute(trx);
   // RETURNING follows no order; streams are published in id order (bigint as text: shorter first).
   return rows.sort((a, b) => a.id.length - b.id.length || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
