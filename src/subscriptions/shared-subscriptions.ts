@@ -52,18 +52,9 @@ export class SharedSubscriptions {
     return this.executions;
   }
 
+  /** Hot path: runs once per event per subscriber, so it makes no closure of its own. */
   private resultFor(event: unknown, args: ExecutionArgs): Promise<ExecutionResult> {
-    const run = () => {
-      this.executions++;
-      return Promise.resolve(
-        execute({
-          ...args,
-          rootValue: event,
-          contextValue: this.contextForEvent(args.contextValue),
-        }),
-      );
-    };
-    if (typeof event !== "object" || event === null) return run();
+    if (typeof event !== "object" || event === null) return this.run(event, args);
     let byKey = this.results.get(event);
     if (!byKey) {
       byKey = new Map();
@@ -72,12 +63,26 @@ export class SharedSubscriptions {
     const key = this.keyOf(args);
     let result = byKey.get(key);
     if (!result) {
-      const payloads = this.payloads;
-      result = payloads ? run().then((r) => payloads.share(r)) : run();
+      result = this.run(event, args);
+      if (this.payloads) result = result.then(this.share);
       byKey.set(key, result);
     }
     return result;
   }
+
+  private run(event: unknown, args: ExecutionArgs): Promise<ExecutionResult> {
+    this.executions++;
+    return Promise.resolve(
+      execute({
+        ...args,
+        rootValue: event,
+        contextValue: this.contextForEvent(args.contextValue),
+      }),
+    );
+  }
+
+  private readonly share = (result: ExecutionResult): ExecutionResult =>
+    this.payloads ? this.payloads.share(result) : result;
 
   /** One print per document: subscribers of the same query share one AST (DocumentCache). */
   private printed(document: DocumentNode): string {
