@@ -120,6 +120,13 @@ describe("sharedPayloadSocket", () => {
     },
   );
 
+  it("should find ws's sender internals the fast path relies on (else every send falls back)", async () => {
+    const { socket } = await pair(false);
+    const sender = (socket as unknown as { _sender: Record<string, unknown> })._sender;
+    expect(sender).toMatchObject({ _state: 0, _firstFragment: true });
+    expect(typeof sender.sendFrame).toBe("function");
+  });
+
   it("should keep order behind a message ws has queued (a Blob being read)", async () => {
     const { payloads, socket, received, until, sendNext } = await pair(false);
     const result = payloads.share({ data: { n: 1 } });
