@@ -33,6 +33,12 @@ interface WsSender {
  */
 export function sharedPayloadSocket(payloads: SharedNextPayloads): typeof WebSocket {
   return class SharedPayloadSocket extends WebSocket {
+    /** No extension negotiated (they are fixed at the handshake; ws's getter joins them anew). */
+    private plain: boolean | undefined;
+    /** The last subscription id's message head: a socket mostly carries one subscription. */
+    private headId: string | undefined;
+    private head: Buffer | undefined;
+
     override send(
       data: unknown,
       options?: SendOptions | SendCallback,
@@ -47,12 +53,16 @@ export function sharedPayloadSocket(payloads: SharedNextPayloads): typeof WebSoc
       const sender = (this as unknown as { _sender: WsSender | null })._sender;
       if (
         this.readyState === WebSocket.OPEN &&
-        this.extensions === "" &&
+        (this.plain ??= this.extensions === "") &&
         sender !== null &&
         sender._state === 0 &&
         sender._firstFragment
       ) {
-        sender.sendFrame(textFrame(nextHead(next.id), next.tail), cb);
+        if (this.head === undefined || this.headId !== next.id) {
+          this.head = Buffer.from(nextHead(next.id));
+          this.headId = next.id;
+        }
+        sender.sendFrame(textFrame(this.head, next.tail), cb);
         return;
       }
       // A Buffer would go out as a binary frame: graphql-ws messages are text frames.

@@ -7,8 +7,8 @@
  * A tail over COPY_LIMIT is not copied: the frame is then [header and head, tail], one writev,
  * and every socket's frame points at the same tail bytes.
  */
-export function textFrame(head: string, tail: Buffer): Buffer[] {
-  const headBytes = Buffer.byteLength(head);
+export function textFrame(head: Buffer, tail: Buffer): Buffer[] {
+  const headBytes = head.length;
   const length = headBytes + tail.length;
   const headerBytes = length < 126 ? 2 : length < 65_536 ? 4 : 10;
   const copyTail = tail.length <= COPY_LIMIT;
@@ -24,7 +24,7 @@ export function textFrame(head: string, tail: Buffer): Buffer[] {
     frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
     frame.writeUInt32BE(length >>> 0, 6);
   }
-  frame.write(head, headerBytes, headBytes, "utf8");
+  head.copy(frame, headerBytes);
   if (!copyTail) return [frame, tail];
   tail.copy(frame, headerBytes + headBytes);
   return [frame];

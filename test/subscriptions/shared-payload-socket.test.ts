@@ -31,13 +31,13 @@ describe("textFrame", () => {
   ])("should build the frame ws builds for %s", (_name, size) => {
     const head = '{"id":"é-1","type":"next","payload":';
     const tail = Buffer.from(`${JSON.stringify({ data: { s: "x".repeat(size) } })}}`);
-    const frame = Buffer.concat(textFrame(head, tail));
+    const frame = Buffer.concat(textFrame(Buffer.from(head), tail));
     expect(frame.equals(wsFrame(head + tail.toString()))).toBe(true);
   });
 
   it("should point every large frame at the shared tail instead of copying it", () => {
     const tail = Buffer.alloc(20_000, 0x61);
-    const parts = textFrame('{"id":"1","type":"next","payload":', tail);
+    const parts = textFrame(Buffer.from('{"id":"1","type":"next","payload":'), tail);
     expect(parts).toHaveLength(2);
     expect(parts[1]).toBe(tail);
   });
