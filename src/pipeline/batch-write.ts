@@ -19,6 +19,42 @@ export interface StageBatchWrite {
   events: { stream: string; envelope: unknown }[];
 }
 
+/** A column of a batch query's items (`v`): its name, its Postgres type, one value per item. */
+export interface ItemColumn {
+  name: string;
+  type: "uuid" | "text" | "int" | "float8";
+  values: readonly unknown[];
+}
+
+/**
+ * `v`, the items of a batch stage's query: id, trace_id, read_spent, cost, actor, input, output
+ * (what every stage writes), then the stage's own `extra` columns, and `ord` (input order). One
+ * array parameter per column, unnested together.
+ */
+export function itemsCte(
+  items: readonly Pick<
+    StageBatchWrite,
+    "trendId" | "traceId" | "readSpent" | "cost" | "provenance"
+  >[],
+  extra: readonly ItemColumn[] = [],
+): RawBuilder<unknown> {
+  const columns: ItemColumn[] = [
+    { name: "id", type: "uuid", values: items.map((i) => i.trendId) },
+    { name: "trace_id", type: "text", values: items.map((i) => i.traceId) },
+    { name: "read_spent", type: "float8", values: items.map((i) => i.readSpent) },
+    { name: "cost", type: "float8", values: items.map((i) => i.cost) },
+    { name: "actor", type: "text", values: items.map((i) => i.provenance.actor) },
+    { name: "input", type: "text", values: items.map((i) => toValidJson(i.provenance.input)) },
+    { name: "output", type: "text", values: items.map((i) => toValidJson(i.provenance.output)) },
+    ...extra,
+  ];
+  // Names and types come from this module and its callers' constants, never from input.
+  return sql`v AS (
+      SELECT * FROM unnest(${sql.join(columns.map((c) => sql`${c.values}::${sql.raw(c.type)}[]`))})
+        WITH ORDINALITY AS v(${sql.raw(columns.map((c) => c.name).join(", "))}, ord)
+    )`;
+}
+
 /**
  * The parts of a batch query around its status update: `locked` takes the rows of the items in
  * `v` in id order (so two batches never deadlock), `charged` charges `step` for each trend in

@@ -5,6 +5,7 @@ import { SpanKind } from "@opentelemetry/api";
 import type { Redis } from "ioredis";
 
 import type { Config } from "../config.js";
+import { consumerMetricsOf } from "../observability/consumer-metrics-of.js";
 import type { Logger } from "../observability/logger.js";
 import type { MetricsRegistry } from "../observability/metrics.js";
 import { withItemSpan } from "../observability/tracing.js";
@@ -75,16 +76,6 @@ export async function createStageConsumer(
     claimIdleMs: config.CLAIM_IDLE_MS,
     deadConsumerMs: config.CONSUMER_DEAD_MS,
     logger: infra.logger.child({ stage: stage.name }),
-    metrics: {
-      processed: (s, ms) => {
-        metrics.processed.inc({ stage: s });
-        metrics.latency.observe({ stage: s }, ms / 1000);
-      },
-      failed: (s) => metrics.failed.inc({ stage: s }),
-      retried: (s) => metrics.retried.inc({ stage: s }),
-      deadLettered: (s) => metrics.deadLettered.inc({ stage: s }),
-      reclaimed: (s, n) => metrics.reclaimed.inc({ stage: s }, n),
-      consumersRemoved: (s, n) => metrics.consumersRemoved.inc({ stage: s }, n),
-    },
+    metrics: consumerMetricsOf(metrics),
   });
 }

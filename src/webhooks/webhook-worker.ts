@@ -4,6 +4,7 @@ import { hostname } from "node:os";
 import type { Redis } from "ioredis";
 
 import type { Config } from "../config.js";
+import { consumerMetricsOf } from "../observability/consumer-metrics-of.js";
 import type { Logger } from "../observability/logger.js";
 import type { MetricsRegistry } from "../observability/metrics.js";
 import { SERVICE_CONSUMERS } from "../pipeline/registry.js";
@@ -66,16 +67,6 @@ export function createWebhookConsumer(
     ),
     deadConsumerMs: config.CONSUMER_DEAD_MS,
     logger,
-    metrics: metrics && {
-      processed: (s, ms) => {
-        metrics.processed.inc({ stage: s });
-        metrics.latency.observe({ stage: s }, ms / 1000);
-      },
-      failed: (s) => metrics.failed.inc({ stage: s }),
-      retried: (s) => metrics.retried.inc({ stage: s }),
-      deadLettered: (s) => metrics.deadLettered.inc({ stage: s }),
-      reclaimed: (s, n) => metrics.reclaimed.inc({ stage: s }, n),
-      consumersRemoved: (s, n) => metrics.consumersRemoved.inc({ stage: s }, n),
-    },
+    metrics: metrics && consumerMetricsOf(metrics),
   });
 }

@@ -4,7 +4,13 @@ import { enqueueOutboxMany } from "../../db/outbox.js";
 import type { Database, IssueType } from "../../db/types.js";
 import { toValidJson } from "../../domain/valid-text.js";
 import type { Envelope } from "../../streams/envelope.js";
-import { chargedCte, guardedMoveCte, lockedCte, type StageBatchWrite } from "../batch-write.js";
+import {
+  chargedCte,
+  guardedMoveCte,
+  itemsCte,
+  lockedCte,
+  type StageBatchWrite,
+} from "../batch-write.js";
 
 /**
  * What one item of a judge batch writes when the policy (or the audit sample) escalates it: what
@@ -50,23 +56,17 @@ export async function commitEscalationBatch(
     })),
   ]);
   const { rows } = await sql<{ moved: string[] | null; charged: number }>`
-    WITH v AS (
-      SELECT * FROM unnest(
-        ${items.map((i) => i.trendId)}::uuid[],
-        ${items.map((i) => i.traceId)}::text[],
-        ${items.map((i) => i.readSpent)}::float8[],
-        ${items.map((i) => i.cost)}::float8[],
-        ${items.map((i) => i.provenance.actor)}::text[],
-        ${items.map((i) => toValidJson(i.provenance.input))}::text[],
-        ${items.map((i) => toValidJson(i.provenance.output))}::text[],
-        ${items.map((i) => i.escalation.id)}::uuid[],
-        ${items.map((i) => i.escalation.issueType)}::text[],
-        ${items.map((i) => i.escalation.reason)}::text[],
-        ${items.map((i) => i.escalation.rule)}::text[],
-        ${items.map((i) => JSON.stringify(i.escalation.scores))}::text[]
-      ) WITH ORDINALITY AS v(id, trace_id, read_spent, cost, actor, input, output,
-        esc_id, issue_type, reason, rule, scores, ord)
-    ),
+    WITH ${itemsCte(items, [
+      { name: "esc_id", type: "uuid", values: items.map((i) => i.escalation.id) },
+      { name: "issue_type", type: "text", values: items.map((i) => i.escalation.issueType) },
+      { name: "reason", type: "text", values: items.map((i) => i.escalation.reason) },
+      { name: "rule", type: "text", values: items.map((i) => i.escalation.rule) },
+      {
+        name: "scores",
+        type: "text",
+        values: items.map((i) => JSON.stringify(i.escalation.scores)),
+      },
+    ])},
     ${lockedCte},
     ${guardedMoveCte("EMBEDDED", "ESCALATED")},
     ${chargedCte("judge")},

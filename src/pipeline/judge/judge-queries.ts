@@ -1,10 +1,10 @@
 import { sql, type Transaction } from "kysely";
 
 import type { Database } from "../../db/types.js";
-import { toValidJson } from "../../domain/valid-text.js";
 import {
   chargedCte,
   guardedMoveCte,
+  itemsCte,
   lockedCte,
   provenanceAndEventsCtes,
   type StageBatchWrite,
@@ -36,17 +36,7 @@ export async function commitJudgedBatch(
 ): Promise<{ moved: Set<string>; charged: number }> {
   if (items.length === 0) return { moved: new Set(), charged: 0 };
   const { rows } = await sql<{ moved: string[] | null; charged: number }>`
-    WITH v AS (
-      SELECT * FROM unnest(
-        ${items.map((i) => i.trendId)}::uuid[],
-        ${items.map((i) => i.traceId)}::text[],
-        ${items.map((i) => i.readSpent)}::float8[],
-        ${items.map((i) => i.cost)}::float8[],
-        ${items.map((i) => i.provenance.actor)}::text[],
-        ${items.map((i) => toValidJson(i.provenance.input))}::text[],
-        ${items.map((i) => toValidJson(i.provenance.output))}::text[]
-      ) WITH ORDINALITY AS v(id, trace_id, read_spent, cost, actor, input, output, ord)
-    ),
+    WITH ${itemsCte(items)},
     ${lockedCte},
     ${guardedMoveCte("EMBEDDED", status)},
     ${chargedCte("judge")},
