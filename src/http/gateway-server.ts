@@ -127,7 +127,10 @@ export async function startGatewayServer(
           : undefined;
       },
       onComplete: (ctx, id) => sockets.completed(ctx.extra, id),
-      context: (ctx) => createContext(services, ctx.extra.principal),
+      // Attached to its socket and id, so a shared result can be written to it ahead of the
+      // per-subscriber chain (SharedNextPayloads.writeAhead).
+      context: (ctx, id) =>
+        payloads.attach(createContext(services, ctx.extra.principal), ctx.extra.socket, id),
       parse: documents.parse,
       validate: documents.validate,
       onNext: (_ctx, _id, _payload, _args, result) => {

@@ -26,6 +26,8 @@ export class SharedNextPayloads {
   /** The message the last marker stood for, waiting for the send that follows it. */
   private pending: SharedNext | undefined;
   private serialized = 0;
+  private writtenAhead = 0;
+  private readonly subscribers = new WeakMap<object, AheadSubscriber>();
 
   /** Marks a result that several subscribers receive as the same object. */
   share<T extends object>(result: T): T {
@@ -35,6 +37,49 @@ export class SharedNextPayloads {
 
   isShared(value: unknown): value is object {
     return typeof value === "object" && value !== null && this.shared.has(value);
+  }
+
+  /**
+   * Names the socket and subscription id a subscriber's context belongs to (graphql-ws's
+   * `context` hook), so a shared result can be written ahead to that socket (writeAhead).
+   */
+  attach<T extends object>(context: T, socket: unknown, id: string): T {
+    if (isAheadWriter(socket)) this.subscribers.set(context, { socket, id, written: undefined });
+    return context;
+  }
+
+  /** The subscriber a context was attached to, if its socket can take a write-ahead. */
+  subscriberOf(context: unknown): AheadSubscriber | undefined {
+    return typeof context === "object" && context !== null
+      ? this.subscribers.get(context)
+      : undefined;
+  }
+
+  /**
+   * Writes a shared result's `next` message now to every subscriber waiting on exactly that
+   * result (see SharedSubscriptions): one synchronous loop over pre-built frames. Each written
+   * subscriber gets its write in `written`; its iterator waits on that and does not yield the
+   * result, so graphql-ws's per-subscriber steps (iterator, onNext, stringify, send) do not run
+   * for it at all. Returns how many were written.
+   */
+  writeAhead(result: object, waiting: readonly AheadSubscriber[]): number {
+    if (!this.isShared(result) || hasErrors(result)) return 0;
+    const tail = this.tailOf(result);
+    let written = 0;
+    for (const subscriber of waiting) {
+      const write = subscriber.socket.writeAhead({ id: subscriber.id, tail });
+      if (write !== undefined) {
+        subscriber.written = write;
+        written++;
+      }
+    }
+    this.writtenAhead += written;
+    return written;
+  }
+
+  /** Messages written ahead of graphql-ws's send so far. */
+  get writesAhead(): number {
+    return this.writtenAhead;
   }
 
   /** Payloads serialized so far (each once, however many sockets sent it). */
@@ -75,6 +120,33 @@ export interface SharedNext {
   id: string;
   /** `<payload JSON>}`: the same Buffer for every socket of the share group. Never mutate. */
   tail: Buffer;
+}
+
+/** A socket that can write a shared `next` before graphql-ws sends it (SharedPayloadSocket). */
+export interface AheadWriter {
+  writeAhead(next: SharedNext): Promise<void> | undefined;
+}
+
+/** One subscription of a socket, as a write-ahead target. */
+export interface AheadSubscriber {
+  socket: AheadWriter;
+  id: string;
+  /** The write of the result just written ahead, for its iterator to wait on instead of yielding. */
+  written: Promise<void> | undefined;
+}
+
+function isAheadWriter(socket: unknown): socket is AheadWriter {
+  return (
+    typeof socket === "object" &&
+    socket !== null &&
+    typeof (socket as { writeAhead?: unknown }).writeAhead === "function"
+  );
+}
+
+/** What the gateway's onNext checks too: a result with errors is sent as its formatted copy. */
+function hasErrors(result: object): boolean {
+  const errors = (result as { errors?: readonly unknown[] }).errors;
+  return errors !== undefined && errors.length > 0;
 }
 
 /** `{"id":<id>,"type":"next","payload":`, the part of the message that is the socket's own. */

@@ -1,6 +1,11 @@
 import { WebSocket } from "ws";
 
-import { nextHead, nextMessage, type SharedNextPayloads } from "./shared-next-payloads.js";
+import {
+  nextHead,
+  nextMessage,
+  type SharedNext,
+  type SharedNextPayloads,
+} from "./shared-next-payloads.js";
 import { textFrame } from "./text-frame.js";
 
 type SendCallback = (error?: Error) => void;
@@ -39,6 +44,24 @@ export function sharedPayloadSocket(payloads: SharedNextPayloads): typeof WebSoc
     private headId: string | undefined;
     private head: Buffer | undefined;
 
+    /**
+     * Writes a shared `next` now, in place of graphql-ws's send of it (SharedSubscriptions calls
+     * it when the group's result resolves, for subscribers whose iterator is waiting on exactly
+     * that result, so every earlier message of the subscription has already been written; the
+     * iterator then waits on the returned write instead of yielding the result to graphql-ws).
+     * Settles with ws's write callback, as graphql-ws's send does, so the subscription's next
+     * message still waits for this one to reach the kernel. Undefined, and nothing written, when
+     * the frame cannot be pre-built now: the result then goes through graphql-ws.
+     */
+    writeAhead(next: SharedNext): Promise<void> | undefined {
+      const sender = this.idleSender();
+      if (sender === undefined) return undefined;
+      const frame = this.frameOf(next);
+      return new Promise((resolve, reject) =>
+        sender.sendFrame(frame, (error) => (error ? reject(error) : resolve())),
+      );
+    }
+
     override send(
       data: unknown,
       options?: SendOptions | SendCallback,
@@ -50,24 +73,34 @@ export function sharedPayloadSocket(payloads: SharedNextPayloads): typeof WebSoc
         return;
       }
       const cb = typeof options === "function" ? options : callback;
-      const sender = (this as unknown as { _sender: WsSender | null })._sender;
-      if (
-        this.readyState === WebSocket.OPEN &&
-        (this.plain ??= this.extensions === "") &&
-        sender !== null &&
-        sender._state === 0 &&
-        sender._firstFragment
-      ) {
-        if (this.head === undefined || this.headId !== next.id) {
-          this.head = Buffer.from(nextHead(next.id));
-          this.headId = next.id;
-        }
-        sender.sendFrame(textFrame(this.head, next.tail), cb);
+      const sender = this.idleSender();
+      if (sender !== undefined) {
+        sender.sendFrame(this.frameOf(next), cb);
         return;
       }
       // A Buffer would go out as a binary frame: graphql-ws messages are text frames.
       const opts = typeof options === "function" || options === undefined ? {} : options;
       super.send(nextMessage(next), { ...opts, binary: false }, cb);
+    }
+
+    /** ws's sender when a pre-built frame may be written now (see WsSender), else undefined. */
+    private idleSender(): WsSender | undefined {
+      const sender = (this as unknown as { _sender: WsSender | null })._sender;
+      return this.readyState === WebSocket.OPEN &&
+        (this.plain ??= this.extensions === "") &&
+        sender !== null &&
+        sender._state === 0 &&
+        sender._firstFragment
+        ? sender
+        : undefined;
+    }
+
+    private frameOf(next: SharedNext): Buffer[] {
+      if (this.head === undefined || this.headId !== next.id) {
+        this.head = Buffer.from(nextHead(next.id));
+        this.headId = next.id;
+      }
+      return textFrame(this.head, next.tail);
     }
   };
 }

@@ -8,7 +8,7 @@ import {
 } from "graphql";
 
 import { passThroughIterator } from "./pass-through-iterator.js";
-import type { SharedNextPayloads } from "./shared-next-payloads.js";
+import type { AheadSubscriber, SharedNextPayloads } from "./shared-next-payloads.js";
 
 /**
  * Shares the execution of subscription events across subscribers, as Hasura multiplexes live
@@ -23,7 +23,7 @@ import type { SharedNextPayloads } from "./shared-next-payloads.js";
  * what an event resolves to. The role stays in: what a field returns may depend on it.
  */
 export class SharedSubscriptions {
-  private readonly results = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+  private readonly results = new WeakMap<object, Map<string, ShareGroup>>();
   private readonly keys = new WeakMap<ExecutionArgs, string>();
   private readonly printedDocuments = new WeakMap<DocumentNode, string>();
   private executions = 0;
@@ -42,9 +42,21 @@ export class SharedSubscriptions {
     // Authorization, cursor checks and the subscriber's own source happen here, per subscriber.
     const source = await createSourceEventStream(args);
     if (!isAsyncIterable(source)) return source as ExecutionResult;
-    return mapIterator(source as AsyncIterableIterator<unknown>, (event) =>
-      this.resultFor(event, args),
-    );
+    const events = source as AsyncIterableIterator<unknown>;
+    const subscriber = this.payloads?.subscriberOf(args.contextValue);
+    return passThroughIterator(events, async () => {
+      for (;;) {
+        const next = await events.next();
+        if (next.done) return { value: undefined, done: true };
+        const result = await this.resultFor(next.value, args);
+        const written = subscriber?.written;
+        if (written === undefined) return { value: result, done: false };
+        // Written ahead (ShareGroup): graphql-ws must not send it again. Wait for the write as
+        // its send would (backpressure), then go on to this subscriber's next event.
+        subscriber!.written = undefined;
+        await written;
+      }
+    });
   };
 
   /** Executions run so far (each shared by every subscriber that got the same event). */
@@ -61,13 +73,18 @@ export class SharedSubscriptions {
       this.results.set(event, byKey);
     }
     const key = this.keyOf(args);
-    let result = byKey.get(key);
-    if (!result) {
-      result = this.run(event, args);
-      if (this.payloads) result = result.then(this.share);
-      byKey.set(key, result);
+    let group = byKey.get(key);
+    if (!group) {
+      group = new ShareGroup(this.run(event, args), this.payloads);
+      byKey.set(key, group);
     }
-    return result;
+    // This subscriber's iterator is waiting on exactly this result, so every earlier message of
+    // its subscription is already written: the result may go to its socket as soon as it exists.
+    if (group.waiting !== undefined) {
+      const subscriber = this.payloads?.subscriberOf(args.contextValue);
+      if (subscriber !== undefined) group.waiting.push(subscriber);
+    }
+    return group.result;
   }
 
   private run(event: unknown, args: ExecutionArgs): Promise<ExecutionResult> {
@@ -80,9 +97,6 @@ export class SharedSubscriptions {
       }),
     );
   }
-
-  private readonly share = (result: ExecutionResult): ExecutionResult =>
-    this.payloads ? this.payloads.share(result) : result;
 
   /** One print per document: subscribers of the same query share one AST (DocumentCache). */
   private printed(document: DocumentNode): string {
@@ -111,16 +125,30 @@ export class SharedSubscriptions {
   }
 }
 
-/** Maps an async iterator, passing return() straight through (see passThroughIterator). */
-function mapIterator<T, U>(
-  source: AsyncIterableIterator<T>,
-  map: (value: T) => Promise<U>,
-): AsyncIterableIterator<U> {
-  return passThroughIterator(source, async () => {
-    const next = await source.next();
-    if (next.done) return { value: undefined, done: true };
-    return { value: await map(next.value), done: false };
-  });
+/**
+ * One (event, document, variables, role) result and, until it resolves, the subscribers waiting
+ * on it whose sockets can take it ahead of graphql-ws's chain (SharedNextPayloads.writeAhead).
+ * A subscriber that asks after it resolved takes graphql-ws's normal path.
+ */
+class ShareGroup {
+  readonly result: Promise<ExecutionResult>;
+  waiting: AheadSubscriber[] | undefined;
+
+  constructor(
+    result: Promise<ExecutionResult>,
+    private readonly payloads: SharedNextPayloads | undefined,
+  ) {
+    this.waiting = payloads ? [] : undefined;
+    this.result = payloads ? result.then(this.settle) : result;
+  }
+
+  private readonly settle = (result: ExecutionResult): ExecutionResult => {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    this.payloads!.share(result);
+    if (waiting !== undefined && waiting.length > 0) this.payloads!.writeAhead(result, waiting);
+    return result;
+  };
 }
 
 function isAsyncIterable(value: unknown): boolean {

@@ -1,12 +1,16 @@
 import { once } from "node:events";
 import type { IncomingMessage } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 
 import { afterEach, describe, expect, it } from "vitest";
 import * as ws from "ws";
 import { WebSocket, WebSocketServer } from "ws";
 
-import { SharedNextPayloads } from "../../src/subscriptions/shared-next-payloads.js";
+import {
+  type AheadSubscriber,
+  type AheadWriter,
+  SharedNextPayloads,
+} from "../../src/subscriptions/shared-next-payloads.js";
 import { sharedPayloadSocket } from "../../src/subscriptions/shared-payload-socket.js";
 import { textFrame } from "../../src/subscriptions/text-frame.js";
 
@@ -139,6 +143,65 @@ describe("sharedPayloadSocket", () => {
       "before",
       JSON.stringify({ id: "1", type: "next", payload: result }),
     ]);
+  });
+
+  /** A subscription of `socket` as SharedSubscriptions sees it: a target for writes ahead. */
+  const target = (socket: WebSocket, id: string): AheadSubscriber => ({
+    socket: socket as unknown as AheadWriter,
+    id,
+    written: undefined,
+  });
+
+  it("should write a shared message ahead as the exact graphql-ws message, once per subscription", async () => {
+    const { payloads, socket, received, until } = await pair(false);
+    const result = payloads.share({ data: { n: 1 } });
+    const targets = [target(socket, "x"), target(socket, "y")];
+    expect(payloads.writeAhead(result, targets)).toBe(2);
+    await Promise.all(targets.map((t) => t.written));
+    await until(2);
+    const message = (id: string) => JSON.stringify({ id, type: "next", payload: result });
+    expect(received.map((r) => r.text)).toEqual([message("x"), message("y")]);
+    expect(payloads.writesAhead).toBe(2);
+    expect(payloads.serializations).toBe(1);
+  });
+
+  it("should settle a write ahead only once it has reached the kernel (graphql-ws's backpressure)", async () => {
+    const { payloads, socket } = await pair(false);
+    const result = payloads.share({ data: { n: 1 } });
+    const order: string[] = [];
+    // Cork: the write stays in Node's buffer, its callback waits for the uncork.
+    const tcp = (socket as unknown as { _socket: Socket })._socket;
+    tcp.cork();
+    const subscriber = target(socket, "1");
+    expect(payloads.writeAhead(result, [subscriber])).toBe(1);
+    const written = subscriber.written!.then(() => order.push("written"));
+    // A whole event loop turn: a write not held by the cork would have settled by now.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    order.push("uncork");
+    tcp.uncork();
+    await written;
+    expect(order).toEqual(["uncork", "written"]);
+  });
+
+  it("should refuse to write ahead behind a message ws has queued, so order is kept", async () => {
+    const { payloads, socket, received, until, sendNext } = await pair(false);
+    const result = payloads.share({ data: { n: 1 } });
+    socket.send(new Blob(["before"]));
+    const subscriber = target(socket, "1");
+    expect(payloads.writeAhead(result, [subscriber])).toBe(0);
+    expect(subscriber.written).toBeUndefined();
+    await sendNext("1", result);
+    await until(2);
+    expect(received.map((r) => r.text)).toEqual([
+      "before",
+      JSON.stringify({ id: "1", type: "next", payload: result }),
+    ]);
+  });
+
+  it("should not write ahead a result with errors (graphql-ws sends its formatted copy)", async () => {
+    const { payloads, socket } = await pair(false);
+    const failed = payloads.share({ data: null, errors: [{ message: "no" }] });
+    expect(payloads.writeAhead(failed, [target(socket, "1")])).toBe(0);
   });
 
   it("should send messages that carry no shared result as graphql-ws made them", async () => {
