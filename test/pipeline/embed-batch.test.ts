@@ -8,7 +8,7 @@ import { createEmbeddingHandler } from "../../src/pipeline/embed/embedding-worke
 import { createEnrichBatchHandler } from "../../src/pipeline/enrich/enrich-batch.js";
 import { IngestService } from "../../src/pipeline/ingest/ingest-service.js";
 import { PostgresVectorStore } from "../../src/vector/postgres-vector-store.js";
-import { stageJob } from "../support/stage-fixtures.js";
+import { stageJob, trendStatus } from "../support/stage-fixtures.js";
 import { createTestEnv, type TestEnv } from "../support/test-env.js";
 
 let env: TestEnv;
@@ -160,14 +160,7 @@ describe("embedding batch handler", () => {
     const poorJob = jobFor(poor);
     const alone = await batch()([jobFor(ok), unknown, poorJob, jobFor(twice), second], signal);
     expect(new Set(alone)).toEqual(new Set([unknown, poorJob, second]));
-    const status = async (id: string) =>
-      (
-        await env.db
-          .selectFrom("enriched_trends")
-          .select("status")
-          .where("id", "=", id)
-          .executeTakeFirstOrThrow()
-      ).status;
+    const status = (id: string) => trendStatus(env.db, id);
     expect(await status(ok)).toBe("EMBEDDED");
     expect(await status(twice)).toBe("EMBEDDED");
     expect(await status(poor)).toBe("ENRICHED");

@@ -5,7 +5,7 @@ import { TOPIC_LABELS } from "../../src/nlp/topics.js";
 import { createEnrichBatchHandler } from "../../src/pipeline/enrich/enrich-batch.js";
 import { createEtlHandler } from "../../src/pipeline/enrich/etl-worker.js";
 import { IngestService } from "../../src/pipeline/ingest/ingest-service.js";
-import { stageJob } from "../support/stage-fixtures.js";
+import { stageJob, trendStatus } from "../support/stage-fixtures.js";
 import { createTestEnv, type TestEnv } from "../support/test-env.js";
 
 let env: TestEnv;
@@ -150,14 +150,7 @@ describe("ETL batch handler", () => {
       signal,
     );
     expect(new Set(alone)).toEqual(new Set([unknown, poorJob, second, malformed]));
-    const status = async (id: string) =>
-      (
-        await env.db
-          .selectFrom("enriched_trends")
-          .select("status")
-          .where("id", "=", id)
-          .executeTakeFirstOrThrow()
-      ).status;
+    const status = (id: string) => trendStatus(env.db, id);
     expect(await status(ok)).toBe("ENRICHED");
     expect(await status(twice)).toBe("ENRICHED");
     // Nothing was charged or moved for the item the batch left alone.

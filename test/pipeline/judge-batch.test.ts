@@ -9,6 +9,7 @@ import {
   embeddedTrend as seedEmbeddedTrend,
   seedJudgePolicy,
   stageJob,
+  trendStatus,
 } from "../support/stage-fixtures.js";
 import { createTestEnv, type TestEnv } from "../support/test-env.js";
 
@@ -34,14 +35,7 @@ const batch = () => createJudgeBatchHandler({ db: env.db, policy, logger: env.lo
 const perItem = () => createJudgeHandler({ db: env.db, policy, logger: env.logger });
 const signal = new AbortController().signal;
 
-const status = async (id: string) =>
-  (
-    await env.db
-      .selectFrom("enriched_trends")
-      .select("status")
-      .where("id", "=", id)
-      .executeTakeFirstOrThrow()
-  ).status;
+const status = (id: string) => trendStatus(env.db, id);
 const count = async () => ({
   log: (await env.db.selectFrom("provenance_log").select("id").execute()).length,
   outbox: (await env.db.selectFrom("outbox").select("id").execute()).length,

@@ -17,7 +17,7 @@ import { createPublisherHandler } from "../../src/pipeline/publish/publisher-wor
 import { STREAMS } from "../../src/streams/stream-names.js";
 import { PermanentError, StreamConsumer } from "../../src/workers/runtime/stream-consumer.js";
 import { eventually } from "../support/app-harness.js";
-import { stageJob } from "../support/stage-fixtures.js";
+import { seedTrend, stageJob, trendStatus } from "../support/stage-fixtures.js";
 import { createTestEnv, type TestEnv } from "../support/test-env.js";
 
 let env: TestEnv;
@@ -48,27 +48,15 @@ function recording(fail: (req: PublishRequest) => Error | undefined = () => unde
   return { calls, publisher };
 }
 
-async function trend(status: TrendStatus, budgetLimit = 100): Promise<string> {
-  const id = randomUUID();
-  await env.db
-    .insertInto("enriched_trends")
-    .values({
-      id,
-      trace_id: randomUUID().replace(/-/g, ""),
-      source: "wire",
-      title: "Rates on hold",
-      summary: "The central bank held rates.",
-      body: "Rates on hold as inflation eases.",
-      normalized_body: "Rates on hold as inflation eases.",
-      status,
-      embedding_status: "SUCCEEDED",
-      toxicity_score: 0.05,
-      confidence: 0.9,
-      budget_limit: budgetLimit,
-      metadata: "{}",
-    })
-    .execute();
-  return id;
+function trend(status: TrendStatus, budgetLimit = 100): Promise<string> {
+  return seedTrend(env.db, {
+    status,
+    title: "Rates on hold",
+    summary: "The central bank held rates.",
+    toxicity_score: 0.05,
+    confidence: 0.9,
+    budget_limit: budgetLimit,
+  });
 }
 
 /** An APPROVED item whose moderator approved with `reasonCode`. */
@@ -107,14 +95,7 @@ function handlers(publisher: Publisher) {
 }
 const signal = new AbortController().signal;
 
-const status = async (id: string) =>
-  (
-    await env.db
-      .selectFrom("enriched_trends")
-      .select("status")
-      .where("id", "=", id)
-      .executeTakeFirstOrThrow()
-  ).status;
+const status = (id: string) => trendStatus(env.db, id);
 const publicationOf = (id: string) =>
   env.db.selectFrom("publications").selectAll().where("trend_id", "=", id).execute();
 const count = async () => ({

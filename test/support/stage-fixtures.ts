@@ -1,6 +1,9 @@
 import { randomUUID } from "node:crypto";
 
+import type { Insertable } from "kysely";
+
 import type { Db } from "../../src/db/database.js";
+import type { Database, TrendStatus } from "../../src/db/types.js";
 import { ActiveJudgePolicy } from "../../src/pipeline/judge/active-policy.js";
 import { PolicyProvider } from "../../src/pipeline/judge/policy-provider.js";
 import { makeEnvelope } from "../../src/streams/envelope.js";
@@ -41,11 +44,10 @@ export function seedJudgePolicy(env: TestEnv): ActiveJudgePolicy {
   });
 }
 
-/** A trend waiting for the Judge (EMBEDDED) with the given scores. */
-export async function embeddedTrend(
+/** A trend past enrichment, as the later stages read it: `values` override the defaults. */
+export async function seedTrend(
   db: Db,
-  scores: { toxicity: number; confidence: number },
-  extra: { sentiment_score?: number } = {},
+  values: { status: TrendStatus } & Partial<Insertable<Database["enriched_trends"]>>,
 ): Promise<string> {
   const id = randomUUID();
   await db
@@ -56,14 +58,35 @@ export async function embeddedTrend(
       source: "wire",
       body: "Rates on hold as inflation eases.",
       normalized_body: "Rates on hold as inflation eases.",
-      status: "EMBEDDED",
       embedding_status: "SUCCEEDED",
-      toxicity_score: scores.toxicity,
-      confidence: scores.confidence,
-      ...extra,
       budget_limit: 100,
       metadata: "{}",
+      ...values,
     })
     .execute();
   return id;
+}
+
+/** A trend waiting for the Judge (EMBEDDED) with the given scores. */
+export function embeddedTrend(
+  db: Db,
+  scores: { toxicity: number; confidence: number },
+  extra: { sentiment_score?: number } = {},
+): Promise<string> {
+  return seedTrend(db, {
+    status: "EMBEDDED",
+    toxicity_score: scores.toxicity,
+    confidence: scores.confidence,
+    ...extra,
+  });
+}
+
+/** A trend's status as stored now. */
+export async function trendStatus(db: Db, id: string): Promise<TrendStatus> {
+  const row = await db
+    .selectFrom("enriched_trends")
+    .select("status")
+    .where("id", "=", id)
+    .executeTakeFirstOrThrow();
+  return row.status;
 }

@@ -12,8 +12,8 @@ import { PolicyProvider } from "../../../src/pipeline/judge/policy-provider.js";
 import { appendPolicyVersion } from "../../../src/pipeline/judge/policy-queries.js";
 import { EscalationService } from "../../../src/pipeline/review/escalation-service.js";
 import { loadReasonCodes } from "../../../src/pipeline/review/reason-codes.js";
-import { makeEnvelope } from "../../../src/streams/envelope.js";
 import { STREAMS } from "../../../src/streams/stream-names.js";
+import { embeddedTrend as seedEmbeddedTrend, stageJob } from "../../support/stage-fixtures.js";
 import { createTestEnv, type TestEnv } from "../../support/test-env.js";
 
 /** The Judge worker and the policy versions: which version decides, audit samples, file changes. */
@@ -30,34 +30,10 @@ afterAll(async () => {
 
 const DEFAULTS = { minConfidence: 0.6, maxToxicity: 0.8 };
 
-async function embeddedTrend(scores = { toxicity: 0.05, confidence: 0.9 }): Promise<string> {
-  const id = randomUUID();
-  await env.db
-    .insertInto("enriched_trends")
-    .values({
-      id,
-      trace_id: randomUUID().replace(/-/g, ""),
-      source: "wire",
-      body: "Rates on hold as inflation eases.",
-      normalized_body: "Rates on hold as inflation eases.",
-      status: "EMBEDDED",
-      embedding_status: "SUCCEEDED",
-      toxicity_score: scores.toxicity,
-      confidence: scores.confidence,
-      budget_limit: 100,
-      metadata: "{}",
-    })
-    .execute();
-  return id;
-}
+const embeddedTrend = (scores = { toxicity: 0.05, confidence: 0.9 }) =>
+  seedEmbeddedTrend(env.db, scores);
 
-const job = (trendId: string) => ({
-  stream: STREAMS.judgeJobs,
-  entryId: `${Date.now()}-0`,
-  envelope: makeEnvelope("trend.embedded", { traceId: "t", trendId, payload: { trendId } }),
-  attempt: 1,
-  deliveries: 1,
-});
+const job = (trendId: string) => stageJob(STREAMS.judgeJobs, "trend.embedded", trendId);
 
 async function judgeEntry(trendId: string) {
   return env.db
