@@ -3,6 +3,16 @@ import simpleImportSort from "eslint-plugin-simple-import-sort";
 import globals from "globals";
 import tseslint from "typescript-eslint";
 
+// The CLI, the composition root, the edges and the services: what composes the pipeline's steps.
+const ABOVE_THE_PIPELINE = [
+  "**/cli.js",
+  "**/main.js",
+  "**/resolvers/**",
+  "**/http/**",
+  "**/ops/**",
+  "**/services/**",
+];
+
 export default tseslint.config(
   { ignores: ["node_modules", "dist", "data", "web/dist", "test-results", "coverage"] },
   js.configs.recommended,
@@ -80,14 +90,7 @@ export default tseslint.config(
                 "A lower layer does not import a pipeline step (only the stage registry's names).",
             },
             {
-              group: [
-                "**/cli.js",
-                "**/main.js",
-                "**/resolvers/**",
-                "**/http/**",
-                "**/ops/**",
-                "**/services/**",
-              ],
+              group: ABOVE_THE_PIPELINE,
               message:
                 "A lower layer does not import the CLI, the composition root, the edges or the services.",
             },
@@ -106,14 +109,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: [
-                "**/cli.js",
-                "**/main.js",
-                "**/resolvers/**",
-                "**/http/**",
-                "**/ops/**",
-                "**/services/**",
-              ],
+              group: ABOVE_THE_PIPELINE,
               message:
                 "A pipeline step does not import the CLI, the composition root, the edges or the services.",
             },
