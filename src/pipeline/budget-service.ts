@@ -49,24 +49,33 @@ export async function chargeOrPause(
   // Over budget: the step is not charged after all; pause (or overdraw) instead.
   await releaseCharge(trx, trend.id, step);
   const current = await lockBudget(trx, trend.id);
+  const over = { trx, trend, status: current.status, step, cost, budget: current, logger };
   if (options.overdraftIfUnpausable && !canTransition(current.status, "PAUSED")) {
-    await overdraw(trx, trend, current.status, step, cost, current, logger);
+    await overdraw(over);
     return "overdrawn";
   }
-  await pauseForBudget(trx, trend, current.status, step, cost, current, logger);
+  await pauseForBudget(over);
   return "paused";
 }
 
-async function pauseForBudget(
-  trx: Transaction<Database>,
-  trend: TrendRow,
-  status: TrendStatus,
-  step: PipelineStep,
-  cost: number,
-  budget: { budget_limit: number; budget_spent: number },
-  logger: Logger,
-): Promise<void> {
-  const reason = `step ${step} needs ${cost} compute units; ${budget.budget_spent} of ${budget.budget_limit} spent`;
+/** A step whose cost does not fit the budget, as the item stands (locked) in the transaction. */
+interface OverBudget {
+  trx: Transaction<Database>;
+  trend: TrendRow;
+  status: TrendStatus;
+  step: PipelineStep;
+  cost: number;
+  budget: { budget_limit: number; budget_spent: number };
+  logger: Logger;
+}
+
+function shortfall({ step, cost, budget }: OverBudget): string {
+  return `step ${step} needs ${cost} compute units; ${budget.budget_spent} of ${budget.budget_limit} spent`;
+}
+
+async function pauseForBudget(o: OverBudget): Promise<void> {
+  const { trx, trend, status, step, cost, budget, logger } = o;
+  const reason = shortfall(o);
   const moved = await transitionTrend(
     trx,
     trend.id,
@@ -112,16 +121,9 @@ async function pauseForBudget(
   );
 }
 
-async function overdraw(
-  trx: Transaction<Database>,
-  trend: TrendRow,
-  status: TrendStatus,
-  step: PipelineStep,
-  cost: number,
-  budget: { budget_limit: number; budget_spent: number },
-  logger: Logger,
-): Promise<void> {
-  const reason = `step ${step} needs ${cost} compute units; ${budget.budget_spent} of ${budget.budget_limit} spent; charged over the limit because an operator override of a ${status} item cannot be paused`;
+async function overdraw(o: OverBudget): Promise<void> {
+  const { trx, trend, status, step, cost, budget, logger } = o;
+  const reason = `${shortfall(o)}; charged over the limit because an operator override of a ${status} item cannot be paused`;
   await chargeOverLimit(trx, trend.id, step, cost);
   await appendProvenance(trx, {
     traceId: trend.trace_id,
