@@ -83,7 +83,7 @@ function round(x: number, digits = 4): number {
 
 /**
  * Builds the offline enricher: language (eld), keywords/summary (wink-nlp), sentiment (logistic
- * regression on SST-2), toxicity (calibrated logistic regression + obscenity + threat patterns),
+ * regression on SST-2), toxicity (calibrated logistic regression + obscenity + harm patterns),
  * topics (softmax regression + lexicons) and a confidence calibrated as the chance the Judge's
  * automatic decision is right. Models are loaded once per process; `enrich`
  * is synchronous work behind a Promise and deterministic for the same input.
@@ -148,6 +148,8 @@ export async function createOfflineEnricher(
         "toxicity.lexiconHits": tox.lexiconHits,
         "toxicity.lexiconTerms": tox.lexiconTerms,
         "toxicity.threat": tox.threat,
+        "toxicity.group_hate": tox.groupHate,
+        "toxicity.harassment": tox.harassment,
         "toxicity.directed": tox.directed,
         "topics.top": topic.top,
         "topics.topProbability": round(topic.topProbability),

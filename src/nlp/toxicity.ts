@@ -15,6 +15,7 @@ import {
   sigmoid,
   type SparseVector,
 } from "./features.js";
+import { harmMatches } from "./harm-patterns.js";
 import type { HashedMlpHeader } from "./hashed-mlp.js";
 import { Int8HashedMlp } from "./hashed-mlp-int8.js";
 import { LinearModel, type LinearModelFile } from "./linear-model.js";
@@ -30,41 +31,14 @@ export const TOXICITY_FEATURES: Omit<FeatureOptions, "extra"> = {
   charNgrams: [3, 4, 5],
 };
 
-// obscenity misses plain threats (MODELS.md); these cover the common first- and second-person
-// forms. Patterns run over featureTokens() joined by spaces, so case, leetspeak, apostrophes
-// ("i'll" → "ill") and repeated letters are already normalised.
-const SUBJECT = String.raw`(?:i|we|ill|im|ima|imma)`;
-// Only modal and filler words may stand between subject and verb, so reported speech ("i think
-// the soldiers will kill them") does not read as the writer's own threat.
-const FILLER = String.raw`(?:(?:will|shall|am|are|gonna|going|to|gon|wanna|want|would|can|must|finna|bout|about|really|just|gotta|got|need|fucking|fuckin|literally|seriously|definitely|personally|come|go|find|and|you|u|then)\s)`;
-const VIOLENT_VERB = String.raw`(?:kill|murder|shoot|stab|hurt|strangle|choke|rape|burn|slaughter|hang|behead|execute|butcher|slit|smash|bash|skin|torture|lynch)`;
-const TARGET = String.raw`(?:you|u|ya|yall|your|ur|him|her|them|his|their|ya'll)`;
-const THREAT_PATTERNS: readonly RegExp[] = [
-  // "i will kill you", "i'm going to find and hurt your family", "we gonna shoot them"
-  new RegExp(
-    String.raw`\b${SUBJECT} ${FILLER}{0,5}${VIOLENT_VERB}(?:s|ed|ing)? (?:\w+ ){0,2}?${TARGET}\b`,
-  ),
-  // Sport talk ("we will beat them") is not a threat; "beat you up" / "beat the shit out of you" is.
-  new RegExp(
-    String.raw`\b${SUBJECT} ${FILLER}{0,5}(?:beat|punch|knock) (?:${TARGET} up|the \w+ out of ${TARGET}|${TARGET} (?:senseless|to death|unconscious))\b`,
-  ),
-  new RegExp(
-    String.raw`\bbreak (?:your|ur|his|her|their) (?:neck|legs?|arms?|face|jaw|skull|bones)\b`,
-  ),
-  /\b(?:you|u|ur|youre|you are|your) (?:\w+ ){0,2}?(?:dead|gonna die|going to die|will die|dead meat|next)\b/,
-  /\b(?:kill|hang|shoot|end) (?:yourself|urself|yourselves|yoself)\b|\bkys\b/,
-  /\b(?:i|we) know where (?:you|u) (?:live|work|sleep)\b|\bwatch (?:your|ur) back\b|\byou(?:ll| will) (?:pay|regret)\b/,
-  /\b(?:hope|wish) (?:you|u|ya|he|she|they) (?:\w+ )?(?:die|dies|get killed|gets killed|get raped|burn|rot)\b/,
-  /\b(?:you|u|they|he|she) (?:should|deserve to|ought to) (?:be )?(?:die|killed|shot|hanged|hung|executed|raped|burned)\b/,
-];
-
 const SECOND_PERSON = /\b(?:you|u|ur|your|youre|yourself|ya)\b/;
 
 /**
- * A matched threat pattern lifts the score to at least this. Not learned: the Davidson tweets
- * hold almost no plain threats, so no calibration data says how often the patterns are right.
- * 0.85 is above the default maxToxicity (0.8) and below the ceiling, so a threat the model does
- * not itself find toxic goes to a human rather than being published or rejected unseen.
+ * A matched harm pattern (harm-patterns.ts: threats, hate against a protected group, personal
+ * attacks) lifts the score to at least this. Not learned: the Davidson tweets hold almost none
+ * of these, so no calibration data says how often the patterns are right. 0.85 is above the
+ * default maxToxicity (0.8) and below the ceiling, so harm the model does not itself find toxic
+ * goes to a human rather than being published or rejected unseen.
  */
 export const THREAT_FLOOR = 0.85;
 
@@ -76,7 +50,10 @@ export interface ToxicitySignals {
   readonly mlpLogit: number;
   readonly lexiconHits: number;
   readonly lexiconTerms: string;
+  /** harm-patterns.ts: a threat, hate against a protected group, a personal attack. */
   readonly threat: boolean;
+  readonly groupHate: boolean;
+  readonly harassment: boolean;
   readonly directed: boolean;
   /** Share of the text's hashed n-grams the (pruned) classifier has a weight for. */
   readonly coverage: number;
@@ -179,7 +156,7 @@ export class ToxicityScorer {
       mlpLogit: this.mlp ? this.mlp.logit(vector) : 0,
       lexiconHits: hits,
       lexiconTerms: [...terms].sort().join(","),
-      threat: THREAT_PATTERNS.some((p) => p.test(joined)),
+      ...harmMatches(joined),
       directed: SECOND_PERSON.test(joined),
       coverage: this.model.coverage(vector),
       tokens: words.length,
@@ -204,7 +181,8 @@ export class ToxicityScorer {
     const calibrated = sigmoid(z);
     return {
       ...s,
-      score: s.threat ? Math.max(calibrated, THREAT_FLOOR) : calibrated,
+      score:
+        s.threat || s.groupHate || s.harassment ? Math.max(calibrated, THREAT_FLOOR) : calibrated,
       classifier: sigmoid(s.logit),
     };
   }

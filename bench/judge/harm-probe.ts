@@ -1,0 +1,61 @@
+/**
+ * What the Judge does with harm written without a swear word or a slur, and with clean posts a
+ * careless matcher would flag: per kind, how many it publishes, escalates or rejects at the
+ * default policy (real enrichment, no database).
+ *
+ *   npx tsx bench/judge/harm-probe.ts [bench/judge/data/harm-probe-2.jsonl ...]
+ *
+ * The files (`{"text", "label", "kind"}`) were written for the project by engineers who had not
+ * seen src/nlp/harm-patterns.ts: probe-1 was then used to extend the patterns (so its figures
+ * are in-sample), probe-2 was written afterwards and looked at once (src/nlp/README.md). Davidson
+ * tweets, the training data, hold almost no such texts. The last line is JSON.
+ */
+import { createOfflineEnricher } from "../../src/nlp/enricher.js";
+import { readJsonl } from "../../src/nlp/train/jsonl.js";
+import { judgeRows } from "../../src/pipeline/judge/evaluate.js";
+import { defaultPolicy } from "../../src/pipeline/judge/judge-policy.js";
+
+interface ProbeRow {
+  text: string;
+  label: "toxic" | "clean";
+  kind: string;
+}
+
+const files = process.argv.slice(2);
+if (files.length === 0) files.push(new URL("./data/harm-probe-2.jsonl", import.meta.url).pathname);
+
+const enricher = await createOfflineEnricher();
+const policy = defaultPolicy();
+const summary: Record<string, { toxic_published_rate: number; clean_escalated_rate: number }> = {};
+for (const file of files) {
+  const rows = readJsonl<ProbeRow>(file);
+  const judged = await judgeRows(rows, enricher, policy);
+  const byKind = new Map<
+    string,
+    { label: string; n: number; READY: number; ESCALATED: number; REJECTED: number }
+  >();
+  judged.forEach((j, i) => {
+    const row = rows[i]!;
+    const key = `${row.label}/${row.kind}`;
+    const k = byKind.get(key) ?? { label: row.label, n: 0, READY: 0, ESCALATED: 0, REJECTED: 0 };
+    k.n++;
+    k[j.decision.outcome]++;
+    byKind.set(key, k);
+  });
+  console.log(`\n${file}: ${rows.length} rows`);
+  console.log(
+    `${"label/kind".padEnd(28)} ${"items".padStart(5)} ${"published".padStart(9)} ${"escalated".padStart(9)} ${"rejected".padStart(8)}`,
+  );
+  for (const [key, k] of [...byKind].sort(([a], [b]) => a.localeCompare(b)))
+    console.log(
+      `${key.padEnd(28)} ${String(k.n).padStart(5)} ${String(k.READY).padStart(9)} ${String(k.ESCALATED).padStart(9)} ${String(k.REJECTED).padStart(8)}`,
+    );
+  const of = (label: string) => judged.filter((_, i) => rows[i]!.label === label);
+  const toxic = of("toxic");
+  const clean = of("clean");
+  summary[file.split("/").pop()!] = {
+    toxic_published_rate: toxic.filter((j) => j.decision.outcome === "READY").length / toxic.length,
+    clean_escalated_rate: clean.filter((j) => j.decision.outcome !== "READY").length / clean.length,
+  };
+}
+console.log(JSON.stringify(summary));
