@@ -14,6 +14,7 @@ import { createOfflineEnricher } from "../../src/nlp/enricher.js";
 import { readJsonl } from "../../src/nlp/train/jsonl.js";
 import { judgeRows } from "../../src/pipeline/judge/evaluate.js";
 import { defaultPolicy } from "../../src/pipeline/judge/judge-policy.js";
+import { readLabelledJsonl } from "../../src/pipeline/judge/labelled-rows.js";
 
 interface ProbeRow {
   text: string;
@@ -28,8 +29,10 @@ const enricher = await createOfflineEnricher();
 const policy = defaultPolicy();
 const summary: Record<string, { toxic_published_rate: number; clean_escalated_rate: number }> = {};
 for (const file of files) {
+  // Validated as `judge evaluate` validates its labels (a bad line is named); kinds read beside.
+  const labelled = await readLabelledJsonl(file);
   const rows = readJsonl<ProbeRow>(file);
-  const judged = await judgeRows(rows, enricher, policy);
+  const judged = await judgeRows(labelled, enricher, policy);
   const byKind = new Map<
     string,
     { label: string; n: number; READY: number; ESCALATED: number; REJECTED: number }
