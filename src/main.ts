@@ -10,6 +10,7 @@ import { createLogger, type Logger } from "./observability/logger.js";
 import { MetricsRegistry } from "./observability/metrics.js";
 import { registerReviewerMetrics } from "./observability/reviewer-metrics.js";
 import { initTracing } from "./observability/tracing.js";
+import { readReembedProgress } from "./pipeline/embed/reembed-progress.js";
 import { registerReembedMetrics } from "./pipeline/embed/reembed-worker.js";
 import { SearchService } from "./pipeline/embed/search-service.js";
 import { IngestService } from "./pipeline/ingest/ingest-service.js";
@@ -117,11 +118,9 @@ export async function startApp(
   const activePolicy = new ActiveJudgePolicy({ db: database.db, ...configuredPolicy, logger });
   const stageDeps = createStageDeps(config, database.db, logger, activePolicy, overrides);
   const { store } = stageDeps;
-  registerReembedMetrics(
-    metrics.registry,
-    database.db,
-    overrides.embedder?.model ?? configuredEmbedderModel(config),
-  );
+  // The model records move to: /metrics and the embeddingProgress query both measure against it.
+  const embedderModel = overrides.embedder?.model ?? configuredEmbedderModel(config);
+  registerReembedMetrics(metrics.registry, database.db, embedderModel);
   registerReviewerMetrics(metrics.registry, database.db);
 
   let dryRunner: DryRunner | undefined;
@@ -176,6 +175,7 @@ export async function startApp(
     overrides: new OverrideService(database.db),
     deadLetters: new DeadLetterService({ redis, keys, db: database.db, logger }),
     search,
+    embeddingProgress: () => readReembedProgress(database.db, embedderModel),
     precedents: new PrecedentService({ db: database.db, search }),
     judgePolicy: new JudgePolicyService({
       db: database.db,

@@ -32,6 +32,10 @@ export const OPERATION_RULES: Record<string, OperationRule> = {
     action: "read",
     note: "figures of the shared pipeline, no tenant data (the load test reads it with an integrator key)",
   },
+  "Query.embeddingProgress": {
+    action: "read",
+    note: "re-embedding progress (records per embedding model), figures of the shared pipeline like pipelineHealth, no tenant data",
+  },
   "Query.pipelineStages": {
     action: "read",
     note: "the stage list (streams, groups, dead-letter streams), no tenant data",

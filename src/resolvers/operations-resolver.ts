@@ -5,6 +5,7 @@ import { listIncidents } from "../db/incident-queries.js";
 import { decodeCursor, encodeCursor } from "../db/keyset-cursor.js";
 import { assertUuid } from "../domain/uuid.js";
 import { DEAD_LETTER_STREAMS, STAGE_STREAMS, STAGES } from "../pipeline/registry.js";
+import { EmbeddingProgress } from "../schema/embedding-progress-types.js";
 import { toIncident, toProvenanceEntry } from "../schema/mappers.js";
 import {
   DeadLetterConnection,
@@ -106,6 +107,15 @@ export class OperationsResolver {
       outboxBacklog: outbox,
       at: new Date(),
     };
+  }
+
+  @Query(() => EmbeddingProgress, {
+    description:
+      "Re-embedding after an embedding model change: records per model, how many wait, the share done",
+  })
+  async embeddingProgress(@Ctx() ctx: GraphQLContext): Promise<EmbeddingProgress> {
+    ctx.require("read");
+    return { ...(await ctx.services.embeddingProgress()), at: new Date() };
   }
 
   @Query(() => DeadLetterConnection, { description: "Entries a stage gave up on (operator)" })

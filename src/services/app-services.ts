@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import type { Config } from "../config.js";
 import type { Db } from "../db/database.js";
 import type { Logger } from "../observability/logger.js";
+import type { ReembedProgress } from "../pipeline/embed/reembed-progress.js";
 import type { SearchService } from "../pipeline/embed/search-service.js";
 import type { IngestService } from "../pipeline/ingest/ingest-service.js";
 import type { JudgePolicyService } from "../pipeline/judge/judge-policy-service.js";
@@ -43,6 +44,8 @@ export interface AppServices {
   overrides: OverrideService;
   deadLetters: DeadLetterService;
   search: SearchService;
+  /** Re-embedding progress towards the model this process was configured with. */
+  embeddingProgress: () => Promise<ReembedProgress>;
   /** Past human decisions on similar items (Escalation.precedents). */
   precedents: PrecedentService;
   judgePolicy: JudgePolicyService;

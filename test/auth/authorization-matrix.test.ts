@@ -71,6 +71,7 @@ const SAMPLES: Record<string, Sample> = {
     variables: { id: f.trendA },
   }),
   "Query.pipelineHealth": () => ({ query: "{ pipelineHealth { outboxBacklog } }" }),
+  "Query.embeddingProgress": () => ({ query: "{ embeddingProgress { model pending } }" }),
   "Query.pipelineStages": () => ({ query: "{ pipelineStages { name stream deadLetterStream } }" }),
   "Query.deadLetters": () => ({
     query: '{ deadLetters(stream: "trend:embedding:dlq") { totalCount } }',

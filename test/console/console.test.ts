@@ -4,6 +4,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type AppHarness, eventually, startHarness } from "../support/app-harness.js";
+import { seedModelRecords } from "../support/stage-fixtures.js";
 import {
   createSwitchableEmbedder,
   ensureConsoleBuilt,
@@ -30,7 +31,14 @@ beforeAll(async () => {
   const switchable = await createSwitchableEmbedder(POISON);
   setEmbedderFailing = switchable.setFailing;
   h = await startHarness({
-    config: { RETRY_MAX_ATTEMPTS: 2, RETRY_BASE_MS: 20, RETRY_MAX_MS: 100 },
+    config: {
+      RETRY_MAX_ATTEMPTS: 2,
+      RETRY_BASE_MS: 20,
+      RETRY_MAX_MS: 100,
+      // The records an older model made (seeded for the pipeline health view) stay pending
+      // while the page reads them: no re-embedding pass runs during this file.
+      REEMBED_INTERVAL_MS: 3_600_000,
+    },
     overrides: { embedder: switchable.embedder },
   });
   secondModeratorKey = (await h.app.services.auth.createKey("moderator", "second-moderator")).key;
@@ -306,9 +314,29 @@ describe("the moderator console", { timeout: 120_000 }, () => {
       return t.data?.trend.embeddingStatus === "SUCCEEDED" ? true : undefined;
     }, 30_000);
 
+    // Vectors an older model made, as after an EMBEDDER change: the view shows re-embedding.
+    await seedModelRecords(h.env.db, 3, "older-model");
+    const current = (
+      await h.gql<{ embeddingProgress: { model: string } }>("{ embeddingProgress { model } }")
+    ).data!.embeddingProgress.model;
     await page.getByRole("link", { name: "Pipeline health" }).click();
     await page.getByTestId("health-table").waitFor();
     expect(await page.getByTestId("health-table").textContent()).toContain("trend:embedding:jobs");
+    const progress = page.getByTestId("embedding-progress");
+    const line = new RegExp(
+      `Embeddings: model ${current.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} — (\\d+) of (\\d+) re-embedded \\(3 pending\\)`,
+    );
+    await progress.filter({ hasText: line }).waitFor();
+    // One reading of the line and its bar: the view refreshes while the test looks.
+    const shown = await progress.evaluate((p) => {
+      const bar = p.querySelector("progress");
+      return [p.textContent ?? "", bar?.getAttribute("value"), bar?.getAttribute("max")];
+    });
+    const [, done, total] = line.exec(shown[0] ?? "")!;
+    expect(Number(total) - Number(done)).toBe(3);
+    expect(shown.slice(1)).toEqual([done, total]);
+    expect(shown[0]).toContain("still by older-model (3)");
+    await page.getByRole("progressbar", { name: `Re-embedding with ${current}` }).waitFor();
     expect(await seriousA11yViolations(page)).toEqual([]);
   });
 

@@ -90,3 +90,24 @@ export async function trendStatus(db: Db, id: string): Promise<TrendStatus> {
     .executeTakeFirstOrThrow();
   return row.status;
 }
+
+/** `n` published trends whose embedding records say `model` made their vector (re-embedding). */
+export async function seedModelRecords(db: Db, n: number, model: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = await seedTrend(db, { status: "PUBLISHED", body: `Item ${i} embedded by ${model}` });
+    await db
+      .insertInto("embedding_records")
+      .values({
+        id: randomUUID(),
+        trend_id: id,
+        vector_id: id,
+        store: "postgres",
+        model,
+        dimension: 4,
+      })
+      .execute();
+    ids.push(id);
+  }
+  return ids;
+}

@@ -70,7 +70,7 @@ export async function moveRecordToModel(
   return result.numUpdatedRows > 0n;
 }
 
-/** Records per model, for the progress metric. */
+/** Records per model, for the re-embedding progress (reembed-progress.ts). */
 export function countRecordsByModel(db: Db): Promise<{ model: string; n: number }[]> {
   return db
     .selectFrom("embedding_records")

@@ -7,7 +7,8 @@ import type { Logger } from "../../observability/logger.js";
 import type { VectorStore } from "../../vector/vector-store.js";
 import { PeriodicTask } from "../../workers/periodic-task.js";
 import { embeddingText } from "./embedding-worker.js";
-import { countRecordsByModel, lockStaleRecords, moveRecordToModel } from "./reembed-queries.js";
+import { readReembedProgress, type ReembedProgress } from "./reembed-progress.js";
+import { lockStaleRecords, moveRecordToModel } from "./reembed-queries.js";
 
 /** Records moved per transaction: small enough that a USE-lite batch holds its locks ~1 s. */
 export const REEMBED_BATCH_SIZE = 32;
@@ -126,10 +127,12 @@ export class Reembedder {
  * what the embedding workers did): records per model, and how many still wait for `model`.
  */
 export function registerReembedMetrics(registry: Registry, db: Db, model: string): void {
-  let reading: Promise<{ model: string; n: number }[]> | undefined;
+  let reading: Promise<ReembedProgress> | undefined;
   // Both gauges of one scrape share one query.
-  const counts = () => {
-    reading ??= countRecordsByModel(db).finally(() => setImmediate(() => (reading = undefined)));
+  const progress = () => {
+    reading ??= readReembedProgress(db, model).finally(() =>
+      setImmediate(() => (reading = undefined)),
+    );
     return reading;
   };
   new Gauge({
@@ -138,9 +141,9 @@ export function registerReembedMetrics(registry: Registry, db: Db, model: string
     labelNames: ["model"],
     registers: [registry],
     async collect() {
-      const rows = await counts();
+      const { records } = await progress();
       this.reset();
-      for (const row of rows) this.set({ model: row.model }, row.n);
+      for (const row of records) this.set({ model: row.model }, row.records);
     },
   });
   new Gauge({
@@ -149,11 +152,7 @@ export function registerReembedMetrics(registry: Registry, db: Db, model: string
     labelNames: ["model"],
     registers: [registry],
     async collect() {
-      const rows = await counts();
-      this.set(
-        { model },
-        rows.filter((r) => r.model !== model).reduce((sum, r) => sum + r.n, 0),
-      );
+      this.set({ model }, (await progress()).pending);
     },
   });
 }

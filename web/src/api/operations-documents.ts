@@ -3,8 +3,19 @@ import { QueueItemFields } from "./documents.js";
 
 /** The operator views' documents: pipeline health, dead letters, incidents, budget, overrides. */
 
+/** Streams and groups, and re-embedding after a model change: one request per refresh. */
+
 export const PipelineHealthQuery = graphql(`
   query PipelineHealth {
+    embeddingProgress {
+      model
+      total
+      pending
+      records {
+        model
+        records
+      }
+    }
     pipelineHealth {
       at
       outboxBacklog

@@ -3,11 +3,13 @@ import type { Session } from "../../state/session.js";
 import { ErrorLine } from "../error-line.js";
 import { ms, time } from "../format.js";
 import { usePolled } from "../use-polled.js";
+import { EmbeddingProgressLine } from "./embedding-progress-line.js";
 import { REFRESH_MS } from "./refresh.js";
 
 export function PipelineHealthView({ session }: { session: Session }) {
   const { value, error } = usePolled(() => session.client.request(PipelineHealthQuery), REFRESH_MS);
   const health = value?.pipelineHealth;
+  const embeddings = value?.embeddingProgress;
   return (
     <section aria-labelledby="health-h">
       <h2 id="health-h">Pipeline health</h2>
@@ -19,6 +21,7 @@ export function PipelineHealthView({ session }: { session: Session }) {
             <strong data-testid="outbox-backlog">{health.outboxBacklog}</strong> · refreshes every{" "}
             {REFRESH_MS / 1000} s
           </p>
+          {embeddings && <EmbeddingProgressLine progress={embeddings} />}
           <table data-testid="health-table">
             <caption class="sr-only">Streams and consumer groups</caption>
             <thead>
