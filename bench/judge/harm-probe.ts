@@ -3,12 +3,13 @@
  * careless matcher would flag: per kind, how many it publishes, escalates or rejects at the
  * default policy (real enrichment, no database).
  *
- *   npx tsx bench/judge/harm-probe.ts [bench/judge/data/harm-probe-2.jsonl ...]
+ *   npx tsx bench/judge/harm-probe.ts [bench/judge/data/harm-probe-3.jsonl ...]
  *
  * The files (`{"text", "label", "kind"}`) were written for the project by engineers who had not
- * seen src/nlp/harm-patterns.ts: probe-1 was then used to extend the patterns (so its figures
- * are in-sample), probe-2 was written afterwards and looked at once (src/nlp/README.md). Davidson
- * tweets, the training data, hold almost no such texts. The last line is JSON.
+ * seen src/nlp/harm-patterns.ts. Probe-1 and probe-2 were each looked at once and then used to
+ * extend the patterns (their figures are now in-sample); probe-3, the default, was written last
+ * and has only been measured (src/nlp/README.md). Davidson tweets, the training data, hold
+ * almost no such texts. The last line is JSON.
  */
 import { createOfflineEnricher } from "../../src/nlp/enricher.js";
 import { readJsonl } from "../../src/nlp/train/jsonl.js";
@@ -23,7 +24,7 @@ interface ProbeRow {
 }
 
 const files = process.argv.slice(2);
-if (files.length === 0) files.push(new URL("./data/harm-probe-2.jsonl", import.meta.url).pathname);
+if (files.length === 0) files.push(new URL("./data/harm-probe-3.jsonl", import.meta.url).pathname);
 
 const enricher = await createOfflineEnricher();
 const policy = defaultPolicy();

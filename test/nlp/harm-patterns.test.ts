@@ -27,6 +27,13 @@ describe("harm patterns: harm written without a swear word or a slur", () => {
     ["You are a worthless waste of space.", "harassment"],
     ["nobody will ever love u", "harassment"],
     ["Do the world a favour and disappear.", "harassment"],
+    ["trans ppl are all mentally ill", "groupHate"],
+    ["Kill all the Somalis in this town", "groupHate"],
+    ["Atheists have no place on this earth", "groupHate"],
+    ["Enjoy your last week, I am coming for you", "threat"],
+    ["meet me after the game and ill put u in the hospital", "threat"],
+    ["That clinic on Main Street will burn this weekend", "threat"],
+    ["go swallow a bottle of pills", "harassment"],
   ])("%s → %s", (text, kind) => {
     expect(kinds(text)).toContain(kind);
   });
@@ -43,6 +50,10 @@ describe("harm patterns: harm written without a swear word or a slur", () => {
     "Here's something to ponder when you bite into your next chicken wing.",
     "The hero has to kill the dragon before the final level.",
     "Someone should kill that spider in the bathroom.",
+    "Syrians fled the war in their millions, the agency said.",
+    "The pharmacist said to take the whole pack of pills with water over a week.",
+    "This is your last chance to register for the marathon.",
+    "Bring a knife to the picnic for the watermelon.",
   ])("no match: %s", (text) => {
     expect(kinds(text)).toEqual([]);
   });
