@@ -208,7 +208,6 @@ export const CONTEMPT = alt([
   "a threat",
   "a danger",
   "mentally ill",
-  "sick",
   "freaks",
   "perverts",
   "pedophiles",

@@ -54,6 +54,8 @@ describe("harm patterns: harm written without a swear word or a slur", () => {
     "The pharmacist said to take the whole pack of pills with water over a week.",
     "This is your last chance to register for the marathon.",
     "Bring a knife to the picnic for the watermelon.",
+    "Women are sick of waiting for equal pay.",
+    "Refugees were killed in the attack, officials said.",
   ])("no match: %s", (text) => {
     expect(kinds(text)).toEqual([]);
   });
