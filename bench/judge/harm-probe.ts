@@ -6,7 +6,7 @@
  *   npx tsx bench/judge/harm-probe.ts [bench/judge/data/harm-probe-3.jsonl ...]
  *
  * The files (`{"text", "label", "kind"}`) were written for the project by engineers who had not
- * seen src/nlp/harm-patterns.ts. Probe-1 and probe-2 were each looked at once and then used to
+ * seen src/nlp/harm-patterns.ts or the written-harm model's training posts. Probe-1 and probe-2 were each looked at once and then used to
  * extend the patterns (their figures are now in-sample); probe-3, the default, was written last
  * and has only been measured (src/nlp/README.md). Davidson tweets, the training data, hold
  * almost no such texts. The last line is JSON.

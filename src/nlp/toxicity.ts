@@ -15,6 +15,7 @@ import {
   sigmoid,
   type SparseVector,
 } from "./features.js";
+import { HarmClassifier } from "./harm-classifier.js";
 import { harmMatches } from "./harm-patterns.js";
 import type { HashedMlpHeader } from "./hashed-mlp.js";
 import { Int8HashedMlp } from "./hashed-mlp-int8.js";
@@ -35,7 +36,8 @@ const SECOND_PERSON = /\b(?:you|u|ur|your|youre|yourself|ya)\b/;
 
 /**
  * A matched harm pattern (harm-patterns.ts: threats, hate against a protected group, personal
- * attacks) lifts the score to at least this. Not learned: the Davidson tweets hold almost none
+ * attacks) or a hit of the written-harm model (harm-classifier.ts) lifts the score to at least
+ * this. Not learned: the Davidson tweets hold almost none
  * of these, so no calibration data says how often the patterns are right. 0.85 is above the
  * default maxToxicity (0.8) and below the ceiling, so harm the model does not itself find toxic
  * goes to a human rather than being published or rejected unseen.
@@ -54,6 +56,9 @@ export interface ToxicitySignals {
   readonly threat: boolean;
   readonly groupHate: boolean;
   readonly harassment: boolean;
+  /** harm-classifier.ts: P(harm written without a swear word or slur), and whether it hits. */
+  readonly writtenHarm: number;
+  readonly writtenHarmHit: boolean;
   readonly directed: boolean;
   /** Share of the text's hashed n-grams the (pruned) classifier has a weight for. */
   readonly coverage: number;
@@ -98,7 +103,8 @@ export function calibrationInputs(s: ToxicitySignals): Readonly<Record<string, n
  * lexicon hits (which catch disguised spellings the n-grams have not seen) by a small logistic
  * model fitted on out-of-fold logits. The old noisy-OR of the
  * signals had no measured meaning; this one is a probability (ECE in src/nlp/README.md).
- * Threat patterns, which neither signal knows, set a floor (THREAT_FLOOR).
+ * Harm patterns and the written-harm model, for what Davidson's tweets do not hold, set a floor
+ * (THREAT_FLOOR).
  */
 export class ToxicityScorer {
   readonly name: string;
@@ -116,9 +122,10 @@ export class ToxicityScorer {
   constructor(
     private readonly file: ToxicityModelFile,
     private readonly mlp?: { logit(vector: SparseVector): number },
+    private readonly harm?: HarmClassifier,
   ) {
     this.model = new LinearModel(file);
-    this.name = this.model.name;
+    this.name = harm ? `${this.model.name}+${harm.name}` : this.model.name;
   }
 
   static load(): ToxicityScorer {
@@ -127,7 +134,7 @@ export class ToxicityScorer {
     const mlp = file.mlp
       ? Int8HashedMlp.load(new URL(`./models/${file.mlp.file}`, import.meta.url), file.mlp)
       : undefined;
-    return new ToxicityScorer(file, mlp);
+    return new ToxicityScorer(file, mlp, HarmClassifier.load());
   }
 
   signals(text: string): ToxicitySignals {
@@ -157,10 +164,17 @@ export class ToxicityScorer {
       lexiconHits: hits,
       lexiconTerms: [...terms].sort().join(","),
       ...harmMatches(joined),
+      ...this.writtenHarmOf(vector),
       directed: SECOND_PERSON.test(joined),
       coverage: this.model.coverage(vector),
       tokens: words.length,
     };
+  }
+
+  private writtenHarmOf(vector: SparseVector): { writtenHarm: number; writtenHarmHit: boolean } {
+    if (!this.harm) return { writtenHarm: 0, writtenHarmHit: false };
+    const { probability, hit } = this.harm.score(vector);
+    return { writtenHarm: probability, writtenHarmHit: hit };
   }
 
   score(text: string): ToxicityResult {
@@ -182,7 +196,9 @@ export class ToxicityScorer {
     return {
       ...s,
       score:
-        s.threat || s.groupHate || s.harassment ? Math.max(calibrated, THREAT_FLOOR) : calibrated,
+        s.threat || s.groupHate || s.harassment || s.writtenHarmHit
+          ? Math.max(calibrated, THREAT_FLOOR)
+          : calibrated,
       classifier: sigmoid(s.logit),
     };
   }

@@ -1,0 +1,38 @@
+import { readFileSync } from "node:fs";
+
+import type { SparseVector } from "./features.js";
+import { LinearModel, type LinearModelFile } from "./linear-model.js";
+
+/** The shipped written-harm model (train/train-harm.ts); provenance names it `harm-lr-v1`. */
+export const HARM_MODEL_FILE = "harm-v1.json";
+
+export interface HarmModelFile extends LinearModelFile {
+  /** The probability at or above which a text counts as written harm (0.5 % of clean texts). */
+  readonly threshold: number;
+}
+
+/**
+ * Harm written without a swear word or a slur, learned from posts written for the project
+ * (train/train-harm.ts). It reads the toxicity model's hashed vector, so it costs one sparse dot
+ * product. A hit is a floor, as a harm pattern's is (toxicity.ts): a human decides.
+ */
+export class HarmClassifier {
+  readonly name: string;
+  private readonly model: LinearModel;
+
+  constructor(private readonly file: HarmModelFile) {
+    this.model = new LinearModel(file);
+    this.name = this.model.name;
+  }
+
+  static load(): HarmClassifier {
+    const url = new URL(`./models/${HARM_MODEL_FILE}`, import.meta.url);
+    return new HarmClassifier(JSON.parse(readFileSync(url, "utf8")) as HarmModelFile);
+  }
+
+  /** P(written harm) of a vector hashed with the toxicity model's features, and whether it hits. */
+  score(vector: SparseVector): { probability: number; hit: boolean } {
+    const probability = this.model.probabilities(vector)[0] ?? 0;
+    return { probability, hit: probability >= this.file.threshold };
+  }
+}
