@@ -1,16 +1,14 @@
 /**
- * The word lists of the group-hate patterns (harm-patterns.ts), each an alternation ready for a
- * RegExp over featureTokens() joined by spaces: who a protected group is, and the words that
- * dehumanise it, call for its elimination or hold it in sweeping contempt. A word joins a list
+ * The word lists of the group-hate patterns (harm-patterns.ts), as featureTokens() writes them
+ * (lower case, no apostrophes; an entry may hold a little RegExp syntax, "sub ?humans?"): who a
+ * protected group is, and the words that dehumanise it, call for its elimination or hold it in
+ * sweeping contempt. A word joins a list
  * only when, after a protected group, it is harm in nearly every use ("migrants are vermin");
  * words with common innocent uses after a group name ("women are busy") stay out.
  */
 
-/** An alternation of `words` for a RegExp source. */
-export const alt = (words: readonly string[]): string => `(?:${words.join("|")})`;
-
 /** Groups named by a plural noun ("migrants"), or by an adjective before "people" and the like. */
-export const GROUP_NOUN = alt([
+export const GROUP_NOUNS: readonly string[] = [
   "immigrants",
   "migrants",
   "refugees",
@@ -63,8 +61,8 @@ export const GROUP_NOUN = alt([
   "the disabled",
   "cripples",
   "autistics",
-]);
-export const GROUP_ADJECTIVE = alt([
+];
+export const GROUP_ADJECTIVES: readonly string[] = [
   "black",
   "white",
   "brown",
@@ -98,9 +96,9 @@ export const GROUP_ADJECTIVE = alt([
   "afghan",
   "haitian",
   "nigerian",
-]);
+];
 /** "every (last) migrant": a singular member standing for the group. */
-export const GROUP_MEMBER = alt([
+export const GROUP_MEMBERS: readonly string[] = [
   "immigrant",
   "migrant",
   "refugee",
@@ -117,8 +115,8 @@ export const GROUP_MEMBER = alt([
   "lesbian",
   "tranny",
   "transgender",
-]);
-export const DEHUMANIZING = alt([
+];
+export const DEHUMANIZING_WORDS: readonly string[] = [
   "animals",
   "vermin",
   "parasites",
@@ -163,8 +161,8 @@ export const DEHUMANIZING = alt([
   "human (?:waste|garbage|trash|filth)",
   "dirt",
   "breeders",
-]);
-export const ELIMINATED = alt([
+];
+export const ELIMINATION_WORDS: readonly string[] = [
   "exterminated",
   "eradicated",
   "eliminated",
@@ -192,8 +190,8 @@ export const ELIMINATED = alt([
   "banned",
   "culled",
   "drowned",
-]);
-export const CONTEMPT = alt([
+];
+export const CONTEMPT_WORDS: readonly string[] = [
   "stupid",
   "dumb",
   "inferior",
@@ -230,4 +228,4 @@ export const CONTEMPT = alt([
   "untrustworthy",
   "parasitic",
   "a plague",
-]);
+];

@@ -15,14 +15,16 @@
  */
 
 import {
-  alt,
-  CONTEMPT,
-  DEHUMANIZING,
-  ELIMINATED,
-  GROUP_ADJECTIVE,
-  GROUP_MEMBER,
-  GROUP_NOUN,
+  CONTEMPT_WORDS,
+  DEHUMANIZING_WORDS,
+  ELIMINATION_WORDS,
+  GROUP_ADJECTIVES,
+  GROUP_MEMBERS,
+  GROUP_NOUNS,
 } from "./harm-lexicon.js";
+
+/** An alternation of `words` for a RegExp source. */
+const alt = (words: readonly string[]): string => `(?:${words.join("|")})`;
 
 // --- Threats against a person (first person, or wishing / urging it) ---------------------------
 
@@ -97,6 +99,12 @@ const THREAT_PATTERNS: readonly RegExp[] = [
 
 // --- Hate against a protected group --------------------------------------------------------------
 
+const GROUP_NOUN = alt(GROUP_NOUNS);
+const GROUP_ADJECTIVE = alt(GROUP_ADJECTIVES);
+const GROUP_MEMBER = alt(GROUP_MEMBERS);
+const DEHUMANIZING = alt(DEHUMANIZING_WORDS);
+const ELIMINATED = alt(ELIMINATION_WORDS);
+const CONTEMPT = alt(CONTEMPT_WORDS);
 const GROUP = String.raw`(?:(?:every|each) (?:last |single )?${GROUP_MEMBER}|(?:(?:all|these|those|the|most|every|any|such|our|your|their|of) ){0,2}(?:${GROUP_NOUN}|${GROUP_ADJECTIVE} (?:people|ppl|persons|folks|men|women|kids|children|families|immigrants|migrants|community)))`;
 /** Words that turn the sentence around ("migrants are not animals") stop a group match. */
 const NO_NEGATION = String.raw`(?!(?:\w+ )?(?:not|never|arent|isnt|no|hardly)\b)`;
@@ -110,8 +118,7 @@ const FINAL_SOLUTION = /\bfinal solution (?:to|for) (?:the )?\w+/;
  * only lets the patterns run.
  */
 const GROUP_WORDS: ReadonlySet<string> = new Set(
-  [GROUP_NOUN, GROUP_ADJECTIVE, GROUP_MEMBER]
-    .flatMap((alternation) => alternation.slice(3, -1).split("|"))
+  [...GROUP_NOUNS, ...GROUP_ADJECTIVES, ...GROUP_MEMBERS]
     .flatMap((entry) => entry.split(" "))
     .filter((word) => word !== "the"),
 );

@@ -37,12 +37,12 @@ const SECOND_PERSON = /\b(?:you|u|ur|your|youre|yourself|ya)\b/;
 /**
  * A matched harm pattern (harm-patterns.ts: threats, hate against a protected group, personal
  * attacks) or a hit of the written-harm model (harm-classifier.ts) lifts the score to at least
- * this. Not learned: the Davidson tweets hold almost none
- * of these, so no calibration data says how often the patterns are right. 0.85 is above the
- * default maxToxicity (0.8) and below the ceiling, so harm the model does not itself find toxic
- * goes to a human rather than being published or rejected unseen.
+ * this. The value is set by hand: the Davidson tweets hold almost none of these, so no
+ * calibration data says how often a hit is right. 0.85 is above the default maxToxicity (0.8)
+ * and below the ceiling, so harm the model does not itself find toxic goes to a human rather
+ * than being published or rejected unseen.
  */
-export const THREAT_FLOOR = 0.85;
+export const HARM_FLOOR = 0.85;
 
 /** The raw signals, before calibration: what the calibration and confidence models are fitted on. */
 export interface ToxicitySignals {
@@ -104,7 +104,7 @@ export function calibrationInputs(s: ToxicitySignals): Readonly<Record<string, n
  * model fitted on out-of-fold logits. The old noisy-OR of the
  * signals had no measured meaning; this one is a probability (ECE in src/nlp/README.md).
  * Harm patterns and the written-harm model, for what Davidson's tweets do not hold, set a floor
- * (THREAT_FLOOR).
+ * (HARM_FLOOR).
  */
 export class ToxicityScorer {
   readonly name: string;
@@ -197,7 +197,7 @@ export class ToxicityScorer {
       ...s,
       score:
         s.threat || s.groupHate || s.harassment || s.writtenHarmHit
-          ? Math.max(calibrated, THREAT_FLOOR)
+          ? Math.max(calibrated, HARM_FLOOR)
           : calibrated,
       classifier: sigmoid(s.logit),
     };

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { hashFeatures } from "../../src/nlp/features.js";
 import { HarmClassifier } from "../../src/nlp/harm-classifier.js";
 import { normalizeText } from "../../src/nlp/normalize.js";
-import { THREAT_FLOOR, TOXICITY_FEATURES, ToxicityScorer } from "../../src/nlp/toxicity.js";
+import { HARM_FLOOR, TOXICITY_FEATURES, ToxicityScorer } from "../../src/nlp/toxicity.js";
 
 const harm = HarmClassifier.load();
 const score = (text: string) =>
@@ -36,7 +36,7 @@ describe("the written-harm model", () => {
       normalizeText("Those refugees are a plague of locusts eating this country alive.", 5000),
     );
     expect(result.writtenHarmHit).toBe(true);
-    expect(result.score).toBeGreaterThanOrEqual(THREAT_FLOOR);
+    expect(result.score).toBeGreaterThanOrEqual(HARM_FLOOR);
     expect(scorer.name).toMatch(/^toxicity-stack-v3\+harm-lr-v1$/);
   });
 });
