@@ -76,6 +76,17 @@ export function trainLinear(examples: readonly Example[], options: TrainOptions)
 }
 
 /** Keeps weights with |w| >= minAbs, rounded, as flat [index, weight, ...] pairs for JSON. */
+/**
+ * The `keep` largest weights (at least 1e-4 in magnitude), rounded to 4 decimals as the JSON
+ * files store them; the rest 0. A model file stays small, and a model scored in training has
+ * the form the shipped file will have.
+ */
+export function keepLargest(row: Float32Array, keep: number): Float32Array {
+  const magnitudes = Array.from(row, Math.abs).sort((a, b) => b - a);
+  const cutoff = Math.max(1e-4, magnitudes[Math.min(keep, magnitudes.length) - 1] ?? 0);
+  return row.map((w) => (Math.abs(w) >= cutoff ? Math.round(w * 1e4) / 1e4 : 0));
+}
+
 export function sparsify(row: Float32Array, minAbs: number, decimals = 4): number[] {
   const out: number[] = [];
   const scale = 10 ** decimals;

@@ -1,6 +1,6 @@
 import { fnv1a, sparseDot, type SparseVector } from "../features.js";
 import { HashedMlp, type HashedMlpWeights } from "../hashed-mlp.js";
-import { type Example, trainLinear } from "./linear-trainer.js";
+import { type Example, keepLargest, trainLinear } from "./linear-trainer.js";
 import { trainHashedMlp } from "./mlp-trainer.js";
 
 /** A labelled tweet as the toxicity trainer reads it. */
@@ -101,16 +101,9 @@ function trainModels(rows: readonly ToxicityRow[], options: CrossFitOptions): To
     classes: 1,
     ...options.linear,
   });
-  const row = prune(trained.rows[0] as Float32Array, options.maxLinearWeights);
+  const row = keepLargest(trained.rows[0] as Float32Array, options.maxLinearWeights);
   const mlp = trainHashedMlp(examples, options.mlp);
   return { linear: { row, bias: round4(trained.bias[0] ?? 0) }, mlp };
-}
-
-/** Keeps the largest weights, rounded as the JSON stores them, so fold models match the shipped one's form. */
-function prune(row: Float32Array, keep: number): Float32Array {
-  const magnitudes = Array.from(row, Math.abs).sort((a, b) => b - a);
-  const cutoff = Math.max(1e-4, magnitudes[Math.min(keep, magnitudes.length) - 1] ?? 0);
-  return row.map((w) => (Math.abs(w) >= cutoff ? round4(w) : 0));
 }
 
 function round4(x: number): number {

@@ -30,7 +30,7 @@ import { normalizeText } from "../normalize.js";
 import { TOXICITY_FEATURES } from "../toxicity.js";
 import { corpusRows } from "./corpora.js";
 import { readJsonl } from "./jsonl.js";
-import { sparsify, trainLinear } from "./linear-trainer.js";
+import { keepLargest, sparsify, trainLinear } from "./linear-trainer.js";
 import { splitOf, trainingText } from "./splits.js";
 
 const FOLDS = 5;
@@ -45,6 +45,13 @@ const MAX_WEIGHTS = 30_000;
 const LINEAR = { epochs: 6, learningRate: 0.1, l2: 1e-6, seed: 11 };
 
 const distinct = (texts: readonly string[]): string[] => [...new Set(texts.map(trainingText))];
+/** The first `n` distinct texts of a corpus's train split, in file order. */
+const trainSplit = (texts: readonly string[], n: number): string[] =>
+  distinct(texts)
+    .filter((t) => splitOf(t) === "train")
+    .slice(0, n);
+const words = (t: string) => t.split(" ").length;
+const sst2 = corpusRows<{ text: string }>("sst2").map((r) => r.text);
 const written = readJsonl<{ text: string; label: "toxic" | "clean" }>(
   new URL("../data/written-harm.jsonl", import.meta.url),
 );
@@ -56,23 +63,18 @@ const negatives = [
       .filter((r) => r.label === "clean")
       .map((r) => r.text),
   ).filter((t) => splitOf(t) !== "validation"),
-  ...distinct(
-    corpusRows<{ text: string }>("sst2")
-      .map((r) => r.text)
-      .filter((t) => t.split(" ").length >= 8),
-  )
-    .filter((t) => splitOf(t) === "train")
-    .slice(0, PROSE_PER_CORPUS),
-  ...distinct(
-    corpusRows<{ text: string }>("sst2")
-      .map((r) => r.text)
-      .filter((t) => t.split(" ").length >= 2 && t.split(" ").length < 8),
-  )
-    .filter((t) => splitOf(t) === "train")
-    .slice(0, SHORT_PHRASES),
-  ...distinct(corpusRows<{ a: string; b: string }>("stsb").flatMap((r) => [r.a, r.b]))
-    .filter((t) => splitOf(t) === "train")
-    .slice(0, PROSE_PER_CORPUS),
+  ...trainSplit(
+    sst2.filter((t) => words(t) >= 8),
+    PROSE_PER_CORPUS,
+  ),
+  ...trainSplit(
+    sst2.filter((t) => words(t) >= 2 && words(t) < 8),
+    SHORT_PHRASES,
+  ),
+  ...trainSplit(
+    corpusRows<{ a: string; b: string }>("stsb").flatMap((r) => [r.a, r.b]),
+    PROSE_PER_CORPUS,
+  ),
   ...readJsonl<{ text: string }>(new URL("../data/topics.jsonl", import.meta.url)).map((r) =>
     normalizeText(r.text, 5000),
   ),
@@ -114,7 +116,6 @@ console.log(
 );
 
 const full = train(rows);
-const cut = [...full.row].map(Math.abs).sort((a, b) => b - a)[MAX_WEIGHTS] ?? 0;
 const file: HarmModelFile = {
   name: "harm-lr",
   version: 1,
@@ -122,7 +123,7 @@ const file: HarmModelFile = {
   labels: ["harm"],
   features: TOXICITY_FEATURES,
   bias: [Math.round(full.bias * 1e4) / 1e4],
-  weights: [sparsify(full.row, Math.max(cut, 1e-9))],
+  weights: [sparsify(keepLargest(full.row, MAX_WEIGHTS), 1e-9)],
   threshold,
   trainedOn: `src/nlp/data/written-harm.jsonl (${positives.length} harmful posts) against ${negatives.length} clean texts (its clean posts, Davidson clean outside validation, SST-2 train-split sentences and short phrases, STS-B train-split sentences, news sentences); threshold: ${CLEAN_FIRING} of clean texts out-of-fold (${FOLDS} folds)`,
   metrics: {

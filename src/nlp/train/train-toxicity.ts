@@ -1,7 +1,7 @@
 /**
  * Trains the toxicity classifiers (a linear model and a small hashed-n-gram network), their
  * stacked calibration and the confidence model; writes src/nlp/models/toxicity-v3.json,
- * toxicity-v3-mlp.bin and confidence-v2.json.
+ * toxicity-v3-mlp.bin and confidence-v3.json.
  *
  *   npx tsx src/nlp/train/train-toxicity.ts [path/to/davidson-train.jsonl]
  *
@@ -52,6 +52,8 @@ import { splitOf, trainingText } from "./splits.js";
 import { crossFitToxicity, type ToxicityRow } from "./toxicity-crossfit.js";
 
 const FOLDS = 5;
+/** The CV log loss a richer stacking or confidence candidate must save over a simpler one. */
+const MIN_GAIN = 0.0005;
 const NEWS_WEIGHT = 2;
 /** The shipped JSON keeps the largest linear weights only, to stay under ~1 MB. */
 const MAX_WEIGHTS = 70_000;
@@ -245,11 +247,11 @@ const confidence = confInputs.map((c) =>
 );
 const confidenceFile: ConfidenceModelFile = {
   name: "confidence-lr",
-  version: 2,
+  version: 3,
   features: conf.features,
   coefficients: confFit.coefficients.map(round),
   intercept: round(confFit.intercept),
-  trainedOn: `davidson-train.jsonl train + calibration splits (${pool.length} tweets), out-of-fold toxicity: label = the automatic decision (toxicity >= 0.5 rejects) matches the annotators' label; features chosen by ${FOLDS}-fold CV log loss (${conf.name})`,
+  trainedOn: `davidson-train.jsonl train + calibration splits (${pool.length} tweets), out-of-fold toxicity: label = the automatic decision (toxicity >= 0.5 rejects) matches the annotators' label; features chosen by ${FOLDS}-fold CV log loss, a richer set only when it saves ${MIN_GAIN} (${conf.name})`,
   metrics: {
     outOfFoldEce: round3(ece(confidence, upheld)),
     outOfFoldUpheldRate: round3(upheld.reduce((a, b) => a + b, 0) / upheld.length),
@@ -333,10 +335,13 @@ function choose(
   what: string,
 ): { name: string; features: string[] } {
   let chosen: { name: string; features: string[]; loss: number } | undefined;
+  // Candidates come simplest first; a richer one must lower the CV log loss by MIN_GAIN to
+  // replace the one chosen so far. Without that margin the confidence model flipped between
+  // candidates 0.0001 apart when a few rows' scores moved (the harm patterns' floors).
   for (const [name, features] of Object.entries(sets)) {
     const loss = crossValidatedLoss(matrixOf(features), y);
     console.log(`${what} ${name}: CV log loss ${loss.toFixed(4)}`);
-    if (!chosen || loss < chosen.loss) chosen = { name, features, loss };
+    if (!chosen || loss <= chosen.loss - MIN_GAIN) chosen = { name, features, loss };
   }
   return chosen as { name: string; features: string[] };
 }
