@@ -11,6 +11,7 @@ import { DomainError } from "./domain/domain-error.js";
 import { startApp } from "./main.js";
 import { createLogger } from "./observability/logger.js";
 import { ShutdownSignals } from "./ops/shutdown-signals.js";
+import { readConfiguredPolicy } from "./pipeline/judge/configured-policy.js";
 import { PolicyError } from "./pipeline/judge/judge-policy.js";
 import { isWorkerName, WORKER_NAMES } from "./pipeline/registry.js";
 import { AuthService } from "./services/auth-service.js";
@@ -53,6 +54,8 @@ export function buildCli(): Command {
       }) => {
         const config = readConfig();
         const logger = createLogger(config.LOG_LEVEL);
+        // A bad policy file stops the start before it creates or migrates a database.
+        readConfiguredPolicy(config, logger);
         await migrate(config, logger);
         if (opts.autoscale) {
           const { runAutoscaledStart } = await import("./ops/autoscale-supervisor.js");

@@ -1,6 +1,8 @@
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
 
+import pg from "pg";
 import { describe, expect, it } from "vitest";
 
 const run = promisify(execFile);
@@ -43,5 +45,36 @@ describe("trendgate CLI at start", () => {
     const r = await cli(["migrate"], { PORT: "eighty" });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^trendgate: invalid configuration: PORT: /);
+  });
+
+  it("should refuse a missing POLICY_PATH before it creates or migrates a database", async () => {
+    const base = new URL(
+      process.env.TEST_DATABASE_URL ??
+        process.env.DATABASE_URL ??
+        "postgres://trendgate:trendgate@127.0.0.1:5432/trendgate",
+    );
+    const dbName = `tg_test_nopolicy_${randomBytes(4).toString("hex")}`;
+    const url = new URL(base);
+    url.pathname = `/${dbName}`;
+    const r = await cli(["start"], {
+      DATABASE_URL: url.toString(),
+      POLICY_PATH: "/nonexistent/judge-policy.json",
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("cannot read judge policy /nonexistent/judge-policy.json");
+    const adminUrl = new URL(base);
+    adminUrl.pathname = "/postgres";
+    const admin = new pg.Client({ connectionString: adminUrl.toString() });
+    await admin.connect();
+    try {
+      const { rowCount } = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [
+        dbName,
+      ]);
+      expect(rowCount).toBe(0);
+    } finally {
+      // Only when the assertion failed is there one to remove.
+      await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(dbName)} WITH (FORCE)`);
+      await admin.end();
+    }
   });
 });
