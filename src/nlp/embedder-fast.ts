@@ -2,7 +2,7 @@
  * The fast offline embedder: a static model distilled from USE-lite (src/nlp/train/
  * train-fast-embedder.ts) and tuned on the training splits (tune-fast-embedder.ts). A text's
  * vector is the L2-normalised sum of table rows for its words, hashed character n-grams and word
- * bigrams, followed (v2) by an idf-weighted lexical part (embedder-fast-lexical.ts), the two
+ * bigrams, followed (since v2) by an idf-weighted lexical part (embedder-fast-lexical.ts), the two
  * parts weighted so their cosines mix — no network, no WASM, a few hundred microseconds per news
  * item on one core, so it runs on the calling thread.
  */
@@ -15,8 +15,8 @@ import { lexicalVector } from "./embedder-fast-lexical.js";
 import { decodeFastModel } from "./embedder-fast-model.js";
 
 /** Recorded with every vector; a new weights file gets a new name, so a change re-embeds. */
-export const FAST_EMBEDDER_MODEL = "trendgate-fast-v2";
-export const FAST_MODEL_URL = new URL("./models/fast-embedder-v2.bin", import.meta.url);
+export const FAST_EMBEDDER_MODEL = "trendgate-fast-v3";
+export const FAST_MODEL_URL = new URL("./models/fast-embedder-v3.bin", import.meta.url);
 
 /** Adds the rows `ids` of a row-major table into `out` (zeroed first); returns |out|. */
 export function sumPool(

@@ -1,7 +1,14 @@
+import { readFileSync } from "node:fs";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type Embedder, EmbedderError } from "../../src/nlp/embedder.js";
-import { createFastEmbedder, FAST_EMBEDDER_MODEL } from "../../src/nlp/embedder-fast.js";
+import {
+  createFastEmbedder,
+  FAST_EMBEDDER_MODEL,
+  FAST_MODEL_URL,
+} from "../../src/nlp/embedder-fast.js";
+import { decodeFastModel, encodeFastModel } from "../../src/nlp/embedder-fast-model.js";
 
 let embedder: Embedder;
 beforeAll(() => {
@@ -86,16 +93,17 @@ describe("fast embedder", () => {
     expect(error).toMatchObject({ code: "EMBEDDER_CLOSED", retryable: false });
   });
 
-  it("should still load a v1 file (no lexical part) and append the lexical part in v2", async () => {
-    // v1 is the distilled start the tuning script reads; v2 appends 128 lexical dimensions.
-    const v1 = createFastEmbedder({
-      modelFile: new URL("../../src/nlp/models/fast-embedder-v1.bin", import.meta.url),
-    });
-    expect(v1.dimension).toBe(256);
+  it("should load a file without the lexical part (v1's format) and append it when present", async () => {
+    // The distilled base train-fast-embedder.ts writes has none; v2 and v3 append 128 dimensions.
+    const { header, table } = decodeFastModel(readFileSync(FAST_MODEL_URL));
+    const { lexical, ...withoutLexical } = header;
+    expect(lexical?.dimension).toBe(128);
+    const base = createFastEmbedder({ bytes: encodeFastModel(withoutLexical, table) });
+    expect(base.dimension).toBe(256);
     expect(embedder.dimension).toBe(256 + 128);
-    const [vector] = await v1.embed(["Rates rose."]);
+    const [vector] = await base.embed(["Rates rose."]);
     expect(vector).toHaveLength(256);
-    await v1.close();
+    await base.close();
   });
 
   it("should fail to load a file that is not its model format", () => {

@@ -9,6 +9,10 @@ import { fileURLToPath } from "node:url";
 export const DATASETS_DIR =
   process.env.TRENDGATE_DATASETS ??
   fileURLToPath(new URL("../../../../shared/datasets/", import.meta.url));
+/** The distilled table train-fast-embedder.ts writes and tune-fast-embedder.ts reads (not shipped). */
+export const FAST_BASE_MODEL_PATH = fileURLToPath(
+  new URL("../../../data/fast-embedder-base.bin", import.meta.url),
+);
 export const TEACHER_CACHE_DIR = fileURLToPath(
   new URL("../../../data/embedder-teacher/", import.meta.url),
 );

@@ -1,24 +1,26 @@
 /**
- * Fine-tunes the distilled fast embedder (v1, train-fast-embedder.ts) on the supervised signal of
- * the training splits, then writes src/nlp/models/fast-embedder-v2.bin (trendgate-fast-v2):
+ * Finishes the fast embedder: reads the distilled table (data/fast-embedder-base.bin, written by
+ * train-fast-embedder.ts), can fine-tune it on the supervised signal of the training splits,
+ * and writes src/nlp/models/fast-embedder-v3.bin (trendgate-fast-v3):
  * - STS-B train pairs: squared error between cosine and score / 5;
  * - AG News train rows: in-batch contrastive loss between two texts of one topic.
  * Validation rows (corpora.ts `isValidation`) are never trained on; each epoch is measured on
- * them and the best epoch is kept. Rows start from v1 and are pulled back toward it (`--anchor`),
- * so words the small supervised sets never contrast keep what distillation taught them.
- * Deterministic: seeded shuffles and dropout, one thread; two runs write identical bytes.
+ * them and the best epoch is kept. Rows start from the base and are pulled back toward it
+ * (`--anchor`), so words the small supervised sets never contrast keep what distillation taught
+ * them. Deterministic: seeded shuffles and dropout, one thread; two runs write identical bytes.
  *
- *   nice -n 19 npx tsx src/nlp/train/tune-fast-embedder.ts [--dry] [--out file] [--epochs N] ...
+ *   nice -n 19 npx tsx src/nlp/train/tune-fast-embedder.ts [--dry] [--from file] [--out file] [--epochs N] ...
  *
- * The shipped v2 is this script with its defaults: v1's table and common direction, plus the
- * lexical part (share 0.3, 128 dimensions, idf over the training texts) — no gradient steps
- * (`--epochs 0`, about a minute). Validation: STS-B ρ 0.662 → 0.703, AG same-topic@5 0.816 →
- * 0.809. Tried and lost (src/nlp/README.md): tuning the table (`--epochs 2`: ρ 0.691, AG 0.821,
- * but cosines shrink toward score / 5 and a hand-written paraphrase that shares no word with its
- * anchor lost its nearest place; STS-B falls after each epoch, the table was already distilled
- * with these 4.6k pairs), Adagrad steps from a fresh accumulator (ρ 0.66 → 0.47 in one epoch),
- * removing 2–4 common directions (AG 0.79 / 0.70), a topic-probability head appended to the
- * vector (AG +0.01, STS −0.01 to −0.06), lexical share 0.2 (ρ 0.696, AG 0.811).
+ * The shipped model is this script with its defaults: the base's table, plus the lexical part
+ * (share 0.3, 128 dimensions, idf over the training texts) — no gradient steps (`--epochs 0`,
+ * about a minute). Validation: STS-B ρ 0.660 → 0.705, AG same-topic@5 0.831 → 0.824 (v2, from
+ * the retired v1 base: 0.662 → 0.703, 0.816 → 0.809). Tried and lost (src/nlp/README.md): tuning
+ * the table (`--epochs 2` on v1: ρ 0.691, AG 0.821, but cosines shrink toward score / 5 and a
+ * hand-written paraphrase that shares no word with its anchor lost its nearest place; STS-B
+ * falls after each epoch, the table was already distilled with these 4.6k pairs), Adagrad steps
+ * from a fresh accumulator (ρ 0.66 → 0.47 in one epoch), removing 2–4 common directions (AG
+ * 0.79 / 0.70), a topic-probability head appended to the vector (AG +0.01, STS −0.01 to −0.06),
+ * lexical share 0.2 (ρ 0.696, AG 0.811).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -31,6 +33,7 @@ import { type FastLexicalConfig, inverseDocumentFrequencies } from "../embedder-
 import { decodeFastModel, encodeFastModel, type FastModelHeader } from "../embedder-fast-model.js";
 import {
   corpusRows,
+  FAST_BASE_MODEL_PATH,
   isValidation,
   stsKey,
   type StsPair,
@@ -51,7 +54,7 @@ const { values: args } = parseArgs({
     dry: { type: "boolean", default: false },
     from: {
       type: "string",
-      default: new URL("../models/fast-embedder-v1.bin", import.meta.url).pathname,
+      default: FAST_BASE_MODEL_PATH,
     },
     /** Where to write the model (default: the shipped file); a second run elsewhere checks reproducibility. */
     out: { type: "string", default: FAST_MODEL_URL.pathname },
