@@ -28,7 +28,7 @@ export class EnricherPoolError extends Error {
 const MIN_ITEMS_PER_TASK = 8;
 
 /**
- * The offline enricher in a pool of worker threads (piscina), so the models use the other cores
+ * The offline enricher in a pool of worker threads (piscina), so the models use every core
  * while the main thread does the I/O of every stage. Each thread loads the models once, on its
  * first task. A batch is split into one task per thread; the results are the same as the
  * in-process enricher's (the models are deterministic).
