@@ -14,10 +14,10 @@ import {
   ROUTE_RULES,
 } from "../../src/domain/access-rules.js";
 import { AUTHORIZATION_DOC, renderAuthorizationDoc } from "../../src/domain/authorization-doc.js";
-import type { Embedder } from "../../src/nlp/embedder.js";
 import { openEscalation } from "../../src/pipeline/review/open-escalation.js";
 import { SCHEMA_FILE } from "../../src/schema/print-schema.js";
 import { type AppHarness, collect, type GqlResult, startHarness } from "../support/app-harness.js";
+import { flatEmbedder } from "../support/stage-fixtures.js";
 
 /**
  * Issue 12's authorization matrix: every operation of schema.graphql and every REST route, for
@@ -25,14 +25,6 @@ import { type AppHarness, collect, type GqlResult, startHarness } from "../suppo
  * docs/AUTHORIZATION.md) says. An operation added to the schema without a rule here and a
  * sample below fails the first test.
  */
-
-/** A fixed vector: nothing here measures similarity, and the real model takes seconds to load. */
-const flatEmbedder: Embedder = {
-  model: "flat",
-  dimension: 4,
-  embed: async (texts) => texts.map(() => [1, 0, 0, 0]),
-  close: async () => undefined,
-};
 
 interface Fixture {
   trendA: string;
@@ -153,7 +145,7 @@ let fx: Fixture;
 const keys = {} as Record<Caller, string | null>;
 
 beforeAll(async () => {
-  h = await startHarness({ workers: ["relay"], overrides: { embedder: flatEmbedder } });
+  h = await startHarness({ workers: ["relay"], overrides: { embedder: flatEmbedder("flat") } });
   const auth = h.app.services.auth;
   keys["integrator A"] = (await auth.createKey("integrator", "int-a", ["acme"])).key;
   keys["integrator B"] = (await auth.createKey("integrator", "int-b", ["globex"])).key;

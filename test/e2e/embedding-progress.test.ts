@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import type { Embedder } from "../../src/nlp/embedder.js";
 import { type AppHarness, startHarness } from "../support/app-harness.js";
-import { seedModelRecords } from "../support/stage-fixtures.js";
+import { flatEmbedder, seedModelRecords } from "../support/stage-fixtures.js";
 
 /**
  * The `embeddingProgress` query (issue 15, item 1): re-embedding progress after an EMBEDDER
@@ -10,12 +9,7 @@ import { seedModelRecords } from "../support/stage-fixtures.js";
  */
 
 /** Its model name is the point: a name no configuration gives, so it can only come from the app. */
-const currentEmbedder: Embedder = {
-  model: "model-b",
-  dimension: 4,
-  embed: async (texts) => texts.map(() => [1, 0, 0, 0]),
-  close: async () => undefined,
-};
+const currentEmbedder = flatEmbedder("model-b");
 
 let h: AppHarness;
 beforeAll(async () => {

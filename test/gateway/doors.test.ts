@@ -4,24 +4,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { Database } from "../../src/db/types.js";
 import { healthRoute } from "../../src/http/health-route.js";
-import type { Embedder } from "../../src/nlp/embedder.js";
 import type { AppServices } from "../../src/services/app-services.js";
 import { type AppHarness, collect, startHarness } from "../support/app-harness.js";
+import { flatEmbedder } from "../support/stage-fixtures.js";
 
 /** Issue 12 item 6, through a real gateway. */
 const TOKEN = "doors-metrics-token-0123456789";
-const flatEmbedder: Embedder = {
-  model: "flat",
-  dimension: 4,
-  embed: async (t) => t.map(() => [1, 0, 0, 0]),
-  close: async () => undefined,
-};
 
 let h: AppHarness;
 beforeAll(async () => {
   h = await startHarness({
     workers: [],
-    overrides: { embedder: flatEmbedder },
+    overrides: { embedder: flatEmbedder("flat") },
     config: {
       METRICS_TOKEN: TOKEN,
       METRICS_PORT: 0,

@@ -4,6 +4,7 @@ import type { Insertable } from "kysely";
 
 import type { Db } from "../../src/db/database.js";
 import type { Database, TrendStatus } from "../../src/db/types.js";
+import type { Embedder } from "../../src/nlp/embedder.js";
 import { ActiveJudgePolicy } from "../../src/pipeline/judge/active-policy.js";
 import { PolicyProvider } from "../../src/pipeline/judge/policy-provider.js";
 import { makeEnvelope } from "../../src/streams/envelope.js";
@@ -110,4 +111,17 @@ export async function seedModelRecords(db: Db, n: number, model: string): Promis
     ids.push(id);
   }
   return ids;
+}
+
+/**
+ * A 4-d embedder that gives every text the same vector: for tests that need the app to embed
+ * without measuring similarity (the real model takes seconds to load). `model` names it.
+ */
+export function flatEmbedder(model: string): Embedder {
+  return {
+    model,
+    dimension: 4,
+    embed: async (texts) => texts.map(() => [1, 0, 0, 0]),
+    close: async () => undefined,
+  };
 }
