@@ -6,9 +6,10 @@
  *   npx tsx bench/judge/harm-probe.ts [bench/judge/data/harm-probe-3.jsonl ...]
  *
  * The files (`{"text", "label", "kind"}`) were written for the project by engineers who had not
- * seen src/nlp/harm-patterns.ts or the written-harm model's training posts. Probe-1 and probe-2 were each looked at once and then used to
- * extend the patterns (their figures are now in-sample); probe-3, the default, was written last
- * and has only been measured (src/nlp/README.md). Davidson tweets, the training data, hold
+ * seen src/nlp/harm-patterns.ts or the written-harm model's training posts. Probe-1 and probe-2
+ * were each looked at once and then used to extend the patterns (their figures are now
+ * in-sample); probe-3, the default, was written last and has only been measured
+ * (src/nlp/README.md). Davidson tweets, the training data, hold
  * almost no such texts. The last line is JSON.
  */
 import { createOfflineEnricher } from "../../src/nlp/enricher.js";
@@ -28,7 +29,10 @@ if (files.length === 0) files.push(new URL("./data/harm-probe-3.jsonl", import.m
 
 const enricher = await createOfflineEnricher();
 const policy = defaultPolicy();
-const summary: Record<string, { toxic_published_rate: number; clean_escalated_rate: number }> = {};
+const summary: Record<
+  string,
+  { toxic_published_rate: number | null; clean_escalated_rate: number | null }
+> = {};
 for (const file of files) {
   // Validated as `judge evaluate` validates its labels (a bad line is named); kinds read beside.
   const labelled = await readLabelledJsonl(file);
@@ -57,9 +61,17 @@ for (const file of files) {
   const of = (label: string) => judged.filter((_, i) => rows[i]!.label === label);
   const toxic = of("toxic");
   const clean = of("clean");
+  // A file without rows of one label has no rate for it (null), not NaN.
+  const share = (part: number, of: number) => (of === 0 ? null : part / of);
   summary[file.split("/").pop()!] = {
-    toxic_published_rate: toxic.filter((j) => j.decision.outcome === "READY").length / toxic.length,
-    clean_escalated_rate: clean.filter((j) => j.decision.outcome !== "READY").length / clean.length,
+    toxic_published_rate: share(
+      toxic.filter((j) => j.decision.outcome === "READY").length,
+      toxic.length,
+    ),
+    clean_escalated_rate: share(
+      clean.filter((j) => j.decision.outcome !== "READY").length,
+      clean.length,
+    ),
   };
 }
 console.log(JSON.stringify(summary));
