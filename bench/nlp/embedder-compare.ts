@@ -15,14 +15,8 @@ import { parseArgs } from "node:util";
 import type { Embedder } from "../../src/nlp/embedder.js";
 import { createOfflineEmbedder } from "../../src/nlp/embedder.js";
 import { createFastEmbedder } from "../../src/nlp/embedder-fast.js";
-import {
-  corpusRows,
-  isValidation,
-  stsKey,
-  type StsPair,
-  type TopicRow,
-} from "../../src/nlp/train/corpora.js";
-import { sameTopicAt, stsSpearman } from "../../src/nlp/train/embedder-metrics.js";
+import { embedderSplits } from "../../src/nlp/train/corpora.js";
+import { embedderFigures } from "../../src/nlp/train/embedder-metrics.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -38,8 +32,8 @@ const factories: Record<string, () => Promise<Embedder>> = {
 };
 const models = args.models.split(",").filter((m) => m in factories);
 
-const stsVal = corpusRows<StsPair>("stsb").filter((p) => isValidation(stsKey(p)));
-const agVal = corpusRows<TopicRow>("agnews").filter((r) => isValidation(r.text));
+const splits = embedderSplits();
+const { stsVal, agVal } = splits;
 const newsTexts = agVal.slice(0, Number(args.texts)).map((r) => r.text);
 const words = (t: string) => t.split(/\s+/).filter(Boolean).length;
 const meanWords = newsTexts.reduce((s, t) => s + words(t), 0) / newsTexts.length;
@@ -80,14 +74,7 @@ for (const key of models) {
       out.push(...(await embedder.embed(texts.slice(i, i + 32))));
     return out;
   };
-  const a = await vectors(stsVal.map((p) => p.a));
-  const b = await vectors(stsVal.map((p) => p.b));
-  const sts = stsSpearman(stsVal.map((p, i) => ({ a: a[i]!, b: b[i]!, score: p.score })));
-  const ag = sameTopicAt(
-    5,
-    await vectors(agVal.map((r) => r.text)),
-    agVal.map((r) => r.topic),
-  );
+  const { sts, ag5: ag } = await embedderFigures(vectors, splits);
   const summary = (xs: number[]) => ({
     median: round(median(xs)),
     min: round(Math.min(...xs)),

@@ -22,21 +22,17 @@ import { sql } from "kysely";
 
 import { startApp, WORKER_NAMES } from "../../src/main.js";
 import { createFastEmbedder } from "../../src/nlp/embedder-fast.js";
-import {
-  corpusRows,
-  isValidation,
-  stsKey,
-  type StsPair,
-  type TopicRow,
-} from "../../src/nlp/train/corpora.js";
-import { sameTopicAt, spearman, stsSpearman } from "../../src/nlp/train/embedder-metrics.js";
+import { embedderSplits } from "../../src/nlp/train/corpora.js";
+import { embedderFigures, spearman } from "../../src/nlp/train/embedder-metrics.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { createBenchEnv } from "../pipeline/bench-env.js";
 
 const { values: args } = parseArgs({
   options: { limit: { type: "string" }, "timeout-s": { type: "string", default: "600" } },
 });
-const LIMIT = args.limit ? Number(args.limit) : Infinity;
+const LIMIT = args.limit === undefined ? Infinity : Number(args.limit);
+if (!(Number.isInteger(LIMIT) || LIMIT === Infinity) || LIMIT < 1)
+  throw new Error(`--limit must be a positive integer, got ${args.limit}`);
 const IN_FLIGHT = 8;
 
 interface Posted {
@@ -45,12 +41,9 @@ interface Posted {
   body: string;
 }
 
-const agVal = corpusRows<TopicRow>("agnews")
-  .filter((r) => isValidation(r.text))
-  .slice(0, LIMIT);
-const stsVal = corpusRows<StsPair>("stsb")
-  .filter((p) => isValidation(stsKey(p)))
-  .slice(0, LIMIT);
+const { stsVal: allSts, agVal: allAg } = embedderSplits();
+const agVal = allAg.slice(0, LIMIT);
+const stsVal = allSts.slice(0, LIMIT);
 const agItems: Posted[] = agVal.map((r, i) => ({
   source: "agnews",
   externalId: `ag-${i}`,
@@ -168,17 +161,7 @@ async function main() {
 
     // --- The same figures from the embedder called directly -----------------------------------
     const embedder = createFastEmbedder();
-    const [a, b, ag] = await Promise.all([
-      embedder.embed(stsVal.map((p) => p.a)),
-      embedder.embed(stsVal.map((p) => p.b)),
-      embedder.embed(agVal.map((r) => r.text)),
-    ]);
-    const stsDirect = stsSpearman(stsVal.map((p, i) => ({ a: a[i]!, b: b[i]!, score: p.score })));
-    const agDirect = sameTopicAt(
-      5,
-      ag,
-      agVal.map((r) => r.topic),
-    );
+    const direct = await embedderFigures((texts) => embedder.embed(texts), { stsVal, agVal });
     await embedder.close();
 
     console.log(
@@ -186,10 +169,10 @@ async function main() {
     );
     console.log("figure                    through similarTrends   embedder directly");
     console.log(
-      `STS-B Spearman            ${stsThrough.toFixed(4).padStart(21)}   ${stsDirect.toFixed(4).padStart(17)}`,
+      `STS-B Spearman            ${stsThrough.toFixed(4).padStart(21)}   ${direct.sts.toFixed(4).padStart(17)}`,
     );
     console.log(
-      `AG News same-topic@5      ${agThrough.toFixed(4).padStart(21)}   ${agDirect.toFixed(4).padStart(17)}`,
+      `AG News same-topic@5      ${agThrough.toFixed(4).padStart(21)}   ${direct.ag5.toFixed(4).padStart(17)}`,
     );
     console.log(
       JSON.stringify({
@@ -199,8 +182,8 @@ async function main() {
         agRows: agVal.length,
         stsSpearmanThroughSimilarTrends: Number(stsThrough.toFixed(4)),
         agSameTopicAt5ThroughSimilarTrends: Number(agThrough.toFixed(4)),
-        stsSpearmanDirect: Number(stsDirect.toFixed(4)),
-        agSameTopicAt5Direct: Number(agDirect.toFixed(4)),
+        stsSpearmanDirect: Number(direct.sts.toFixed(4)),
+        agSameTopicAt5Direct: Number(direct.ag5.toFixed(4)),
       }),
     );
   } finally {

@@ -60,6 +60,23 @@ export interface TopicRow {
 
 export const stsKey = (p: StsPair): string => `${p.a}\u0000${p.b}`;
 
+/** The STS-B pairs and AG News rows the fast embedder trains on, and the ones it is measured on. */
+export function embedderSplits(): {
+  stsTrain: StsPair[];
+  stsVal: StsPair[];
+  agTrain: TopicRow[];
+  agVal: TopicRow[];
+} {
+  const sts = corpusRows<StsPair>("stsb");
+  const ag = corpusRows<TopicRow>("agnews");
+  return {
+    stsTrain: sts.filter((p) => !isValidation(stsKey(p))),
+    stsVal: sts.filter((p) => isValidation(stsKey(p))),
+    agTrain: ag.filter((r) => !isValidation(r.text)),
+    agVal: ag.filter((r) => isValidation(r.text)),
+  };
+}
+
 /** Distinct texts of a corpus, in file order (a pair contributes both sentences). */
 export function corpusTexts(name: CorpusName): string[] {
   const seen = new Set<string>();

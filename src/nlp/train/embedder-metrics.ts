@@ -3,6 +3,8 @@
  * and human similarity, and AG News same-topic@5 (the share of each text's 5 nearest neighbours,
  * among the other validation texts, that have its topic). Vectors are L2-normalised.
  */
+import type { StsPair, TopicRow } from "./corpora.js";
+
 type Vector = ArrayLike<number>;
 
 export function dot(a: Vector, b: Vector): number {
@@ -66,4 +68,37 @@ export function sameTopicAt(
     total += same / k;
   }
   return total / vectors.length;
+}
+
+export interface EmbedderFigures {
+  /** STS-B Spearman between cosine and the human score. */
+  sts: number;
+  /** AG News same-topic@5 among the validation rows. */
+  ag5: number;
+}
+
+/**
+ * Both figures of one embedder on the validation rows (corpora.ts `embedderSplits`): what the
+ * training scripts select epochs by and the benches report. `embed` maps texts to unit vectors,
+ * in order.
+ */
+export async function embedderFigures(
+  embed: (texts: string[]) => Promise<readonly Vector[]> | readonly Vector[],
+  rows: { stsVal: readonly StsPair[]; agVal: readonly TopicRow[] },
+): Promise<EmbedderFigures> {
+  const a = await embed(rows.stsVal.map((p) => p.a));
+  const b = await embed(rows.stsVal.map((p) => p.b));
+  const ag = await embed(rows.agVal.map((r) => r.text));
+  return {
+    sts: stsSpearman(rows.stsVal.map((p, i) => ({ a: a[i]!, b: b[i]!, score: p.score }))),
+    ag5: sameTopicAt(
+      5,
+      ag,
+      rows.agVal.map((r) => r.topic),
+    ),
+  };
+}
+
+export function formatFigures(m: EmbedderFigures): string {
+  return `STS-B ρ ${m.sts.toFixed(4)}  AG same-topic@5 ${m.ag5.toFixed(4)}`;
 }

@@ -33,16 +33,13 @@ import { decodeFastModel, encodeFastModel } from "../embedder-fast-model.js";
 import {
   CORPORA,
   type CorpusName,
-  corpusRows,
+  embedderSplits,
   FAST_BASE_MODEL_PATH,
-  isValidation,
-  stsKey,
   type StsPair,
   teacherCachePaths,
-  type TopicRow,
   vocabularyCounts,
 } from "./corpora.js";
-import { sameTopicAt, stsSpearman } from "./embedder-metrics.js";
+import { embedderFigures, formatFigures } from "./embedder-metrics.js";
 import { loadTeacherCache, principalSubspace, project } from "./teacher-subspace.js";
 
 const { values: args } = parseArgs({
@@ -93,12 +90,8 @@ const FAST_EMBEDDER_MODEL = "trendgate-fast-base";
 const log = (...parts: unknown[]) => console.log(`[${process.uptime().toFixed(0)}s]`, ...parts);
 
 // --- Data and split -------------------------------------------------------------------------
-const stsRows = corpusRows<StsPair>("stsb");
-const agRows = corpusRows<TopicRow>("agnews");
-const stsTrain = stsRows.filter((p) => !isValidation(stsKey(p)));
-const stsVal = stsRows.filter((p) => isValidation(stsKey(p)));
-const agTrain = agRows.filter((r) => !isValidation(r.text));
-const agVal = agRows.filter((r) => isValidation(r.text));
+const splits = embedderSplits();
+const { stsTrain, stsVal, agTrain, agVal } = splits;
 const heldOut = new Set<string>([
   ...stsVal.flatMap((p) => [p.a, p.b]),
   ...agVal.map((r) => r.text),
@@ -271,22 +264,16 @@ function agStep(lr: number): number {
 }
 
 // --- Evaluation ---------------------------------------------------------------------------------
-function evaluate(embed: (text: string) => ArrayLike<number>): { sts: number; ag5: number } {
-  const sts = stsSpearman(stsVal.map((p) => ({ a: embed(p.a), b: embed(p.b), score: p.score })));
-  const ag5 = sameTopicAt(
-    5,
-    agVal.map((r) => embed(r.text)),
-    agVal.map((r) => r.topic),
-  );
-  return { sts, ag5 };
-}
+const evaluate = (embed: (text: string) => ArrayLike<number>) =>
+  embedderFigures((texts) => texts.map(embed), splits);
 const student = (text: string) => unit(ids(text)).u;
-const fmt = (m: { sts: number; ag5: number }) =>
-  `STS-B ρ ${m.sts.toFixed(4)}  AG same-topic@5 ${m.ag5.toFixed(4)}`;
+const fmt = formatFigures;
 if ([...heldOut].every((t) => teacher.has(t))) {
-  log(`teacher (USE-lite)           ${fmt(evaluate((t) => teacher.vector(teacher.indexOf(t))))}`);
   log(
-    `teacher on ${DIM} components   ${fmt(evaluate((t) => project(teacher.vector(teacher.indexOf(t)), basis, DIM)))}`,
+    `teacher (USE-lite)           ${fmt(await evaluate((t) => teacher.vector(teacher.indexOf(t))))}`,
+  );
+  log(
+    `teacher on ${DIM} components   ${fmt(await evaluate((t) => project(teacher.vector(teacher.indexOf(t)), basis, DIM)))}`,
   );
 }
 
@@ -295,7 +282,7 @@ if ([...heldOut].every((t) => teacher.has(t))) {
 // 100 k texts can overfit the word rows, and the shipped file must not be worse than its start.
 type Task = { kind: "distill"; index: number } | { kind: "sts"; index: number } | { kind: "ag" };
 const score = (m: { sts: number; ag5: number }) => m.sts + m.ag5;
-const start = evaluate(student);
+const start = await evaluate(student);
 log(`epoch 0 (Model2Vec start)    ${fmt(start)}`);
 let best = { epoch: 0, score: score(start), table: table.slice() };
 for (let epoch = 1; epoch <= EPOCHS; epoch++) {
@@ -314,7 +301,7 @@ for (let epoch = 1; epoch <= EPOCHS; epoch++) {
     else if (task.kind === "sts") loss.sts += stsStep(stsTrain[task.index]!, LR);
     else loss.ag += agStep(LR);
   }
-  const figures = evaluate(student);
+  const figures = await evaluate(student);
   log(
     `epoch ${epoch}: distill ${(loss.distill / distill.length).toFixed(4)} sts ${(loss.sts / (stsTrain.length * Number(args["sts-repeat"]))).toFixed(4)} ag ${(loss.ag / Number(args["ag-triplets"])).toFixed(4)}  ${fmt(figures)}`,
   );
@@ -340,7 +327,9 @@ if (removeCount > 0) {
   commonDirections = Array.from({ length: removeCount }, (_, c) =>
     Float32Array.from(found.subarray(c * DIM, (c + 1) * DIM)),
   );
-  log(`without ${removeCount} common direction(s)  ${fmt(evaluate((t) => embedWith(table, t)))}`);
+  log(
+    `without ${removeCount} common direction(s)  ${fmt(await evaluate((t) => embedWith(table, t)))}`,
+  );
 }
 
 // --- Ship ---------------------------------------------------------------------------------------
@@ -364,7 +353,7 @@ const bytes = encodeFastModel(
 const shipped = decodeFastModel(bytes);
 const shippedEmbed = (text: string) => embedWith(shipped.table, text);
 log(
-  `shipped (int8)               ${fmt(evaluate(shippedEmbed))}  ${(bytes.length / 1048576).toFixed(1)} MiB`,
+  `shipped (int8)               ${fmt(await evaluate(shippedEmbed))}  ${(bytes.length / 1048576).toFixed(1)} MiB`,
 );
 if (!args.dry) {
   const out = args.out ?? FAST_BASE_MODEL_PATH;

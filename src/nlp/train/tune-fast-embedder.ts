@@ -31,16 +31,8 @@ import { createFastEmbedder, FAST_EMBEDDER_MODEL, FAST_MODEL_URL } from "../embe
 import { fastFeatureIds, fastTokens } from "../embedder-fast-features.js";
 import { type FastLexicalConfig, inverseDocumentFrequencies } from "../embedder-fast-lexical.js";
 import { decodeFastModel, encodeFastModel, type FastModelHeader } from "../embedder-fast-model.js";
-import {
-  corpusRows,
-  FAST_BASE_MODEL_PATH,
-  isValidation,
-  stsKey,
-  type StsPair,
-  type TopicRow,
-  trainingTexts,
-} from "./corpora.js";
-import { sameTopicAt, stsSpearman } from "./embedder-metrics.js";
+import { embedderSplits, FAST_BASE_MODEL_PATH, trainingTexts } from "./corpora.js";
+import { type EmbedderFigures, embedderFigures, formatFigures } from "./embedder-metrics.js";
 import {
   contrastiveStep,
   cosineRegressionStep,
@@ -91,12 +83,8 @@ const cachedIds = (text: string) => {
   return v;
 };
 
-const stsRows = corpusRows<StsPair>("stsb");
-const agRows = corpusRows<TopicRow>("agnews");
-const stsTrain = stsRows.filter((p) => !isValidation(stsKey(p)));
-const stsVal = stsRows.filter((p) => isValidation(stsKey(p)));
-const agTrain = agRows.filter((r) => !isValidation(r.text));
-const agVal = agRows.filter((r) => isValidation(r.text));
+const splits = embedderSplits();
+const { stsTrain, stsVal, agTrain, agVal } = splits;
 log(
   `STS-B ${stsTrain.length} train / ${stsVal.length} val pairs; AG ${agTrain.length} / ${agVal.length}`,
 );
@@ -135,25 +123,12 @@ function shippable(): Buffer {
   };
   return encodeFastModel(header, table);
 }
-async function evaluate(
+function evaluate(
   embedder: Embedder = createFastEmbedder({ bytes: shippable() }),
-): Promise<{ sts: number; ag5: number }> {
-  const embed = async (texts: string[]) => embedder.embed(texts);
-  const [a, b, ag] = await Promise.all([
-    embed(stsVal.map((p) => p.a)),
-    embed(stsVal.map((p) => p.b)),
-    embed(agVal.map((r) => r.text)),
-  ]);
-  const sts = stsSpearman(stsVal.map((p, i) => ({ a: a[i]!, b: b[i]!, score: p.score })));
-  const ag5 = sameTopicAt(
-    5,
-    ag,
-    agVal.map((r) => r.topic),
-  );
-  return { sts, ag5 };
+): Promise<EmbedderFigures> {
+  return embedderFigures((texts) => embedder.embed(texts), splits);
 }
-const fmt = (m: { sts: number; ag5: number }) =>
-  `STS-B ρ ${m.sts.toFixed(4)}  AG same-topic@5 ${m.ag5.toFixed(4)}`;
+const fmt = formatFigures;
 log(
   `start (${start.header.model})  ${fmt(await evaluate(createFastEmbedder({ modelFile: args.from })))}`,
 );
