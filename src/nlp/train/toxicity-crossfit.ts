@@ -16,9 +16,11 @@ export interface ToxicityRow {
 export interface CrossFitOptions {
   readonly folds: number;
   readonly dimension: number;
-  /** Clean examples added to every training set (news sentences), and their weight multiplier. */
-  readonly extraClean: readonly SparseVector[];
-  readonly extraCleanWeight: number;
+  /**
+   * Clean examples added to every training set (news sentences, prose), each with a multiplier
+   * of the clean class's weight.
+   */
+  readonly extraClean: readonly { x: SparseVector; weight: number }[];
   /** Linear weights with |w| below the cut that keeps this many are dropped (file size). */
   readonly maxLinearWeights: number;
   readonly linear: { epochs: number; learningRate: number; l2: number; seed: number };
@@ -88,13 +90,14 @@ export function crossFitToxicity(
 /** Both classifiers on soft targets, classes weighted to balance (news counts as clean). */
 function trainModels(rows: readonly ToxicityRow[], options: CrossFitOptions): ToxicityModels {
   const positives = rows.filter((r) => r.y === 1).length;
-  const negatives = rows.length - positives + options.extraClean.length * options.extraCleanWeight;
+  const negatives =
+    rows.length - positives + options.extraClean.reduce((sum, e) => sum + e.weight, 0);
   const total = positives + negatives;
   const weightOf = (y: number): number =>
     y === 1 ? total / (2 * positives) : total / (2 * negatives);
   const examples: Example[] = [
     ...rows.map((r) => ({ x: r.x, y: r.soft, weight: weightOf(r.y) })),
-    ...options.extraClean.map((x) => ({ x, y: 0, weight: weightOf(0) * options.extraCleanWeight })),
+    ...options.extraClean.map((e) => ({ x: e.x, y: 0, weight: weightOf(0) * e.weight })),
   ];
   const trained = trainLinear(examples, {
     dimension: options.dimension,

@@ -18,8 +18,12 @@
  *   phrases and STS-B sentences from their train splits, the hand-written news sentences: clean
  *   text of every register and length the gateway sees, so a hit means harm and not "prose",
  *   "tweet" or "short". Unweighted, so text the model knows nothing about scores low.
- * - The threshold: the score that 0.5 % of the negatives reach out-of-fold (5 folds), so the
- *   floor costs about one escalation in 200 clean items.
+ * - The threshold: the score that 1 % of the negatives reach out-of-fold (5 folds), so the
+ *   floor costs about one escalation in 100 clean items. It was 0.5 % while the toxicity model
+ *   knew no prose: its uncertainty on anything that was not a tweet escalated harmful prose too
+ *   (with 8 % of clean prose). Since it learns clean prose (train-toxicity.ts), this floor is
+ *   what sends slur-free harm to a human, and 1 % of clean texts is what the clean probe posts
+ *   could take without escalating more of them than before (src/nlp/README.md).
  * Deterministic (seeded shuffles, hash folds): re-running rewrites an identical file.
  */
 import { writeFileSync } from "node:fs";
@@ -35,7 +39,7 @@ import { splitOf, trainingText } from "./splits.js";
 
 const FOLDS = 5;
 /** Share of clean texts the floor may send to a human (out-of-fold). */
-const CLEAN_FIRING = 0.005;
+const CLEAN_FIRING = 0.01;
 /** Clean sentences taken from each of SST-2 and STS-B. */
 const PROSE_PER_CORPUS = 1000;
 /** Short clean phrases (SST-2, 2–7 words): "nothing happens", "no way" are not harm. */
