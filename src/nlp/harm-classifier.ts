@@ -3,8 +3,8 @@ import { readFileSync } from "node:fs";
 import type { SparseVector } from "./features.js";
 import { LinearModel, type LinearModelFile } from "./linear-model.js";
 
-/** The shipped written-harm model (train/train-harm.ts); provenance names it `harm-lr-v1`. */
-export const HARM_MODEL_FILE = "harm-v1.json";
+/** The shipped written-harm model (train/train-harm.ts); provenance names it `harm-lr-v2`. */
+export const HARM_MODEL_FILE = "harm-v2.json";
 
 export interface HarmModelFile extends LinearModelFile {
   /** The probability at or above which a text counts as written harm (1 % of clean texts out-of-fold). */

@@ -22,8 +22,8 @@ import { Int8HashedMlp } from "./hashed-mlp-int8.js";
 import { LinearModel, type LinearModelFile } from "./linear-model.js";
 import { ProfanityPrefilter } from "./profanity-prefilter.js";
 
-/** The shipped model: provenance names it (`toxicity-stack-v3`), and this file's JSON holds it. */
-export const TOXICITY_MODEL_FILE = "toxicity-v3.json";
+/** The shipped model: provenance names it (`toxicity-stack-v4`), and this file's JSON holds it. */
+export const TOXICITY_MODEL_FILE = "toxicity-v4.json";
 
 export const TOXICITY_FEATURES: Omit<FeatureOptions, "extra"> = {
   dimension: 1 << 18,

@@ -37,6 +37,6 @@ describe("the written-harm model", () => {
     );
     expect(result.writtenHarmHit).toBe(true);
     expect(result.score).toBeGreaterThanOrEqual(HARM_FLOOR);
-    expect(scorer.name).toMatch(/^toxicity-stack-v3\+harm-lr-v1$/);
+    expect(scorer.name).toMatch(/^toxicity-stack-v4\+harm-lr-v2$/);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Trains the written-harm classifier (src/nlp/models/harm-v1.json): a logistic regression on the
+ * Trains the written-harm classifier (src/nlp/models/harm-v2.json): a logistic regression on the
  * toxicity model's hashed features that tells harm written without a swear word or a slur
  * ("those migrants are vermin and should be exterminated", veiled threats, urging self-harm)
  * from clean text. Davidson's tweets, the toxicity model's data, were collected by searching
@@ -122,7 +122,7 @@ console.log(
 const full = train(rows);
 const file: HarmModelFile = {
   name: "harm-lr",
-  version: 1,
+  version: 2,
   kind: "binary",
   labels: ["harm"],
   features: TOXICITY_FEATURES,

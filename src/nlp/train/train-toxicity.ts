@@ -1,7 +1,7 @@
 /**
  * Trains the toxicity classifiers (a linear model and a small hashed-n-gram network), their
- * stacked calibration and the confidence model; writes src/nlp/models/toxicity-v3.json,
- * toxicity-v3-mlp.bin and confidence-v3.json.
+ * stacked calibration and the confidence model; writes src/nlp/models/toxicity-v4.json,
+ * toxicity-v4-mlp.bin and confidence-v4.json.
  *
  * Data: Davidson et al. 2017 (22.8k tweets, toxic = hate speech or offensive). The validation
  * split of splits.ts (fnv1a % 100 < 15) is never read here (bench/judge/validation.ts reports on
@@ -76,7 +76,7 @@ const MAX_WEIGHTS = 70_000;
  */
 const CEILING_CLEAN_REJECTED = 0.0075;
 const MLP = { buckets: 1 << 16, hidden: 8, epochs: 6, learningRate: 0.05, l2: 1e-6, seed: 7 };
-const MLP_FILE = "toxicity-v3-mlp.bin";
+const MLP_FILE = "toxicity-v4-mlp.bin";
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -142,7 +142,7 @@ const mlpHeader = { buckets: MLP.buckets, hidden: MLP.hidden, file: MLP_FILE };
 const shippedMlp = new HashedMlp(decodeHashedMlp(mlpBytes, mlpHeader));
 const uncalibrated: ToxicityModelFile = {
   name: "toxicity-stack",
-  version: 3,
+  version: 4,
   kind: "binary",
   labels: ["toxic"],
   features: TOXICITY_FEATURES,
@@ -273,7 +273,7 @@ const confidence = confInputs.map((c) =>
 );
 const confidenceFile: ConfidenceModelFile = {
   name: "confidence-lr",
-  version: 3,
+  version: 4,
   features: conf.features,
   coefficients: confFit.coefficients.map(round),
   intercept: round(confFit.intercept),

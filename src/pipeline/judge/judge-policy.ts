@@ -7,7 +7,7 @@ import { compileLinearPattern, matchesLinearPattern } from "./linear-pattern.js"
  * Default reject-outright threshold on the calibrated P(toxic): the lowest ceiling that rejected
  * at most 0.75 % of the clean tweets out-of-fold (0.74 %, against 0.82 % at 0.99 and 1.37 % at
  * 0.97; a margin under the 1 % target for samples of ~1,000 clean items), chosen by
- * src/nlp/train/train-toxicity.ts for toxicity-v3; src/nlp/README.md has the grid and what it
+ * src/nlp/train/train-toxicity.ts for toxicity-v4; src/nlp/README.md has the grid and what it
  * costs in escalations.
  */
 export const DEFAULT_TOXICITY_CEILING = 0.991;
