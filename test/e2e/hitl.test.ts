@@ -79,6 +79,7 @@ describe("the pipeline end to end", { timeout: 90_000 }, () => {
   });
 
   it("should deliver a toxic item to an escalationCreated subscriber, and APPROVE turns it APPROVED then PUBLISHED with every transition seen", async () => {
+    const subscribers = h.app.services.pubsub.subscriberCount();
     const moderator = h.ws(h.keys.moderator);
     const created = collect<{
       escalationCreated: { id: string; trendId: string; issueType: string; cursor: string };
@@ -87,7 +88,10 @@ describe("the pipeline end to end", { timeout: 90_000 }, () => {
       h.ws(h.keys.viewer),
       `subscription { trendUpdated { trendId from to cursor } }`,
     );
-    await new Promise((r) => setTimeout(r, 300));
+    // Both live subscriptions established before the item exists (they hear only what follows).
+    await eventually(async () =>
+      h.app.services.pubsub.subscriberCount() >= subscribers + 2 ? true : undefined,
+    );
     const { id } = await ingest({ ...THREAT, externalId: "threat-approve" });
     const [event] = await created.take(1, 60_000);
     const escalation = event!.data!.escalationCreated;

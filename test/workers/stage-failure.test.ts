@@ -61,9 +61,15 @@ afterAll(async () => h?.close());
 
 describe("an item whose stage dead-letters", () => {
   it("should become FAILED at once with the stage and error on the trend, in provenance and on trendUpdated; replay moves it on", async () => {
+    const subscribers = h.app.services.pubsub.subscriberCount();
     const updates = collect<{
       trendUpdated: { to: string; failure: { stage: string; error: string } | null };
     }>(h.ws(h.keys.operator), UPDATES, {});
+    // A live subscription without a cursor hears only what comes after it is established: on a
+    // busy machine the item could fail before the socket had subscribed.
+    await eventually(async () =>
+      h.app.services.pubsub.subscriberCount() > subscribers ? true : undefined,
+    );
     const res = await h.gql<{ ingestTrend: { id: string } }>(
       `mutation { ingestTrend(input: { source: "fail", externalId: "f-1", body: "a poison pill" }) { id } }`,
       undefined,
