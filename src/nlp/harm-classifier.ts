@@ -7,7 +7,7 @@ import { LinearModel, type LinearModelFile } from "./linear-model.js";
 export const HARM_MODEL_FILE = "harm-v2.json";
 
 export interface HarmModelFile extends LinearModelFile {
-  /** The probability at or above which a text counts as written harm (1 % of clean texts out-of-fold). */
+  /** The probability at or above which a text counts as written harm (1 % of clean texts). */
   readonly threshold: number;
 }
 
