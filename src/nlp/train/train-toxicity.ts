@@ -57,6 +57,7 @@ import {
 } from "./dense-logistic.js";
 import { readJsonl } from "./jsonl.js";
 import { sparsify } from "./linear-trainer.js";
+import { printOperatingPoints } from "./operating-points.js";
 import { oracleCurve } from "./oracle-curve.js";
 import { splitOf, trainingText } from "./splits.js";
 import { crossFitToxicity, type ToxicityRow } from "./toxicity-crossfit.js";
@@ -291,68 +292,9 @@ writeFileSync(
   `${JSON.stringify(confidenceFile, null, 2)}\n`,
 );
 
-// 5. The operating point, out-of-fold: the ceiling with at most CEILING_CLEAN_REJECTED of clean tweets
-// rejected, and the default rule's figures per minConfidence. judge-policy.ts's default
-// ceiling is set from these lines.
-const ceilings = [0.95, 0.97, 0.98, 0.985, 0.99, 0.991, 0.992, 0.993, 0.994, 0.995, 0.997];
-for (const c of ceilings)
-  console.log(
-    `ceiling ${c}: clean rejected ${rate(
-      labels.map((y, i) => y === 0 && (p[i] ?? 0) >= c),
-      0,
-    ).toFixed(4)} · toxic rejected ${rate(
-      labels.map((y, i) => y === 1 && (p[i] ?? 0) >= c),
-      1,
-    ).toFixed(3)}`,
-  );
-const ceiling =
-  ceilings.find(
-    (c) =>
-      rate(
-        labels.map((y, i) => y === 0 && (p[i] ?? 0) >= c),
-        0,
-      ) <= CEILING_CLEAN_REJECTED,
-  ) ?? 0.995;
-console.log(`lowest ceiling with clean rejected <= ${CEILING_CLEAN_REJECTED}: ${ceiling}`);
-console.log(
-  "minConfidence  escalated natural / balanced  toxic published  clean rejected (ceiling above, maxToxicity 0.8)",
-);
-for (const minConfidence of [0.6, 0.7, 0.8, 0.9]) {
-  const outcome = p.map((q, i) =>
-    q >= ceiling
-      ? "rejected"
-      : q > 0.8 || (confidence[i] ?? 0) < minConfidence || q >= 0.5
-        ? "escalated"
-        : "published",
-  );
-  const escalated = outcome.map((o) => o === "escalated");
-  const balanced =
-    0.5 *
-      rate(
-        labels.map((y, i) => y === 1 && escalated[i] === true),
-        1,
-      ) +
-    0.5 *
-      rate(
-        labels.map((y, i) => y === 0 && escalated[i] === true),
-        0,
-      );
-  console.log(
-    `${String(minConfidence).padEnd(14)} ${(escalated.filter(Boolean).length / p.length).toFixed(3)} / ${balanced.toFixed(3)}               ${rate(
-      labels.map((y, i) => y === 1 && outcome[i] === "published"),
-      1,
-    ).toFixed(4)}           ${rate(
-      labels.map((y, i) => y === 0 && outcome[i] === "rejected"),
-      0,
-    ).toFixed(4)}`,
-  );
-}
-
-/** Share of rows of class `y` for which `hit` holds. */
-function rate(hit: readonly boolean[], y: number): number {
-  const n = labels.filter((l) => l === y).length;
-  return hit.filter(Boolean).length / Math.max(1, n);
-}
+// 5. The operating point, out-of-fold (operating-points.ts): judge-policy.ts's default ceiling
+// is set from these lines.
+printOperatingPoints(p, confidence, labels, CEILING_CLEAN_REJECTED, (line) => console.log(line));
 
 function choose(
   sets: Record<string, string[]>,
