@@ -7,13 +7,13 @@
  *   npx tsx bench/judge/clean-prose.ts [--limit 1000]
  *
  * Prints per corpus how many items each rule decided, and last one JSON line of the escalated
- * and rejected rates.
+ * and clean-rejected rates (`judge evaluate`'s `rates`).
  */
 import { parseArgs } from "node:util";
 
 import { createOfflineEnricher } from "../../src/nlp/enricher.js";
 import { cleanProse, type ProseCorpus } from "../../src/nlp/train/clean-prose.js";
-import { judgeRows } from "../../src/pipeline/judge/evaluate.js";
+import { judgeRows, rates } from "../../src/pipeline/judge/evaluate.js";
 import { defaultPolicy } from "../../src/pipeline/judge/judge-policy.js";
 
 const { values: args } = parseArgs({ options: { limit: { type: "string", default: "1000" } } });
@@ -25,8 +25,10 @@ if (!Number.isInteger(limit) || limit <= 0) {
 
 const enricher = await createOfflineEnricher();
 const policy = defaultPolicy();
-const summary: Record<string, { items: number; escalated_rate: number; rejected_rate: number }> =
-  {};
+const summary: Record<
+  string,
+  { items: number; escalated_rate: number; clean_rejected_rate: number }
+> = {};
 console.log(`${"corpus".padEnd(8)} ${"items".padStart(5)}  rules`);
 for (const corpus of ["sst2", "stsb", "agnews"] as const satisfies readonly ProseCorpus[]) {
   const rows = cleanProse(corpus, "validation")
@@ -35,12 +37,11 @@ for (const corpus of ["sst2", "stsb", "agnews"] as const satisfies readonly Pros
   const judged = await judgeRows(rows, enricher, policy);
   const byRule = new Map<string, number>();
   for (const j of judged) byRule.set(j.decision.rule, (byRule.get(j.decision.rule) ?? 0) + 1);
-  const share = (outcome: string) =>
-    judged.filter((j) => j.decision.outcome === outcome).length / judged.length;
+  const figures = rates(judged);
   summary[corpus] = {
-    items: judged.length,
-    escalated_rate: round4(share("ESCALATED")),
-    rejected_rate: round4(share("REJECTED")),
+    items: figures.items,
+    escalated_rate: round4(figures.escalated_rate),
+    clean_rejected_rate: round4(figures.clean_rejected_rate),
   };
   console.log(
     `${corpus.padEnd(8)} ${String(judged.length).padStart(5)}  ${[...byRule]
