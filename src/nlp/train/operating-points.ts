@@ -12,6 +12,22 @@ const MAX_TOXICITY = 0.8;
 /** judge-policy.ts LEANS_TOXIC: at or above it the Judge never publishes automatically. */
 const LEANS_TOXIC = 0.5;
 
+/**
+ * What the Judge's rule (judge-policy.ts `judge`, default maxToxicity) decides for a score and a
+ * confidence. Written here because src/nlp sits below the pipeline and may not import it;
+ * test/nlp/operating-points.test.ts holds the two to the same answers.
+ */
+export function defaultRuleOutcome(
+  score: number,
+  confidence: number,
+  thresholds: { toxicityCeiling: number; minConfidence: number },
+): "rejected" | "escalated" | "published" {
+  if (score >= thresholds.toxicityCeiling) return "rejected";
+  return score > MAX_TOXICITY || confidence < thresholds.minConfidence || score >= LEANS_TOXIC
+    ? "escalated"
+    : "published";
+}
+
 /** Prints the grids with `log`; returns the ceiling chosen. */
 export function printOperatingPoints(
   scores: readonly number[],
@@ -38,11 +54,7 @@ export function printOperatingPoints(
   );
   for (const minConfidence of MIN_CONFIDENCES) {
     const outcome = scores.map((q, i) =>
-      q >= ceiling
-        ? "rejected"
-        : q > MAX_TOXICITY || (confidence[i] ?? 0) < minConfidence || q >= LEANS_TOXIC
-          ? "escalated"
-          : "published",
+      defaultRuleOutcome(q, confidence[i] ?? 0, { toxicityCeiling: ceiling, minConfidence }),
     );
     const escalated = (i: number) => outcome[i] === "escalated";
     const natural = outcome.filter((o) => o === "escalated").length / scores.length;
