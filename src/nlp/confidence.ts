@@ -25,8 +25,8 @@ export interface ConfidenceModelFile {
   readonly metrics: Readonly<Record<string, number | string>>;
 }
 
-/** The shipped model (provenance: `confidence-lr-v4`). */
-export const CONFIDENCE_MODEL_FILE = "confidence-v4.json";
+/** The shipped model (provenance: `confidence-lr-v5`). */
+export const CONFIDENCE_MODEL_FILE = "confidence-v5.json";
 
 /**
  * Languages the models were trained on. "und" (eld could not tell: mostly short texts) is

@@ -150,6 +150,7 @@ export async function createOfflineEnricher(
         "toxicity.threat": tox.threat,
         "toxicity.group_hate": tox.groupHate,
         "toxicity.harassment": tox.harassment,
+        "toxicity.slur": tox.slur,
         "toxicity.written_harm": round(tox.writtenHarm),
         "toxicity.directed": tox.directed,
         "topics.top": topic.top,

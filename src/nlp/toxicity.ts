@@ -21,6 +21,7 @@ import type { HashedMlpHeader } from "./hashed-mlp.js";
 import { Int8HashedMlp } from "./hashed-mlp-int8.js";
 import { LinearModel, type LinearModelFile } from "./linear-model.js";
 import { ProfanityPrefilter } from "./profanity-prefilter.js";
+import { containsSlur } from "./slur-lexicon.js";
 
 /** The shipped model: provenance names it (`toxicity-stack-v4`), and this file's JSON holds it. */
 export const TOXICITY_MODEL_FILE = "toxicity-v4.json";
@@ -56,6 +57,8 @@ export interface ToxicitySignals {
   readonly threat: boolean;
   readonly groupHate: boolean;
   readonly harassment: boolean;
+  /** slur-lexicon.ts: a slur obscenity's list lacks (never published unseen). */
+  readonly slur: boolean;
   /** harm-classifier.ts: P(harm written without a swear word or slur), and whether it hits. */
   readonly writtenHarm: number;
   readonly writtenHarmHit: boolean;
@@ -103,8 +106,8 @@ export function calibrationInputs(s: ToxicitySignals): Readonly<Record<string, n
  * lexicon hits (which catch disguised spellings the n-grams have not seen) by a small logistic
  * model fitted on out-of-fold logits. The old noisy-OR of the
  * signals had no measured meaning; this one is a probability (ECE in src/nlp/README.md).
- * Harm patterns and the written-harm model, for what Davidson's tweets do not hold, set a floor
- * (HARM_FLOOR).
+ * Harm patterns and the written-harm model, for what Davidson's tweets do not hold, and the
+ * slurs obscenity's list lacks, set a floor (HARM_FLOOR).
  */
 export class ToxicityScorer {
   readonly name: string;
@@ -164,6 +167,7 @@ export class ToxicityScorer {
       lexiconHits: hits,
       lexiconTerms: [...terms].sort().join(","),
       ...harmMatches(joined),
+      slur: containsSlur(joined),
       ...this.writtenHarmOf(vector),
       directed: SECOND_PERSON.test(joined),
       coverage: this.model.coverage(vector),
@@ -196,7 +200,7 @@ export class ToxicityScorer {
     return {
       ...s,
       score:
-        s.threat || s.groupHate || s.harassment || s.writtenHarmHit
+        s.threat || s.groupHate || s.harassment || s.slur || s.writtenHarmHit
           ? Math.max(calibrated, HARM_FLOOR)
           : calibrated,
       classifier: sigmoid(s.logit),

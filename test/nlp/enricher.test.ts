@@ -48,7 +48,7 @@ describe("offline enricher", () => {
     expect(e.cost.units).toBeGreaterThanOrEqual(1);
     expect(e.model).toBe(enricher.model);
     expect(e.model).toMatch(
-      /^trendgate-offline-v1 .*toxicity-stack-v4.*topics-lr-v1.*sentiment-lr-v1.*confidence-lr-v4/,
+      /^trendgate-offline-v1 .*toxicity-stack-v4.*topics-lr-v1.*sentiment-lr-v1.*confidence-lr-v5/,
     );
     expect(e.prompt).toContain("Council approves transit budget");
     expect(e.signals["toxicity.threat"]).toBe(false);

@@ -1,7 +1,7 @@
 /**
  * Trains the toxicity classifiers (a linear model and a small hashed-n-gram network), their
  * stacked calibration and the confidence model; writes src/nlp/models/toxicity-v4.json,
- * toxicity-v4-mlp.bin and confidence-v4.json.
+ * toxicity-v4-mlp.bin and confidence-v5.json.
  *
  * Data: Davidson et al. 2017 (22.8k tweets, toxic = hate speech or offensive). The validation
  * split of splits.ts (fnv1a % 100 < 15) is never read here (bench/judge/validation.ts reports on
@@ -274,7 +274,7 @@ const confidence = confInputs.map((c) =>
 );
 const confidenceFile: ConfidenceModelFile = {
   name: "confidence-lr",
-  version: 4,
+  version: 5,
   features: conf.features,
   coefficients: confFit.coefficients.map(round),
   intercept: round(confFit.intercept),
