@@ -11,12 +11,12 @@ import { readFileSync } from "node:fs";
 import type { Embedder } from "./embedder.js";
 import { EmbedderError } from "./embedder-error.js";
 import { fastFeatureIdsOfTokens, fastReadTokens } from "./embedder-fast-features.js";
-import { lexicalVector } from "./embedder-fast-lexical.js";
+import { lexicalHashes, lexicalVector } from "./embedder-fast-lexical.js";
 import { decodeFastModel } from "./embedder-fast-model.js";
 
 /** Recorded with every vector; a new weights file gets a new name, so a change re-embeds. */
-export const FAST_EMBEDDER_MODEL = "trendgate-fast-v3";
-export const FAST_MODEL_URL = new URL("./models/fast-embedder-v3.bin", import.meta.url);
+export const FAST_EMBEDDER_MODEL = "trendgate-fast-v4";
+export const FAST_MODEL_URL = new URL("./models/fast-embedder-v4.bin", import.meta.url);
 
 /** Adds the rows `ids` of a row-major table into `out` (zeroed first); returns |out|. */
 export function sumPool(
@@ -61,6 +61,7 @@ export function createFastEmbedder(
   const directions = (model.header.commonDirections ?? []).map((c) => Float32Array.from(c));
   const dense = new Float32Array(denseDimension);
   const lexicalScratch = new Float32Array(lexical?.dimension ?? 0);
+  const lexicalKeys = lexical ? lexicalHashes(vocab, lexical) : undefined;
   // Each part is normalised, then scaled so its squared norm is its share: the cosine of two
   // vectors is then (1 − share)·cos(dense) + share·cos(lexical).
   const lexicalScale = Math.sqrt(lexical?.share ?? 0);
@@ -76,7 +77,9 @@ export function createFastEmbedder(
       dense,
     );
     const denseNorm = removeDirections(dense, directions);
-    const lexicalNorm = lexical ? lexicalVector(tokens, vocab, lexical, lexicalScratch) : 0;
+    const lexicalNorm = lexical
+      ? lexicalVector(tokens, vocab, lexical, lexicalScratch, lexicalKeys)
+      : 0;
     if (denseNorm > 0) {
       const out = new Array<number>(dimension);
       // A part that came out zero leaves the whole norm to the other.

@@ -59,8 +59,8 @@ describe("EMBEDDER selection", () => {
       weaviateClass: "TrendVector",
     });
     expect(vectorStoreLocation(config({ ...base, EMBEDDER: "fast" }))).toEqual({
-      embeddedPath: "data/vectors/trendgate_fast_v3",
-      weaviateClass: "TrendVector_trendgate_fast_v3",
+      embeddedPath: "data/vectors/trendgate_fast_v4",
+      weaviateClass: "TrendVector_trendgate_fast_v4",
     });
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   type FastLexicalConfig,
   inverseDocumentFrequencies,
+  lexicalHashes,
   lexicalVector,
 } from "../../src/nlp/embedder-fast-lexical.js";
 
@@ -48,5 +49,32 @@ describe("fast embedder lexical part", () => {
     expect(unit(["guitar", "man"], c)).toEqual(unit(["man", "guitar"], c));
     const empty = new Float32Array(c.dimension);
     expect(lexicalVector([], vocab, c, empty)).toBe(0);
+  });
+
+  it("should count inflections of one word as the same word when stemmed (v4), and not before", () => {
+    const plain = config(inverseDocumentFrequencies(texts, vocab), 256);
+    const stemmed = { ...config(inverseDocumentFrequencies(texts, vocab, true), 256), stem: true };
+    // "flutes" is not in the vocabulary: only its stem ties it to "flute".
+    expect(cosine(unit(["flute"], stemmed), unit(["flutes"], stemmed))).toBeCloseTo(1, 5);
+    expect(cosine(unit(["flute"], plain), unit(["flutes"], plain))).toBeLessThan(0.5);
+    // The stem's idf counts the texts holding any form: "plays" and "play" are one word.
+    const forms = [["plays"], ["play"], ["sings"]];
+    const v = new Map([
+      ["play", 0],
+      ["sings", 1],
+    ]);
+    expect(inverseDocumentFrequencies(forms, v, true).idf[0]).toBeCloseTo(Math.log(4 / 3), 4);
+    expect(inverseDocumentFrequencies(forms, v).idf[0]).toBeCloseTo(Math.log(4 / 2), 4);
+  });
+
+  it("should give the same vector with the embedder's precomputed vocabulary hashes as without", () => {
+    const c = { ...config(inverseDocumentFrequencies(texts, vocab, true)), stem: true };
+    const tokens = ["the", "man", "plays", "a", "guitar", "flutes"];
+    const withHashes = new Float32Array(c.dimension);
+    const without = new Float32Array(c.dimension);
+    const norm = lexicalVector(tokens, vocab, c, withHashes, lexicalHashes(vocab, c));
+    expect(norm).toBeGreaterThan(0);
+    expect(norm).toBeCloseTo(lexicalVector(tokens, vocab, c, without), 5);
+    expect(withHashes).toEqual(without);
   });
 });
