@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 
+import { stemmer } from "stemmer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type Embedder, EmbedderError } from "../../src/nlp/embedder.js";
@@ -104,6 +105,26 @@ describe("fast embedder", () => {
     const [vector] = await base.embed(["Rates rose."]);
     expect(vector).toHaveLength(256);
     await base.close();
+  });
+
+  it("should give an unknown inflection its stem's vocabulary row with stemBackoff (v4), and char n-grams without", async () => {
+    const { header, table } = decodeFastModel(readFileSync(FAST_MODEL_URL));
+    expect(header.features.stemBackoff).toBe(true);
+    expect(header.lexical?.stem).toBe(true);
+    const vocab = new Set(header.vocab);
+    // A plural the vocabulary lacks, whose stem a vocabulary word shares.
+    const word = header.vocab
+      .filter((w) => /^[a-z]{6,}$/.test(w))
+      .map((w) => `${w}s`)
+      .find((w) => !vocab.has(w) && stemmer(w) === stemmer(w.slice(0, -1)));
+    expect(word).toBeDefined();
+    const { stemBackoff: _, ...noBackoff } = header.features;
+    const plain = { ...header, features: noBackoff };
+    const without = createFastEmbedder({ bytes: encodeFastModel(plain, table) });
+    const [withRow] = await embedder.embed([word!]);
+    const [nGramsOnly] = await without.embed([word!]);
+    expect(cosine(withRow!, nGramsOnly!)).toBeLessThan(0.99);
+    await without.close();
   });
 
   it("should fail to load a file that is not its model format", () => {

@@ -12,12 +12,13 @@
  *   nice -n 19 npx tsx src/nlp/train/tune-fast-embedder.ts [--dry] [--from file] [--out file] [--epochs N] ...
  *
  * The shipped model is this script with its defaults: the base's table, plus the lexical part
- * (share 0.3, 128 dimensions, words read as their Porter stems, idf over the training texts) —
- * no gradient steps (`--epochs 0`, about a minute). Validation: STS-B ρ 0.660 → 0.721, AG
- * same-topic@5 0.831 → 0.824 (v3, words as they are: 0.705 / 0.824; v2, from the retired v1
- * base: 0.662 → 0.703, 0.816 → 0.809). With epochs 0 the table passes through unchanged, so
- * `--from` a v3 file (git show 1ae47c6:src/nlp/models/fast-embedder-v3.bin) writes v4 byte
- * for byte without the teacher cache, and `--no-lexical-stem` writes v3 again. Tried and lost (src/nlp/README.md): tuning
+ * (share 0.3, 128 dimensions, words read as their Porter stems, idf over the training texts),
+ * unknown words backing off to a vocabulary row with their stem — no gradient steps
+ * (`--epochs 0`, about a minute). Validation: STS-B ρ 0.660 → 0.726, AG same-topic@5 0.831 →
+ * 0.826 (v3, without the stems: 0.705 / 0.824; v2, from the retired v1 base: 0.662 → 0.703,
+ * 0.816 → 0.809). With epochs 0 the table passes through unchanged, so `--from` a v3 file
+ * (git show 1ae47c6:src/nlp/models/fast-embedder-v3.bin) writes v4 byte for byte without the
+ * teacher cache, and `--no-lexical-stem --no-stem-backoff` gives v3's vectors again. Tried and lost (src/nlp/README.md): tuning
  * the table (`--epochs 2` on v1: ρ 0.691, AG 0.821, but cosines shrink toward score / 5 and a
  * hand-written paraphrase that shares no word with its anchor lost its nearest place; STS-B
  * falls after each epoch, the table was already distilled with these 4.6k pairs), Adagrad steps
@@ -71,6 +72,8 @@ const { values: args } = parseArgs({
     "lexical-share": { type: "string", default: "0.3" },
     /** Read words as their Porter stems in the lexical part (v4); --no-lexical-stem writes v3's part. */
     "lexical-stem": { type: "boolean", default: true },
+    /** Unknown words back off to the row of a vocabulary word with their stem (v4). */
+    "stem-backoff": { type: "boolean", default: true },
   },
 });
 const num = (key: keyof typeof args) => Number(args[key]);
@@ -78,7 +81,9 @@ const random = seededRandom(num("seed"));
 const log = (...parts: unknown[]) => console.log(`[${process.uptime().toFixed(0)}s]`, ...parts);
 
 const start = decodeFastModel(readFileSync(args.from));
-const { dimension: DIM, features } = start.header;
+const { dimension: DIM } = start.header;
+const { stemBackoff: _stemBackoff, ...baseFeatures } = start.header.features;
+const features = args["stem-backoff"] ? { ...baseFeatures, stemBackoff: true } : baseFeatures;
 const vocabList = start.header.vocab;
 const vocab = new Map(vocabList.map((w, i) => [w, i]));
 const ids = (text: string) => Int32Array.from(fastFeatureIds(text, vocab, features));
@@ -125,6 +130,7 @@ const lexical: FastLexicalConfig | undefined =
 function shippable(): Buffer {
   const header: FastModelHeader = {
     ...start.header,
+    features,
     model: FAST_EMBEDDER_MODEL,
     commonDirections: directions.map((c) => Array.from(c)),
     ...(lexical ? { lexical } : {}),
