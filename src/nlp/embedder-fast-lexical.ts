@@ -33,7 +33,7 @@ export function lexicalKey(word: string, config: Pick<FastLexicalConfig, "stem">
   return config.stem ? stemmer(word) : word;
 }
 
-/** The key hash of every vocabulary word, by row: computed once, so texts are not stemmed word by word. */
+/** The key hash of each vocabulary word, by row: computed once, not stemmed again per text. */
 export function lexicalHashes(
   vocab: ReadonlyMap<string, number>,
   config: Pick<FastLexicalConfig, "stem">,

@@ -18,9 +18,9 @@
  * 0.826 (v3, without the stems: 0.705 / 0.824; v2, from the retired v1 base: 0.662 → 0.703,
  * 0.816 → 0.809). With epochs 0 the table passes through unchanged, so `--from` a v3 file
  * (git show 1ae47c6:src/nlp/models/fast-embedder-v3.bin) writes v4 byte for byte without the
- * teacher cache, and `--no-lexical-stem --no-stem-backoff` gives v3's vectors again. Tried and lost (src/nlp/README.md): tuning
- * the table (`--epochs 2` on v1: ρ 0.691, AG 0.821, but cosines shrink toward score / 5 and a
- * hand-written paraphrase that shares no word with its anchor lost its nearest place; STS-B
+ * teacher cache, and `--no-lexical-stem --no-stem-backoff` gives v3's vectors again.
+ * Tried and lost (src/nlp/README.md): tuning the table (`--epochs 2` on v1: ρ 0.691, AG 0.821,
+ * but cosines shrink toward score / 5 and a hand-written paraphrase that shares no word with its anchor lost its nearest place; STS-B
  * falls after each epoch, the table was already distilled with these 4.6k pairs), Adagrad steps
  * from a fresh accumulator (ρ 0.66 → 0.47 in one epoch), removing 2–4 common directions (AG
  * 0.79 / 0.70), a topic-probability head appended to the vector (AG +0.01, STS −0.01 to −0.06),
