@@ -183,6 +183,32 @@ describe("sharedPayloadSocket", () => {
     expect(order).toEqual(["uncork", "written"]);
   });
 
+  it("should settle writes ahead queued behind bytes Node holds only after those bytes, in order", async () => {
+    const { payloads, socket, received, until } = await pair(false);
+    const first = payloads.share({ data: { n: 1 } });
+    const second = payloads.share({ data: { n: 2 } });
+    const tcp = (socket as unknown as { _socket: Socket })._socket;
+    tcp.cork();
+    const a = target(socket, "a");
+    const b = target(socket, "b");
+    // The first write stays in Node's queue (corked), so the second is written behind it.
+    expect(payloads.writeAhead(first, [a])).toBe(1);
+    expect(tcp.writableLength).toBeGreaterThan(0);
+    expect(payloads.writeAhead(second, [b])).toBe(1);
+    const settled: string[] = [];
+    const both = Promise.all([
+      a.written!.then(() => settled.push("a")),
+      b.written!.then(() => settled.push("b")),
+    ]);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(settled).toEqual([]);
+    tcp.uncork();
+    await both;
+    expect(settled).toEqual(["a", "b"]);
+    await until(2);
+    expect(received.map((r) => JSON.parse(r.text).id)).toEqual(["a", "b"]);
+  });
+
   it("should refuse to write ahead behind a message ws has queued, so order is kept", async () => {
     const { payloads, socket, received, until, sendNext } = await pair(false);
     const result = payloads.share({ data: { n: 1 } });
