@@ -15,11 +15,13 @@ export interface LabelledRow {
  * Parses a labelled JSON-lines file: one `{"text": string, "label": "toxic"|"clean"}` per line
  * (extra fields ignored, blank lines skipped). The first bad line stops the run with a
  * BAD_USER_INPUT error naming it: an evaluation over silently skipped rows would report figures
- * for a set nobody chose.
+ * for a set nobody chose. A byte-order mark at the start (files saved by Windows tools and
+ * spreadsheets) is not part of the first row; CRLF line ends parse as they are.
  */
 export function parseLabelledJsonl(content: string, source = "labels"): LabelledRow[] {
   const rows: LabelledRow[] = [];
-  content.split("\n").forEach((raw, index) => {
+  const text = content.startsWith("\uFEFF") ? content.slice(1) : content;
+  text.split("\n").forEach((raw, index) => {
     const line = index + 1;
     if (raw.trim() === "") return;
     let parsed: unknown;

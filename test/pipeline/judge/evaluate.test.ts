@@ -55,6 +55,16 @@ describe("labelled rows", () => {
     ]);
   });
 
+  it("should read a file saved with a byte-order mark and CRLF line ends", () => {
+    const rows = parseLabelledJsonl(
+      '\uFEFF{"text":"a","label":"clean"}\r\n{"text":"b","label":"toxic"}\r\n\r\n',
+    );
+    expect(rows).toEqual([
+      { text: "a", label: "clean", line: 1 },
+      { text: "b", label: "toxic", line: 2 },
+    ]);
+  });
+
   it("should refuse a malformed line with BAD_USER_INPUT naming the line", () => {
     const cases: [string, RegExp][] = [
       ['{"text":"a","label":"clean"}\n{"text": "b", "label": "toxic"\n', /line 2: not valid JSON/],
