@@ -23,6 +23,7 @@ describe("slurs obscenity's list lacks", () => {
 
   it.each([
     "The kitchen was spick and span after the party.",
+    "Cleaned the floor with Spic and Span.",
     "This manual is gobbledy gook to me.",
     "Gobbledygook, all of it.",
     "The zipper head broke off my jacket.",
