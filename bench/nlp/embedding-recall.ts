@@ -1,7 +1,11 @@
 /**
- * Recall@5 of the offline embedder on the hand-written similarity set, and its throughput.
+ * Recall@5 of an offline embedder on the hand-written similarity set, and its throughput.
  *
- *   npx tsx bench/nlp/embedding-recall.ts [--batch 32] [--passes 3]
+ *   npx tsx bench/nlp/embedding-recall.ts [--model use-lite|fast] [--batch 32] [--passes 3]
+ *
+ * --model use-lite (the default here, whose batching the throughput lines are about) or fast
+ * (the default embedder: `EMBEDDER=fast`, src/nlp/embedder-fast.ts; its batch size changes
+ * nothing).
  *
  * Query = each item; relevant = the other items of its group (a group is one news story: an
  * anchor, two paraphrases, four same-story items). Recall@5 = relevant items in the top 5 /
@@ -11,12 +15,27 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
-import { createOfflineEmbedder, DEFAULT_OFFLINE_BATCH_SIZE } from "../../src/nlp/embedder.js";
+import {
+  createOfflineEmbedder,
+  DEFAULT_OFFLINE_BATCH_SIZE,
+  type Embedder,
+} from "../../src/nlp/embedder.js";
+import { createFastEmbedder } from "../../src/nlp/embedder-fast.js";
 import { hashFeatures } from "../../src/nlp/features.js";
 
 const { values: args } = parseArgs({
-  options: { batch: { type: "string" }, passes: { type: "string" } },
+  options: {
+    model: { type: "string", default: "use-lite" },
+    batch: { type: "string" },
+    passes: { type: "string" },
+  },
 });
+if (args.model !== "use-lite" && args.model !== "fast")
+  throw new Error(`--model must be use-lite or fast, got ${args.model}`);
+const createEmbedder = (batch: number): Promise<Embedder> =>
+  args.model === "fast"
+    ? Promise.resolve(createFastEmbedder())
+    : createOfflineEmbedder({ batchSize: batch });
 const batchSize = Number(args.batch ?? DEFAULT_OFFLINE_BATCH_SIZE);
 const passes = Number(args.passes ?? 3);
 
@@ -66,7 +85,7 @@ const dot = (a: readonly number[], b: readonly number[]): number =>
   a.reduce((s, v, i) => s + v * (b[i] ?? 0), 0);
 
 const loadStarted = performance.now();
-const embedder = await createOfflineEmbedder({ batchSize });
+const embedder = await createEmbedder(batchSize);
 const loadMs = performance.now() - loadStarted;
 const vectors = await embedder.embed(texts);
 const embedding = evaluate((a, b) => dot(vectors[a] ?? [], vectors[b] ?? []));
@@ -83,7 +102,7 @@ const lexical = evaluate((a, b) => {
 });
 
 async function throughput(batch: number): Promise<number> {
-  const e = batch === batchSize ? embedder : await createOfflineEmbedder({ batchSize: batch });
+  const e = batch === batchSize ? embedder : await createEmbedder(batch);
   await e.embed(texts.slice(0, 4));
   const started = performance.now();
   for (let p = 0; p < passes; p++) {
