@@ -5,59 +5,45 @@
  * by split and label. A match on clean text is a post a moderator sees for nothing; on a toxic
  * tweet, harm that is no longer published unseen.
  *
- *   npx tsx bench/judge/slur-matches.ts [--datasets /work/shared/datasets]
+ *   npx tsx bench/judge/slur-matches.ts
  *
- * Prints a table and, last, one JSON line.
+ * The shared datasets are read where the other corpus tools read them (src/nlp/train/corpora.ts:
+ * ../shared/datasets, or TRENDGATE_DATASETS). Prints a table and, last, one JSON line.
  */
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { parseArgs } from "node:util";
-
 import { featureTokens } from "../../src/nlp/features.js";
 import { containsSlur } from "../../src/nlp/slur-lexicon.js";
+import { CORPORA, type CorpusName, corpusRows } from "../../src/nlp/train/corpora.js";
+import { readJsonl } from "../../src/nlp/train/jsonl.js";
 import { splitOf, trainingText } from "../../src/nlp/train/splits.js";
 
-const { values: args } = parseArgs({
-  options: { datasets: { type: "string", default: "/work/shared/datasets" } },
-});
-
-const readJsonl = (file: string): Record<string, unknown>[] =>
-  readFileSync(file, "utf8")
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+type Row = Record<string, unknown>;
 /** The texts of a row, whatever the corpus calls them (STS-B rows hold two). */
-const textsOf = (row: Record<string, unknown>): string[] =>
+const textsOf = (row: Row): string[] =>
   [row.text, row.sentence, row.a, row.b].filter((t): t is string => typeof t === "string");
 const matches = (text: string) => containsSlur(featureTokens(text).join(" "));
-
-const dataset = (name: string) => path.join(args.datasets, name);
-const project = (name: string) => new URL(`../../src/nlp/data/${name}`, import.meta.url).pathname;
-const cleanFiles = [
-  dataset("sst2-train.jsonl"),
-  dataset("stsb-train.jsonl"),
-  dataset("agnews-train.jsonl"),
-  project("topics.jsonl"),
-  project("similarity-pairs.jsonl"),
-];
-
-const count = (file: string) => {
-  const texts = readJsonl(file).flatMap(textsOf);
+const count = (rows: readonly Row[]) => {
+  const texts = rows.flatMap(textsOf);
   return { texts: texts.length, matched: texts.filter(matches).length };
 };
+const projectRows = (name: string) =>
+  readJsonl<Row>(new URL(`../../src/nlp/data/${name}`, import.meta.url));
+
 const clean: Record<string, { texts: number; matched: number }> = {};
-for (const file of cleanFiles) clean[path.basename(file)] = count(file);
+for (const corpus of ["sst2", "stsb", "agnews"] as const satisfies readonly CorpusName[])
+  clean[CORPORA[corpus]] = count(corpusRows<Row>(corpus));
+for (const name of ["topics.jsonl", "similarity-pairs.jsonl"])
+  clean[name] = count(projectRows(name));
 const cleanTotal = Object.values(clean).reduce(
   (t, c) => ({ texts: t.texts + c.texts, matched: t.matched + c.matched }),
   { texts: 0, matched: 0 },
 );
-const writtenHarm = count(project("written-harm.jsonl"));
+const writtenHarm = count(projectRows("written-harm.jsonl"));
 
 const davidson: Record<
   string,
   { toxic: number; clean: number; toxicMatched: number; cleanMatched: number }
 > = {};
-for (const row of readJsonl(dataset("davidson-train.jsonl"))) {
+for (const row of corpusRows<Row>("davidson")) {
   const text = String(row.text);
   const part =
     splitOf(trainingText(text)) === "validation" ? "validation" : "pool (train + calibration)";
