@@ -3,8 +3,9 @@
  * every embedder figure is measured on.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+
+import { readJsonl } from "./jsonl.js";
 
 export const DATASETS_DIR =
   process.env.TRENDGATE_DATASETS ??
@@ -27,13 +28,6 @@ export type CorpusName = keyof typeof CORPORA;
 /** What the teacher cache can hold: the corpora, and the vocabulary words one at a time. */
 export type CacheName = CorpusName | "words";
 export const VOCABULARY_SIZE = 40_000;
-
-export function readJsonl<T>(file: string): T[] {
-  return readFileSync(file, "utf8")
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .map((l) => JSON.parse(l) as T);
-}
 
 export function corpusRows<T>(name: CorpusName): T[] {
   return readJsonl<T>(`${DATASETS_DIR.replace(/\/?$/, "/")}${CORPORA[name]}`);
