@@ -94,6 +94,7 @@ export async function loadEnricher(config: Config): Promise<Enricher> {
     return createPooledEnricher({
       threads: config.ENRICH_THREADS,
       maxChars: config.TREND_BODY_MAX_CHARS,
+      warmupTexts: config.ENRICH_WARMUP_TEXTS,
     });
   }
   const { createOfflineEnricher } = await import("../nlp/enricher.js");

@@ -11,7 +11,8 @@ import {
 let pool: BatchEnricher;
 let local: Enricher;
 beforeAll(async () => {
-  pool = await createPooledEnricher({ threads: 2, maxChars: 5000 });
+  // Warmed up as `trendgate start` does: the outcomes below must still equal the in-process ones.
+  pool = await createPooledEnricher({ threads: 2, maxChars: 5000, warmupTexts: 40 });
   local = await createOfflineEnricher({ maxChars: 5000 });
 }, 60_000);
 afterAll(async () => {

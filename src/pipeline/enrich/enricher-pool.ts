@@ -1,6 +1,7 @@
 import { Piscina } from "piscina";
 
 import type { Enricher, Enrichment, EnrichmentInput } from "../../nlp/enricher.js";
+import { warmupInputs } from "../../nlp/warmup-inputs.js";
 import type { EnrichOutcome, EnrichTask } from "./enricher-thread.js";
 
 export type { EnrichOutcome } from "./enricher-thread.js";
@@ -36,6 +37,8 @@ const MIN_ITEMS_PER_TASK = 8;
 export async function createPooledEnricher(options: {
   threads: number;
   maxChars: number;
+  /** Inputs each thread enriches before the pool is returned (nlp/warmup-inputs.ts); default 0. */
+  warmupTexts?: number;
 }): Promise<BatchEnricher> {
   const threads = Math.max(1, Math.floor(options.threads));
   const pool = new Piscina<EnrichTask, { model: string; outcomes: EnrichOutcome[] }>({
@@ -57,8 +60,10 @@ export async function createPooledEnricher(options: {
       );
     }
   };
-  // Load the models in every thread now, not on the first batch, and learn the model name.
-  const warm = await Promise.all(Array.from({ length: threads }, () => run([])));
+  // Load the models in every thread now, not on the first batch, learn the model name, and run
+  // the warm-up inputs so the first real batches meet optimised code (warmup-inputs.ts).
+  const warmup = warmupInputs(options.warmupTexts ?? 0);
+  const warm = await Promise.all(Array.from({ length: threads }, () => run(warmup)));
   const model = warm[0]!.model;
 
   const enrichMany = async (inputs: readonly EnrichmentInput[]): Promise<EnrichOutcome[]> => {
