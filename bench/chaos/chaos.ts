@@ -29,7 +29,6 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -44,6 +43,7 @@ import { seededRandom } from "../../src/domain/seeded-random.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { createLoadtestMix } from "../../src/ops/loadtest-mix.js";
 import { ProcessSupervisor } from "../../src/ops/process-supervisor.js";
+import { freePort } from "../tools/free-port.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -73,17 +73,6 @@ const T0 = Date.now();
 
 class ChaosError extends Error {
   readonly code = "CHAOS_FAILED";
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A private redis-server: AOF on, in our temp dir, on our port. */

@@ -15,13 +15,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
 import { Redis } from "ioredis";
 import pg from "pg";
+
+import { freePort } from "../tools/free-port.js";
+import { median } from "../tools/median.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -44,17 +46,6 @@ interface Figures {
   endToEndP50: number;
   endToEndP99: number;
   ingestP99: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Resolves when the child prints `marker`, rejects when it exits or the time is up first. */
@@ -180,11 +171,6 @@ async function coldRun(warmupTexts: number): Promise<Figures> {
     await rm(dir, { recursive: true, force: true });
   }
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 const results = new Map<number, Figures[]>(SETTINGS.map((w) => [w, []]));
 for (let r = 1; r <= RUNS; r++) {

@@ -33,6 +33,7 @@ import { type App, startApp } from "../../src/main.js";
 import type { Enricher } from "../../src/nlp/enricher.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { makeEnvelope } from "../../src/streams/envelope.js";
+import { median } from "../tools/median.js";
 import { type BenchEnv, createBenchEnv, postgresBackendCpuSeconds } from "./bench-env.js";
 import { newsItem } from "./news-corpus.js";
 import { noopEnricher } from "./noop-enricher.js";
@@ -300,12 +301,6 @@ async function oneRun(run: number): Promise<RunFigures> {
   } finally {
     await env.close();
   }
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 async function main() {
