@@ -17,6 +17,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 import { Redis } from "ioredis";
@@ -40,6 +41,7 @@ const BASE_URL =
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const KEY = `cold${randomBytes(8).toString("hex")}`;
 const START_TIMEOUT_MS = 180_000;
+const CLI = fileURLToPath(new URL("../../bin/trendgate.js", import.meta.url));
 
 interface Figures {
   startupSeconds: number;
@@ -123,7 +125,7 @@ async function coldRun(warmupTexts: number): Promise<Figures> {
     ENRICH_WARMUP_TEXTS: String(warmupTexts),
   };
   const started = performance.now();
-  const system = spawn(process.execPath, ["bin/trendgate.js", "start"], {
+  const system = spawn(process.execPath, [CLI, "start"], {
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -134,7 +136,7 @@ async function coldRun(warmupTexts: number): Promise<Figures> {
     await run(
       process.execPath,
       [
-        "bin/trendgate.js",
+        CLI,
         "loadtest",
         "--url",
         `http://127.0.0.1:${port}/graphql`,
