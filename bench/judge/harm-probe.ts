@@ -13,7 +13,7 @@
  * almost no such texts. The last line is JSON.
  */
 import { createOfflineEnricher } from "../../src/nlp/enricher.js";
-import { readJsonl } from "../../src/nlp/train/jsonl.js";
+import { readJsonl } from "../../src/nlp/jsonl.js";
 import { judgeRows } from "../../src/pipeline/judge/evaluate.js";
 import { defaultPolicy } from "../../src/pipeline/judge/judge-policy.js";
 import { readLabelledJsonl } from "../../src/pipeline/judge/labelled-rows.js";

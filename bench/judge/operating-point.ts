@@ -12,7 +12,7 @@
 import { parseArgs } from "node:util";
 
 import { createOfflineEnricher } from "../../src/nlp/enricher.js";
-import { readJsonl } from "../../src/nlp/train/jsonl.js";
+import { readJsonl } from "../../src/nlp/jsonl.js";
 import { splitOf, trainingText } from "../../src/nlp/train/splits.js";
 import { type JudgedRow, judgeRows, rates } from "../../src/pipeline/judge/evaluate.js";
 import { defaultPolicy, judge, type JudgePolicy } from "../../src/pipeline/judge/judge-policy.js";

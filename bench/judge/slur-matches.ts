@@ -11,9 +11,9 @@
  * ../shared/datasets, or TRENDGATE_DATASETS). Prints a table and, last, one JSON line.
  */
 import { featureTokens } from "../../src/nlp/features.js";
+import { readJsonl } from "../../src/nlp/jsonl.js";
 import { containsSlur } from "../../src/nlp/slur-lexicon.js";
 import { CORPORA, type CorpusName, corpusRows } from "../../src/nlp/train/corpora.js";
-import { readJsonl } from "../../src/nlp/train/jsonl.js";
 import { splitOf, trainingText } from "../../src/nlp/train/splits.js";
 
 type Row = Record<string, unknown>;

@@ -17,8 +17,8 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 
 import { fnv1a } from "../../src/nlp/features.js";
+import { readJsonl } from "../../src/nlp/jsonl.js";
 import { SentimentModel } from "../../src/nlp/sentiment.js";
-import { readJsonl } from "../../src/nlp/train/jsonl.js";
 import { splitOf, trainingText } from "../../src/nlp/train/splits.js";
 import { runJudgeEvaluate, summary } from "../../src/pipeline/judge/evaluate-command.js";
 

@@ -10,17 +10,15 @@
  * into one to four sentence inputs, so the multi-sentence paths (summary, keywords) run too.
  * No result is kept: the enricher has no cache, so this changes speed, never an outcome.
  */
-import { readFileSync } from "node:fs";
-
 import type { EnrichmentInput } from "./enricher.js";
+import { readJsonl } from "./jsonl.js";
 
 let rows: string[] | undefined;
 
 function writtenHarmTexts(): string[] {
-  rows ??= readFileSync(new URL("./data/written-harm.jsonl", import.meta.url), "utf8")
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => (JSON.parse(line) as { text: string }).text);
+  rows ??= readJsonl<{ text: string }>(new URL("./data/written-harm.jsonl", import.meta.url)).map(
+    (row) => row.text,
+  );
   return rows;
 }
 

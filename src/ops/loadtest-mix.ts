@@ -1,6 +1,5 @@
-import { readFileSync } from "node:fs";
-
 import { seededRandom } from "../domain/seeded-random.js";
+import { readJsonl } from "../nlp/jsonl.js";
 import type { TrendInputData } from "../pipeline/ingest/ingest-service.js";
 import { LoadtestError } from "./loadtest-error.js";
 
@@ -89,13 +88,9 @@ let sentences: string[] | undefined;
 /** The project's hand-written news sentences (src/nlp/data), which the enricher was built for. */
 function newsSentences(): string[] {
   sentences ??= ["topics.jsonl", "similarity-pairs.jsonl"].flatMap((file) =>
-    readFileSync(new URL(`../nlp/data/${file}`, import.meta.url), "utf8")
-      .split("\n")
-      .filter((l) => l.trim() !== "")
-      .flatMap((l) => {
-        const row = JSON.parse(l) as { text?: string; a?: string; b?: string };
-        return [row.text, row.a, row.b].filter((t): t is string => typeof t === "string");
-      }),
+    readJsonl<{ text?: string; a?: string; b?: string }>(
+      new URL(`../nlp/data/${file}`, import.meta.url),
+    ).flatMap((row) => [row.text, row.a, row.b].filter((t): t is string => typeof t === "string")),
   );
   return sentences;
 }

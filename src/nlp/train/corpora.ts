@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 
-import { readJsonl } from "./jsonl.js";
+import { readJsonl } from "../jsonl.js";
 
 export const DATASETS_DIR =
   process.env.TRENDGATE_DATASETS ??

@@ -30,10 +30,10 @@ import { writeFileSync } from "node:fs";
 
 import { fnv1a, hashFeatures, sigmoid, sparseDot, type SparseVector } from "../features.js";
 import { HARM_MODEL_FILE, type HarmModelFile } from "../harm-classifier.js";
+import { readJsonl } from "../jsonl.js";
 import { normalizeText } from "../normalize.js";
 import { TOXICITY_FEATURES } from "../toxicity.js";
 import { corpusRows } from "./corpora.js";
-import { readJsonl } from "./jsonl.js";
 import { keepLargest, sparsify, trainLinear } from "./linear-trainer.js";
 import { splitOf, trainingText } from "./splits.js";
 

@@ -16,10 +16,10 @@ import winkModel from "wink-eng-lite-web-model";
 import winkNLP from "wink-nlp";
 
 import { hashFeatures } from "../features.js";
+import { readJsonl } from "../jsonl.js";
 import type { LinearModelFile } from "../linear-model.js";
 import { SENTIMENT_FEATURES, SentimentModel } from "../sentiment.js";
 import { sentimentTokens } from "../sentiment-tokens.js";
-import { readJsonl } from "./jsonl.js";
 import { binaryMetrics, type Example, sparsify, trainLinear } from "./linear-trainer.js";
 import { splitOf } from "./splits.js";
 

@@ -39,6 +39,7 @@ import {
 } from "../confidence.js";
 import { hashFeatures } from "../features.js";
 import { decodeHashedMlp, encodeHashedMlp, HashedMlp } from "../hashed-mlp.js";
+import { readJsonl } from "../jsonl.js";
 import { detectLanguage } from "../language.js";
 import { normalizeText } from "../normalize.js";
 import {
@@ -55,7 +56,6 @@ import {
   logLoss,
   predictDenseLogistic,
 } from "./dense-logistic.js";
-import { readJsonl } from "./jsonl.js";
 import { sparsify } from "./linear-trainer.js";
 import { printOperatingPoints } from "./operating-points.js";
 import { oracleCurve } from "./oracle-curve.js";
