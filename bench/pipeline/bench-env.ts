@@ -30,8 +30,39 @@ export interface BenchEnv {
   close(): Promise<void>;
 }
 
-const BASE_URL =
+/** The Postgres server benches make their databases on (DATABASE_URL's, else the local one). */
+export const BENCH_BASE_URL =
   process.env.DATABASE_URL ?? "postgres://trendgate:trendgate@127.0.0.1:5432/trendgate";
+
+/** `BENCH_BASE_URL` pointing at database `name`. */
+export function benchDatabaseUrl(name: string): string {
+  const url = new URL(BENCH_BASE_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Drops database `name` on the bench server, closing its connections. */
+export async function dropBenchDatabase(name: string): Promise<void> {
+  const admin = new URL(BENCH_BASE_URL);
+  admin.pathname = "/postgres";
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Deletes every Redis key that starts with `prefix`. */
+export async function deleteRedisPrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = "0";
+  do {
+    const [next, found] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+    cursor = next;
+    if (found.length) await redis.del(...found);
+  } while (cursor !== "0");
+}
 
 export async function createBenchEnv(
   overrides: Partial<Config> = {},
@@ -40,12 +71,15 @@ export async function createBenchEnv(
 ): Promise<BenchEnv> {
   const suffix = randomBytes(6).toString("hex");
   const dbName = `${namePrefix}${suffix}`;
-  const url = new URL(BASE_URL);
-  url.pathname = `/${dbName}`;
   const prefix = `${namePrefix === "tg_bench_" ? "bench-" : namePrefix}${suffix}:`;
   const dir = await mkdtemp(path.join(tmpdir(), "trendgate-bench-"));
   const config = loadConfig(
-    { ...process.env, DATABASE_URL: url.toString(), STREAM_PREFIX: prefix, LOG_LEVEL: "silent" },
+    {
+      ...process.env,
+      DATABASE_URL: benchDatabaseUrl(dbName),
+      STREAM_PREFIX: prefix,
+      LOG_LEVEL: "silent",
+    },
     {
       VECTOR_STORE_PATH: path.join(dir, "vectors"),
       PUBLISH_JSONL_PATH: path.join(dir, "published.jsonl"),
@@ -70,19 +104,9 @@ export async function createBenchEnv(
       if (closed) return;
       closed = true;
       await database.close().catch(() => undefined);
-      let cursor = "0";
-      do {
-        const [next, found] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-        cursor = next;
-        if (found.length) await redis.del(...found);
-      } while (cursor !== "0");
+      await deleteRedisPrefix(redis, prefix);
       await redis.quit().catch(() => redis.disconnect());
-      const admin = new URL(BASE_URL);
-      admin.pathname = "/postgres";
-      const client = new pg.Client({ connectionString: admin.toString() });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(dbName)} WITH (FORCE)`);
-      await client.end();
+      await dropBenchDatabase(dbName);
       await rm(dir, { recursive: true, force: true });
     },
   };

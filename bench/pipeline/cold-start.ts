@@ -14,6 +14,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -21,10 +22,10 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 import { Redis } from "ioredis";
-import pg from "pg";
 
 import { freePort } from "../tools/free-port.js";
 import { median } from "../tools/median.js";
+import { benchDatabaseUrl, deleteRedisPrefix, dropBenchDatabase } from "./bench-env.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -34,10 +35,17 @@ const { values: args } = parseArgs({
     warmup: { type: "string", default: "0,1000" },
   },
 });
-const RUNS = Number(args.runs);
-const SETTINGS = args.warmup.split(",").map(Number);
-const BASE_URL =
-  process.env.DATABASE_URL ?? "postgres://trendgate:trendgate@127.0.0.1:5432/trendgate";
+/** A whole number ≥ `min` from an option, or a clear error naming the option. */
+function wholeNumber(option: string, text: string, min: number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`--${option} must be a whole number ≥ ${min}, got "${text}"`);
+  return value;
+}
+const RUNS = wholeNumber("runs", args.runs, 1);
+wholeNumber("rate", args.rate, 1);
+wholeNumber("duration", args.duration, 1);
+const SETTINGS = args.warmup.split(",").map((w) => wholeNumber("warmup", w.trim(), 0));
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const KEY = `cold${randomBytes(8).toString("hex")}`;
 const START_TIMEOUT_MS = 180_000;
@@ -83,37 +91,24 @@ function run(command: string, argv: string[], env: NodeJS.ProcessEnv): Promise<v
   });
 }
 
-async function dropDatabase(name: string): Promise<void> {
-  const admin = new URL(BASE_URL);
-  admin.pathname = "/postgres";
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-  await client.end();
-}
-
-async function dropPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== "0");
-  await redis.quit();
+/** Stops the system (SIGTERM) and waits for it, unless it has exited already. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  await exited;
 }
 
 async function coldRun(warmupTexts: number): Promise<Figures> {
   const suffix = randomBytes(6).toString("hex");
   const dbName = `tg_cold_${suffix}`;
   const prefix = `cold-${suffix}:`;
-  const url = new URL(BASE_URL);
-  url.pathname = `/${dbName}`;
+  const databaseUrl = benchDatabaseUrl(dbName);
   const dir = await mkdtemp(path.join(tmpdir(), "trendgate-cold-"));
   const port = await freePort();
   const env = {
     ...process.env,
-    DATABASE_URL: url.toString(),
+    DATABASE_URL: databaseUrl,
     REDIS_URL,
     STREAM_PREFIX: prefix,
     PORT: String(port),
@@ -147,7 +142,7 @@ async function coldRun(warmupTexts: number): Promise<Figures> {
         "--duration",
         args.duration,
         "--database-url",
-        url.toString(),
+        databaseUrl,
         "--out",
         out,
         "--no-progress",
@@ -165,11 +160,11 @@ async function coldRun(warmupTexts: number): Promise<Figures> {
       ingestP99: Math.round(report.ingestLatencyMs.p99),
     };
   } finally {
-    const exited = new Promise((resolve) => system.once("exit", resolve));
-    if (system.exitCode === null) system.kill("SIGTERM");
-    await exited;
-    await dropDatabase(dbName);
-    await dropPrefix(prefix);
+    await stop(system);
+    await dropBenchDatabase(dbName);
+    const redis = new Redis(REDIS_URL);
+    await deleteRedisPrefix(redis, prefix);
+    await redis.quit();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -15,6 +15,7 @@ import { createLogger } from "../../src/observability/logger.js";
 import { makeEnvelope } from "../../src/streams/envelope.js";
 import { StreamKeys } from "../../src/streams/stream-names.js";
 import { StreamConsumer } from "../../src/workers/runtime/stream-consumer.js";
+import { deleteRedisPrefix } from "../pipeline/bench-env.js";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const JOBS = Number(process.env.BENCH_JOBS ?? 20_000);
@@ -24,15 +25,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CHUNK = 1_000;
 
 const logger = createLogger("silent");
-
-async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = "0";
-  do {
-    const [next, found] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-    cursor = next;
-    if (found.length) await redis.del(...found);
-  } while (cursor !== "0");
-}
 
 async function streamConsumerRun(redis: Redis, jobs: number): Promise<number> {
   const prefix = `bench-rt-${randomBytes(4).toString("hex")}:`;
@@ -81,7 +73,7 @@ async function streamConsumerRun(redis: Redis, jobs: number): Promise<number> {
   await allDone;
   const elapsed = performance.now() - started;
   await consumer.stop();
-  await deleteKeys(redis, prefix);
+  await deleteRedisPrefix(redis, prefix);
   return (jobs / elapsed) * 1000;
 }
 
