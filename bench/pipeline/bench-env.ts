@@ -135,6 +135,16 @@ export async function postgresBackendCpuSeconds(db: DatabaseHandle["db"]): Promi
   return total;
 }
 
+/**
+ * CPU seconds (user + system, all its threads) the Redis server has used so far, from its own
+ * `INFO cpu`: the whole server, so only meaningful while nothing else is using it.
+ */
+export async function redisServerCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info("cpu");
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, "m").exec(info)?.[1]);
+  return field("used_cpu_user") + field("used_cpu_sys");
+}
+
 /** Nearest-rank percentile of an unsorted sample (p in 0..100). */
 export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN;

@@ -15,8 +15,9 @@
  *   RECEIVED or PLANNED (polled every 20 ms); ingest and ETL overlap as in `trendgate start`.
  * - ingest: `ingestTrends` over HTTP (GraphQL, batches of 100, 4 requests in flight) into a
  *   gateway-only app: what integrators can post per second.
- * Each pipeline run also prints (stderr) when ingest finished and the CPU it cost per item, in
- * node (all threads: the enrichment pool included) and in the Postgres backends of its database.
+ * Each floor and pipeline run also prints (stderr) the CPU it cost per item, in node (all threads:
+ * the enrichment pool included), in the Postgres backends of its database and in the Redis
+ * server, and a pipeline run when ingest finished.
  * With --runs N the table shows every run and the medians; the last line is one JSON object of
  * the medians (also in bench/results/ingest-to-enriched.json). Own database and Redis prefix per
  * run, dropped at the end. Figures taken on a shared machine are provisional.
@@ -34,7 +35,12 @@ import type { Enricher } from "../../src/nlp/enricher.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { makeEnvelope } from "../../src/streams/envelope.js";
 import { median } from "../tools/median.js";
-import { type BenchEnv, createBenchEnv, postgresBackendCpuSeconds } from "./bench-env.js";
+import {
+  type BenchEnv,
+  createBenchEnv,
+  postgresBackendCpuSeconds,
+  redisServerCpuSeconds,
+} from "./bench-env.js";
 import { newsItem } from "./news-corpus.js";
 import { noopEnricher } from "./noop-enricher.js";
 
@@ -62,6 +68,26 @@ class BenchTimeoutError extends Error {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Starts counting CPU: node (all threads), the Postgres backends of the run's database and the
+ * Redis server. The returned function gives the CPU per item since then, as one stderr phrase.
+ * The rate of a phase is wall-clock; the CPU says whether it was bound by CPU (node + postgres +
+ * redis per item ≈ 2 cores / rate) or by waiting (round trips), which moves a ratio between
+ * phases from one machine or day to the next.
+ */
+async function startCpuMeter(env: BenchEnv): Promise<(items: number) => Promise<string>> {
+  const node = process.cpuUsage();
+  const pg = await postgresBackendCpuSeconds(env.database.db);
+  const redis = await redisServerCpuSeconds(env.redis);
+  return async (items) => {
+    const used = process.cpuUsage(node);
+    const pgMs = ((await postgresBackendCpuSeconds(env.database.db)) - pg) * 1000;
+    const redisMs = ((await redisServerCpuSeconds(env.redis)) - redis) * 1000;
+    const perItem = (ms: number) => (ms / items).toFixed(3);
+    return `CPU per item: node ${perItem((used.user + used.system) / 1000)} ms (all threads), postgres backends ${perItem(pgMs)} ms, redis ${perItem(redisMs)} ms`;
+  };
+}
+
 // BENCH_LOG_LEVEL=debug shows the batches the stages commit (to a file: the output is large).
 const silent = createLogger(process.env.BENCH_LOG_LEVEL ?? "silent");
 
@@ -147,19 +173,15 @@ async function runPipeline(
 
     const runId = `run-${randomBytes(3).toString("hex")}`;
     const items = inputs(runId, ITEMS, seed);
+    const cpuPerItem = await startCpuMeter(env);
     const started = performance.now();
-    const cpuBefore = process.cpuUsage();
-    const pgBefore = await postgresBackendCpuSeconds(env.database.db);
     await ingest(runId, items);
     const ingested = performance.now();
     await waitEnriched(env, runId, ITEMS, Date.now() + TIMEOUT_MS);
     const seconds = (performance.now() - started) / 1000;
-    const cpu = process.cpuUsage(cpuBefore);
-    const pgCpu = (await postgresBackendCpuSeconds(env.database.db)) - pgBefore;
     // CPU per item says more than the rate on a shared machine (see --help in the header).
     process.stderr.write(
-      `  ingest done after ${((ingested - started) / 1000).toFixed(2)} s, all ENRICHED after ${seconds.toFixed(2)} s; ` +
-        `CPU per item: node ${((cpu.user + cpu.system) / 1000 / ITEMS).toFixed(3)} ms (all threads), postgres backends ${((pgCpu * 1000) / ITEMS).toFixed(3)} ms\n`,
+      `  ingest done after ${((ingested - started) / 1000).toFixed(2)} s, all ENRICHED after ${seconds.toFixed(2)} s; ${await cpuPerItem(ITEMS)}\n`,
     );
     return ITEMS / seconds;
   } finally {
@@ -222,6 +244,7 @@ async function runFloor(env: BenchEnv, count: number, seed: number): Promise<num
     ),
   );
   const deadline = Date.now() + TIMEOUT_MS;
+  const cpuPerItem = await startCpuMeter(env);
   const started = performance.now();
   try {
     const producer = (async () => {
@@ -258,7 +281,12 @@ async function runFloor(env: BenchEnv, count: number, seed: number): Promise<num
       done += entries.length;
     }
     await producer;
-    return count / ((performance.now() - started) / 1000);
+    const seconds = (performance.now() - started) / 1000;
+    if (count > WARMUP)
+      process.stderr.write(
+        `  all inserted after ${seconds.toFixed(2)} s; ${await cpuPerItem(count)}\n`,
+      );
+    return count / seconds;
   } finally {
     reader.disconnect();
     await env.redis.del(key);
