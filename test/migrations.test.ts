@@ -104,4 +104,16 @@ describe("schema", () => {
         .execute(),
     ).rejects.toThrow(/duplicate key/);
   });
+
+  it("should gather planner statistics for searched columns only, not for payload columns", async () => {
+    for (let i = 0; i < 5; i++) await insertTrend();
+    await sql`ANALYZE enriched_trends`.execute(env.db);
+    const { rows } = await sql<{ attname: string }>`
+      SELECT attname FROM pg_stats
+      WHERE schemaname = current_schema() AND tablename = 'enriched_trends'`.execute(env.db);
+    const columns = rows.map((r) => r.attname);
+    expect(columns).toEqual(expect.arrayContaining(["status", "source", "created_at"]));
+    for (const payload of ["body", "metadata", "enrichment", "normalized_body"])
+      expect(columns).not.toContain(payload);
+  });
 });
