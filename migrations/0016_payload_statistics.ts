@@ -2,7 +2,8 @@ import { type Kysely, sql } from "kysely";
 
 /**
  * No planner statistics for the columns that only carry payload: no query filters, joins,
- * groups or sorts on them, so the planner never reads their statistics, but autovacuum's
+ * groups or sorts on their whole values (the few `->>` lookups estimate without column
+ * statistics either), so the planner never reads them, but autovacuum's
  * ANALYZE samples and sorts them (jsonb comparisons, detoasting) each time a table grows by a
  * tenth. Under ingest that was 13 % of all Postgres CPU (perf, the no-op pipeline bench,
  * 20,000 items on a fresh database). The columns the pipeline and the API search on (ids,
