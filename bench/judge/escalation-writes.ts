@@ -25,7 +25,7 @@ import { PolicyProvider } from "../../src/pipeline/judge/policy-provider.js";
 import { makeEnvelope } from "../../src/streams/envelope.js";
 import { STREAMS } from "../../src/streams/stream-names.js";
 import type { BatchHandler, Job } from "../../src/workers/runtime/stream-consumer.js";
-import { createBenchEnv, postgresBackendCpuSeconds } from "../pipeline/bench-env.js";
+import { createBenchEnv, startCpuMeter } from "../pipeline/bench-env.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -125,19 +125,17 @@ try {
   for (let round = 1; round <= ROUNDS; round++)
     for (const [name, handler] of handlers) {
       const reads = await Promise.all(Array.from({ length: READS }, () => escalating(READ_SIZE)));
-      const pg0 = await postgresBackendCpuSeconds(env.database.db);
-      const cpu0 = process.cpuUsage();
+      const cpuUsed = await startCpuMeter(env);
       const t0 = performance.now();
       await Promise.all(reads.map((jobs) => handler(jobs, signal)));
       const wall = performance.now() - t0;
-      const cpu = process.cpuUsage(cpu0);
-      const pg = (await postgresBackendCpuSeconds(env.database.db)) - pg0;
+      const { nodeMs, postgresMs } = await cpuUsed();
       console.log(
         [
           round,
           name,
-          ((cpu.user + cpu.system) / 1000 / per).toFixed(2),
-          ((pg * 1000) / per).toFixed(2),
+          (nodeMs / per).toFixed(2),
+          (postgresMs / per).toFixed(2),
           (wall / per).toFixed(2),
         ].join("\t"),
       );

@@ -117,7 +117,7 @@ export async function createBenchEnv(
  * read from /proc (NaN where Postgres is not local or /proc is not readable). On a shared
  * machine the wall-clock rate depends on everyone's load; CPU per item much less so.
  */
-export async function postgresBackendCpuSeconds(db: DatabaseHandle["db"]): Promise<number> {
+async function postgresBackendCpuSeconds(db: DatabaseHandle["db"]): Promise<number> {
   const { rows } = await sql<{
     pid: number;
   }>`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`.execute(db);
@@ -139,10 +139,41 @@ export async function postgresBackendCpuSeconds(db: DatabaseHandle["db"]): Promi
  * CPU seconds (user + system, all its threads) the Redis server has used so far, from its own
  * `INFO cpu`: the whole server, so only meaningful while nothing else is using it.
  */
-export async function redisServerCpuSeconds(redis: Redis): Promise<number> {
+async function redisServerCpuSeconds(redis: Redis): Promise<number> {
   const info = await redis.info("cpu");
   const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, "m").exec(info)?.[1]);
   return field("used_cpu_user") + field("used_cpu_sys");
+}
+
+/** CPU milliseconds used since a meter started (see {@link startCpuMeter}). */
+export interface CpuUsed {
+  /** This process, all its threads. */
+  nodeMs: number;
+  /** The Postgres backends of the bench database. */
+  postgresMs: number;
+  /** The whole Redis server. */
+  redisMs: number;
+}
+
+/**
+ * Starts counting CPU in node, the bench database's Postgres backends and Redis; the returned
+ * function gives what each used since. A wall-clock rate depends on everyone's load on a shared
+ * machine, CPU much less; and the split says which side a change moved.
+ */
+export async function startCpuMeter(
+  env: Pick<BenchEnv, "database" | "redis">,
+): Promise<() => Promise<CpuUsed>> {
+  const node = process.cpuUsage();
+  const postgres = await postgresBackendCpuSeconds(env.database.db);
+  const redis = await redisServerCpuSeconds(env.redis);
+  return async () => {
+    const { user, system } = process.cpuUsage(node);
+    return {
+      nodeMs: (user + system) / 1000,
+      postgresMs: ((await postgresBackendCpuSeconds(env.database.db)) - postgres) * 1000,
+      redisMs: ((await redisServerCpuSeconds(env.redis)) - redis) * 1000,
+    };
+  };
 }
 
 /** Nearest-rank percentile of an unsorted sample (p in 0..100). */

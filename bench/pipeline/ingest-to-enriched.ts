@@ -35,12 +35,7 @@ import type { Enricher } from "../../src/nlp/enricher.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { makeEnvelope } from "../../src/streams/envelope.js";
 import { median } from "../tools/median.js";
-import {
-  type BenchEnv,
-  createBenchEnv,
-  postgresBackendCpuSeconds,
-  redisServerCpuSeconds,
-} from "./bench-env.js";
+import { type BenchEnv, type CpuUsed, createBenchEnv, startCpuMeter } from "./bench-env.js";
 import { newsItem } from "./news-corpus.js";
 import { noopEnricher } from "./noop-enricher.js";
 
@@ -69,23 +64,13 @@ class BenchTimeoutError extends Error {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
- * Starts counting CPU: node (all threads), the Postgres backends of the run's database and the
- * Redis server. The returned function gives the CPU per item since then, as one stderr phrase.
- * The rate of a phase is wall-clock; the CPU says whether it was bound by CPU (node + postgres +
- * redis per item ≈ 2 cores / rate) or by waiting (round trips), which moves a ratio between
- * phases from one machine or day to the next.
+ * CPU per item as one stderr phrase. The rate of a phase is wall-clock; the CPU says whether it
+ * was bound by CPU (node + postgres + redis per item ≈ 2 cores / rate) or by waiting (round
+ * trips), which moves a ratio between phases from one machine or day to the next.
  */
-async function startCpuMeter(env: BenchEnv): Promise<(items: number) => Promise<string>> {
-  const node = process.cpuUsage();
-  const pg = await postgresBackendCpuSeconds(env.database.db);
-  const redis = await redisServerCpuSeconds(env.redis);
-  return async (items) => {
-    const used = process.cpuUsage(node);
-    const pgMs = ((await postgresBackendCpuSeconds(env.database.db)) - pg) * 1000;
-    const redisMs = ((await redisServerCpuSeconds(env.redis)) - redis) * 1000;
-    const perItem = (ms: number) => (ms / items).toFixed(3);
-    return `CPU per item: node ${perItem((used.user + used.system) / 1000)} ms (all threads), postgres backends ${perItem(pgMs)} ms, redis ${perItem(redisMs)} ms`;
-  };
+function cpuPerItem(used: CpuUsed, items: number): string {
+  const perItem = (ms: number) => (ms / items).toFixed(3);
+  return `CPU per item: node ${perItem(used.nodeMs)} ms (all threads), postgres backends ${perItem(used.postgresMs)} ms, redis ${perItem(used.redisMs)} ms`;
 }
 
 // BENCH_LOG_LEVEL=debug shows the batches the stages commit (to a file: the output is large).
@@ -173,7 +158,7 @@ async function runPipeline(
 
     const runId = `run-${randomBytes(3).toString("hex")}`;
     const items = inputs(runId, ITEMS, seed);
-    const cpuPerItem = await startCpuMeter(env);
+    const cpuUsed = await startCpuMeter(env);
     const started = performance.now();
     await ingest(runId, items);
     const ingested = performance.now();
@@ -181,7 +166,7 @@ async function runPipeline(
     const seconds = (performance.now() - started) / 1000;
     // CPU per item says more than the rate on a shared machine (see --help in the header).
     process.stderr.write(
-      `  ingest done after ${((ingested - started) / 1000).toFixed(2)} s, all ENRICHED after ${seconds.toFixed(2)} s; ${await cpuPerItem(ITEMS)}\n`,
+      `  ingest done after ${((ingested - started) / 1000).toFixed(2)} s, all ENRICHED after ${seconds.toFixed(2)} s; ${cpuPerItem(await cpuUsed(), ITEMS)}\n`,
     );
     return ITEMS / seconds;
   } finally {
@@ -226,7 +211,12 @@ async function runHttpIngest(env: BenchEnv, seed: number): Promise<number> {
  * The transport's strong floor: pipelined XADD → XREADGROUP COUNT batch → one multi-row INSERT
  * per read → one XACK per read, producer and consumer running at once.
  */
-async function runFloor(env: BenchEnv, count: number, seed: number): Promise<number> {
+async function runFloor(
+  env: BenchEnv,
+  count: number,
+  seed: number,
+  { report = true } = {},
+): Promise<number> {
   const { db } = env.database;
   await sql`CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, entry_id text NOT NULL, envelope jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`.execute(
     db,
@@ -244,7 +234,7 @@ async function runFloor(env: BenchEnv, count: number, seed: number): Promise<num
     ),
   );
   const deadline = Date.now() + TIMEOUT_MS;
-  const cpuPerItem = await startCpuMeter(env);
+  const cpuUsed = await startCpuMeter(env);
   const started = performance.now();
   try {
     const producer = (async () => {
@@ -282,9 +272,9 @@ async function runFloor(env: BenchEnv, count: number, seed: number): Promise<num
     }
     await producer;
     const seconds = (performance.now() - started) / 1000;
-    if (count > WARMUP)
+    if (report)
       process.stderr.write(
-        `  all inserted after ${seconds.toFixed(2)} s; ${await cpuPerItem(count)}\n`,
+        `  all inserted after ${seconds.toFixed(2)} s; ${cpuPerItem(await cpuUsed(), count)}\n`,
       );
     return count / seconds;
   } finally {
@@ -312,7 +302,7 @@ async function oneRun(run: number): Promise<RunFigures> {
   });
   try {
     const seed = 42 + run;
-    await runFloor(env, WARMUP, 7);
+    await runFloor(env, WARMUP, 7, { report: false });
     const phase = async (name: string, measure: () => Promise<number>) => {
       if (args.only && args.only !== name) return Number.NaN;
       const rate = await measure();

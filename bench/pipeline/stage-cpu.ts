@@ -23,7 +23,7 @@ import { seededRandom } from "../../src/domain/seeded-random.js";
 import { startApp } from "../../src/main.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { IngestService } from "../../src/pipeline/ingest/ingest-service.js";
-import { createBenchEnv, postgresBackendCpuSeconds } from "./bench-env.js";
+import { createBenchEnv, startCpuMeter } from "./bench-env.js";
 import { newsItem } from "./news-corpus.js";
 import { noopEnricher } from "./noop-enricher.js";
 
@@ -41,13 +41,11 @@ const env = await createBenchEnv({ INGEST_HIGH_WATER_MARK: 1e6, WORKER_BATCH_SIZ
 const { db } = env.database;
 
 async function measure(name: string, work: () => Promise<void>): Promise<void> {
-  const cpu = process.cpuUsage();
-  const pg = await postgresBackendCpuSeconds(db);
+  const cpuUsed = await startCpuMeter(env);
   const started = performance.now();
   await work();
   const wallMs = performance.now() - started;
-  const nodeMs = (({ user, system }) => (user + system) / 1000)(process.cpuUsage(cpu));
-  const pgMs = ((await postgresBackendCpuSeconds(db)) - pg) * 1000;
+  const { nodeMs, postgresMs: pgMs } = await cpuUsed();
   const perItem = (ms: number) => `${(ms / ITEMS).toFixed(3)} ms`;
   console.log(
     `${name.padEnd(10)} wall ${perItem(wallMs)}  node ${perItem(nodeMs)}  postgres ${perItem(pgMs)}  per item`,
