@@ -166,7 +166,7 @@ export class ToxicityScorer {
       mlpLogit: this.mlp ? this.mlp.logit(vector) : 0,
       lexiconHits: hits,
       lexiconTerms: [...terms].sort().join(","),
-      ...harmMatches(joined),
+      ...harmMatches(joined, words),
       slur: containsSlur(joined),
       ...this.writtenHarmOf(vector),
       directed: SECOND_PERSON.test(joined),
