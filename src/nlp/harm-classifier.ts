@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 
-import type { SparseVector } from "./features.js";
+import { sigmoid, type SparseVector } from "./features.js";
 import { LinearModel, type LinearModelFile } from "./linear-model.js";
 
 /** The shipped written-harm model (train/train-harm.ts); provenance names it `harm-lr-v2`. */
@@ -18,7 +18,8 @@ export interface HarmModelFile extends LinearModelFile {
  */
 export class HarmClassifier {
   readonly name: string;
-  private readonly model: LinearModel;
+  /** The logistic regression (read by ToxicityScorer to score it beside its own classifier). */
+  readonly model: LinearModel;
 
   constructor(private readonly file: HarmModelFile) {
     this.model = new LinearModel(file);
@@ -32,7 +33,12 @@ export class HarmClassifier {
 
   /** P(written harm) of a vector hashed with the toxicity model's features, and whether it hits. */
   score(vector: SparseVector): { probability: number; hit: boolean } {
-    const probability = this.model.probabilities(vector)[0] ?? 0;
+    return this.scoreOfLogit(this.model.logits(vector)[0] ?? 0);
+  }
+
+  /** score() from the model's logit for the vector, when the caller computed it. */
+  scoreOfLogit(logit: number): { probability: number; hit: boolean } {
+    const probability = sigmoid(logit);
     return { probability, hit: probability >= this.file.threshold };
   }
 }

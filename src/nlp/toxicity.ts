@@ -19,7 +19,7 @@ import { HarmClassifier } from "./harm-classifier.js";
 import { harmMatches } from "./harm-patterns.js";
 import type { HashedMlpHeader } from "./hashed-mlp.js";
 import { Int8HashedMlp } from "./hashed-mlp-int8.js";
-import { LinearModel, type LinearModelFile } from "./linear-model.js";
+import { BinaryModelStack, LinearModel, type LinearModelFile } from "./linear-model.js";
 import { ProfanityPrefilter } from "./profanity-prefilter.js";
 import { containsSlur } from "./slur-lexicon.js";
 
@@ -121,6 +121,8 @@ export class ToxicityScorer {
     englishRecommendedBlacklistMatcherTransformers,
   );
   private readonly model: LinearModel;
+  /** The classifier and the written-harm model (when there is one), scored in one pass. */
+  private readonly linear: BinaryModelStack;
 
   constructor(
     private readonly file: ToxicityModelFile,
@@ -128,6 +130,7 @@ export class ToxicityScorer {
     private readonly harm?: HarmClassifier,
   ) {
     this.model = new LinearModel(file);
+    this.linear = new BinaryModelStack(harm ? [this.model, harm.model] : [this.model]);
     this.name = harm ? `${this.model.name}+${harm.name}` : this.model.name;
   }
 
@@ -150,7 +153,8 @@ export class ToxicityScorer {
    */
   signalsOf(text: string, hashes: NgramHashes): ToxicitySignals {
     const vector = hashedVector(hashes, TOXICITY_FEATURES);
-    const logit = this.model.logits(vector)[0] ?? 0;
+    const linear = this.linear.score(vector);
+    const logit = linear.logits[0] ?? 0;
     const words = hashes.tokens;
     const joined = words.join(" ");
     const terms = new Set<string>();
@@ -168,16 +172,17 @@ export class ToxicityScorer {
       lexiconTerms: [...terms].sort().join(","),
       ...harmMatches(joined, words),
       slur: containsSlur(joined),
-      ...this.writtenHarmOf(vector),
+      ...this.writtenHarmOf(linear.logits[1] ?? 0),
       directed: SECOND_PERSON.test(joined),
-      coverage: this.model.coverage(vector),
+      coverage: linear.coverage,
       tokens: words.length,
     };
   }
 
-  private writtenHarmOf(vector: SparseVector): { writtenHarm: number; writtenHarmHit: boolean } {
+  /** The written-harm signals from the harm model's logit (BinaryModelStack's second). */
+  private writtenHarmOf(logit: number): { writtenHarm: number; writtenHarmHit: boolean } {
     if (!this.harm) return { writtenHarm: 0, writtenHarmHit: false };
-    const { probability, hit } = this.harm.score(vector);
+    const { probability, hit } = this.harm.scoreOfLogit(logit);
     return { writtenHarm: probability, writtenHarmHit: hit };
   }
 
