@@ -67,6 +67,21 @@ export function featureTokens(text: string): string[] {
 }
 
 /**
+ * featureTokens(words.join(" ")) for lower-case words of letters, digits and "_" only (what
+ * sentimentTokenList returns), without joining them and splitting them again: in such a string
+ * no URL, mention, hashtag or entity rewrite applies and the split falls exactly on the spaces,
+ * so each word only gets featureTokens' per-word rewrites.
+ */
+export function featureWords(words: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const raw of words) {
+    const word = isPlainWord(raw) ? raw : featureWord(raw);
+    if (word !== "") out.push(word);
+  }
+  return out;
+}
+
+/**
  * True for a word of lower-case ASCII letters without a run of three equal letters: the
  * rewrites in featureWord leave such a word unchanged, and most words are like that, so the
  * tokeniser skips its four regexes for them (they dominated the enricher's profile).

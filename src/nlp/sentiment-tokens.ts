@@ -25,6 +25,14 @@ const CLAUSE_END = /^[.,;:!?()]+$|^--$|^but$/;
 const MAX_SCOPE = 4;
 
 export function sentimentTokens(text: string): string {
+  return sentimentTokenList(text).join(" ");
+}
+
+/**
+ * sentimentTokens(text) before the join: words of letters and digits, some prefixed "neg_"
+ * (so featureWords turns them into the featureTokens of the joined string).
+ */
+export function sentimentTokenList(text: string): string[] {
   const spaced = text
     .toLowerCase()
     .replace(/https?:\/\/\S+|www\.\S+/g, " ")
@@ -46,5 +54,5 @@ export function sentimentTokens(text: string): string {
     } else out.push(token);
     if (NEGATORS.has(token)) scope = MAX_SCOPE;
   }
-  return out.join(" ");
+  return out;
 }

@@ -1,6 +1,6 @@
-import { type FeatureOptions, hashFeatures } from "./features.js";
+import { type FeatureOptions, featureWords, hashedVector, NgramHashes } from "./features.js";
 import { LinearModel } from "./linear-model.js";
-import { sentimentTokens } from "./sentiment-tokens.js";
+import { sentimentTokenList } from "./sentiment-tokens.js";
 
 export const SENTIMENT_FEATURES: Omit<FeatureOptions, "extra"> = {
   dimension: 1 << 18,
@@ -36,8 +36,11 @@ export class SentimentModel {
   }
 
   score(text: string): SentimentResult {
+    // hashFeatures(sentimentTokens(text)), as trained, without joining the tokens and
+    // tokenising the string again (featureWords).
+    const hashes = new NgramHashes(featureWords(sentimentTokenList(text)));
     const probability =
-      this.model.probabilities(hashFeatures(sentimentTokens(text), SENTIMENT_FEATURES))[0] ?? 0.5;
+      this.model.probabilities(hashedVector(hashes, SENTIMENT_FEATURES))[0] ?? 0.5;
     const score = Math.round((2 * probability - 1) * 1e4) / 1e4;
     const label =
       score > NEUTRAL_BAND ? "positive" : score < -NEUTRAL_BAND ? "negative" : "neutral";
