@@ -59,17 +59,54 @@ export class Int8HashedMlp {
     return new Int8HashedMlp(readFileSync(url), header);
   }
 
+  /**
+   * logit's loop for the shipped width (hidden 8), with the eight sums in locals: each is
+   * rounded to float32 after every addition, as the store into `h` rounds it, so the sums are
+   * the loop's bit for bit. Half the loop's time, which V8 neither unrolls nor keeps out of
+   * memory (toxicity MLP on a news article: ~115 → ~62 µs).
+   */
+  private addRows8(vector: SparseVector): void {
+    const { h, rows, scales, stride, mask } = this;
+    const { indices, values } = vector;
+    let h0 = h[0] ?? 0;
+    let h1 = h[1] ?? 0;
+    let h2 = h[2] ?? 0;
+    let h3 = h[3] ?? 0;
+    let h4 = h[4] ?? 0;
+    let h5 = h[5] ?? 0;
+    let h6 = h[6] ?? 0;
+    let h7 = h[7] ?? 0;
+    for (let k = 0; k < indices.length; k++) {
+      const base = ((indices[k] ?? 0) & mask) * stride;
+      // base is a multiple of 4: a shift, not a division that V8 would do in floating point.
+      const scale = scales[base >> 2] ?? 0;
+      const value = values[k] ?? 0;
+      const r = base + 4;
+      h0 = Math.fround(h0 + Math.fround((rows[r] ?? 0) * scale) * value);
+      h1 = Math.fround(h1 + Math.fround((rows[r + 1] ?? 0) * scale) * value);
+      h2 = Math.fround(h2 + Math.fround((rows[r + 2] ?? 0) * scale) * value);
+      h3 = Math.fround(h3 + Math.fround((rows[r + 3] ?? 0) * scale) * value);
+      h4 = Math.fround(h4 + Math.fround((rows[r + 4] ?? 0) * scale) * value);
+      h5 = Math.fround(h5 + Math.fround((rows[r + 5] ?? 0) * scale) * value);
+      h6 = Math.fround(h6 + Math.fround((rows[r + 6] ?? 0) * scale) * value);
+      h7 = Math.fround(h7 + Math.fround((rows[r + 7] ?? 0) * scale) * value);
+    }
+    h.set([h0, h1, h2, h3, h4, h5, h6, h7]);
+  }
+
   /** The network's logit for a hashed feature vector (HashedMlp.logit's value). */
   logit(vector: SparseVector): number {
     const { hidden, h, rows, scales, stride } = this;
     h.set(this.hiddenBias);
-    for (let k = 0; k < vector.indices.length; k++) {
-      const base = ((vector.indices[k] ?? 0) & this.mask) * stride;
-      const scale = scales[base / 4] ?? 0;
-      const value = vector.values[k] ?? 0;
-      for (let j = 0; j < hidden; j++)
-        h[j] = (h[j] ?? 0) + Math.fround((rows[base + 4 + j] ?? 0) * scale) * value;
-    }
+    if (hidden === 8) this.addRows8(vector);
+    else
+      for (let k = 0; k < vector.indices.length; k++) {
+        const base = ((vector.indices[k] ?? 0) & this.mask) * stride;
+        const scale = scales[base / 4] ?? 0;
+        const value = vector.values[k] ?? 0;
+        for (let j = 0; j < hidden; j++)
+          h[j] = (h[j] ?? 0) + Math.fround((rows[base + 4 + j] ?? 0) * scale) * value;
+      }
     let z = this.outputBias;
     for (let j = 0; j < hidden; j++) {
       const pre = h[j] ?? 0;
