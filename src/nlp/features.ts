@@ -109,6 +109,8 @@ function featureWord(raw: string): string {
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 const SPACE = 32;
+const LEFT_PAD = 60; // "<"
+const RIGHT_PAD = 62; // ">"
 
 /** Continues an FNV-1a hash over text[start, end): fnv1a(a + b) === feed(fnv1a(a), b, 0, b.length). */
 function feed(hash: number, text: string, start: number, end: number): number {
@@ -159,16 +161,50 @@ export class NgramHashes {
     if (hashes) return hashes;
     const key = `c${n}:`;
     const prefix = feed(FNV_OFFSET, key, 0, key.length);
+    const { codes, ends } = this.paddedCodes();
     let count = 0;
-    for (const token of this.tokens) count += Math.max(0, token.length + 3 - n);
+    let start = 0;
+    for (const end of ends) {
+      count += Math.max(0, end - start - n + 1);
+      start = end;
+    }
     hashes = new Int32Array(count);
     let k = 0;
-    for (const token of this.tokens) {
-      const padded = `<${token}>`;
-      for (let i = 0; i + n <= padded.length; i++) hashes[k++] = feed(prefix, padded, i, i + n);
+    start = 0;
+    for (const end of ends) {
+      for (let i = start; i + n <= end; i++) {
+        let h = prefix;
+        for (let j = i; j < i + n; j++) h = Math.imul(h ^ (codes[j] ?? 0), FNV_PRIME);
+        hashes[k++] = h;
+      }
+      start = end;
     }
     this.chars.set(n, hashes);
     return hashes;
+  }
+
+  private padded: { codes: Uint16Array; ends: Int32Array } | undefined;
+
+  /**
+   * Every padded token "<token>" as UTF-16 codes, end to end (ends[t]: where token t's ends),
+   * built once for all char n-gram sizes: building each "<token>" string per size and reading it
+   * back char by char cost more than the hashing.
+   */
+  private paddedCodes(): { codes: Uint16Array; ends: Int32Array } {
+    if (this.padded) return this.padded;
+    let length = 0;
+    for (const token of this.tokens) length += token.length + 2;
+    const codes = new Uint16Array(length);
+    const ends = new Int32Array(this.tokens.length);
+    let at = 0;
+    this.tokens.forEach((token, t) => {
+      codes[at++] = LEFT_PAD;
+      for (let i = 0; i < token.length; i++) codes[at++] = token.charCodeAt(i);
+      codes[at++] = RIGHT_PAD;
+      ends[t] = at;
+    });
+    this.padded = { codes, ends };
+    return this.padded;
   }
 }
 
