@@ -3,6 +3,14 @@ import { readFileSync } from "node:fs";
 import type { SparseVector } from "./features.js";
 import { type HashedMlpHeader, LEAKY_SLOPE } from "./hashed-mlp.js";
 
+let scaleScratch = new Float64Array(4096);
+/** A reused buffer of at least `size` scales (one thread scores at a time). */
+function scaleBuffer(size: number): Float64Array {
+  if (scaleScratch.length < size)
+    scaleScratch = new Float64Array(Math.max(size, 2 * scaleScratch.length));
+  return scaleScratch;
+}
+
 /**
  * HashedMlp for inference, kept in the file's own int8 form: each bucket's row of `hidden`
  * int8 weights sits next to its float32 scale (12 bytes a bucket at hidden 8), where the
@@ -76,10 +84,17 @@ export class Int8HashedMlp {
     let h5 = h[5] ?? 0;
     let h6 = h[6] ?? 0;
     let h7 = h[7] ?? 0;
+    // Every feature's scale is read first, in a loop of independent loads that keeps many cache
+    // misses in flight; the summing loop's long body let few overlap, and in the enricher the
+    // table is mostly out of cache. Its rows are then mostly in cache (toxicity MLP inside the
+    // enricher on a news article: ~0.57 → ~0.40 of language detection's time, ~220 → ~160 µs).
+    const featureScales = scaleBuffer(indices.length);
+    for (let k = 0; k < indices.length; k++)
+      // base is a multiple of 4: a shift, not a division that V8 would do in floating point.
+      featureScales[k] = scales[(((indices[k] ?? 0) & mask) * stride) >> 2] ?? 0;
     for (let k = 0; k < indices.length; k++) {
       const base = ((indices[k] ?? 0) & mask) * stride;
-      // base is a multiple of 4: a shift, not a division that V8 would do in floating point.
-      const scale = scales[base >> 2] ?? 0;
+      const scale = featureScales[k] ?? 0;
       const value = values[k] ?? 0;
       const r = base + 4;
       h0 = Math.fround(h0 + Math.fround((rows[r] ?? 0) * scale) * value);
