@@ -15,9 +15,13 @@
  *   files have uncommitted changes.
  * The third arm is not a pipeline anyone may run: it measures how far the pipeline's own
  * bookkeeping, without the guarantees the issue keeps, gets towards the floor.
- * Prints every run, then the medians and spreads; the last line is one JSON object.
+ * Prints every run, then the medians and spreads; the last line is one JSON object (also in
+ * bench/results/ledger-cost.json, with every run). Its runs of ingest-to-enriched.ts overwrite
+ * bench/results/ingest-to-enriched.json, as any `--only` run of it does.
  */
 import { execFileSync, spawnSync } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 
 import { median } from "../tools/median.js";
@@ -134,5 +138,10 @@ result.without_ledgers_postgres_ms_per_item = +median(
 ).toFixed(3);
 console.log(
   `ratios to the floor (median of rounds): noop ${result.noop_ratio}, without ledgers ${result.without_ledgers_ratio}`,
+);
+await mkdir(new URL("../results/", import.meta.url), { recursive: true });
+await writeFile(
+  new URL("../results/ledger-cost.json", import.meta.url),
+  `${JSON.stringify({ bench: "pipeline/ledger-cost", at: new Date().toISOString(), node: process.version, cores: cpus().length, items: Number(args.items), runs, medians: result }, null, 2)}\n`,
 );
 console.log(JSON.stringify(result));
