@@ -1,11 +1,28 @@
 import { describe, expect, it } from "vitest";
 
+import { featureTokens, featureWords } from "../../src/nlp/features.js";
 import { SentimentModel } from "../../src/nlp/sentiment.js";
-import { sentimentTokens } from "../../src/nlp/sentiment-tokens.js";
+import { sentimentTokenList, sentimentTokens } from "../../src/nlp/sentiment-tokens.js";
+import { enrichCorpus } from "./golden/enrich-corpus.js";
 
 // Sentences written for these tests, not taken from SST-2.
 describe("sentiment model", () => {
   const model = SentimentModel.load();
+
+  it("should hash the same tokens as the joined string would give (featureWords)", () => {
+    const texts = [
+      ...enrichCorpus().map((input) => `${input.title ?? ""} ${input.body}`),
+      "Not goooood at all!!! h4ppy l33t https://x.example/a @someone #tag &amp; 2nd_place ÉCOLE naïve 😀",
+      "",
+    ];
+    const differing = texts.filter(
+      (text) =>
+        JSON.stringify(featureWords(sentimentTokenList(text))) !==
+        JSON.stringify(featureTokens(sentimentTokens(text))),
+    );
+    expect(differing).toEqual([]);
+    expect(featureWords(sentimentTokenList("It is not good"))).toContain("neg_good");
+  });
 
   it("should read runtime text the way SST-2 is tokenised", () => {
     expect(sentimentTokens("It's not bad, I can't complain!")).toBe(
